@@ -1,0 +1,316 @@
+"""The command line: parse arguments, call one service function, hand the result to render.
+
+No SQL and no Rich here. Every error reaches the user as one line on stderr (see errors.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from followup_cli import __version__, render
+from followup_cli.errors import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    ClickException,
+    FollowupError,
+    UsageError,
+)
+from followup_cli.models import CHANNELS, OUTCOMES
+from followup_cli.render import Format
+
+
+class FollowupGroup(TyperGroup):
+    """Turns every failure into one line on stderr and a documented exit code."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                print(exc.format_message())
+                sys.exit(EXIT_USAGE)
+            message = exc.format_message().replace("Value error, ", "")
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            print(f"followup: error: {message}{hint}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
+        except ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("followup: aborted", file=sys.stderr)
+            sys.exit(EXIT_FAILURE)
+        except BrokenPipeError:
+            # The reader (`head`, a closed pager) went away: not worth a message.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILURE)
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ClickException, typer.Exit, typer.Abort, BrokenPipeError):
+            raise
+        except sqlite3.OperationalError as exc:
+            raise FollowupError(f"database problem: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise FollowupError(f"database is damaged or not a followup file: {exc}") from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise FollowupError(f"{exc.strerror or exc}{where}") from None
+        except Exception as exc:
+            if os.environ.get("FOLLOWUP_DEBUG"):
+                raise
+            raise FollowupError(
+                f"unexpected {type(exc).__name__}: {exc} (run with FOLLOWUP_DEBUG=1 and report it)"
+            ) from None
+
+
+app = typer.Typer(
+    cls=FollowupGroup,
+    name="followup",
+    help="Whom to call today, what happened, and how the shop is doing.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+import_app = typer.Typer(help="Bring customers in from a file.", no_args_is_help=True)
+export_app = typer.Typer(help="Write data out as CSV or JSON.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+
+class Outcome(str, Enum):
+    reached = "reached"
+    no_answer = "no-answer"
+    complaint = "complaint"
+    converted = "converted"
+    lost = "lost"
+    opt_out = "opt-out"
+
+
+Channel = Enum("Channel", {c: c for c in CHANNELS}, type=str)  # type: ignore[misc]
+assert tuple(o.value for o in Outcome) == OUTCOMES
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"followup {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None, "--db", help="Database file (default: $FOLLOWUP_DB, else the user data folder)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Whom to call today, what happened, and how the shop is doing."""
+    ctx.obj = {"db": db}
+
+
+def _conn(ctx: typer.Context) -> sqlite3.Connection:
+    from followup_cli import storage
+
+    path, is_default = storage.resolve_db_path(ctx.find_root().obj["db"])
+    return storage.open_db(path, create_folder=is_default)
+
+
+def _day(value: str | None, what: str = "--date") -> date:
+    from followup_cli.dates import parse_iso
+
+    return date.today() if value is None else parse_iso(value, what)
+
+
+DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
+
+
+@app.command()
+def today(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """List the follow-ups due today (overdue included), most important first."""
+    from followup_cli.service import due_list
+
+    day = _day(on)
+    items = due_list(_conn(ctx), day, owner, limit)
+    render.today_view([i.as_dict() for i in items], fmt, day.isoformat())
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    outcome: Outcome = typer.Argument(..., help="What happened."),
+    on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
+    note: str | None = typer.Option(None, "--note", help="What was said."),
+    channel: Channel | None = typer.Option(None, "--channel", help="How they were contacted."),
+    score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
+    nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Record the outcome of a contact and plan the next follow-up."""
+    from followup_cli.service import log_outcome
+
+    result = log_outcome(
+        _conn(ctx), customer, outcome.value, _day(on), note,
+        channel.value if channel else None, score, nps,
+    )  # fmt: skip
+    if fmt is TextOrJson.json:
+        render.write_json(result.as_dict())
+        return
+    done = {
+        "retry": "no answer, will try again",
+        "missed": "no answer after the last attempt: follow-up missed",
+    }.get(result.status)
+    nxt = f"next: {result.next_due} ({result.next_reason})" if result.next_due else "nothing planned"
+    render.message(
+        f"Logged {result.outcome} for {result.customer_id} {result.name} on {result.date}; "
+        + (f"{done}; " if done else "")
+        + nxt
+    )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json, or csv (history)."),
+) -> None:
+    """Show one customer, their history and their next follow-up."""
+    from followup_cli.service import show_customer
+
+    render.customer_view(show_customer(_conn(ctx), customer), fmt)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    start: str | None = typer.Option(None, "--from", help="First day (default: 1st of month)."),
+    end: str | None = typer.Option(None, "--to", help="Last day (default: --date)."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Success, churn and conversion rates (and CSAT, NPS, overdue) for a period."""
+    from followup_cli.service import build_report
+
+    as_of = _day(on)
+    last = _day(end, "--to") if end else as_of
+    first = _day(start, "--from") if start else last.replace(day=1)
+    render.report_view(build_report(_conn(ctx), first, last, as_of), fmt)
+
+
+@import_app.command("customers")
+def import_customers(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV file (UTF-8, UTF-8 with BOM, GBK, UTF-16)."),
+    on: str | None = typer.Option(None, "--date", help="Import as of this day."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Force an encoding."),
+    delimiter: str | None = typer.Option(None, "--delimiter", help="Force a delimiter."),
+    mapping: list[str] = typer.Option([], "--map", help="'Column=field', repeatable."),
+    dayfirst: bool | None = typer.Option(
+        None, "--dayfirst/--monthfirst", help="How to read 03/04/2025."
+    ),
+    region: str = typer.Option("CN", "--region", help="Country for phones without +code."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
+    strict: bool = typer.Option(False, "--strict", help="Import nothing if any row is bad."),
+    rejects: Path | None = typer.Option(None, "--rejects", help="Write rejected rows here."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well."),
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Summary as text or json."),
+) -> None:
+    """Add or update customers from a file. Re-importing the same file changes nothing.
+
+    Exit 0: every row used; 3: done, some rows rejected; 4: nothing imported.
+    """
+    from followup_cli.service import import_customers as run_import
+
+    overrides = _parse_mapping(mapping)
+    if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    if delimiter is not None and len(delimiter) != 1:
+        raise FollowupError("--delimiter takes one character (or 'tab')")
+    if rejects is not None and not rejects.parent.exists():
+        raise FollowupError(f"folder {rejects.parent} does not exist")
+    result = run_import(
+        _conn(ctx), file, _day(on), encoding=encoding, delimiter=delimiter, mapping=overrides,
+        dayfirst=dayfirst, region=region.upper(), dry_run=dry_run, strict=strict,
+    )  # fmt: skip
+    for rejection in result.rejected:
+        render.warn(f"{file}: line {rejection.line}: {rejection.reason}")
+    if rejects is not None:
+        rows = [
+            {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
+            for r in result.rejected
+        ]
+        render.to_text_file(str(rejects), render.write_csv, rows, [*result.header, "reason"])
+    summary = result.summary()
+    if fmt is TextOrJson.json:
+        render.write_json(summary)
+    elif not quiet or result.rejected:
+        prefix = "dry run: would have " if dry_run else ""
+        render.message(
+            f"{file}: {prefix}read {summary['read']}, added {summary['added']}, updated "
+            f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
+            f"{summary['rejected']}" + (" (nothing written: --strict)" if strict and
+                                        result.rejected else "")
+        )  # fmt: skip
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    from followup_cli.importer import FIELDS
+
+    mapping = {}
+    for pair in pairs:
+        column, sep, target = pair.rpartition("=")
+        target = target.strip().lower()
+        if not sep or not column.strip() or target not in FIELDS:
+            raise FollowupError(
+                f"--map {pair!r} must be 'Column=field' with field one of {', '.join(FIELDS)}"
+            )
+        mapping[column] = target
+    return mapping
+
+
+@export_app.command("customers")
+def export_customers(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.csv, "--format", help="csv or json."),
+    output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Every customer with every field, in a stable column order."""
+    from followup_cli.service import export_customers as rows
+
+    if output and not Path(output).expanduser().resolve().parent.exists():
+        raise FollowupError(f"folder {Path(output).parent} does not exist")
+    render.export_view(rows(_conn(ctx)), fmt, output)
+
+
+def main() -> None:
+    app(prog_name="followup")

@@ -1,0 +1,133 @@
+"""Date and duration parsing: strict for options, forgiving (but never guessing) for imports."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from followup_cli.errors import FollowupError
+
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_AMBIGUOUS = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_EXCEL_TIME = re.compile(r"^(.*\d)[ T]0{1,2}:00(:00(\.0+)?)?$")
+
+
+def parse_iso(text: str, what: str = "date") -> date:
+    """Parse a YYYY-MM-DD option value; impossible dates such as 2025-02-31 are refused."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FollowupError(f"{what} {text!r} is not a valid date (use YYYY-MM-DD)") from None
+
+
+class DateFormatError(ValueError):
+    """Raised for an import cell that is not a date we can read without guessing."""
+
+
+def parse_import_date(text: str, dayfirst: bool | None = None) -> date:
+    """Read the date formats real exports carry; ambiguous 03/04/2025 needs dayfirst set.
+
+    Fast path first (ISO, then year-first forms incl. 2025年1月31日), dateutil only for
+    month names. Never fuzzy: a wrong year silently substituted is worse than a rejection.
+    """
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    stripped = _EXCEL_TIME.match(text)
+    if stripped:
+        text = stripped.group(1)
+    match = _YMD.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        return _make_date(year, month, day, text)
+    match = _AMBIGUOUS.match(text)
+    if match:
+        first, second, year = (int(g) for g in match.groups())
+        if first > 12 and second <= 12:
+            return _make_date(year, second, first, text)
+        if second > 12 and first <= 12:
+            return _make_date(year, first, second, text)
+        if first == second:
+            return _make_date(year, first, second, text)
+        if dayfirst is None:
+            raise DateFormatError(
+                f"date {text!r} is ambiguous (day/month): use --dayfirst or --monthfirst"
+            )
+        return _make_date(year, second, first, text) if dayfirst else _make_date(
+            year, first, second, text
+        )
+    if re.search(r"[A-Za-z]{3,}", text) and re.search(r"\d{4}", text):
+        from dateutil import parser
+
+        try:
+            return parser.parse(text, dayfirst=bool(dayfirst)).date()
+        except (ValueError, OverflowError):
+            pass
+    raise DateFormatError(f"date {text!r} is not a date we can read")
+
+
+def _make_date(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateFormatError(f"date {text!r} does not exist") from None
+
+
+_DURATION = re.compile(
+    r"^\s*(\d+)\s*(d|day|days|w|wk|wks|week|weeks|m|mo|mon|month|months|y|yr|year|years)\s*$",
+    re.IGNORECASE,
+)
+_UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """A calendar duration: months and years follow the calendar (31 Jan + 1m = 28/29 Feb)."""
+
+    count: int
+    unit: str  # one of d, w, m, y
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION.match(text)
+        if not match or int(match.group(1)) == 0:
+            raise FollowupError(
+                f"duration {text!r} is not understood (examples: 7d, 2w, 1m, 3m, 1y, '2 weeks')"
+            )
+        return cls(int(match.group(1)), match.group(2)[0].lower())
+
+    def after(self, start: date, times: int = 1) -> date:
+        """start + times x self, always computed from start (relativedelta is not associative)."""
+        n = self.count * times
+        if self.unit == "d":
+            return start + timedelta(days=n)
+        if self.unit == "w":
+            return start + timedelta(weeks=n)
+        from dateutil.relativedelta import relativedelta
+
+        if self.unit == "m":
+            return start + relativedelta(months=n)
+        return start + relativedelta(years=n)
+
+    def before(self, end: date) -> date:
+        if self.unit in "dw":
+            return end - timedelta(days=self.count * (7 if self.unit == "w" else 1))
+        from dateutil.relativedelta import relativedelta
+
+        months = self.count * (12 if self.unit == "y" else 1)
+        return end - relativedelta(months=months)
+
+    def approx_days(self) -> int:
+        return self.count * {"d": 1, "w": 7, "m": 30, "y": 365}[self.unit]
+
+    def __str__(self) -> str:
+        return f"{self.count}{self.unit}"
+
+    def label(self) -> str:
+        name = _UNIT_NAMES[self.unit]
+        return f"{self.count} {name}{'s' if self.count != 1 else ''}"

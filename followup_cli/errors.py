@@ -1,0 +1,36 @@
+"""One error type for everything a user can get wrong, caught in one place by click.
+
+Exit codes (documented in the README):
+  0  success
+  1  the command could not do what was asked (unknown customer, bad value, database problem)
+  2  usage error (unknown option, missing argument) - raised by click itself
+  3  import finished but some rows were rejected
+  4  import read nothing usable (bad file, wrong encoding, no known header)
+"""
+
+from __future__ import annotations
+
+import sys
+
+from typer._click.exceptions import ClickException, UsageError  # typer vendors click
+
+__all__ = ["ClickException", "FollowupError", "UsageError"]
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL_IMPORT = 3
+EXIT_NOTHING_IMPORTED = 4
+
+
+class FollowupError(ClickException):
+    """A problem the user can fix; shown as one line on stderr, never a traceback."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: object | None = None) -> None:
+        one_line = " ".join(self.format_message().split())
+        print(f"followup: error: {one_line}", file=sys.stderr)

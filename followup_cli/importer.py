@@ -1,0 +1,365 @@
+"""The import pipeline's front half: bytes on disk -> clean customer records or rejections.
+
+No database here. `read_table` decodes and splits the file, `HeaderMap` finds our fields
+among the shop's column names, `clean_rows` validates each row. The service layer matches
+the records against the database and writes them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from followup_cli.dates import DateFormatError, parse_import_date
+from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
+
+FIELDS = (
+    "id", "name", "phone", "email", "tier", "first_purchase", "last_purchase", "added",
+    "owner", "notes", "contract_end",
+)  # fmt: skip
+DATE_FIELDS = ("first_purchase", "last_purchase", "added", "contract_end")
+PAST_DATE_FIELDS = ("first_purchase", "last_purchase", "added")
+
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "customer id", "customer no", "customer number", "客户编号", "编号", "客户id"),
+    "name": ("name", "customer name", "customer", "客户名称", "姓名", "客户姓名", "名称"),
+    "phone": ("phone", "mobile", "tel", "telephone", "phone number", "电话", "手机", "手机号",
+              "手机号码", "联系电话"),
+    "email": ("email", "e mail", "mail", "邮箱", "电子邮件", "电子邮箱"),
+    "tier": ("tier", "grade", "level", "type", "customer type", "客户类型", "客户等级", "等级",
+             "类型"),
+    "first_purchase": ("first purchase", "first purchase date", "首次购买日期", "首次购买"),
+    "last_purchase": ("last purchase", "last purchase date", "最近购买日期", "最近购买",
+                      "最后购买日期"),
+    "added": ("added", "date added", "customer since", "注册日期", "加入日期", "创建日期"),
+    "owner": ("owner", "staff", "负责人", "跟进人"),
+    "notes": ("notes", "note", "remarks", "备注"),
+    "contract_end": ("contract end", "membership end", "renewal date", "合同到期日",
+                     "会员到期日", "到期日"),
+}  # fmt: skip
+
+TIER_ALIASES: dict[str, str] = {
+    "new": "new", "新客户": "new", "新": "new", "新客": "new",
+    "regular": "regular", "老客户": "regular", "普通客户": "regular", "老": "regular",
+    "普通": "regular", "老客": "regular",
+    "prospect": "prospect", "潜在客户": "prospect", "潜在": "prospect", "意向客户": "prospect",
+    "vip": "vip", "vip客户": "vip", "重要客户": "vip",
+    # Grades as many tills export them: A = most valuable.
+    "a": "vip", "b": "regular", "c": "prospect",
+}  # fmt: skip
+
+
+def _header_key(text: str) -> str:
+    """Case, surrounding spaces, and spaces/underscores/hyphens are not significant."""
+    return re.sub(r"[\s_\-]+", " ", text.strip().casefold()).strip()
+
+
+_ALIAS_INDEX = {_header_key(a): f for f, aliases in HEADER_ALIASES.items() for a in aliases}
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (line number of the row's first line, cells)
+    encoding: str
+    delimiter: str
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """BOM, then strict UTF-8, then GB18030; never latin-1, which garbles Chinese silently."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise FollowupError(
+                f"unknown encoding {encoding!r}", EXIT_NOTHING_IMPORTED
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise FollowupError(
+                f"file is not valid {encoding} (byte {exc.start})", EXIT_NOTHING_IMPORTED
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data:
+        raise FollowupError(
+            "file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)",
+            EXIT_NOTHING_IMPORTED,
+        )
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FollowupError(
+            "file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding",
+            EXIT_NOTHING_IMPORTED,
+        ) from None
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        raise FollowupError(
+            "file is not UTF-8 and does not look like Chinese GBK: name its encoding "
+            "with --encoding",
+            EXIT_NOTHING_IMPORTED,
+        )
+    return text, "gb18030"
+
+
+def sniff_delimiter(text: str) -> str:
+    """Pick the delimiter that splits the header line into the most cells."""
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_table(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Table:
+    if not path.exists():
+        raise FollowupError(f"file {path} does not exist", EXIT_NOTHING_IMPORTED)
+    if path.is_dir():
+        raise FollowupError(f"{path} is a folder, not a file", EXIT_NOTHING_IMPORTED)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FollowupError(f"cannot read {path}: {exc.strerror}", EXIT_NOTHING_IMPORTED) from None
+    if not data.strip():
+        raise FollowupError(f"file {path} is empty", EXIT_NOTHING_IMPORTED)
+    text, used = decode(data, encoding)
+    delimiter = delimiter or sniff_delimiter(text)
+    csv.field_size_limit(1_000_000)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    previous_end = 0
+    try:
+        for cells in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header = cells
+            else:
+                rows.append((start, cells))
+    except csv.Error as exc:
+        raise FollowupError(
+            f"line {reader.line_num}: cannot read CSV ({exc})", EXIT_NOTHING_IMPORTED
+        ) from None
+    if header is None:
+        raise FollowupError(f"file {path} has no header line", EXIT_NOTHING_IMPORTED)
+    return Table(header, rows, used, delimiter)
+
+
+@dataclass
+class HeaderMap:
+    columns: dict[str, int]  # our field -> column index
+    extras: dict[str, int]  # unknown column name -> index, kept as extra fields
+
+    @classmethod
+    def build(cls, header: list[str], overrides: dict[str, str] | None = None) -> HeaderMap:
+        wanted = {_header_key(k): v for k, v in (overrides or {}).items()}
+        columns: dict[str, int] = {}
+        extras: dict[str, int] = {}
+        for index, raw in enumerate(header):
+            key = _header_key(raw)
+            if not key:
+                continue  # trailing empty header cells, as Excel writes them
+            target = wanted.get(key) or _ALIAS_INDEX.get(key)
+            if target and target not in columns:
+                columns[target] = index
+            else:
+                extras[raw.strip()] = index
+        if "name" not in columns or not {"id", "phone", "email"} & columns.keys():
+            known = ", ".join(FIELDS)
+            raise FollowupError(
+                f"no usable header: need a name column and one of id/phone/email "
+                f"(known columns: {known}; use --map 'Column=field' for others)",
+                EXIT_NOTHING_IMPORTED,
+            )
+        return cls(columns, extras)
+
+
+@dataclass
+class Record:
+    """One clean customer row, ready to match against the database."""
+
+    line: int
+    ref: str | None
+    name: str
+    phone: str | None
+    email: str | None
+    tier: str | None
+    dates: dict[str, date | None]
+    owner: str | None
+    notes: str | None
+    extra: dict[str, str] = field(default_factory=dict)
+    cells: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rejection:
+    line: int
+    reason: str
+    cells: list[str] = field(default_factory=list)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+\d+$")
+
+
+class RowError(ValueError):
+    pass
+
+
+def normalise_email(text: str) -> str | None:
+    text = text.strip().casefold()
+    if not text:
+        return None
+    if not _EMAIL.match(text):
+        raise RowError(f"e-mail {text!r} is not an e-mail address")
+    return text
+
+
+def normalise_tier(text: str, known_tiers: set[str]) -> str | None:
+    key = " ".join(text.strip().casefold().split())
+    if not key:
+        return None
+    if key in known_tiers:
+        return key
+    tier = TIER_ALIASES.get(key)
+    if tier is None:
+        raise RowError(f"unknown tier {text.strip()!r} (known: {', '.join(sorted(known_tiers))})")
+    return tier
+
+
+def clean_rows(
+    table: Table,
+    headers: HeaderMap,
+    today: date,
+    known_tiers: set[str],
+    normalise_phone,
+    dayfirst: bool | None = None,
+) -> Iterator[Record | Rejection]:
+    if dayfirst is None:
+        dayfirst = _file_date_order(table, headers)
+    cols = headers.columns
+    for line, cells in table.rows:
+        try:
+
+            def cell(name: str, cells: list[str] = cells) -> str:
+                index = cols.get(name)
+                return cells[index].strip() if index is not None and index < len(cells) else ""
+
+            yield _clean_row(
+                line, cells, cell, headers, today, known_tiers, normalise_phone, dayfirst
+            )
+        except RowError as exc:
+            yield Rejection(line, str(exc), cells)
+
+
+def _clean_row(line, cells, cell, headers, today, known_tiers, normalise_phone, dayfirst):
+    name = " ".join(cell("name").split())
+    if not name:
+        raise RowError("name is empty")
+    ref = cell("id") or None
+    if ref and _SCIENTIFIC.match(ref):
+        raise RowError(f"id {ref!r} was mangled by Excel (format the column as text)")
+    phone = normalise_phone(cell("phone")) if cell("phone") else None
+    email = normalise_email(cell("email"))
+    if not (ref or phone or email):
+        raise RowError("needs an id, a phone or an e-mail")
+    tier = normalise_tier(cell("tier"), known_tiers)
+    dates: dict[str, date | None] = {}
+    for name_ in DATE_FIELDS:
+        raw = cell(name_)
+        if not raw:
+            dates[name_] = None
+            continue
+        try:
+            dates[name_] = parse_import_date(raw, dayfirst)
+        except DateFormatError as exc:
+            raise RowError(f"{name_}: {exc}") from None
+        if name_ in PAST_DATE_FIELDS and dates[name_] > today:
+            raise RowError(f"{name_} {dates[name_]} is in the future")
+    first, last = dates["first_purchase"], dates["last_purchase"]
+    if first and last and last < first:
+        raise RowError(f"last_purchase {last} is before first_purchase {first}")
+    extra = {
+        name_: cells[i].strip()
+        for name_, i in headers.extras.items()
+        if i < len(cells) and cells[i].strip()
+    }
+    return Record(
+        line, ref, name, phone, email, tier, dates, cell("owner") or None,
+        cell("notes") or None, extra, cells,
+    )  # fmt: skip
+
+
+_SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
+
+
+def _file_date_order(table: Table, headers: HeaderMap) -> bool | None:
+    """Day/month order shown by the file's unambiguous dates; a file that mixes them is refused."""
+    day_first = month_first = False
+    indexes = [headers.columns[f] for f in DATE_FIELDS if f in headers.columns]
+    for _, cells in table.rows:
+        for index in indexes:
+            match = _SLASHED.match(cells[index]) if index < len(cells) else None
+            if match:
+                first, second = int(match.group(1)), int(match.group(2))
+                day_first |= first > 12 >= second
+                month_first |= second > 12 >= first
+    if day_first and month_first:
+        raise FollowupError(
+            "file mixes day/month and month/day dates: fix the file or force one with "
+            "--dayfirst/--monthfirst",
+            EXIT_NOTHING_IMPORTED,
+        )
+    if day_first or month_first:
+        return day_first
+    return None
+
+
+def phone_normaliser(region: str):
+    """E.164 phones so `138 0000 0009` and `138-0000-0009` are one customer.
+
+    Plain national mobile numbers take a fast path; everything else goes through
+    phonenumbers, with a cache because tills repeat shop and family numbers.
+    """
+    import phonenumbers
+
+    cache: dict[str, str] = {}
+    country_code = phonenumbers.country_code_for_region(region)
+    if not country_code:
+        raise FollowupError(f"unknown phone region {region!r} (use a code such as CN, GB, US)")
+    separators = str.maketrans("", "", " -().\u3000")
+
+    def normalise(raw: str) -> str:
+        text = raw.strip()
+        if text in cache:
+            return cache[text]
+        if _SCIENTIFIC.match(text):
+            raise RowError(f"phone {text!r} was mangled by Excel (format the column as text)")
+        compact = text.translate(separators)
+        if region == "CN" and len(compact) == 11 and compact.isdigit() and compact[0] == "1":
+            result = f"+86{compact}"
+        else:
+            try:
+                number = phonenumbers.parse(text, region)
+            except phonenumbers.NumberParseException:
+                raise RowError(f"phone {text!r} is not a phone number") from None
+            if not phonenumbers.is_possible_number(number):
+                raise RowError(f"phone {text!r} is not a phone number")
+            result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        cache[text] = result
+        return result
+
+    return normalise

@@ -1,0 +1,238 @@
+"""Everything that reaches stdout: Rich tables for people, CSV and JSON for scripts.
+
+Machine formats are written with print/json/csv, never through Rich, which would wrap lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any, TextIO
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+Column = tuple[str, str]  # (key in the row dict, heading on a terminal)
+
+# Cells that a spreadsheet would run as a formula (OWASP CSV injection) ...
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ... except plain numbers and phone numbers, which stay usable: +8613800000000, -12.50.
+_NUMERIC = re.compile(r"^[+-]?[\d\s().]*\d[\d\s().-]*$")
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix a quote to a text cell that Excel would otherwise treat as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMERIC.match(value):
+        return "'" + value
+    return value
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+    return value
+
+
+def write_json(data: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def write_csv(
+    rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
+) -> None:
+    writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow(neutralise(_cell(row.get(k))) for k in keys)
+
+
+def console(stderr: bool = False):
+    """A Rich console that never colours or animates when not on a terminal."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "120"))
+    return Console(
+        file=stream,
+        width=width,
+        no_color="NO_COLOR" in os.environ or not stream.isatty(),
+        highlight=False,
+        emoji=False,
+    )
+
+
+def write_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    title: str | None = None,
+    empty: str = "nothing to show",
+) -> None:
+    from rich.table import Table
+
+    out = console()
+    if not rows:
+        out.print(empty)
+        return
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for _, heading in columns:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*(_text(row.get(key)) for key, _ in columns))
+    out.print(table)
+
+
+def _text(value: Any) -> str:
+    from rich.markup import escape
+
+    return escape(str(_cell(value)))
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    fmt: Format,
+    title: str | None = None,
+    empty: str = "nothing to show",
+) -> None:
+    """One output path for every listing."""
+    if fmt is Format.json:
+        write_json(list(rows))
+    elif fmt is Format.csv:
+        write_csv(rows, [key for key, _ in columns])
+    else:
+        write_table(rows, columns, title, empty)
+
+
+def to_text_file(path: str, writer, *args: Any, bom: bool = False) -> None:
+    """Write an export to a file whole: a half-written export is never left behind."""
+    buffer = io.StringIO()
+    writer(*args, out=buffer)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        handle.write(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+def message(text: str) -> None:
+    print(text)
+
+
+def warn(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# --- views -------------------------------------------------------------------------------------
+
+TODAY_COLUMNS: tuple[Column, ...] = (
+    ("customer_id", "ID"),
+    ("name", "Name"),
+    ("phone", "Phone"),
+    ("tier", "Tier"),
+    ("due_date", "Due"),
+    ("days_overdue", "Late"),
+    ("reason", "Why"),
+    ("last_outcome", "Last outcome"),
+    ("last_note", "Last note"),
+)
+TODAY_CSV_KEYS = (
+    "customer_id", "name", "phone", "tier", "owner", "due_date", "days_overdue", "kind",
+    "reason", "attempts", "last_contact", "last_outcome", "last_note",
+)  # fmt: skip
+CUSTOMER_KEYS = (
+    "customer_id", "name", "phone", "email", "tier", "owner", "first_purchase",
+    "last_purchase", "added", "contract_end", "status", "churned_on", "converted_on",
+    "do_not_contact", "last_contact", "last_outcome", "notes", "extra",
+)  # fmt: skip
+HISTORY_COLUMNS: tuple[Column, ...] = (
+    ("date", "Date"),
+    ("outcome", "Outcome"),
+    ("channel", "Channel"),
+    ("score", "CSAT"),
+    ("nps", "NPS"),
+    ("owner", "Owner"),
+    ("note", "Note"),
+)
+
+
+def today_view(items: list[dict[str, Any]], fmt: Format, on: str) -> None:
+    if fmt is Format.table:
+        emit(items, TODAY_COLUMNS, fmt, f"Follow-ups due on {on}: {len(items)}",
+             empty=f"Nothing due on {on}.")  # fmt: skip
+    else:
+        emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
+
+
+def customer_view(record: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        write_json(record)
+        return
+    if fmt is Format.csv:
+        write_csv(record["history"], [k for k, _ in HISTORY_COLUMNS])
+        return
+    pairs = [{"field": k, "value": record.get(k)} for k in (*CUSTOMER_KEYS, "next_due",
+                                                          "next_reason")]  # fmt: skip
+    write_table([p for p in pairs if p["value"] not in (None, "", {})],
+                (("field", "Field"), ("value", "Value")), f"{record['name']}")  # fmt: skip
+    write_table(record["history"], HISTORY_COLUMNS, "History", empty="No contacts logged yet.")
+
+
+def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
+    if fmt is Format.table:
+        fmt = Format.csv
+    writer, args = (
+        (write_json, (rows,)) if fmt is Format.json else (write_csv, (rows, CUSTOMER_KEYS))
+    )
+    if output:
+        to_text_file(output, writer, *args)
+    else:
+        writer(*args)
+
+
+def _percent(value: float | None) -> str:
+    return "no data" if value is None else f"{100 * value:.1f}%"
+
+
+def report_view(report: dict[str, Any], fmt: Format) -> None:
+    overall = report["overall"]
+    if fmt is Format.json:
+        write_json(report)
+        return
+    if fmt is Format.csv:
+        keys = ["from", "to", *overall]
+        write_csv([{**report["period"], **overall}], keys)
+        return
+    period = report["period"]
+    nps = overall["nps"]
+    csat = overall["csat_mean"]
+    rows = [
+        {"metric": "Success rate", "value": _percent(overall["success_rate"]),
+         "basis": f"{overall['completed']} completed of {overall['planned']} planned"},
+        {"metric": "Churn rate", "value": _percent(overall["churn_rate"]),
+         "basis": f"{overall['churned']} churned of {overall['active_at_start']} active at start"},
+        {"metric": "Conversion rate", "value": _percent(overall["conversion_rate"]),
+         "basis": f"{overall['converted']} converted of {overall['prospects']} prospects"},
+        {"metric": "CSAT", "value": "no data" if csat is None else f"{csat:.2f} / 5",
+         "basis": f"{overall['csat_responses']} scores, "
+                  f"{_percent(overall['csat_satisfied_share'])} gave 4-5"},
+        {"metric": "NPS", "value": "no data" if nps is None else f"{nps:+.0f}",
+         "basis": f"{overall['nps_responses']} answers"},
+        {"metric": "Overdue", "value": str(overall["overdue"]),
+         "basis": f"open follow-ups past due on {period['as_of']}"},
+    ]  # fmt: skip
+    write_table(rows, (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
+                f"Report {period['from']} to {period['to']}")  # fmt: skip

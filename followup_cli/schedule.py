@@ -1,0 +1,155 @@
+"""The scheduling engine: pure functions from a customer's state to their next follow-up.
+
+Nothing here reads a clock or a database: "today" is always an argument, so every rule can
+be tested on hand-worked dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from followup_cli.models import CustomerState, Plan, Rule, Settings
+
+
+class RuleError(ValueError):
+    """The rules cannot plan this tier (unknown tier, or tiers that follow each other forever)."""
+
+
+def anchor_date(anchor: str, state: CustomerState) -> date:
+    """The date a rule counts from, falling back as DOMAIN.md says when it is not known."""
+    if anchor == "first_purchase":
+        return state.first_purchase or state.added
+    if anchor == "last_purchase":
+        return state.last_purchase or state.first_purchase or state.added
+    if anchor == "added":
+        return state.added
+    return state.last_success or state.last_purchase or state.added
+
+
+def plan_next(
+    state: CustomerState, rules: dict[str, Rule], settings: Settings, today: date
+) -> Plan | None:
+    """The next follow-up by the tier's cadence, or None when the customer must not be called.
+
+    With no previous follow-up (a fresh import) the plan is the cadence date nearest to today
+    (the earlier one on a tie): a long-ago anchor gives one call, not a years-old backlog, and
+    a milestone missed long ago gives way to the one coming up. After a closed follow-up the
+    plan is the first cadence date after it.
+    """
+    if state.do_not_contact or state.churned:
+        return None
+    plan = _cadence_plan(state, rules, today)
+    plan = _renewal_first(state, settings, today, plan)
+    return _respect_min_gap(plan, state, settings)
+
+
+def _cadence_plan(state: CustomerState, rules: dict[str, Rule], today: date) -> Plan:
+    rule = _rule_for(state.tier, rules)
+    seen = {rule.tier}
+    while True:
+        if rule.steps:
+            step_plan = _step_plan(rule, state, rules, today)
+            if step_plan is not None:
+                return step_plan
+        if rule.interval is not None:
+            return _repeat_plan(rule, state, today)
+        if rule.then is None or rule.then in seen:
+            raise RuleError(f"tier {rule.tier!r} has no repeat interval and no tier to follow")
+        rule = _rule_for(rule.then, rules)
+        seen.add(rule.tier)
+
+
+def _rule_for(tier: str, rules: dict[str, Rule]) -> Rule:
+    try:
+        return rules[tier]
+    except KeyError:
+        raise RuleError(f"no rule for tier {tier!r}") from None
+
+
+def _step_plan(
+    rule: Rule, state: CustomerState, rules: dict[str, Rule], today: date
+) -> Plan | None:
+    anchor = anchor_date(rule.anchor, state)
+    dated = [(step, step.after(anchor)) for step in rule.steps]
+    if state.previous_due is not None:
+        pending = [(s, d) for s, d in dated if d > state.previous_due]
+        if not pending:
+            return None
+        step, due = pending[0]
+    else:
+        step, due = min(dated, key=lambda item: (abs((item[1] - today).days), item[1]))
+        if step == rule.steps[-1] and _overtaken(rule, due, rules, today):
+            return None
+    return Plan(due, "step", f"{step.label()} after {rule.anchor.replace('_', ' ')}", anchor)
+
+
+def _overtaken(rule: Rule, last_step_due: date, rules: dict[str, Rule], today: date) -> bool:
+    """True when the tier that follows is due nearer to today than the last step."""
+    follower = rules.get(rule.then or "")
+    if not (follower and follower.interval):
+        return False
+    follower_due = follower.interval.after(last_step_due)
+    return abs((follower_due - today).days) < abs((last_step_due - today).days)
+
+
+def _repeat_plan(rule: Rule, state: CustomerState, today: date) -> Plan:
+    assert rule.interval is not None
+    anchor = anchor_date(rule.anchor, state)
+    interval = rule.interval
+    times = 1
+    if state.previous_due is not None:
+        times = _first_multiple_after(anchor, interval, state.previous_due)
+    else:
+        while abs((interval.after(anchor, times + 1) - today).days) < abs(
+            (interval.after(anchor, times) - today).days
+        ):
+            times += 1
+    due = interval.after(anchor, times)
+    return Plan(due, "cadence", f"every {interval.label()} ({rule.tier})", anchor)
+
+
+def _first_multiple_after(anchor: date, interval, after: date) -> int:
+    times = max(1, (after - anchor).days // max(1, interval.approx_days()) - 1)
+    while interval.after(anchor, times) <= after:
+        times += 1
+    while times > 1 and interval.after(anchor, times - 1) > after:
+        times -= 1
+    return times
+
+
+def _renewal_first(state: CustomerState, settings: Settings, today: date, plan: Plan) -> Plan:
+    """A renewal call before a contract end comes before the ordinary cadence when sooner."""
+    end = state.contract_end
+    if end is None or end == state.renewal_done_for or end < today:
+        return plan
+    due = settings.renewal_before.before(end)
+    if due <= plan.due_date:
+        return Plan(due, "renewal", f"renewal: contract ends {end.isoformat()}", end)
+    return plan
+
+
+def _respect_min_gap(plan: Plan, state: CustomerState, settings: Settings) -> Plan:
+    if state.last_contact is None:
+        return plan
+    earliest = settings.min_gap.after(state.last_contact)
+    if plan.due_date < earliest:
+        return Plan(earliest, plan.kind, plan.reason + " (moved: minimum gap)", plan.anchor)
+    return plan
+
+
+def plan_check_back(on: date, settings: Settings) -> Plan:
+    """After a complaint: call back to confirm the customer is now satisfied (回访确认满意)."""
+    return Plan(settings.check_back.after(on), "check-back", "check-back after complaint", on)
+
+
+def after_no_answer(attempts: int, on: date, settings: Settings) -> date | None:
+    """The day a no-answer follow-up shows again, or None when it is now missed."""
+    if attempts >= settings.max_attempts:
+        return None
+    return settings.retry_after.after(on)
+
+
+def validate_rules(rules: dict[str, Rule]) -> None:
+    """Every tier must be plannable: a follow-on tier exists and the chain ends in a repeat."""
+    for rule in rules.values():
+        _cadence_plan(CustomerState(tier=rule.tier, added=date(2000, 1, 1)), rules, date(2000, 1, 1))

@@ -1,0 +1,449 @@
+"""Storage: where the file lives, its schema and migrations, and every SQL query.
+
+The only module that talks SQL. Writes run inside `transaction()` (BEGIN IMMEDIATE), so each
+command commits whole or not at all, and a second writer waits instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from followup_cli.dates import Duration
+from followup_cli.errors import FollowupError
+from followup_cli.models import DEFAULT_RULES, Customer, Rule, Settings
+
+BUSY_TIMEOUT_MS = 15_000
+
+CUSTOMER_COLUMNS = (
+    "id", "ref", "name", "phone", "email", "tier", "first_purchase", "last_purchase", "added",
+    "owner", "notes", "contract_end", "status", "churned_on", "converted_on", "do_not_contact",
+    "last_contact", "last_success", "last_outcome", "last_note", "extra",
+)  # fmt: skip
+_DATE_FIELDS = frozenset(
+    {"first_purchase", "last_purchase", "added", "contract_end", "churned_on", "converted_on",
+     "last_contact", "last_success"}
+)  # fmt: skip
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("followup", appauthor=False)) / "followup.db"
+
+
+def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
+    """--db, else $FOLLOWUP_DB, else the user data dir. Returns (path, is_default)."""
+    chosen = cli_value or os.environ.get("FOLLOWUP_DB")
+    if chosen:
+        return Path(chosen).expanduser(), False
+    return default_db_path(), True
+
+
+def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
+    """Open (creating 0600 if new) and migrate the database file."""
+    if path.is_dir():
+        raise FollowupError(f"database path {path} is a folder")
+    if not path.exists():
+        folder = path.parent
+        if not folder.exists():
+            if not create_folder:
+                raise FollowupError(f"folder {folder} does not exist")
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise FollowupError(f"cannot create database {path}: {exc.strerror}") from None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise FollowupError(f"{path} is not a usable followup database ({exc})") from None
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: taken up front so a concurrent writer waits, not fails."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# --- migrations -------------------------------------------------------------------------------
+# Append-only: each step moves the schema one version on, inside one transaction with its
+# PRAGMA user_version, so a crash mid-migration leaves the old version intact.
+
+
+def _m1_initial(db: Any) -> None:
+    db["customers"].create(
+        {
+            "id": int, "ref": str, "name": str, "phone": str, "email": str, "tier": str,
+            "first_purchase": str, "last_purchase": str, "added": str, "owner": str,
+            "notes": str, "contract_end": str, "status": str, "churned_on": str,
+            "converted_on": str, "do_not_contact": int, "last_contact": str,
+            "last_success": str, "last_outcome": str, "last_note": str, "extra": str,
+            "created_at": str, "updated_at": str,
+        },
+        pk="id",
+        not_null={"ref", "name", "tier", "added", "status", "do_not_contact"},
+        defaults={"status": "active", "do_not_contact": 0},
+    )  # fmt: skip
+    db.execute("CREATE UNIQUE INDEX idx_customers_ref ON customers(ref)")
+    db.execute("CREATE INDEX idx_customers_phone ON customers(phone)")
+    db.execute("CREATE INDEX idx_customers_email ON customers(email)")
+    db.execute("CREATE INDEX idx_customers_name ON customers(name)")
+    db["followups"].create(
+        {
+            "id": int, "customer_id": int, "kind": str, "reason": str, "anchor": str,
+            "due_date": str, "show_date": str, "status": str, "attempts": int,
+            "outcome": str, "closed_on": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id")],
+        not_null={"customer_id", "kind", "due_date", "show_date", "status", "attempts"},
+        defaults={"status": "open", "attempts": 0},
+    )  # fmt: skip
+    # One open follow-up per customer, enforced by the file itself.
+    db.execute(
+        "CREATE UNIQUE INDEX idx_followups_one_open ON followups(customer_id) "
+        "WHERE status = 'open'"
+    )
+    db.execute(
+        "CREATE INDEX idx_followups_open_show ON followups(show_date) WHERE status = 'open'"
+    )
+    db.execute("CREATE INDEX idx_followups_due ON followups(due_date)")
+    db.execute("CREATE INDEX idx_followups_customer ON followups(customer_id, due_date)")
+    db["contacts"].create(
+        {
+            "id": int, "customer_id": int, "followup_id": int, "date": str, "outcome": str,
+            "channel": str, "score": int, "nps": int, "note": str, "owner": str,
+            "logged_at": str,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id"), ("followup_id", "followups", "id")],
+        not_null={"customer_id", "date", "outcome"},
+    )  # fmt: skip
+    db.execute("CREATE INDEX idx_contacts_customer ON contacts(customer_id, date)")
+    db.execute("CREATE INDEX idx_contacts_date ON contacts(date)")
+    db["rules"].create(
+        {"tier": str, "steps": str, "interval": str, "anchor": str, "then": str, "rank": int},
+        pk="tier",
+    )
+    db["rules"].insert_all(_rule_to_row(rule) for rule in DEFAULT_RULES)
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    defaults = Settings()
+    db["settings"].insert_all(
+        {"key": name, "value": str(getattr(defaults, name))}
+        for name in Settings.__dataclass_fields__
+    )
+
+
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (_m1_initial,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    if schema_version(conn) == SCHEMA_VERSION:
+        return
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    with transaction(conn):
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise FollowupError(
+                f"this database was written by a newer followup (schema {version}); "
+                f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[number - 1](db)
+            conn.execute(f"PRAGMA user_version = {number}")
+
+
+# --- rules and settings ---------------------------------------------------------------------
+
+
+def _rule_to_row(rule: Rule) -> dict[str, Any]:
+    return {
+        "tier": rule.tier,
+        "steps": ",".join(str(s) for s in rule.steps),
+        "interval": str(rule.interval) if rule.interval else None,
+        "anchor": rule.anchor,
+        "then": rule.then,
+        "rank": rule.rank,
+    }
+
+
+def load_rules(conn: sqlite3.Connection) -> dict[str, Rule]:
+    rules = {}
+    for row in conn.execute("SELECT * FROM rules"):
+        steps = tuple(Duration.parse(s) for s in (row["steps"] or "").split(",") if s)
+        interval = Duration.parse(row["interval"]) if row["interval"] else None
+        rules[row["tier"]] = Rule(
+            row["tier"], steps, interval, row["anchor"], row["then"], row["rank"]
+        )
+    return rules
+
+
+def load_settings(conn: sqlite3.Connection) -> Settings:
+    values: dict[str, Any] = {}
+    for row in conn.execute("SELECT key, value FROM settings"):
+        if row["key"] not in Settings.__dataclass_fields__:
+            continue
+        values[row["key"]] = (
+            int(row["value"]) if row["key"] == "max_attempts" else Duration.parse(row["value"])
+        )
+    return Settings(**values)
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+def _to_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def row_to_customer(row: sqlite3.Row) -> Customer:
+    values = {}
+    for name in CUSTOMER_COLUMNS:
+        value = row[name]
+        if name in _DATE_FIELDS:
+            value = _to_date(value)
+        elif name == "do_not_contact":
+            value = bool(value)
+        elif name == "extra":
+            value = json.loads(value) if value else {}
+        values[name] = value
+    return Customer(**values)
+
+
+def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
+    row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    if row is None:
+        raise FollowupError(f"no customer with internal id {customer_id}")
+    return row_to_customer(row)
+
+
+def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) -> list[Customer]:
+    """Customers matching a reference exactly, else a phone, e-mail or name exactly."""
+    row = conn.execute("SELECT * FROM customers WHERE ref = ?", (key,)).fetchone()
+    if row is not None:
+        return [row_to_customer(row)]
+    rows = conn.execute(
+        "SELECT * FROM customers WHERE phone = ? OR email = ? OR name = ? ORDER BY ref",
+        (phone_key or key, key.strip().casefold(), key.strip()),
+    ).fetchall()
+    return [row_to_customer(r) for r in rows]
+
+
+def all_customers(conn: sqlite3.Connection) -> Iterator[Customer]:
+    for row in conn.execute("SELECT * FROM customers ORDER BY id"):
+        yield row_to_customer(row)
+
+
+def customer_keys(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
+    """Just what an import needs to match and compare rows, in one pass."""
+    yield from conn.execute("SELECT * FROM customers")
+
+
+def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) -> int:
+    columns = [*values, "created_at", "updated_at"]
+    cursor = conn.execute(
+        f"INSERT INTO customers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [*values.values(), now, now],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def update_customer(
+    conn: sqlite3.Connection, customer_id: int, values: dict[str, Any], now: str
+) -> None:
+    if not values:
+        return
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(
+        f"UPDATE customers SET {assignments}, updated_at = ? WHERE id = ?",
+        [*values.values(), now, customer_id],
+    )
+
+
+def next_generated_ref(conn: sqlite3.Connection) -> Callable[[], str]:
+    """References for customers that came without the shop's own id: fu-1, fu-2, ..."""
+    row = conn.execute(
+        "SELECT MAX(CAST(substr(ref, 4) AS INTEGER)) FROM customers WHERE ref LIKE 'fu-%'"
+    ).fetchone()
+    counter = [int(row[0] or 0)]
+
+    def take() -> str:
+        counter[0] += 1
+        return f"fu-{counter[0]}"
+
+    return take
+
+
+# --- follow-ups -------------------------------------------------------------------------------
+
+
+def open_followup(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM followups WHERE customer_id = ? AND status = 'open'", (customer_id,)
+    ).fetchone()
+
+
+def previous_due(conn: sqlite3.Connection, customer_id: int) -> date | None:
+    """Due date of the last closed cadence follow-up (check-backs and renewals don't count)."""
+    row = conn.execute(
+        "SELECT MAX(due_date) FROM followups WHERE customer_id = ? "
+        "AND status IN ('done', 'missed', 'closed') AND kind IN ('step', 'cadence')",
+        (customer_id,),
+    ).fetchone()
+    return _to_date(row[0])
+
+
+def renewal_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
+    row = conn.execute(
+        "SELECT MAX(anchor) FROM followups WHERE customer_id = ? AND kind = 'renewal' "
+        "AND status IN ('done', 'missed', 'closed')",
+        (customer_id,),
+    ).fetchone()
+    return _to_date(row[0])
+
+
+def insert_followup(conn: sqlite3.Connection, customer_id: int, plan: Any) -> None:
+    due = plan.due_date.isoformat()
+    conn.execute(
+        "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
+        " attempts) VALUES (?, ?, ?, ?, ?, ?, 'open', 0)",
+        (customer_id, plan.kind, plan.reason, plan.anchor and plan.anchor.isoformat(), due, due),
+    )
+
+
+def insert_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any]]) -> None:
+    conn.executemany(
+        "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
+        " attempts) VALUES (?, ?, ?, ?, ?, ?, 'open', 0)",
+        (
+            (cid, p.kind, p.reason, p.anchor and p.anchor.isoformat(), d, d)
+            for cid, p in planned
+            for d in (p.due_date.isoformat(),)
+        ),
+    )
+
+
+def close_followup(
+    conn: sqlite3.Connection, followup_id: int, status: str, outcome: str, on: date
+) -> None:
+    conn.execute(
+        "UPDATE followups SET status = ?, outcome = ?, closed_on = ? WHERE id = ?",
+        (status, outcome, on.isoformat(), followup_id),
+    )
+
+
+def retry_followup(
+    conn: sqlite3.Connection, followup_id: int, attempts: int, show_on: date
+) -> None:
+    conn.execute(
+        "UPDATE followups SET attempts = ?, show_date = ?, outcome = 'no-answer' WHERE id = ?",
+        (attempts, show_on.isoformat(), followup_id),
+    )
+
+
+def drop_unstarted_followup(conn: sqlite3.Connection, customer_id: int) -> bool:
+    """Remove an open follow-up nobody has worked on yet, so it can be re-planned."""
+    cursor = conn.execute(
+        "DELETE FROM followups WHERE customer_id = ? AND status = 'open' AND attempts = 0 "
+        "AND kind != 'check-back'",
+        (customer_id,),
+    )
+    return cursor.rowcount > 0
+
+
+def cancel_open_followup(conn: sqlite3.Connection, customer_id: int) -> None:
+    """Withdraw a planned follow-up that will never happen (opt-out before it was due)."""
+    conn.execute(
+        "UPDATE followups SET status = 'cancelled' WHERE customer_id = ? AND status = 'open'",
+        (customer_id,),
+    )
+
+
+def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+    columns = list(values)
+    conn.execute(
+        f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        list(values.values()),
+    )
+
+
+DUE_QUERY = """
+SELECT c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome, c.last_note, c.last_contact,
+       f.due_date, f.show_date, f.kind, f.reason, f.attempts, COALESCE(r.rank, 99) AS rank
+FROM followups f
+JOIN customers c ON c.id = f.customer_id
+LEFT JOIN rules r ON r.tier = c.tier
+WHERE f.status = 'open' AND f.show_date <= :on
+  AND c.do_not_contact = 0 AND c.status = 'active'
+  AND (:owner IS NULL OR c.owner = :owner)
+"""
+
+
+def due_rows(conn: sqlite3.Connection, on: date, owner: str | None) -> list[sqlite3.Row]:
+    return conn.execute(DUE_QUERY, {"on": on.isoformat(), "owner": owner}).fetchall()
+
+
+def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT date, outcome, channel, score, nps, note, owner FROM contacts "
+        "WHERE customer_id = ? ORDER BY date, id",
+        (customer_id,),
+    ).fetchall()
+
+
+def followups_between(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT f.due_date, f.status, f.outcome, f.kind, c.tier, c.owner FROM followups f "
+        "JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.due_date BETWEEN ? AND ? AND f.status != 'cancelled'",
+        (start.isoformat(), end.isoformat()),
+    ).fetchall()
+
+
+def overdue_count(conn: sqlite3.Connection, as_of: date) -> int:
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
+            "WHERE f.status = 'open' AND f.due_date < ? AND c.status = 'active' "
+            "AND c.do_not_contact = 0",
+            (as_of.isoformat(),),
+        ).fetchone()[0]
+    )
+
+
+def contacts_between(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT k.date, k.outcome, k.channel, k.score, k.nps, k.owner, c.tier FROM contacts k "
+        "JOIN customers c ON c.id = k.customer_id WHERE k.date BETWEEN ? AND ?",
+        (start.isoformat(), end.isoformat()),
+    ).fetchall()
