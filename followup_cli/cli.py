@@ -9,7 +9,7 @@ import os
 import sqlite3
 import sys
 from datetime import date
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     reached = "reached"
     no_answer = "no-answer"
     complaint = "complaint"
@@ -105,7 +105,7 @@ Channel = Enum("Channel", {c: c for c in CHANNELS}, type=str)  # type: ignore[mi
 assert tuple(o.value for o in Outcome) == OUTCOMES
 
 
-class TextOrJson(str, Enum):
+class TextOrJson(StrEnum):
     text = "text"
     json = "json"
 
@@ -188,7 +188,9 @@ def log(
         "retry": "no answer, will try again",
         "missed": "no answer after the last attempt: follow-up missed",
     }.get(result.status)
-    nxt = f"next: {result.next_due} ({result.next_reason})" if result.next_due else "nothing planned"
+    nxt = (
+        f"next: {result.next_due} ({result.next_reason})" if result.next_due else "nothing planned"
+    )
     render.message(
         f"Logged {result.outcome} for {result.customer_id} {result.name} on {result.date}; "
         + (f"{done}; " if done else "")

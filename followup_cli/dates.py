@@ -58,8 +58,10 @@ def parse_import_date(text: str, dayfirst: bool | None = None) -> date:
             raise DateFormatError(
                 f"date {text!r} is ambiguous (day/month): use --dayfirst or --monthfirst"
             )
-        return _make_date(year, second, first, text) if dayfirst else _make_date(
-            year, first, second, text
+        return (
+            _make_date(year, second, first, text)
+            if dayfirst
+            else _make_date(year, first, second, text)
         )
     if re.search(r"[A-Za-z]{3,}", text) and re.search(r"\d{4}", text):
         from dateutil import parser

@@ -77,9 +77,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         try:
             return data.decode(encoding), encoding
         except LookupError:
-            raise FollowupError(
-                f"unknown encoding {encoding!r}", EXIT_NOTHING_IMPORTED
-            ) from None
+            raise FollowupError(f"unknown encoding {encoding!r}", EXIT_NOTHING_IMPORTED) from None
         except UnicodeDecodeError as exc:
             raise FollowupError(
                 f"file is not valid {encoding} (byte {exc.start})", EXIT_NOTHING_IMPORTED

@@ -12,11 +12,11 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TextIO
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -88,12 +88,18 @@ def write_table(
     if not rows:
         out.print(empty)
         return
+    # A column with nothing in it only takes room from the ones that matter.
+    columns = [c for c in columns if any(_cell(row.get(c[0])) != "" for row in rows)]
     table = Table(title=title, title_justify="left", show_lines=False)
-    for _, heading in columns:
-        table.add_column(heading, overflow="fold")
+    for key, heading in columns:
+        keep_whole = key in _NO_WRAP
+        table.add_column(heading, overflow="fold", no_wrap=keep_whole, min_width=None)
     for row in rows:
         table.add_row(*(_text(row.get(key)) for key, _ in columns))
     out.print(table)
+
+
+_NO_WRAP = frozenset({"customer_id", "phone", "tier", "due_date", "days_overdue", "date"})
 
 
 def _text(value: Any) -> str:

@@ -105,7 +105,7 @@ def _repeat_plan(rule: Rule, state: CustomerState, today: date) -> Plan:
         ):
             times += 1
     due = interval.after(anchor, times)
-    return Plan(due, "cadence", f"every {interval.label()} ({rule.tier})", anchor)
+    return Plan(due, "cadence", f"every {interval.label()}", anchor)
 
 
 def _first_multiple_after(anchor: date, interval, after: date) -> int:
@@ -150,6 +150,15 @@ def after_no_answer(attempts: int, on: date, settings: Settings) -> date | None:
 
 
 def validate_rules(rules: dict[str, Rule]) -> None:
-    """Every tier must be plannable: a follow-on tier exists and the chain ends in a repeat."""
+    """Every tier must be plannable: its chain of follow-on tiers ends in a repeat interval."""
     for rule in rules.values():
-        _cadence_plan(CustomerState(tier=rule.tier, added=date(2000, 1, 1)), rules, date(2000, 1, 1))
+        seen = {rule.tier}
+        current = rule
+        while current.interval is None:
+            if current.then is None or current.then in seen:
+                raise RuleError(
+                    f"tier {rule.tier!r} would run out of follow-ups: give it a repeat "
+                    "interval or a tier to follow that has one"
+                )
+            current = _rule_for(current.then, rules)
+            seen.add(current.tier)

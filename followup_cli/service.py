@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from followup_cli.schedule import (
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _iso(value: date | None) -> str | None:
@@ -96,8 +96,10 @@ class ImportResult:
     def exit_code(self) -> int:
         if not self.rejected:
             return 0
-        return EXIT_PARTIAL_IMPORT if (self.added or self.updated or self.unchanged) else (
-            EXIT_NOTHING_IMPORTED
+        return (
+            EXIT_PARTIAL_IMPORT
+            if (self.added or self.updated or self.unchanged)
+            else (EXIT_NOTHING_IMPORTED)
         )
 
     def summary(self) -> dict[str, Any]:
@@ -337,19 +339,25 @@ def due_list(
                 due_date=row["due_date"],
                 days_overdue=max(0, (on - due).days),
                 kind=row["kind"],
-                reason=row["reason"] + (f" (attempt {row['attempts'] + 1})" if row["attempts"]
-                                        else ""),
+                reason=row["reason"]
+                + (f" (attempt {row['attempts'] + 1})" if row["attempts"] else ""),
                 attempts=row["attempts"],
                 last_contact=row["last_contact"],
                 last_outcome=row["last_outcome"],
                 last_note=row["last_note"],
                 rank=row["rank"],
             )
-        )  # fmt: skip
+        )
     items.sort(
-        key=lambda i: (i.kind != "check-back", i.days_overdue == 0, i.rank, -i.days_overdue,
-                       i.name, i.customer_id)
-    )  # fmt: skip
+        key=lambda i: (
+            i.kind != "check-back",
+            i.days_overdue == 0,
+            i.rank,
+            -i.days_overdue,
+            i.name,
+            i.customer_id,
+        )
+    )
     return items[:limit] if limit is not None else items
 
 
@@ -396,22 +404,26 @@ def log_outcome(
         followup = storage.open_followup(conn, customer.id)
         if followup is not None and followup["due_date"] > on.isoformat():
             followup = None  # not due yet: this contact is an extra touch
-        storage.insert_contact(conn, _contact_row(customer, followup, outcome, on, note,
-                                                  channel, score, nps))  # fmt: skip
-        storage.update_customer(conn, customer.id, _contact_changes(customer, outcome, on, note),
-                                _now())  # fmt: skip
+        storage.insert_contact(
+            conn, _contact_row(customer, followup, outcome, on, note, channel, score, nps)
+        )
+        storage.update_customer(
+            conn, customer.id, _contact_changes(customer, outcome, on, note), _now()
+        )
         status = _settle_followup(conn, followup, outcome, on, settings)
         if status != "retry" and outcome not in ("lost", "opt-out", "no-answer"):
             storage.drop_unstarted_followup(conn, customer.id)
-        if status in ("done", "missed") or (status == "none" and outcome in SUCCESSFUL_OUTCOMES):
-            if outcome != "lost" and storage.open_followup(conn, customer.id) is None:
-                updated = storage.get_customer(conn, customer.id)
-                next_plan = (
-                    plan_check_back(on, settings) if outcome == "complaint"
-                    else _plan(conn, updated, on)
-                )  # fmt: skip
-                if next_plan is not None:
-                    storage.insert_followup(conn, customer.id, next_plan)
+        moves_on = status in ("done", "missed") or (
+            status == "none" and outcome in SUCCESSFUL_OUTCOMES
+        )
+        if moves_on and outcome != "lost" and storage.open_followup(conn, customer.id) is None:
+            next_plan = (
+                plan_check_back(on, settings)
+                if outcome == "complaint"
+                else _plan(conn, storage.get_customer(conn, customer.id), on)
+            )
+            if next_plan is not None:
+                storage.insert_followup(conn, customer.id, next_plan)
         if outcome in ("lost", "opt-out") and status == "none":
             storage.cancel_open_followup(conn, customer.id)
         upcoming = storage.open_followup(conn, customer.id)
@@ -547,9 +559,14 @@ def build_report(conn: sqlite3.Connection, start: date, end: date, as_of: date) 
     ]
     customers = [
         metrics.CustomerFact(
-            c.tier, c.added, c.first_purchase, c.last_purchase, c.last_success,
-            c.converted_on, c.churned_on,
-        )  # fmt: skip
+            c.tier,
+            c.added,
+            c.first_purchase,
+            c.last_purchase,
+            c.last_success,
+            c.converted_on,
+            c.churned_on,
+        )
         for c in storage.all_customers(conn)
     ]
     contacts = [
@@ -557,9 +574,15 @@ def build_report(conn: sqlite3.Connection, start: date, end: date, as_of: date) 
         for r in storage.contacts_between(conn, start, end)
     ]
     overall = metrics.compute(
-        followups, customers, contacts, start, end, as_of, settings.churn_window,
+        followups,
+        customers,
+        contacts,
+        start,
+        end,
+        as_of,
+        settings.churn_window,
         storage.overdue_count(conn, as_of),
-    )  # fmt: skip
+    )
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()},
         "overall": overall.as_dict(),

@@ -124,12 +124,9 @@ def _m1_initial(db: Any) -> None:
     )  # fmt: skip
     # One open follow-up per customer, enforced by the file itself.
     db.execute(
-        "CREATE UNIQUE INDEX idx_followups_one_open ON followups(customer_id) "
-        "WHERE status = 'open'"
+        "CREATE UNIQUE INDEX idx_followups_one_open ON followups(customer_id) WHERE status = 'open'"
     )
-    db.execute(
-        "CREATE INDEX idx_followups_open_show ON followups(show_date) WHERE status = 'open'"
-    )
+    db.execute("CREATE INDEX idx_followups_open_show ON followups(show_date) WHERE status = 'open'")
     db.execute("CREATE INDEX idx_followups_due ON followups(due_date)")
     db.execute("CREATE INDEX idx_followups_customer ON followups(customer_id, due_date)")
     db["contacts"].create(
