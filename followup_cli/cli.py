@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -178,9 +178,15 @@ def log(
     from followup_cli.service import log_outcome
 
     result = log_outcome(
-        _conn(ctx), customer, outcome.value, _day(on), note,
-        channel.value if channel else None, score, nps,
-    )  # fmt: skip
+        _conn(ctx),
+        customer,
+        outcome.value,
+        _day(on),
+        note,
+        channel.value if channel else None,
+        score,
+        nps,
+    )
     if fmt is TextOrJson.json:
         render.write_json(result.as_dict())
         return
@@ -227,77 +233,198 @@ def report(
     render.report_view(build_report(_conn(ctx), first, last, as_of), fmt)
 
 
+FileArg = Annotated[
+    Path, typer.Argument(help="CSV/TSV (UTF-8, UTF-8 with BOM, GBK, UTF-16) or .xlsx workbook.")
+]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Force an encoding.")]
+DelimiterOpt = Annotated[
+    str | None, typer.Option("--delimiter", help="Force a delimiter (',', ';', 'tab', '|').")
+]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel sheet (default: first).")]
+MapOpt = Annotated[list[str], typer.Option("--map", help="'Column=field', repeatable.")]
+DayFirstOpt = Annotated[
+    bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2025.")
+]
+RegionOpt = Annotated[
+    str, typer.Option("--region", help="Country for phones without +code (e.g. CN, GB, US).")
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Import nothing if any row is bad.")]
+RejectsOpt = Annotated[
+    Path | None, typer.Option("--rejects", help="Write rejected rows here, with a reason column.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when all is well.")]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="Use the options saved under this name.")
+]
+SaveProfileOpt = Annotated[
+    str | None, typer.Option("--save-profile", help="Save this run's options under a name.")
+]
+SummaryOpt = Annotated[TextOrJson, typer.Option("--format", help="Summary as text or json.")]
+ImportDateOpt = Annotated[str | None, typer.Option("--date", help="Import as of this day.")]
+
+
 @import_app.command("customers")
 def import_customers(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="CSV file (UTF-8, UTF-8 with BOM, GBK, UTF-16)."),
-    on: str | None = typer.Option(None, "--date", help="Import as of this day."),
-    encoding: str | None = typer.Option(None, "--encoding", help="Force an encoding."),
-    delimiter: str | None = typer.Option(None, "--delimiter", help="Force a delimiter."),
-    mapping: list[str] = typer.Option([], "--map", help="'Column=field', repeatable."),
-    dayfirst: bool | None = typer.Option(
-        None, "--dayfirst/--monthfirst", help="How to read 03/04/2025."
-    ),
-    region: str = typer.Option("CN", "--region", help="Country for phones without +code."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check everything, write nothing."),
-    strict: bool = typer.Option(False, "--strict", help="Import nothing if any row is bad."),
-    rejects: Path | None = typer.Option(None, "--rejects", help="Write rejected rows here."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well."),
-    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="Summary as text or json."),
+    file: FileArg,
+    on: ImportDateOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
+    mapping: MapOpt = [],  # noqa: B006 - typer needs the default here
+    dayfirst: DayFirstOpt = None,
+    region: RegionOpt = "CN",
+    profile: ProfileOpt = None,
+    save_profile: SaveProfileOpt = None,
+    dry_run: DryRunOpt = False,
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
+    quiet: QuietOpt = False,
+    fmt: SummaryOpt = TextOrJson.text,
 ) -> None:
     """Add or update customers from a file. Re-importing the same file changes nothing.
 
     Exit 0: every row used; 3: done, some rows rejected; 4: nothing imported.
     """
-    from followup_cli.service import import_customers as run_import
+    _run_import("customers", **locals())
 
-    overrides = _parse_mapping(mapping)
-    if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
-        delimiter = "\t"
-    if delimiter is not None and len(delimiter) != 1:
-        raise FollowupError("--delimiter takes one character (or 'tab')")
-    if rejects is not None and not rejects.parent.exists():
-        raise FollowupError(f"folder {rejects.parent} does not exist")
-    result = run_import(
-        _conn(ctx), file, _day(on), encoding=encoding, delimiter=delimiter, mapping=overrides,
-        dayfirst=dayfirst, region=region.upper(), dry_run=dry_run, strict=strict,
-    )  # fmt: skip
+
+@import_app.command("purchases")
+def import_purchases(
+    ctx: typer.Context,
+    file: FileArg,
+    on: ImportDateOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    sheet: SheetOpt = None,
+    mapping: MapOpt = [],  # noqa: B006 - typer needs the default here
+    dayfirst: DayFirstOpt = None,
+    region: RegionOpt = "CN",
+    profile: ProfileOpt = None,
+    save_profile: SaveProfileOpt = None,
+    dry_run: DryRunOpt = False,
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
+    quiet: QuietOpt = False,
+    fmt: SummaryOpt = TextOrJson.text,
+) -> None:
+    """Add purchases (customer id/phone/e-mail, date, amount, order number).
+
+    Updates first and last purchase dates and spend; a prospect who buys becomes a new
+    customer. Exit codes as for 'import customers'.
+    """
+    _run_import("purchases", **locals())
+
+
+def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opts: Any) -> None:
+    from followup_cli import imports
+
+    if opts["rejects"] is not None and not opts["rejects"].parent.exists():
+        raise FollowupError(f"folder {opts['rejects'].parent} does not exist")
+    given = imports.ImportOptions(
+        encoding=opts["encoding"],
+        delimiter=_delimiter(opts["delimiter"]),
+        sheet=opts["sheet"],
+        mapping=_parse_mapping(opts["mapping"], kind),
+        dayfirst=opts["dayfirst"],
+        region=opts["region"].upper(),
+    )
+    conn = _conn(ctx)
+    options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
+    run = imports.import_customers if kind == "customers" else imports.import_purchases
+    with render.progress(f"Importing {file.name}") as progress:
+        result = run(
+            conn,
+            file,
+            _day(on),
+            options,
+            dry_run=opts["dry_run"],
+            strict=opts["strict"],
+            progress=progress,
+        )
     for rejection in result.rejected:
         render.warn(f"{file}: line {rejection.line}: {rejection.reason}")
-    if rejects is not None:
+    if opts["rejects"] is not None:
         rows = [
             {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
             for r in result.rejected
         ]
-        render.to_text_file(str(rejects), render.write_csv, rows, [*result.header, "reason"])
-    summary = result.summary()
-    if fmt is TextOrJson.json:
-        render.write_json(summary)
-    elif not quiet or result.rejected:
-        prefix = "dry run: would have " if dry_run else ""
-        render.message(
-            f"{file}: {prefix}read {summary['read']}, added {summary['added']}, updated "
-            f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
-            f"{summary['rejected']}" + (" (nothing written: --strict)" if strict and
-                                        result.rejected else "")
-        )  # fmt: skip
+        columns = [*result.header, "reason"]
+        render.to_text_file(str(opts["rejects"]), render.write_csv, rows, columns, bom=True)
+    render.import_summary(
+        result.summary(),
+        opts["fmt"] is TextOrJson.json,
+        opts["quiet"] and not result.rejected,
+        opts["strict"],
+    )
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
 
-def _parse_mapping(pairs: list[str]) -> dict[str, str]:
-    from followup_cli.importer import FIELDS
+def _delimiter(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.lower() in ("tab", "\\t", "\t"):
+        return "\t"
+    if len(value) != 1:
+        raise FollowupError("--delimiter takes one character (or 'tab')")
+    return value
 
+
+def _parse_mapping(pairs: list[str], kind: str) -> dict[str, str]:
+    from followup_cli.importer import FIELDS, PURCHASE_FIELDS
+
+    fields = FIELDS if kind == "customers" else PURCHASE_FIELDS
     mapping = {}
     for pair in pairs:
         column, sep, target = pair.rpartition("=")
         target = target.strip().lower()
-        if not sep or not column.strip() or target not in FIELDS:
+        if not sep or not column.strip() or target not in fields:
             raise FollowupError(
-                f"--map {pair!r} must be 'Column=field' with field one of {', '.join(FIELDS)}"
+                f"--map {pair!r} must be 'Column=field' with field one of {', '.join(fields)}"
             )
         mapping[column] = target
     return mapping
+
+
+imports_app = typer.Typer(
+    help="List past imports, or undo one.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(imports_app, name="imports")
+
+
+@imports_app.callback()
+def imports_list(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, "--limit", min=1, help="Show the N most recent."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """List past imports, newest first: when, which file, what it did."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.imports import list_imports
+
+    render.imports_view(list_imports(_conn(ctx), limit), fmt)
+
+
+@imports_app.command("undo")
+def imports_undo(
+    ctx: typer.Context,
+    import_id: int = typer.Argument(..., help="The import's ID from 'followup imports'."),
+    on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
+) -> None:
+    """Revert an import: customers it added removed, fields it changed restored.
+
+    Refused when anything was logged on those customers since the import.
+    """
+    from followup_cli.imports import undo_import
+
+    done = undo_import(_conn(ctx), import_id, _day(on))
+    render.message(
+        f"Import {done['import_id']} undone: {done['removed']} customers removed, "
+        f"{done['restored']} restored."
+    )
 
 
 @export_app.command("customers")

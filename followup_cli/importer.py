@@ -20,39 +20,92 @@ from followup_cli.dates import DateFormatError, parse_import_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 
 FIELDS = (
-    "id", "name", "phone", "email", "tier", "first_purchase", "last_purchase", "added",
-    "owner", "notes", "contract_end",
-)  # fmt: skip
+    "id",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "first_purchase",
+    "last_purchase",
+    "added",
+    "owner",
+    "notes",
+    "contract_end",
+)
 DATE_FIELDS = ("first_purchase", "last_purchase", "added", "contract_end")
 PAST_DATE_FIELDS = ("first_purchase", "last_purchase", "added")
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "customer id", "customer no", "customer number", "客户编号", "编号", "客户id"),
     "name": ("name", "customer name", "customer", "客户名称", "姓名", "客户姓名", "名称"),
-    "phone": ("phone", "mobile", "tel", "telephone", "phone number", "电话", "手机", "手机号",
-              "手机号码", "联系电话"),
+    "phone": (
+        "phone",
+        "mobile",
+        "tel",
+        "telephone",
+        "phone number",
+        "电话",
+        "手机",
+        "手机号",
+        "手机号码",
+        "联系电话",
+    ),
     "email": ("email", "e mail", "mail", "邮箱", "电子邮件", "电子邮箱"),
-    "tier": ("tier", "grade", "level", "type", "customer type", "客户类型", "客户等级", "等级",
-             "类型"),
+    "tier": (
+        "tier",
+        "grade",
+        "level",
+        "type",
+        "customer type",
+        "客户类型",
+        "客户等级",
+        "等级",
+        "类型",
+    ),
     "first_purchase": ("first purchase", "first purchase date", "首次购买日期", "首次购买"),
-    "last_purchase": ("last purchase", "last purchase date", "最近购买日期", "最近购买",
-                      "最后购买日期"),
+    "last_purchase": (
+        "last purchase",
+        "last purchase date",
+        "最近购买日期",
+        "最近购买",
+        "最后购买日期",
+    ),
     "added": ("added", "date added", "customer since", "注册日期", "加入日期", "创建日期"),
     "owner": ("owner", "staff", "负责人", "跟进人"),
     "notes": ("notes", "note", "remarks", "备注"),
-    "contract_end": ("contract end", "membership end", "renewal date", "合同到期日",
-                     "会员到期日", "到期日"),
-}  # fmt: skip
+    "contract_end": (
+        "contract end",
+        "membership end",
+        "renewal date",
+        "合同到期日",
+        "会员到期日",
+        "到期日",
+    ),
+}
 
 TIER_ALIASES: dict[str, str] = {
-    "new": "new", "新客户": "new", "新": "new", "新客": "new",
-    "regular": "regular", "老客户": "regular", "普通客户": "regular", "老": "regular",
-    "普通": "regular", "老客": "regular",
-    "prospect": "prospect", "潜在客户": "prospect", "潜在": "prospect", "意向客户": "prospect",
-    "vip": "vip", "vip客户": "vip", "重要客户": "vip",
+    "new": "new",
+    "新客户": "new",
+    "新": "new",
+    "新客": "new",
+    "regular": "regular",
+    "老客户": "regular",
+    "普通客户": "regular",
+    "老": "regular",
+    "普通": "regular",
+    "老客": "regular",
+    "prospect": "prospect",
+    "潜在客户": "prospect",
+    "潜在": "prospect",
+    "意向客户": "prospect",
+    "vip": "vip",
+    "vip客户": "vip",
+    "重要客户": "vip",
     # Grades as many tills export them: A = most valuable.
-    "a": "vip", "b": "regular", "c": "prospect",
-}  # fmt: skip
+    "a": "vip",
+    "b": "regular",
+    "c": "prospect",
+}
 
 
 def _header_key(text: str) -> str:
@@ -60,7 +113,23 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().casefold()).strip()
 
 
-_ALIAS_INDEX = {_header_key(a): f for f, aliases in HEADER_ALIASES.items() for a in aliases}
+PURCHASE_FIELDS = ("id", "phone", "email", "date", "amount", "order")
+PURCHASE_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": HEADER_ALIASES["id"],
+    "phone": HEADER_ALIASES["phone"],
+    "email": HEADER_ALIASES["email"],
+    "date": ("date", "purchase date", "order date", "日期", "购买日期", "消费日期", "订单日期"),
+    "amount": ("amount", "total", "spend", "value", "金额", "消费金额", "订单金额", "实付金额"),
+    "order": ("order", "order id", "order no", "receipt", "订单号", "单号", "小票号"),
+}
+
+
+def _alias_index(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {_header_key(a): f for f, names in aliases.items() for a in names}
+
+
+_ALIAS_INDEX = _alias_index(HEADER_ALIASES)
+_PURCHASE_INDEX = _alias_index(PURCHASE_ALIASES)
 
 
 @dataclass
@@ -119,7 +188,17 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_table(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Table:
+MAX_CELL = 10_000  # characters; a longer cell is a broken export, not a customer detail
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+def read_table(
+    path: Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Any file a shop hands over: CSV/TSV text in the usual encodings, or an Excel workbook."""
     if not path.exists():
         raise FollowupError(f"file {path} does not exist", EXIT_NOTHING_IMPORTED)
     if path.is_dir():
@@ -130,6 +209,15 @@ def read_table(path: Path, encoding: str | None = None, delimiter: str | None = 
         raise FollowupError(f"cannot read {path}: {exc.strerror}", EXIT_NOTHING_IMPORTED) from None
     if not data.strip():
         raise FollowupError(f"file {path} is empty", EXIT_NOTHING_IMPORTED)
+    if data.startswith(_XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_workbook(path, sheet)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FollowupError(
+            "old Excel .xls files are not supported: save it as .xlsx or CSV",
+            EXIT_NOTHING_IMPORTED,
+        )
+    if sheet is not None:
+        raise FollowupError("--sheet is only for Excel workbooks", EXIT_NOTHING_IMPORTED)
     text, used = decode(data, encoding)
     delimiter = delimiter or sniff_delimiter(text)
     csv.field_size_limit(1_000_000)
@@ -156,26 +244,91 @@ def read_table(path: Path, encoding: str | None = None, delimiter: str | None = 
     return Table(header, rows, used, delimiter)
 
 
+def _read_workbook(path: Path, sheet: str | None) -> Table:
+    """The first sheet (or the named one); date cells arrive as real dates, not text."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FollowupError(
+            f"{path} is not a readable Excel workbook ({exc})", EXIT_NOTHING_IMPORTED
+        ) from None
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            names = ", ".join(workbook.sheetnames)
+            raise FollowupError(
+                f"no sheet {sheet!r} in {path} (sheets: {names})", EXIT_NOTHING_IMPORTED
+            )
+        header: list[str] | None = None
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            cells = [_excel_text(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+            else:
+                rows.append((number, cells))
+    finally:
+        workbook.close()
+    if header is None:
+        raise FollowupError(f"the sheet in {path} is empty", EXIT_NOTHING_IMPORTED)
+    return Table(header, rows, "xlsx", "")
+
+
+def _excel_text(value: object) -> str:
+    """Cells as the text a CSV export would hold: dates ISO, whole numbers without .0."""
+    from datetime import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 @dataclass
 class HeaderMap:
     columns: dict[str, int]  # our field -> column index
     extras: dict[str, int]  # unknown column name -> index, kept as extra fields
 
     @classmethod
-    def build(cls, header: list[str], overrides: dict[str, str] | None = None) -> HeaderMap:
+    def build(
+        cls, header: list[str], overrides: dict[str, str] | None = None, purchases: bool = False
+    ) -> HeaderMap:
         wanted = {_header_key(k): v for k, v in (overrides or {}).items()}
+        aliases = _PURCHASE_INDEX if purchases else _ALIAS_INDEX
         columns: dict[str, int] = {}
         extras: dict[str, int] = {}
         for index, raw in enumerate(header):
             key = _header_key(raw)
             if not key:
                 continue  # trailing empty header cells, as Excel writes them
-            target = wanted.get(key) or _ALIAS_INDEX.get(key)
+            target = wanted.get(key) or aliases.get(key)
             if target and target not in columns:
                 columns[target] = index
             else:
                 extras[raw.strip()] = index
-        if "name" not in columns or not {"id", "phone", "email"} & columns.keys():
+        if purchases and ("date" not in columns or not {"id", "phone", "email"} & columns.keys()):
+            raise FollowupError(
+                "no usable header: a purchases file needs a date column and one of "
+                "id/phone/email (use --map 'Column=field' for others)",
+                EXIT_NOTHING_IMPORTED,
+            )
+        if not purchases and (
+            "name" not in columns or not {"id", "phone", "email"} & columns.keys()
+        ):
             known = ", ".join(FIELDS)
             raise FollowupError(
                 f"no usable header: need a name column and one of id/phone/email "
@@ -264,6 +417,9 @@ def clean_rows(
 
 
 def _clean_row(line, cells, cell, headers, today, known_tiers, normalise_phone, dayfirst):
+    longest = max((len(c) for c in cells), default=0)
+    if longest > MAX_CELL:
+        raise RowError(f"a cell is {longest} characters long (at most {MAX_CELL})")
     name = " ".join(cell("name").split())
     if not name:
         raise RowError("name is empty")
@@ -296,18 +452,29 @@ def _clean_row(line, cells, cell, headers, today, known_tiers, normalise_phone, 
         if i < len(cells) and cells[i].strip()
     }
     return Record(
-        line, ref, name, phone, email, tier, dates, cell("owner") or None,
-        cell("notes") or None, extra, cells,
-    )  # fmt: skip
+        line,
+        ref,
+        name,
+        phone,
+        email,
+        tier,
+        dates,
+        cell("owner") or None,
+        cell("notes") or None,
+        extra,
+        cells,
+    )
 
 
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 
 
-def _file_date_order(table: Table, headers: HeaderMap) -> bool | None:
+def _file_date_order(
+    table: Table, headers: HeaderMap, fields: tuple[str, ...] = DATE_FIELDS
+) -> bool | None:
     """Day/month order shown by the file's unambiguous dates; a file that mixes them is refused."""
     day_first = month_first = False
-    indexes = [headers.columns[f] for f in DATE_FIELDS if f in headers.columns]
+    indexes = [headers.columns[f] for f in fields if f in headers.columns]
     for _, cells in table.rows:
         for index in indexes:
             match = _SLASHED.match(cells[index]) if index < len(cells) else None
@@ -361,3 +528,54 @@ def phone_normaliser(region: str):
         return result
 
     return normalise
+
+
+@dataclass
+class PurchaseRecord:
+    line: int
+    ref: str | None
+    phone: str | None
+    email: str | None
+    date: date
+    amount: float
+    order: str
+    cells: list[str] = field(default_factory=list)
+
+
+_MONEY = re.compile(r"^[-+]?\d+(\.\d+)?$")
+
+
+def clean_purchase_rows(
+    table: Table, headers: HeaderMap, today: date, normalise_phone, dayfirst: bool | None = None
+) -> Iterator[PurchaseRecord | Rejection]:
+    if dayfirst is None:
+        dayfirst = _file_date_order(table, headers, ("date",))
+    cols = headers.columns
+    for line, cells in table.rows:
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            index = cols.get(name)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        try:
+            ref = cell("id") or None
+            phone = normalise_phone(cell("phone")) if cell("phone") else None
+            email = normalise_email(cell("email"))
+            if not (ref or phone or email):
+                raise RowError("needs a customer id, phone or e-mail")
+            raw_date = cell("date")
+            if not raw_date:
+                raise RowError("date is empty")
+            try:
+                bought = parse_import_date(raw_date, dayfirst)
+            except DateFormatError as exc:
+                raise RowError(f"date: {exc}") from None
+            if bought > today:
+                raise RowError(f"date {bought} is in the future")
+            raw_amount = re.sub(r"[¥$€£,\s]|元|RMB|CNY", "", cell("amount"))
+            if raw_amount and not _MONEY.match(raw_amount):
+                raise RowError(f"amount {cell('amount')!r} is not a number")
+            amount = float(raw_amount) if raw_amount else 0.0
+            yield PurchaseRecord(line, ref, phone, email, bought, amount, cell("order"), cells)
+        except RowError as exc:
+            yield Rejection(line, str(exc), cells)

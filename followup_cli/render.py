@@ -11,7 +11,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, TextIO
 
@@ -134,6 +135,62 @@ def to_text_file(path: str, writer, *args: Any, bom: bool = False) -> None:
     os.replace(tmp, path)
 
 
+PROGRESS_MIN_ROWS = 20_000  # smaller files import in well under a second
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | None]:
+    """A factory (total rows -> tick) for a progress bar, only on a terminal and big files."""
+    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console(stderr=True), transient=True) as bar:
+
+        def start(total: int) -> Callable[[int], None]:
+            if total < PROGRESS_MIN_ROWS:
+                return lambda _: None
+            task = bar.add_task(label, total=total)
+            return lambda n: bar.advance(task, n)
+
+        yield start
+
+
+def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: bool) -> None:
+    if as_json:
+        write_json(summary)
+        return
+    if quiet:
+        return
+    prefix = "dry run, nothing written: " if summary["dry_run"] else ""
+    refused = " (nothing written: --strict)" if strict and not summary["written"] else ""
+    message(
+        f"{summary['file']}: {prefix}read {summary['read']}, added {summary['added']}, updated "
+        f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
+        f"{summary['rejected']}{refused}"
+    )
+
+
+IMPORT_COLUMNS: tuple[Column, ...] = (
+    ("id", "ID"),
+    ("started_at", "When (UTC)"),
+    ("kind", "Kind"),
+    ("file", "File"),
+    ("read", "Read"),
+    ("added", "Added"),
+    ("updated", "Updated"),
+    ("unchanged", "Unchanged"),
+    ("rejected", "Rejected"),
+    ("status", "Status"),
+    ("message", "Message"),
+)
+
+
+def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    emit(rows, IMPORT_COLUMNS, fmt, "Imports, newest first", empty="No imports yet.")
+
+
 def message(text: str) -> None:
     print(text)
 
@@ -156,14 +213,40 @@ TODAY_COLUMNS: tuple[Column, ...] = (
     ("last_note", "Last note"),
 )
 TODAY_CSV_KEYS = (
-    "customer_id", "name", "phone", "tier", "owner", "due_date", "days_overdue", "kind",
-    "reason", "attempts", "last_contact", "last_outcome", "last_note",
-)  # fmt: skip
+    "customer_id",
+    "name",
+    "phone",
+    "tier",
+    "owner",
+    "due_date",
+    "days_overdue",
+    "kind",
+    "reason",
+    "attempts",
+    "last_contact",
+    "last_outcome",
+    "last_note",
+)
 CUSTOMER_KEYS = (
-    "customer_id", "name", "phone", "email", "tier", "owner", "first_purchase",
-    "last_purchase", "added", "contract_end", "status", "churned_on", "converted_on",
-    "do_not_contact", "last_contact", "last_outcome", "notes", "extra",
-)  # fmt: skip
+    "customer_id",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "owner",
+    "first_purchase",
+    "last_purchase",
+    "added",
+    "contract_end",
+    "status",
+    "churned_on",
+    "converted_on",
+    "do_not_contact",
+    "last_contact",
+    "last_outcome",
+    "notes",
+    "extra",
+)
 HISTORY_COLUMNS: tuple[Column, ...] = (
     ("date", "Date"),
     ("outcome", "Outcome"),
@@ -177,8 +260,13 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
 
 def today_view(items: list[dict[str, Any]], fmt: Format, on: str) -> None:
     if fmt is Format.table:
-        emit(items, TODAY_COLUMNS, fmt, f"Follow-ups due on {on}: {len(items)}",
-             empty=f"Nothing due on {on}.")  # fmt: skip
+        emit(
+            items,
+            TODAY_COLUMNS,
+            fmt,
+            f"Follow-ups due on {on}: {len(items)}",
+            empty=f"Nothing due on {on}.",
+        )
     else:
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
 
@@ -190,10 +278,14 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.csv:
         write_csv(record["history"], [k for k, _ in HISTORY_COLUMNS])
         return
-    pairs = [{"field": k, "value": record.get(k)} for k in (*CUSTOMER_KEYS, "next_due",
-                                                          "next_reason")]  # fmt: skip
-    write_table([p for p in pairs if p["value"] not in (None, "", {})],
-                (("field", "Field"), ("value", "Value")), f"{record['name']}")  # fmt: skip
+    pairs = [
+        {"field": k, "value": record.get(k)} for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
+    ]
+    write_table(
+        [p for p in pairs if p["value"] not in (None, "", {})],
+        (("field", "Field"), ("value", "Value")),
+        f"{record['name']}",
+    )
     write_table(record["history"], HISTORY_COLUMNS, "History", empty="No contacts logged yet.")
 
 
@@ -226,19 +318,42 @@ def report_view(report: dict[str, Any], fmt: Format) -> None:
     nps = overall["nps"]
     csat = overall["csat_mean"]
     rows = [
-        {"metric": "Success rate", "value": _percent(overall["success_rate"]),
-         "basis": f"{overall['completed']} completed of {overall['planned']} planned"},
-        {"metric": "Churn rate", "value": _percent(overall["churn_rate"]),
-         "basis": f"{overall['churned']} churned of {overall['active_at_start']} active at start"},
-        {"metric": "Conversion rate", "value": _percent(overall["conversion_rate"]),
-         "basis": f"{overall['converted']} converted of {overall['prospects']} prospects"},
-        {"metric": "CSAT", "value": "no data" if csat is None else f"{csat:.2f} / 5",
-         "basis": f"{overall['csat_responses']} scores, "
-                  f"{_percent(overall['csat_satisfied_share'])} gave 4-5"},
-        {"metric": "NPS", "value": "no data" if nps is None else f"{nps:+.0f}",
-         "basis": f"{overall['nps_responses']} answers"},
-        {"metric": "Overdue", "value": str(overall["overdue"]),
-         "basis": f"open follow-ups past due on {period['as_of']}"},
-    ]  # fmt: skip
-    write_table(rows, (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
-                f"Report {period['from']} to {period['to']}")  # fmt: skip
+        {
+            "metric": "Success rate",
+            "value": _percent(overall["success_rate"]),
+            "basis": f"{overall['completed']} completed of {overall['planned']} planned",
+        },
+        {
+            "metric": "Churn rate",
+            "value": _percent(overall["churn_rate"]),
+            "basis": (
+                f"{overall['churned']} churned of {overall['active_at_start']} active at start"
+            ),
+        },
+        {
+            "metric": "Conversion rate",
+            "value": _percent(overall["conversion_rate"]),
+            "basis": f"{overall['converted']} converted of {overall['prospects']} prospects",
+        },
+        {
+            "metric": "CSAT",
+            "value": "no data" if csat is None else f"{csat:.2f} / 5",
+            "basis": f"{overall['csat_responses']} scores, "
+            f"{_percent(overall['csat_satisfied_share'])} gave 4-5",
+        },
+        {
+            "metric": "NPS",
+            "value": "no data" if nps is None else f"{nps:+.0f}",
+            "basis": f"{overall['nps_responses']} answers",
+        },
+        {
+            "metric": "Overdue",
+            "value": str(overall["overdue"]),
+            "basis": f"open follow-ups past due on {period['as_of']}",
+        },
+    ]
+    write_table(
+        rows,
+        (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
+        f"Report {period['from']} to {period['to']}",
+    )

@@ -22,14 +22,40 @@ from followup_cli.models import DEFAULT_RULES, Customer, Rule, Settings
 BUSY_TIMEOUT_MS = 15_000
 
 CUSTOMER_COLUMNS = (
-    "id", "ref", "name", "phone", "email", "tier", "first_purchase", "last_purchase", "added",
-    "owner", "notes", "contract_end", "status", "churned_on", "converted_on", "do_not_contact",
-    "last_contact", "last_success", "last_outcome", "last_note", "extra",
-)  # fmt: skip
+    "id",
+    "ref",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "first_purchase",
+    "last_purchase",
+    "added",
+    "owner",
+    "notes",
+    "contract_end",
+    "status",
+    "churned_on",
+    "converted_on",
+    "do_not_contact",
+    "last_contact",
+    "last_success",
+    "last_outcome",
+    "last_note",
+    "extra",
+)
 _DATE_FIELDS = frozenset(
-    {"first_purchase", "last_purchase", "added", "contract_end", "churned_on", "converted_on",
-     "last_contact", "last_success"}
-)  # fmt: skip
+    {
+        "first_purchase",
+        "last_purchase",
+        "added",
+        "contract_end",
+        "churned_on",
+        "converted_on",
+        "last_contact",
+        "last_success",
+    }
+)
 
 
 def default_db_path() -> Path:
@@ -96,32 +122,57 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def _m1_initial(db: Any) -> None:
     db["customers"].create(
         {
-            "id": int, "ref": str, "name": str, "phone": str, "email": str, "tier": str,
-            "first_purchase": str, "last_purchase": str, "added": str, "owner": str,
-            "notes": str, "contract_end": str, "status": str, "churned_on": str,
-            "converted_on": str, "do_not_contact": int, "last_contact": str,
-            "last_success": str, "last_outcome": str, "last_note": str, "extra": str,
-            "created_at": str, "updated_at": str,
+            "id": int,
+            "ref": str,
+            "name": str,
+            "phone": str,
+            "email": str,
+            "tier": str,
+            "first_purchase": str,
+            "last_purchase": str,
+            "added": str,
+            "owner": str,
+            "notes": str,
+            "contract_end": str,
+            "status": str,
+            "churned_on": str,
+            "converted_on": str,
+            "do_not_contact": int,
+            "last_contact": str,
+            "last_success": str,
+            "last_outcome": str,
+            "last_note": str,
+            "extra": str,
+            "created_at": str,
+            "updated_at": str,
         },
         pk="id",
         not_null={"ref", "name", "tier", "added", "status", "do_not_contact"},
         defaults={"status": "active", "do_not_contact": 0},
-    )  # fmt: skip
+    )
     db.execute("CREATE UNIQUE INDEX idx_customers_ref ON customers(ref)")
     db.execute("CREATE INDEX idx_customers_phone ON customers(phone)")
     db.execute("CREATE INDEX idx_customers_email ON customers(email)")
     db.execute("CREATE INDEX idx_customers_name ON customers(name)")
     db["followups"].create(
         {
-            "id": int, "customer_id": int, "kind": str, "reason": str, "anchor": str,
-            "due_date": str, "show_date": str, "status": str, "attempts": int,
-            "outcome": str, "closed_on": str,
+            "id": int,
+            "customer_id": int,
+            "kind": str,
+            "reason": str,
+            "anchor": str,
+            "due_date": str,
+            "show_date": str,
+            "status": str,
+            "attempts": int,
+            "outcome": str,
+            "closed_on": str,
         },
         pk="id",
         foreign_keys=[("customer_id", "customers", "id")],
         not_null={"customer_id", "kind", "due_date", "show_date", "status", "attempts"},
         defaults={"status": "open", "attempts": 0},
-    )  # fmt: skip
+    )
     # One open follow-up per customer, enforced by the file itself.
     db.execute(
         "CREATE UNIQUE INDEX idx_followups_one_open ON followups(customer_id) WHERE status = 'open'"
@@ -131,14 +182,22 @@ def _m1_initial(db: Any) -> None:
     db.execute("CREATE INDEX idx_followups_customer ON followups(customer_id, due_date)")
     db["contacts"].create(
         {
-            "id": int, "customer_id": int, "followup_id": int, "date": str, "outcome": str,
-            "channel": str, "score": int, "nps": int, "note": str, "owner": str,
+            "id": int,
+            "customer_id": int,
+            "followup_id": int,
+            "date": str,
+            "outcome": str,
+            "channel": str,
+            "score": int,
+            "nps": int,
+            "note": str,
+            "owner": str,
             "logged_at": str,
         },
         pk="id",
         foreign_keys=[("customer_id", "customers", "id"), ("followup_id", "followups", "id")],
         not_null={"customer_id", "date", "outcome"},
-    )  # fmt: skip
+    )
     db.execute("CREATE INDEX idx_contacts_customer ON contacts(customer_id, date)")
     db.execute("CREATE INDEX idx_contacts_date ON contacts(date)")
     db["rules"].create(
@@ -154,7 +213,55 @@ def _m1_initial(db: Any) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_m1_initial,)
+def _m2_imports_and_purchases(db: Any) -> None:
+    """Import history (for `followup imports` and undo), saved profiles, and purchases."""
+    db["imports"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "as_of": str,
+            "kind": str,
+            "file": str,
+            "encoding": str,
+            "read": int,
+            "added": int,
+            "updated": int,
+            "unchanged": int,
+            "rejected": int,
+            "status": str,
+            "message": str,
+        },
+        pk="id",
+        not_null={"started_at", "kind", "file", "status"},
+    )
+    db["import_changes"].create(
+        {"id": int, "import_id": int, "customer_id": int, "action": str, "before": str},
+        pk="id",
+        foreign_keys=[("import_id", "imports", "id")],
+        not_null={"import_id", "customer_id", "action"},
+    )
+    db.execute("CREATE INDEX idx_import_changes ON import_changes(import_id)")
+    db["import_profiles"].create({"name": str, "options": str, "saved_at": str}, pk="name")
+    db["purchases"].create(
+        {
+            "id": int,
+            "customer_id": int,
+            "date": str,
+            "amount": float,
+            "order_ref": str,
+            "import_id": int,
+        },
+        pk="id",
+        foreign_keys=[("customer_id", "customers", "id")],
+        not_null={"customer_id", "date", "order_ref"},
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX idx_purchases_unique ON purchases(customer_id, date, amount, "
+        "order_ref)"
+    )
+
+
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (_m1_initial, _m2_imports_and_purchases)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -444,3 +551,127 @@ def contacts_between(conn: sqlite3.Connection, start: date, end: date) -> list[s
         "JOIN customers c ON c.id = k.customer_id WHERE k.date BETWEEN ? AND ?",
         (start.isoformat(), end.isoformat()),
     ).fetchall()
+
+
+# --- import history, profiles, purchases --------------------------------------------------------
+
+
+def record_import(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
+    columns = list(values)
+    cursor = conn.execute(
+        f"INSERT INTO imports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        list(values.values()),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def finish_import(conn: sqlite3.Connection, import_id: int, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(f"UPDATE imports SET {assignments} WHERE id = ?", [*values.values(), import_id])
+
+
+def record_changes(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, str, str | None]]):
+    conn.executemany(
+        "INSERT INTO import_changes (import_id, customer_id, action, before) VALUES (?, ?, ?, ?)",
+        rows,
+    )
+
+
+def list_imports(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+
+def get_import(conn: sqlite3.Connection, import_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM imports WHERE id = ?", (import_id,)).fetchone()
+
+
+def import_changes(conn: sqlite3.Connection, import_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT customer_id, action, before FROM import_changes WHERE import_id = ? ORDER BY id",
+        (import_id,),
+    ).fetchall()
+
+
+def changed_by_later_import(conn: sqlite3.Connection, customer_id: int, import_id: int) -> bool:
+    """True when a later import, still in force, changed this customer."""
+    row = conn.execute(
+        "SELECT 1 FROM import_changes c JOIN imports i ON i.id = c.import_id "
+        "WHERE c.customer_id = ? AND c.import_id > ? AND i.status = 'done' LIMIT 1",
+        (customer_id, import_id),
+    ).fetchone()
+    return row is not None
+
+
+def contacts_logged_since(conn: sqlite3.Connection, customer_ids: list[int], since: str) -> int:
+    if not customer_ids:
+        return 0
+    found = 0
+    for chunk in _chunks(customer_ids):
+        found += conn.execute(
+            f"SELECT COUNT(*) FROM contacts WHERE logged_at >= ? AND customer_id IN "
+            f"({', '.join('?' * len(chunk))})",
+            [since, *chunk],
+        ).fetchone()[0]
+    return int(found)
+
+
+def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
+    """Remove a customer and everything about them."""
+    for table in ("contacts", "purchases", "followups"):
+        conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
+    conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
+    conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+
+
+def customer_row(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+
+
+def save_profile(conn: sqlite3.Connection, name: str, options: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO import_profiles (name, options, saved_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET options = excluded.options, saved_at = excluded.saved_at",
+        (name, options, now),
+    )
+
+
+def load_profile(conn: sqlite3.Connection, name: str) -> str | None:
+    row = conn.execute("SELECT options FROM import_profiles WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def profile_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT name FROM import_profiles ORDER BY name")]
+
+
+def insert_purchase(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    on: str,
+    amount: float | None,
+    order_ref: str,
+    import_id: int | None,
+) -> bool:
+    """True when the purchase is new (the same line imported twice counts once)."""
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO purchases (customer_id, date, amount, order_ref, import_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (customer_id, on, amount, order_ref, import_id),
+    )
+    return cursor.rowcount > 0
+
+
+def delete_purchases_of_import(conn: sqlite3.Connection, import_id: int) -> None:
+    conn.execute("DELETE FROM purchases WHERE import_id = ?", (import_id,))
+
+
+def spend(conn: sqlite3.Connection, customer_id: int) -> float | None:
+    row = conn.execute(
+        "SELECT SUM(amount), COUNT(*) FROM purchases WHERE customer_id = ?", (customer_id,)
+    ).fetchone()
+    return row[0] if row[1] else None
