@@ -76,11 +76,14 @@ class ImportResult:
     header: list[str] = field(default_factory=list)
 
     @property
+    def used(self) -> bool:
+        return bool(self.added or self.updated or self.unchanged)
+
+    @property
     def exit_code(self) -> int:
         if not self.rejected:
             return 0
-        used = self.added or self.updated or self.unchanged
-        return EXIT_PARTIAL_IMPORT if used and not self.refused else EXIT_NOTHING_IMPORTED
+        return EXIT_PARTIAL_IMPORT if self.used and not self.refused else EXIT_NOTHING_IMPORTED
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -93,7 +96,7 @@ class ImportResult:
             "unchanged": self.unchanged,
             "rejected": len(self.rejected),
             "dry_run": self.dry_run,
-            "written": not (self.dry_run or self.refused),
+            "written": self.import_id is not None,
         }
 
 
@@ -151,7 +154,7 @@ def import_customers(
                 if tick and result.read % 1000 == 0:
                     tick(1000)
             merger.finish()
-            if dry_run or (strict and result.rejected):
+            if dry_run or (result.rejected and (strict or not result.used)):
                 raise _Rollback
             storage.finish_import(conn, result.import_id, _counts(result, table.encoding, "done"))
     except _Rollback:
@@ -387,7 +390,7 @@ def import_purchases(
                 else:
                     result.unchanged += 1
             result.updated = _apply_purchases(conn, bought, today, result.import_id)
-            if dry_run or (strict and result.rejected):
+            if dry_run or (result.rejected and (strict or not result.used)):
                 raise _Rollback
             storage.finish_import(conn, result.import_id, _counts(result, table.encoding, "done"))
     except _Rollback:

@@ -117,3 +117,4 @@ class Customer:
     last_outcome: str | None = None
     last_note: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    spend: float | None = None  # sum of imported purchases, when there are any

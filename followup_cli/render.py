@@ -244,6 +244,7 @@ CUSTOMER_KEYS = (
     "do_not_contact",
     "last_contact",
     "last_outcome",
+    "spend",
     "notes",
     "extra",
 )

@@ -306,6 +306,7 @@ def customer_record(customer: Customer) -> dict[str, Any]:
         "do_not_contact": customer.do_not_contact,
         "last_contact": _iso(customer.last_contact),
         "last_outcome": customer.last_outcome,
+        "spend": customer.spend,
         "notes": customer.notes,
         "extra": customer.extra,
     }

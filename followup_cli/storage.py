@@ -341,11 +341,20 @@ def row_to_customer(row: sqlite3.Row) -> Customer:
         elif name == "extra":
             value = json.loads(value) if value else {}
         values[name] = value
+    if "spend" in row.keys():  # noqa: SIM118 - sqlite3.Row: `in` looks at values
+        values["spend"] = row["spend"]
     return Customer(**values)
 
 
+_WITH_SPEND = (
+    "SELECT c.*, p.spend FROM customers c LEFT JOIN "
+    "(SELECT customer_id, SUM(amount) AS spend FROM purchases GROUP BY customer_id) p "
+    "ON p.customer_id = c.id"
+)
+
+
 def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
-    row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    row = conn.execute(f"{_WITH_SPEND} WHERE c.id = ?", (customer_id,)).fetchone()
     if row is None:
         raise FollowupError(f"no customer with internal id {customer_id}")
     return row_to_customer(row)
@@ -353,18 +362,18 @@ def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
 
 def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) -> list[Customer]:
     """Customers matching a reference exactly, else a phone, e-mail or name exactly."""
-    row = conn.execute("SELECT * FROM customers WHERE ref = ?", (key,)).fetchone()
+    row = conn.execute(f"{_WITH_SPEND} WHERE c.ref = ?", (key,)).fetchone()
     if row is not None:
         return [row_to_customer(row)]
     rows = conn.execute(
-        "SELECT * FROM customers WHERE phone = ? OR email = ? OR name = ? ORDER BY ref",
+        f"{_WITH_SPEND} WHERE c.phone = ? OR c.email = ? OR c.name = ? ORDER BY c.ref",
         (phone_key or key, key.strip().casefold(), key.strip()),
     ).fetchall()
     return [row_to_customer(r) for r in rows]
 
 
 def all_customers(conn: sqlite3.Connection) -> Iterator[Customer]:
-    for row in conn.execute("SELECT * FROM customers ORDER BY id"):
+    for row in conn.execute(f"{_WITH_SPEND} ORDER BY c.id"):
         yield row_to_customer(row)
 
 
