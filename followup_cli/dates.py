@@ -80,6 +80,25 @@ def _make_date(year: int, month: int, day: int, text: str) -> date:
         raise DateFormatError(f"date {text!r} does not exist") from None
 
 
+def add_months(start: date, months: int) -> date:
+    """Calendar months, clamped to the month's end: 31 Jan + 1 = 28/29 Feb.
+
+    The same result as dateutil's `start + relativedelta(months=n)` (a property test checks
+    it), at a fraction of the cost: the scheduler calls this for every customer on import.
+    """
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    day = min(start.day, _days_in_month(year, month))
+    return date(year, month, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 _DURATION = re.compile(
     r"^\s*(\d+)\s*(d|day|days|w|wk|wks|week|weeks|m|mo|mon|month|months|y|yr|year|years)\s*$",
     re.IGNORECASE,
@@ -104,28 +123,22 @@ class Duration:
         return cls(int(match.group(1)), match.group(2)[0].lower())
 
     def after(self, start: date, times: int = 1) -> date:
-        """start + times x self, always computed from start (relativedelta is not associative)."""
+        """start + times x self, always computed from start (month steps are not associative)."""
         n = self.count * times
         if self.unit == "d":
             return start + timedelta(days=n)
         if self.unit == "w":
             return start + timedelta(weeks=n)
-        from dateutil.relativedelta import relativedelta
-
-        if self.unit == "m":
-            return start + relativedelta(months=n)
-        return start + relativedelta(years=n)
+        return add_months(start, n if self.unit == "m" else 12 * n)
 
     def before(self, end: date) -> date:
         if self.unit in "dw":
             return end - timedelta(days=self.count * (7 if self.unit == "w" else 1))
-        from dateutil.relativedelta import relativedelta
+        return add_months(end, -self.count * (12 if self.unit == "y" else 1))
 
-        months = self.count * (12 if self.unit == "y" else 1)
-        return end - relativedelta(months=months)
-
-    def approx_days(self) -> int:
-        return self.count * {"d": 1, "w": 7, "m": 30, "y": 365}[self.unit]
+    def approx_days(self) -> float:
+        """Average length, for estimating how many steps fit in a span."""
+        return self.count * {"d": 1, "w": 7, "m": 30.436875, "y": 365.2425}[self.unit]
 
     def __str__(self) -> str:
         return f"{self.count}{self.unit}"

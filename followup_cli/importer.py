@@ -401,69 +401,69 @@ def clean_rows(
 ) -> Iterator[Record | Rejection]:
     if dayfirst is None:
         dayfirst = _file_date_order(table, headers)
-    cols = headers.columns
+    clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst)
     for line, cells in table.rows:
         try:
-
-            def cell(name: str, cells: list[str] = cells) -> str:
-                index = cols.get(name)
-                return cells[index].strip() if index is not None and index < len(cells) else ""
-
-            yield _clean_row(
-                line, cells, cell, headers, today, known_tiers, normalise_phone, dayfirst
-            )
+            yield clean(line, cells)
         except RowError as exc:
             yield Rejection(line, str(exc), cells)
 
 
-def _clean_row(line, cells, cell, headers, today, known_tiers, normalise_phone, dayfirst):
-    longest = max((len(c) for c in cells), default=0)
-    if longest > MAX_CELL:
-        raise RowError(f"a cell is {longest} characters long (at most {MAX_CELL})")
-    name = " ".join(cell("name").split())
-    if not name:
-        raise RowError("name is empty")
-    ref = cell("id") or None
-    if ref and _SCIENTIFIC.match(ref):
-        raise RowError(f"id {ref!r} was mangled by Excel (format the column as text)")
-    phone = normalise_phone(cell("phone")) if cell("phone") else None
-    email = normalise_email(cell("email"))
-    if not (ref or phone or email):
-        raise RowError("needs an id, a phone or an e-mail")
-    tier = normalise_tier(cell("tier"), known_tiers)
-    dates: dict[str, date | None] = {}
-    for name_ in DATE_FIELDS:
-        raw = cell(name_)
+class _RowCleaner:
+    """Validates one row; built once per file so the per-row work stays small."""
+
+    def __init__(self, headers, today, known_tiers, normalise_phone, dayfirst) -> None:
+        self.present = list(headers.columns.items())
+        self.width = max([*headers.columns.values(), *headers.extras.values()]) + 1
+        self.extras = list(headers.extras.items())
+        self.today = today
+        self.known_tiers = known_tiers
+        self.normalise_phone = normalise_phone
+        self.dayfirst = dayfirst
+        self.date_cache: dict[str, date] = {}
+
+    def __call__(self, line: int, cells: list[str]) -> Record:
+        longest = max(map(len, cells), default=0)
+        if longest > MAX_CELL:
+            raise RowError(f"a cell is {longest} characters long (at most {MAX_CELL})")
+        if len(cells) < self.width:
+            cells = cells + [""] * (self.width - len(cells))
+        cell = dict.fromkeys(FIELDS, "")
+        for field_, index in self.present:
+            cell[field_] = cells[index].strip()
+        name = " ".join(cell["name"].split())
+        if not name:
+            raise RowError("name is empty")
+        ref = cell["id"] or None
+        if ref and _SCIENTIFIC.match(ref):
+            raise RowError(f"id {ref!r} was mangled by Excel (format the column as text)")
+        phone = self.normalise_phone(cell["phone"]) if cell["phone"] else None
+        email = normalise_email(cell["email"])
+        if not (ref or phone or email):
+            raise RowError("needs an id, a phone or an e-mail")
+        tier = normalise_tier(cell["tier"], self.known_tiers)
+        dates = {field_: self._date(cell[field_], field_) for field_ in DATE_FIELDS}
+        first, last = dates["first_purchase"], dates["last_purchase"]
+        if first and last and last < first:
+            raise RowError(f"last_purchase {last} is before first_purchase {first}")
+        extra = {column: cells[i].strip() for column, i in self.extras if cells[i].strip()}
+        owner = cell["owner"] or None
+        notes = cell["notes"] or None
+        return Record(line, ref, name, phone, email, tier, dates, owner, notes, extra, cells)
+
+    def _date(self, raw: str, field_: str) -> date | None:
         if not raw:
-            dates[name_] = None
-            continue
-        try:
-            dates[name_] = parse_import_date(raw, dayfirst)
-        except DateFormatError as exc:
-            raise RowError(f"{name_}: {exc}") from None
-        if name_ in PAST_DATE_FIELDS and dates[name_] > today:
-            raise RowError(f"{name_} {dates[name_]} is in the future")
-    first, last = dates["first_purchase"], dates["last_purchase"]
-    if first and last and last < first:
-        raise RowError(f"last_purchase {last} is before first_purchase {first}")
-    extra = {
-        name_: cells[i].strip()
-        for name_, i in headers.extras.items()
-        if i < len(cells) and cells[i].strip()
-    }
-    return Record(
-        line,
-        ref,
-        name,
-        phone,
-        email,
-        tier,
-        dates,
-        cell("owner") or None,
-        cell("notes") or None,
-        extra,
-        cells,
-    )
+            return None
+        value = self.date_cache.get(raw)
+        if value is None:
+            try:
+                value = parse_import_date(raw, self.dayfirst)
+            except DateFormatError as exc:
+                raise RowError(f"{field_}: {exc}") from None
+            self.date_cache[raw] = value
+        if field_ in PAST_DATE_FIELDS and value > self.today:
+            raise RowError(f"{field_} {value} is in the future")
+        return value
 
 
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")

@@ -25,6 +25,7 @@ from followup_cli.importer import (
     phone_normaliser,
     read_table,
 )
+from followup_cli.models import CustomerState, Plan
 from followup_cli.schedule import RuleError, plan_next
 from followup_cli.service import _now, customer_state
 
@@ -204,6 +205,8 @@ class _Merger:
         self.to_plan: list[int] = []
         self.changes: list[tuple[int, int, str, str | None]] = []
         self.new_ref = storage.next_generated_ref(conn)
+        self.next_id = storage.next_customer_id(conn)
+        self.pending: list[dict[str, Any]] = []  # new customers, inserted in one batch
 
     def _index(self, stored: dict[str, Any]) -> None:
         self.by_ref[stored["ref"]] = stored
@@ -266,11 +269,12 @@ class _Merger:
         values["tier"] = record.tier or "regular"
         values["added"] = values["added"] or self.today.isoformat()
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
-        customer_id = storage.insert_customer(self.conn, values, self.now)
+        customer_id = self.next_id
+        self.next_id += 1
         values["id"] = customer_id
+        self.pending.append(values)
         self._index(values)
         self.seen[customer_id] = record.line
-        self.to_plan.append(customer_id)
         self.changes.append((self.result.import_id or 0, customer_id, "added", None))
         self.result.added += 1
 
@@ -309,8 +313,39 @@ class _Merger:
             self.to_plan.append(stored["id"])
 
     def finish(self) -> None:
+        storage.insert_customers(self.conn, self.pending, self.now)
         storage.record_changes(self.conn, self.changes)
+        self._plan_new()
         replan(self.conn, self.to_plan, self.today, self.rules)
+
+    def _plan_new(self) -> None:
+        """New customers have no history: their state is all in the row just written."""
+        settings = storage.load_settings(self.conn)
+        planned = []
+        plans: dict[tuple, Plan | None] = {}  # tills repeat dates: plan each state once
+        for values in self.pending:
+            key = (values["tier"], values["added"], values["first_purchase"],
+                   values["last_purchase"], values["contract_end"])  # fmt: skip
+            if key not in plans:
+                state = CustomerState(
+                    tier=key[0],
+                    added=date.fromisoformat(key[1]),
+                    first_purchase=_date_or_none(key[2]),
+                    last_purchase=_date_or_none(key[3]),
+                    contract_end=_date_or_none(key[4]),
+                )
+                try:
+                    plans[key] = plan_next(state, self.rules, settings, self.today)
+                except RuleError as exc:
+                    raise FollowupError(str(exc)) from None
+            plan = plans[key]
+            if plan is not None:
+                planned.append((values["id"], plan))
+        storage.insert_followups(self.conn, planned)
+
+
+def _date_or_none(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def replan(conn: sqlite3.Connection, customer_ids: list[int], today: date, rules=None) -> None:

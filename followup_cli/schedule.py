@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from followup_cli.dates import Duration
 from followup_cli.models import CustomerState, Plan, Rule, Settings
 
 
@@ -96,25 +97,36 @@ def _repeat_plan(rule: Rule, state: CustomerState, today: date) -> Plan:
     assert rule.interval is not None
     anchor = anchor_date(rule.anchor, state)
     interval = rule.interval
-    times = 1
     if state.previous_due is not None:
         times = _first_multiple_after(anchor, interval, state.previous_due)
     else:
-        while abs((interval.after(anchor, times + 1) - today).days) < abs(
-            (interval.after(anchor, times) - today).days
-        ):
-            times += 1
+        times = _multiple_nearest(anchor, interval, today)
     due = interval.after(anchor, times)
     return Plan(due, "cadence", f"every {interval.label()}", anchor)
 
 
-def _first_multiple_after(anchor: date, interval, after: date) -> int:
-    times = max(1, (after - anchor).days // max(1, interval.approx_days()) - 1)
-    while interval.after(anchor, times) <= after:
-        times += 1
+def _estimate(anchor: date, interval: Duration, target: date) -> int:
+    return max(1, round((target - anchor).days / interval.approx_days()))
+
+
+def _first_multiple_after(anchor: date, interval: Duration, after: date) -> int:
+    """The smallest n >= 1 with anchor + n x interval > after."""
+    times = _estimate(anchor, interval, after)
     while times > 1 and interval.after(anchor, times - 1) > after:
         times -= 1
+    while interval.after(anchor, times) <= after:
+        times += 1
     return times
+
+
+def _multiple_nearest(anchor: date, interval: Duration, today: date) -> int:
+    """The n >= 1 whose date is nearest today (the earlier on a tie)."""
+    first_after = _first_multiple_after(anchor, interval, today)
+    candidates = [n for n in (first_after - 1, first_after) if n >= 1]
+    return min(
+        candidates,
+        key=lambda n: (abs((interval.after(anchor, n) - today).days), n),
+    )
 
 
 def _renewal_first(state: CustomerState, settings: Settings, today: date, plan: Plan) -> Plan:

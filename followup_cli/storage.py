@@ -391,6 +391,25 @@ def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) 
     return int(cursor.lastrowid or 0)
 
 
+_INSERTED_COLUMNS = (
+    "id", "ref", "name", "phone", "email", "tier", "first_purchase", "last_purchase", "added",
+    "owner", "notes", "contract_end", "extra",
+)  # fmt: skip
+
+
+def insert_customers(conn: sqlite3.Connection, rows: list[dict[str, Any]], now: str) -> None:
+    """Many new customers in one statement; ids were given by `next_customer_id`."""
+    conn.executemany(
+        f"INSERT INTO customers ({', '.join(_INSERTED_COLUMNS)}, created_at, updated_at) "
+        f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))}, ?, ?)",
+        ([*(row.get(c) for c in _INSERTED_COLUMNS), now, now] for row in rows),
+    )
+
+
+def next_customer_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetchone()[0])
+
+
 def update_customer(
     conn: sqlite3.Connection, customer_id: int, values: dict[str, Any], now: str
 ) -> None:

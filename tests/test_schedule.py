@@ -183,3 +183,27 @@ def test_the_next_due_date_is_after_the_last_contact(tier, added, offsets, has):
 def test_durations_read_both_ways(text):
     d = Duration.parse(text)
     assert Duration.parse(str(d)) == d
+
+
+@settings(max_examples=500, derandomize=True)
+@given(start=days, months=st.integers(-600, 600))
+def test_calendar_months_match_dateutil(start, months):
+    from dateutil.relativedelta import relativedelta
+
+    from followup_cli.dates import add_months
+
+    assert add_months(start, months) == start + relativedelta(months=months)
+
+
+@settings(max_examples=300, derandomize=True)
+@given(anchor=days, span=st.integers(-100, 1500), unit=st.sampled_from("dwmy"), n=st.integers(1, 6))
+def test_fresh_plan_takes_the_cadence_date_nearest_today(anchor, span, unit, n):
+    from followup_cli.schedule import _multiple_nearest
+
+    interval = Duration(n, unit)
+    today = anchor + timedelta(days=span)
+    limit = 1 + 1600 // int(interval.approx_days())
+    brute = min(
+        range(1, limit + 1), key=lambda k: (abs((interval.after(anchor, k) - today).days), k)
+    )
+    assert _multiple_nearest(anchor, interval, today) == brute
