@@ -130,11 +130,27 @@ def root(
     ctx.obj = {"db": db}
 
 
+def _db_path(ctx: typer.Context) -> tuple[Path, bool]:
+    from followup_cli import storage
+
+    return storage.resolve_db_path(ctx.find_root().obj["db"])
+
+
 def _conn(ctx: typer.Context) -> sqlite3.Connection:
     from followup_cli import storage
 
-    path, is_default = storage.resolve_db_path(ctx.find_root().obj["db"])
+    path, is_default = _db_path(ctx)
     return storage.open_db(path, create_folder=is_default)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Destructive commands ask on a terminal; a script must say --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise FollowupError(f"not on a terminal to ask '{question}': add --yes to go ahead")
+    if not typer.confirm(question, default=False):
+        raise FollowupError("nothing done")
 
 
 def _day(value: str | None, what: str = "--date") -> date:
@@ -436,9 +452,97 @@ def export_customers(
     """Every customer with every field, in a stable column order."""
     from followup_cli.service import export_customers as rows
 
+    _check_output_folder(output)
+    render.export_view(rows(_conn(ctx)), fmt, output)
+
+
+@export_app.command("customer")
+def export_customer(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Everything stored about one customer, as JSON (for a data access request)."""
+    from followup_cli.maintenance import customer_export
+
+    _check_output_folder(output)
+    data = customer_export(_conn(ctx), customer)
+    if output:
+        render.to_text_file(output, render.write_json, data)
+    else:
+        render.write_json(data)
+
+
+def _check_output_folder(output: str | None) -> None:
     if output and not Path(output).expanduser().resolve().parent.exists():
         raise FollowupError(f"folder {Path(output).parent} does not exist")
-    render.export_view(rows(_conn(ctx)), fmt, output)
+
+
+@app.command()
+def forget(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Erase a customer and all their history from the file (right to erasure)."""
+    from followup_cli.maintenance import describe, forget_customer
+
+    conn = _conn(ctx)
+    _confirm(f"Erase {describe(conn, customer)} and all their history?", yes)
+    gone = forget_customer(conn, customer)
+    render.message(f"Erased {gone['customer_id']} {gone['name']} and all their history.")
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Where to write the copy."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
+) -> None:
+    """Copy the database safely, even while it is in use."""
+    from followup_cli.maintenance import backup as run_backup
+
+    target = run_backup(_conn(ctx), file, force)
+    render.message(f"Backed up to {target}")
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A backup made by 'followup backup'."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Replace the database with a backup; the current one is kept aside."""
+    from followup_cli.maintenance import check_backup
+    from followup_cli.maintenance import restore as run_restore
+
+    path, _ = _db_path(ctx)
+    conn = _conn(ctx)
+    version = check_backup(path, file)
+    _confirm(f"Replace {path} with {file}?", yes)
+    done = run_restore(conn, path, file, version)
+    render.message(
+        f"Restored from {done['restored_from']}; the previous database is kept at "
+        f"{done['previous_kept_at']}"
+    )
+
+
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Check the database: integrity, schema version, counts, inconsistencies.
+
+    Exit 0 when all is well, 1 when a problem was found.
+    """
+    from followup_cli.maintenance import doctor as run_doctor
+
+    path, _ = _db_path(ctx)
+    report = run_doctor(_conn(ctx), path)
+    render.doctor_view(report, fmt is TextOrJson.json)
+    if report["problems"]:
+        raise typer.Exit(EXIT_FAILURE)
 
 
 def main() -> None:

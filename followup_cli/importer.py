@@ -246,15 +246,18 @@ def read_table(
 
 def _read_workbook(path: Path, sheet: str | None) -> Table:
     """The first sheet (or the named one); date cells arrive as real dates, not text."""
-    import zipfile
+    import warnings
 
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
+            workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # an untrusted file can break the reader in many ways
+        reason = str(exc).split(".")[0] or type(exc).__name__
         raise FollowupError(
-            f"{path} is not a readable Excel workbook ({exc})", EXIT_NOTHING_IMPORTED
+            f"{path} is not a readable Excel workbook ({reason})", EXIT_NOTHING_IMPORTED
         ) from None
     try:
         if sheet is None:
@@ -268,14 +271,19 @@ def _read_workbook(path: Path, sheet: str | None) -> Table:
             )
         header: list[str] | None = None
         rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            cells = [_excel_text(v) for v in values]
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = cells
-            else:
-                rows.append((number, cells))
+        try:
+            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                cells = [_excel_text(v) for v in values]
+                if not any(c.strip() for c in cells):
+                    continue
+                if header is None:
+                    header = cells
+                else:
+                    rows.append((number, cells))
+        except Exception as exc:  # a damaged sheet inside a valid zip
+            raise FollowupError(
+                f"{path}: cannot read the sheet ({type(exc).__name__})", EXIT_NOTHING_IMPORTED
+            ) from None
     finally:
         workbook.close()
     if header is None:

@@ -191,6 +191,21 @@ def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
     emit(rows, IMPORT_COLUMNS, fmt, "Imports, newest first", empty="No imports yet.")
 
 
+def doctor_view(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        write_json(report)
+        return
+    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report["counts"].items())
+    message(f"file: {report['file']} ({report['file_mode']}, {report['journal_mode']})")
+    message(f"schema version: {report['schema_version']}; integrity: {report['integrity']}")
+    message(f"counts: {counts}")
+    if report["problems"]:
+        for problem in report["problems"]:
+            message(f"problem: {problem}")
+    else:
+        message("no problems found")
+
+
 def message(text: str) -> None:
     print(text)
 

@@ -82,23 +82,42 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
             if not create_folder:
                 raise FollowupError(f"folder {folder} does not exist")
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise FollowupError(f"cannot create database {path}: {exc.strerror}") from None
+            os.chmod(folder, 0o700)
+        create_private_file(path)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        conn = connect(path)
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
+    except sqlite3.OperationalError as exc:
+        raise FollowupError(f"cannot use database {path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise FollowupError(f"{path} is not a usable followup database ({exc})") from None
+    return conn
+
+
+def create_private_file(path: Path) -> None:
+    """An empty file readable by its owner only, whatever the umask, before SQLite opens it.
+
+    SQLite gives the -wal and -shm files the same permissions as the database file.
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise FollowupError(f"cannot create {path}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
 
@@ -109,7 +128,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
@@ -703,3 +723,121 @@ def spend(conn: sqlite3.Connection, customer_id: int) -> float | None:
         "SELECT SUM(amount), COUNT(*) FROM purchases WHERE customer_id = ?", (customer_id,)
     ).fetchone()
     return row[0] if row[1] else None
+
+
+# --- privacy and operations ----------------------------------------------------------------------
+
+
+def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Everything stored about one customer, table by table (for access requests)."""
+    tables = {
+        "followups": "SELECT * FROM followups WHERE customer_id = ? ORDER BY id",
+        "contacts": "SELECT * FROM contacts WHERE customer_id = ? ORDER BY id",
+        "purchases": "SELECT * FROM purchases WHERE customer_id = ? ORDER BY id",
+    }
+    return {
+        name: [dict(row) for row in conn.execute(sql, (customer_id,))]
+        for name, sql in tables.items()
+    }
+
+
+def erase_customer(conn: sqlite3.Connection, customer_id: int) -> None:
+    """Delete a customer so their details are gone from the file's bytes too.
+
+    secure_delete zeroes the freed space; the WAL, which still holds old page images, is then
+    checkpointed and truncated.
+    """
+    conn.execute("PRAGMA secure_delete = ON")
+    with transaction(conn):
+        delete_customer(conn, customer_id)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def backup_to(conn: sqlite3.Connection, target: Path) -> None:
+    """SQLite's online backup: a consistent copy even while another process writes."""
+    create_private_file(target)
+    destination = sqlite3.connect(target)
+    try:
+        conn.backup(destination)
+        destination.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        destination.close()
+
+
+def inspect_file(path: Path) -> int:
+    """The schema version of a followup database file, or a FollowupError saying why not."""
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise FollowupError(f"cannot open {path}: {exc}") from None
+    try:
+        version = int(probe.execute("PRAGMA user_version").fetchone()[0])
+        tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        check = probe.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise FollowupError(f"{path} is not a followup database ({exc})") from None
+    finally:
+        probe.close()
+    if version == 0 or not {"customers", "followups", "contacts"} <= tables:
+        raise FollowupError(f"{path} is not a followup database")
+    if version > SCHEMA_VERSION:
+        raise FollowupError(
+            f"{path} was written by a newer followup (schema {version}; this one reads up to "
+            f"{SCHEMA_VERSION})"
+        )
+    if check != "ok":
+        raise FollowupError(f"{path} is damaged: {check}")
+    return version
+
+
+def restore_from(conn: sqlite3.Connection, source: Path) -> None:
+    """Replace the live database's content with a backup's, through the backup API."""
+    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        origin.backup(conn)
+    finally:
+        origin.close()
+
+
+def health(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Facts `followup doctor` reports; the problems list is empty when all is well."""
+    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
+    counts = {
+        table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        for table in ("customers", "followups", "contacts", "purchases", "imports")
+    }
+    counts["open_followups"] = conn.execute(
+        "SELECT COUNT(*) FROM followups WHERE status = 'open'"
+    ).fetchone()[0]
+    double_open = conn.execute(
+        "SELECT c.ref FROM followups f JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.status = 'open' GROUP BY f.customer_id HAVING COUNT(*) > 1"
+    ).fetchall()
+    orphans = conn.execute(
+        "SELECT COUNT(*) FROM followups WHERE customer_id NOT IN (SELECT id FROM customers)"
+    ).fetchone()[0]
+    unplanned = conn.execute(
+        "SELECT ref FROM customers c WHERE status = 'active' AND do_not_contact = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM followups f WHERE f.customer_id = c.id "
+        "AND f.status = 'open') ORDER BY ref LIMIT 20"
+    ).fetchall()
+    problems = []
+    if integrity != ["ok"]:
+        problems.append("integrity check: " + "; ".join(integrity[:5]))
+    if foreign:
+        problems.append(f"{len(foreign)} rows point at rows that do not exist")
+    for row in double_open:
+        problems.append(f"customer {row[0]} has more than one open follow-up")
+    if orphans:
+        problems.append(f"{orphans} follow-ups belong to no customer")
+    if unplanned:
+        refs = ", ".join(r[0] for r in unplanned)
+        problems.append(f"active customers with nothing planned: {refs}")
+    return {
+        "schema_version": schema_version(conn),
+        "integrity": "ok" if integrity == ["ok"] else "damaged",
+        "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+        "counts": counts,
+        "problems": problems,
+    }

@@ -1,0 +1,82 @@
+"""Keeping the file safe: erase or export one person's data, back up, restore, check health."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from followup_cli import storage
+from followup_cli.errors import FollowupError
+from followup_cli.service import customer_record, resolve_customer
+
+
+def customer_export(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
+    """One person's data, machine-readable (PIPL/GDPR access and portability)."""
+    customer = resolve_customer(conn, key)
+    return {
+        "customer": customer_record(customer),
+        **storage.customer_data(conn, customer.id),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def forget_customer(conn: sqlite3.Connection, key: str) -> dict[str, str]:
+    """Erase a customer and all their history, from the file's bytes as well."""
+    customer = resolve_customer(conn, key)
+    storage.erase_customer(conn, customer.id)
+    return {"customer_id": customer.ref, "name": customer.name}
+
+
+def describe(conn: sqlite3.Connection, key: str) -> str:
+    customer = resolve_customer(conn, key)
+    return f"{customer.ref} {customer.name}"
+
+
+def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
+    if target.is_dir():
+        raise FollowupError(f"{target} is a folder: give a file name")
+    if not target.parent.exists():
+        raise FollowupError(f"folder {target.parent} does not exist")
+    if target.exists():
+        if not overwrite:
+            raise FollowupError(f"{target} exists: use --force to replace it")
+        target.unlink()
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        storage.backup_to(conn, partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def check_backup(db_path: Path, source: Path) -> int:
+    """The backup's schema version, once it is known to be a usable followup database."""
+    if not source.exists():
+        raise FollowupError(f"file {source} does not exist")
+    if source.resolve() == db_path.resolve():
+        raise FollowupError("that is the database itself")
+    return storage.inspect_file(source)
+
+
+def restore(conn: sqlite3.Connection, db_path: Path, source: Path, version: int) -> dict[str, Any]:
+    """Keep the current file aside, then copy the backup (checked by check_backup) in."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
+    storage.backup_to(conn, aside)
+    storage.restore_from(conn, source)
+    storage.migrate(conn)
+    return {"restored_from": str(source), "schema_version": version, "previous_kept_at": str(aside)}
+
+
+def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:
+    report = storage.health(conn)
+    report["file"] = str(db_path)
+    mode = db_path.stat().st_mode & 0o777
+    report["file_mode"] = oct(mode)
+    if mode & 0o077:
+        report["problems"].append(f"the file is readable by others ({oct(mode)}): chmod 600 it")
+    return report
