@@ -169,13 +169,19 @@ def today(
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    explain: bool = typer.Option(
+        False, "--explain", help="Show each line's rule, anchor date, due date and window."
+    ),
 ) -> None:
-    """List the follow-ups due today (overdue included), most important first."""
+    """List the follow-ups due today (overdue included), most important first.
+
+    Status: due (today), overdue (within the tier's grace window), late (past it).
+    """
     from followup_cli.service import due_list
 
     day = _day(on)
     items = due_list(_conn(ctx), day, owner, limit)
-    render.today_view([i.as_dict() for i in items], fmt, day.isoformat())
+    render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
 
 
 @app.command()
@@ -543,6 +549,196 @@ def doctor(
     render.doctor_view(report, fmt is TextOrJson.json)
     if report["problems"]:
         raise typer.Exit(EXIT_FAILURE)
+
+
+rules_app = typer.Typer(
+    help="Show or change the cadence rules and shop options.", invoke_without_command=True
+)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.callback()
+def rules_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Show each tier's rule and the shop-wide options."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.planning import rules_view
+
+    render.rules_view(rules_view(_conn(ctx)), fmt)
+
+
+@rules_app.command("set")
+def rules_set(
+    ctx: typer.Context,
+    tier: str = typer.Argument(..., help="A tier (vip, new, regular, prospect) or a new one."),
+    steps: str | None = typer.Option(None, "--steps", help="Milestones, e.g. 7d,1m,3m ('' none)."),
+    every: str | None = typer.Option(None, "--every", help="Repeat interval, e.g. 6w ('none')."),
+    anchor: str | None = typer.Option(
+        None, "--anchor", help="first_purchase, last_contact, last_purchase or added."
+    ),
+    then: str | None = typer.Option(None, "--then", help="Tier to follow after the steps."),
+    grace: str | None = typer.Option(None, "--grace", help="How long after due it is late."),
+    rank: int | None = typer.Option(None, "--rank", help="Order on today's list (low first)."),
+    on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
+) -> None:
+    """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
+    from followup_cli.planning import set_rule
+
+    done = set_rule(
+        _conn(ctx), tier, _day(on), steps=steps, every=every, anchor=anchor, then=then,
+        grace=grace, rank=rank,
+    )  # fmt: skip
+    render.message(
+        f"{done['rule']['tier']}: {done['rule']['describe']} (late after "
+        f"{done['rule']['grace']}); {done['replanned']} follow-ups re-planned"
+    )
+
+
+@rules_app.command("reset")
+def rules_reset(
+    ctx: typer.Context, on: str | None = typer.Option(None, "--date", help="Re-plan as of.")
+) -> None:
+    """Go back to the default rules; open follow-ups are re-planned."""
+    from followup_cli.planning import reset_rules
+
+    done = reset_rules(_conn(ctx), _day(on))
+    render.message(f"Default rules restored; {done['replanned']} follow-ups re-planned")
+
+
+@rules_app.command("option")
+def rules_option(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="An option shown by 'followup rules'."),
+    value: str = typer.Argument(..., help="Its new value, e.g. 3d, 5, sun, CN, none."),
+    on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
+) -> None:
+    """Change a shop-wide option (gaps, retries, capacity, closed weekdays, holidays)."""
+    from followup_cli.planning import set_option
+
+    done = set_option(_conn(ctx), name, value, _day(on))
+    render.message(f"{done['option']} = {done['value']}; {done['replanned']} follow-ups re-planned")
+
+
+@app.command()
+def snooze(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    until: str = typer.Option(..., "--until", help="A day (YYYY-MM-DD) or +3d, +2w, +1m."),
+    note: str | None = typer.Option(None, "--note", help="Why."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Postpone a customer's follow-up (not a miss)."""
+    from followup_cli.planning import parse_until
+    from followup_cli.planning import snooze as run_snooze
+
+    today_ = _day(on)
+    done = run_snooze(_conn(ctx), customer, parse_until(until, today_), today_, note)
+    render.message(f"Snoozed {done['customer_id']} {done['name']} until {done['until']}")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    owner: str = typer.Option(..., "--owner", help="The staff member who follows them up."),
+) -> None:
+    """Give a customer to a staff member."""
+    from followup_cli.planning import assign as run_assign
+
+    done = run_assign(_conn(ctx), customer, owner)
+    render.message(f"{done['customer_id']} {done['name']} is now followed up by {done['owner']}")
+
+
+@app.command()
+def optout(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    undo: bool = typer.Option(False, "--undo", help="They agreed to be contacted again."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Mark a customer do-not-contact (kept across re-imports), or undo it."""
+    from followup_cli.planning import set_opt_out
+
+    done = set_opt_out(_conn(ctx), customer, not undo, _day(on))
+    state = "will not be contacted" if done["do_not_contact"] else "may be contacted again"
+    nxt = f"; next: {done['next_due']}" if done["next_due"] else ""
+    render.message(f"{done['customer_id']} {done['name']} {state}{nxt}")
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    spread_over: str = typer.Option(..., "--spread", help="Spread the backlog over, e.g. 14d."),
+    capacity: int | None = typer.Option(
+        None, "--capacity", min=1, help="Calls per day (default: option daily_capacity)."
+    ),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Re-plan an overdue backlog across the next open days, most important first."""
+    from followup_cli.dates import Duration
+    from followup_cli.planning import spread
+
+    today_ = _day(on)
+    days = (Duration.parse(spread_over).after(today_) - today_).days
+    done = spread(_conn(ctx), today_, days, capacity)
+    render.message(
+        f"Backlog of {done['backlog']}: {done['kept_today']} stay today, {done['moved']} moved "
+        f"(at most {done['capacity']} a day), {done['not_placed']} did not fit"
+    )
+
+
+@app.command()
+def upcoming(
+    ctx: typer.Context,
+    days: int = typer.Option(7, "--days", min=1, max=366, help="How many days ahead."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """The coming days' calls, grouped by day, with the load per day."""
+    from followup_cli.planning import upcoming as run_upcoming
+
+    render.upcoming_view(run_upcoming(_conn(ctx), _day(on), days), fmt)
+
+
+@app.command("at-risk")
+def at_risk(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Customers silent for longer than twice their tier's interval (churn risk)."""
+    from followup_cli.planning import at_risk as run_at_risk
+
+    render.at_risk_view(run_at_risk(_conn(ctx), _day(on)), fmt)
+
+
+class DueFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    ics = "ics"
+
+
+@export_app.command("due")
+def export_due(
+    ctx: typer.Context,
+    fmt: DueFormat = typer.Option(DueFormat.csv, "--format", help="csv, json or ics."),
+    days: int = typer.Option(30, "--days", min=1, max=366, help="How many days ahead."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Planned calls (overdue included): CSV, JSON, or an iCalendar file for a phone calendar."""
+    from followup_cli.planning import due_export, to_ics
+
+    _check_output_folder(output)
+    today_ = _day(on)
+    rows = due_export(_conn(ctx), today_, days)
+    if fmt is DueFormat.ics:
+        render.write_bytes(to_ics(rows, today_), output)
+    else:
+        render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output)
 
 
 def main() -> None:

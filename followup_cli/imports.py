@@ -26,8 +26,7 @@ from followup_cli.importer import (
     read_table,
 )
 from followup_cli.models import CustomerState, Plan
-from followup_cli.schedule import RuleError, plan_next
-from followup_cli.service import _now, customer_state
+from followup_cli.service import Scheduler, _now, replan
 
 Progress = Callable[[int], None]
 
@@ -267,7 +266,13 @@ class _Merger:
         values = self._values(record)
         values["ref"] = record.ref or self.new_ref()
         values["tier"] = record.tier or "regular"
-        values["added"] = values["added"] or self.today.isoformat()
+        # Not given: they were a customer at least since their first known purchase.
+        values["added"] = (
+            values["added"]
+            or values["first_purchase"]
+            or values["last_purchase"]
+            or self.today.isoformat()
+        )
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
         customer_id = self.next_id
         self.next_id += 1
@@ -316,11 +321,11 @@ class _Merger:
         storage.insert_customers(self.conn, self.pending, self.now)
         storage.record_changes(self.conn, self.changes)
         self._plan_new()
-        replan(self.conn, self.to_plan, self.today, self.rules)
+        replan(self.conn, self.to_plan, self.today)
 
     def _plan_new(self) -> None:
         """New customers have no history: their state is all in the row just written."""
-        settings = storage.load_settings(self.conn)
+        scheduler = Scheduler.load(self.conn)
         planned = []
         plans: dict[tuple, Plan | None] = {}  # tills repeat dates: plan each state once
         for values in self.pending:
@@ -334,10 +339,7 @@ class _Merger:
                     last_purchase=_date_or_none(key[3]),
                     contract_end=_date_or_none(key[4]),
                 )
-                try:
-                    plans[key] = plan_next(state, self.rules, settings, self.today)
-                except RuleError as exc:
-                    raise FollowupError(str(exc)) from None
+                plans[key] = scheduler.next_for(state, self.today)
             plan = plans[key]
             if plan is not None:
                 planned.append((values["id"], plan))
@@ -346,24 +348,6 @@ class _Merger:
 
 def _date_or_none(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
-
-
-def replan(conn: sqlite3.Connection, customer_ids: list[int], today: date, rules=None) -> None:
-    """Plan a follow-up for each customer that has none open."""
-    rules = rules or storage.load_rules(conn)
-    settings = storage.load_settings(conn)
-    planned = []
-    for customer_id in customer_ids:
-        if storage.open_followup(conn, customer_id) is not None:
-            continue
-        customer = storage.get_customer(conn, customer_id)
-        try:
-            plan = plan_next(customer_state(conn, customer), rules, settings, today)
-        except RuleError as exc:
-            raise FollowupError(str(exc)) from None
-        if plan is not None:
-            planned.append((customer_id, plan))
-    storage.insert_followups(conn, planned)
 
 
 # --- purchases ----------------------------------------------------------------------------------

@@ -17,7 +17,10 @@ ANCHORS = ("first_purchase", "last_contact", "last_purchase", "added")
 
 @dataclass(frozen=True)
 class Rule:
-    """A tier's cadence: milestone steps from an anchor, then a repeat interval or another tier."""
+    """A tier's cadence: milestone steps from an anchor, then a repeat interval or another tier.
+
+    A follow-up is due on its date and late once the grace window after it has passed.
+    """
 
     tier: str
     steps: tuple[Duration, ...] = ()
@@ -25,6 +28,7 @@ class Rule:
     anchor: str = "last_contact"
     then: str | None = None
     rank: int = 50  # lower is more important on today's list
+    grace: Duration = Duration(1, "w")
 
     def describe(self) -> str:
         parts = []
@@ -42,17 +46,28 @@ def _anchor(rule: Rule) -> str:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("vip", interval=Duration(1, "m"), anchor="last_contact", rank=10),
+    Rule("vip", interval=Duration(1, "m"), anchor="last_contact", rank=10, grace=Duration(2, "w")),
     Rule(
         "new",
         steps=(Duration(7, "d"), Duration(1, "m"), Duration(3, "m")),
         anchor="first_purchase",
         then="regular",
         rank=20,
+        grace=Duration(1, "w"),
     ),
-    Rule("regular", interval=Duration(3, "m"), anchor="last_contact", rank=30),
-    Rule("prospect", interval=Duration(2, "w"), anchor="last_contact", rank=40),
+    Rule(
+        "regular", interval=Duration(3, "m"), anchor="last_contact", rank=30, grace=Duration(1, "m")
+    ),
+    Rule(
+        "prospect",
+        interval=Duration(2, "w"),
+        anchor="last_contact",
+        rank=40,
+        grace=Duration(1, "w"),
+    ),
 )
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,44 @@ class Settings:
     check_back: Duration = Duration(3, "d")
     renewal_before: Duration = Duration(3, "m")
     churn_window: Duration = Duration(365, "d")
+    daily_capacity: int = 20
+    closed_weekdays: tuple[int, ...] = ()  # 0 = Monday; every day is open by default
+    holidays: str = ""  # a country code for the `holidays` package, e.g. CN; "" = none
+
+    @staticmethod
+    def parse_value(name: str, text: str) -> object:
+        """A setting from its stored/typed text; ValueError with a readable message if bad."""
+        text = text.strip()
+        if name not in Settings.__dataclass_fields__:
+            known = ", ".join(Settings.__dataclass_fields__)
+            raise ValueError(f"unknown option {name!r} (options: {known})")
+        if name in ("max_attempts", "daily_capacity"):
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1")
+            return int(text)
+        if name == "closed_weekdays":
+            days = [d.strip().lower()[:3] for d in text.replace(" ", ",").split(",") if d.strip()]
+            unknown = [d for d in days if d not in WEEKDAYS]
+            if unknown:
+                raise ValueError(f"unknown weekday {unknown[0]!r} (use mon, tue, ... sun)")
+            closed = tuple(sorted({WEEKDAYS.index(d) for d in days}))
+            if len(closed) == 7:
+                raise ValueError("at least one weekday must stay open")
+            return closed
+        if name == "holidays":
+            return text.upper() if text.lower() not in ("", "none", "off") else ""
+        from followup_cli.errors import FollowupError
+
+        try:
+            return Duration.parse(text)
+        except FollowupError as exc:
+            raise ValueError(exc.format_message()) from None
+
+    @staticmethod
+    def format_value(value: object) -> str:
+        if isinstance(value, tuple):
+            return ",".join(WEEKDAYS[d] for d in value)
+        return str(value)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def write_table(
     columns: Sequence[Column],
     title: str | None = None,
     empty: str = "nothing to show",
+    row_style: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> None:
     from rich.table import Table
 
@@ -96,7 +97,8 @@ def write_table(
         keep_whole = key in _NO_WRAP
         table.add_column(heading, overflow="fold", no_wrap=keep_whole, min_width=None)
     for row in rows:
-        table.add_row(*(_text(row.get(key)) for key, _ in columns))
+        style = row_style(row) if row_style else None
+        table.add_row(*(_text(row.get(key)) for key, _ in columns), style=style)
     out.print(table)
 
 
@@ -222,11 +224,24 @@ TODAY_COLUMNS: tuple[Column, ...] = (
     ("phone", "Phone"),
     ("tier", "Tier"),
     ("due_date", "Due"),
-    ("days_overdue", "Late"),
+    ("days_overdue", "Days over"),
+    ("status", "Status"),
     ("reason", "Why"),
     ("last_outcome", "Last outcome"),
     ("last_note", "Last note"),
 )
+EXPLAIN_COLUMNS: tuple[Column, ...] = (
+    ("customer_id", "ID"),
+    ("name", "Name"),
+    ("tier", "Tier"),
+    ("rule", "Rule"),
+    ("anchor", "Counted from"),
+    ("due_date", "Due"),
+    ("late_after", "Late after"),
+    ("status", "Status"),
+    ("reason", "Why"),
+)
+_STATUS_STYLE = {"late": "bold red", "overdue": "yellow"}
 TODAY_CSV_KEYS = (
     "customer_id",
     "name",
@@ -274,17 +289,21 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def today_view(items: list[dict[str, Any]], fmt: Format, on: str) -> None:
-    if fmt is Format.table:
-        emit(
-            items,
-            TODAY_COLUMNS,
-            fmt,
-            f"Follow-ups due on {on}: {len(items)}",
-            empty=f"Nothing due on {on}.",
-        )
-    else:
+def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool = False) -> None:
+    if fmt is not Format.table:
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
+        return
+    if not items:
+        console().print(f"Nothing due on {on}.")
+        return
+    late = sum(1 for i in items if i["status"] == "late")
+    title = f"Follow-ups due on {on}: {len(items)}" + (f" ({late} late)" if late else "")
+    write_table(
+        items,
+        EXPLAIN_COLUMNS if explain else TODAY_COLUMNS,
+        title,
+        row_style=lambda row: _STATUS_STYLE.get(row["status"]),
+    )
 
 
 def customer_view(record: dict[str, Any], fmt: Format) -> None:
@@ -306,15 +325,96 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
 
 
 def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
-    if fmt is Format.table:
-        fmt = Format.csv
-    writer, args = (
-        (write_json, (rows,)) if fmt is Format.json else (write_csv, (rows, CUSTOMER_KEYS))
-    )
+    export_rows(rows, CUSTOMER_KEYS, fmt, output)
+
+
+def export_rows(
+    rows: list[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
+) -> None:
+    """CSV (the default) or JSON, to a file written whole or to stdout."""
+    writer, args = (write_json, (rows,)) if fmt is Format.json else (write_csv, (rows, keys))
     if output:
         to_text_file(output, writer, *args)
     else:
         writer(*args)
+
+
+def write_bytes(data: bytes, output: str | None) -> None:
+    if output:
+        tmp = f"{output}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, output)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+DUE_KEYS = (
+    "show_date", "due_date", "customer_id", "name", "phone", "tier", "owner", "kind", "reason",
+    "last_note",
+)  # fmt: skip
+
+
+def rules_view(data: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        write_json(data)
+        return
+    keys = ("tier", "steps", "every", "anchor", "then", "grace", "rank")
+    if fmt is Format.csv:
+        write_csv(data["rules"], keys)
+        return
+    write_table(data["rules"], [(k, k.capitalize()) for k in (*keys, "describe")], "Rules")
+    options = [{"option": k, "value": v} for k, v in data["options"].items()]
+    write_table(options, (("option", "Option"), ("value", "Value")), "Options")
+
+
+def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
+    if fmt is Format.json:
+        write_json(days)
+        return
+    rows = [{"date": d["date"], "count": d["count"], **item} for d in days for item in d["items"]]
+    if fmt is Format.csv:
+        write_csv(rows, ("date", *DUE_KEYS[1:]))
+        return
+    if not days:
+        console().print("Nothing planned in those days.")
+        return
+    peak = max(d["count"] for d in days)
+    load = [
+        {"date": d["date"], "count": d["count"], "bar": _bar(d["count"], peak),
+         "names": ", ".join(i["name"] for i in d["items"][:6])
+         + (" ..." if d["count"] > 6 else "")}
+        for d in days
+    ]  # fmt: skip
+    write_table(load, (("date", "Day"), ("count", "Calls"), ("bar", "Load"), ("names", "Who")),
+                "Coming days")  # fmt: skip
+
+
+def _bar(value: float, peak: float, width: int = 20) -> str:
+    """A bar drawn with block characters, so a change is seen, not read."""
+    if peak <= 0 or value <= 0:
+        return ""
+    eighths = round(width * 8 * value / peak)
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+
+
+AT_RISK_COLUMNS: tuple[Column, ...] = (
+    ("customer_id", "ID"),
+    ("name", "Name"),
+    ("phone", "Phone"),
+    ("tier", "Tier"),
+    ("owner", "Owner"),
+    ("last_activity", "Last purchase/contact"),
+    ("silent_days", "Silent days"),
+    ("interval", "Interval"),
+)
+
+
+def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    emit(rows, AT_RISK_COLUMNS, fmt, f"At risk of churning: {len(rows)}",
+         empty="Nobody is at risk.")  # fmt: skip
 
 
 def _percent(value: float | None) -> str:

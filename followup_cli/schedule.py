@@ -6,7 +6,9 @@ be tested on hand-worked dates.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 from followup_cli.dates import Duration
 from followup_cli.models import CustomerState, Plan, Rule, Settings
@@ -27,8 +29,44 @@ def anchor_date(anchor: str, state: CustomerState) -> date:
     return state.last_success or state.last_purchase or state.added
 
 
+ClosedDay = Callable[[date], bool]
+
+
+def never_closed(_: date) -> bool:
+    return False
+
+
+def next_open_day(day: date, is_closed: ClosedDay) -> date:
+    """The day itself, or the first open day after it (shops close weekdays or holidays)."""
+    for _ in range(366):
+        if not is_closed(day):
+            return day
+        day += timedelta(days=1)
+    raise RuleError("no open day within a year: check closed_weekdays and holidays")
+
+
+def closed_day_checker(settings: Settings) -> ClosedDay:
+    """A predicate for the shop's closed days: chosen weekdays and a country's holidays."""
+    weekdays = frozenset(settings.closed_weekdays)
+    public: Any = ()
+    if settings.holidays:
+        import holidays
+
+        try:
+            public = holidays.country_holidays(settings.holidays)
+        except NotImplementedError:
+            raise RuleError(f"no holiday calendar for country {settings.holidays!r}") from None
+    if not weekdays and not settings.holidays:
+        return never_closed
+    return lambda day: day.weekday() in weekdays or day in public
+
+
 def plan_next(
-    state: CustomerState, rules: dict[str, Rule], settings: Settings, today: date
+    state: CustomerState,
+    rules: dict[str, Rule],
+    settings: Settings,
+    today: date,
+    is_closed: ClosedDay = never_closed,
 ) -> Plan | None:
     """The next follow-up by the tier's cadence, or None when the customer must not be called.
 
@@ -41,7 +79,15 @@ def plan_next(
         return None
     plan = _cadence_plan(state, rules, today)
     plan = _renewal_first(state, settings, today, plan)
-    return _respect_min_gap(plan, state, settings)
+    plan = _respect_min_gap(plan, state, settings)
+    return _on_open_day(plan, is_closed)
+
+
+def _on_open_day(plan: Plan, is_closed: ClosedDay) -> Plan:
+    day = next_open_day(plan.due_date, is_closed)
+    if day == plan.due_date:
+        return plan
+    return Plan(day, plan.kind, plan.reason + " (moved: shop closed)", plan.anchor)
 
 
 def _cadence_plan(state: CustomerState, rules: dict[str, Rule], today: date) -> Plan:
@@ -149,16 +195,67 @@ def _respect_min_gap(plan: Plan, state: CustomerState, settings: Settings) -> Pl
     return plan
 
 
-def plan_check_back(on: date, settings: Settings) -> Plan:
+def plan_check_back(on: date, settings: Settings, is_closed: ClosedDay = never_closed) -> Plan:
     """After a complaint: call back to confirm the customer is now satisfied (回访确认满意)."""
-    return Plan(settings.check_back.after(on), "check-back", "check-back after complaint", on)
+    plan = Plan(settings.check_back.after(on), "check-back", "check-back after complaint", on)
+    return _on_open_day(plan, is_closed)
 
 
-def after_no_answer(attempts: int, on: date, settings: Settings) -> date | None:
+def after_no_answer(
+    attempts: int, on: date, settings: Settings, is_closed: ClosedDay = never_closed
+) -> date | None:
     """The day a no-answer follow-up shows again, or None when it is now missed."""
     if attempts >= settings.max_attempts:
         return None
-    return settings.retry_after.after(on)
+    return next_open_day(settings.retry_after.after(on), is_closed)
+
+
+def effective_interval(tier: str, rules: dict[str, Rule]) -> Duration | None:
+    """The repeat interval a tier settles into (a new customer's is the tier it becomes)."""
+    rule = rules.get(tier)
+    seen = set()
+    while rule is not None and rule.tier not in seen:
+        if rule.interval is not None:
+            return rule.interval
+        seen.add(rule.tier)
+        rule = rules.get(rule.then or "")
+    return None
+
+
+def is_at_risk(tier: str, last_activity: date, today: date, rules: dict[str, Rule]) -> bool:
+    """Churn risk (seed 002): silent for longer than twice the tier's interval."""
+    interval = effective_interval(tier, rules)
+    return interval is not None and interval.after(last_activity, 2) < today
+
+
+def spread_backlog(
+    items: list[tuple[int, date]],
+    load: dict[date, int],
+    start: date,
+    days: int,
+    capacity: int,
+    is_closed: ClosedDay = never_closed,
+) -> dict[int, date]:
+    """New show dates for backlog items (already in priority order) within a daily capacity.
+
+    `load` holds what is already planned on each day. Items that do not fit stay where they
+    are (absent from the result).
+    """
+    open_days = [
+        day for day in (start + timedelta(days=n) for n in range(days)) if not is_closed(day)
+    ]
+    moved: dict[int, date] = {}
+    used = {day: load.get(day, 0) for day in open_days}
+    position = 0
+    for item_id, _ in items:
+        while position < len(open_days) and used[open_days[position]] >= capacity:
+            position += 1
+        if position == len(open_days):
+            break
+        day = open_days[position]
+        used[day] += 1
+        moved[item_id] = day
+    return moved
 
 
 def validate_rules(rules: dict[str, Rule]) -> None:

@@ -6,16 +6,26 @@ Commands in cli.py call exactly one function here and hand its result to render.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from followup_cli import storage
+from followup_cli.dates import Duration
 from followup_cli.errors import FollowupError
-from followup_cli.models import SUCCESSFUL_OUTCOMES, Customer, CustomerState, Plan
+from followup_cli.models import (
+    SUCCESSFUL_OUTCOMES,
+    Customer,
+    CustomerState,
+    Plan,
+    Rule,
+    Settings,
+)
 from followup_cli.schedule import (
+    ClosedDay,
     RuleError,
     after_no_answer,
+    closed_day_checker,
     plan_check_back,
     plan_next,
 )
@@ -45,12 +55,53 @@ def customer_state(conn: sqlite3.Connection, customer: Customer) -> CustomerStat
     )
 
 
-def _plan(conn: sqlite3.Connection, customer: Customer, today: date) -> Plan | None:
-    rules = storage.load_rules(conn)
-    try:
-        return plan_next(customer_state(conn, customer), rules, storage.load_settings(conn), today)
-    except RuleError as exc:
-        raise FollowupError(str(exc)) from None
+@dataclass
+class Scheduler:
+    """The engine with this shop's rules, settings and closed days, loaded once per command."""
+
+    rules: dict[str, Rule]
+    settings: Settings
+    is_closed: ClosedDay
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> Scheduler:
+        settings = storage.load_settings(conn)
+        try:
+            return cls(storage.load_rules(conn), settings, closed_day_checker(settings))
+        except RuleError as exc:
+            raise FollowupError(str(exc)) from None
+
+    def next_for(self, state: CustomerState, today: date) -> Plan | None:
+        try:
+            return plan_next(state, self.rules, self.settings, today, self.is_closed)
+        except RuleError as exc:
+            raise FollowupError(str(exc)) from None
+
+    def check_back(self, on: date) -> Plan:
+        return plan_check_back(on, self.settings, self.is_closed)
+
+    def retry_date(self, attempts: int, on: date) -> date | None:
+        return after_no_answer(attempts, on, self.settings, self.is_closed)
+
+
+def replan(
+    conn: sqlite3.Connection,
+    customer_ids: list[int],
+    today: date,
+    scheduler: Scheduler | None = None,
+) -> int:
+    """Plan a follow-up for each customer that has none open; returns how many were planned."""
+    scheduler = scheduler or Scheduler.load(conn)
+    planned = []
+    for customer_id in customer_ids:
+        if storage.open_followup(conn, customer_id) is not None:
+            continue
+        customer = storage.get_customer(conn, customer_id)
+        plan = scheduler.next_for(customer_state(conn, customer), today)
+        if plan is not None:
+            planned.append((customer_id, plan))
+    storage.insert_followups(conn, planned)
+    return len(planned)
 
 
 # --- finding a customer ---------------------------------------------------------------------
@@ -87,16 +138,20 @@ class DueItem:
     owner: str | None
     due_date: str
     days_overdue: int
+    status: str  # due (today), overdue (within the grace window), late (past it)
+    late_after: str
     kind: str
     reason: str
+    anchor: str | None
+    rule: str
+    win_back: bool
     attempts: int
     last_contact: str | None
     last_outcome: str | None
     last_note: str | None
-    rank: int = field(default=99, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "rank"}
+        return dict(self.__dict__)
 
 
 def due_list(
@@ -105,11 +160,29 @@ def due_list(
     """Open follow-ups showing on or before `on`, most important first.
 
     Check-backs after a complaint lead; then overdue before due-today; then by tier rank
-    (VIP first), longest overdue first, and name.
+    (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
     """
+    from followup_cli.schedule import is_at_risk
+
+    rules = storage.load_rules(conn)
     items = []
-    for row in storage.due_rows(conn, on, owner):
+    for row in storage.due_rows(conn, on, owner, limit):
         due = date.fromisoformat(row["due_date"])
+        rule = rules.get(row["tier"])
+        late_after = (rule.grace if rule else Duration(1, "w")).after(due)
+        status = "due" if due >= on else ("late" if on > late_after else "overdue")
+        activity = max(
+            date.fromisoformat(v)
+            for v in (row["added"], row["first_purchase"], row["last_purchase"],
+                      row["last_success"])
+            if v
+        )  # fmt: skip
+        win_back = row["kind"] == "cadence" and is_at_risk(row["tier"], activity, on, rules)
+        reason = row["reason"]
+        if win_back:
+            reason = f"win-back: silent since {activity.isoformat()} ({reason})"
+        if row["attempts"]:
+            reason += f" (attempt {row['attempts'] + 1})"
         items.append(
             DueItem(
                 customer_id=row["ref"],
@@ -119,27 +192,20 @@ def due_list(
                 owner=row["owner"],
                 due_date=row["due_date"],
                 days_overdue=max(0, (on - due).days),
+                status=status,
+                late_after=late_after.isoformat(),
                 kind=row["kind"],
-                reason=row["reason"]
-                + (f" (attempt {row['attempts'] + 1})" if row["attempts"] else ""),
+                reason=reason,
+                anchor=row["anchor"],
+                rule=rule.describe() if rule else "",
+                win_back=win_back,
                 attempts=row["attempts"],
                 last_contact=row["last_contact"],
                 last_outcome=row["last_outcome"],
                 last_note=row["last_note"],
-                rank=row["rank"],
             )
         )
-    items.sort(
-        key=lambda i: (
-            i.kind != "check-back",
-            i.days_overdue == 0,
-            i.rank,
-            -i.days_overdue,
-            i.name,
-            i.customer_id,
-        )
-    )
-    return items[:limit] if limit is not None else items
+    return items
 
 
 # --- log ----------------------------------------------------------------------------------------
@@ -181,7 +247,7 @@ def log_outcome(
             raise FollowupError(f"customer {customer.ref} is marked lost (churned)")
         if customer.do_not_contact:
             raise FollowupError(f"customer {customer.ref} asked not to be contacted")
-        settings = storage.load_settings(conn)
+        scheduler = Scheduler.load(conn)
         followup = storage.open_followup(conn, customer.id)
         if followup is not None and followup["due_date"] > on.isoformat():
             followup = None  # not due yet: this contact is an extra touch
@@ -191,20 +257,17 @@ def log_outcome(
         storage.update_customer(
             conn, customer.id, _contact_changes(customer, outcome, on, note), _now()
         )
-        status = _settle_followup(conn, followup, outcome, on, settings)
+        status = _settle_followup(conn, followup, outcome, on, scheduler)
         if status != "retry" and outcome not in ("lost", "opt-out", "no-answer"):
             storage.drop_unstarted_followup(conn, customer.id)
         moves_on = status in ("done", "missed") or (
             status == "none" and outcome in SUCCESSFUL_OUTCOMES
         )
         if moves_on and outcome != "lost" and storage.open_followup(conn, customer.id) is None:
-            next_plan = (
-                plan_check_back(on, settings)
-                if outcome == "complaint"
-                else _plan(conn, storage.get_customer(conn, customer.id), on)
-            )
-            if next_plan is not None:
-                storage.insert_followup(conn, customer.id, next_plan)
+            if outcome == "complaint":
+                storage.insert_followup(conn, customer.id, scheduler.check_back(on))
+            else:
+                replan(conn, [customer.id], on, scheduler)
         if outcome in ("lost", "opt-out") and status == "none":
             storage.cancel_open_followup(conn, customer.id)
         upcoming = storage.open_followup(conn, customer.id)
@@ -254,13 +317,13 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
     return changes
 
 
-def _settle_followup(conn, followup, outcome: str, on: date, settings) -> str:
+def _settle_followup(conn, followup, outcome: str, on: date, scheduler: Scheduler) -> str:
     """What the outcome does to the due follow-up: done, closed, retry later, or missed."""
     if followup is None:
         return "none"
     if outcome == "no-answer":
         attempts = followup["attempts"] + 1
-        retry_on = after_no_answer(attempts, on, settings)
+        retry_on = scheduler.retry_date(attempts, on)
         if retry_on is not None:
             storage.retry_followup(conn, followup["id"], attempts, retry_on)
             return "retry"

@@ -224,13 +224,13 @@ def _m1_initial(db: Any) -> None:
         {"tier": str, "steps": str, "interval": str, "anchor": str, "then": str, "rank": int},
         pk="tier",
     )
-    db["rules"].insert_all(_rule_to_row(rule) for rule in DEFAULT_RULES)
+    v1_fields = ("tier", "steps", "interval", "anchor", "then", "rank")
+    db["rules"].insert_all({k: _rule_to_row(rule)[k] for k in v1_fields} for rule in DEFAULT_RULES)
     db["settings"].create({"key": str, "value": str}, pk="key")
+    v1_settings = ("min_gap", "retry_after", "max_attempts", "check_back", "renewal_before",
+                   "churn_window")  # fmt: skip
     defaults = Settings()
-    db["settings"].insert_all(
-        {"key": name, "value": str(getattr(defaults, name))}
-        for name in Settings.__dataclass_fields__
-    )
+    db["settings"].insert_all({"key": n, "value": str(getattr(defaults, n))} for n in v1_settings)
 
 
 def _m2_imports_and_purchases(db: Any) -> None:
@@ -281,7 +281,25 @@ def _m2_imports_and_purchases(db: Any) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_m1_initial, _m2_imports_and_purchases)
+def _m3_grace_and_closed_days(db: Any) -> None:
+    """Grace windows per tier; daily capacity and closed days as settings."""
+    db["rules"].add_column("grace", str)
+    for rule in DEFAULT_RULES:
+        db.execute("UPDATE rules SET grace = ? WHERE tier = ?", [str(rule.grace), rule.tier])
+    db.execute("UPDATE rules SET grace = '1w' WHERE grace IS NULL")
+    defaults = Settings()
+    for name in ("daily_capacity", "closed_weekdays", "holidays"):
+        db.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+            [name, Settings.format_value(getattr(defaults, name))],
+        )
+
+
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (
+    _m1_initial,
+    _m2_imports_and_purchases,
+    _m3_grace_and_closed_days,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -318,6 +336,7 @@ def _rule_to_row(rule: Rule) -> dict[str, Any]:
         "anchor": rule.anchor,
         "then": rule.then,
         "rank": rule.rank,
+        "grace": str(rule.grace),
     }
 
 
@@ -326,8 +345,9 @@ def load_rules(conn: sqlite3.Connection) -> dict[str, Rule]:
     for row in conn.execute("SELECT * FROM rules"):
         steps = tuple(Duration.parse(s) for s in (row["steps"] or "").split(",") if s)
         interval = Duration.parse(row["interval"]) if row["interval"] else None
+        grace = Duration.parse(row["grace"]) if row["grace"] else Duration(1, "w")
         rules[row["tier"]] = Rule(
-            row["tier"], steps, interval, row["anchor"], row["then"], row["rank"]
+            row["tier"], steps, interval, row["anchor"], row["then"], row["rank"], grace
         )
     return rules
 
@@ -335,12 +355,27 @@ def load_rules(conn: sqlite3.Connection) -> dict[str, Rule]:
 def load_settings(conn: sqlite3.Connection) -> Settings:
     values: dict[str, Any] = {}
     for row in conn.execute("SELECT key, value FROM settings"):
-        if row["key"] not in Settings.__dataclass_fields__:
-            continue
-        values[row["key"]] = (
-            int(row["value"]) if row["key"] == "max_attempts" else Duration.parse(row["value"])
-        )
+        if row["key"] in Settings.__dataclass_fields__:
+            values[row["key"]] = Settings.parse_value(row["key"], row["value"])
     return Settings(**values)
+
+
+def save_setting(conn: sqlite3.Connection, name: str, value: object) -> None:
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (name, Settings.format_value(value)),
+    )
+
+
+def save_rules(conn: sqlite3.Connection, rules: Iterable[Rule]) -> None:
+    """Replace the whole rule set (already validated by the engine)."""
+    conn.execute("DELETE FROM rules")
+    conn.executemany(
+        'INSERT INTO rules (tier, steps, interval, anchor, "then", rank, grace) '
+        "VALUES (:tier, :steps, :interval, :anchor, :then, :rank, :grace)",
+        [_rule_to_row(rule) for rule in rules],
+    )
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -541,6 +576,88 @@ def cancel_open_followup(conn: sqlite3.Connection, customer_id: int) -> None:
     )
 
 
+def move_followup(conn: sqlite3.Connection, followup_id: int, day: date) -> None:
+    """Show a follow-up on another day; its due date stays, for the numbers."""
+    conn.execute("UPDATE followups SET show_date = ? WHERE id = ?", (day.isoformat(), followup_id))
+
+
+def customers_with_unstarted_followups(
+    conn: sqlite3.Connection, tiers: set[str] | None
+) -> list[int]:
+    """Customers whose open follow-up nobody has worked on yet (safe to re-plan)."""
+    sql = (
+        "SELECT f.customer_id FROM followups f JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind IN ('step', 'cadence', 'renewal')"
+    )
+    params: list[Any] = []
+    if tiers is not None:
+        sql += f" AND c.tier IN ({', '.join('?' * len(tiers))})"
+        params = sorted(tiers)
+    return [row[0] for row in conn.execute(sql, params)]
+
+
+def drop_unstarted_followups(conn: sqlite3.Connection, customer_ids: list[int]) -> None:
+    for chunk in _chunks(customer_ids):
+        conn.execute(
+            f"DELETE FROM followups WHERE status = 'open' AND attempts = 0 "
+            f"AND kind != 'check-back' AND customer_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+
+
+def customers_in_other_tiers(conn: sqlite3.Connection, tiers: set[str]) -> list[tuple[str, int]]:
+    rows = conn.execute(
+        f"SELECT tier, COUNT(*) FROM customers WHERE tier NOT IN "
+        f"({', '.join('?' * len(tiers))}) GROUP BY tier ORDER BY tier",
+        sorted(tiers),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def open_followup_ids(conn: sqlite3.Connection, refs: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start : start + 500]
+        rows = conn.execute(
+            f"SELECT c.ref, f.id FROM followups f JOIN customers c ON c.id = f.customer_id "
+            f"WHERE f.status = 'open' AND c.ref IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update({row[0]: row[1] for row in rows})
+    return found
+
+
+def load_per_day(conn: sqlite3.Connection, start: date, end: date) -> dict[date, int]:
+    rows = conn.execute(
+        "SELECT f.show_date, COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.status = 'open' AND f.show_date BETWEEN ? AND ? AND c.status = 'active' "
+        "AND c.do_not_contact = 0 GROUP BY f.show_date",
+        (start.isoformat(), end.isoformat()),
+    )
+    return {date.fromisoformat(row[0]): row[1] for row in rows}
+
+
+def planned_between(conn: sqlite3.Connection, start: date | None, end: date) -> list[sqlite3.Row]:
+    """Open follow-ups showing from `start` (or any earlier day) to `end`, in order."""
+    return conn.execute(
+        "SELECT f.id AS followup_id, f.show_date, f.due_date, f.kind, f.reason, c.ref AS "
+        "customer_id, c.name, c.phone, c.tier, c.owner, c.last_note FROM followups f "
+        "JOIN customers c ON c.id = f.customer_id WHERE f.status = 'open' "
+        "AND f.show_date BETWEEN ? AND ? AND c.status = 'active' AND c.do_not_contact = 0 "
+        "ORDER BY f.show_date, c.name, c.ref",
+        ((start or date.min).isoformat(), end.isoformat()),
+    ).fetchall()
+
+
+def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
+    """Each contactable customer's last purchase or successful contact (or when they joined)."""
+    yield from conn.execute(
+        "SELECT ref, name, phone, tier, owner, MAX(COALESCE(last_purchase, ''), "
+        "COALESCE(last_success, ''), COALESCE(first_purchase, ''), added) AS last_activity "
+        "FROM customers WHERE status = 'active' AND do_not_contact = 0"
+    )
+
+
 def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
     columns = list(values)
     conn.execute(
@@ -551,18 +668,26 @@ def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
 
 DUE_QUERY = """
 SELECT c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome, c.last_note, c.last_contact,
-       f.due_date, f.show_date, f.kind, f.reason, f.attempts, COALESCE(r.rank, 99) AS rank
+       c.added, c.first_purchase, c.last_purchase, c.last_success,
+       f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor,
+       COALESCE(r.rank, 99) AS rank
 FROM followups f
 JOIN customers c ON c.id = f.customer_id
 LEFT JOIN rules r ON r.tier = c.tier
 WHERE f.status = 'open' AND f.show_date <= :on
   AND c.do_not_contact = 0 AND c.status = 'active'
   AND (:owner IS NULL OR c.owner = :owner)
+ORDER BY f.kind != 'check-back', f.due_date >= :on, rank, f.due_date, c.name, c.ref
+LIMIT :limit
 """
 
 
-def due_rows(conn: sqlite3.Connection, on: date, owner: str | None) -> list[sqlite3.Row]:
-    return conn.execute(DUE_QUERY, {"on": on.isoformat(), "owner": owner}).fetchall()
+def due_rows(
+    conn: sqlite3.Connection, on: date, owner: str | None, limit: int | None = None
+) -> list[sqlite3.Row]:
+    """Today's list in priority order, sorted and cut by SQLite, not Python."""
+    params = {"on": on.isoformat(), "owner": owner, "limit": -1 if limit is None else limit}
+    return conn.execute(DUE_QUERY, params).fetchall()
 
 
 def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:

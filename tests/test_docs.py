@@ -15,7 +15,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_readme_today_output_is_the_real_output(cli, monkeypatch):
     shown = re.search(r"<!-- today-output -->\n```text\n(.*?)\n```", README, re.S).group(1)
-    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("COLUMNS", "120")
     cli("import", "customers", str(ROOT / "examples" / "customers.csv"), "--date", "2026-11-23")
     actual = cli("today", "--date", "2026-11-23").stdout.rstrip("\n")
     assert [line.rstrip() for line in actual.splitlines()] == [

@@ -1,0 +1,331 @@
+"""The owner's control over the plan: rules, options, snooze, assign, opt-out, backlog, calendar."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+from followup_cli import storage
+from followup_cli.dates import Duration
+from followup_cli.errors import FollowupError
+from followup_cli.models import ANCHORS, DEFAULT_RULES, Rule, Settings
+from followup_cli.schedule import (
+    RuleError,
+    closed_day_checker,
+    effective_interval,
+    next_open_day,
+    spread_backlog,
+    validate_rules,
+)
+from followup_cli.service import Scheduler, _now, replan, resolve_customer
+
+
+def rules_view(conn: sqlite3.Connection) -> dict[str, Any]:
+    rules = storage.load_rules(conn)
+    settings = storage.load_settings(conn)
+    return {
+        "rules": [_rule_dict(rule) for rule in sorted(rules.values(), key=lambda r: r.rank)],
+        "options": {
+            name: Settings.format_value(getattr(settings, name))
+            for name in Settings.__dataclass_fields__
+        },
+    }
+
+
+def _rule_dict(rule: Rule) -> dict[str, Any]:
+    return {
+        "tier": rule.tier,
+        "steps": ",".join(str(s) for s in rule.steps),
+        "every": str(rule.interval) if rule.interval else "",
+        "anchor": rule.anchor,
+        "then": rule.then or "",
+        "grace": str(rule.grace),
+        "rank": rule.rank,
+        "describe": rule.describe(),
+    }
+
+
+def set_rule(
+    conn: sqlite3.Connection,
+    tier: str,
+    today: date,
+    *,
+    steps: str | None = None,
+    every: str | None = None,
+    anchor: str | None = None,
+    then: str | None = None,
+    grace: str | None = None,
+    rank: int | None = None,
+) -> dict[str, Any]:
+    """Change (or add) a tier's rule, then re-plan its customers' unstarted follow-ups."""
+    tier = tier.strip().lower()
+    if not tier or not tier.replace("-", "").replace("_", "").isalnum():
+        raise FollowupError(f"tier name {tier!r} must be letters, digits, - or _")
+    with storage.transaction(conn):
+        rules = storage.load_rules(conn)
+        current = rules.get(tier, Rule(tier, rank=50 + 10 * len(rules)))
+        if tier not in rules and not (every or then):
+            raise FollowupError(f"new tier {tier!r} needs --every or --then")
+        changed = current
+        if steps is not None:
+            parsed = tuple(Duration.parse(s) for s in steps.split(",") if s.strip())
+            changed = replace(changed, steps=parsed)
+        if every is not None:
+            interval = None if every.lower() in ("", "none", "-") else Duration.parse(every)
+            changed = replace(changed, interval=interval)
+        if anchor is not None:
+            if anchor not in ANCHORS:
+                raise FollowupError(f"anchor {anchor!r} is not one of {', '.join(ANCHORS)}")
+            changed = replace(changed, anchor=anchor)
+        if then is not None:
+            follower = then.strip().lower() or None
+            if follower in ("none", "-"):
+                follower = None
+            if follower is not None and follower not in rules and follower != tier:
+                raise FollowupError(f"unknown tier {then!r} to follow")
+            changed = replace(changed, then=follower)
+        if grace is not None:
+            changed = replace(changed, grace=Duration.parse(grace))
+        if rank is not None:
+            changed = replace(changed, rank=rank)
+        updated = {**rules, tier: changed}
+        try:
+            validate_rules(updated)
+        except RuleError as exc:
+            raise FollowupError(str(exc)) from None
+        storage.save_rules(conn, updated.values())
+        replanned = _replan_tiers(conn, _tiers_following(tier, updated), today)
+    return {"rule": _rule_dict(changed), "replanned": replanned}
+
+
+def _tiers_following(tier: str, rules: dict[str, Rule]) -> set[str]:
+    """The tier and every tier whose chain of `then` passes through it."""
+    touched = {tier}
+    for rule in rules.values():
+        current, seen = rule, set()
+        while current is not None and current.tier not in seen:
+            if current.tier == tier:
+                touched.add(rule.tier)
+                break
+            seen.add(current.tier)
+            current = rules.get(current.then or "")
+    return touched
+
+
+def _replan_tiers(conn: sqlite3.Connection, tiers: set[str] | None, today: date) -> int:
+    ids = storage.customers_with_unstarted_followups(conn, tiers)
+    storage.drop_unstarted_followups(conn, ids)
+    return replan(conn, ids, today)
+
+
+def reset_rules(conn: sqlite3.Connection, today: date) -> dict[str, Any]:
+    with storage.transaction(conn):
+        defaults = {rule.tier for rule in DEFAULT_RULES}
+        stranded = storage.customers_in_other_tiers(conn, defaults)
+        if stranded:
+            listing = ", ".join(f"{tier} ({n})" for tier, n in stranded)
+            raise FollowupError(
+                f"customers are in tiers the defaults do not have: {listing}; "
+                "move them to another tier first"
+            )
+        storage.save_rules(conn, DEFAULT_RULES)
+        replanned = _replan_tiers(conn, None, today)
+    return {"replanned": replanned}
+
+
+def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> dict[str, Any]:
+    """Change a shop-wide option; options that move dates re-plan unstarted follow-ups."""
+    name = name.strip().lower().replace("-", "_")
+    try:
+        value = Settings.parse_value(name, text)
+    except ValueError as exc:
+        raise FollowupError(str(exc)) from None
+    if name == "holidays" and value:
+        try:
+            closed_day_checker(Settings(holidays=str(value)))
+        except RuleError as exc:
+            raise FollowupError(str(exc)) from None
+    with storage.transaction(conn):
+        storage.save_setting(conn, name, value)
+        moves_dates = name in ("min_gap", "renewal_before", "closed_weekdays", "holidays")
+        replanned = _replan_tiers(conn, None, today) if moves_dates else 0
+    return {"option": name, "value": Settings.format_value(value), "replanned": replanned}
+
+
+# --- one customer --------------------------------------------------------------------------------
+
+
+def parse_until(text: str, today: date) -> date:
+    """An absolute date, or +3d / +2w / +1m from today."""
+    from followup_cli.dates import parse_iso
+
+    if text.startswith("+"):
+        return Duration.parse(text[1:]).after(today)
+    return parse_iso(text, "--until")
+
+
+def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: str | None):
+    """Postpone the open follow-up; it keeps its due date for the numbers and is not a miss."""
+    if until <= today:
+        raise FollowupError(f"--until {until} is not after {today}: snooze to a later day")
+    with storage.transaction(conn):
+        customer = resolve_customer(conn, key)
+        followup = storage.open_followup(conn, customer.id)
+        if followup is None:
+            raise FollowupError(f"customer {customer.ref} has no open follow-up to snooze")
+        scheduler = Scheduler.load(conn)
+        day = next_open_day(until, scheduler.is_closed)
+        storage.move_followup(conn, followup["id"], day)
+        storage.insert_contact(
+            conn,
+            {
+                "customer_id": customer.id,
+                "followup_id": followup["id"],
+                "date": today.isoformat(),
+                "outcome": "snoozed",
+                "note": note or f"until {day.isoformat()}",
+                "owner": customer.owner,
+                "logged_at": _now(),
+            },
+        )
+    return {"customer_id": customer.ref, "name": customer.name, "until": day.isoformat()}
+
+
+def assign(conn: sqlite3.Connection, key: str, owner: str) -> dict[str, Any]:
+    owner = owner.strip()
+    if not owner:
+        raise FollowupError("--owner must not be empty")
+    with storage.transaction(conn):
+        customer = resolve_customer(conn, key)
+        storage.update_customer(conn, customer.id, {"owner": owner}, _now())
+    return {"customer_id": customer.ref, "name": customer.name, "owner": owner}
+
+
+def set_opt_out(conn: sqlite3.Connection, key: str, opted_out: bool, today: date):
+    """Do-not-contact on or off; off plans the next follow-up again."""
+    with storage.transaction(conn):
+        customer = resolve_customer(conn, key)
+        storage.update_customer(conn, customer.id, {"do_not_contact": int(opted_out)}, _now())
+        if opted_out:
+            storage.cancel_open_followup(conn, customer.id)
+        else:
+            replan(conn, [customer.id], today)
+        upcoming = storage.open_followup(conn, customer.id)
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "do_not_contact": opted_out,
+        "next_due": upcoming["show_date"] if upcoming else None,
+    }
+
+
+# --- the plan as a whole ---------------------------------------------------------------------
+
+
+def spread(
+    conn: sqlite3.Connection, today: date, days: int, capacity: int | None
+) -> dict[str, Any]:
+    """Re-plan today's backlog across the next open days, most important first."""
+    from followup_cli.service import due_list
+
+    with storage.transaction(conn):
+        scheduler = Scheduler.load(conn)
+        capacity = capacity or scheduler.settings.daily_capacity
+        items = due_list(conn, today)
+        movable = [i for i in items if i.kind != "check-back"]
+        fixed = len(items) - len(movable)
+        ids = storage.open_followup_ids(conn, [i.customer_id for i in movable])
+        end = today + timedelta(days=days)
+        load = storage.load_per_day(conn, today + timedelta(days=1), end)
+        load[today] = fixed
+        order = [(ids[i.customer_id], date.fromisoformat(i.due_date)) for i in movable]
+        moved = spread_backlog(order, load, today, days, capacity, scheduler.is_closed)
+        changed = {fid: day for fid, day in moved.items() if day != today}
+        for followup_id, day in changed.items():
+            storage.move_followup(conn, followup_id, day)
+    per_day: dict[str, int] = {}
+    for day in moved.values():
+        per_day[day.isoformat()] = per_day.get(day.isoformat(), 0) + 1
+    return {
+        "backlog": len(movable),
+        "kept_today": len(moved) - len(changed),
+        "moved": len(changed),
+        "not_placed": len(movable) - len(moved),
+        "capacity": capacity,
+        "per_day": per_day,
+    }
+
+
+def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str, Any]]:
+    """The coming days' calls grouped by day, with the load per day."""
+    end = today + timedelta(days=days - 1)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in storage.planned_between(conn, today, end):
+        groups.setdefault(row["show_date"], []).append(dict(row))
+    return [
+        {"date": day, "count": len(items), "items": items} for day, items in sorted(groups.items())
+    ]
+
+
+def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
+    """Active customers silent for longer than twice their tier's interval (seed 002)."""
+    rules = storage.load_rules(conn)
+    found = []
+    for row in storage.activity_of_active_customers(conn):
+        interval = effective_interval(row["tier"], rules)
+        if interval is None:
+            continue
+        last = date.fromisoformat(row["last_activity"])
+        if interval.after(last, 2) < today:
+            found.append(
+                {
+                    "customer_id": row["ref"],
+                    "name": row["name"],
+                    "phone": row["phone"],
+                    "tier": row["tier"],
+                    "owner": row["owner"],
+                    "last_activity": row["last_activity"],
+                    "silent_days": (today - last).days,
+                    "interval": str(interval),
+                }
+            )
+    found.sort(key=lambda r: (-r["silent_days"], r["customer_id"]))
+    return found
+
+
+def due_export(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str, Any]]:
+    """Open follow-ups showing up to `days` ahead (overdue included), for a file or calendar."""
+    end = today + timedelta(days=days - 1)
+    return [dict(row) for row in storage.planned_between(conn, None, end)]
+
+
+def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:
+    """All-day events, one per planned call, that a phone calendar can subscribe to."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//followup//customer follow-ups//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Follow-ups")
+    for row in rows:
+        day = max(date.fromisoformat(row["show_date"]), today)
+        event = Event()
+        event.add("uid", f"followup-{row['followup_id']}@followup")
+        event.add("dtstamp", _stamp())
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", f"Call {row['name']} ({row['tier']})")
+        details = [row["reason"], f"phone: {row['phone'] or '-'}", f"due: {row['due_date']}"]
+        if row["last_note"]:
+            details.append(f"last note: {row['last_note']}")
+        event.add("description", "\n".join(details))
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _stamp():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(microsecond=0)
