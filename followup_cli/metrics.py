@@ -1,13 +1,21 @@
-"""The shop's numbers, exactly as DOMAIN.md defines them. Pure functions over plain data."""
+"""The shop's numbers, exactly as DOMAIN.md defines them. Pure functions over plain data.
+
+Facts carry a `count` so that storage can hand over rows already grouped by SQLite: a report
+over a million follow-ups then works on a few thousand distinct facts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from followup_cli.dates import Duration
-from followup_cli.models import BUYING_TIERS, SUCCESSFUL_OUTCOMES
+from followup_cli.dates import Duration, add_months
+from followup_cli.models import SUCCESSFUL_OUTCOMES
+
+DIMENSIONS = ("tier", "owner", "channel", "month")
+NONE = "(none)"
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,10 @@ class FollowupFact:
     due_date: date
     status: str
     outcome: str | None
+    tier: str = ""
+    owner: str = NONE
+    channel: str = NONE  # how the contact that closed it was made
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,8 @@ class CustomerFact:
     last_success: date | None
     converted_on: date | None
     churned_on: date | None  # the day `lost` was logged
+    owner: str = NONE
+    contactable: bool = True  # active and not opted out (for churn risk)
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,10 @@ class ContactFact:
     date: date
     score: int | None
     nps: int | None
+    tier: str = ""
+    owner: str = NONE
+    channel: str = NONE
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -40,46 +58,51 @@ class Metrics:
     planned: int
     completed: int
     success_rate: float | None
-    active_at_start: int
-    churned: int
+    active_at_start: int | None
+    churned: int | None
     churn_rate: float | None
-    prospects: int
-    converted: int
+    prospects: int | None
+    converted: int | None
     conversion_rate: float | None
     csat_responses: int
     csat_mean: float | None
     csat_satisfied_share: float | None
     nps_responses: int
     nps: float | None
-    overdue: int
+    overdue: int | None
+    churn_risk: int | None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-def _rate(part: int, whole: int) -> float | None:
+def _rate(part: int | None, whole: int | None) -> float | None:
     """None means "no data": a period with nothing in it is not a division error."""
-    return part / whole if whole else None
+    return part / whole if whole and part is not None else None
 
 
 def customer_since(fact: CustomerFact) -> date | None:
     """The day someone became a buying customer, or None for a prospect who never bought."""
     if fact.converted_on is not None:
         return fact.converted_on
-    if fact.tier in BUYING_TIERS:
+    if fact.tier != "prospect":  # new, regular, vip, and any tier the shop added
         return fact.first_purchase or fact.added
     return None
+
+
+def last_activity(fact: CustomerFact) -> date:
+    return max(
+        d for d in (fact.added, fact.first_purchase, fact.last_purchase, fact.last_success) if d
+    )
 
 
 def churn_date(fact: CustomerFact, as_of: date, window: Duration) -> date | None:
     """`lost` logged, else the day the churn window ran out with no purchase or contact."""
     if fact.churned_on is not None:
         return fact.churned_on
-    since = customer_since(fact)
-    if since is None:
+    if customer_since(fact) is None:
         return None
-    last_activity = max(d for d in (since, fact.last_purchase, fact.last_success) if d)
-    runs_out = window.after(last_activity)
+    runs_out = window.after(last_activity(fact))
     return runs_out if runs_out <= as_of else None
 
 
@@ -88,8 +111,9 @@ def success(followups: Iterable[FollowupFact], start: date, end: date) -> tuple[
     planned = completed = 0
     for item in followups:
         if start <= item.due_date <= end and item.status != "cancelled":
-            planned += 1
-            completed += item.outcome in SUCCESSFUL_OUTCOMES
+            planned += item.count
+            if item.outcome in SUCCESSFUL_OUTCOMES:
+                completed += item.count
     return planned, completed
 
 
@@ -130,39 +154,73 @@ def satisfaction(
     contacts: Iterable[ContactFact], start: date, end: date
 ) -> tuple[int, float | None, float | None, int, float | None]:
     """CSAT (responses, mean, share of 4-5) and NPS (responses, promoters% - detractors%)."""
-    scores: list[int] = []
-    recommends: list[int] = []
+    n_scores = total = satisfied = 0
+    n_nps = promoters = detractors = 0
     for contact in contacts:
         if not start <= contact.date <= end:
             continue
         if contact.score is not None:
-            scores.append(contact.score)
+            n_scores += contact.count
+            total += contact.score * contact.count
+            satisfied += contact.count if contact.score >= 4 else 0
         if contact.nps is not None:
-            recommends.append(contact.nps)
-    mean = sum(scores) / len(scores) if scores else None
-    satisfied = _rate(sum(1 for s in scores if s >= 4), len(scores))
-    nps = None
-    if recommends:
-        promoters = sum(1 for r in recommends if r >= 9)
-        detractors = sum(1 for r in recommends if r <= 6)
-        nps = 100 * (promoters - detractors) / len(recommends)
-    return len(scores), mean, satisfied, len(recommends), nps
+            n_nps += contact.count
+            promoters += contact.count if contact.nps >= 9 else 0
+            detractors += contact.count if contact.nps <= 6 else 0
+    mean = total / n_scores if n_scores else None
+    nps = 100 * (promoters - detractors) / n_nps if n_nps else None
+    return n_scores, mean, _rate(satisfied, n_scores), n_nps, nps
+
+
+def overdue(open_items: Iterable[FollowupFact], as_of: date, start: date, end: date) -> int:
+    """Open follow-ups past due on the report date (those due within [start, end])."""
+    return sum(
+        item.count for item in open_items if item.due_date < as_of and start <= item.due_date <= end
+    )
+
+
+def churn_risk(
+    customers: Iterable[CustomerFact], as_of: date, intervals: dict[str, Duration]
+) -> int:
+    """Contactable customers silent for longer than twice their tier's interval."""
+    count = 0
+    for fact in customers:
+        interval = intervals.get(fact.tier)
+        if fact.contactable and fact.churned_on is None and interval is not None:
+            count += interval.after(last_activity(fact), 2) < as_of
+    return count
+
+
+@dataclass
+class Facts:
+    """Everything a report needs, as plain data."""
+
+    followups: list[FollowupFact]
+    customers: list[CustomerFact]
+    contacts: list[ContactFact]
+    open_items: list[FollowupFact]  # every open follow-up, whatever its due date
 
 
 def compute(
-    followups: list[FollowupFact],
-    customers: list[CustomerFact],
-    contacts: list[ContactFact],
+    facts: Facts,
     start: date,
     end: date,
     as_of: date,
     window: Duration,
-    overdue: int = 0,
+    intervals: dict[str, Duration],
+    customers_apply: bool = True,
+    whole_period: bool = True,
 ) -> Metrics:
-    planned, completed = success(followups, start, end)
-    active, churned = churn(customers, start, end, as_of, window)
-    prospects, converted = conversion(customers, start, end)
-    csat_n, csat_mean, csat_share, nps_n, nps = satisfaction(contacts, start, end)
+    """One period, one group. `customers_apply` is False for groups customers have none of
+    (a channel); `whole_period` False for a month row, where overdue counts that month's."""
+    planned, completed = success(facts.followups, start, end)
+    csat_n, csat_mean, csat_share, nps_n, nps = satisfaction(facts.contacts, start, end)
+    active = churned = prospects = converted = risk = None
+    if customers_apply:
+        active, churned = churn(facts.customers, start, end, as_of, window)
+        prospects, converted = conversion(facts.customers, start, end)
+        risk = churn_risk(facts.customers, as_of, intervals) if whole_period else None
+    late_start = start if not whole_period else date.min
     return Metrics(
         planned=planned,
         completed=completed,
@@ -178,5 +236,162 @@ def compute(
         csat_satisfied_share=csat_share,
         nps_responses=nps_n,
         nps=nps,
-        overdue=overdue,
+        overdue=overdue(facts.open_items, as_of, late_start, end if not whole_period else as_of),
+        churn_risk=risk,
     )
+
+
+def months_between(start: date, end: date) -> list[tuple[date, date]]:
+    """Calendar months overlapping [start, end], clipped to it."""
+    months = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = add_months(first, 1)
+        months.append((max(first, start), min(following - timedelta(days=1), end)))
+        first = following
+    return months
+
+
+_KEYS: dict[str, dict[str, Callable]] = {
+    "tier": {
+        "followup": lambda f: f.tier,
+        "contact": lambda c: c.tier,
+        # A converted prospect is counted with the prospects, where conversion happens.
+        "customer": lambda c: "prospect" if c.converted_on is not None else c.tier,
+    },
+    "owner": {
+        "followup": lambda f: f.owner,
+        "contact": lambda c: c.owner,
+        "customer": lambda c: c.owner,
+    },
+    "channel": {
+        "followup": lambda f: f.channel,
+        "contact": lambda c: c.channel,
+        "customer": None,  # customers have no channel: churn and conversion do not apply
+    },
+}
+
+
+def breakdown(
+    facts: Facts,
+    by: Sequence[str],
+    start: date,
+    end: date,
+    as_of: date,
+    window: Duration,
+    intervals: dict[str, Duration],
+) -> list[dict[str, object]]:
+    """One row per combination of the `by` dimensions that has anything in it."""
+    group_dims = [d for d in by if d != "month"]
+    periods = months_between(start, end) if "month" in by else [(start, end)]
+    values = {dim: _observed(facts, dim) for dim in group_dims}
+    rows = []
+    for combo in itertools.product(*(values[d] for d in group_dims)):
+        wanted = dict(zip(group_dims, combo, strict=True))
+        subset = _filter(facts, wanted)
+        applies = all(_KEYS[d]["customer"] is not None for d in group_dims)
+        for first, last in periods:
+            metrics = compute(
+                subset,
+                first,
+                last,
+                as_of,
+                window,
+                intervals,
+                applies,
+                whole_period="month" not in by,
+            )
+            if not _has_data(metrics):
+                continue
+            keys: dict[str, object] = dict(wanted)
+            if "month" in by:
+                keys["month"] = first.strftime("%Y-%m")
+            rows.append({**{d: keys[d] for d in by}, **metrics.as_dict()})
+    return rows
+
+
+def _observed(facts: Facts, dim: str) -> list[str]:
+    keys = _KEYS[dim]
+    seen = {keys["followup"](f) for f in facts.followups}
+    seen |= {keys["followup"](f) for f in facts.open_items}
+    seen |= {keys["contact"](c) for c in facts.contacts}
+    if keys["customer"] is not None:
+        seen |= {keys["customer"](c) for c in facts.customers}
+    return sorted(seen)
+
+
+def _filter(facts: Facts, wanted: dict[str, str]) -> Facts:
+    def match(kind: str, item: object) -> bool:
+        for dim, value in wanted.items():
+            key = _KEYS[dim][kind]
+            if key is None or key(item) != value:
+                return False
+        return True
+
+    return Facts(
+        followups=[f for f in facts.followups if match("followup", f)],
+        customers=[c for c in facts.customers if match("customer", c)],
+        contacts=[c for c in facts.contacts if match("contact", c)],
+        open_items=[f for f in facts.open_items if match("followup", f)],
+    )
+
+
+def _has_data(metrics: Metrics) -> bool:
+    return bool(
+        metrics.planned
+        or metrics.csat_responses
+        or metrics.nps_responses
+        or metrics.active_at_start
+        or metrics.prospects
+        or metrics.overdue
+        or metrics.churn_risk
+    )
+
+
+DEFINITIONS = (
+    (
+        "success rate",
+        "Of the follow-ups due in the period, the share where contact was made "
+        "(reached, complaint, converted or lost logged). A follow-up retried after no answer keeps "
+        "its first due date; one moved by snooze or plan --spread too.",
+    ),
+    (
+        "churn rate",
+        "Of the buying customers (new, regular, VIP) active on the first day, the "
+        "share who churned in the period: 'lost' was logged, or the churn window (default 365 "
+        "days) ran out with no purchase and no successful contact; the churn date is the day it "
+        "ran out.",
+    ),
+    (
+        "conversion rate",
+        "Of the prospects active at any time in the period, the share who "
+        "bought (converted logged, or a purchase imported) in it.",
+    ),
+    (
+        "CSAT",
+        "The mean of the satisfaction scores (1-5) given in the period, and the share of "
+        "4s and 5s.",
+    ),
+    (
+        "NPS",
+        "Of the recommend scores (0-10) given in the period: % of 9-10 minus % of 0-6, "
+        "from -100 to +100.",
+    ),
+    (
+        "overdue",
+        "Open follow-ups whose due date has passed on the report date and that nothing "
+        "has been logged for. In a month row: those that were due in that month.",
+    ),
+    (
+        "churn risk",
+        "Customers who can be contacted and have had no purchase and no successful "
+        "contact for longer than twice their tier's interval (seed 002's early warning).",
+    ),
+    (
+        "breakdowns",
+        "By tier and owner: the customer's current tier and owner (a converted "
+        "prospect is counted with prospects). By channel: how the contact that closed the "
+        "follow-up was made; churn and conversion have no channel. By month: each calendar month "
+        "of the period is a period of its own.",
+    ),
+)

@@ -6,6 +6,7 @@ Commands in cli.py call exactly one function here and hand its result to render.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -173,10 +174,14 @@ def due_list(
         status = "due" if due >= on else ("late" if on > late_after else "overdue")
         activity = max(
             date.fromisoformat(v)
-            for v in (row["added"], row["first_purchase"], row["last_purchase"],
-                      row["last_success"])
+            for v in (
+                row["added"],
+                row["first_purchase"],
+                row["last_purchase"],
+                row["last_success"],
+            )
             if v
-        )  # fmt: skip
+        )
         win_back = row["kind"] == "cadence" and is_at_risk(row["tier"], activity, on, rules)
         reason = row["reason"]
         if win_back:
@@ -392,43 +397,85 @@ def export_customers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 # --- report -------------------------------------------------------------------------------------
 
 
-def build_report(conn: sqlite3.Connection, start: date, end: date, as_of: date) -> dict[str, Any]:
+def build_report(
+    conn: sqlite3.Connection, start: date, end: date, as_of: date, by: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Every metric of DOMAIN.md for the period, overall and broken down `by` dimensions."""
     from followup_cli import metrics
+    from followup_cli.schedule import effective_interval
 
     if start > end:
         raise FollowupError(f"--from {start} is after --to {end}")
-    settings = storage.load_settings(conn)
-    followups = [
-        metrics.FollowupFact(date.fromisoformat(r["due_date"]), r["status"], r["outcome"])
-        for r in storage.followups_between(conn, start, end)
-    ]
-    customers = [
-        metrics.CustomerFact(
-            c.tier,
-            c.added,
-            c.first_purchase,
-            c.last_purchase,
-            c.last_success,
-            c.converted_on,
-            c.churned_on,
+    unknown = [d for d in by if d not in metrics.DIMENSIONS]
+    if unknown:
+        raise FollowupError(
+            f"cannot break down by {unknown[0]!r} (use {', '.join(metrics.DIMENSIONS)})"
         )
-        for c in storage.all_customers(conn)
-    ]
-    contacts = [
-        metrics.ContactFact(date.fromisoformat(r["date"]), r["score"], r["nps"])
-        for r in storage.contacts_between(conn, start, end)
-    ]
-    overall = metrics.compute(
-        followups,
-        customers,
-        contacts,
-        start,
-        end,
-        as_of,
-        settings.churn_window,
-        storage.overdue_count(conn, as_of),
+    by = list(dict.fromkeys(by))
+    settings = storage.load_settings(conn)
+    rules = storage.load_rules(conn)
+    intervals = {t: i for t in rules if (i := effective_interval(t, rules)) is not None}
+    iso = date.fromisoformat
+    facts = metrics.Facts(
+        followups=[
+            metrics.FollowupFact(
+                iso(r["due_date"]),
+                r["status"],
+                r["outcome"],
+                r["tier"],
+                r["owner"],
+                r["channel"],
+                r["count"],
+            )
+            for r in storage.report_followups(conn, start, end)
+        ],
+        customers=[
+            metrics.CustomerFact(
+                r["tier"],
+                iso(r["added"]),
+                _opt_date(r["first_purchase"]),
+                _opt_date(r["last_purchase"]),
+                _opt_date(r["last_success"]),
+                _opt_date(r["converted_on"]),
+                _opt_date(r["churned_on"]),
+                r["owner"],
+                bool(r["contactable"]),
+            )
+            for r in storage.report_customers(conn)
+        ],
+        contacts=[
+            metrics.ContactFact(
+                iso(r["date"]),
+                r["score"],
+                r["nps"],
+                r["tier"],
+                r["owner"],
+                r["channel"],
+                r["count"],
+            )
+            for r in storage.report_contacts(conn, start, end)
+        ],
+        open_items=[
+            metrics.FollowupFact(
+                iso(r["due_date"]), "open", None, r["tier"], r["owner"], count=r["count"]
+            )
+            for r in storage.report_open_items(conn, as_of)
+        ],
     )
+    window = settings.churn_window
+    overall = metrics.compute(facts, start, end, as_of, window, intervals)
+    rows = metrics.breakdown(facts, by, start, end, as_of, window, intervals) if by else []
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()},
         "overall": overall.as_dict(),
+        "by": by,
+        "breakdown": rows,
     }
+
+
+def _opt_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def export_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(row) for row in storage.history_export(conn)]

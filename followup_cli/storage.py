@@ -295,10 +295,16 @@ def _m3_grace_and_closed_days(db: Any) -> None:
         )
 
 
+def _m4_report_indexes(db: Any) -> None:
+    """Reports find the contact that closed each follow-up."""
+    db.execute("CREATE INDEX idx_contacts_followup ON contacts(followup_id)")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
     _m3_grace_and_closed_days,
+    _m4_report_indexes,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -698,31 +704,56 @@ def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def followups_between(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
+def report_followups(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
+    """Follow-ups due in the period, grouped: one row per distinct combination, with a count."""
     return conn.execute(
-        "SELECT f.due_date, f.status, f.outcome, f.kind, c.tier, c.owner FROM followups f "
-        "JOIN customers c ON c.id = f.customer_id "
-        "WHERE f.due_date BETWEEN ? AND ? AND f.status != 'cancelled'",
+        "SELECT f.due_date, f.status, f.outcome, c.tier, COALESCE(c.owner, '(none)') AS owner, "
+        "COALESCE((SELECT k.channel FROM contacts k WHERE k.followup_id = f.id "
+        "ORDER BY k.id DESC LIMIT 1), '(none)') AS channel, COUNT(*) AS count "
+        "FROM followups f JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.due_date BETWEEN ? AND ? AND f.status != 'cancelled' "
+        "GROUP BY 1, 2, 3, 4, 5, 6",
         (start.isoformat(), end.isoformat()),
     ).fetchall()
 
 
-def overdue_count(conn: sqlite3.Connection, as_of: date) -> int:
-    return int(
-        conn.execute(
-            "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
-            "WHERE f.status = 'open' AND f.due_date < ? AND c.status = 'active' "
-            "AND c.do_not_contact = 0",
-            (as_of.isoformat(),),
-        ).fetchone()[0]
+def report_open_items(conn: sqlite3.Connection, as_of: date) -> list[sqlite3.Row]:
+    """Open follow-ups of contactable customers already past due, grouped with a count."""
+    return conn.execute(
+        "SELECT f.due_date, c.tier, COALESCE(c.owner, '(none)') AS owner, COUNT(*) AS count "
+        "FROM followups f JOIN customers c ON c.id = f.customer_id "
+        "WHERE f.status = 'open' AND f.due_date < ? AND c.status = 'active' "
+        "AND c.do_not_contact = 0 GROUP BY 1, 2, 3",
+        (as_of.isoformat(),),
+    ).fetchall()
+
+
+def report_contacts(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
+    """Scores given in the period, grouped with a count."""
+    return conn.execute(
+        "SELECT k.date, k.score, k.nps, c.tier, COALESCE(k.owner, '(none)') AS owner, "
+        "COALESCE(k.channel, '(none)') AS channel, COUNT(*) AS count FROM contacts k "
+        "JOIN customers c ON c.id = k.customer_id WHERE k.date BETWEEN ? AND ? "
+        "AND (k.score IS NOT NULL OR k.nps IS NOT NULL) GROUP BY 1, 2, 3, 4, 5, 6",
+        (start.isoformat(), end.isoformat()),
+    ).fetchall()
+
+
+def report_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
+    yield from conn.execute(
+        "SELECT tier, added, first_purchase, last_purchase, last_success, converted_on, "
+        "churned_on, COALESCE(owner, '(none)') AS owner, "
+        "(status = 'active' AND do_not_contact = 0) AS contactable FROM customers"
     )
 
 
-def contacts_between(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
+def history_export(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every logged contact with whom it was about, oldest first."""
     return conn.execute(
-        "SELECT k.date, k.outcome, k.channel, k.score, k.nps, k.owner, c.tier FROM contacts k "
-        "JOIN customers c ON c.id = k.customer_id WHERE k.date BETWEEN ? AND ?",
-        (start.isoformat(), end.isoformat()),
+        "SELECT c.ref AS customer_id, c.name, k.date, k.outcome, k.channel, k.score, k.nps, "
+        "k.note, k.owner, f.due_date AS followup_due, f.kind AS followup_kind, k.logged_at "
+        "FROM contacts k JOIN customers c ON c.id = k.customer_id "
+        "LEFT JOIN followups f ON f.id = k.followup_id ORDER BY k.date, k.id"
     ).fetchall()
 
 

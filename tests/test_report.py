@@ -54,6 +54,9 @@ EXPECTED = {
     "nps": 0.0,
     # on 31 Jan only R3's 20 Jan call is past due and unlogged
     "overdue": 1,
+    # nobody has been silent for twice their interval: R3, the quietest, bought 20 Oct and a
+    # regular is at risk 6 months after that
+    "churn_risk": 0,
 }
 
 
