@@ -243,16 +243,42 @@ def report(
     ctx: typer.Context,
     start: str | None = typer.Option(None, "--from", help="First day (default: 1st of month)."),
     end: str | None = typer.Option(None, "--to", help="Last day (default: --date)."),
+    month: str | None = typer.Option(None, "--month", help="A calendar month, e.g. 2025-02."),
+    last: str | None = typer.Option(None, "--last", help="The days up to --date, e.g. 30d."),
+    quarter: str | None = typer.Option(None, "--quarter", help="A quarter, e.g. 2025Q1."),
+    year: str | None = typer.Option(None, "--year", help="A calendar year, e.g. 2025."),
+    by: list[str] = typer.Option(
+        [], "--by", help="Break down by tier, owner, channel or month (repeatable)."
+    ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write CSV/JSON to a file."),
+    excel: bool = typer.Option(False, "--excel", help="CSV as UTF-8 with BOM, for Excel."),
+    html: str | None = typer.Option(None, "--html", help="Write a self-contained HTML page."),
+    explain: bool = typer.Option(False, "--explain", help="Say what each figure means."),
 ) -> None:
-    """Success, churn and conversion rates (and CSAT, NPS, overdue) for a period."""
+    """Success, churn and conversion rates, CSAT, NPS, overdue and churn risk for a period."""
+    from followup_cli.dates import resolve_period
     from followup_cli.service import build_report
 
     as_of = _day(on)
-    last = _day(end, "--to") if end else as_of
-    first = _day(start, "--from") if start else last.replace(day=1)
-    render.report_view(build_report(_conn(ctx), first, last, as_of), fmt)
+    first, last_day = resolve_period(as_of, start, end, month, last, quarter, year)
+    for path in (output, html):
+        _check_output_folder(path)
+    dimensions = [d.strip().lower() for item in by for d in item.split(",") if d.strip()]
+    data = build_report(_conn(ctx), first, last_day, as_of, dimensions)
+    if excel and fmt is Format.table:
+        fmt = Format.csv
+    if html:
+        from followup_cli.html_report import render as render_html
+
+        render.to_text_file(html, lambda page, out: out.write(page), render_html(data))
+        if fmt is Format.table and not explain:
+            render.message(f"Report written to {html}")
+            return
+    render.report_view(data, fmt, output, excel)
+    if explain and fmt is Format.table:
+        render.report_definitions()
 
 
 FileArg = Annotated[
@@ -460,6 +486,19 @@ def export_customers(
 
     _check_output_folder(output)
     render.export_view(rows(_conn(ctx)), fmt, output)
+
+
+@export_app.command("history")
+def export_history(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.csv, "--format", help="csv or json."),
+    output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Every logged contact: who, when, outcome, channel, scores and notes."""
+    from followup_cli.service import export_history as rows
+
+    _check_output_folder(output)
+    render.export_rows(rows(_conn(ctx)), render.HISTORY_KEYS, fmt, output)
 
 
 @export_app.command("customer")

@@ -146,3 +146,43 @@ class Duration:
     def label(self) -> str:
         name = _UNIT_NAMES[self.unit]
         return f"{self.count} {name}{'s' if self.count != 1 else ''}"
+
+
+def resolve_period(
+    as_of: date,
+    start: str | None = None,
+    end: str | None = None,
+    month: str | None = None,
+    last: str | None = None,
+    quarter: str | None = None,
+    year: str | None = None,
+) -> tuple[date, date]:
+    """The report period from --from/--to or one preset; default: the month so far."""
+    presets = {"--month": month, "--last": last, "--quarter": quarter, "--year": year}
+    chosen = [name for name, value in presets.items() if value is not None]
+    if len(chosen) > 1 or (chosen and (start or end)):
+        given = chosen + [n for n, v in (("--from", start), ("--to", end)) if v]
+        raise FollowupError(f"choose one way to give the period, not {' and '.join(given)}")
+    if month is not None:
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise FollowupError(f"--month {month!r} is not a month (use YYYY-MM)")
+        first = date(int(match.group(1)), int(match.group(2)), 1)
+        return first, add_months(first, 1) - timedelta(days=1)
+    if quarter is not None:
+        match = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
+        if not match:
+            raise FollowupError(f"--quarter {quarter!r} is not a quarter (use 2025Q1)")
+        first = date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
+        return first, add_months(first, 3) - timedelta(days=1)
+    if year is not None:
+        if not re.fullmatch(r"\d{4}", year.strip()):
+            raise FollowupError(f"--year {year!r} is not a year (use YYYY)")
+        return date(int(year), 1, 1), date(int(year), 12, 31)
+    if last is not None:
+        return Duration.parse(last).before(as_of) + timedelta(days=1), as_of
+    last_day = parse_iso(end, "--to") if end else as_of
+    first_day = parse_iso(start, "--from") if start else last_day.replace(day=1)
+    if first_day > last_day:
+        raise FollowupError(f"--from {first_day} is after --to {last_day}")
+    return first_day, last_day

@@ -131,9 +131,15 @@ def to_text_file(path: str, writer, *args: Any, bom: bool = False) -> None:
     """Write an export to a file whole: a half-written export is never left behind."""
     buffer = io.StringIO()
     writer(*args, out=buffer)
+    _write_private(path, buffer.getvalue().encode("utf-8-sig" if bom else "utf-8"))
+
+
+def _write_private(path: str, data: bytes) -> None:
+    """Exports hold personal data: readable by the owner only, and never half-written."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        handle.write(buffer.getvalue())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     os.replace(tmp, path)
 
 
@@ -341,20 +347,39 @@ def export_rows(
 
 def write_bytes(data: bytes, output: str | None) -> None:
     if output:
-        tmp = f"{output}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, output)
+        _write_private(output, data)
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 
 
+HISTORY_KEYS = (
+    "customer_id",
+    "name",
+    "date",
+    "outcome",
+    "channel",
+    "score",
+    "nps",
+    "note",
+    "owner",
+    "followup_due",
+    "followup_kind",
+    "logged_at",
+)
 DUE_KEYS = (
-    "show_date", "due_date", "customer_id", "name", "phone", "tier", "owner", "kind", "reason",
+    "show_date",
+    "due_date",
+    "customer_id",
+    "name",
+    "phone",
+    "tier",
+    "owner",
+    "kind",
+    "reason",
     "last_note",
-)  # fmt: skip
+)
 
 
 def rules_view(data: dict[str, Any], fmt: Format) -> None:
@@ -383,13 +408,20 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
         return
     peak = max(d["count"] for d in days)
     load = [
-        {"date": d["date"], "count": d["count"], "bar": _bar(d["count"], peak),
-         "names": ", ".join(i["name"] for i in d["items"][:6])
-         + (" ..." if d["count"] > 6 else "")}
+        {
+            "date": d["date"],
+            "count": d["count"],
+            "bar": _bar(d["count"], peak),
+            "names": ", ".join(i["name"] for i in d["items"][:6])
+            + (" ..." if d["count"] > 6 else ""),
+        }
         for d in days
-    ]  # fmt: skip
-    write_table(load, (("date", "Day"), ("count", "Calls"), ("bar", "Load"), ("names", "Who")),
-                "Coming days")  # fmt: skip
+    ]
+    write_table(
+        load,
+        (("date", "Day"), ("count", "Calls"), ("bar", "Load"), ("names", "Who")),
+        "Coming days",
+    )
 
 
 def _bar(value: float, peak: float, width: int = 20) -> str:
@@ -413,26 +445,75 @@ AT_RISK_COLUMNS: tuple[Column, ...] = (
 
 
 def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    emit(rows, AT_RISK_COLUMNS, fmt, f"At risk of churning: {len(rows)}",
-         empty="Nobody is at risk.")  # fmt: skip
+    emit(
+        rows, AT_RISK_COLUMNS, fmt, f"At risk of churning: {len(rows)}", empty="Nobody is at risk."
+    )
 
 
 def _percent(value: float | None) -> str:
     return "no data" if value is None else f"{100 * value:.1f}%"
 
 
-def report_view(report: dict[str, Any], fmt: Format) -> None:
-    overall = report["overall"]
+METRIC_KEYS = (
+    "planned",
+    "completed",
+    "success_rate",
+    "active_at_start",
+    "churned",
+    "churn_rate",
+    "prospects",
+    "converted",
+    "conversion_rate",
+    "csat_responses",
+    "csat_mean",
+    "csat_satisfied_share",
+    "nps_responses",
+    "nps",
+    "overdue",
+    "churn_risk",
+)
+
+
+def report_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The report as flat rows (overall first, marked 'all'), for CSV."""
+    by = report["by"]
+    period = {"from": report["period"]["from"], "to": report["period"]["to"]}
+    rows = [{**period, **dict.fromkeys(by, "all"), **report["overall"]}]
+    rows += [{**period, **row} for row in report["breakdown"]]
+    return rows, ["from", "to", *by, *METRIC_KEYS]
+
+
+def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bool) -> None:
     if fmt is Format.json:
-        write_json(report)
+        if output:
+            to_text_file(output, write_json, report)
+        else:
+            write_json(report)
         return
     if fmt is Format.csv:
-        keys = ["from", "to", *overall]
-        write_csv([{**report["period"], **overall}], keys)
+        rows, keys = report_rows(report)
+        if output:
+            to_text_file(output, write_csv, rows, keys, bom=bom)
+        else:
+            write_csv(rows, keys)
         return
-    period = report["period"]
-    nps = overall["nps"]
-    csat = overall["csat_mean"]
+    _report_table(report)
+
+
+def _csat(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.2f}"
+
+
+def _nps(value: float | None) -> str:
+    return "no data" if value is None else f"{value:+.0f}"
+
+
+def _count(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
+def _report_table(report: dict[str, Any]) -> None:
+    period, overall = report["period"], report["overall"]
     rows = [
         {
             "metric": "Success rate",
@@ -453,13 +534,13 @@ def report_view(report: dict[str, Any], fmt: Format) -> None:
         },
         {
             "metric": "CSAT",
-            "value": "no data" if csat is None else f"{csat:.2f} / 5",
+            "value": _csat(overall["csat_mean"]) + " / 5",
             "basis": f"{overall['csat_responses']} scores, "
             f"{_percent(overall['csat_satisfied_share'])} gave 4-5",
         },
         {
             "metric": "NPS",
-            "value": "no data" if nps is None else f"{nps:+.0f}",
+            "value": _nps(overall["nps"]),
             "basis": f"{overall['nps_responses']} answers",
         },
         {
@@ -467,9 +548,53 @@ def report_view(report: dict[str, Any], fmt: Format) -> None:
             "value": str(overall["overdue"]),
             "basis": f"open follow-ups past due on {period['as_of']}",
         },
+        {
+            "metric": "Churn risk",
+            "value": str(overall["churn_risk"]),
+            "basis": "customers silent for more than twice their interval",
+        },
     ]
     write_table(
         rows,
         (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
-        f"Report {period['from']} to {period['to']}",
+        f"Report {period['from']} to {period['to']} (as of {period['as_of']})",
     )
+    by, breakdown = report["by"], report["breakdown"]
+    if not by:
+        return
+    if not breakdown:
+        console().print("No data to break down.")
+        return
+    table_rows = []
+    for row in breakdown:
+        table_rows.append(
+            {
+                **{d: row[d] for d in by},
+                "success": f"{_percent(row['success_rate'])} ({row['completed']}/{row['planned']})",
+                "bar": _bar(row["success_rate"] or 0, 1, 16),
+                "churn": _percent(row["churn_rate"]),
+                "conversion": _percent(row["conversion_rate"]),
+                "csat": _csat(row["csat_mean"]),
+                "nps": _nps(row["nps"]),
+                "overdue": _count(row["overdue"]),
+            }
+        )
+    columns = [(d, d.capitalize()) for d in by] + [
+        ("success", "Success"),
+        ("bar", "Success (bar)"),
+        ("churn", "Churn"),
+        ("conversion", "Conversion"),
+        ("csat", "CSAT"),
+        ("nps", "NPS"),
+        ("overdue", "Overdue"),
+    ]
+    write_table(table_rows, columns, f"By {' and '.join(by)}")
+
+
+def report_definitions() -> None:
+    from followup_cli.metrics import DEFINITIONS
+
+    out = console()
+    out.print("What the figures mean:")
+    for name, text in DEFINITIONS:
+        out.print(f"  {name}: {text}")

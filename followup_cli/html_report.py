@@ -1,0 +1,154 @@
+"""The report as one self-contained HTML page: no network, no script; charts as inline SVG."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from followup_cli.metrics import DEFINITIONS
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2rem auto;max-width:60rem;color:#1d2433;padding:0 1rem}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
+.period{color:#5b6475;margin-top:0}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{border-bottom:1px solid #d8dce3;padding:.35rem .5rem;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f2f4f7}
+svg{max-width:100%;height:auto}
+dt{font-weight:600;margin-top:.6rem}dd{margin-left:1rem;color:#3a4254}
+@media print{body{margin:0}h2{break-after:avoid}}
+"""
+
+_METRICS = (
+    ("success_rate", "Success rate", "completed", "planned"),
+    ("churn_rate", "Churn rate", "churned", "active_at_start"),
+    ("conversion_rate", "Conversion rate", "converted", "prospects"),
+    ("csat_satisfied_share", "CSAT 4-5", None, "csat_responses"),
+)
+
+
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def bar_chart(title: str, bars: list[tuple[str, float | None]], width: int = 640) -> str:
+    """Horizontal bars of fractions 0..1, labelled; 'no data' bars are left empty."""
+    row, label_w, pad = 26, 150, 8
+    height = pad * 2 + row * max(1, len(bars)) + 18
+    inner = width - label_w - 70
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for index, (label, value) in enumerate(bars):
+        y = pad + index * row
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="13">'
+            f"{escape(label)}</text>"
+        )
+        length = 0 if value is None else round(inner * max(0.0, min(1.0, value)), 1)
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{length}" height="{row - 8}" '
+            f'fill="#3b6fd8" rx="2"><title>{escape(label)}: {_pct(value)}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{label_w + length + 6}" y="{y + 17}" font-size="12" fill="#3a4254">'
+            f"{_pct(value)}</text>"
+        )
+    axis_y = pad + row * max(1, len(bars)) + 4
+    parts.append(
+        f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + inner}" y2="{axis_y}" '
+        'stroke="#9aa3b2" stroke-width="1"/>'
+    )
+    for tick in (0, 50, 100):
+        x = label_w + inner * tick / 100
+        parts.append(
+            f'<text x="{x}" y="{axis_y + 13}" text-anchor="middle" font-size="10" '
+            f'fill="#5b6475">{tick}%</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render(report: dict[str, Any]) -> str:
+    period, overall, by, rows = (
+        report["period"],
+        report["overall"],
+        report["by"],
+        report["breakdown"],
+    )
+    title = f"Follow-up report {period['from']} to {period['to']}"
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="period">Figures as of {escape(period["as_of"])}.</p>',
+        "<h2>Summary</h2>",
+        "<table><thead><tr><th>Metric</th><th>Value</th><th>Counts</th></tr></thead><tbody>",
+    ]
+    for key, label, part, whole in _METRICS:
+        counts = (
+            f"{_num(overall[part])} of {_num(overall[whole])}"
+            if part
+            else f"{_num(overall[whole])} scores"
+        )
+        out.append(
+            f"<tr><td>{label}</td><td class=n>{_pct(overall[key])}</td><td>{counts}</td></tr>"
+        )
+    out.append(
+        f"<tr><td>CSAT mean</td><td class=n>{_num(overall['csat_mean'])}</td>"
+        f"<td>{overall['csat_responses']} scores (1-5)</td></tr>"
+        f"<tr><td>NPS</td><td class=n>{_num(overall['nps'], 0)}</td>"
+        f"<td>{overall['nps_responses']} answers (0-10)</td></tr>"
+        f"<tr><td>Overdue</td><td class=n>{_num(overall['overdue'])}</td>"
+        f"<td>open follow-ups past due on {escape(period['as_of'])}</td></tr>"
+        f"<tr><td>Churn risk</td><td class=n>{_num(overall['churn_risk'])}</td>"
+        "<td>silent for more than twice their interval</td></tr>"
+    )
+    out.append("</tbody></table>")
+    out.append("<h2>Rates</h2>")
+    out.append(bar_chart("Rates for the period", [(lbl, overall[k]) for k, lbl, *_ in _METRICS]))
+    if by:
+        out.append(f"<h2>By {escape(' and '.join(by))}</h2>")
+        labels = [" / ".join(str(row[d]) for d in by) for row in rows]
+        out.append(
+            bar_chart(
+                f"Success rate by {' and '.join(by)}",
+                [(lbl, row["success_rate"]) for lbl, row in zip(labels, rows, strict=True)],
+            )
+        )
+        head = "".join(f"<th>{escape(d.capitalize())}</th>" for d in by)
+        out.append(
+            f"<table><thead><tr>{head}<th>Planned</th><th>Completed</th><th>Success</th>"
+            "<th>Churn</th><th>Conversion</th><th>CSAT</th><th>NPS</th><th>Overdue</th>"
+            "</tr></thead><tbody>"
+        )
+        for row in rows:
+            keys = "".join(f"<td>{escape(str(row[d]))}</td>" for d in by)
+            out.append(
+                f"<tr>{keys}<td class=n>{row['planned']}</td><td class=n>{row['completed']}</td>"
+                f"<td class=n>{_pct(row['success_rate'])}</td>"
+                f"<td class=n>{_pct(row['churn_rate'])}</td>"
+                f"<td class=n>{_pct(row['conversion_rate'])}</td>"
+                f"<td class=n>{_num(row['csat_mean'])}</td><td class=n>{_num(row['nps'], 0)}</td>"
+                f"<td class=n>{_num(row['overdue'])}</td></tr>"
+            )
+        out.append("</tbody></table>")
+    out.append("<h2>What the figures mean</h2><dl>")
+    for name, text in DEFINITIONS:
+        out.append(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>")
+    out.append("</dl></body></html>")
+    return "\n".join(out) + "\n"
