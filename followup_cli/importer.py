@@ -18,6 +18,8 @@ from pathlib import Path
 
 from followup_cli.dates import DateFormatError, parse_import_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
+from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
+from followup_cli.phones import InvalidValue
 
 FIELDS = (
     "id",
@@ -371,11 +373,10 @@ class Rejection:
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+\d+$")
 
 
-class RowError(ValueError):
-    pass
+class RowError(InvalidValue):
+    """A row that cannot be used; the message says why."""
 
 
 def normalise_email(text: str) -> str | None:
@@ -413,7 +414,7 @@ def clean_rows(
     for line, cells in table.rows:
         try:
             yield clean(line, cells)
-        except RowError as exc:
+        except InvalidValue as exc:
             yield Rejection(line, str(exc), cells)
 
 
@@ -501,43 +502,6 @@ def _file_date_order(
     return None
 
 
-def phone_normaliser(region: str):
-    """E.164 phones so `138 0000 0009` and `138-0000-0009` are one customer.
-
-    Plain national mobile numbers take a fast path; everything else goes through
-    phonenumbers, with a cache because tills repeat shop and family numbers.
-    """
-    import phonenumbers
-
-    cache: dict[str, str] = {}
-    country_code = phonenumbers.country_code_for_region(region)
-    if not country_code:
-        raise FollowupError(f"unknown phone region {region!r} (use a code such as CN, GB, US)")
-    separators = str.maketrans("", "", " -().\u3000")
-
-    def normalise(raw: str) -> str:
-        text = raw.strip()
-        if text in cache:
-            return cache[text]
-        if _SCIENTIFIC.match(text):
-            raise RowError(f"phone {text!r} was mangled by Excel (format the column as text)")
-        compact = text.translate(separators)
-        if region == "CN" and len(compact) == 11 and compact.isdigit() and compact[0] == "1":
-            result = f"+86{compact}"
-        else:
-            try:
-                number = phonenumbers.parse(text, region)
-            except phonenumbers.NumberParseException:
-                raise RowError(f"phone {text!r} is not a phone number") from None
-            if not phonenumbers.is_possible_number(number):
-                raise RowError(f"phone {text!r} is not a phone number")
-            result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        cache[text] = result
-        return result
-
-    return normalise
-
-
 @dataclass
 class PurchaseRecord:
     line: int
@@ -585,5 +549,5 @@ def clean_purchase_rows(
                 raise RowError(f"amount {cell('amount')!r} is not a number")
             amount = float(raw_amount) if raw_amount else 0.0
             yield PurchaseRecord(line, ref, phone, email, bought, amount, cell("order"), cells)
-        except RowError as exc:
+        except InvalidValue as exc:
             yield Rejection(line, str(exc), cells)

@@ -22,10 +22,10 @@ from followup_cli.importer import (
     Rejection,
     RowError,
     clean_rows,
-    phone_normaliser,
     read_table,
 )
 from followup_cli.models import CustomerState, Plan
+from followup_cli.phones import phone_normaliser
 from followup_cli.service import Scheduler, _now, replan
 
 Progress = Callable[[int], None]

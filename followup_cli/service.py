@@ -5,6 +5,7 @@ Commands in cli.py call exactly one function here and hand its result to render.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,12 +111,15 @@ def replan(
 
 def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
     """The customer a user means: id, else the one customer with that phone, e-mail or name."""
-    from followup_cli.importer import RowError, phone_normaliser
+    found = storage.customer_by_ref(conn, key)
+    if found is not None:
+        return found
+    phone_key = None
+    if any(ch.isdigit() for ch in key):
+        from followup_cli.phones import InvalidValue, phone_normaliser
 
-    try:
-        phone_key = phone_normaliser("CN")(key) if any(ch.isdigit() for ch in key) else None
-    except RowError:
-        phone_key = None
+        with contextlib.suppress(InvalidValue):  # not a phone: try it as e-mail or name
+            phone_key = phone_normaliser("CN")(key)
     matches = storage.find_customers(conn, key, phone_key)
     if not matches:
         raise FollowupError(f"no customer matches {key!r} (try an id, phone, e-mail or name)")

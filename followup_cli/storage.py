@@ -408,9 +408,8 @@ def row_to_customer(row: sqlite3.Row) -> Customer:
 
 
 _WITH_SPEND = (
-    "SELECT c.*, p.spend FROM customers c LEFT JOIN "
-    "(SELECT customer_id, SUM(amount) AS spend FROM purchases GROUP BY customer_id) p "
-    "ON p.customer_id = c.id"
+    "SELECT c.*, (SELECT SUM(p.amount) FROM purchases p WHERE p.customer_id = c.id) AS spend "
+    "FROM customers c"
 )
 
 
@@ -421,11 +420,13 @@ def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
     return row_to_customer(row)
 
 
+def customer_by_ref(conn: sqlite3.Connection, ref: str) -> Customer | None:
+    row = conn.execute(f"{_WITH_SPEND} WHERE c.ref = ?", (ref,)).fetchone()
+    return row_to_customer(row) if row is not None else None
+
+
 def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) -> list[Customer]:
-    """Customers matching a reference exactly, else a phone, e-mail or name exactly."""
-    row = conn.execute(f"{_WITH_SPEND} WHERE c.ref = ?", (key,)).fetchone()
-    if row is not None:
-        return [row_to_customer(row)]
+    """Customers whose phone, e-mail or name is exactly this."""
     rows = conn.execute(
         f"{_WITH_SPEND} WHERE c.phone = ? OR c.email = ? OR c.name = ? ORDER BY c.ref",
         (phone_key or key, key.strip().casefold(), key.strip()),
