@@ -206,6 +206,7 @@ class _Merger:
         self.new_ref = storage.next_generated_ref(conn)
         self.next_id = storage.next_customer_id(conn)
         self.pending: list[dict[str, Any]] = []  # new customers, inserted in one batch
+        self.re_ranked: list[int] = []  # new tier, follow-up already under way
 
     def _index(self, stored: dict[str, Any]) -> None:
         self.by_ref[stored["ref"]] = stored
@@ -316,12 +317,15 @@ class _Merger:
             self.conn, stored["id"]
         ):
             self.to_plan.append(stored["id"])
+        elif "tier" in changes:
+            self.re_ranked.append(stored["id"])
 
     def finish(self) -> None:
         storage.insert_customers(self.conn, self.pending, self.now)
         storage.record_changes(self.conn, self.changes)
         self._plan_new()
         replan(self.conn, self.to_plan, self.today)
+        storage.refresh_ranks(self.conn, self.re_ranked)
 
     def _plan_new(self) -> None:
         """New customers have no history: their state is all in the row just written."""
@@ -521,5 +525,6 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     to_plan.append(change["customer_id"])
         storage.delete_purchases_of_import(conn, import_id)
         replan(conn, to_plan, today)
+        storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})
     return {"import_id": import_id, "removed": removed, "restored": restored}

@@ -175,6 +175,11 @@ def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: s
         followup = storage.open_followup(conn, customer.id)
         if followup is None:
             raise FollowupError(f"customer {customer.ref} has no open follow-up to snooze")
+        if until <= date.fromisoformat(followup["due_date"]):
+            raise FollowupError(
+                f"{customer.ref}'s follow-up is not due until {followup['due_date']}: "
+                "snooze to a later day"
+            )
         scheduler = Scheduler.load(conn)
         day = next_open_day(until, scheduler.is_closed)
         storage.move_followup(conn, followup["id"], day)

@@ -300,11 +300,29 @@ def _m4_report_indexes(db: Any) -> None:
     db.execute("CREATE INDEX idx_contacts_followup ON contacts(followup_id)")
 
 
+def _m5_ranked_queue(db: Any) -> None:
+    """Today's list reads open follow-ups in priority order straight from an index."""
+    db["followups"].add_column("rank", int)
+    db.execute(
+        "UPDATE followups SET rank = COALESCE((SELECT r.rank FROM customers c JOIN rules r "
+        "ON r.tier = c.tier WHERE c.id = followups.customer_id), 99) WHERE status = 'open'"
+    )
+    db.execute(
+        "CREATE INDEX idx_followups_queue ON followups(rank, due_date) WHERE status = 'open'"
+    )
+    db.execute(
+        "CREATE INDEX idx_followups_check_backs ON followups(show_date) "
+        "WHERE status = 'open' AND kind = 'check-back'"
+    )
+    db.execute("CREATE INDEX idx_followups_open_due ON followups(due_date) WHERE status = 'open'")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
     _m3_grace_and_closed_days,
     _m4_report_indexes,
+    _m5_ranked_queue,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -382,6 +400,7 @@ def save_rules(conn: sqlite3.Connection, rules: Iterable[Rule]) -> None:
         "VALUES (:tier, :steps, :interval, :anchor, :then, :rank, :grace)",
         [_rule_to_row(rule) for rule in rules],
     )
+    refresh_ranks(conn)
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -527,24 +546,44 @@ def renewal_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
 
 
 def insert_followup(conn: sqlite3.Connection, customer_id: int, plan: Any) -> None:
-    due = plan.due_date.isoformat()
-    conn.execute(
-        "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
-        " attempts) VALUES (?, ?, ?, ?, ?, ?, 'open', 0)",
-        (customer_id, plan.kind, plan.reason, plan.anchor and plan.anchor.isoformat(), due, due),
-    )
+    insert_followups(conn, [(customer_id, plan)])
+
+
+_RANK_OF_CUSTOMER = (
+    "COALESCE((SELECT r.rank FROM customers c JOIN rules r ON r.tier = c.tier WHERE c.id = {}), 99)"
+)
 
 
 def insert_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any]]) -> None:
+    """New open follow-ups; each carries its tier's rank so today's list sorts by index."""
     conn.executemany(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
-        " attempts) VALUES (?, ?, ?, ?, ?, ?, 'open', 0)",
+        f" attempts, rank) VALUES (:id, :kind, :reason, :anchor, :due, :due, 'open', 0, "
+        f"{_RANK_OF_CUSTOMER.format(':id')})",
         (
-            (cid, p.kind, p.reason, p.anchor and p.anchor.isoformat(), d, d)
+            {
+                "id": cid,
+                "kind": p.kind,
+                "reason": p.reason,
+                "anchor": p.anchor and p.anchor.isoformat(),
+                "due": p.due_date.isoformat(),
+            }
             for cid, p in planned
-            for d in (p.due_date.isoformat(),)
         ),
     )
+
+
+def refresh_ranks(conn: sqlite3.Connection, customer_ids: list[int] | None = None) -> None:
+    """After a rule or tier change: open follow-ups take their tier's current rank."""
+    sql = (
+        f"UPDATE followups SET rank = {_RANK_OF_CUSTOMER.format('followups.customer_id')} "
+        "WHERE status = 'open'"
+    )
+    if customer_ids is None:
+        conn.execute(sql)
+        return
+    for chunk in _chunks(customer_ids):
+        conn.execute(f"{sql} AND customer_id IN ({', '.join('?' * len(chunk))})", chunk)
 
 
 def close_followup(
@@ -673,28 +712,40 @@ def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
     )
 
 
-DUE_QUERY = """
+_DUE_SELECT = """
 SELECT c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome, c.last_note, c.last_contact,
        c.added, c.first_purchase, c.last_purchase, c.last_success,
-       f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor,
-       COALESCE(r.rank, 99) AS rank
+       f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor
 FROM followups f
 JOIN customers c ON c.id = f.customer_id
-LEFT JOIN rules r ON r.tier = c.tier
 WHERE f.status = 'open' AND f.show_date <= :on
   AND c.do_not_contact = 0 AND c.status = 'active'
   AND (:owner IS NULL OR c.owner = :owner)
-ORDER BY f.kind != 'check-back', f.due_date >= :on, rank, f.due_date, c.name, c.ref
-LIMIT :limit
 """
+# Today's list in three slices, each read in order from an index and cut by LIMIT:
+# check-backs first, then overdue by tier rank and age, then what falls due today.
+DUE_QUERIES = (
+    _DUE_SELECT + "AND f.kind = 'check-back' ORDER BY f.due_date, c.name, c.ref LIMIT :limit",
+    _DUE_SELECT + "AND f.kind != 'check-back' AND f.due_date < :on "
+    "ORDER BY f.rank, f.due_date, c.name, c.ref LIMIT :limit",
+    # A follow-up never shows before its due date, so "showing, and not overdue" is due today.
+    _DUE_SELECT + "AND f.kind != 'check-back' AND f.due_date = :on "
+    "ORDER BY f.rank, c.name, c.ref LIMIT :limit",
+)
 
 
 def due_rows(
     conn: sqlite3.Connection, on: date, owner: str | None, limit: int | None = None
 ) -> list[sqlite3.Row]:
-    """Today's list in priority order, sorted and cut by SQLite, not Python."""
-    params = {"on": on.isoformat(), "owner": owner, "limit": -1 if limit is None else limit}
-    return conn.execute(DUE_QUERY, params).fetchall()
+    """Today's list in priority order, at most `limit` rows."""
+    rows: list[sqlite3.Row] = []
+    for query in DUE_QUERIES:
+        left = -1 if limit is None else limit - len(rows)
+        if left == 0:
+            break
+        params = {"on": on.isoformat(), "owner": owner, "limit": left}
+        rows += conn.execute(query, params).fetchall()
+    return rows
 
 
 def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:

@@ -327,3 +327,20 @@ def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(cli, isolated_
     conn.close()
     assert worst is None or worst <= 1
     assert opted == 0
+
+
+def test_today_reads_its_index_and_never_scans_every_customer(cli, isolated_db):
+    import sqlite3
+
+    from followup_cli.storage import DUE_QUERIES
+
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
+    conn = sqlite3.connect(isolated_db)
+    params = {"on": "2026-11-23", "owner": None, "limit": 20}
+    for query in DUE_QUERIES:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query, params)]
+        customers = [step for step in plan if step.split()[1:2] == ["c"]]
+        followups = [step for step in plan if step.split()[1:2] == ["f"]]
+        assert customers == ["SEARCH c USING INTEGER PRIMARY KEY (rowid=?)"], plan
+        assert len(followups) == 1 and "USING INDEX idx_followups_" in followups[0], plan
+    conn.close()
