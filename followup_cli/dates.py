@@ -93,6 +93,17 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, day)
 
 
+def months_between(start: date, end: date) -> list[tuple[date, date]]:
+    """Calendar months overlapping [start, end], clipped to it."""
+    months = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = add_months(first, 1)
+        months.append((max(first, start), min(following - timedelta(days=1), end)))
+        first = following
+    return months
+
+
 def _days_in_month(year: int, month: int) -> int:
     if month == 2:
         return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28

@@ -1,7 +1,7 @@
 """The shop's numbers, exactly as DOMAIN.md defines them. Pure functions over plain data.
 
-Facts carry a `count` so that storage can hand over rows already grouped by SQLite: a report
-over a million follow-ups then works on a few thousand distinct facts.
+Follow-up and score facts are tallies: storage hands over rows already summed by SQLite for
+the groups a report asks for, so a report over a million follow-ups works on a few hundred.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from followup_cli.dates import Duration, add_months
-from followup_cli.models import SUCCESSFUL_OUTCOMES
+from followup_cli.dates import Duration, months_between
 
 DIMENSIONS = ("tier", "owner", "channel", "month")
 NONE = "(none)"
@@ -20,13 +19,26 @@ NONE = "(none)"
 
 @dataclass(frozen=True)
 class FollowupFact:
+    """`planned` follow-ups due on `due_date` (or within its month, for a month tally), of
+    which `completed` ended with contact made. Cancelled ones are not planned."""
+
     due_date: date
-    status: str
-    outcome: str | None
+    planned: int
+    completed: int
     tier: str = ""
     owner: str = NONE
-    channel: str = NONE  # how the contact that closed it was made
-    count: int = 1
+    channel: str = NONE  # how the contact that closed them was made
+
+
+@dataclass(frozen=True)
+class OpenFact:
+    """`count` open follow-ups of contactable customers, due on `due_date`."""
+
+    due_date: date
+    count: int
+    tier: str = ""
+    owner: str = NONE
+    channel: str = NONE
 
 
 @dataclass(frozen=True)
@@ -43,14 +55,19 @@ class CustomerFact:
 
 
 @dataclass(frozen=True)
-class ContactFact:
+class ScoreFact:
+    """Satisfaction (1-5) and recommend (0-10) scores given on `date`, summed."""
+
     date: date
-    score: int | None
-    nps: int | None
+    scores: int = 0
+    score_total: int = 0
+    satisfied: int = 0  # scores of 4 or 5
+    answers: int = 0
+    promoters: int = 0  # 9-10
+    detractors: int = 0  # 0-6
     tier: str = ""
     owner: str = NONE
     channel: str = NONE
-    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -110,10 +127,9 @@ def success(followups: Iterable[FollowupFact], start: date, end: date) -> tuple[
     """(planned, completed) for follow-ups due in [start, end]; retries keep their due date."""
     planned = completed = 0
     for item in followups:
-        if start <= item.due_date <= end and item.status != "cancelled":
-            planned += item.count
-            if item.outcome in SUCCESSFUL_OUTCOMES:
-                completed += item.count
+        if start <= item.due_date <= end:
+            planned += item.planned
+            completed += item.completed
     return planned, completed
 
 
@@ -151,28 +167,25 @@ def conversion(customers: Iterable[CustomerFact], start: date, end: date) -> tup
 
 
 def satisfaction(
-    contacts: Iterable[ContactFact], start: date, end: date
+    tallies: Iterable[ScoreFact], start: date, end: date
 ) -> tuple[int, float | None, float | None, int, float | None]:
     """CSAT (responses, mean, share of 4-5) and NPS (responses, promoters% - detractors%)."""
     n_scores = total = satisfied = 0
     n_nps = promoters = detractors = 0
-    for contact in contacts:
-        if not start <= contact.date <= end:
-            continue
-        if contact.score is not None:
-            n_scores += contact.count
-            total += contact.score * contact.count
-            satisfied += contact.count if contact.score >= 4 else 0
-        if contact.nps is not None:
-            n_nps += contact.count
-            promoters += contact.count if contact.nps >= 9 else 0
-            detractors += contact.count if contact.nps <= 6 else 0
+    for tally in tallies:
+        if start <= tally.date <= end:
+            n_scores += tally.scores
+            total += tally.score_total
+            satisfied += tally.satisfied
+            n_nps += tally.answers
+            promoters += tally.promoters
+            detractors += tally.detractors
     mean = total / n_scores if n_scores else None
     nps = 100 * (promoters - detractors) / n_nps if n_nps else None
     return n_scores, mean, _rate(satisfied, n_scores), n_nps, nps
 
 
-def overdue(open_items: Iterable[FollowupFact], as_of: date, start: date, end: date) -> int:
+def overdue(open_items: Iterable[OpenFact], as_of: date, start: date, end: date) -> int:
     """Open follow-ups past due on the report date (those due within [start, end])."""
     return sum(
         item.count for item in open_items if item.due_date < as_of and start <= item.due_date <= end
@@ -197,8 +210,8 @@ class Facts:
 
     followups: list[FollowupFact]
     customers: list[CustomerFact]
-    contacts: list[ContactFact]
-    open_items: list[FollowupFact]  # every open follow-up, whatever its due date
+    scores: list[ScoreFact]
+    open_items: list[OpenFact]  # every open follow-up past due, whatever its due date
 
 
 def compute(
@@ -214,7 +227,7 @@ def compute(
     """One period, one group. `customers_apply` is False for groups customers have none of
     (a channel); `whole_period` False for a month row, where overdue counts that month's."""
     planned, completed = success(facts.followups, start, end)
-    csat_n, csat_mean, csat_share, nps_n, nps = satisfaction(facts.contacts, start, end)
+    csat_n, csat_mean, csat_share, nps_n, nps = satisfaction(facts.scores, start, end)
     active = churned = prospects = converted = risk = None
     if customers_apply:
         active, churned = churn(facts.customers, start, end, as_of, window)
@@ -239,17 +252,6 @@ def compute(
         overdue=overdue(facts.open_items, as_of, late_start, end if not whole_period else as_of),
         churn_risk=risk,
     )
-
-
-def months_between(start: date, end: date) -> list[tuple[date, date]]:
-    """Calendar months overlapping [start, end], clipped to it."""
-    months = []
-    first = start.replace(day=1)
-    while first <= end:
-        following = add_months(first, 1)
-        months.append((max(first, start), min(following - timedelta(days=1), end)))
-        first = following
-    return months
 
 
 _KEYS: dict[str, dict[str, Callable]] = {
@@ -314,7 +316,7 @@ def _observed(facts: Facts, dim: str) -> list[str]:
     keys = _KEYS[dim]
     seen = {keys["followup"](f) for f in facts.followups}
     seen |= {keys["followup"](f) for f in facts.open_items}
-    seen |= {keys["contact"](c) for c in facts.contacts}
+    seen |= {keys["contact"](c) for c in facts.scores}
     if keys["customer"] is not None:
         seen |= {keys["customer"](c) for c in facts.customers}
     return sorted(seen)
@@ -331,7 +333,7 @@ def _filter(facts: Facts, wanted: dict[str, str]) -> Facts:
     return Facts(
         followups=[f for f in facts.followups if match("followup", f)],
         customers=[c for c in facts.customers if match("customer", c)],
-        contacts=[c for c in facts.contacts if match("contact", c)],
+        scores=[c for c in facts.scores if match("contact", c)],
         open_items=[f for f in facts.open_items if match("followup", f)],
     )
 

@@ -266,7 +266,7 @@ def log_outcome(
         storage.update_customer(
             conn, customer.id, _contact_changes(customer, outcome, on, note), _now()
         )
-        status = _settle_followup(conn, followup, outcome, on, scheduler)
+        status = _settle_followup(conn, followup, outcome, on, scheduler, channel)
         if status != "retry" and outcome not in ("lost", "opt-out", "no-answer"):
             storage.drop_unstarted_followup(conn, customer.id)
         moves_on = status in ("done", "missed") or (
@@ -326,7 +326,9 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
     return changes
 
 
-def _settle_followup(conn, followup, outcome: str, on: date, scheduler: Scheduler) -> str:
+def _settle_followup(
+    conn, followup, outcome: str, on: date, scheduler: Scheduler, channel: str | None
+) -> str:
     """What the outcome does to the due follow-up: done, closed, retry later, or missed."""
     if followup is None:
         return "none"
@@ -336,10 +338,10 @@ def _settle_followup(conn, followup, outcome: str, on: date, scheduler: Schedule
         if retry_on is not None:
             storage.retry_followup(conn, followup["id"], attempts, retry_on)
             return "retry"
-        storage.close_followup(conn, followup["id"], "missed", outcome, on)
+        storage.close_followup(conn, followup["id"], "missed", outcome, on, channel)
         return "missed"
     status = "done" if outcome in SUCCESSFUL_OUTCOMES else "closed"
-    storage.close_followup(conn, followup["id"], status, outcome, on)
+    storage.close_followup(conn, followup["id"], status, outcome, on, channel)
     return status
 
 
@@ -420,18 +422,21 @@ def build_report(
     rules = storage.load_rules(conn)
     intervals = {t: i for t in rules if (i := effective_interval(t, rules)) is not None}
     iso = date.fromisoformat
+    dims = sorted({d for d in by if d != "month"}) + (["month"] if "month" in by else [])
+
+    def day_of(row: Any) -> date:
+        """A tally's date: the period's first day, or its month's (within the period)."""
+        if "month" not in dims:
+            return start
+        return max(start, iso(row["month"] + "-01"))
+
+    def keys(row: Any) -> dict[str, str]:
+        return {d: row[d] for d in dims if d != "month"}
+
     facts = metrics.Facts(
         followups=[
-            metrics.FollowupFact(
-                iso(r["due_date"]),
-                r["status"],
-                r["outcome"],
-                r["tier"],
-                r["owner"],
-                r["channel"],
-                r["count"],
-            )
-            for r in storage.report_followups(conn, start, end)
+            metrics.FollowupFact(day_of(r), r["planned"], r["completed"], **keys(r))
+            for r in storage.report_followups(conn, start, end, dims)
         ],
         customers=[
             metrics.CustomerFact(
@@ -447,22 +452,21 @@ def build_report(
             )
             for r in storage.report_customers(conn)
         ],
-        contacts=[
-            metrics.ContactFact(
-                iso(r["date"]),
-                r["score"],
-                r["nps"],
-                r["tier"],
-                r["owner"],
-                r["channel"],
-                r["count"],
+        scores=[
+            metrics.ScoreFact(
+                day_of(r),
+                r["scores"],
+                r["score_total"],
+                r["satisfied"],
+                r["answers"],
+                r["promoters"],
+                r["detractors"],
+                **keys(r),
             )
-            for r in storage.report_contacts(conn, start, end)
+            for r in storage.report_scores(conn, start, end, dims)
         ],
         open_items=[
-            metrics.FollowupFact(
-                iso(r["due_date"]), "open", None, r["tier"], r["owner"], count=r["count"]
-            )
+            metrics.OpenFact(iso(r["due_date"]), r["count"], r["tier"], r["owner"])
             for r in storage.report_open_items(conn, as_of)
         ],
     )

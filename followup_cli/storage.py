@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from followup_cli.dates import Duration
+from followup_cli.dates import Duration, months_between
 from followup_cli.errors import FollowupError
-from followup_cli.models import DEFAULT_RULES, Customer, Rule, Settings
+from followup_cli.models import CHANNELS, DEFAULT_RULES, Customer, Rule, Settings
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -317,12 +317,36 @@ def _m5_ranked_queue(db: Any) -> None:
     db.execute("CREATE INDEX idx_followups_open_due ON followups(due_date) WHERE status = 'open'")
 
 
+def _m6_report_tallies(db: Any) -> None:
+    """Reports sum follow-ups and scores straight from covering indexes."""
+    db["followups"].add_column("channel", str)
+    db.execute(
+        "UPDATE followups SET channel = (SELECT k.channel FROM contacts k "
+        "WHERE k.followup_id = followups.id ORDER BY k.id DESC LIMIT 1) WHERE status != 'open'"
+    )
+    db.execute("DROP INDEX idx_followups_due")
+    db.execute("DROP INDEX idx_followups_customer")
+    db.execute("DROP INDEX idx_contacts_date")
+    db.execute(
+        "CREATE INDEX idx_followups_due_tally ON followups(due_date, status, outcome, channel)"
+    )
+    db.execute(
+        "CREATE INDEX idx_followups_customer_tally "
+        "ON followups(customer_id, due_date, status, outcome, channel)"
+    )
+    db.execute(
+        "CREATE INDEX idx_contacts_score_tally "
+        "ON contacts(date, score, nps, customer_id, owner, channel)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
     _m3_grace_and_closed_days,
     _m4_report_indexes,
     _m5_ranked_queue,
+    _m6_report_tallies,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -587,11 +611,16 @@ def refresh_ranks(conn: sqlite3.Connection, customer_ids: list[int] | None = Non
 
 
 def close_followup(
-    conn: sqlite3.Connection, followup_id: int, status: str, outcome: str, on: date
+    conn: sqlite3.Connection,
+    followup_id: int,
+    status: str,
+    outcome: str,
+    on: date,
+    channel: str | None = None,
 ) -> None:
     conn.execute(
-        "UPDATE followups SET status = ?, outcome = ?, closed_on = ? WHERE id = ?",
-        (status, outcome, on.isoformat(), followup_id),
+        "UPDATE followups SET status = ?, outcome = ?, closed_on = ?, channel = ? WHERE id = ?",
+        (status, outcome, on.isoformat(), channel, followup_id),
     )
 
 
@@ -756,17 +785,60 @@ def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def report_followups(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
-    """Follow-ups due in the period, grouped: one row per distinct combination, with a count."""
-    return conn.execute(
-        "SELECT f.due_date, f.status, f.outcome, c.tier, COALESCE(c.owner, '(none)') AS owner, "
-        "COALESCE((SELECT k.channel FROM contacts k WHERE k.followup_id = f.id "
-        "ORDER BY k.id DESC LIMIT 1), '(none)') AS channel, COUNT(*) AS count "
-        "FROM followups f JOIN customers c ON c.id = f.customer_id "
-        "WHERE f.due_date BETWEEN ? AND ? AND f.status != 'cancelled' "
-        "GROUP BY 1, 2, 3, 4, 5, 6",
-        (start.isoformat(), end.isoformat()),
-    ).fetchall()
+_COMPLETED = "f.outcome IN ('reached', 'complaint', 'converted', 'lost')"
+_CUSTOMER_KEYS = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')"}
+
+
+def report_followups(
+    conn: sqlite3.Connection, start: date, end: date, dims: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Planned and completed follow-ups due in the period, summed per group of `dims`.
+
+    Each row has the dims asked for (month as YYYY-MM), `planned` and `completed`. The query
+    is shaped so that SQLite reads a covering index and never sorts a row per follow-up: the
+    whole period is one range scan; tier and owner are summed per customer first; channels
+    are summed side by side; a month breakdown is one such query per month.
+    """
+    if "month" in dims:
+        rest = [d for d in dims if d != "month"]
+        return [
+            {**row, "month": first.strftime("%Y-%m")}
+            for first, last in months_between(start, end)
+            for row in report_followups(conn, first, last, rest)
+        ]
+    channels = ("(none)", *CHANNELS) if "channel" in dims else ("",)
+    group = [d for d in dims if d != "channel"]
+    sums = []
+    for index, channel in enumerate(channels):
+        when = f"COALESCE(f.channel, '(none)') = '{channel}'" if channel else "1"
+        sums.append(
+            f"COALESCE(SUM({when}), 0) AS p{index}, "
+            f"COALESCE(SUM({when} AND {_COMPLETED}), 0) AS c{index}"
+        )
+    period = (start.isoformat(), end.isoformat())
+    where = "f.due_date BETWEEN ? AND ? AND f.status != 'cancelled'"
+    if not group:
+        rows = conn.execute(f"SELECT {', '.join(sums)} FROM followups f WHERE {where}", period)
+    else:
+        keys = ", ".join(f"{_CUSTOMER_KEYS[d]} AS {d}" for d in group)
+        outer = ", ".join(f"SUM(p{i}) AS p{i}, SUM(c{i}) AS c{i}" for i in range(len(channels)))
+        rows = conn.execute(
+            f"SELECT {', '.join(group)}, {outer} FROM ("
+            f"SELECT {keys}, {', '.join(sums)} FROM customers c JOIN followups f "
+            f"INDEXED BY idx_followups_customer_tally ON f.customer_id = c.id "
+            f"WHERE {where} GROUP BY c.id) GROUP BY {', '.join(group)}",
+            period,
+        )
+    result = []
+    for row in rows:
+        for index, channel in enumerate(channels):
+            if row[f"p{index}"] or not channel:
+                tally = {d: row[d] for d in group}
+                if channel:
+                    tally["channel"] = channel
+                tally.update(planned=row[f"p{index}"], completed=row[f"c{index}"])
+                result.append(tally)
+    return result
 
 
 def report_open_items(conn: sqlite3.Connection, as_of: date) -> list[sqlite3.Row]:
@@ -780,13 +852,25 @@ def report_open_items(conn: sqlite3.Connection, as_of: date) -> list[sqlite3.Row
     ).fetchall()
 
 
-def report_contacts(conn: sqlite3.Connection, start: date, end: date) -> list[sqlite3.Row]:
-    """Scores given in the period, grouped with a count."""
+def report_scores(
+    conn: sqlite3.Connection, start: date, end: date, dims: Sequence[str]
+) -> list[sqlite3.Row]:
+    """Satisfaction and recommend scores given in the period, summed per group of `dims`."""
+    columns = {
+        "tier": "c.tier",
+        "owner": "COALESCE(k.owner, '(none)')",
+        "channel": "COALESCE(k.channel, '(none)')",
+        "month": "substr(k.date, 1, 7)",
+    }
+    keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
+    join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
+    group = f" GROUP BY {', '.join(dims)}" if dims else ""
     return conn.execute(
-        "SELECT k.date, k.score, k.nps, c.tier, COALESCE(k.owner, '(none)') AS owner, "
-        "COALESCE(k.channel, '(none)') AS channel, COUNT(*) AS count FROM contacts k "
-        "JOIN customers c ON c.id = k.customer_id WHERE k.date BETWEEN ? AND ? "
-        "AND (k.score IS NOT NULL OR k.nps IS NOT NULL) GROUP BY 1, 2, 3, 4, 5, 6",
+        f"SELECT {keys}COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
+        "COALESCE(SUM(k.score >= 4), 0) AS satisfied, COUNT(k.nps) AS answers, "
+        "COALESCE(SUM(k.nps >= 9), 0) AS promoters, COALESCE(SUM(k.nps <= 6), 0) AS detractors "
+        f"FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
+        f"WHERE k.date BETWEEN ? AND ? AND (k.score IS NOT NULL OR k.nps IS NOT NULL){group}",
         (start.isoformat(), end.isoformat()),
     ).fetchall()
 

@@ -1,0 +1,336 @@
+"""Benchmark: followup's commands timed as whole processes beside the references they are
+judged against (the sqlite3 shell, sqlite-utils, and the bare framework import).
+
+    python bench/run.py                 # the full run: 10k, 100k and 1M customers (a few minutes)
+    python bench/run.py --quick         # 10k and 100k only
+    python bench/run.py --repeat 7      # more runs per figure (medians are reported)
+
+Prints a table of medians and ratios and writes the same as JSON to bench/results.json.
+Timings live here, never in a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "out"
+AS_OF = "2025-11-01"
+FOLLOWUP = [sys.executable, "-m", "followup_cli"]
+FLOOR = [sys.executable, "-c", "import typer, rich.console"]
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+TIERS = ("vip", "regular", "regular", "regular", "new", "prospect", "老客户", "VIP客户", "新客户")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "芳娜伟洋静磊敏婷强军丽杰悦超琳鹏雪峰欣斌晨佳楠颖梅涛"
+
+
+def make_shop(path: Path, customers: int, seed: int = 7) -> Path:
+    """A till export as shops have them: mixed tiers (some Chinese), phones with spaces."""
+    if path.exists():
+        return path
+    rng = random.Random(seed)
+    start = date(2019, 1, 1)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(
+            [
+                "id",
+                "name",
+                "phone",
+                "email",
+                "tier",
+                "first_purchase",
+                "last_purchase",
+                "added",
+                "owner",
+                "notes",
+            ]
+        )
+        for i in range(customers):
+            first = start + timedelta(days=rng.randrange(2000))
+            last = first + timedelta(days=rng.randrange(max(1, (date(2025, 10, 31) - first).days)))
+            tier = TIERS[rng.randrange(len(TIERS))]
+            prospect = tier == "prospect"
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 3 else "")
+            phone = f"1{rng.choice('3578')}{i:09d}"
+            out.writerow(
+                [
+                    f"C{i:07d}",
+                    name,
+                    f"{phone[:3]} {phone[3:7]} {phone[7:]}",
+                    f"c{i}@example.com" if i % 4 == 0 else "",
+                    tier,
+                    "" if prospect else first.isoformat(),
+                    "" if prospect else last.isoformat(),
+                    first.isoformat(),
+                    ("Li", "Sam", "Mei")[i % 3],
+                    "",
+                ]
+            )
+    return path
+
+
+def add_history(db: Path, per_customer: int) -> int:
+    """Logged follow-ups with their contacts, written straight into the file."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, "
+            "status, attempts, outcome, closed_on) "
+            "SELECT c.id, 'cadence', 'every 1 month', NULL, "
+            "date(?, printf('-%d days', n.i * 30 + c.id % 29)), "
+            "date(?, printf('-%d days', n.i * 30 + c.id % 29)), "
+            "CASE WHEN (c.id + n.i) % 6 = 0 THEN 'missed' ELSE 'done' END, 0, "
+            "CASE WHEN (c.id + n.i) % 6 = 0 THEN 'no-answer' WHEN (c.id + n.i) % 11 = 0 "
+            "THEN 'complaint' ELSE 'reached' END, "
+            "date(?, printf('-%d days', n.i * 30 + c.id % 29 - 1)) FROM customers c, n",
+            (per_customer, AS_OF, AS_OF, AS_OF),
+        )
+        conn.execute(
+            "INSERT INTO contacts (customer_id, followup_id, date, outcome, channel, score, nps, "
+            "note, owner, logged_at) SELECT f.customer_id, f.id, f.closed_on, f.outcome, "
+            "CASE f.id % 3 WHEN 0 THEN 'phone' WHEN 1 THEN 'wechat' ELSE 'visit' END, "
+            "CASE WHEN f.id % 4 = 0 THEN 1 + f.id % 5 END, "
+            "CASE WHEN f.id % 5 = 0 THEN f.id % 11 END, NULL, 'Li', f.closed_on "
+            "FROM followups f WHERE f.status != 'open'"
+        )
+    count = conn.execute("SELECT COUNT(*) FROM followups WHERE status != 'open'").fetchone()[0]
+    conn.close()
+    return count
+
+
+def timed(cmd: list[str], repeat: int, before=None) -> float:
+    """Median wall time of `repeat` runs of a whole process (one warm-up run first)."""
+    times = []
+    for run in range(repeat + 1):
+        if before:
+            before(run)
+        started = time.perf_counter()
+        result = subprocess.run(
+            cmd(run) if callable(cmd) else cmd,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        elapsed = time.perf_counter() - started
+        if result.returncode not in (0, 3):
+            raise SystemExit(f"failed: {cmd} -> {result.returncode}: {result.stderr[-500:]!r}")
+        if run:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def peak_memory_kb(cmd: list[str]) -> int | None:
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    if not Path(gnu_time).exists():
+        return None
+    result = subprocess.run([gnu_time, "-f", "%M", *cmd], env=ENV, capture_output=True, text=True)
+    try:
+        return int(result.stderr.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 1M-customer shop")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure (median)")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    sizes = [10_000, 100_000] + ([] if args.quick else [1_000_000])
+    results: list[dict] = []
+
+    def record(name: str, seconds: float, reference: str, ref_seconds: float, goal: float | None):
+        ratio = seconds / ref_seconds
+        results.append(
+            {
+                "measure": name,
+                "seconds": round(seconds, 4),
+                "reference": reference,
+                "reference_seconds": round(ref_seconds, 4),
+                "ratio": round(ratio, 2),
+                "goal": goal,
+                "met": None if goal is None else ratio <= goal,
+            }
+        )
+        met = "" if goal is None else ("  ok" if ratio <= goal else "  MISSED")
+        print(
+            f"{name:<44} {seconds:8.3f}s  {ratio:6.2f}x {reference}"
+            + (f" (goal {goal}x){met}" if goal else ""),
+            flush=True,
+        )
+
+    print(
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} cores; medians of {args.repeat} runs",
+        flush=True,
+    )
+    files = {n: make_shop(WORK / f"shop-{n}.csv", n) for n in sizes}
+    floor = timed(FLOOR, args.repeat)
+    record("framework floor: import typer, rich.console", floor, "itself", floor, None)
+
+    # --- import of the 100k file, beside the sqlite3 shell and sqlite-utils ----------------
+    source = files[100_000]
+    target = WORK / "import.db"
+    ours = timed(
+        lambda _: [
+            *FOLLOWUP,
+            "--db",
+            str(target),
+            "import",
+            "customers",
+            str(source),
+            "--date",
+            AS_OF,
+            "-q",
+        ],
+        3,
+        before=lambda _: fresh(target),
+    )
+    sqlite3_shell = shutil.which("sqlite3")
+    if sqlite3_shell:
+        shell = timed(
+            [sqlite3_shell, str(WORK / "shell.db"), f".import --csv {source} t"],
+            3,
+            before=lambda _: fresh(WORK / "shell.db"),
+        )
+        record("import customers 100k (full validation)", ours, "sqlite3 .import", shell, 3.0)
+    utils = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent))
+    if utils:
+        su = timed(
+            [utils, "insert", str(WORK / "su.db"), "t", str(source), "--csv"],
+            3,
+            before=lambda _: fresh(WORK / "su.db"),
+        )
+        record(
+            "import customers 100k (full validation)", ours, "sqlite-utils insert --csv", su, 1.0
+        )
+    fresh(target)
+    memory = {
+        n: peak_memory_kb(
+            [
+                *FOLLOWUP,
+                "--db",
+                str(WORK / f"mem-{n}.db"),
+                "import",
+                "customers",
+                str(files[n]),
+                "--date",
+                AS_OF,
+                "-q",
+            ]
+        )
+        for n in sizes[:2]
+    }
+    for n in sizes[:2]:
+        fresh(WORK / f"mem-{n}.db")
+
+    # --- the morning commands on each shop --------------------------------------------------
+    for n in sizes:
+        db = WORK / f"shop-{n}.db"
+        if not db.exists():
+            print(f"building the {n:,}-customer shop ...", flush=True)
+            subprocess.run(
+                [
+                    *FOLLOWUP,
+                    "--db",
+                    str(db),
+                    "import",
+                    "customers",
+                    str(files[n]),
+                    "--date",
+                    AS_OF,
+                    "-q",
+                ],
+                env=ENV,
+                check=False,
+            )
+            if n == 100_000:
+                logged = add_history(db, 10)
+                print(f"added {logged:,} logged follow-ups to the 100k shop", flush=True)
+        base = [*FOLLOWUP, "--db", str(db)]
+        label = f"{n // 1000}k" if n < 1_000_000 else "1M"
+        goal = 1.3 if n <= 100_000 else 1.5
+        record(
+            f"today --limit 50 ({label})",
+            timed([*base, "today", "--date", AS_OF, "--limit", "50"], args.repeat),
+            "floor",
+            floor,
+            goal,
+        )
+        record(
+            f"today --format json ({label}, whole list)",
+            timed([*base, "today", "--date", AS_OF, "--format", "json"], args.repeat),
+            "floor",
+            floor,
+            None,
+        )
+        record(
+            f"show ({label})", timed([*base, "show", "C0000042"], args.repeat), "floor", floor, 1.3
+        )
+        record(
+            f"log ({label})",
+            timed(
+                lambda run, base=base: [
+                    *base,
+                    "log",
+                    f"C{100 + run:07d}",
+                    "reached",
+                    "--date",
+                    AS_OF,
+                    "--note",
+                    "bench",
+                ],
+                args.repeat,
+            ),
+            "floor",
+            floor,
+            1.3,
+        )
+        record(
+            f"report --last 1y ({label})",
+            timed(
+                [*base, "report", "--last", "1y", "--date", AS_OF, "--format", "json"], args.repeat
+            ),
+            "floor",
+            floor,
+            3.0 if n == 100_000 else None,
+        )
+    output = {
+        "when": time.strftime("%Y-%m-%d"),
+        "machine": {
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "repeat": args.repeat,
+        "peak_memory_kb_import": {str(k): v for k, v in memory.items()},
+        "results": results,
+    }
+    (HERE / "results.json").write_text(json.dumps(output, indent=2) + "\n", encoding="utf-8")
+    print(f"peak memory of import: {memory} kB", flush=True)
+    print(f"wrote {HERE / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
