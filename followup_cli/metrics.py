@@ -113,13 +113,15 @@ def last_activity(fact: CustomerFact) -> date:
     )
 
 
-def churn_date(fact: CustomerFact, as_of: date, window: Duration) -> date | None:
+def churn_date(
+    fact: CustomerFact, as_of: date, window: Duration, last: date | None = None
+) -> date | None:
     """`lost` logged, else the day the churn window ran out with no purchase or contact."""
     if fact.churned_on is not None:
         return fact.churned_on
     if customer_since(fact) is None:
         return None
-    runs_out = window.after(last_activity(fact))
+    runs_out = window.after(last or last_activity(fact))
     return runs_out if runs_out <= as_of else None
 
 
@@ -133,36 +135,65 @@ def success(followups: Iterable[FollowupFact], start: date, end: date) -> tuple[
     return planned, completed
 
 
-def churn(
-    customers: Iterable[CustomerFact], start: date, end: date, as_of: date, window: Duration
-) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Lifeline:
+    """A customer's dates that every period asks about, worked out once per report."""
+
+    since: date | None  # became a buying customer
+    gone: date | None  # churned by the report date: lost logged, or the window ran out
+    prospect_from: date | None  # when they were added, if they ever were a prospect
+    converted_on: date | None
+    lost_on: date | None
+    at_risk: bool
+
+
+def lifeline(
+    fact: CustomerFact, as_of: date, window: Duration, intervals: dict[str, Duration]
+) -> Lifeline:
+    interval = intervals.get(fact.tier)
+    last = last_activity(fact)
+    at_risk = (
+        fact.contactable
+        and fact.churned_on is None
+        and interval is not None
+        and interval.after(last, 2) < as_of
+    )
+    was_prospect = fact.tier == "prospect" or fact.converted_on is not None
+    return Lifeline(
+        since=customer_since(fact),
+        gone=churn_date(fact, as_of, window, last),
+        prospect_from=fact.added if was_prospect else None,
+        converted_on=fact.converted_on,
+        lost_on=fact.churned_on,
+        at_risk=bool(at_risk),
+    )
+
+
+def churn(lives: Iterable[Lifeline], start: date, end: date) -> tuple[int, int]:
     """(active at start, of those churned in the period). Prospects are not customers."""
     active = churned = 0
-    for fact in customers:
-        since = customer_since(fact)
-        if since is None or since >= start:
+    for life in lives:
+        if life.since is None or life.since >= start:
             continue
-        gone = churn_date(fact, as_of, window)
-        if gone is not None and gone < start:
+        if life.gone is not None and life.gone < start:
             continue
         active += 1
-        churned += gone is not None and gone <= end
+        churned += life.gone is not None and life.gone <= end
     return active, churned
 
 
-def conversion(customers: Iterable[CustomerFact], start: date, end: date) -> tuple[int, int]:
+def conversion(lives: Iterable[Lifeline], start: date, end: date) -> tuple[int, int]:
     """(prospects active at any time in the period, of those converted in it)."""
     prospects = converted = 0
-    for fact in customers:
-        was_prospect = fact.tier == "prospect" or fact.converted_on is not None
-        if not was_prospect or fact.added > end:
+    for life in lives:
+        if life.prospect_from is None or life.prospect_from > end:
             continue
-        if fact.converted_on is not None and fact.converted_on < start:
+        if life.converted_on is not None and life.converted_on < start:
             continue
-        if fact.churned_on is not None and fact.churned_on < start:
+        if life.lost_on is not None and life.lost_on < start:
             continue
         prospects += 1
-        converted += fact.converted_on is not None and fact.converted_on <= end
+        converted += life.converted_on is not None and life.converted_on <= end
     return prospects, converted
 
 
@@ -192,18 +223,6 @@ def overdue(open_items: Iterable[OpenFact], as_of: date, start: date, end: date)
     )
 
 
-def churn_risk(
-    customers: Iterable[CustomerFact], as_of: date, intervals: dict[str, Duration]
-) -> int:
-    """Contactable customers silent for longer than twice their tier's interval."""
-    count = 0
-    for fact in customers:
-        interval = intervals.get(fact.tier)
-        if fact.contactable and fact.churned_on is None and interval is not None:
-            count += interval.after(last_activity(fact), 2) < as_of
-    return count
-
-
 @dataclass
 class Facts:
     """Everything a report needs, as plain data."""
@@ -212,6 +231,16 @@ class Facts:
     customers: list[CustomerFact]
     scores: list[ScoreFact]
     open_items: list[OpenFact]  # every open follow-up past due, whatever its due date
+    lives: list[Lifeline] | None = None  # one per customer, same order; see with_lives
+
+
+def with_lives(
+    facts: Facts, as_of: date, window: Duration, intervals: dict[str, Duration]
+) -> Facts:
+    if facts.lives is not None:
+        return facts
+    lives = [lifeline(fact, as_of, window, intervals) for fact in facts.customers]
+    return Facts(facts.followups, facts.customers, facts.scores, facts.open_items, lives)
 
 
 def compute(
@@ -226,13 +255,15 @@ def compute(
 ) -> Metrics:
     """One period, one group. `customers_apply` is False for groups customers have none of
     (a channel); `whole_period` False for a month row, where overdue counts that month's."""
+    facts = with_lives(facts, as_of, window, intervals)
+    assert facts.lives is not None
     planned, completed = success(facts.followups, start, end)
     csat_n, csat_mean, csat_share, nps_n, nps = satisfaction(facts.scores, start, end)
     active = churned = prospects = converted = risk = None
     if customers_apply:
-        active, churned = churn(facts.customers, start, end, as_of, window)
-        prospects, converted = conversion(facts.customers, start, end)
-        risk = churn_risk(facts.customers, as_of, intervals) if whole_period else None
+        active, churned = churn(facts.lives, start, end)
+        prospects, converted = conversion(facts.lives, start, end)
+        risk = sum(life.at_risk for life in facts.lives) if whole_period else None
     late_start = start if not whole_period else date.min
     return Metrics(
         planned=planned,
@@ -284,6 +315,7 @@ def breakdown(
     intervals: dict[str, Duration],
 ) -> list[dict[str, object]]:
     """One row per combination of the `by` dimensions that has anything in it."""
+    facts = with_lives(facts, as_of, window, intervals)
     group_dims = [d for d in by if d != "month"]
     periods = months_between(start, end) if "month" in by else [(start, end)]
     values = {dim: _observed(facts, dim) for dim in group_dims}
@@ -330,11 +362,13 @@ def _filter(facts: Facts, wanted: dict[str, str]) -> Facts:
                 return False
         return True
 
+    kept = [i for i, c in enumerate(facts.customers) if match("customer", c)]
     return Facts(
         followups=[f for f in facts.followups if match("followup", f)],
-        customers=[c for c in facts.customers if match("customer", c)],
+        customers=[facts.customers[i] for i in kept],
         scores=[c for c in facts.scores if match("contact", c)],
         open_items=[f for f in facts.open_items if match("followup", f)],
+        lives=None if facts.lives is None else [facts.lives[i] for i in kept],
     )
 
 

@@ -471,6 +471,7 @@ def build_report(
         ],
     )
     window = settings.churn_window
+    facts = metrics.with_lives(facts, as_of, window, intervals)
     overall = metrics.compute(facts, start, end, as_of, window, intervals)
     rows = metrics.breakdown(facts, by, start, end, as_of, window, intervals) if by else []
     return {

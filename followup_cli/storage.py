@@ -227,8 +227,14 @@ def _m1_initial(db: Any) -> None:
     v1_fields = ("tier", "steps", "interval", "anchor", "then", "rank")
     db["rules"].insert_all({k: _rule_to_row(rule)[k] for k in v1_fields} for rule in DEFAULT_RULES)
     db["settings"].create({"key": str, "value": str}, pk="key")
-    v1_settings = ("min_gap", "retry_after", "max_attempts", "check_back", "renewal_before",
-                   "churn_window")  # fmt: skip
+    v1_settings = (
+        "min_gap",
+        "retry_after",
+        "max_attempts",
+        "check_back",
+        "renewal_before",
+        "churn_window",
+    )
     defaults = Settings()
     db["settings"].insert_all({"key": n, "value": str(getattr(defaults, n))} for n in v1_settings)
 
@@ -337,6 +343,10 @@ def _m6_report_tallies(db: Any) -> None:
     db.execute(
         "CREATE INDEX idx_contacts_score_tally "
         "ON contacts(date, score, nps, customer_id, owner, channel)"
+    )
+    db.execute("DROP INDEX idx_contacts_customer")
+    db.execute(
+        "CREATE INDEX idx_contacts_customer_tally ON contacts(customer_id, date, score, nps)"
     )
 
 
@@ -497,9 +507,20 @@ def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) 
 
 
 _INSERTED_COLUMNS = (
-    "id", "ref", "name", "phone", "email", "tier", "first_purchase", "last_purchase", "added",
-    "owner", "notes", "contract_end", "extra",
-)  # fmt: skip
+    "id",
+    "ref",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "first_purchase",
+    "last_purchase",
+    "added",
+    "owner",
+    "notes",
+    "contract_end",
+    "extra",
+)
 
 
 def insert_customers(conn: sqlite3.Connection, rows: list[dict[str, Any]], now: str) -> None:
@@ -862,16 +883,31 @@ def report_scores(
         "channel": "COALESCE(k.channel, '(none)')",
         "month": "substr(k.date, 1, 7)",
     }
+    sums = (
+        "COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
+        "COALESCE(SUM(k.score >= 4), 0) AS satisfied, COUNT(k.nps) AS answers, "
+        "COALESCE(SUM(k.nps >= 9), 0) AS promoters, COALESCE(SUM(k.nps <= 6), 0) AS detractors"
+    )
+    where = "k.date BETWEEN ? AND ? AND (k.score IS NOT NULL OR k.nps IS NOT NULL)"
+    period = (start.isoformat(), end.isoformat())
+    if list(dims) == ["tier"]:  # summed per customer first: no sort of a row per contact
+        totals = ", ".join(
+            f"SUM({name}) AS {name}"
+            for name in ("scores", "score_total", "satisfied", "answers", "promoters", "detractors")
+        )
+        return conn.execute(
+            f"SELECT tier, {totals} FROM (SELECT c.tier AS tier, {sums} FROM customers c "
+            f"JOIN contacts k INDEXED BY idx_contacts_customer_tally ON k.customer_id = c.id "
+            f"WHERE {where} GROUP BY c.id) GROUP BY tier",
+            period,
+        ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
     join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
     group = f" GROUP BY {', '.join(dims)}" if dims else ""
     return conn.execute(
-        f"SELECT {keys}COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
-        "COALESCE(SUM(k.score >= 4), 0) AS satisfied, COUNT(k.nps) AS answers, "
-        "COALESCE(SUM(k.nps >= 9), 0) AS promoters, COALESCE(SUM(k.nps <= 6), 0) AS detractors "
-        f"FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
-        f"WHERE k.date BETWEEN ? AND ? AND (k.score IS NOT NULL OR k.nps IS NOT NULL){group}",
-        (start.isoformat(), end.isoformat()),
+        f"SELECT {keys}{sums} FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
+        f"WHERE {where}{group}",
+        period,
     ).fetchall()
 
 
