@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from followup_cli.dates import Duration, months_between
 
@@ -197,6 +197,58 @@ def conversion(lives: Iterable[Lifeline], start: date, end: date) -> tuple[int, 
     return prospects, converted
 
 
+@dataclass(frozen=True)
+class CustomerCounts:
+    """The customer side of a report for one group and one period."""
+
+    active_at_start: int = 0
+    churned: int = 0
+    prospects: int = 0
+    converted: int = 0
+    churn_risk: int = 0
+
+
+def count_customers(lives: Sequence[Lifeline], start: date, end: date) -> CustomerCounts:
+    """The reference definition; storage counts the same in SQL (a property test holds the
+    two together), using the thresholds below."""
+    active, churned = churn(lives, start, end)
+    prospects, converted = conversion(lives, start, end)
+    return CustomerCounts(active, churned, prospects, converted, sum(x.at_risk for x in lives))
+
+
+def first_day_reaching(step: Callable[[date], date], target: date) -> date:
+    """The earliest day d with step(d) >= target, for a non-decreasing step (calendar months
+    included), so "step(last) < target" can be asked as "last < that day"."""
+    day = target
+    while step(day) >= target:
+        day -= timedelta(days=max(1, (step(day) - day).days))
+    while step(day) < target:
+        day += timedelta(days=1)
+    return day
+
+
+def churn_thresholds(start: date, end: date, as_of: date, window: Duration) -> tuple[date, date]:
+    """(gone before start if last activity < first, gone by end if < second), for customers
+    with no `lost` logged: the window runs out on window.after(last) and counts only once
+    that day has come (as_of)."""
+    one = timedelta(days=1)
+    return (
+        first_day_reaching(window.after, min(start, as_of + one)),
+        first_day_reaching(window.after, min(end, as_of) + one),
+    )
+
+
+def risk_thresholds(intervals: dict[str, Duration], as_of: date) -> dict[str, date]:
+    """Per tier: silent since before this day means silent for more than twice the interval."""
+    return {
+        tier: first_day_reaching(lambda d, i=interval: i.after(d, 2), as_of)
+        for tier, interval in intervals.items()
+    }
+
+
+CountSource = Callable[[Sequence[str], date, date], dict[tuple[str, ...], CustomerCounts]]
+
+
 def satisfaction(
     tallies: Iterable[ScoreFact], start: date, end: date
 ) -> tuple[int, float | None, float | None, int, float | None]:
@@ -232,6 +284,9 @@ class Facts:
     scores: list[ScoreFact]
     open_items: list[OpenFact]  # every open follow-up past due, whatever its due date
     lives: list[Lifeline] | None = None  # one per customer, same order; see with_lives
+    # Counts per group of the report's customer dims for a period; when absent they are
+    # worked out here from `customers`.
+    count_source: CountSource | None = None
 
 
 def with_lives(
@@ -240,7 +295,9 @@ def with_lives(
     if facts.lives is not None:
         return facts
     lives = [lifeline(fact, as_of, window, intervals) for fact in facts.customers]
-    return Facts(facts.followups, facts.customers, facts.scores, facts.open_items, lives)
+    return Facts(
+        facts.followups, facts.customers, facts.scores, facts.open_items, lives, facts.count_source
+    )
 
 
 def compute(
@@ -248,41 +305,48 @@ def compute(
     start: date,
     end: date,
     as_of: date,
-    window: Duration,
-    intervals: dict[str, Duration],
-    customers_apply: bool = True,
+    counts: CustomerCounts | None,
     whole_period: bool = True,
 ) -> Metrics:
-    """One period, one group. `customers_apply` is False for groups customers have none of
-    (a channel); `whole_period` False for a month row, where overdue counts that month's."""
-    facts = with_lives(facts, as_of, window, intervals)
-    assert facts.lives is not None
+    """One period, one group. `counts` is None for groups customers have none of (a channel);
+    `whole_period` is False for a month row, where overdue counts that month's."""
     planned, completed = success(facts.followups, start, end)
     csat_n, csat_mean, csat_share, nps_n, nps = satisfaction(facts.scores, start, end)
-    active = churned = prospects = converted = risk = None
-    if customers_apply:
-        active, churned = churn(facts.lives, start, end)
-        prospects, converted = conversion(facts.lives, start, end)
-        risk = sum(life.at_risk for life in facts.lives) if whole_period else None
     late_start = start if not whole_period else date.min
+    c = counts or CustomerCounts()
+    known = counts is not None
     return Metrics(
         planned=planned,
         completed=completed,
         success_rate=_rate(completed, planned),
-        active_at_start=active,
-        churned=churned,
-        churn_rate=_rate(churned, active),
-        prospects=prospects,
-        converted=converted,
-        conversion_rate=_rate(converted, prospects),
+        active_at_start=c.active_at_start if known else None,
+        churned=c.churned if known else None,
+        churn_rate=_rate(c.churned, c.active_at_start) if known else None,
+        prospects=c.prospects if known else None,
+        converted=c.converted if known else None,
+        conversion_rate=_rate(c.converted, c.prospects) if known else None,
         csat_responses=csat_n,
         csat_mean=csat_mean,
         csat_satisfied_share=csat_share,
         nps_responses=nps_n,
         nps=nps,
         overdue=overdue(facts.open_items, as_of, late_start, end if not whole_period else as_of),
-        churn_risk=risk,
+        churn_risk=c.churn_risk if known and whole_period else None,
     )
+
+
+def customer_counts(
+    facts: Facts, dims: Sequence[str], start: date, end: date
+) -> dict[tuple[str, ...], CustomerCounts]:
+    """Counts per group of `dims` (customer dims only): from storage, or from `lives`."""
+    if facts.count_source is not None:
+        return facts.count_source(dims, start, end)
+    assert facts.lives is not None, "call with_lives first"
+    groups: dict[tuple[str, ...], list[Lifeline]] = {}
+    for fact, life in zip(facts.customers, facts.lives, strict=True):
+        key = tuple(_KEYS[d]["customer"](fact) for d in dims)
+        groups.setdefault(key, []).append(life)
+    return {key: count_customers(lives, start, end) for key, lives in groups.items()}
 
 
 _KEYS: dict[str, dict[str, Callable]] = {
@@ -306,35 +370,29 @@ _KEYS: dict[str, dict[str, Callable]] = {
 
 
 def breakdown(
-    facts: Facts,
-    by: Sequence[str],
-    start: date,
-    end: date,
-    as_of: date,
-    window: Duration,
-    intervals: dict[str, Duration],
+    facts: Facts, by: Sequence[str], start: date, end: date, as_of: date
 ) -> list[dict[str, object]]:
     """One row per combination of the `by` dimensions that has anything in it."""
-    facts = with_lives(facts, as_of, window, intervals)
     group_dims = [d for d in by if d != "month"]
     periods = months_between(start, end) if "month" in by else [(start, end)]
+    customers_apply = all(_KEYS[d]["customer"] is not None for d in group_dims)
+    counts = {
+        period: customer_counts(facts, group_dims, *period) if customers_apply else {}
+        for period in periods
+    }
     values = {dim: _observed(facts, dim) for dim in group_dims}
+    for per_period in counts.values():
+        for key in per_period:
+            for dim, value in zip(group_dims, key, strict=True):
+                if value not in values[dim]:
+                    values[dim].append(value)
     rows = []
-    for combo in itertools.product(*(values[d] for d in group_dims)):
+    for combo in itertools.product(*(sorted(values[d]) for d in group_dims)):
         wanted = dict(zip(group_dims, combo, strict=True))
         subset = _filter(facts, wanted)
-        applies = all(_KEYS[d]["customer"] is not None for d in group_dims)
         for first, last in periods:
-            metrics = compute(
-                subset,
-                first,
-                last,
-                as_of,
-                window,
-                intervals,
-                applies,
-                whole_period="month" not in by,
-            )
+            found = counts[(first, last)].get(combo, CustomerCounts()) if customers_apply else None
+            metrics = compute(subset, first, last, as_of, found, whole_period="month" not in by)
             if not _has_data(metrics):
                 continue
             keys: dict[str, object] = dict(wanted)
@@ -349,8 +407,6 @@ def _observed(facts: Facts, dim: str) -> list[str]:
     seen = {keys["followup"](f) for f in facts.followups}
     seen |= {keys["followup"](f) for f in facts.open_items}
     seen |= {keys["contact"](c) for c in facts.scores}
-    if keys["customer"] is not None:
-        seen |= {keys["customer"](c) for c in facts.customers}
     return sorted(seen)
 
 
@@ -362,13 +418,11 @@ def _filter(facts: Facts, wanted: dict[str, str]) -> Facts:
                 return False
         return True
 
-    kept = [i for i, c in enumerate(facts.customers) if match("customer", c)]
     return Facts(
         followups=[f for f in facts.followups if match("followup", f)],
-        customers=[facts.customers[i] for i in kept],
+        customers=[],
         scores=[c for c in facts.scores if match("contact", c)],
         open_items=[f for f in facts.open_items if match("followup", f)],
-        lives=None if facts.lives is None else [facts.lives[i] for i in kept],
     )
 
 

@@ -438,20 +438,7 @@ def build_report(
             metrics.FollowupFact(day_of(r), r["planned"], r["completed"], **keys(r))
             for r in storage.report_followups(conn, start, end, dims)
         ],
-        customers=[
-            metrics.CustomerFact(
-                r["tier"],
-                iso(r["added"]),
-                _opt_date(r["first_purchase"]),
-                _opt_date(r["last_purchase"]),
-                _opt_date(r["last_success"]),
-                _opt_date(r["converted_on"]),
-                _opt_date(r["churned_on"]),
-                r["owner"],
-                bool(r["contactable"]),
-            )
-            for r in storage.report_customers(conn)
-        ],
+        customers=[],
         scores=[
             metrics.ScoreFact(
                 day_of(r),
@@ -471,9 +458,25 @@ def build_report(
         ],
     )
     window = settings.churn_window
-    facts = metrics.with_lives(facts, as_of, window, intervals)
-    overall = metrics.compute(facts, start, end, as_of, window, intervals)
-    rows = metrics.breakdown(facts, by, start, end, as_of, window, intervals) if by else []
+    risk_before = metrics.risk_thresholds(intervals, as_of)
+
+    def count_source(group: Sequence[str], first: date, last: date):
+        thresholds = metrics.churn_thresholds(first, last, as_of, window)
+        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before)
+        return {
+            tuple(row[f"group_{d}"] for d in group): metrics.CustomerCounts(
+                *(
+                    row[k] or 0
+                    for k in ("active_at_start", "churned", "prospects", "converted", "churn_risk")
+                )
+            )
+            for row in rows
+        }
+
+    facts.count_source = count_source
+    counts = metrics.customer_counts(facts, (), start, end).get((), metrics.CustomerCounts())
+    overall = metrics.compute(facts, start, end, as_of, counts)
+    rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()},
         "overall": overall.as_dict(),

@@ -911,12 +911,62 @@ def report_scores(
     ).fetchall()
 
 
-def report_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    yield from conn.execute(
-        "SELECT tier, added, first_purchase, last_purchase, last_success, converted_on, "
-        "churned_on, COALESCE(owner, '(none)') AS owner, "
-        "(status = 'active' AND do_not_contact = 0) AS contactable FROM customers"
+def customer_counts(
+    conn: sqlite3.Connection,
+    dims: Sequence[str],
+    start: date,
+    end: date,
+    churn_before: tuple[date, date],
+    risk_before: dict[str, date],
+) -> list[sqlite3.Row]:
+    """Active, churned, prospect, converted and at-risk customers per group of `dims`
+    (tier, owner) for a period, counted by SQLite in one pass over the customers.
+
+    The same definitions as metrics.lifeline/count_customers; the churn window and risk
+    intervals arrive as day thresholds (metrics.churn_thresholds, risk_thresholds).
+    """
+    keys = {
+        "tier": "CASE WHEN converted_on IS NOT NULL THEN 'prospect' ELSE tier END",
+        "owner": "COALESCE(owner, '(none)')",
+    }
+    # Group keys get names of their own: "tier" would otherwise mean the column in GROUP BY.
+    select = "".join(f"{keys[d]} AS group_{d}, " for d in dims)
+    params = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "gone_before_start": churn_before[0].isoformat(),
+        "gone_by_end": churn_before[1].isoformat(),
+    }
+    risk_case = ""
+    for index, (tier, day) in enumerate(sorted(risk_before.items())):
+        risk_case += f" WHEN :tier{index} THEN last < :quiet{index}"
+        params.update({f"tier{index}": tier, f"quiet{index}": day.isoformat()})
+    risk = f"COALESCE(CASE tier{risk_case} END, 0)" if risk_case else "0"
+    active = (
+        "since IS NOT NULL AND since < :start AND CASE WHEN churned_on IS NOT NULL "
+        "THEN churned_on >= :start ELSE last >= :gone_before_start END"
     )
+    gone_by_end = (
+        "CASE WHEN churned_on IS NOT NULL THEN churned_on <= :end ELSE last < :gone_by_end END"
+    )
+    prospect = (
+        "(tier = 'prospect' OR converted_on IS NOT NULL) AND added <= :end "
+        "AND NOT COALESCE(converted_on < :start, 0) AND NOT COALESCE(churned_on < :start, 0)"
+    )
+    sql = (
+        f"SELECT {select}SUM({active}) AS active_at_start, "
+        f"SUM(({active}) AND {gone_by_end}) AS churned, SUM({prospect}) AS prospects, "
+        f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
+        f"SUM(contactable AND churned_on IS NULL AND "
+        f"{risk}) AS churn_risk FROM ("
+        "SELECT *, CASE WHEN converted_on IS NOT NULL THEN converted_on "
+        "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
+        "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
+        "COALESCE(last_success, '')) AS last, "
+        "(status = 'active' AND do_not_contact = 0) AS contactable FROM customers)"
+        + (f" GROUP BY {', '.join(f'group_{d}' for d in dims)}" if dims else "")
+    )
+    return conn.execute(sql, params).fetchall()
 
 
 def history_export(conn: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -357,3 +357,94 @@ def test_export_history(cli, csv_file):
         "customer_id,name,date,outcome,channel,score,nps,note,owner,followup_due,"
         "followup_kind,logged_at"
     )
+
+
+def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
+    """storage.customer_counts must count exactly what metrics.count_customers defines."""
+    from datetime import date, timedelta
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from followup_cli import metrics, storage
+    from followup_cli.dates import Duration
+
+    db = storage.open_db(tmp_path / "counts.db")
+    intervals = {
+        "vip": Duration(1, "m"),
+        "regular": Duration(3, "m"),
+        "new": Duration(3, "m"),
+        "prospect": Duration(2, "w"),
+    }
+    day = st.dates(min_value=date(2023, 1, 1), max_value=date(2025, 12, 31))
+    maybe = st.one_of(st.none(), day)
+    customer = st.tuples(
+        st.sampled_from(["vip", "regular", "new", "prospect"]),
+        day,
+        maybe,
+        maybe,
+        maybe,
+        maybe,
+        maybe,
+        st.sampled_from(["Li", None]),
+        st.booleans(),
+    )
+
+    @settings(max_examples=60, derandomize=True, deadline=None)
+    @given(
+        people=st.lists(customer, max_size=25),
+        start=day,
+        span=st.integers(0, 120),
+        as_of=day,
+        window=st.sampled_from([Duration(365, "d"), Duration(1, "m"), Duration(6, "w")]),
+    )
+    def check(people, start, span, as_of, window):
+        end = start + timedelta(days=span)
+        db.execute("DELETE FROM customers")
+        facts = []
+        for n, (tier, added, first, last, success, converted, lost, owner, dnc) in enumerate(
+            people
+        ):
+            values = {
+                "ref": f"R{n}",
+                "name": "x",
+                "tier": tier,
+                "added": added.isoformat(),
+                "first_purchase": first and first.isoformat(),
+                "last_purchase": last and last.isoformat(),
+                "last_success": success and success.isoformat(),
+                "converted_on": converted and converted.isoformat(),
+                "churned_on": lost and lost.isoformat(),
+                "owner": owner,
+                "do_not_contact": int(dnc),
+                "status": "churned" if lost else "active",
+            }
+            storage.insert_customer(db, values, "now")
+            facts.append(
+                metrics.CustomerFact(
+                    tier,
+                    added,
+                    first,
+                    last,
+                    success,
+                    converted,
+                    lost,
+                    owner or "(none)",
+                    not dnc and not lost,
+                )
+            )
+        reference = metrics.with_lives(metrics.Facts([], facts, [], []), as_of, window, intervals)
+        expected = metrics.customer_counts(reference, ["tier", "owner"], start, end)
+        thresholds = metrics.churn_thresholds(start, end, as_of, window)
+        rows = storage.customer_counts(
+            db, ["tier", "owner"], start, end, thresholds, metrics.risk_thresholds(intervals, as_of)
+        )
+        actual = {
+            (r["group_tier"], r["group_owner"]): metrics.CustomerCounts(
+                r["active_at_start"], r["churned"], r["prospects"], r["converted"], r["churn_risk"]
+            )
+            for r in rows
+        }
+        assert actual == expected
+
+    check()
