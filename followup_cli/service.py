@@ -9,7 +9,7 @@ import contextlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from followup_cli import storage
@@ -453,8 +453,13 @@ def build_report(
             for r in storage.report_scores(conn, start, end, dims)
         ],
         open_items=[
-            metrics.OpenFact(iso(r["due_date"]), r["count"], r["tier"], r["owner"])
-            for r in storage.report_open_items(conn, as_of)
+            metrics.OpenFact(
+                iso(r["due_date"]) if "month" in dims else as_of - timedelta(days=1),
+                r["count"],
+                **{d: r[d] for d in dims if d in ("tier", "owner")},
+            )
+            for r in storage.report_open_items(conn, as_of, dims)
+            if r["count"]
         ],
     )
     window = settings.churn_window

@@ -862,13 +862,19 @@ def report_followups(
     return result
 
 
-def report_open_items(conn: sqlite3.Connection, as_of: date) -> list[sqlite3.Row]:
-    """Open follow-ups of contactable customers already past due, grouped with a count."""
+def report_open_items(
+    conn: sqlite3.Connection, as_of: date, dims: Sequence[str]
+) -> list[sqlite3.Row]:
+    """Open follow-ups of contactable customers already past due, counted per group of `dims`
+    (tier, owner; with month, per due day). Without dims: one count."""
+    columns = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')", "month": "f.due_date"}
+    wanted = [d for d in dims if d in columns]
+    keys = "".join(f"{columns[d]} AS {'due_date' if d == 'month' else d}, " for d in wanted)
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(wanted)))}" if wanted else ""
     return conn.execute(
-        "SELECT f.due_date, c.tier, COALESCE(c.owner, '(none)') AS owner, COUNT(*) AS count "
-        "FROM followups f JOIN customers c ON c.id = f.customer_id "
+        f"SELECT {keys}COUNT(*) AS count FROM followups f JOIN customers c ON c.id = f.customer_id "
         "WHERE f.status = 'open' AND f.due_date < ? AND c.status = 'active' "
-        "AND c.do_not_contact = 0 GROUP BY 1, 2, 3",
+        f"AND c.do_not_contact = 0{group}",
         (as_of.isoformat(),),
     ).fetchall()
 
@@ -959,7 +965,8 @@ def customer_counts(
         f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
         f"SUM(contactable AND churned_on IS NULL AND "
         f"{risk}) AS churn_risk FROM ("
-        "SELECT *, CASE WHEN converted_on IS NOT NULL THEN converted_on "
+        "SELECT tier, owner, added, converted_on, churned_on, "
+        "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
         "COALESCE(last_success, '')) AS last, "
