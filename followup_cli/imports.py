@@ -347,7 +347,11 @@ class _Merger:
             plan = plans[key]
             if plan is not None:
                 planned.append((values["id"], plan))
-        storage.insert_followups(self.conn, planned)
+        ranks = {
+            v["id"]: self.rules[v["tier"]].rank if v["tier"] in self.rules else 99
+            for v in self.pending
+        }
+        storage.insert_followups(self.conn, planned, ranks)
 
 
 def _date_or_none(value: str | None) -> date | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from followup_cli.dates import Duration
@@ -142,13 +143,18 @@ def _overtaken(rule: Rule, last_step_due: date, rules: dict[str, Rule], today: d
 def _repeat_plan(rule: Rule, state: CustomerState, today: date) -> Plan:
     assert rule.interval is not None
     anchor = anchor_date(rule.anchor, state)
-    interval = rule.interval
-    if state.previous_due is not None:
-        times = _first_multiple_after(anchor, interval, state.previous_due)
+    due = _repeat_due(rule.interval, anchor, state.previous_due, today)
+    return Plan(due, "cadence", f"every {rule.interval.label()}", anchor)
+
+
+@lru_cache(maxsize=65536)
+def _repeat_due(interval: Duration, anchor: date, previous_due: date | None, today: date) -> date:
+    """Memoised: an import plans many customers who share an anchor day."""
+    if previous_due is not None:
+        times = _first_multiple_after(anchor, interval, previous_due)
     else:
         times = _multiple_nearest(anchor, interval, today)
-    due = interval.after(anchor, times)
-    return Plan(due, "cadence", f"every {interval.label()}", anchor)
+    return interval.after(anchor, times)
 
 
 def _estimate(anchor: date, interval: Duration, target: date) -> int:

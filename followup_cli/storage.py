@@ -599,12 +599,19 @@ _RANK_OF_CUSTOMER = (
 )
 
 
-def insert_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any]]) -> None:
-    """New open follow-ups; each carries its tier's rank so today's list sorts by index."""
+def insert_followups(
+    conn: sqlite3.Connection,
+    planned: Iterable[tuple[int, Any]],
+    ranks: dict[int, int] | None = None,
+) -> None:
+    """New open follow-ups; each carries its tier's rank so today's list sorts by index.
+
+    `ranks` (customer id -> rank) saves looking the rank up when the caller knows it.
+    """
+    rank = ":rank" if ranks is not None else _RANK_OF_CUSTOMER.format(":id")
     conn.executemany(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
-        f" attempts, rank) VALUES (:id, :kind, :reason, :anchor, :due, :due, 'open', 0, "
-        f"{_RANK_OF_CUSTOMER.format(':id')})",
+        f" attempts, rank) VALUES (:id, :kind, :reason, :anchor, :due, :due, 'open', 0, {rank})",
         (
             {
                 "id": cid,
@@ -612,6 +619,7 @@ def insert_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any]
                 "reason": p.reason,
                 "anchor": p.anchor and p.anchor.isoformat(),
                 "due": p.due_date.isoformat(),
+                "rank": ranks.get(cid, 99) if ranks is not None else None,
             }
             for cid, p in planned
         ),

@@ -1,11 +1,13 @@
-"""Rewrite the README's example `followup today` output with what the example really prints.
+"""Rewrite the README's generated parts: the example `followup today` output (what the example
+really prints) and the speed table (from bench/results.json, written by bench/run.py).
 
-Run after a change that alters the morning list: python tools/update_readme.py
-(tests/test_docs.py fails until the README and the real output agree).
+Run after a change that alters the morning list or after a benchmark run:
+python tools/update_readme.py (tests/test_docs.py fails until README and real output agree).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -48,13 +50,44 @@ def real_output() -> str:
     return "\n".join(line.rstrip() for line in shown.stdout.rstrip("\n").splitlines())
 
 
+def bench_table() -> str:
+    data = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
+    machine = data["machine"]
+    lines = [
+        f"Measured {data['when']} with `python bench/run.py` ({machine['cores']} cores, "
+        f"Python {machine['python']}, SQLite {machine['sqlite']}; medians of "
+        f"{data['repeat']} runs of the whole process).",
+        "",
+        "| measure | time | reference | ratio | goal |",
+        "|---|---:|---|---:|---|",
+    ]
+    for row in data["results"]:
+        goal = ""
+        if row["goal"] is not None:
+            goal = f"≤ {row['goal']}x " + ("met" if row["met"] else "**missed**")
+        lines.append(
+            f"| {row['measure']} | {row['seconds']:.3f} s | {row['reference']} "
+            f"({row['reference_seconds']:.3f} s) | {row['ratio']:.2f}x | {goal} |"
+        )
+    memory = data.get("peak_memory_kb_import") or {}
+    if memory:
+        parts = ", ".join(f"{int(k):,} rows: {v // 1024} MB" for k, v in memory.items() if v)
+        lines += ["", f"Peak memory of `import customers`: {parts}."]
+    return "\n".join(lines)
+
+
+def replace(text: str, name: str, block: str) -> str:
+    pattern = rf"<!-- {name} -->.*?<!-- /{name} -->"
+    new = f"<!-- {name} -->\n{block}\n<!-- /{name} -->"
+    return re.sub(pattern, lambda _: new, text, flags=re.S)
+
+
 def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
-    block = f"<!-- today-output -->\n```text\n{real_output()}\n```\n<!-- /today-output -->"
-    text = re.sub(
-        r"<!-- today-output -->.*?<!-- /today-output -->", lambda _: block, text, flags=re.S
-    )
+    text = replace(text, "today-output", f"```text\n{real_output()}\n```")
+    if (ROOT / "bench" / "results.json").exists():
+        text = replace(text, "bench-results", bench_table())
     readme.write_text(text, encoding="utf-8")
 
 
