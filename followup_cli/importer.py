@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -134,52 +133,86 @@ _ALIAS_INDEX = _alias_index(HEADER_ALIASES)
 _PURCHASE_INDEX = _alias_index(PURCHASE_ALIASES)
 
 
+Row = tuple[int, list[str]]  # (line number of the row's first line, its cells)
+
+
 @dataclass
 class Table:
+    """A file's header, and its rows read afresh from disk each time: never all in memory."""
+
     header: list[str]
-    rows: list[tuple[int, list[str]]]  # (line number of the row's first line, cells)
     encoding: str
     delimiter: str
+    source: Callable[[], Iterator[Row]]
+
+    def rows(self) -> Iterator[Row]:
+        return self.source()
+
+    def count(self) -> int:
+        return sum(1 for _ in self.rows())
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+_CHUNK = 1 << 20
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk
+
+
+def _decodes(path: Path, encoding: str, skip: int = 0) -> bool:
+    """True when the whole file decodes strictly, read a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        for index, chunk in enumerate(_chunks(path)):
+            decoder.decode(chunk[skip:] if index == 0 else chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path, encoding: str | None = None) -> str:
     """BOM, then strict UTF-8, then GB18030; never latin-1, which garbles Chinese silently."""
     if encoding:
         try:
-            return data.decode(encoding), encoding
+            codecs.lookup(encoding)
         except LookupError:
             raise FollowupError(f"unknown encoding {encoding!r}", EXIT_NOTHING_IMPORTED) from None
-        except UnicodeDecodeError as exc:
-            raise FollowupError(
-                f"file is not valid {encoding} (byte {exc.start})", EXIT_NOTHING_IMPORTED
-            ) from None
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
-    if b"\x00" in data:
+        if not _decodes(path, encoding):
+            raise FollowupError(f"file is not valid {encoding}", EXIT_NOTHING_IMPORTED)
+        return encoding
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        if not _decodes(path, "utf-8", skip=3):
+            raise FollowupError("file starts as UTF-8 but is not", EXIT_NOTHING_IMPORTED)
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if not _decodes(path, "utf-16"):
+            raise FollowupError("file starts as UTF-16 but is not", EXIT_NOTHING_IMPORTED)
+        return "utf-16"
+    if any(b"\x00" in chunk for chunk in _chunks(path)):
         raise FollowupError(
             "file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)",
             EXIT_NOTHING_IMPORTED,
         )
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    if not _decodes(path, "gb18030"):
         raise FollowupError(
             "file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding",
             EXIT_NOTHING_IMPORTED,
-        ) from None
-    if not re.search(r"[\u4e00-\u9fff]", text):
+        )
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    if not any(re.search(r"[\u4e00-\u9fff]", decoder.decode(chunk)) for chunk in _chunks(path)):
         raise FollowupError(
             "file is not UTF-8 and does not look like Chinese GBK: name its encoding "
             "with --encoding",
             EXIT_NOTHING_IMPORTED,
         )
-    return text, "gb18030"
+    return "gb18030"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -206,10 +239,12 @@ def read_table(
     if path.is_dir():
         raise FollowupError(f"{path} is a folder, not a file", EXIT_NOTHING_IMPORTED)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(_CHUNK)
+            blank = not data.strip() and not handle.read(1)
     except OSError as exc:
         raise FollowupError(f"cannot read {path}: {exc.strerror}", EXIT_NOTHING_IMPORTED) from None
-    if not data.strip():
+    if blank:
         raise FollowupError(f"file {path} is empty", EXIT_NOTHING_IMPORTED)
     if data.startswith(_XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_workbook(path, sheet)
@@ -220,34 +255,56 @@ def read_table(
         )
     if sheet is not None:
         raise FollowupError("--sheet is only for Excel workbooks", EXIT_NOTHING_IMPORTED)
-    text, used = decode(data, encoding)
-    delimiter = delimiter or sniff_delimiter(text)
-    csv.field_size_limit(1_000_000)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    previous_end = 0
-    try:
-        for cells in reader:
-            start = previous_end + 1
-            previous_end = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header is None:
-                header = cells
-            else:
-                rows.append((start, cells))
-    except csv.Error as exc:
-        raise FollowupError(
-            f"line {reader.line_num}: cannot read CSV ({exc})", EXIT_NOTHING_IMPORTED
-        ) from None
-    if header is None:
+    used = detect_encoding(path, encoding)
+    with path.open(encoding=used, newline="") as handle:
+        delimiter = delimiter or sniff_delimiter(handle.read(64 * 1024))
+    first = next(_csv_rows(path, used, delimiter), None)
+    if first is None:
         raise FollowupError(f"file {path} has no header line", EXIT_NOTHING_IMPORTED)
-    return Table(header, rows, used, delimiter)
+
+    def after_header() -> Iterator[Row]:
+        rows = _csv_rows(path, used, delimiter)
+        next(rows, None)
+        yield from rows
+
+    return Table(first[1], used, delimiter, after_header)
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
+    """Non-blank rows with the line each starts on (a quoted cell may span lines)."""
+    csv.field_size_limit(1_000_000)
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        previous_end = 0
+        try:
+            for cells in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if any(cell.strip() for cell in cells):
+                    yield start, cells
+        except csv.Error as exc:
+            raise FollowupError(
+                f"line {reader.line_num}: cannot read CSV ({exc})", EXIT_NOTHING_IMPORTED
+            ) from None
 
 
 def _read_workbook(path: Path, sheet: str | None) -> Table:
     """The first sheet (or the named one); date cells arrive as real dates, not text."""
+    rows = _workbook_rows(path, sheet)
+    first = next(rows, None)
+    rows.close()
+    if first is None:
+        raise FollowupError(f"the sheet in {path} is empty", EXIT_NOTHING_IMPORTED)
+
+    def after_header() -> Iterator[Row]:
+        rows = _workbook_rows(path, sheet)
+        next(rows, None)
+        yield from rows
+
+    return Table(first[1], "xlsx", "", after_header)
+
+
+def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
     import warnings
 
     from openpyxl import load_workbook
@@ -271,26 +328,17 @@ def _read_workbook(path: Path, sheet: str | None) -> Table:
             raise FollowupError(
                 f"no sheet {sheet!r} in {path} (sheets: {names})", EXIT_NOTHING_IMPORTED
             )
-        header: list[str] | None = None
-        rows: list[tuple[int, list[str]]] = []
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 cells = [_excel_text(v) for v in values]
-                if not any(c.strip() for c in cells):
-                    continue
-                if header is None:
-                    header = cells
-                else:
-                    rows.append((number, cells))
+                if any(c.strip() for c in cells):
+                    yield number, cells
         except Exception as exc:  # a damaged sheet inside a valid zip
             raise FollowupError(
                 f"{path}: cannot read the sheet ({type(exc).__name__})", EXIT_NOTHING_IMPORTED
             ) from None
     finally:
         workbook.close()
-    if header is None:
-        raise FollowupError(f"the sheet in {path} is empty", EXIT_NOTHING_IMPORTED)
-    return Table(header, rows, "xlsx", "")
 
 
 def _excel_text(value: object) -> str:
@@ -411,7 +459,7 @@ def clean_rows(
     if dayfirst is None:
         dayfirst = _file_date_order(table, headers)
     clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst)
-    for line, cells in table.rows:
+    for line, cells in table.rows():
         try:
             yield clean(line, cells)
         except InvalidValue as exc:
@@ -484,7 +532,7 @@ def _file_date_order(
     """Day/month order shown by the file's unambiguous dates; a file that mixes them is refused."""
     day_first = month_first = False
     indexes = [headers.columns[f] for f in fields if f in headers.columns]
-    for _, cells in table.rows:
+    for _, cells in table.rows():
         for index in indexes:
             match = _SLASHED.match(cells[index]) if index < len(cells) else None
             if match:
@@ -523,7 +571,7 @@ def clean_purchase_rows(
     if dayfirst is None:
         dayfirst = _file_date_order(table, headers, ("date",))
     cols = headers.columns
-    for line, cells in table.rows:
+    for line, cells in table.rows():
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = cols.get(name)

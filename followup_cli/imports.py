@@ -138,7 +138,7 @@ def import_customers(
     table = read_table(path, options.encoding, options.delimiter, options.sheet)
     headers = HeaderMap.build(table.header, options.mapping)
     result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
-    tick = progress(len(table.rows)) if progress else None
+    tick = progress(table.count()) if progress else None
     try:
         with storage.transaction(conn):
             result.import_id = storage.record_import(conn, _import_row("customers", path, today))
@@ -186,6 +186,9 @@ def _counts(result: ImportResult, encoding: str, status: str) -> dict[str, Any]:
     }
 
 
+BATCH = 5_000  # new customers written at a time: memory stays flat however long the file
+
+
 class _Merger:
     """Matches records to stored customers (id, else phone, else e-mail) and writes them."""
 
@@ -205,7 +208,9 @@ class _Merger:
         self.changes: list[tuple[int, int, str, str | None]] = []
         self.new_ref = storage.next_generated_ref(conn)
         self.next_id = storage.next_customer_id(conn)
-        self.pending: list[dict[str, Any]] = []  # new customers, inserted in one batch
+        self.pending: list[dict[str, Any]] = []  # new customers, written BATCH at a time
+        self.scheduler: Scheduler | None = None
+        self.plans: dict[tuple, Plan | None] = {}
         self.re_ranked: list[int] = []  # new tier, follow-up already under way
 
     def _index(self, stored: dict[str, Any]) -> None:
@@ -279,10 +284,13 @@ class _Merger:
         self.next_id += 1
         values["id"] = customer_id
         self.pending.append(values)
-        self._index(values)
+        # The index keeps what matching needs; the full row goes out with the next batch.
+        self._index({k: values[k] for k in ("id", "ref", "phone", "email")})
         self.seen[customer_id] = record.line
         self.changes.append((self.result.import_id or 0, customer_id, "added", None))
         self.result.added += 1
+        if len(self.pending) >= BATCH:
+            self._flush_new()
 
     def _update(self, stored: dict[str, Any], record: Record) -> None:
         self.seen[stored["id"]] = record.line
@@ -321,17 +329,27 @@ class _Merger:
             self.re_ranked.append(stored["id"])
 
     def finish(self) -> None:
-        storage.insert_customers(self.conn, self.pending, self.now)
-        storage.record_changes(self.conn, self.changes)
-        self._plan_new()
+        self._flush_new()
         replan(self.conn, self.to_plan, self.today)
         storage.refresh_ranks(self.conn, self.re_ranked)
 
+    def _flush_new(self) -> None:
+        """Write the customers added so far, with their first follow-ups, and let them go."""
+        storage.insert_customers(self.conn, self.pending, self.now)
+        storage.record_changes(self.conn, self.changes)
+        self._plan_new()
+        self.pending.clear()
+        self.changes.clear()
+
     def _plan_new(self) -> None:
         """New customers have no history: their state is all in the row just written."""
-        scheduler = Scheduler.load(self.conn)
+        if self.scheduler is None:
+            self.scheduler = Scheduler.load(self.conn)
+        scheduler = self.scheduler
         planned = []
-        plans: dict[tuple, Plan | None] = {}  # tills repeat dates: plan each state once
+        plans = self.plans  # tills repeat dates: plan each state once
+        if len(plans) > 50_000:
+            plans.clear()
         for values in self.pending:
             key = (values["tier"], values["added"], values["first_purchase"],
                    values["last_purchase"], values["contract_end"])  # fmt: skip
@@ -381,7 +399,7 @@ def import_purchases(
     table = read_table(path, options.encoding, options.delimiter, options.sheet)
     headers = HeaderMap.build(table.header, options.mapping, purchases=True)
     result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
-    tick = progress(len(table.rows)) if progress else None
+    tick = progress(table.count()) if progress else None
     try:
         with storage.transaction(conn):
             result.import_id = storage.record_import(conn, _import_row("purchases", path, today))
