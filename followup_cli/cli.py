@@ -312,57 +312,71 @@ SummaryOpt = Annotated[TextOrJson, typer.Option("--format", help="Summary as tex
 ImportDateOpt = Annotated[str | None, typer.Option("--date", help="Import as of this day.")]
 
 
-@import_app.command("customers")
-def import_customers(
-    ctx: typer.Context,
-    file: FileArg,
-    on: ImportDateOpt = None,
-    encoding: EncodingOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    mapping: MapOpt = [],  # noqa: B006 - typer needs the default here
-    dayfirst: DayFirstOpt = None,
-    region: RegionOpt = "CN",
-    profile: ProfileOpt = None,
-    save_profile: SaveProfileOpt = None,
-    dry_run: DryRunOpt = False,
-    strict: StrictOpt = False,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    fmt: SummaryOpt = TextOrJson.text,
-) -> None:
-    """Add or update customers from a file. Re-importing the same file changes nothing.
+def _import_command(kind: str, help_text: str) -> Any:
+    """`import customers` and `import purchases` take the same options; one signature."""
+
+    def command(
+        ctx: typer.Context,
+        file: FileArg,
+        on: ImportDateOpt = None,
+        encoding: EncodingOpt = None,
+        delimiter: DelimiterOpt = None,
+        sheet: SheetOpt = None,
+        mapping: MapOpt = [],  # noqa: B006 - typer needs the default here
+        dayfirst: DayFirstOpt = None,
+        region: RegionOpt = "CN",
+        profile: ProfileOpt = None,
+        save_profile: SaveProfileOpt = None,
+        dry_run: DryRunOpt = False,
+        strict: StrictOpt = False,
+        rejects: RejectsOpt = None,
+        quiet: QuietOpt = False,
+        fmt: SummaryOpt = TextOrJson.text,
+    ) -> None:
+        _run_import(
+            kind,
+            ctx,
+            file,
+            on,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
+            mapping=mapping,
+            dayfirst=dayfirst,
+            region=region,
+            profile=profile,
+            save_profile=save_profile,
+            dry_run=dry_run,
+            strict=strict,
+            rejects=rejects,
+            quiet=quiet,
+            fmt=fmt,
+        )
+
+    command.__doc__ = help_text
+    command.__name__ = f"import_{kind}"
+    return command
+
+
+import_app.command("customers")(
+    _import_command(
+        "customers",
+        """Add or update customers from a file. Re-importing the same file changes nothing.
 
     Exit 0: every row used; 3: done, some rows rejected; 4: nothing imported.
-    """
-    _run_import("customers", **locals())
-
-
-@import_app.command("purchases")
-def import_purchases(
-    ctx: typer.Context,
-    file: FileArg,
-    on: ImportDateOpt = None,
-    encoding: EncodingOpt = None,
-    delimiter: DelimiterOpt = None,
-    sheet: SheetOpt = None,
-    mapping: MapOpt = [],  # noqa: B006 - typer needs the default here
-    dayfirst: DayFirstOpt = None,
-    region: RegionOpt = "CN",
-    profile: ProfileOpt = None,
-    save_profile: SaveProfileOpt = None,
-    dry_run: DryRunOpt = False,
-    strict: StrictOpt = False,
-    rejects: RejectsOpt = None,
-    quiet: QuietOpt = False,
-    fmt: SummaryOpt = TextOrJson.text,
-) -> None:
-    """Add purchases (customer id/phone/e-mail, date, amount, order number).
+    """,
+    )
+)
+import_app.command("purchases")(
+    _import_command(
+        "purchases",
+        """Add purchases (customer id/phone/e-mail, date, amount, order number).
 
     Updates first and last purchase dates and spend; a prospect who buys becomes a new
     customer. Exit codes as for 'import customers'.
-    """
-    _run_import("purchases", **locals())
+    """,
+    )
+)
 
 
 def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opts: Any) -> None:
@@ -627,9 +641,16 @@ def rules_set(
     from followup_cli.planning import set_rule
 
     done = set_rule(
-        _conn(ctx), tier, _day(on), steps=steps, every=every, anchor=anchor, then=then,
-        grace=grace, rank=rank,
-    )  # fmt: skip
+        _conn(ctx),
+        tier,
+        _day(on),
+        steps=steps,
+        every=every,
+        anchor=anchor,
+        then=then,
+        grace=grace,
+        rank=rank,
+    )
     render.message(
         f"{done['rule']['tier']}: {done['rule']['describe']} (late after "
         f"{done['rule']['grace']}); {done['replanned']} follow-ups re-planned"

@@ -21,6 +21,7 @@ from followup_cli.importer import (
     Record,
     Rejection,
     RowError,
+    Table,
     clean_rows,
     read_table,
 )
@@ -134,11 +135,7 @@ def import_customers(
     progress: Callable[[int], Progress] | None = None,
 ) -> ImportResult:
     """Upsert customers from a file in one transaction; re-importing the same file is a no-op."""
-    normalise_phone = phone_normaliser(options.region)
-    table = read_table(path, options.encoding, options.delimiter, options.sheet)
-    headers = HeaderMap.build(table.header, options.mapping)
-    result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
-    tick = progress(table.count()) if progress else None
+    table, headers, normalise_phone, result, tick = _open(path, options, dry_run, progress)
     try:
         with storage.transaction(conn):
             result.import_id = storage.record_import(conn, _import_row("customers", path, today))
@@ -162,6 +159,22 @@ def import_customers(
     if strict and result.rejected and not dry_run:
         result.refused = True
     return result
+
+
+def _open(
+    path: Path,
+    options: ImportOptions,
+    dry_run: bool,
+    progress: Callable[[int], Progress] | None,
+    purchases: bool = False,
+) -> tuple[Table, HeaderMap, Callable[[str], str], ImportResult, Progress | None]:
+    """What every import starts with: the file, its columns, phones, the result to fill."""
+    normalise_phone = phone_normaliser(options.region)
+    table = read_table(path, options.encoding, options.delimiter, options.sheet)
+    headers = HeaderMap.build(table.header, options.mapping, purchases=purchases)
+    result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
+    tick = progress(table.count()) if progress else None
+    return table, headers, normalise_phone, result, tick
 
 
 def _import_row(kind: str, path: Path, today: date) -> dict[str, Any]:
@@ -395,11 +408,9 @@ def import_purchases(
     """
     from followup_cli.importer import clean_purchase_rows
 
-    normalise_phone = phone_normaliser(options.region)
-    table = read_table(path, options.encoding, options.delimiter, options.sheet)
-    headers = HeaderMap.build(table.header, options.mapping, purchases=True)
-    result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
-    tick = progress(table.count()) if progress else None
+    table, headers, normalise_phone, result, tick = _open(
+        path, options, dry_run, progress, purchases=True
+    )
     try:
         with storage.transaction(conn):
             result.import_id = storage.record_import(conn, _import_row("purchases", path, today))

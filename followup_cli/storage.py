@@ -506,21 +506,8 @@ def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) 
     return int(cursor.lastrowid or 0)
 
 
-_INSERTED_COLUMNS = (
-    "id",
-    "ref",
-    "name",
-    "phone",
-    "email",
-    "tier",
-    "first_purchase",
-    "last_purchase",
-    "added",
-    "owner",
-    "notes",
-    "contract_end",
-    "extra",
-)
+# What an import writes for a new customer (up to contract_end, and extra); the rest defaults.
+_INSERTED_COLUMNS = (*CUSTOMER_COLUMNS[: CUSTOMER_COLUMNS.index("contract_end") + 1], "extra")
 
 
 def insert_customers(conn: sqlite3.Connection, rows: list[dict[str, Any]], now: str) -> None:
