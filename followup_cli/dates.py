@@ -23,6 +23,11 @@ def parse_iso(text: str, what: str = "date") -> date:
         raise FollowupError(f"{what} {text!r} is not a valid date (use YYYY-MM-DD)") from None
 
 
+def optional_date(value: str | None) -> date | None:
+    """A stored ISO date, or None for an empty column."""
+    return date.fromisoformat(value) if value else None
+
+
 class DateFormatError(ValueError):
     """Raised for an import cell that is not a date we can read without guessing."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage
+from followup_cli.dates import optional_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.importer import (
     HeaderMap,
@@ -370,9 +371,9 @@ class _Merger:
                 state = CustomerState(
                     tier=key[0],
                     added=date.fromisoformat(key[1]),
-                    first_purchase=_date_or_none(key[2]),
-                    last_purchase=_date_or_none(key[3]),
-                    contract_end=_date_or_none(key[4]),
+                    first_purchase=optional_date(key[2]),
+                    last_purchase=optional_date(key[3]),
+                    contract_end=optional_date(key[4]),
                 )
                 plans[key] = scheduler.next_for(state, self.today)
             plan = plans[key]
@@ -383,10 +384,6 @@ class _Merger:
             for v in self.pending
         }
         storage.insert_followups(self.conn, planned, ranks)
-
-
-def _date_or_none(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 # --- purchases ----------------------------------------------------------------------------------

@@ -490,9 +490,5 @@ def build_report(
     }
 
 
-def _opt_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def export_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in storage.history_export(conn)]

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from followup_cli.dates import Duration, months_between
+from followup_cli.dates import Duration, months_between, optional_date
 from followup_cli.errors import FollowupError
 from followup_cli.models import CHANNELS, DEFAULT_RULES, Customer, Rule, Settings
 
@@ -440,16 +440,12 @@ def save_rules(conn: sqlite3.Connection, rules: Iterable[Rule]) -> None:
 # --- customers --------------------------------------------------------------------------------
 
 
-def _to_date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def row_to_customer(row: sqlite3.Row) -> Customer:
     values = {}
     for name in CUSTOMER_COLUMNS:
         value = row[name]
         if name in _DATE_FIELDS:
-            value = _to_date(value)
+            value = optional_date(value)
         elif name == "do_not_contact":
             value = bool(value)
         elif name == "extra":
@@ -565,7 +561,7 @@ def previous_due(conn: sqlite3.Connection, customer_id: int) -> date | None:
         "AND status IN ('done', 'missed', 'closed') AND kind IN ('step', 'cadence')",
         (customer_id,),
     ).fetchone()
-    return _to_date(row[0])
+    return optional_date(row[0])
 
 
 def renewal_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
@@ -574,7 +570,7 @@ def renewal_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
         "AND status IN ('done', 'missed', 'closed')",
         (customer_id,),
     ).fetchone()
-    return _to_date(row[0])
+    return optional_date(row[0])
 
 
 def insert_followup(conn: sqlite3.Connection, customer_id: int, plan: Any) -> None:
@@ -1096,16 +1092,6 @@ def insert_purchase(
 
 def delete_purchases_of_import(conn: sqlite3.Connection, import_id: int) -> None:
     conn.execute("DELETE FROM purchases WHERE import_id = ?", (import_id,))
-
-
-def spend(conn: sqlite3.Connection, customer_id: int) -> float | None:
-    row = conn.execute(
-        "SELECT SUM(amount), COUNT(*) FROM purchases WHERE customer_id = ?", (customer_id,)
-    ).fetchone()
-    return row[0] if row[1] else None
-
-
-# --- privacy and operations ----------------------------------------------------------------------
 
 
 def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[dict[str, Any]]]:
