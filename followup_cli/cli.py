@@ -294,7 +294,10 @@ DayFirstOpt = Annotated[
     bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2025.")
 ]
 RegionOpt = Annotated[
-    str, typer.Option("--region", help="Country for phones without +code (e.g. CN, GB, US).")
+    str | None,
+    typer.Option(
+        "--region", help="Country for phones without +code (default: option phone_region)."
+    ),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check everything, write nothing.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Import nothing if any row is bad.")]
@@ -324,7 +327,7 @@ def _import_command(kind: str, help_text: str) -> Any:
         sheet: SheetOpt = None,
         mapping: MapOpt = [],  # noqa: B006 - typer needs the default here
         dayfirst: DayFirstOpt = None,
-        region: RegionOpt = "CN",
+        region: RegionOpt = None,
         profile: ProfileOpt = None,
         save_profile: SaveProfileOpt = None,
         dry_run: DryRunOpt = False,
@@ -390,7 +393,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         sheet=opts["sheet"],
         mapping=_parse_mapping(opts["mapping"], kind),
         dayfirst=opts["dayfirst"],
-        region=opts["region"].upper(),
+        region=opts["region"].upper() if opts["region"] else None,
     )
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])

@@ -42,7 +42,7 @@ class ImportOptions:
     sheet: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     dayfirst: bool | None = None
-    region: str = "CN"
+    region: str | None = None  # None: the shop's phone_region option
 
     def merged_over(self, saved: ImportOptions) -> ImportOptions:
         """Options given on the command line win over the saved profile's."""
@@ -52,7 +52,7 @@ class ImportOptions:
             sheet=self.sheet or saved.sheet,
             mapping={**saved.mapping, **self.mapping},
             dayfirst=saved.dayfirst if self.dayfirst is None else self.dayfirst,
-            region=self.region if self.region != "CN" else saved.region,
+            region=self.region or saved.region,
         )
 
     def to_json(self) -> str:
@@ -136,7 +136,7 @@ def import_customers(
     progress: Callable[[int], Progress] | None = None,
 ) -> ImportResult:
     """Upsert customers from a file in one transaction; re-importing the same file is a no-op."""
-    table, headers, normalise_phone, result, tick = _open(path, options, dry_run, progress)
+    table, headers, normalise_phone, result, tick = _open(conn, path, options, dry_run, progress)
     try:
         with storage.transaction(conn):
             result.import_id = storage.record_import(conn, _import_row("customers", path, today))
@@ -163,6 +163,7 @@ def import_customers(
 
 
 def _open(
+    conn: sqlite3.Connection,
     path: Path,
     options: ImportOptions,
     dry_run: bool,
@@ -170,7 +171,8 @@ def _open(
     purchases: bool = False,
 ) -> tuple[Table, HeaderMap, Callable[[str], str], ImportResult, Progress | None]:
     """What every import starts with: the file, its columns, phones, the result to fill."""
-    normalise_phone = phone_normaliser(options.region)
+    region = options.region or storage.load_settings(conn).phone_region
+    normalise_phone = phone_normaliser(region)
     table = read_table(path, options.encoding, options.delimiter, options.sheet)
     headers = HeaderMap.build(table.header, options.mapping, purchases=purchases)
     result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
@@ -406,7 +408,7 @@ def import_purchases(
     from followup_cli.importer import clean_purchase_rows
 
     table, headers, normalise_phone, result, tick = _open(
-        path, options, dry_run, progress, purchases=True
+        conn, path, options, dry_run, progress, purchases=True
     )
     try:
         with storage.transaction(conn):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -83,6 +84,7 @@ class Settings:
     daily_capacity: int = 20
     closed_weekdays: tuple[int, ...] = ()  # 0 = Monday; every day is open by default
     holidays: str = ""  # a country code for the `holidays` package, e.g. CN; "" = none
+    phone_region: str = "CN"  # the country of phone numbers written without +code
 
     @staticmethod
     def parse_value(name: str, text: str) -> object:
@@ -106,6 +108,10 @@ class Settings:
             return closed
         if name == "holidays":
             return text.upper() if text.lower() not in ("", "none", "off") else ""
+        if name == "phone_region":
+            if not re.fullmatch(r"[A-Za-z]{2}", text):
+                raise ValueError("phone_region must be a two-letter country code, e.g. CN, GB")
+            return text.upper()
         from followup_cli.errors import FollowupError
 
         try:

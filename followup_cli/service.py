@@ -119,7 +119,7 @@ def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
         from followup_cli.phones import InvalidValue, phone_normaliser
 
         with contextlib.suppress(InvalidValue):  # not a phone: try it as e-mail or name
-            phone_key = phone_normaliser("CN")(key)
+            phone_key = phone_normaliser(storage.load_settings(conn).phone_region)(key)
     matches = storage.find_customers(conn, key, phone_key)
     if not matches:
         raise FollowupError(f"no customer matches {key!r} (try an id, phone, e-mail or name)")

@@ -377,3 +377,17 @@ def test_purchases_convert_prospects_and_count_once(cli, csv_file, tmp_path):
     again = cli("import", "purchases", str(sales), "--date", "2025-01-15", code=3)
     assert "added 0, updated 0, unchanged 2, rejected 1" in again.stdout
     assert cli.json("show", "P1")["spend"] == 1280.0
+
+
+def test_the_shops_phone_region_is_used_for_import_and_lookup(cli, csv_file):
+    cli("rules", "option", "phone_region", "gb")
+    cli(
+        "import",
+        "customers",
+        str(csv_file("G1,Grace,07700 900123,,vip,,2024-12-05,,,\n")),
+        "--date",
+        "2025-01-01",
+    )
+    assert customers(cli)["G1"]["phone"] == "+447700900123"
+    assert cli.json("show", "07700-900123")["customer_id"] == "G1"
+    assert "two-letter country code" in cli("rules", "option", "phone_region", "UK1", code=1).stderr
