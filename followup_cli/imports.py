@@ -139,9 +139,10 @@ def import_customers(
     table, headers, normalise_phone, result, tick = _open(conn, path, options, dry_run, progress)
     try:
         with storage.transaction(conn):
-            result.import_id = storage.record_import(conn, _import_row("customers", path, today))
+            record = _import_row("customers", path, today)
+            result.import_id = storage.record_import(conn, record)
             rules = storage.load_rules(conn)
-            merger = _Merger(conn, today, result, rules)
+            merger = _Merger(conn, today, result, rules, record["started_at"])
             rows = clean_rows(table, headers, today, set(rules), normalise_phone, options.dayfirst)
             for item in rows:
                 result.read += 1
@@ -208,12 +209,14 @@ BATCH = 5_000  # new customers written at a time: memory stays flat however long
 class _Merger:
     """Matches records to stored customers (id, else phone, else e-mail) and writes them."""
 
-    def __init__(self, conn: sqlite3.Connection, today: date, result: ImportResult, rules) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, today: date, result: ImportResult, rules, stamp: str
+    ) -> None:
         self.conn = conn
         self.today = today
         self.result = result
         self.rules = rules
-        self.now = _now()
+        self.now = stamp  # every row this import writes carries its start time (see undo)
         self.by_ref: dict[str, dict[str, Any]] = {}
         self.by_phone: dict[str, dict[str, Any]] = {}
         self.by_email: dict[str, dict[str, Any]] = {}
@@ -412,7 +415,8 @@ def import_purchases(
     )
     try:
         with storage.transaction(conn):
-            result.import_id = storage.record_import(conn, _import_row("purchases", path, today))
+            record = _import_row("purchases", path, today)
+            result.import_id = storage.record_import(conn, record)
             keys = _CustomerKeys(conn)
             bought: dict[int, list[date]] = {}
             for item in clean_purchase_rows(
@@ -444,7 +448,9 @@ def import_purchases(
                     bought.setdefault(customer_id, []).append(item.date)
                 else:
                     result.unchanged += 1
-            result.updated = _apply_purchases(conn, bought, today, result.import_id)
+            result.updated = _apply_purchases(
+                conn, bought, today, result.import_id, record["started_at"]
+            )
             if dry_run or (result.rejected and (strict or not result.used)):
                 raise _Rollback
             storage.finish_import(conn, result.import_id, _counts(result, table.encoding, "done"))
@@ -476,9 +482,8 @@ class _CustomerKeys:
 
 
 def _apply_purchases(
-    conn: sqlite3.Connection, bought: dict[int, list[date]], today: date, import_id: int
+    conn: sqlite3.Connection, bought: dict[int, list[date]], today: date, import_id: int, now: str
 ) -> int:
-    now = _now()
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan = []
     for customer_id, days in bought.items():
@@ -516,8 +521,9 @@ def list_imports(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, An
 def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[str, Any]:
     """Revert one import: customers it added removed, fields it changed restored.
 
-    Refused when anything was logged on those customers since, or when a later change
-    touched them: undoing would then throw away work done after the import.
+    Refused when anything was logged on those customers since, or when anything changed
+    them after it (a later import, `assign`, `log`...): every row an import writes carries the
+    import's start time, so a different `updated_at` means someone else's work since.
     """
     with storage.transaction(conn):
         record = storage.get_import(conn, import_id)
@@ -539,7 +545,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
             current = storage.customer_row(conn, change["customer_id"])
             if current is None:
                 continue
-            if storage.changed_by_later_import(conn, change["customer_id"], import_id):
+            if current["updated_at"] != record["started_at"]:
                 raise FollowupError(
                     f"cannot undo import {import_id}: customer {current['ref']} was changed "
                     "again later"

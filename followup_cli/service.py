@@ -34,7 +34,9 @@ from followup_cli.schedule import (
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """A write's time stamp; to the microsecond, so that `imports undo` can tell an import's
+    own writes from anything done after it."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _iso(value: date | None) -> str | None:

@@ -1016,16 +1016,6 @@ def import_changes(conn: sqlite3.Connection, import_id: int) -> list[sqlite3.Row
     ).fetchall()
 
 
-def changed_by_later_import(conn: sqlite3.Connection, customer_id: int, import_id: int) -> bool:
-    """True when a later import, still in force, changed this customer."""
-    row = conn.execute(
-        "SELECT 1 FROM import_changes c JOIN imports i ON i.id = c.import_id "
-        "WHERE c.customer_id = ? AND c.import_id > ? AND i.status = 'done' LIMIT 1",
-        (customer_id, import_id),
-    ).fetchone()
-    return row is not None
-
-
 def contacts_logged_since(conn: sqlite3.Connection, customer_ids: list[int], since: str) -> int:
     if not customer_ids:
         return 0

@@ -339,6 +339,20 @@ def test_imports_are_listed_and_one_can_be_undone(cli, csv_file):
     assert "no import with id 99" in cli("imports", "undo", "99", code=1).stderr
 
 
+def test_undo_refuses_once_someone_has_worked_on_the_customers(cli, csv_file):
+    done = cli.json(
+        "import",
+        "customers",
+        str(csv_file("A1,Ann,13800000081,,vip,,,,,\n")),
+        "--date",
+        "2025-01-01",
+    )
+    cli("assign", "A1", "--owner", "Mei")
+    err = cli("imports", "undo", str(done["import_id"]), code=1).stderr
+    assert "customer A1 was changed again later" in err
+    assert customers(cli)["A1"]["owner"] == "Mei"
+
+
 def test_purchases_convert_prospects_and_count_once(cli, csv_file, tmp_path):
     cli(
         "import",
