@@ -1,4 +1,4 @@
-"""The shop's numbers, exactly as DOMAIN.md defines them. Pure functions over plain data.
+"""The shop's numbers, defined once (see DEFINITIONS). Pure functions over plain data.
 
 Follow-up and score facts are tallies: storage hands over rows already summed by SQLite for
 the groups a report asks for, so a report over a million follow-ups works on a few hundred.
@@ -475,7 +475,7 @@ DEFINITIONS = (
     (
         "churn risk",
         "Customers who can be contacted and have had no purchase and no successful "
-        "contact for longer than twice their tier's interval (seed 002's early warning).",
+        "contact for longer than twice their tier's interval: the early warning of churn.",
     ),
     (
         "breakdowns",

@@ -9,7 +9,7 @@ from datetime import date
 from followup_cli.dates import Duration
 
 OUTCOMES = ("reached", "no-answer", "complaint", "converted", "lost", "opt-out")
-# Outcomes that mean contact was made: they count as a completed follow-up (DOMAIN.md).
+# Outcomes that mean contact was made: they count as a completed follow-up.
 SUCCESSFUL_OUTCOMES = frozenset({"reached", "complaint", "converted", "lost"})
 CHANNELS = ("phone", "sms", "email", "wechat", "visit")
 BUYING_TIERS = frozenset({"new", "regular", "vip"})
@@ -73,7 +73,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class Settings:
-    """Shop-wide scheduling knobs; defaults from DOMAIN.md."""
+    """Shop-wide scheduling knobs, with the defaults a new shop starts from."""
 
     min_gap: Duration = Duration(3, "d")
     retry_after: Duration = Duration(2, "d")

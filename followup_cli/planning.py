@@ -275,7 +275,7 @@ def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str,
 
 
 def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
-    """Active customers silent for longer than twice their tier's interval (seed 002)."""
+    """Active customers silent for longer than twice their tier's interval (churn risk)."""
     rules = storage.load_rules(conn)
     found = []
     for row in storage.activity_of_active_customers(conn):

@@ -20,7 +20,7 @@ class RuleError(ValueError):
 
 
 def anchor_date(anchor: str, state: CustomerState) -> date:
-    """The date a rule counts from, falling back as DOMAIN.md says when it is not known."""
+    """The date a rule counts from, falling back to purchases and the date added."""
     if anchor == "first_purchase":
         return state.first_purchase or state.added
     if anchor == "last_purchase":
@@ -229,7 +229,7 @@ def effective_interval(tier: str, rules: dict[str, Rule]) -> Duration | None:
 
 
 def is_at_risk(tier: str, last_activity: date, today: date, rules: dict[str, Rule]) -> bool:
-    """Churn risk (seed 002): silent for longer than twice the tier's interval."""
+    """Churn risk: silent for longer than twice the tier's interval."""
     interval = effective_interval(tier, rules)
     return interval is not None and interval.after(last_activity, 2) < today
 

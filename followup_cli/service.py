@@ -408,7 +408,7 @@ def export_customers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def build_report(
     conn: sqlite3.Connection, start: date, end: date, as_of: date, by: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Every metric of DOMAIN.md for the period, overall and broken down `by` dimensions."""
+    """Every metric for the period, overall and broken down `by` dimensions."""
     from followup_cli import metrics
     from followup_cli.schedule import effective_interval
 
