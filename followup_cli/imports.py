@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -137,22 +137,48 @@ def import_customers(
 ) -> ImportResult:
     """Upsert customers from a file in one transaction; re-importing the same file is a no-op."""
     table, headers, normalise_phone, result, tick = _open(conn, path, options, dry_run, progress)
+
+    def write(stamp: str) -> None:
+        rules = storage.load_rules(conn)  # inside the transaction: no rule change slips in
+        merger = _Merger(conn, today, result, rules, stamp)
+        rows = clean_rows(table, headers, today, set(rules), normalise_phone, options.dayfirst)
+        for record in _counted(rows, result, tick):
+            merger.merge(record)
+        merger.finish()
+
+    return _write_whole(conn, "customers", path, today, table, result, dry_run, strict, write)
+
+
+def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) -> Iterator[Any]:
+    """The usable rows; every row is counted as read, rejections are kept on the result."""
+    for item in items:
+        result.read += 1
+        if tick and result.read % 1000 == 0:
+            tick(1000)
+        if isinstance(item, Rejection):
+            result.rejected.append(item)
+        else:
+            yield item
+
+
+def _write_whole(
+    conn: sqlite3.Connection,
+    kind: str,
+    path: Path,
+    today: date,
+    table: Table,
+    result: ImportResult,
+    dry_run: bool,
+    strict: bool,
+    write: Callable[[str], None],
+) -> ImportResult:
+    """Every import is recorded and written in one transaction, or not at all: a dry run,
+    --strict with a rejected row, or a file with nothing usable in it roll back."""
     try:
         with storage.transaction(conn):
-            record = _import_row("customers", path, today)
+            record = _import_row(kind, path, today)
             result.import_id = storage.record_import(conn, record)
-            rules = storage.load_rules(conn)
-            merger = _Merger(conn, today, result, rules, record["started_at"])
-            rows = clean_rows(table, headers, today, set(rules), normalise_phone, options.dayfirst)
-            for item in rows:
-                result.read += 1
-                if isinstance(item, Rejection):
-                    result.rejected.append(item)
-                else:
-                    merger.merge(item)
-                if tick and result.read % 1000 == 0:
-                    tick(1000)
-            merger.finish()
+            write(record["started_at"])
             if dry_run or (result.rejected and (strict or not result.used)):
                 raise _Rollback
             storage.finish_import(conn, result.import_id, _counts(result, table.encoding, "done"))
@@ -370,8 +396,13 @@ class _Merger:
         if len(plans) > 50_000:
             plans.clear()
         for values in self.pending:
-            key = (values["tier"], values["added"], values["first_purchase"],
-                   values["last_purchase"], values["contract_end"])  # fmt: skip
+            key = (
+                values["tier"],
+                values["added"],
+                values["first_purchase"],
+                values["last_purchase"],
+                values["contract_end"],
+            )
             if key not in plans:
                 state = CustomerState(
                     tier=key[0],
@@ -413,52 +444,35 @@ def import_purchases(
     table, headers, normalise_phone, result, tick = _open(
         conn, path, options, dry_run, progress, purchases=True
     )
-    try:
-        with storage.transaction(conn):
-            record = _import_row("purchases", path, today)
-            result.import_id = storage.record_import(conn, record)
-            keys = _CustomerKeys(conn)
-            bought: dict[int, list[date]] = {}
-            for item in clean_purchase_rows(
-                table, headers, today, normalise_phone, options.dayfirst
-            ):
-                result.read += 1
-                if tick and result.read % 1000 == 0:
-                    tick(1000)
-                if isinstance(item, Rejection):
-                    result.rejected.append(item)
-                    continue
-                customer_id = keys.find(item.ref, item.phone, item.email)
-                if customer_id is None:
-                    who = item.ref or item.phone or item.email
-                    result.rejected.append(
-                        Rejection(item.line, f"no customer matches {who}", item.cells)
-                    )
-                    continue
-                new = storage.insert_purchase(
-                    conn,
-                    customer_id,
-                    item.date.isoformat(),
-                    item.amount,
-                    item.order,
-                    result.import_id,
+
+    def write(stamp: str) -> None:
+        keys = _CustomerKeys(conn)
+        bought: dict[int, list[date]] = {}
+        rows = clean_purchase_rows(table, headers, today, normalise_phone, options.dayfirst)
+        for item in _counted(rows, result, tick):
+            customer_id = keys.find(item.ref, item.phone, item.email)
+            if customer_id is None:
+                who = item.ref or item.phone or item.email
+                result.rejected.append(
+                    Rejection(item.line, f"no customer matches {who}", item.cells)
                 )
-                if new:
-                    result.added += 1
-                    bought.setdefault(customer_id, []).append(item.date)
-                else:
-                    result.unchanged += 1
-            result.updated = _apply_purchases(
-                conn, bought, today, result.import_id, record["started_at"]
+                continue
+            new = storage.insert_purchase(
+                conn,
+                customer_id,
+                item.date.isoformat(),
+                item.amount,
+                item.order,
+                result.import_id,
             )
-            if dry_run or (result.rejected and (strict or not result.used)):
-                raise _Rollback
-            storage.finish_import(conn, result.import_id, _counts(result, table.encoding, "done"))
-    except _Rollback:
-        result.import_id = None
-    if strict and result.rejected and not dry_run:
-        result.refused = True
-    return result
+            if new:
+                result.added += 1
+                bought.setdefault(customer_id, []).append(item.date)
+            else:
+                result.unchanged += 1
+        result.updated = _apply_purchases(conn, bought, today, result.import_id or 0, stamp)
+
+    return _write_whole(conn, "purchases", path, today, table, result, dry_run, strict, write)
 
 
 class _CustomerKeys:
