@@ -528,11 +528,7 @@ def export_customer(
     from followup_cli.maintenance import customer_export
 
     _check_output_folder(output)
-    data = customer_export(_conn(ctx), customer)
-    if output:
-        render.to_text_file(output, render.write_json, data)
-    else:
-        render.write_json(data)
+    render.write_to(output, render.write_json, customer_export(_conn(ctx), customer))
 
 
 def _check_output_folder(output: str | None) -> None:

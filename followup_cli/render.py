@@ -134,6 +134,14 @@ def to_text_file(path: str, writer, *args: Any, bom: bool = False) -> None:
     _write_private(path, buffer.getvalue().encode("utf-8-sig" if bom else "utf-8"))
 
 
+def write_to(output: str | None, writer, *args: Any, bom: bool = False) -> None:
+    """To the file named (whole, owner-only), or to stdout when none is named."""
+    if output:
+        to_text_file(output, writer, *args, bom=bom)
+    else:
+        writer(*args)
+
+
 def _write_private(path: str, data: bytes) -> None:
     """Exports hold personal data: readable by the owner only, and never half-written."""
     tmp = f"{path}.tmp-{os.getpid()}"
@@ -338,11 +346,10 @@ def export_rows(
     rows: list[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
 ) -> None:
     """CSV (the default) or JSON, to a file written whole or to stdout."""
-    writer, args = (write_json, (rows,)) if fmt is Format.json else (write_csv, (rows, keys))
-    if output:
-        to_text_file(output, writer, *args)
+    if fmt is Format.json:
+        write_to(output, write_json, rows)
     else:
-        writer(*args)
+        write_to(output, write_csv, rows, keys)
 
 
 def write_bytes(data: bytes, output: str | None) -> None:
@@ -485,19 +492,11 @@ def report_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]
 
 def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bool) -> None:
     if fmt is Format.json:
-        if output:
-            to_text_file(output, write_json, report)
-        else:
-            write_json(report)
-        return
-    if fmt is Format.csv:
-        rows, keys = report_rows(report)
-        if output:
-            to_text_file(output, write_csv, rows, keys, bom=bom)
-        else:
-            write_csv(rows, keys)
-        return
-    _report_table(report)
+        write_to(output, write_json, report)
+    elif fmt is Format.csv:
+        write_to(output, write_csv, *report_rows(report), bom=bom)
+    else:
+        _report_table(report)
 
 
 def _csat(value: float | None) -> str:
