@@ -161,16 +161,26 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _decodes(path: Path, encoding: str, skip: int = 0) -> bool:
     """True when the whole file decodes strictly, read a chunk at a time."""
+    return _scan(path, encoding, skip)[0]
+
+
+def _scan(path: Path, encoding: str, skip: int = 0) -> tuple[bool, bool]:
+    """(the whole file decodes strictly, it holds Chinese characters), in one pass."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    chinese = False
     try:
         for index, chunk in enumerate(_chunks(path)):
-            decoder.decode(chunk[skip:] if index == 0 else chunk)
+            text = decoder.decode(chunk[skip:] if index == 0 else chunk)
+            chinese = chinese or bool(_CJK.search(text))
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return False
-    return True
+        return False, chinese
+    return True, chinese
 
 
 def detect_encoding(path: Path, encoding: str | None = None) -> str:
@@ -200,13 +210,13 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
         )
     if _decodes(path, "utf-8"):
         return "utf-8"
-    if not _decodes(path, "gb18030"):
+    decodes, chinese = _scan(path, "gb18030")
+    if not decodes:
         raise FollowupError(
             "file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding",
             EXIT_NOTHING_IMPORTED,
         )
-    decoder = codecs.getincrementaldecoder("gb18030")()
-    if not any(re.search(r"[\u4e00-\u9fff]", decoder.decode(chunk)) for chunk in _chunks(path)):
+    if not chinese:
         raise FollowupError(
             "file is not UTF-8 and does not look like Chinese GBK: name its encoding "
             "with --encoding",
