@@ -571,14 +571,17 @@ def restore(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Replace the database with a backup; the current one is kept aside."""
-    from followup_cli.maintenance import check_backup
+    from followup_cli.maintenance import check_backup, discard
     from followup_cli.maintenance import restore as run_restore
 
     path, _ = _db_path(ctx)
     conn = _conn(ctx)
-    version = check_backup(path, file)
-    _confirm(f"Replace {path} with {file}?", yes)
-    done = run_restore(conn, path, file, version)
+    staged, version = check_backup(path, file)
+    try:
+        _confirm(f"Replace {path} with {file}?", yes)
+        done = run_restore(conn, path, file, staged, version)
+    finally:
+        discard(staged)
     render.message(
         f"Restored from {done['restored_from']}; the previous database is kept at "
         f"{done['previous_kept_at']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,41 +36,63 @@ def describe(conn: sqlite3.Connection, key: str) -> str:
 
 
 def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
+    """Copy the database to `target`; with `overwrite` an old file there is kept until the
+    new copy is complete (a full disk leaves the previous backup as it was)."""
     if target.is_dir():
         raise FollowupError(f"{target} is a folder: give a file name")
     if not target.parent.exists():
         raise FollowupError(f"folder {target.parent} does not exist")
-    if target.exists():
-        if not overwrite:
-            raise FollowupError(f"{target} exists: use --force to replace it")
-        target.unlink()
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        storage.backup_to(conn, partial)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    if os.path.lexists(target) and not overwrite:
+        raise FollowupError(f"{target} exists: use --force to replace it")
+    storage.backup_to(conn, target)
     return target
 
 
-def check_backup(db_path: Path, source: Path) -> int:
-    """The backup's schema version, once it is known to be a usable followup database."""
+def check_backup(db_path: Path, source: Path) -> tuple[Path, int]:
+    """A private copy of the backup, once it is known to be a usable followup database, and
+    its schema version. The caller removes the copy with `discard`."""
     if not source.exists():
         raise FollowupError(f"file {source} does not exist")
     if source.resolve() == db_path.resolve():
         raise FollowupError("that is the database itself")
-    return storage.inspect_file(source)
+    staged = storage.stage_copy(source, db_path.parent)
+    try:
+        return staged, storage.inspect_file(staged)
+    except BaseException:
+        discard(staged)
+        raise
 
 
-def restore(conn: sqlite3.Connection, db_path: Path, source: Path, version: int) -> dict[str, Any]:
-    """Keep the current file aside, then copy the backup (checked by check_backup) in."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
-    storage.backup_to(conn, aside)
-    storage.restore_from(conn, source)
-    storage.migrate(conn)
+def discard(staged: Path) -> None:
+    storage.remove_with_sidecars(staged)
+
+
+def restore(
+    conn: sqlite3.Connection, db_path: Path, source: Path, staged: Path, version: int
+) -> dict[str, Any]:
+    """Keep the current file aside and copy the backup (checked by check_backup) in, under
+    one write lock from the first byte of the copy to the last of the restore."""
+    aside_partial = storage.private_temp(db_path.parent, f"{db_path.name}.before-restore")
+    try:
+        storage.restore_from(conn, db_path, staged, aside_partial)
+        aside = _keep_aside(aside_partial, db_path)
+    finally:
+        storage.remove_with_sidecars(aside_partial)
     return {"restored_from": str(source), "schema_version": version, "previous_kept_at": str(aside)}
+
+
+def _keep_aside(partial: Path, db_path: Path) -> Path:
+    """Give the copy its dated name without ever replacing a file (or link) already there."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(1, 100):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}{suffix}")
+        try:
+            os.link(partial, aside)  # fails if the name exists, and never follows a link
+        except FileExistsError:
+            continue
+        return aside
+    raise FollowupError(f"too many copies named {db_path.name}.before-restore-{stamp}")
 
 
 def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:

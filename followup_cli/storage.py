@@ -368,19 +368,24 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection) -> None:
     if schema_version(conn) == SCHEMA_VERSION:
         return
+    with transaction(conn):
+        _migrate_in_transaction(conn)
+
+
+def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to date inside the caller's write transaction."""
     import sqlite_utils
 
     db = sqlite_utils.Database(conn, execute_plugins=False)
-    with transaction(conn):
-        version = schema_version(conn)
-        if version > SCHEMA_VERSION:
-            raise FollowupError(
-                f"this database was written by a newer followup (schema {version}); "
-                f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
-            )
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[number - 1](db)
-            conn.execute(f"PRAGMA user_version = {number}")
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise FollowupError(
+            f"this database was written by a newer followup (schema {version}); "
+            f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[number - 1](db)
+        conn.execute(f"PRAGMA user_version = {number}")
 
 
 # --- rules and settings ---------------------------------------------------------------------
@@ -1109,21 +1114,92 @@ def erase_customer(conn: sqlite3.Connection, customer_id: int) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def backup_to(conn: sqlite3.Connection, target: Path) -> None:
-    """SQLite's online backup: a consistent copy even while another process writes."""
-    create_private_file(target)
+def private_temp(folder: Path, name: str) -> Path:
+    """A new empty file readable by its owner only, under an unpredictable name in `folder`.
+
+    Created exclusively (tempfile uses O_EXCL), so a file or link planted in advance is never
+    written through.
+    """
+    import tempfile
+
+    try:
+        fd, name_made = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise FollowupError(f"cannot write in {folder}: {exc.strerror}") from None
+    os.close(fd)
+    return Path(name_made)
+
+
+def remove_with_sidecars(path: Path) -> None:
+    """A temporary database file and whatever SQLite left beside it."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _copy_into(source: sqlite3.Connection, target: Path) -> None:
+    """SQLite's online backup of `source` into the (new, empty) file `target`, as one file."""
     destination = sqlite3.connect(target)
     try:
-        conn.backup(destination)
+        source.backup(destination)
         destination.execute("PRAGMA journal_mode = DELETE")
     finally:
         destination.close()
 
 
+def backup_to(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy even while another process writes, put in place only once complete.
+
+    The copy is written to a private temporary file beside `target` and renamed over it, so
+    an existing file at `target` stays whole until the new one is; a failure leaves nothing.
+    """
+    partial = private_temp(target.parent, target.name)
+    try:
+        _copy_into(conn, partial)
+        os.replace(partial, target)
+    except (sqlite3.Error, OSError) as exc:
+        kept = " (the file already there is unchanged)" if os.path.lexists(target) else ""
+        raise FollowupError(f"could not write the backup {target}: {exc}{kept}") from None
+    finally:
+        remove_with_sidecars(partial)
+
+
+def _read_only_uri(path: Path) -> str:
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path.absolute()))}?mode=ro"
+
+
+def stage_copy(source: Path, folder: Path) -> Path:
+    """A private copy of a backup to check and restore from; the original is left as it was.
+
+    Reading a file in WAL mode makes SQLite create -wal/-shm files beside it: those it made
+    are removed again.
+    """
+    existed = {s for s in ("-wal", "-shm") if os.path.lexists(f"{source}{s}")}
+    staged = private_temp(folder, "restore")
+    try:
+        origin = sqlite3.connect(_read_only_uri(source), uri=True)
+        try:
+            _copy_into(origin, staged)
+        finally:
+            origin.close()
+    except sqlite3.DatabaseError as exc:
+        remove_with_sidecars(staged)
+        raise FollowupError(f"{source} is not a followup database ({exc})") from None
+    except BaseException:
+        remove_with_sidecars(staged)
+        raise
+    finally:
+        for suffix in ("-wal", "-shm"):
+            if suffix not in existed:
+                Path(f"{source}{suffix}").unlink(missing_ok=True)
+    return staged
+
+
 def inspect_file(path: Path) -> int:
     """The schema version of a followup database file, or a FollowupError saying why not."""
     try:
-        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        probe = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise FollowupError(f"cannot open {path}: {exc}") from None
     try:
@@ -1146,13 +1222,49 @@ def inspect_file(path: Path) -> int:
     return version
 
 
-def restore_from(conn: sqlite3.Connection, source: Path) -> None:
-    """Replace the live database's content with a backup's, through the backup API."""
-    origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+def restore_from(conn: sqlite3.Connection, db_path: Path, staged: Path, aside: Path) -> None:
+    """Copy the live database to `aside`, then replace its content with `staged`'s, all under
+    one write lock: a `log` running meanwhile lands in the copy or waits for the restored
+    file, never in between. The schema is brought up to date in the same transaction.
+    """
+    conn.execute("PRAGMA foreign_keys = OFF")  # tables are dropped and refilled whole
+    conn.execute("PRAGMA secure_delete = ON")  # replaced rows do not linger in free pages
+    conn.execute("ATTACH DATABASE ? AS restored", (str(staged),))
     try:
-        origin.backup(conn)
+        with transaction(conn):
+            reader = connect(db_path)  # sees the last commit: nobody else can commit now
+            try:
+                _copy_into(reader, aside)
+            finally:
+                reader.close()
+            _replace_content(conn)
+            _migrate_in_transaction(conn)
     finally:
-        origin.close()
+        conn.execute("DETACH DATABASE restored")
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _replace_content(conn: sqlite3.Connection) -> None:
+    """Drop every table of main and recreate it, rows and all, from the attached backup."""
+    mine = conn.execute(
+        "SELECT type, name FROM main.sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY type = 'table'"
+    ).fetchall()
+    for kind, name in mine:
+        conn.execute(f'DROP {kind.upper()} IF EXISTS main."{name}"')
+    theirs = conn.execute(
+        "SELECT type, name, sql FROM restored.sqlite_master WHERE sql IS NOT NULL "
+        "AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END"
+    ).fetchall()
+    for kind, name, sql in theirs:
+        conn.execute(sql)
+        if kind == "table":
+            conn.execute(f'INSERT INTO main."{name}" SELECT * FROM restored."{name}"')
+    header = conn.execute("PRAGMA restored.user_version").fetchone()[0]
+    conn.execute(f"PRAGMA main.user_version = {int(header)}")
+    app_id = conn.execute("PRAGMA restored.application_id").fetchone()[0]
+    conn.execute(f"PRAGMA main.application_id = {int(app_id)}")
 
 
 def health(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -1,0 +1,121 @@
+"""Nothing lost, nobody let in, round two: each promise tried the way it was broken.
+
+Real processes where the bug needs them: a writer loop during restore, a full disk, planted
+symlinks, a FIFO, a reader holding a transaction during forget.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from test_loop import EXAMPLE
+from test_safety import big_csv, count
+
+
+def run(*args: str, db: Path, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FOLLOWUP_DB": str(db), "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "followup_cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def notes(db: Path) -> set[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return {r[0] for r in conn.execute("SELECT note FROM contacts WHERE note LIKE 'loop-%'")}
+    finally:
+        conn.close()
+
+
+# A process that logs as fast as it can, each log a whole command on a fresh connection, and
+# prints the note of every log that reported success.
+WRITER_LOOP = textwrap.dedent(
+    """
+    import sys, time
+    from followup_cli.cli import app
+    stop = time.monotonic() + float(sys.argv[1])
+    i = 0
+    while time.monotonic() < stop:
+        i += 1
+        note = f"loop-{i}"
+        try:
+            app(["log", "C002", "reached", "--date", "2026-11-23", "--note", note],
+                prog_name="followup", standalone_mode=False)
+        except BaseException as exc:
+            print("failed", note, exc, file=sys.stderr, flush=True)
+            continue
+        print("logged", note, file=sys.stderr, flush=True)
+    """
+)
+
+
+def test_logs_written_during_a_restore_are_kept_in_one_file_or_the_other(
+    cli, isolated_db, tmp_path
+):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    cli("import", "customers", str(big_csv(tmp_path / "big.csv", 20_000)), "--date", "2026-11-23")
+    copy = tmp_path / "backup.db"
+    cli("backup", str(copy))
+    env = {**os.environ, "FOLLOWUP_DB": str(isolated_db)}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER_LOOP, "6"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)
+    for _ in range(3):
+        done = run("restore", str(copy), "--yes", db=isolated_db)
+        assert done.returncode == 0, done.stderr
+        time.sleep(0.3)
+    _, err = writer.communicate(timeout=60)
+    logged = {line.split()[1] for line in err.splitlines() if line.startswith("logged")}
+    assert len(logged) > 20  # the loop really ran beside the restores
+    asides = sorted(tmp_path.glob("followup.db.before-restore-*"))
+    assert len(asides) == 3
+    kept = notes(isolated_db).union(*(notes(a) for a in asides))
+    assert logged - kept == set()  # every "Logged" is in the restored file or a kept copy
+
+
+def small_disk(limit: int):
+    """A process that can write files of at most `limit` bytes, as on a nearly full disk."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_backup_force_on_a_full_disk_keeps_the_previous_backup(cli, isolated_db, tmp_path):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    cli("import", "customers", str(big_csv(tmp_path / "big.csv", 5_000)), "--date", "2026-11-23")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    previous = folder / "shop.db"
+    cli("backup", str(previous))
+    before = previous.read_bytes()
+    assert len(before) > 400_000  # bigger than the disk has room for below
+    cli("log", "C001", "reached", "--date", "2026-11-23")
+    done = run("backup", str(previous), "--force", db=isolated_db, preexec_fn=small_disk(200_000))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("followup: error:") and done.stderr.count("\n") == 1
+    assert previous.read_bytes() == before  # the old backup is whole
+    assert sorted(p.name for p in folder.iterdir()) == ["shop.db"]  # no partial file, no journal
+    done = run("backup", str(previous), "--force", db=isolated_db)
+    assert done.returncode == 0, done.stderr
+    assert count(previous, "contacts") == 1
+    assert stat.S_IMODE(previous.stat().st_mode) == 0o600
