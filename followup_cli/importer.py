@@ -210,6 +210,7 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
         )
     if _decodes(path, "utf-8"):
         return "utf-8"
+    _refuse_stray_bytes(path)
     decodes, chinese = _scan(path, "gb18030")
     if not decodes:
         raise FollowupError(
@@ -223,6 +224,44 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
             EXIT_NOTHING_IMPORTED,
         )
     return "gb18030"
+
+
+def _refuse_stray_bytes(path: Path) -> None:
+    """A file that is UTF-8 but for a few bytes is UTF-8 with bad lines, not another encoding.
+
+    Decoding it all as GB18030 would turn every Chinese name into mojibake; refuse it and
+    say which lines to fix. Evidence: its valid multi-byte UTF-8 characters outnumber its
+    stray bytes four to one (GBK text decoded as UTF-8 is nearly all stray bytes).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    valid = stray = line = 0
+    bad_lines: list[tuple[int, int]] = []
+    for chunk in _chunks(path):
+        text = decoder.decode(chunk)
+        for part in _NON_ASCII.finditer(text):
+            bad = [ch for ch in part.group() if "\udc80" <= ch <= "\udcff"]
+            valid += len(part.group()) - len(bad)
+            stray += len(bad)
+            if bad and len(bad_lines) < 5:
+                number = line + text.count("\n", 0, part.start()) + 1
+                if not bad_lines or bad_lines[-1][0] != number:
+                    bad_lines.append((number, ord(bad[0]) - 0xDC00))
+        line += text.count("\n")
+    if not stray or valid < 4 * stray:
+        return
+    from followup_cli.i18n import _
+
+    shown = ", ".join(f"{number} (byte 0x{byte:02x})" for number, byte in bad_lines)
+    raise FollowupError(
+        _(
+            "file is UTF-8 except for {count} stray byte(s), on line(s) {lines}: fix those "
+            "lines (re-type the names there), or name the file's encoding with --encoding"
+        ).format(count=stray, lines=shown),
+        EXIT_NOTHING_IMPORTED,
+    )
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def sniff_delimiter(text: str) -> str:

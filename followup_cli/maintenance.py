@@ -10,6 +10,7 @@ from typing import Any
 
 from followup_cli import storage
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.service import customer_record, resolve_customer
 
 
@@ -92,7 +93,9 @@ def _keep_aside(partial: Path, db_path: Path) -> Path:
         except FileExistsError:
             continue
         return aside
-    raise FollowupError(f"too many copies named {db_path.name}.before-restore-{stamp}")
+    raise FollowupError(
+        _("too many copies named {name}").format(name=f"{db_path.name}.before-restore-{stamp}")
+    )
 
 
 def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:

@@ -179,13 +179,35 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         return
     if quiet:
         return
-    prefix = "dry run, nothing written: " if summary["dry_run"] else ""
-    refused = " (nothing written: --strict)" if strict and not summary["written"] else ""
-    message(
-        f"{summary['file']}: {prefix}read {summary['read']}, added {summary['added']}, updated "
-        f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
-        f"{summary['rejected']}{refused}"
-    )
+    from followup_cli.i18n import _
+
+    if summary["dry_run"]:
+        text = _(
+            "{file} ({encoding}): dry run, nothing written: read {read}, added {added}, "
+            "updated {updated}, unchanged {unchanged}, rejected {rejected}"
+        )
+    elif strict and not summary["written"]:
+        text = _(
+            "{file} ({encoding}): read {read}, added {added}, updated {updated}, unchanged "
+            "{unchanged}, rejected {rejected} (nothing written: --strict)"
+        )
+    else:
+        text = _(
+            "{file} ({encoding}): read {read}, added {added}, updated {updated}, unchanged "
+            "{unchanged}, rejected {rejected}"
+        )
+    encoding = ENCODING_NAMES.get(summary["encoding"], summary["encoding"])
+    message(text.format(**{**summary, "encoding": encoding}))
+
+
+# How the import summary names the encoding it read the file in.
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16",
+    "gb18030": "GBK/GB18030",
+    "xlsx": "Excel workbook",
+}
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (

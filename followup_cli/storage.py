@@ -17,6 +17,7 @@ from typing import Any
 
 from followup_cli.dates import Duration, months_between, optional_date
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, DEFAULT_RULES, Customer, Rule, Settings
 
 BUSY_TIMEOUT_MS = 15_000
@@ -1125,7 +1126,9 @@ def private_temp(folder: Path, name: str) -> Path:
     try:
         fd, name_made = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise FollowupError(f"cannot write in {folder}: {exc.strerror}") from None
+        raise FollowupError(
+            _("cannot write in {folder}: {reason}").format(folder=folder, reason=exc.strerror)
+        ) from None
     os.close(fd)
     return Path(name_made)
 
@@ -1157,8 +1160,14 @@ def backup_to(conn: sqlite3.Connection, target: Path) -> None:
         _copy_into(conn, partial)
         os.replace(partial, target)
     except (sqlite3.Error, OSError) as exc:
-        kept = " (the file already there is unchanged)" if os.path.lexists(target) else ""
-        raise FollowupError(f"could not write the backup {target}: {exc}{kept}") from None
+        if os.path.lexists(target):
+            text = _(
+                "could not write the backup {target} ({reason}); "
+                "the file already there is unchanged"
+            )
+        else:
+            text = _("could not write the backup {target} ({reason})")
+        raise FollowupError(text.format(target=target, reason=exc)) from None
     finally:
         remove_with_sidecars(partial)
 
@@ -1185,7 +1194,9 @@ def stage_copy(source: Path, folder: Path) -> Path:
             origin.close()
     except sqlite3.DatabaseError as exc:
         remove_with_sidecars(staged)
-        raise FollowupError(f"{source} is not a followup database ({exc})") from None
+        raise FollowupError(
+            _("{file} is not a followup database ({reason})").format(file=source, reason=exc)
+        ) from None
     except BaseException:
         remove_with_sidecars(staged)
         raise

@@ -6,6 +6,7 @@ symlinks, a FIFO, a reader holding a transaction during forget.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sqlite3
@@ -119,3 +120,30 @@ def test_backup_force_on_a_full_disk_keeps_the_previous_backup(cli, isolated_db,
     assert done.returncode == 0, done.stderr
     assert count(previous, "contacts") == 1
     assert stat.S_IMODE(previous.stat().st_mode) == 0o600
+
+
+def test_one_stray_latin1_byte_never_turns_chinese_names_into_mojibake(cli, csv_file, tmp_path):
+    good = csv_file(
+        "W1,王芳,13800138001\nW2,李娜,13800138002\nW3,张伟,13800138003\n",
+        "good.csv",
+        header="id,name,phone\n",
+    )
+    assert "good.csv (UTF-8): read 3, added 3" in cli("import", "customers", str(good)).stdout
+    stray = tmp_path / "stray.csv"
+    stray.write_bytes(
+        "id,name,phone\nW1,王芳,13800138001\nW2,李娜,13800138002\n".encode()
+        + b"W4,Ren\xe9e,13800138004\nW3,\xe5\xbc\xa0\xe4\xbc\x9f,13800138003\n"
+    )
+    result = cli("import", "customers", str(stray), code=4)
+    assert result.stderr == (
+        "followup: error: file is UTF-8 except for 1 stray byte(s), on line(s) 4 (byte 0xe9): "
+        "fix those lines (re-type the names there), or name the file's encoding with --encoding\n"
+    )
+    names = [c["name"] for c in json.loads(cli("export", "customers", "--format", "json").stdout)]
+    assert names == ["王芳", "李娜", "张伟"]  # nothing "updated" to 鐜嬭姵
+    assert [i["read"] for i in cli.json("imports")] == [3]  # the refused file left no trace
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("id,name,phone\nW1,王芳,13800138001\n".encode("gbk"))
+    assert "gbk.csv (GBK/GB18030): read 1, added 0, updated 0, unchanged 1" in (
+        cli("import", "customers", str(gbk)).stdout
+    )

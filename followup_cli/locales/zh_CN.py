@@ -2,4 +2,32 @@
 
 MESSAGES: dict[str, str] = {
     "Whom to call today, what happened, and how the shop is doing.": "今天该回访谁、结果如何、店铺经营得怎样。",
+    # --- Safety round two: backups, restore, encodings, files, privacy ---
+    "could not write the backup {target} ({reason}); the file already there is unchanged": (
+        "无法写入备份 {target}（{reason}）；原有文件未被改动"
+    ),
+    "could not write the backup {target} ({reason})": "无法写入备份 {target}（{reason}）",
+    "cannot write in {folder}: {reason}": "无法在 {folder} 中写入：{reason}",
+    "{file} is not a followup database ({reason})": "{file} 不是 followup 数据库（{reason}）",
+    "too many copies named {name}": "名为 {name} 的副本太多",
+    "file is UTF-8 except for {count} stray byte(s), on line(s) {lines}: fix those lines "
+    "(re-type the names there), or name the file's encoding with --encoding": (
+        "文件是 UTF-8 编码，但有 {count} 个无法识别的字节，位于第 {lines} 行：请修正这些行"
+        "（重新输入其中的姓名），或用 --encoding 指明文件编码"
+    ),
+    "{file} ({encoding}): dry run, nothing written: read {read}, added {added}, updated "
+    "{updated}, unchanged {unchanged}, rejected {rejected}": (
+        "{file}（{encoding}）：试运行，未写入：读取 {read}，新增 {added}，更新 {updated}，"
+        "未变 {unchanged}，拒绝 {rejected}"
+    ),
+    "{file} ({encoding}): read {read}, added {added}, updated {updated}, unchanged "
+    "{unchanged}, rejected {rejected} (nothing written: --strict)": (
+        "{file}（{encoding}）：读取 {read}，新增 {added}，更新 {updated}，未变 {unchanged}，"
+        "拒绝 {rejected}（未写入：--strict）"
+    ),
+    "{file} ({encoding}): read {read}, added {added}, updated {updated}, unchanged "
+    "{unchanged}, rejected {rejected}": (
+        "{file}（{encoding}）：读取 {read}，新增 {added}，更新 {updated}，未变 {unchanged}，"
+        "拒绝 {rejected}"
+    ),
 }
