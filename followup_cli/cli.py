@@ -548,6 +548,17 @@ def forget(
     conn = _conn(ctx)
     _confirm(f"Erase {describe(conn, customer)} and all their history?", yes)
     gone = forget_customer(conn, customer)
+    if not gone["scrubbed"]:
+        from followup_cli.i18n import _
+
+        raise FollowupError(
+            _(
+                "{customer_id} {name} is erased from the customer list, but another program "
+                "is reading the database, so their old details stay in the file's bytes for "
+                "now: run any followup command once that program has finished, and they are "
+                "scrubbed"
+            ).format(**gone)
+        )
     render.message(f"Erased {gone['customer_id']} {gone['name']} and all their history.")
 
 

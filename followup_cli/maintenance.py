@@ -24,11 +24,15 @@ def customer_export(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     }
 
 
-def forget_customer(conn: sqlite3.Connection, key: str) -> dict[str, str]:
-    """Erase a customer and all their history, from the file's bytes as well."""
+def forget_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
+    """Erase a customer and all their history, from the file's bytes as well.
+
+    `scrubbed` is False when another program's open read kept the old bytes in the file for
+    now: the next followup command to open the file scrubs them.
+    """
     customer = resolve_customer(conn, key)
-    storage.erase_customer(conn, customer.id)
-    return {"customer_id": customer.ref, "name": customer.name}
+    scrubbed = storage.erase_customer(conn, customer.id)
+    return {"customer_id": customer.ref, "name": customer.name, "scrubbed": scrubbed}
 
 
 def describe(conn: sqlite3.Connection, key: str) -> str:

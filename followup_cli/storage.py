@@ -90,6 +90,7 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
+        scrub_if_pending(conn)
     except sqlite3.OperationalError as exc:
         raise FollowupError(f"cannot use database {path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
@@ -1103,16 +1104,49 @@ def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[
     }
 
 
-def erase_customer(conn: sqlite3.Connection, customer_id: int) -> None:
+SCRUB_WAIT_MS = 3_000  # how long `forget` waits for readers to let go of old pages
+_SCRUB_PENDING = "scrub_pending"  # settings key: erased data may still be in the file's bytes
+
+
+def erase_customer(conn: sqlite3.Connection, customer_id: int) -> bool:
     """Delete a customer so their details are gone from the file's bytes too.
 
     secure_delete zeroes the freed space; the WAL, which still holds old page images, is then
-    checkpointed and truncated.
+    checkpointed and truncated. A reader in another program can hold old pages in place:
+    then False, and the file is marked so that the next open scrubs it.
     """
     conn.execute("PRAGMA secure_delete = ON")
     with transaction(conn):
         delete_customer(conn, customer_id)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (_SCRUB_PENDING,)
+        )
+    return scrub(conn, SCRUB_WAIT_MS)
+
+
+def scrub(conn: sqlite3.Connection, wait_ms: int) -> bool:
+    """Checkpoint the whole WAL into the file and truncate it, waiting up to `wait_ms` for
+    readers; True (and the pending mark cleared) when nothing old is left behind."""
+    conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if busy:
+        return False
+    with transaction(conn):
+        conn.execute("DELETE FROM settings WHERE key = ?", (_SCRUB_PENDING,))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # that write held no personal data
+    return True
+
+
+def scrub_if_pending(conn: sqlite3.Connection) -> None:
+    """Finish an erasure that a reader held up, without making this command wait for it."""
+    try:
+        if conn.execute("SELECT 1 FROM settings WHERE key = ?", (_SCRUB_PENDING,)).fetchone():
+            scrub(conn, 0)
+    except sqlite3.OperationalError:
+        pass  # read-only or busy: the next command tries again
 
 
 def private_temp(folder: Path, name: str) -> Path:

@@ -147,3 +147,41 @@ def test_one_stray_latin1_byte_never_turns_chinese_names_into_mojibake(cli, csv_
     assert "gbk.csv (GBK/GB18030): read 1, added 0, updated 0, unchanged 1" in (
         cli("import", "customers", str(gbk)).stdout
     )
+
+
+def secrets_in(db: Path, secrets: tuple[str, ...]) -> list[str]:
+    raw = b"".join(Path(f"{db}{s}").read_bytes() for s in ("", "-wal") if Path(f"{db}{s}").exists())
+    return [s for s in secrets if s.encode() in raw]
+
+
+def test_forget_with_a_reader_holding_old_pages_says_so_and_scrubs_at_the_next_open(
+    cli, isolated_db, monkeypatch
+):
+    from followup_cli import storage
+
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    cli("log", "C001", "reached", "--date", "2026-11-23", "--note", "SECRET-NOTE-4417")
+    secrets = ("王芳", "13800138001", "wangfang@example.com", "SECRET-NOTE-4417")
+    monkeypatch.setattr(storage, "SCRUB_WAIT_MS", 200, raising=False)  # the real wait is 3 s
+    reader = sqlite3.connect(isolated_db, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 36
+    try:
+        result = cli("forget", "C001", "--yes", code=1)
+        assert result.stdout == ""  # no "Erased": the promise is not kept yet
+        assert result.stderr.startswith(
+            "followup: error: C001 王芳 is erased from the customer list, but another program is "
+            "reading the database"
+        )
+        assert secrets_in(isolated_db, secrets) == list(secrets)  # the reader keeps them there
+        cli("show", "C001", code=1)
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert len(cli.json("today", "--date", "2026-11-23")) == 22  # any command: scrubbed first
+    assert secrets_in(isolated_db, secrets) == []
+    conn = sqlite3.connect(isolated_db)
+    assert (
+        conn.execute("SELECT COUNT(*) FROM settings WHERE key = 'scrub_pending'").fetchone()[0] == 0
+    )
+    conn.close()

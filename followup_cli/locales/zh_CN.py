@@ -30,4 +30,10 @@ MESSAGES: dict[str, str] = {
         "{file}（{encoding}）：读取 {read}，新增 {added}，更新 {updated}，未变 {unchanged}，"
         "拒绝 {rejected}"
     ),
+    "{customer_id} {name} is erased from the customer list, but another program is reading "
+    "the database, so their old details stay in the file's bytes for now: run any followup "
+    "command once that program has finished, and they are scrubbed": (
+        "{customer_id} {name} 已从客户名单中删除，但另一个程序正在读取数据库，其旧资料暂时仍留在"
+        "文件字节中：等该程序结束后运行任意一条 followup 命令，即可将其彻底清除"
+    ),
 }
