@@ -543,14 +543,27 @@ def forget(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Erase a customer and all their history from the file (right to erasure)."""
-    from followup_cli.maintenance import describe, forget_customer
+    from followup_cli.i18n import _
+    from followup_cli.maintenance import describe, forget_customer, forget_in_copies
 
     conn = _conn(ctx)
     _confirm(f"Erase {describe(conn, customer)} and all their history?", yes)
     gone = forget_customer(conn, customer)
+    copies = forget_in_copies(conn, _db_path(ctx)[0], gone["customer_id"])
+    if gone["scrubbed"]:
+        render.message(f"Erased {gone['customer_id']} {gone['name']} and all their history.")
+    for copy in copies["erased_in"]:
+        render.message(_("Also erased from the copy kept by restore: {file}").format(file=copy))
+    for copy in copies["unreachable"]:
+        render.warn(_("Could not erase them from the copy {file}: delete it").format(file=copy))
+    for copy in copies["backups"]:
+        render.warn(
+            _(
+                "The backup {file} may still hold them: erase there with "
+                "'followup --db {file} forget {customer_id} --yes', or delete it"
+            ).format(file=copy, customer_id=gone["customer_id"])
+        )
     if not gone["scrubbed"]:
-        from followup_cli.i18n import _
-
         raise FollowupError(
             _(
                 "{customer_id} {name} is erased from the customer list, but another program "
@@ -559,7 +572,6 @@ def forget(
                 "scrubbed"
             ).format(**gone)
         )
-    render.message(f"Erased {gone['customer_id']} {gone['name']} and all their history.")
 
 
 @app.command()

@@ -35,6 +35,24 @@ def forget_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     return {"customer_id": customer.ref, "name": customer.name, "scrubbed": scrubbed}
 
 
+def forget_in_copies(conn: sqlite3.Connection, db_path: Path, ref: str) -> dict[str, list[str]]:
+    """Reach the copies followup made of the file: erase the customer from the copies
+    `restore` kept aside, and name the backups (made by `backup`) that still exist, with any
+    copy that could not be changed, for the owner to deal with."""
+    erased: list[str] = []
+    unreachable: list[str] = []
+    for copy in sorted(db_path.parent.glob(f"{db_path.name}.before-restore-*")):
+        if copy.name.endswith(("-journal", "-wal", "-shm")) or not copy.is_file():
+            continue
+        try:
+            if storage.erase_from_copy(copy, ref):
+                erased.append(str(copy))
+        except FollowupError:
+            unreachable.append(str(copy))
+    backups = [str(p) for p in storage.backup_paths(conn) if p.is_file()]
+    return {"erased_in": erased, "backups": backups, "unreachable": unreachable}
+
+
 def describe(conn: sqlite3.Connection, key: str) -> str:
     customer = resolve_customer(conn, key)
     return f"{customer.ref} {customer.name}"
@@ -50,6 +68,7 @@ def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
     if os.path.lexists(target) and not overwrite:
         raise FollowupError(f"{target} exists: use --force to replace it")
     storage.backup_to(conn, target)
+    storage.record_backup(conn, target.absolute(), datetime.now(UTC).isoformat(timespec="seconds"))
     return target
 
 

@@ -352,6 +352,19 @@ def _m6_report_tallies(db: Any) -> None:
     )
 
 
+APPLICATION_ID = 0x466F5570  # "FoUp" in the file header: this file is a followup database
+
+
+def _m7_ownership_and_erasure(db: Any) -> None:
+    """The file says it is ours; undo and forget find a customer's import history by index;
+    backups are remembered so that `forget` can name the copies that still hold someone."""
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_import_changes_customer ON import_changes(customer_id)"
+    )
+    db.execute("CREATE TABLE IF NOT EXISTS backups (path TEXT PRIMARY KEY, made_at TEXT)")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -359,6 +372,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m4_report_indexes,
     _m5_ranked_queue,
     _m6_report_tallies,
+    _m7_ownership_and_erasure,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1092,16 +1106,61 @@ def delete_purchases_of_import(conn: sqlite3.Connection, import_id: int) -> None
 
 
 def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Everything stored about one customer, table by table (for access requests)."""
+    """Everything stored about one customer, table by table (for access requests), including
+    the earlier values imports replaced (kept for undo: names, phones, e-mails...)."""
     tables = {
         "followups": "SELECT * FROM followups WHERE customer_id = ? ORDER BY id",
         "contacts": "SELECT * FROM contacts WHERE customer_id = ? ORDER BY id",
         "purchases": "SELECT * FROM purchases WHERE customer_id = ? ORDER BY id",
+        "import_history": "SELECT c.import_id, i.started_at, i.file, c.action, c.before "
+        "FROM import_changes c JOIN imports i ON i.id = c.import_id "
+        "WHERE c.customer_id = ? ORDER BY c.id",
     }
-    return {
+    data = {
         name: [dict(row) for row in conn.execute(sql, (customer_id,))]
         for name, sql in tables.items()
     }
+    for change in data["import_history"]:
+        change["before"] = json.loads(change["before"]) if change["before"] else None
+    return data
+
+
+def record_backup(conn: sqlite3.Connection, path: Path, now: str) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO backups (path, made_at) VALUES (?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET made_at = excluded.made_at",
+            (str(path), now),
+        )
+
+
+def backup_paths(conn: sqlite3.Connection) -> list[Path]:
+    return [Path(r[0]) for r in conn.execute("SELECT path FROM backups ORDER BY made_at, path")]
+
+
+def erase_from_copy(copy: Path, ref: str) -> bool:
+    """Erase customer `ref` from a copy of the database (same scrubbing as the live file).
+
+    True when the copy held them; a FollowupError when it cannot be opened or written.
+    """
+    try:
+        conn = sqlite3.connect(copy, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise FollowupError(str(exc)) from None
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        row = conn.execute("SELECT id FROM customers WHERE ref = ?", (ref,)).fetchone()
+        if row is None:
+            return False
+        with transaction(conn):
+            delete_customer(conn, row[0])
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    except sqlite3.Error as exc:
+        raise FollowupError(str(exc)) from None
+    finally:
+        conn.close()
 
 
 SCRUB_WAIT_MS = 3_000  # how long `forget` waits for readers to let go of old pages
@@ -1282,11 +1341,21 @@ def restore_from(conn: sqlite3.Connection, db_path: Path, staged: Path, aside: P
                 _copy_into(reader, aside)
             finally:
                 reader.close()
+            made = _backups_made(conn)
             _replace_content(conn)
             _migrate_in_transaction(conn)
+            conn.executemany("INSERT OR IGNORE INTO backups (path, made_at) VALUES (?, ?)", made)
     finally:
         conn.execute("DETACH DATABASE restored")
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _backups_made(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """The backups this file knows of: a restore keeps remembering them (see `forget`)."""
+    try:
+        return [tuple(r) for r in conn.execute("SELECT path, made_at FROM main.backups")]
+    except sqlite3.OperationalError:  # a file from before backups were remembered
+        return []
 
 
 def _replace_content(conn: sqlite3.Connection) -> None:

@@ -185,3 +185,42 @@ def test_forget_with_a_reader_holding_old_pages_says_so_and_scrubs_at_the_next_o
         conn.execute("SELECT COUNT(*) FROM settings WHERE key = 'scrub_pending'").fetchone()[0] == 0
     )
     conn.close()
+
+
+def test_forget_reaches_the_copies_restore_kept_and_names_the_backups(cli, isolated_db, tmp_path):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    cli("log", "C001", "reached", "--date", "2026-11-23", "--note", "SECRET-NOTE-5521")
+    copy = tmp_path / "monday.db"
+    cli("backup", str(copy))
+    restored = cli("restore", str(copy), "--yes").stdout
+    aside = Path(restored.split("kept at ")[1].strip())
+    secrets = ("王芳", "13800138001", "wangfang@example.com", "SECRET-NOTE-5521")
+    assert secrets_in(aside, secrets) == list(secrets)
+    result = cli("forget", "C001", "--yes")
+    assert result.stdout == (
+        "Erased C001 王芳 and all their history.\n"
+        f"Also erased from the copy kept by restore: {aside}\n"
+    )
+    assert result.stderr == (
+        f"The backup {copy} may still hold them: erase there with "
+        f"'followup --db {copy} forget C001 --yes', or delete it\n"
+    )
+    assert secrets_in(aside, secrets) == []
+    assert secrets_in(isolated_db, secrets) == []
+    assert count(aside) == 35 and count(copy) == 36  # the others kept; the backup untouched
+
+
+def test_the_access_export_includes_earlier_values_kept_in_import_history(cli, csv_file):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    moved = csv_file("C001,王芳芳,13900139001,fang@example.org\n", header="id,name,phone,email\n")
+    cli("import", "customers", str(moved), "--date", "2026-11-24")
+    data = json.loads(cli("export", "customer", "C001").stdout)
+    assert data["customer"]["name"] == "王芳芳"
+    history = data["import_history"]
+    assert [(h["import_id"], h["action"]) for h in history] == [(1, "added"), (2, "updated")]
+    assert history[1]["before"] == {
+        "email": "wangfang@example.com",
+        "name": "王芳",
+        "phone": "+8613800138001",
+    }
+    assert history[1]["file"] == str(moved)

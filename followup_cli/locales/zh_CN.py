@@ -36,4 +36,11 @@ MESSAGES: dict[str, str] = {
         "{customer_id} {name} 已从客户名单中删除，但另一个程序正在读取数据库，其旧资料暂时仍留在"
         "文件字节中：等该程序结束后运行任意一条 followup 命令，即可将其彻底清除"
     ),
+    "Also erased from the copy kept by restore: {file}": "已一并从恢复时保留的副本中删除：{file}",
+    "Could not erase them from the copy {file}: delete it": "无法从副本 {file} 中删除：请删除该文件",
+    "The backup {file} may still hold them: erase there with "
+    "'followup --db {file} forget {customer_id} --yes', or delete it": (
+        "备份 {file} 中可能仍有此人资料：请用 'followup --db {file} forget {customer_id} --yes' "
+        "在其中删除，或删除该备份"
+    ),
 }
