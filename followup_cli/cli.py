@@ -385,8 +385,8 @@ import_app.command("purchases")(
 def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opts: Any) -> None:
     from followup_cli import imports
 
-    if opts["rejects"] is not None and not opts["rejects"].parent.exists():
-        raise FollowupError(f"folder {opts['rejects'].parent} does not exist")
+    if opts["rejects"] is not None:
+        render.check_output(str(opts["rejects"]))  # before the import, not after it
     given = imports.ImportOptions(
         encoding=opts["encoding"],
         delimiter=_delimiter(opts["delimiter"]),
@@ -410,19 +410,30 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         )
     for rejection in result.rejected:
         render.warn(f"{file}: line {rejection.line}: {rejection.reason}")
-    if opts["rejects"] is not None:
-        rows = [
-            {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
-            for r in result.rejected
-        ]
-        columns = [*result.header, "reason"]
-        render.to_text_file(str(opts["rejects"]), render.write_csv, rows, columns, bom=True)
     render.import_summary(
         result.summary(),
         opts["fmt"] is TextOrJson.json,
         opts["quiet"] and not result.rejected,
         opts["strict"],
     )
+    if opts["rejects"] is not None:
+        rows = [
+            {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
+            for r in result.rejected
+        ]
+        columns = [*result.header, "reason"]
+        try:
+            render.to_text_file(str(opts["rejects"]), render.write_csv, rows, columns, bom=True)
+        except (OSError, FollowupError) as exc:
+            from followup_cli.i18n import _
+
+            reason = exc.strerror if isinstance(exc, OSError) else exc.format_message()
+            raise FollowupError(
+                _(
+                    "the import is done as summarised above, but the rejected rows could not "
+                    "be written to {file} ({reason})"
+                ).format(file=opts["rejects"], reason=reason or exc)
+            ) from None
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
@@ -532,8 +543,7 @@ def export_customer(
 
 
 def _check_output_folder(output: str | None) -> None:
-    if output and not Path(output).expanduser().resolve().parent.exists():
-        raise FollowupError(f"folder {Path(output).parent} does not exist")
+    render.check_output(output)
 
 
 @app.command()

@@ -224,3 +224,131 @@ def test_the_access_export_includes_earlier_values_kept_in_import_history(cli, c
         "phone": "+8613800138001",
     }
     assert history[1]["file"] == str(moved)
+
+
+def leftovers(folder: Path, *expected: str) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name not in expected)
+
+
+def test_planted_links_and_files_at_the_temporary_names_are_never_written_through(
+    cli, isolated_db, tmp_path
+):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    # The names the exports used to write through: {output}.tmp-{pid}, for this process.
+    for name in ("customers.csv", "report.html", "rejects.csv"):
+        (out / f"{name}.tmp-{os.getpid()}").symlink_to(victim)
+    planted = out / f"history.csv.tmp-{os.getpid()}"
+    planted.write_text("")
+    planted.chmod(0o666)
+    cli("export", "customers", "-o", str(out / "customers.csv"))
+    cli("export", "history", "-o", str(out / "history.csv"))
+    cli("report", "--date", "2026-11-23", "--html", str(out / "report.html"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,phone\nX1,,13800000001\n", encoding="utf-8")
+    cli("import", "customers", str(bad), "--rejects", str(out / "rejects.csv"), code=4)
+    assert victim.read_text() == "precious\n"
+    assert victim.stat().st_nlink == 1
+    for name in ("customers.csv", "history.csv", "report.html", "rejects.csv"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
+    assert "王芳" in (out / "customers.csv").read_text(encoding="utf-8")
+    # A planted link at the restore's copy-aside name for the next seconds is not followed.
+    stamps = {time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() + s)) for s in range(5)}
+    for stamp in stamps:
+        (tmp_path / f"followup.db.before-restore-{stamp}").symlink_to(victim)
+    copy = tmp_path / "copy.db"
+    cli("backup", str(copy))
+    kept = Path(cli("restore", str(copy), "--yes").stdout.split("kept at ")[1].strip())
+    assert not kept.is_symlink() and count(kept) == 36
+    assert victim.read_text() == "precious\n"
+
+
+def test_failures_leave_no_temporary_file_behind(cli, isolated_db, tmp_path):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    cli("import", "customers", str(big_csv(tmp_path / "big.csv", 5_000)), "--date", "2026-11-23")
+    out = tmp_path / "out"
+    out.mkdir()
+    done = run(
+        "export",
+        "customers",
+        "-o",
+        str(out / "all.csv"),
+        db=isolated_db,
+        preexec_fn=small_disk(100_000),
+    )
+    assert done.returncode == 1 and done.stderr.startswith("followup: error:"), done.stderr
+    assert leftovers(out) == []  # no half-written export full of customers
+    # Restoring from a file in WAL mode leaves no -wal/-shm beside it.
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    wal_copy = backups / "wal.db"
+    cli("backup", str(wal_copy))
+    conn = sqlite3.connect(wal_copy)
+    assert conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    conn.close()
+    cli("restore", str(wal_copy), "--yes")
+    assert leftovers(backups) == ["wal.db"]
+    assert leftovers(tmp_path, "followup.db", "followup.db-wal", "followup.db-shm") == [
+        "backups",
+        "big.csv",
+        next(p.name for p in tmp_path.glob("*before-restore*")),
+        "out",
+    ]
+
+
+def test_outputs_that_are_not_regular_files(cli, isolated_db, tmp_path):
+    import threading
+
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    result = cli("export", "customers", "-o", str(folder), code=1)
+    assert result.stderr == f"followup: error: {folder} is a folder: give a file name\n"
+    assert leftovers(tmp_path, "followup.db", "followup.db-wal", "followup.db-shm") == ["exports"]
+    assert leftovers(folder) == []
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    cli("export", "customers", "-o", str(fifo), "--format", "json")
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
+    assert len(json.loads(received[0])) == 36
+    dash = cli("export", "due", "--date", "2026-11-23", "-o", "-", "--format", "json")
+    assert len(json.loads(dash.stdout)) > 0
+    piped = run("export", "customers", "-o", "/dev/stdout", db=isolated_db)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.count("\n") == 37  # header and 36 customers, through the pipe
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    cli("export", "history", "-o", "/dev/null")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    # A rejects target that cannot work is refused before the import runs.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,phone\nX1,Xu,13800000001\nX2,,13800000002\n", encoding="utf-8")
+    result = cli("import", "customers", str(bad), "--rejects", str(folder), code=1)
+    assert result.stderr == f"followup: error: {folder} is a folder: give a file name\n"
+    assert len(cli.json("imports")) == 1  # only the first import: nothing was written
+
+
+def test_a_rejects_file_that_cannot_be_written_does_not_hide_a_finished_import(
+    cli, tmp_path, monkeypatch
+):
+    from followup_cli import render
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(render, "to_text_file", full_disk)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,phone\nX1,Xu,13800000001\nX2,,13800000002\n", encoding="utf-8")
+    result = cli("import", "customers", str(bad), "--rejects", str(tmp_path / "r.csv"), code=1)
+    assert result.stdout == f"{bad} (UTF-8): read 2, added 1, updated 0, unchanged 0, rejected 1\n"
+    assert result.stderr.endswith(
+        "followup: error: the import is done as summarised above, but the rejected rows could "
+        f"not be written to {tmp_path / 'r.csv'} (No space left on device)\n"
+    )
+    assert [i["added"] for i in cli.json("imports")] == [1]

@@ -43,4 +43,8 @@ MESSAGES: dict[str, str] = {
         "备份 {file} 中可能仍有此人资料：请用 'followup --db {file} forget {customer_id} --yes' "
         "在其中删除，或删除该备份"
     ),
+    "{path} is a folder: give a file name": "{path} 是文件夹：请给出文件名",
+    "folder {folder} does not exist": "文件夹 {folder} 不存在",
+    "the import is done as summarised above, but the rejected rows could not be written to "
+    "{file} ({reason})": "导入已按上面的汇总完成，但被拒绝的行无法写入 {file}（{reason}）",
 }
