@@ -85,17 +85,69 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(folder, 0o700)
         create_private_file(path)
+    elif path.stat().st_size == 0:
+        _make_private(path)  # an empty file becomes a shop only as the owner's alone
+    sidecars = {s for s in ("-wal", "-shm") if os.path.lexists(f"{path}{s}")}
     try:
         conn = connect(path)
+        try:
+            _check_ours(conn, path)
+        except BaseException:
+            conn.close()
+            for suffix in {"-wal", "-shm"} - sidecars:  # leave a foreign file as it was
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            raise
+        migrate(conn)
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        migrate(conn)
         scrub_if_pending(conn)
     except sqlite3.OperationalError as exc:
         raise FollowupError(f"cannot use database {path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise FollowupError(f"{path} is not a usable followup database ({exc})") from None
     return conn
+
+
+_OUR_TABLES = frozenset({"customers", "followups", "contacts", "rules", "settings"})
+
+
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse, before anything is changed, a file that is not a followup database this
+    version can use: another application's SQLite file, or one from a newer followup.
+
+    Ours: our application id in the header; or a followup file from before the id (schema
+    version set, our tables present); or an empty file, which becomes a new shop.
+    """
+    from followup_cli.i18n import _
+
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = schema_version(conn)
+    if app_id != APPLICATION_ID:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        empty = not tables and version == 0
+        if app_id != 0 or not (empty or (version >= 1 and tables >= _OUR_TABLES)):
+            raise FollowupError(
+                _(
+                    "{path} is another application's database, not a followup one: nothing "
+                    "was changed (give followup a file of its own with --db)"
+                ).format(path=path)
+            )
+    if version > SCHEMA_VERSION:
+        raise _newer(version)
+
+
+def _newer(version: int) -> FollowupError:
+    return FollowupError(
+        f"this database was written by a newer followup (schema {version}); "
+        f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
+    )
+
+
+def _make_private(path: Path) -> None:
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise FollowupError(f"cannot make {path} private: {exc.strerror}") from None
 
 
 def create_private_file(path: Path) -> None:
@@ -395,10 +447,7 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
     db = sqlite_utils.Database(conn, execute_plugins=False)
     version = schema_version(conn)
     if version > SCHEMA_VERSION:
-        raise FollowupError(
-            f"this database was written by a newer followup (schema {version}); "
-            f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
-        )
+        raise _newer(version)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[number - 1](db)
         conn.execute(f"PRAGMA user_version = {number}")

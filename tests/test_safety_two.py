@@ -20,6 +20,8 @@ from pathlib import Path
 from test_loop import EXAMPLE
 from test_safety import big_csv, count
 
+from followup_cli.storage import SCHEMA_VERSION
+
 
 def run(*args: str, db: Path, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "FOLLOWUP_DB": str(db), "NO_COLOR": "1"}
@@ -352,3 +354,47 @@ def test_a_rejects_file_that_cannot_be_written_does_not_hide_a_finished_import(
         f"not be written to {tmp_path / 'r.csv'} (No space left on device)\n"
     )
     assert [i["added"] for i in cli.json("imports")] == [1]
+
+
+def test_files_that_are_not_ours_are_refused_untouched(cli, isolated_db, tmp_path):
+    other = tmp_path / "other-app.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.execute("INSERT INTO notes (text) VALUES ('not yours')")
+    conn.commit()
+    conn.close()
+    tagged = tmp_path / "tagged.db"
+    conn = sqlite3.connect(tagged)
+    conn.execute("PRAGMA application_id = 1234")
+    conn.execute("CREATE TABLE customers (x)")
+    conn.commit()
+    conn.close()
+    for path in (other, tagged):
+        before = path.read_bytes()
+        result = cli("--db", str(path), "today", code=1)
+        assert result.stderr == (
+            f"followup: error: {path} is another application's database, not a followup one: "
+            "nothing was changed (give followup a file of its own with --db)\n"
+        )
+        assert path.read_bytes() == before  # no tables added, still not in WAL mode
+        assert leftovers(tmp_path, "other-app.db", "tagged.db", "followup.db") == []
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    newer = tmp_path / "newer.db"
+    cli("backup", str(newer))
+    conn = sqlite3.connect(newer)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = newer.read_bytes()
+    assert "written by a newer followup" in cli("--db", str(newer), "today", code=1).stderr
+    assert newer.read_bytes() == before  # its journal mode was not flipped to WAL first
+    empty = tmp_path / "empty.db"
+    empty.touch(mode=0o644)
+    empty.chmod(0o644)
+    assert cli("--db", str(empty), "today", "--date", "2026-11-23").stdout == (
+        "Nothing due on 2026-11-23.\n"
+    )
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o600
+    conn = sqlite3.connect(empty)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x466F5570
+    conn.close()

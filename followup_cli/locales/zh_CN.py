@@ -47,4 +47,8 @@ MESSAGES: dict[str, str] = {
     "folder {folder} does not exist": "文件夹 {folder} 不存在",
     "the import is done as summarised above, but the rejected rows could not be written to "
     "{file} ({reason})": "导入已按上面的汇总完成，但被拒绝的行无法写入 {file}（{reason}）",
+    "{path} is another application's database, not a followup one: nothing was changed "
+    "(give followup a file of its own with --db)": (
+        "{path} 是其他应用的数据库，不是 followup 的：未做任何改动（请用 --db 给 followup 一个专用文件）"
+    ),
 }
