@@ -82,8 +82,7 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
         if not folder.exists():
             if not create_folder:
                 raise FollowupError(f"folder {folder} does not exist")
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(folder, 0o700)
+            _make_private_folders(folder)
         create_private_file(path)
     elif path.stat().st_size == 0:
         _make_private(path)  # an empty file becomes a shop only as the owner's alone
@@ -148,6 +147,19 @@ def _make_private(path: Path) -> None:
         os.chmod(path, 0o600)
     except OSError as exc:
         raise FollowupError(f"cannot make {path} private: {exc.strerror}") from None
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create `folder` and every missing parent (~/.local, ~/.local/share) 0700, whatever
+    the umask: mkdir(parents=True) would give the parents the umask's mode, 0777 under 000."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for new_folder in reversed(missing):
+        new_folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(new_folder, 0o700)
 
 
 def create_private_file(path: Path) -> None:

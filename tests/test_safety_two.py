@@ -398,3 +398,21 @@ def test_files_that_are_not_ours_are_refused_untouched(cli, isolated_db, tmp_pat
     conn = sqlite3.connect(empty)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x466F5570
     conn.close()
+
+
+def test_the_default_folders_are_private_under_umask_000(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("FOLLOWUP_DB", "XDG_DATA_HOME")}
+    env["HOME"] = str(home)
+    done = subprocess.run(
+        [sys.executable, "-m", "followup_cli", "today", "--date", "2026-11-23"],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(0),
+    )
+    assert done.returncode == 0, done.stderr
+    for folder in (".local", ".local/share", ".local/share/followup"):
+        assert stat.S_IMODE((home / folder).stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE((home / ".local/share/followup/followup.db").stat().st_mode) == 0o600
