@@ -40,7 +40,9 @@ class FollowupGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
                 sys.exit(EXIT_USAGE)
-            message = exc.format_message().replace("Value error, ", "")
+            from followup_cli.text import strip_controls
+
+            message = strip_controls(exc.format_message().replace("Value error, ", ""))
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             print(f"followup: error: {message}{hint}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
@@ -198,13 +200,14 @@ def log(
 ) -> None:
     """Record the outcome of a contact and plan the next follow-up."""
     from followup_cli.service import log_outcome
+    from followup_cli.text import strip_controls
 
     result = log_outcome(
         _conn(ctx),
         customer,
         outcome.value,
         _day(on),
-        note,
+        strip_controls(note) if note else note,
         channel.value if channel else None,
         score,
         nps,
@@ -728,8 +731,10 @@ def snooze(
     """Postpone a customer's follow-up (not a miss)."""
     from followup_cli.planning import parse_until
     from followup_cli.planning import snooze as run_snooze
+    from followup_cli.text import strip_controls
 
     today_ = _day(on)
+    note = strip_controls(note) if note else note
     done = run_snooze(_conn(ctx), customer, parse_until(until, today_), today_, note)
     render.message(f"Snoozed {done['customer_id']} {done['name']} until {done['until']}")
 

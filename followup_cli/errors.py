@@ -32,5 +32,7 @@ class FollowupError(ClickException):
         self.exit_code = exit_code
 
     def show(self, file: object | None = None) -> None:
-        one_line = " ".join(self.format_message().split())
+        from followup_cli.text import strip_controls
+
+        one_line = " ".join(strip_controls(self.format_message()).split())
         print(f"followup: error: {one_line}", file=sys.stderr)

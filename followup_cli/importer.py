@@ -19,6 +19,7 @@ from followup_cli.dates import DateFormatError, parse_import_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
 from followup_cli.phones import InvalidValue
+from followup_cli.text import has_controls, strip_controls
 
 FIELDS = (
     "id",
@@ -529,6 +530,8 @@ class _RowCleaner:
         self.date_cache: dict[str, date] = {}
 
     def __call__(self, line: int, cells: list[str]) -> Record:
+        if has_controls(cells):  # terminal escapes in a name would run on every screen
+            cells = [strip_controls(c) for c in cells]
         longest = max(map(len, cells), default=0)
         if longest > MAX_CELL:
             raise RowError(f"a cell is {longest} characters long (at most {MAX_CELL})")

@@ -17,6 +17,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
+from followup_cli.text import strip_controls
+
 
 class Format(StrEnum):
     table = "table"
@@ -26,16 +28,26 @@ class Format(StrEnum):
 
 Column = tuple[str, str]  # (key in the row dict, heading on a terminal)
 
-# Cells that a spreadsheet would run as a formula (OWASP CSV injection) ...
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# ... except plain numbers and phone numbers, which stay usable: +8613800000000, -12.50.
-_NUMERIC = re.compile(r"^[+-]?[\d\s().]*\d[\d\s().-]*$")
+# Cells that a spreadsheet would run as a formula (OWASP CSV injection), full-width forms
+# included (a Chinese input method types ＝ and Excel reads it as =) ...
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# ... except plain numbers and phone numbers, which stay usable: -12.50, +8613800000000.
+# Nothing else passes: -1-1 and -(1)-(2) are formulas.
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PHONE = re.compile(r"^\+\d[\d ]*\d$")
 
 
 def neutralise(value: Any) -> Any:
-    """Prefix a quote to a text cell that Excel would otherwise treat as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMERIC.match(value):
-        return "'" + value
+    """Prefix a quote to a text cell that Excel would otherwise treat as a formula, and drop
+    control characters."""
+    if isinstance(value, str):
+        value = strip_controls(value)
+        if (
+            value.startswith(_FORMULA_START)
+            and not _NUMBER.match(value)
+            and not _PHONE.match(value)
+        ):
+            return "'" + value
     return value
 
 
@@ -58,7 +70,7 @@ def write_csv(
     rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
 ) -> None:
     writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
-    writer.writerow(keys)
+    writer.writerow(neutralise(k) for k in keys)  # a rejects file repeats the shop's header
     for row in rows:
         writer.writerow(neutralise(_cell(row.get(k))) for k in keys)
 
@@ -93,6 +105,7 @@ def write_table(
         return
     # A column with nothing in it only takes room from the ones that matter.
     columns = [c for c in columns if any(_cell(row.get(c[0])) != "" for row in rows)]
+    title = strip_controls(title) if title else title
     table = Table(title=title, title_justify="left", show_lines=False)
     for key, heading in columns:
         keep_whole = key in _NO_WRAP
@@ -109,7 +122,7 @@ _NO_WRAP = frozenset({"customer_id", "phone", "tier", "due_date", "days_overdue"
 def _text(value: Any) -> str:
     from rich.markup import escape
 
-    return escape(str(_cell(value)))
+    return escape(strip_controls(str(_cell(value))))
 
 
 def emit(
@@ -305,11 +318,11 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
 
 
 def message(text: str) -> None:
-    print(text)
+    print(strip_controls(text))
 
 
 def warn(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(strip_controls(text), file=sys.stderr)
 
 
 # --- views -------------------------------------------------------------------------------------

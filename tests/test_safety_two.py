@@ -416,3 +416,73 @@ def test_the_default_folders_are_private_under_umask_000(tmp_path, monkeypatch):
     for folder in (".local", ".local/share", ".local/share/followup"):
         assert stat.S_IMODE((home / folder).stat().st_mode) == 0o700, folder
     assert stat.S_IMODE((home / ".local/share/followup/followup.db").stat().st_mode) == 0o600
+
+
+EVIL = "Evil\x1b]0;PWNED\x07\x1b[2J"
+
+
+def no_controls(text: str) -> bool:
+    return not any(ch in text for ch in "\x1b\x07\x9b")
+
+
+def test_terminal_escapes_in_names_never_reach_the_terminal(cli, isolated_db, csv_file):
+    path = csv_file(f'E1,"{EVIL}",13800000009,,vip,,,2026-01-01,,"note\x1b[31m red"\n')
+    cli("import", "customers", str(path), "--date", "2026-11-23")
+    stored = cli.json("show", "E1")
+    assert (stored["name"], stored["notes"]) == ("Evil]0;PWNED[2J", "note[31m red")
+    # A name already stored with escapes (from before this release) is cleaned when printed.
+    conn = sqlite3.connect(isolated_db)
+    conn.execute("UPDATE customers SET name = ? WHERE ref = 'E1'", (EVIL,))
+    conn.commit()
+    conn.close()
+    outputs = [
+        cli("log", "E1", "no-answer", "--date", "2026-11-23", "--note", "hi\x1b[2J"),
+        cli("today", "--date", "2026-12-01"),
+        cli("show", "E1"),
+        cli("show", EVIL + "x", code=1),
+        cli("export", "customers"),
+    ]
+    for result in outputs:
+        assert no_controls(result.stdout) and no_controls(result.stderr), result.stdout
+    assert outputs[0].stdout.startswith("Logged no-answer for E1 Evil]0;PWNED[2J on 2026-11-23")
+    assert "Evil]0;PWNED[2J" in outputs[1].stdout and "Evil]0;PWNED[2J" in outputs[2].stdout
+    assert cli.json("show", "E1")["history"][0]["note"] == "hi[2J"
+
+
+def test_csv_exports_neutralise_every_formula_form(cli, tmp_path):
+    import csv
+
+    source = tmp_path / "tricky.csv"
+    source.write_text(
+        "id,name,phone,notes,=cmd|' /C calc'!A0\n"
+        "T1,-1-1,13800000001,-(1)-(2),x\n"
+        'T2,"＝HYPERLINK(""http://x"")",13800000002,＋1,x\n'
+        "T3,@SUM(A1),13800000003,-12.50,x\n"
+        "T4,,13800000004,,x\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.csv"
+    cli(
+        "import",
+        "customers",
+        str(source),
+        "--date",
+        "2026-11-23",
+        "--rejects",
+        str(rejects),
+        code=3,
+    )
+    rows = list(csv.reader(cli("export", "customers").stdout.splitlines()))
+    by_id = {row[0]: row for row in rows[1:]}
+    names = rows[0].index("name")
+    notes = rows[0].index("notes")
+    phones = rows[0].index("phone")
+    assert [by_id[t][names] for t in ("T1", "T2", "T3")] == [
+        "'-1-1",
+        '\'＝HYPERLINK("http://x")',
+        "'@SUM(A1)",
+    ]
+    assert [by_id[t][notes] for t in ("T1", "T2", "T3")] == ["'-(1)-(2)", "'＋1", "-12.50"]
+    assert by_id["T1"][phones] == "+8613800000001"  # a phone number stays a phone number
+    header = next(csv.reader(rejects.read_text(encoding="utf-8-sig").splitlines()))
+    assert header == ["id", "name", "phone", "notes", "'=cmd|' /C calc'!A0", "reason"]
