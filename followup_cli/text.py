@@ -1,19 +1,19 @@
 """Text that is safe to store and to show: no terminal control characters.
 
 A name like "Evil\\x1b]0;PWNED\\x07\\x1b[2J" would set a terminal's title and clear its screen
-when printed. Control characters (C0 but tab and newline, DEL, C1) carry nothing a shop
-needs, so they are dropped on the way in and again on the way out.
+when printed. Control characters (C0 but tab and line breaks, DEL, C1) carry nothing a
+shop needs, so they are dropped on the way in and again on the way out.
 """
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def strip_controls(text: str) -> str:
-    """`text` without control characters (tab and newline kept); fast when there are none."""
+    """`text` without control characters (tab and line breaks kept); fast when there are none."""
     if text.isprintable():
         return text
     return _CONTROL.sub("", text)
