@@ -553,28 +553,25 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                 f"cannot undo import {import_id}: {logged} contact(s) were logged on its "
                 "customers since"
             )
-        removed = restored = 0
+        changed = storage.first_changed_since(conn, import_id, record["started_at"])
+        if changed is not None:
+            raise FollowupError(
+                f"cannot undo import {import_id}: customer {changed} was changed again later"
+            )
+        removed = storage.delete_customers_added_by(conn, import_id)  # in bulk: linear
+        restored = 0
         to_plan = []
         for change in changes:
-            current = storage.customer_row(conn, change["customer_id"])
-            if current is None:
+            customer_id = change["customer_id"]
+            if change["action"] == "added" or storage.customer_row(conn, customer_id) is None:
                 continue
-            if current["updated_at"] != record["started_at"]:
-                raise FollowupError(
-                    f"cannot undo import {import_id}: customer {current['ref']} was changed "
-                    "again later"
-                )
-            if change["action"] == "added":
-                storage.delete_customer(conn, change["customer_id"])
-                removed += 1
-            else:
-                before = json.loads(change["before"])
-                storage.update_customer(conn, change["customer_id"], before, _now())
-                restored += 1
-                if _SCHEDULE_FIELDS & before.keys() and storage.drop_unstarted_followup(
-                    conn, change["customer_id"]
-                ):
-                    to_plan.append(change["customer_id"])
+            before = json.loads(change["before"])
+            storage.update_customer(conn, customer_id, before, _now())
+            restored += 1
+            if _SCHEDULE_FIELDS & before.keys() and storage.drop_unstarted_followup(
+                conn, customer_id
+            ):
+                to_plan.append(customer_id)
         storage.delete_purchases_of_import(conn, import_id)
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])

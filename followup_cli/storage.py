@@ -1111,6 +1111,35 @@ def contacts_logged_since(conn: sqlite3.Connection, customer_ids: list[int], sin
     return int(found)
 
 
+def first_changed_since(conn: sqlite3.Connection, import_id: int, started_at: str) -> str | None:
+    """The first customer of an import that something else changed after it (its row no
+    longer carries the import's time), or None."""
+    row = conn.execute(
+        "SELECT c.ref FROM import_changes i JOIN customers c ON c.id = i.customer_id "
+        "WHERE i.import_id = ? AND c.updated_at IS NOT ? ORDER BY i.id LIMIT 1",
+        (import_id, started_at),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def delete_customers_added_by(conn: sqlite3.Connection, import_id: int) -> int:
+    """Remove, with everything about them, the customers an import added: a few statements
+    over an index, not five per customer (undoing 150 000 rows takes seconds)."""
+    conn.execute("DROP TABLE IF EXISTS temp.undo_added")
+    conn.execute(
+        "CREATE TEMP TABLE undo_added AS SELECT customer_id AS id FROM import_changes "
+        "WHERE import_id = ? AND action = 'added' AND customer_id IN (SELECT id FROM customers)",
+        (import_id,),
+    )
+    ids = "(SELECT id FROM temp.undo_added)"
+    try:
+        for table in ("contacts", "purchases", "followups", "import_changes"):
+            conn.execute(f"DELETE FROM {table} WHERE customer_id IN {ids}")
+        return conn.execute(f"DELETE FROM customers WHERE id IN {ids}").rowcount
+    finally:
+        conn.execute("DROP TABLE temp.undo_added")
+
+
 def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

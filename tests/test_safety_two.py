@@ -486,3 +486,30 @@ def test_csv_exports_neutralise_every_formula_form(cli, tmp_path):
     assert by_id["T1"][phones] == "+8613800000001"  # a phone number stays a phone number
     header = next(csv.reader(rejects.read_text(encoding="utf-8-sig").splitlines()))
     assert header == ["id", "name", "phone", "notes", "'=cmd|' /C calc'!A0", "reason"]
+
+
+def test_imports_undo_is_linear_and_finds_customers_by_index(cli, isolated_db, tmp_path):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    conn = sqlite3.connect(isolated_db)
+    plan = " ".join(
+        row[3]
+        for row in conn.execute(
+            "EXPLAIN QUERY PLAN DELETE FROM import_changes WHERE customer_id = 1"
+        )
+    )
+    conn.close()
+    assert "USING INDEX idx_import_changes_customer" in plan  # was a full scan per customer
+    small = big_csv(tmp_path / "small.csv", 2_000)
+    large = big_csv(tmp_path / "large.csv", 20_000)
+    timings = []
+    for number, source in ((2, small), (4, large)):
+        cli("import", "customers", str(source), "--date", "2026-11-23", "-q")
+        started = time.perf_counter()
+        done = cli("imports", "undo", str(number), "--date", "2026-11-23").stdout
+        timings.append(time.perf_counter() - started)
+        assert done.startswith(f"Import {number} undone: ")
+        cli("import", "customers", str(source), "--date", "2026-11-23", "-q")  # back, for next
+    assert count(isolated_db) == 36 + 20_000
+    # Ten times the rows: a linear undo takes about ten times as long; the quadratic one took
+    # a hundred times (1.0 s at 5k rows, 40 s at 40k). Generous for a loaded machine.
+    assert timings[1] < 30 * timings[0] + 1.0, timings
