@@ -179,19 +179,77 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that remembers whether the file was checked before its first write."""
+
+    health_checked = False
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(
+        path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection
+    )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cell_size_check = ON")  # a damaged page is an error, not fewer rows
     return conn
+
+
+# Before a command's first write, SQLite's quick_check runs over the whole file: about 15 ms
+# for a 10k-customer shop, 0.9 s for 100k customers with 1M contacts (358 MB) and 6 s for 1M
+# customers (524 MB), measured on 2 busy cores. Up to this size every write command pays it;
+# above it, the first write of each day does (usually the nightly import), later ones rely on
+# SQLite's own page checks, and `followup doctor` runs the full integrity check on demand.
+QUICK_CHECK_MAX_BYTES = 64 << 20
+_LAST_CHECK = "last_quick_check"  # settings key: the day a big file was last checked
+
+
+def check_before_writing(conn: sqlite3.Connection) -> str | None:
+    """Refuse to write into a damaged file. Returns the day to record as checked (big files
+    are checked once a day), or None."""
+    conn.health_checked = True  # type: ignore[attr-defined]
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    size = pages * conn.execute("PRAGMA page_size").fetchone()[0]
+    stamp = None
+    if size > QUICK_CHECK_MAX_BYTES:
+        stamp = date.today().isoformat()
+        try:
+            last = conn.execute("SELECT value FROM settings WHERE key = ?", (_LAST_CHECK,))
+            if (last.fetchone() or [None])[0] == stamp:
+                return None
+        except sqlite3.OperationalError:
+            stamp = None  # no settings table yet: a file being created
+    found = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+    if found != ["ok"]:
+        from followup_cli.i18n import _
+
+        detail = "; ".join(line for r in found for line in r.splitlines() if "***" not in line)
+        raise FollowupError(
+            _(
+                "the database file is damaged ({detail}): nothing was written. See "
+                "'followup doctor', then restore a backup with 'followup restore FILE'"
+            ).format(detail=detail)
+        )
+    return stamp
 
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: taken up front so a concurrent writer waits, not fails."""
+    """One write transaction: taken up front so a concurrent writer waits, not fails.
+
+    The first one on a connection checks the file's health first (check_before_writing).
+    """
+    checked_on = None
+    if not getattr(conn, "health_checked", True):
+        checked_on = check_before_writing(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if checked_on:
+            conn.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                (_LAST_CHECK, checked_on),
+            )
         yield conn
     except BaseException:
         if conn.in_transaction:  # SQLite may already have rolled back (disk full, I/O error)

@@ -513,3 +513,45 @@ def test_imports_undo_is_linear_and_finds_customers_by_index(cli, isolated_db, t
     # Ten times the rows: a linear undo takes about ten times as long; the quadratic one took
     # a hundred times (1.0 s at 5k rows, 40 s at 40k). Generous for a loaded machine.
     assert timings[1] < 30 * timings[0] + 1.0, timings
+
+
+def damage_an_index_page(db: Path) -> None:
+    """Flip the cell count of the name index's page: `log` never reads that page."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'idx_customers_name'"
+    ).fetchone()[0]
+    conn.close()
+    with db.open("r+b") as handle:
+        handle.seek((root - 1) * size + 3)
+        handle.write(b"\x00\x60")
+
+
+def test_commands_that_write_refuse_a_damaged_file(cli, isolated_db, monkeypatch):
+    from datetime import date
+
+    from followup_cli import storage
+
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    damage_an_index_page(isolated_db)
+    before = isolated_db.read_bytes()
+    result = cli("log", "C002", "reached", "--date", "2026-11-23", code=1)
+    assert result.stderr.startswith("followup: error: the database file is damaged (On tree page ")
+    assert result.stderr.endswith(
+        "nothing was written. See 'followup doctor', then restore a backup with "
+        "'followup restore FILE'\n"
+    )
+    assert isolated_db.read_bytes() == before
+    assert not Path(f"{isolated_db}-wal").exists() or Path(f"{isolated_db}-wal").stat().st_size == 0
+    cli("doctor", code=1)
+    # Big files are checked at the first write of the day, and the day is recorded.
+    healthy = Path(str(isolated_db) + ".2")
+    cli("--db", str(healthy), "import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    monkeypatch.setattr(storage, "QUICK_CHECK_MAX_BYTES", 0, raising=False)
+    cli("--db", str(healthy), "log", "C002", "reached", "--date", "2026-11-23")
+    conn = sqlite3.connect(healthy)
+    checked = conn.execute("SELECT value FROM settings WHERE key = 'last_quick_check'")
+    assert checked.fetchone()[0] == date.today().isoformat()
+    conn.close()

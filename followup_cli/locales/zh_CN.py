@@ -51,4 +51,9 @@ MESSAGES: dict[str, str] = {
     "(give followup a file of its own with --db)": (
         "{path} 是其他应用的数据库，不是 followup 的：未做任何改动（请用 --db 给 followup 一个专用文件）"
     ),
+    "the database file is damaged ({detail}): nothing was written. See 'followup doctor', "
+    "then restore a backup with 'followup restore FILE'": (
+        "数据库文件已损坏（{detail}）：未写入任何内容。请查看 'followup doctor'，"
+        "然后用 'followup restore 文件' 恢复备份"
+    ),
 }
