@@ -215,6 +215,32 @@ def today(
     render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
 
 
+@app.command(
+    help=_(
+        "Walk today's list full-screen: one key per outcome, the customer's card and the "
+        "message to send beside it; a summary on quit."
+    )
+)
+def review(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise FollowupError(
+            _("review needs a terminal; in a script use 'followup today' and 'followup log'")
+        )
+    day = _day(on)
+    conn = _conn(ctx)
+    from followup_cli.review import run_review
+
+    summary, printed = run_review(conn, day, owner, limit)
+    for text in printed:
+        render.message(text)
+    render.message(summary)
+
+
 @app.command()
 def log(
     ctx: typer.Context,
