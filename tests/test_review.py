@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -205,3 +208,68 @@ def test_other_commands_never_load_textual(shop):
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert out.splitlines()[-1] == "False False"
+
+
+class Terminal:
+    """`followup review` on a real pseudo-terminal of 80x24, as the owner would run it."""
+
+    def __init__(self, *args: str) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: becomes followup on the terminal, or ends at once
+            try:
+                os.environ["TERM"] = "xterm-256color"
+                os.execv(str(Path(sys.executable).parent / "followup"), ["followup", *args])
+            finally:
+                os._exit(127)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.seen = b""
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        import select
+
+        end = time.monotonic() + timeout
+        while text.encode() not in self.seen:
+            assert time.monotonic() < end, f"{text!r} never appeared"
+            if select.select([self.fd], [], [], 0.1)[0]:
+                try:
+                    self.seen += os.read(self.fd, 65536)
+                except OSError:  # the program ended
+                    break
+        assert text.encode() in self.seen, f"{text!r} never appeared"
+
+    def press(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+
+needs_pty = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX terminal")
+
+
+@needs_pty
+def test_on_a_real_terminal_the_summary_is_printed_on_quit(shop):
+    term = Terminal("review", "--date", "2025-03-08")
+    term.wait_for("4 to go")
+    term.press("r")
+    term.wait_for("1 done this session")
+    term.press("q")
+    term.wait_for("This session: 1 reached.")
+    _, status = os.waitpid(term.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]
+
+
+@needs_pty
+def test_a_killed_terminal_loses_nothing_already_done(shop):
+    term = Terminal("review", "--date", "2025-03-08")
+    term.wait_for("4 to go")
+    term.press("n")
+    term.wait_for("1 done this session")
+    os.kill(term.pid, signal.SIGKILL)
+    os.waitpid(term.pid, 0)
+    contacts, followups = rows(shop)
+    assert contacts == [("V1", "2025-03-08", "no-answer", None, None, 1)]
+    assert ("V1", "cadence", "2025-03-08", "2025-03-10", "open", 1, "no-answer") in followups
