@@ -273,3 +273,44 @@ def test_a_killed_terminal_loses_nothing_already_done(shop):
     contacts, followups = rows(shop)
     assert contacts == [("V1", "2025-03-08", "no-answer", None, None, 1)]
     assert ("V1", "cadence", "2025-03-08", "2025-03-10", "open", 1, "no-answer") in followups
+
+
+def test_the_card_shows_last_contact_purchase_spend_and_what_a_no_answer_does(shop, cli, tmp_path):
+    sales = tmp_path / "sales.csv"
+    sales.write_text("id,date,amount,order\nV1,2025-02-08,1280.00,A1\nV1,2024-12-01,200.5,A0\n")
+    cli("import", "purchases", str(sales), "--date", "2025-03-08", "-q")
+    cli("log", "V1", "no-answer", "--date", "2025-03-08", "--note", "line busy")
+    cli("log", "V1", "no-answer", "--date", "2025-03-10")
+    # two failed tries; on 12 Mar (2 days on) the third and last one is due
+    _, screen = run(shop, ["e", *"call after 6", "enter", "4"], day=date(2025, 3, 12))
+    card = [_card_part(line) for line in screen[1:15]]
+    assert card == [
+        "Ava Stone  V1 · vip · +8613800000004",
+        "Due 2025-03-08 (overdue, 4 days over)",
+        "Why: every 1 month (attempt 3)",
+        'Last: no answer on 2025-03-10 · "line busy"',
+        "Last purchase: 2025-02-08 · spend 1,480.50",  # 1280.00 + 200.50
+        "Rule: every 1 month",
+        "No answer: last try, the follow-up is missed",
+        "",
+        "Message (vip):",
+        "Dear Ava Stone, Mei from our shop here.",
+        "Thank you for being one of our best",
+        "customers. Your last visit was on 8 February",
+        "2025. Is there anything we can set aside for",
+        "you?",
+    ]
+    assert [_card_part(line) for line in screen[16:18]] == [
+        "Note to log: call after 6",
+        "Satisfaction to log: 4",
+    ]
+
+
+def _card_part(line: str) -> str:
+    """What a screen row shows right of the list (34 terminal cells wide, wide characters too)."""
+    width = 0
+    for index, char in enumerate(line):
+        if width >= 34:
+            return line[index:].strip()
+        width += cell_len(char)
+    return ""
