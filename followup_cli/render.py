@@ -546,6 +546,21 @@ def _count(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
+def _report_title(period: dict[str, Any]) -> str:
+    """The period asked for, and whether days after the report date were left out."""
+    from followup_cli.i18n import _
+
+    fields = {"start": period["from"], "end": period["to"], "as_of": period["as_of"]}
+    if period.get("cut_short") and period.get("counted_to") is None:
+        return _("Report {start} to {end} (as of {as_of}): not begun yet, no data").format(**fields)
+    if period.get("cut_short"):
+        return _(
+            "Report {start} to {end}, counted up to {as_of}: the days after it have not "
+            "happened yet"
+        ).format(**fields)
+    return f"Report {period['from']} to {period['to']} (as of {period['as_of']})"
+
+
 def _report_table(report: dict[str, Any]) -> None:
     period, overall = report["period"], report["overall"]
     rows = [
@@ -558,13 +573,15 @@ def _report_table(report: dict[str, Any]) -> None:
             "metric": "Churn rate",
             "value": _percent(overall["churn_rate"]),
             "basis": (
-                f"{overall['churned']} churned of {overall['active_at_start']} active at start"
+                f"{_count(overall['churned'])} churned of {_count(overall['active_at_start'])} "
+                "active at start"
             ),
         },
         {
             "metric": "Conversion rate",
             "value": _percent(overall["conversion_rate"]),
-            "basis": f"{overall['converted']} converted of {overall['prospects']} prospects",
+            "basis": f"{_count(overall['converted'])} converted of "
+            f"{_count(overall['prospects'])} prospects",
         },
         {
             "metric": "CSAT",
@@ -584,7 +601,7 @@ def _report_table(report: dict[str, Any]) -> None:
         },
         {
             "metric": "Churn risk",
-            "value": str(overall["churn_risk"]),
+            "value": _count(overall["churn_risk"]),
             "basis": "customers silent for more than twice their interval",
         },
     ]
@@ -597,7 +614,7 @@ def _report_table(report: dict[str, Any]) -> None:
             Col("value", "Value", whole=True),
             Col("basis", "Counts", free=True),
         ),
-        f"Report {period['from']} to {period['to']} (as of {period['as_of']})",
+        _report_title(period),
     )
     by, breakdown = report["by"], report["breakdown"]
     if not by:
