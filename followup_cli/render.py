@@ -157,6 +157,7 @@ def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | No
     if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
         yield None
         return
+    from rich.markup import escape
     from rich.progress import Progress
 
     with Progress(console=console(stderr=True), transient=True) as bar:
@@ -164,7 +165,7 @@ def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | No
         def start(total: int) -> Callable[[int], None]:
             if total < PROGRESS_MIN_ROWS:
                 return lambda _: None
-            task = bar.add_task(label, total=total)
+            task = bar.add_task(escape(label), total=total)  # a file name is not markup
             return lambda n: bar.advance(task, n)
 
         yield start

@@ -56,3 +56,29 @@ def test_a_monthly_breakdown_stops_at_the_report_date(cli, csv_file):
     assert [(r["month"], r["planned"], r["completed"]) for r in rows["breakdown"]] == [
         ("2025-01", 6, 6)
     ]
+
+
+# --- data is never markup ---------------------------------------------------------------------
+
+MARKUP_BODY = (
+    "M1,Zhang [/] Wei,13800000011,,vip,2026-01-05,2026-10-20,2026-01-05,[bold]Li,\n"
+    "M2,Ann [b]ig,13800000012,,regular,2025-01-05,2025-08-20,2025-01-05,Sam,[red]x[/red]\n"
+)
+
+
+def test_square_brackets_in_names_and_notes_are_shown_as_written(cli, csv_file):
+    # Due: M1 (vip) a month after 20 Oct, M2 (regular) 3-monthly from 20 Aug 2025: both 20 Nov.
+    cli("import", "customers", str(csv_file(MARKUP_BODY)), "--date", "2026-11-23")
+    shown = cli("show", "M1").stdout
+    assert shown.splitlines()[0].rstrip() == "Zhang [/] Wei"  # the title was a MarkupError
+    assert "[bold]Li" in shown
+    assert "Ann [b]ig" in cli("show", "M2").stdout and "[red]x[/red]" in cli("show", "M2").stdout
+    today = cli("today", "--date", "2026-11-23").stdout
+    assert "Zhang [/] Wei" in today and "Ann [b]ig" in today
+    assert "Ann [b]ig" in cli("at-risk", "--date", "2026-11-23").stdout  # silent since August
+    note = "[i]call after 6[/i]"
+    logged = cli("log", "M2", "reached", "--note", note, "--date", "2026-11-23").stdout
+    assert logged.startswith("Logged reached for M2 Ann [b]ig on 2026-11-23")
+    assert note in cli("show", "M2").stdout
+    assert "Zhang [/] Wei" in cli("upcoming", "--date", "2026-11-20").stdout
+    assert "[bold]Li" in cli("report", "--date", "2026-11-23", "--by", "owner").stdout
