@@ -922,7 +922,8 @@ def report_scores(
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
     join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
-    group = f" GROUP BY {', '.join(dims)}" if dims else ""
+    # By position: with customers joined, a name such as "owner" would be ambiguous.
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     return conn.execute(
         f"SELECT {keys}{sums} FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
         f"WHERE {where}{group}",

@@ -16,4 +16,9 @@ MESSAGES: dict[str, str] = {
     "No longer planned: {day}.": "已取消计划：{day}。",
     "Next: {day} ({reason}).": "下次：{day}（{reason}）。",
     "Nothing is planned.": "没有安排回访。",
+    # Daily use: periods counted up to the report date
+    "Report {start} to {end} (as of {as_of}): not begun yet, no data": "报告 {start} 至 {end}（截至 {as_of}）：尚未开始，没有数据",
+    "Report {start} to {end}, counted up to {as_of}: the days after it have not happened yet": "报告 {start} 至 {end}，统计到 {as_of}：之后的日子还没有到",
+    "The period has not begun: there is no data yet.": "这个时段还没有开始，暂无数据。",
+    "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
 }
