@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from followup_cli.layout import Col
 
+from followup_cli.i18n import _
+
 
 class Format(StrEnum):
     table = "table"
@@ -180,10 +182,47 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
     prefix = "dry run, nothing written: " if summary["dry_run"] else ""
     refused = " (nothing written: --strict)" if strict and not summary["written"] else ""
     message(
-        f"{summary['file']}: {prefix}read {summary['read']}, added {summary['added']}, updated "
-        f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
-        f"{summary['rejected']}{refused}"
+        f"{summary['file']}: {_read_as(summary)}{prefix}read {summary['read']}, added "
+        f"{summary['added']}, updated {summary['updated']}, unchanged {summary['unchanged']}, "
+        f"rejected {summary['rejected']}{_more_counts(summary)}{refused}"
     )
+    unknown = summary.get("unknown_levels") or {}
+    if unknown:
+        listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
+        example = next(iter(unknown))
+        message(
+            _(
+                "{count} rows had a level the level table does not know ({listed}): imported as "
+                "regular. Map one with: followup rules levels set '{example}' vip"
+            ).format(count=sum(unknown.values()), listed=listed, example=example)
+        )
+
+
+def _read_as(summary: dict[str, Any]) -> str:
+    """Which known export the file was read as, and where its header was, when that matters."""
+    layout, line = summary.get("layout"), summary.get("header_line", 1)
+    if layout and line != 1:
+        return _("read as a {layout} export, header on line {line}; ").format(
+            layout=layout, line=line
+        )
+    if layout:
+        return _("read as a {layout} export; ").format(layout=layout)
+    if line != 1:
+        return _("header on line {line}; ").format(line=line)
+    return ""
+
+
+def _more_counts(summary: dict[str, Any]) -> str:
+    """The counts that are not zero beyond the usual five, so a plain import reads as before."""
+    parts = [
+        (summary.get("merged"), _("merged {count}")),
+        (summary.get("named_from_contact"), _("named from nickname/phone/e-mail {count}")),
+        (summary.get("phones_left_out"), _("phones left out {count}")),
+        (summary.get("shared_phones"), _("sharing a phone {count}")),
+        (summary.get("skipped_totals"), _("skipped {count} total rows")),
+        (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
+    ]
+    return "".join(", " + text.format(count=count) for count, text in parts if count)
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
@@ -423,6 +462,11 @@ DUE_KEYS = (
     "reason",
     "last_note",
 )
+
+
+def levels_view(rows: list[dict[str, str]], fmt: Format) -> None:
+    columns = (("level", _("Level word")), ("tier", _("Tier")))
+    emit(rows, columns, fmt, _("Level table (import)"), empty=_("The level table is empty."))
 
 
 def rules_view(data: dict[str, Any], fmt: Format) -> None:
