@@ -369,7 +369,17 @@ def _m7_undo_and_changes(db: Any) -> None:
     )
 
 
-def _m8_message_templates(db: Any) -> None:
+def _m8_level_table(db: Any) -> None:
+    """Member levels, tags and lifecycle stages of other systems -> our tiers, owner-editable."""
+    from followup_cli.layouts import DEFAULT_LEVELS
+
+    db.execute("CREATE TABLE IF NOT EXISTS level_map (word TEXT PRIMARY KEY, tier TEXT NOT NULL)")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO level_map (word, tier) VALUES (?, ?)", DEFAULT_LEVELS
+    )
+
+
+def _m9_message_templates(db: Any) -> None:
     """The owner's own wording of the messages sent to customers, per reason."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS message_templates (key TEXT PRIMARY KEY, "
@@ -385,7 +395,8 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m5_ranked_queue,
     _m6_report_tallies,
     _m7_undo_and_changes,
-    _m8_message_templates,
+    _m8_level_table,
+    _m9_message_templates,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -931,7 +942,8 @@ def report_scores(
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
     join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
-    group = f" GROUP BY {', '.join(dims)}" if dims else ""
+    # By position: with customers joined, a name such as "owner" would be ambiguous.
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     return conn.execute(
         f"SELECT {keys}{sums} FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
         f"WHERE {where}{group}",
@@ -1336,6 +1348,28 @@ def record_customer_changes(
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+# --- level table (import) ---------------------------------------------------------------------
+
+
+def load_levels(conn: sqlite3.Connection) -> dict[str, str]:
+    """The owner's level table: a word of another system -> one of our tiers."""
+    return {
+        row[0]: row[1] for row in conn.execute("SELECT word, tier FROM level_map ORDER BY rowid")
+    }
+
+
+def save_level(conn: sqlite3.Connection, word: str, tier: str) -> None:
+    conn.execute(
+        "INSERT INTO level_map (word, tier) VALUES (?, ?) "
+        "ON CONFLICT(word) DO UPDATE SET tier = excluded.tier",
+        (word, tier),
+    )
+
+
+def remove_level(conn: sqlite3.Connection, word: str) -> bool:
+    return conn.execute("DELETE FROM level_map WHERE word = ?", (word,)).rowcount > 0
 
 
 # --- message templates ---------------------------------------------------------------------------

@@ -111,4 +111,9 @@ MESSAGES: dict[str, str] = {
     "review needs a terminal; in a script use 'followup today' and 'followup log'": "review 需要在终端中运行；脚本中请使用 'followup today' 和 'followup log'",
     "No snooze {contact_id} that can be taken back.": "没有可撤销的推迟记录 {contact_id}。",
     "Cannot take back the snooze of {ref}: the follow-up was logged, moved or re-planned since.": "无法撤销 {ref} 的推迟：此后该回访已被登记、改期或重新安排。",
+    # Daily use: periods counted up to the report date
+    "Report {start} to {end} (as of {as_of}): not begun yet, no data": "报告 {start} 至 {end}（截至 {as_of}）：尚未开始，没有数据",
+    "Report {start} to {end}, counted up to {as_of}: the days after it have not happened yet": "报告 {start} 至 {end}，统计到 {as_of}：之后的日子还没有到",
+    "The period has not begun: there is no data yet.": "这个时段还没有开始，暂无数据。",
+    "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
 }
