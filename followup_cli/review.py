@@ -128,15 +128,16 @@ class AskScreen(ModalScreen[str | None]):
     AskScreen > Vertical { width: 70; height: auto; border: round $accent; padding: 0 1; }
     """
 
-    def __init__(self, question: str, value: str = "") -> None:
+    def __init__(self, question: str, value: str = "", replace: bool = False) -> None:
         super().__init__()
         self.question = question
         self.value = value
+        self.replace = replace  # typing replaces the suggested value instead of adding to it
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(escape(self.question))
-            yield Input(value=self.value, select_on_focus=False)
+            yield Input(value=self.value, select_on_focus=self.replace)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -305,7 +306,7 @@ class ReviewApp(App[str]):
                 self.reload()
 
         question = _("Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)").format(name=item.name)
-        self.push_screen(AskScreen(question, "+3d"), done)
+        self.push_screen(AskScreen(question, "+3d", replace=True), done)
 
     def action_note(self) -> None:
         item = self.selected()

@@ -314,3 +314,20 @@ def _card_part(line: str) -> str:
             return line[index:].strip()
         width += cell_len(char)
     return ""
+
+
+def test_snooze_suggests_three_days_and_typing_replaces_it(shop):
+    # "+1w" typed over the suggested "+3d": a week from 8 March
+    run(shop, ["s", *"+1w", "enter"])
+    contacts, followups = rows(shop)
+    assert contacts == [("V1", "2025-03-08", "snoozed", None, "until 2025-03-15", 1)]
+    assert ("V1", "cadence", "2025-03-08", "2025-03-15", "open", 0, None) in followups
+
+
+def test_help_lists_every_key_and_any_key_goes_back(shop):
+    _, screen = run(shop, ["question_mark"])
+    text = "\n".join(screen)
+    for line in ("r  reached:", "s  snooze:", "u  undo the last action", "y  copy the message"):
+        assert line in text
+    run(shop, ["question_mark", "x", "r"])
+    assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]  # back, and working

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -180,3 +182,14 @@ def test_sms_text_spaces_only_after_latin_text():
     assert sms_text("谢谢。", "【梅记】", "拒收请回复R") == "【梅记】谢谢。拒收请回复R"
     assert sms_text("Thanks.", None, "Reply R to opt out") == "Thanks. Reply R to opt out"
     assert sms_text("Thanks.", "  ", None) == "Thanks."
+
+
+def test_readme_send_list_is_the_real_output(cli):
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- send-list -->\n```text\n(.*?)\n```", readme, re.S).group(1)
+    cli("import", "customers", str(root / "examples" / "customers.csv"), "--date", "2026-11-23")
+    cli("rules", "option", "shop", "Tea Corner")
+    args = ("--limit", "3", "--with-message", "--format", "csv", "--signature", "Tea Corner")
+    out = cli("today", "--date", "2026-11-23", *args, "--opt-out-line").stdout
+    assert out.splitlines() == shown.splitlines()
