@@ -226,6 +226,9 @@ def review(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    channel: Channel | None = typer.Option(
+        None, "--channel", help=_("How you contact them this time, logged with each outcome.")
+    ),
 ) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise FollowupError(
@@ -235,7 +238,7 @@ def review(
     conn = _conn(ctx)
     from followup_cli.review import run_review
 
-    summary, printed = run_review(conn, day, owner, limit)
+    summary, printed = run_review(conn, day, owner, limit, channel.value if channel else None)
     for text in printed:
         render.message(text)
     render.message(summary)

@@ -376,9 +376,13 @@ def screen_lines(app: App[Any]) -> list[str]:
 
 
 def run_review(
-    conn: sqlite3.Connection, day: date, owner: str | None, limit: int | None
+    conn: sqlite3.Connection,
+    day: date,
+    owner: str | None,
+    limit: int | None,
+    channel: str | None = None,
 ) -> tuple[str, list[str]]:
     """Run the session on this terminal; returns the summary and the messages kept to print."""
-    session = ReviewSession(conn, day, owner, limit)
+    session = ReviewSession(conn, day, owner, limit, channel)
     summary = ReviewApp(session).run()
     return summary or session.summary(), session.printed

@@ -251,7 +251,7 @@ needs_pty = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX te
 
 @needs_pty
 def test_on_a_real_terminal_the_summary_is_printed_on_quit(shop):
-    term = Terminal("review", "--date", "2025-03-08")
+    term = Terminal("review", "--date", "2025-03-08", "--channel", "phone")
     term.wait_for("4 to go")
     term.press("r")
     term.wait_for("1 done this session")
@@ -260,6 +260,8 @@ def test_on_a_real_terminal_the_summary_is_printed_on_quit(shop):
     _, status = os.waitpid(term.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]
+    conn = sqlite3.connect(shop)
+    assert conn.execute("SELECT channel FROM contacts").fetchall() == [("phone",)]
 
 
 @needs_pty

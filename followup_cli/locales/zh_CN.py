@@ -116,4 +116,5 @@ MESSAGES: dict[str, str] = {
     "Report {start} to {end}, counted up to {as_of}: the days after it have not happened yet": "报告 {start} 至 {end}，统计到 {as_of}：之后的日子还没有到",
     "The period has not begun: there is no data yet.": "这个时段还没有开始，暂无数据。",
     "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
+    "How you contact them this time, logged with each outcome.": "本次的联系方式，随每个结果一起登记。",
 }
