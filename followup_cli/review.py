@@ -227,6 +227,22 @@ class ReviewApp(App[str]):
             table.move_cursor(row=min(max(row, 0), len(self.items) - 1))
         self.show_card()
 
+    def drop(self, item: DueItem) -> None:
+        """Take one customer off the list after an action moved them off today's.
+
+        Cheaper than reading the whole list again, which a shop with a backlog of thousands
+        would feel on every key; the rest of the list cannot have changed.
+        """
+        table = self.query_one("#list", DataTable)
+        row = table.cursor_row
+        self.items = [i for i in self.items if i.customer_id != item.customer_id]
+        if self.marked == item.customer_id:
+            self.marked = None
+        table.remove_row(item.customer_id)
+        if self.items:
+            table.move_cursor(row=min(row, len(self.items) - 1))
+        self.show_card()
+
     def show_card(self) -> None:
         item = self.selected()
         self.mark(item)
@@ -286,7 +302,10 @@ class ReviewApp(App[str]):
                 outcome=outcome_label(outcome), name=item.name, id=item.customer_id, next=nxt
             )
         )
-        self.reload()
+        if result.next_due and result.next_due <= self.session.day.isoformat():
+            self.reload()  # still to do today (a retry the same day): read the list again
+        else:
+            self.drop(item)
 
     def action_snooze(self) -> None:
         item = self.selected()
@@ -303,7 +322,7 @@ class ReviewApp(App[str]):
                         name=item.name, id=item.customer_id, day=result["until"]
                     )
                 )
-                self.reload()
+                self.drop(item)
 
         question = _("Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)").format(name=item.name)
         self.push_screen(AskScreen(question, "+3d", replace=True), done)
