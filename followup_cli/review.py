@@ -6,6 +6,7 @@ should pay). What happens on each key is in review_session.py; this module draws
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import date
 from typing import Any, ClassVar
@@ -182,9 +183,12 @@ class ReviewApp(App[str]):
         Binding("q", "quit_review", show=False),
     ]
 
+    ENABLE_COMMAND_PALETTE = False
+
     def __init__(self, session: ReviewSession) -> None:
         super().__init__()
         self.session = session
+        self.failure: str | None = None
         self.items: list[DueItem] = []
         self.marked: str | None = None
 
@@ -388,6 +392,18 @@ class ReviewApp(App[str]):
     def action_quit_review(self) -> None:
         self.exit(self.session.summary())
 
+    def _fatal_error(self) -> None:
+        """Textual's own prints a traceback with local variables (customer data): keep one
+        line for the command to report instead, as every other command does."""
+        if os.environ.get("FOLLOWUP_DEBUG"):
+            super()._fatal_error()
+            return
+        error = self._exception
+        self.failure = _(
+            "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)"
+        ).format(kind=type(error).__name__, error=error)
+        self._close_messages_no_wait()
+
 
 def screen_lines(app: App[Any]) -> list[str]:
     """The screen as plain text, one string per row (for tests and the README capture)."""
@@ -403,5 +419,8 @@ def run_review(
 ) -> tuple[str, list[str]]:
     """Run the session on this terminal; returns the summary and the messages kept to print."""
     session = ReviewSession(conn, day, owner, limit, channel)
-    summary = ReviewApp(session).run()
+    app = ReviewApp(session)
+    summary = app.run()
+    if app.failure:
+        raise FollowupError(f"{app.failure}; {session.summary()}")
     return summary or session.summary(), session.printed

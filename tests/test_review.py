@@ -333,3 +333,23 @@ def test_help_lists_every_key_and_any_key_goes_back(shop):
         assert line in text
     run(shop, ["question_mark", "x", "r"])
     assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]  # back, and working
+
+
+def test_an_unexpected_failure_is_one_line_without_local_variables(shop, monkeypatch):
+    # Textual's own report is a traceback with local variables: customer data on the screen
+    def broken(self, item):
+        raise RuntimeError("card failed")
+
+    monkeypatch.setattr(ReviewSession, "card", broken)
+    app = ReviewApp(ReviewSession(storage.open_db(shop), DAY))
+
+    async def scenario() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+
+    with pytest.raises(RuntimeError):  # the test harness re-raises; the terminal does not
+        asyncio.run(scenario())
+    assert app.failure == (
+        "unexpected RuntimeError: card failed (run with FOLLOWUP_DEBUG=1 and report it)"
+    )
+    assert app._exit_renderables == []

@@ -117,4 +117,5 @@ MESSAGES: dict[str, str] = {
     "The period has not begun: there is no data yet.": "这个时段还没有开始，暂无数据。",
     "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
     "How you contact them this time, logged with each outcome.": "本次的联系方式，随每个结果一起登记。",
+    "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)": "意外的 {kind}：{error}（请用 FOLLOWUP_DEBUG=1 运行并报告）",
 }
