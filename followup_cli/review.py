@@ -31,6 +31,7 @@ OUTCOME_KEYS = {
     "l": "lost",
     "o": "opt-out",
 }
+_STATUS_MARKUP = {"late": "[bold red]{}[/]", "overdue": "[yellow]{}[/]"}  # as `today` shows them
 NAME_WIDTH = 12  # display cells: six Chinese characters or twelve Latin letters
 
 
@@ -224,7 +225,7 @@ class ReviewApp(App[str]):
                 "",
                 escape(item.customer_id),
                 escape(item.name),
-                escape(item.status),
+                _STATUS_MARKUP.get(item.status, "{}").format(escape(item.status)),
                 key=item.customer_id,
             )
         if self.items:
