@@ -865,9 +865,17 @@ def templates_show(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.templates import list_templates
+    from followup_cli.templates import list_templates, shop_name
 
-    render.templates_view(list_templates(_conn(ctx)), fmt)
+    conn = _conn(ctx)
+    render.templates_view(list_templates(conn), fmt)
+    if fmt is Format.table and not shop_name(conn):
+        render.message(
+            _(
+                "The shop's name is not set, so messages use a neutral word for it; "
+                "set it with: followup rules option shop NAME"
+            )
+        )
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))

@@ -193,3 +193,14 @@ def test_readme_send_list_is_the_real_output(cli):
     args = ("--limit", "3", "--with-message", "--format", "csv", "--signature", "Tea Corner")
     out = cli("today", "--date", "2026-11-23", *args, "--opt-out-line").stdout
     assert out.splitlines() == shown.splitlines()
+
+
+def test_templates_table_says_when_the_shop_name_is_missing(cli):
+    hint = (
+        "The shop's name is not set, so messages use a neutral word for it; "
+        "set it with: followup rules option shop NAME"
+    )
+    assert cli("templates").stdout.splitlines()[-1] == hint
+    assert cli("rules", "option", "shop", "  梅记   茶庄 ").stdout.startswith("shop = 梅记 茶庄;")
+    assert hint not in cli("templates").stdout
+    assert cli.json("rules")["options"]["shop"] == "梅记 茶庄"

@@ -118,4 +118,5 @@ MESSAGES: dict[str, str] = {
     "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
     "How you contact them this time, logged with each outcome.": "本次的联系方式，随每个结果一起登记。",
     "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)": "意外的 {kind}：{error}（请用 FOLLOWUP_DEBUG=1 运行并报告）",
+    "The shop's name is not set, so messages use a neutral word for it; set it with: followup rules option shop NAME": "尚未设置店名，消息中将用通称代替；设置方法：followup rules option shop 店名",
 }
