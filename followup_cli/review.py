@@ -121,6 +121,12 @@ def _due_line(item: DueItem) -> str:
     )
 
 
+def _cells(item: DueItem) -> tuple[str, str, str, str]:
+    """One line of the list: the selection mark, id, name and status (as markup, escaped)."""
+    status = _STATUS_MARKUP.get(item.status, "{}").format(escape(item.status))
+    return "", escape(item.customer_id), escape(item.name), status
+
+
 class AskScreen(ModalScreen[str | None]):
     """One line of input: Enter gives it, Escape gives up."""
 
@@ -213,23 +219,34 @@ class ReviewApp(App[str]):
 
     # --- drawing -----------------------------------------------------------------------------
 
-    def reload(self, keep: int | None = None) -> None:
-        """Read today's list again (an action moves people off it) and redraw."""
+    def reload(self, keep: int | None = None, items: list[DueItem] | None = None) -> None:
+        """Read today's list again (or take the one just read) and redraw it whole."""
         table = self.query_one("#list", DataTable)
         row = table.cursor_row if keep is None else keep
-        self.items = self.session.items()
+        self.items = self.session.items() if items is None else items
         table.clear()
         self.marked = None
         for item in self.items:
-            table.add_row(
-                "",
-                escape(item.customer_id),
-                escape(item.name),
-                _STATUS_MARKUP.get(item.status, "{}").format(escape(item.status)),
-                key=item.customer_id,
-            )
+            table.add_row(*_cells(item), key=item.customer_id)
         if self.items:
             table.move_cursor(row=min(max(row, 0), len(self.items) - 1))
+        self.show_card()
+
+    def put_back(self, customer_id: str) -> None:
+        """After an undo the customer is on today's list again: in their place, selected."""
+        table = self.query_one("#list", DataTable)
+        fresh = self.session.items()
+        order = {item.customer_id: n for n, item in enumerate(fresh)}
+        known = {item.customer_id for item in self.items}
+        back = [item for item in fresh if item.customer_id not in known]
+        if [i.customer_id for i in back] != [customer_id] or len(fresh) != len(known) + 1:
+            self.reload(order.get(customer_id), fresh)  # more has changed: redraw it all
+            return
+        table.add_row(*_cells(back[0]), key=customer_id)
+        by_id = {escape(ref): n for ref, n in order.items()}
+        table.sort("id", key=lambda cell: by_id[cell])
+        self.items = fresh
+        table.move_cursor(row=order[customer_id])
         self.show_card()
 
     def drop(self, item: DueItem) -> None:
@@ -363,15 +380,7 @@ class ReviewApp(App[str]):
                 outcome=outcome_label(undone.kind), name=undone.name, id=undone.customer_id
             )
         )
-        keep = next(
-            (
-                i
-                for i, it in enumerate(self.session.items())
-                if it.customer_id == undone.customer_id
-            ),
-            None,
-        )
-        self.reload(keep)
+        self.put_back(undone.customer_id)
 
     def action_copy(self) -> None:
         item = self.selected()

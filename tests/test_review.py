@@ -105,6 +105,7 @@ def test_undo_takes_back_the_last_actions_of_the_session_exactly(shop, cli):
     # the undone customer is selected again, back on the list in their place
     assert screen[0] == " Review 2025-03-08: 4 to go, 0 done this session"
     assert screen[2].startswith(" ›  V1  Ava Stone     due ")
+    assert [line[4:8] for line in screen[2:6]] == ["V1  ", "N1  ", "N2  ", "P1  "]
 
 
 def test_a_snooze_to_a_date_and_a_converted_prospect(shop):
