@@ -848,7 +848,13 @@ def rules_option(
 
 
 templates_app = typer.Typer(
-    help=_("Show or change the messages to send, one per reason."), invoke_without_command=True
+    help=_("Show or change the messages to send, one per reason.")
+    + "\n\n"
+    + _(
+        "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+        "[brackets] with a field in it is left out when the field is empty (no purchase yet)."
+    ),
+    invoke_without_command=True,
 )
 app.add_typer(templates_app, name="templates")
 

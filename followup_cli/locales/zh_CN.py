@@ -119,4 +119,5 @@ MESSAGES: dict[str, str] = {
     "How you contact them this time, logged with each outcome.": "本次的联系方式，随每个结果一起登记。",
     "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)": "意外的 {kind}：{error}（请用 FOLLOWUP_DEBUG=1 运行并报告）",
     "The shop's name is not set, so messages use a neutral word for it; set it with: followup rules option shop NAME": "尚未设置店名，消息中将用通称代替；设置方法：followup rules option shop 店名",
+    "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets] with a field in it is left out when the field is empty (no purchase yet).": "字段：{name} {shop} {days_since_purchase} {last_purchase} {owner}。方括号 [ ] 中含字段的文字，在该字段为空时（例如尚未购买）整段省略。",
 }
