@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any, TextIO
 
+from followup_cli import wording
+from followup_cli.i18n import N_, _
+
 
 class Format(StrEnum):
     table = "table"
@@ -81,33 +84,57 @@ def write_table(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[Column],
     title: str | None = None,
-    empty: str = "nothing to show",
+    empty: str = N_("nothing to show"),
     row_style: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> None:
     from rich.table import Table
 
     out = console()
     if not rows:
-        out.print(empty)
+        out.print(_(empty))
         return
     # A column with nothing in it only takes room from the ones that matter.
     columns = [c for c in columns if any(_cell(row.get(c[0])) != "" for row in rows)]
     table = Table(title=title, title_justify="left", show_lines=False)
     for key, heading in columns:
         keep_whole = key in _NO_WRAP
-        table.add_column(heading, overflow="fold", no_wrap=keep_whole, min_width=None)
+        table.add_column(_(heading), overflow="fold", no_wrap=keep_whole, min_width=None)
     for row in rows:
         style = row_style(row) if row_style else None
-        table.add_row(*(_text(row.get(key)) for key, _ in columns), style=style)
+        table.add_row(*(_text(row.get(key), key) for key, _heading in columns), style=style)
     out.print(table)
 
 
 _NO_WRAP = frozenset({"customer_id", "phone", "tier", "due_date", "days_overdue", "date"})
 
 
-def _text(value: Any) -> str:
+# How a stored value reads in a table, by column: the file keeps it in English.
+_SHOWN_AS: dict[str, Callable[[Any], str]] = {
+    "tier": wording.tier,
+    "then": wording.tier,
+    "status": wording.status,
+    "outcome": wording.outcome,
+    "last_outcome": wording.outcome,
+    "channel": wording.channel,
+    "kind": wording.kind,
+    "reason": wording.reason,
+    "anchor": wording.anchor,
+    "interval": wording.duration,
+    "grace": wording.duration,
+    "every": wording.durations,
+    "steps": wording.durations,
+    "spend": wording.money,
+}
+
+
+def _text(value: Any, key: str = "") -> str:
     from rich.markup import escape
 
+    if isinstance(value, bool):
+        return wording.yes_no(value)
+    shown = _SHOWN_AS.get(key)
+    if shown is not None and value not in (None, ""):
+        return escape(shown(value))
     return escape(str(_cell(value)))
 
 
@@ -116,7 +143,7 @@ def emit(
     columns: Sequence[Column],
     fmt: Format,
     title: str | None = None,
-    empty: str = "nothing to show",
+    empty: str = N_("nothing to show"),
 ) -> None:
     """One output path for every listing."""
     if fmt is Format.json:
@@ -179,47 +206,59 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         return
     if quiet:
         return
-    prefix = "dry run, nothing written: " if summary["dry_run"] else ""
-    refused = " (nothing written: --strict)" if strict and not summary["written"] else ""
-    message(
-        f"{summary['file']}: {prefix}read {summary['read']}, added {summary['added']}, updated "
-        f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
-        f"{summary['rejected']}{refused}"
-    )
+    counts = _(
+        "read {read}, added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}"
+    ).format(**{k: summary[k] for k in ("read", "added", "updated", "unchanged", "rejected")})
+    if summary["dry_run"]:
+        counts = _("dry run, nothing written: {counts}").format(counts=counts)
+    if strict and not summary["written"]:
+        counts = _("{counts} (nothing written: --strict)").format(counts=counts)
+    message(_("{file}: {counts}").format(file=summary["file"], counts=counts))
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
-    ("id", "ID"),
-    ("started_at", "When (UTC)"),
-    ("kind", "Kind"),
-    ("file", "File"),
-    ("read", "Read"),
-    ("added", "Added"),
-    ("updated", "Updated"),
-    ("unchanged", "Unchanged"),
-    ("rejected", "Rejected"),
-    ("status", "Status"),
-    ("message", "Message"),
+    ("id", N_("ID")),
+    ("started_at", N_("When (UTC)")),
+    ("kind", N_("Kind")),
+    ("file", N_("File")),
+    ("read", N_("Read")),
+    ("added", N_("Added")),
+    ("updated", N_("Updated")),
+    ("unchanged", N_("Unchanged")),
+    ("rejected", N_("Rejected")),
+    ("status", N_("Status")),
+    ("message", N_("Message")),
 )
 
 
 def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    emit(rows, IMPORT_COLUMNS, fmt, "Imports, newest first", empty="No imports yet.")
+    emit(rows, IMPORT_COLUMNS, fmt, _("Imports, newest first"), empty=N_("No imports yet."))
 
 
 def doctor_view(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         write_json(report)
         return
-    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report["counts"].items())
-    message(f"file: {report['file']} ({report['file_mode']}, {report['journal_mode']})")
-    message(f"schema version: {report['schema_version']}; integrity: {report['integrity']}")
-    message(f"counts: {counts}")
+    counts = _(", ").join(
+        _("{count} {what}").format(count=v, what=wording.counted(k))
+        for k, v in report["counts"].items()
+    )
+    message(
+        _("file: {file} ({mode}, {journal})").format(
+            file=report["file"], mode=report["file_mode"], journal=report["journal_mode"]
+        )
+    )
+    message(
+        _("schema version: {version}; integrity: {integrity}").format(
+            version=report["schema_version"], integrity=wording.status(report["integrity"])
+        )
+    )
+    message(_("counts: {counts}").format(counts=counts))
     if report["problems"]:
         for problem in report["problems"]:
-            message(f"problem: {problem}")
+            message(_("problem: {problem}").format(problem=problem))
     else:
-        message("no problems found")
+        message(_("no problems found"))
 
 
 def message(text: str) -> None:
@@ -233,27 +272,27 @@ def warn(text: str) -> None:
 # --- views -------------------------------------------------------------------------------------
 
 TODAY_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("phone", "Phone"),
-    ("tier", "Tier"),
-    ("due_date", "Due"),
-    ("days_overdue", "Days over"),
-    ("status", "Status"),
-    ("reason", "Why"),
-    ("last_outcome", "Last outcome"),
-    ("last_note", "Last note"),
+    ("customer_id", N_("ID")),
+    ("name", N_("Name")),
+    ("phone", N_("Phone")),
+    ("tier", N_("Tier")),
+    ("due_date", N_("Due")),
+    ("days_overdue", N_("Days over")),
+    ("status", N_("Status")),
+    ("reason", N_("Why")),
+    ("last_outcome", N_("Last outcome")),
+    ("last_note", N_("Last note")),
 )
 EXPLAIN_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("tier", "Tier"),
-    ("rule", "Rule"),
-    ("anchor", "Counted from"),
-    ("due_date", "Due"),
-    ("late_after", "Late after"),
-    ("status", "Status"),
-    ("reason", "Why"),
+    ("customer_id", N_("ID")),
+    ("name", N_("Name")),
+    ("tier", N_("Tier")),
+    ("rule", N_("Rule")),
+    ("anchor", N_("Counted from")),
+    ("due_date", N_("Due")),
+    ("late_after", N_("Late after")),
+    ("status", N_("Status")),
+    ("reason", N_("Why")),
 )
 _STATUS_STYLE = {"late": "bold red", "overdue": "yellow"}
 TODAY_CSV_KEYS = (
@@ -293,13 +332,13 @@ CUSTOMER_KEYS = (
     "extra",
 )
 HISTORY_COLUMNS: tuple[Column, ...] = (
-    ("date", "Date"),
-    ("outcome", "Outcome"),
-    ("channel", "Channel"),
+    ("date", N_("Date")),
+    ("outcome", N_("Outcome")),
+    ("channel", N_("Channel")),
     ("score", "CSAT"),
     ("nps", "NPS"),
-    ("owner", "Owner"),
-    ("note", "Note"),
+    ("owner", N_("Owner")),
+    ("note", N_("Note")),
 )
 
 
@@ -308,10 +347,15 @@ def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool 
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
     if not items:
-        console().print(f"Nothing due on {on}.")
+        console().print(_("Nothing due on {day}.").format(day=on))
         return
     late = sum(1 for i in items if i["status"] == "late")
-    title = f"Follow-ups due on {on}: {len(items)}" + (f" ({late} late)" if late else "")
+    if late:
+        title = _("Follow-ups due on {day}: {count} ({late} late)").format(
+            day=on, count=len(items), late=late
+        )
+    else:
+        title = _("Follow-ups due on {day}: {count}").format(day=on, count=len(items))
     write_table(
         items,
         EXPLAIN_COLUMNS if explain else TODAY_COLUMNS,
@@ -328,14 +372,22 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         write_csv(record["history"], [k for k, _ in HISTORY_COLUMNS])
         return
     pairs = [
-        {"field": k, "value": record.get(k)} for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
+        {"field": wording.field(k), "value": _shown(k, record.get(k))}
+        for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
+        if record.get(k) not in (None, "", {})
     ]
+    write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
     write_table(
-        [p for p in pairs if p["value"] not in (None, "", {})],
-        (("field", "Field"), ("value", "Value")),
-        f"{record['name']}",
+        record["history"], HISTORY_COLUMNS, _("History"), empty=N_("No contacts logged yet.")
     )
-    write_table(record["history"], HISTORY_COLUMNS, "History", empty="No contacts logged yet.")
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A customer's field as a person reads it (see _SHOWN_AS)."""
+    shown = _SHOWN_AS.get("reason" if key == "next_reason" else key)
+    if isinstance(value, bool):
+        return wording.yes_no(value)
+    return shown(value) if shown is not None else value
 
 
 def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
@@ -397,9 +449,21 @@ def rules_view(data: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.csv:
         write_csv(data["rules"], keys)
         return
-    write_table(data["rules"], [(k, k.capitalize()) for k in (*keys, "describe")], "Rules")
+    write_table(data["rules"], [(k, RULE_HEADINGS[k]) for k in (*keys, "describe")], _("Rules"))
     options = [{"option": k, "value": v} for k, v in data["options"].items()]
-    write_table(options, (("option", "Option"), ("value", "Value")), "Options")
+    write_table(options, (("option", N_("Option")), ("value", N_("Value"))), _("Options"))
+
+
+RULE_HEADINGS = {
+    "tier": N_("Tier"),
+    "steps": N_("Steps"),
+    "every": N_("Every"),
+    "anchor": N_("Anchor"),
+    "then": N_("Then"),
+    "grace": N_("Grace"),
+    "rank": N_("Rank"),
+    "describe": N_("Describe"),
+}
 
 
 def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
@@ -411,7 +475,7 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
         write_csv(rows, ("date", *DUE_KEYS[1:]))
         return
     if not days:
-        console().print("Nothing planned in those days.")
+        console().print(_("Nothing planned in those days."))
         return
     peak = max(d["count"] for d in days)
     load = [
@@ -419,15 +483,15 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
             "date": d["date"],
             "count": d["count"],
             "bar": _bar(d["count"], peak),
-            "names": ", ".join(i["name"] for i in d["items"][:6])
+            "names": _(", ").join(i["name"] for i in d["items"][:6])
             + (" ..." if d["count"] > 6 else ""),
         }
         for d in days
     ]
     write_table(
         load,
-        (("date", "Day"), ("count", "Calls"), ("bar", "Load"), ("names", "Who")),
-        "Coming days",
+        (("date", N_("Day")), ("count", N_("Calls")), ("bar", N_("Load")), ("names", N_("Who"))),
+        _("Coming days"),
     )
 
 
@@ -440,25 +504,29 @@ def _bar(value: float, peak: float, width: int = 20) -> str:
 
 
 AT_RISK_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("phone", "Phone"),
-    ("tier", "Tier"),
-    ("owner", "Owner"),
-    ("last_activity", "Last purchase/contact"),
-    ("silent_days", "Silent days"),
-    ("interval", "Interval"),
+    ("customer_id", N_("ID")),
+    ("name", N_("Name")),
+    ("phone", N_("Phone")),
+    ("tier", N_("Tier")),
+    ("owner", N_("Owner")),
+    ("last_activity", N_("Last purchase/contact")),
+    ("silent_days", N_("Silent days")),
+    ("interval", N_("Interval")),
 )
 
 
 def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
     emit(
-        rows, AT_RISK_COLUMNS, fmt, f"At risk of churning: {len(rows)}", empty="Nobody is at risk."
+        rows,
+        AT_RISK_COLUMNS,
+        fmt,
+        _("At risk of churning: {count}").format(count=len(rows)),
+        empty=N_("Nobody is at risk."),
     )
 
 
 def _percent(value: float | None) -> str:
-    return "no data" if value is None else f"{100 * value:.1f}%"
+    return _("no data") if value is None else f"{100 * value:.1f}%"
 
 
 METRIC_KEYS = (
@@ -500,11 +568,11 @@ def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bo
 
 
 def _csat(value: float | None) -> str:
-    return "no data" if value is None else f"{value:.2f}"
+    return _("no data") if value is None else f"{value:.2f}"
 
 
 def _nps(value: float | None) -> str:
-    return "no data" if value is None else f"{value:+.0f}"
+    return _("no data") if value is None else f"{value:+.0f}"
 
 
 def _count(value: Any) -> str:
@@ -515,60 +583,62 @@ def _report_table(report: dict[str, Any]) -> None:
     period, overall = report["period"], report["overall"]
     rows = [
         {
-            "metric": "Success rate",
+            "metric": _("Success rate"),
             "value": _percent(overall["success_rate"]),
-            "basis": f"{overall['completed']} completed of {overall['planned']} planned",
+            "basis": _("{completed} completed of {planned} planned").format(**overall),
         },
         {
-            "metric": "Churn rate",
+            "metric": _("Churn rate"),
             "value": _percent(overall["churn_rate"]),
-            "basis": (
-                f"{overall['churned']} churned of {overall['active_at_start']} active at start"
-            ),
+            "basis": _("{churned} churned of {active_at_start} active at start").format(**overall),
         },
         {
-            "metric": "Conversion rate",
+            "metric": _("Conversion rate"),
             "value": _percent(overall["conversion_rate"]),
-            "basis": f"{overall['converted']} converted of {overall['prospects']} prospects",
+            "basis": _("{converted} converted of {prospects} prospects").format(**overall),
         },
         {
             "metric": "CSAT",
             "value": _csat(overall["csat_mean"]) + " / 5",
-            "basis": f"{overall['csat_responses']} scores, "
-            f"{_percent(overall['csat_satisfied_share'])} gave 4-5",
+            "basis": _("{responses} scores, {share} gave 4-5").format(
+                responses=overall["csat_responses"],
+                share=_percent(overall["csat_satisfied_share"]),
+            ),
         },
         {
             "metric": "NPS",
             "value": _nps(overall["nps"]),
-            "basis": f"{overall['nps_responses']} answers",
+            "basis": _("{nps_responses} answers").format(**overall),
         },
         {
-            "metric": "Overdue",
+            "metric": _("Overdue"),
             "value": str(overall["overdue"]),
-            "basis": f"open follow-ups past due on {period['as_of']}",
+            "basis": _("open follow-ups past due on {day}").format(day=period["as_of"]),
         },
         {
-            "metric": "Churn risk",
+            "metric": _("Churn risk"),
             "value": str(overall["churn_risk"]),
-            "basis": "customers silent for more than twice their interval",
+            "basis": _("customers silent for more than twice their interval"),
         },
     ]
     write_table(
         rows,
-        (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
-        f"Report {period['from']} to {period['to']} (as of {period['as_of']})",
+        (("metric", N_("Metric")), ("value", N_("Value")), ("basis", N_("Counts"))),
+        _("Report {start} to {end} (as of {as_of})").format(
+            start=period["from"], end=period["to"], as_of=period["as_of"]
+        ),
     )
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return
     if not breakdown:
-        console().print("No data to break down.")
+        console().print(_("No data to break down."))
         return
     table_rows = []
     for row in breakdown:
         table_rows.append(
             {
-                **{d: row[d] for d in by},
+                **{d: _group_value(d, row[d]) for d in by},
                 "success": f"{_percent(row['success_rate'])} ({row['completed']}/{row['planned']})",
                 "bar": _bar(row["success_rate"] or 0, 1, 16),
                 "churn": _percent(row["churn_rate"]),
@@ -578,22 +648,34 @@ def _report_table(report: dict[str, Any]) -> None:
                 "overdue": _count(row["overdue"]),
             }
         )
-    columns = [(d, d.capitalize()) for d in by] + [
-        ("success", "Success"),
-        ("bar", "Success (bar)"),
-        ("churn", "Churn"),
-        ("conversion", "Conversion"),
+    columns = [(d, wording.dimension(d)) for d in by] + [
+        ("success", N_("Success")),
+        ("bar", N_("Success (bar)")),
+        ("churn", N_("Churn")),
+        ("conversion", N_("Conversion")),
         ("csat", "CSAT"),
         ("nps", "NPS"),
-        ("overdue", "Overdue"),
+        ("overdue", N_("Overdue")),
     ]
-    write_table(table_rows, columns, f"By {' and '.join(by)}")
+    names = wording.dimensions(by)
+    write_table(table_rows, columns, _("By {dimensions}").format(dimensions=names))
+
+
+def _group_value(dimension: str, value: Any) -> Any:
+    """A breakdown row's label: tier and channel names in the reader's language."""
+    if dimension == "tier":
+        return wording.tier(value)
+    if dimension == "channel":
+        return wording.channel(value)
+    if value in ("(none)", "(no owner)", "(no channel)", None):
+        return _(str(value)) if value else value
+    return value
 
 
 def report_definitions() -> None:
     from followup_cli.metrics import DEFINITIONS
 
     out = console()
-    out.print("What the figures mean:")
+    out.print(_("What the figures mean:"))
     for name, text in DEFINITIONS:
-        out.print(f"  {name}: {text}")
+        out.print(_("  {name}: {text}").format(name=_(name), text=_(text)))
