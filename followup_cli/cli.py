@@ -111,9 +111,6 @@ _HELP_PAGE_WORDS = (
     ("Usage: ", N_("Usage: ")),
     ("[OPTIONS]", N_("[OPTIONS]")),
     ("COMMAND [ARGS]...", N_("COMMAND [ARGS]...")),
-    ("\nArguments:\n", N_("\nArguments:\n")),
-    ("\nOptions:\n", N_("\nOptions:\n")),
-    ("\nCommands:\n", N_("\nCommands:\n")),
     ("[required]", N_("[required]")),
     ("[default: ", N_("[default: ")),
     ("<str>", N_("<text>")),
@@ -121,13 +118,24 @@ _HELP_PAGE_WORDS = (
     ("<int range>", N_("<number>")),
     ("<path>", N_("<file>")),
     ("<boolean>", N_("<yes/no>")),
+    ("Show this message and exit.", N_("Show this message and exit.")),
 )
+
+
+_HELP_PAGE_HEADINGS = {
+    "Arguments:": N_("Arguments:"),
+    "Options:": N_("Options:"),
+    "Commands:": N_("Commands:"),
+}
 
 
 def _localise_help_page(page: str) -> str:
     for english, sentence in _HELP_PAGE_WORDS:
         page = page.replace(english, _(sentence))
-    return page
+    lines = page.split("\n")
+    return "\n".join(
+        _(_HELP_PAGE_HEADINGS[line]) if line in _HELP_PAGE_HEADINGS else line for line in lines
+    )
 
 
 app = typer.Typer(
@@ -157,6 +165,24 @@ class Outcome(StrEnum):
 
 Channel = Enum("Channel", {c: c for c in CHANNELS}, type=str)  # type: ignore[misc]
 assert tuple(o.value for o in Outcome) == OUTCOMES
+
+
+def _typed_word(kind: str, value: str | None) -> str | None:
+    """An outcome or channel typed in English or Chinese, in any case (see vocabulary.py)."""
+    from followup_cli import vocabulary
+
+    if value is None:
+        return None
+    try:
+        return vocabulary.outcome(value) if kind == "outcome" else vocabulary.channel(value)
+    except FollowupError as exc:
+        raise typer.BadParameter(exc.format_message()) from None
+
+
+def _typed_tier(value: str | None) -> str | None:
+    from followup_cli import vocabulary
+
+    return None if value is None else vocabulary.tier(value)
 
 
 class TextOrJson(StrEnum):
@@ -257,10 +283,21 @@ def today(
 def log(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
-    outcome: Outcome = typer.Argument(..., help="What happened."),
+    outcome: str = typer.Argument(
+        ...,
+        callback=lambda value: _typed_word("outcome", value),
+        help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
+        "(or 已联系, 未接通, 投诉, 成交, 流失, 勿扰).",
+    ),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
-    channel: Channel | None = typer.Option(None, "--channel", help="How they were contacted."),
+    channel: str | None = typer.Option(
+        None,
+        "--channel",
+        callback=lambda value: _typed_word("channel", value),
+        help="How they were contacted: phone, sms, email, wechat, visit "
+        "(or 电话, 短信, 微信, 邮件, 到店).",
+    ),
     score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
     nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
@@ -271,10 +308,10 @@ def log(
     result = log_outcome(
         _conn(ctx),
         customer,
-        outcome.value,
+        outcome,
         _day(on),
         note,
-        channel.value if channel else None,
+        channel,
         score,
         nps,
     )
@@ -346,7 +383,11 @@ def report(
     first, last_day = resolve_period(as_of, start, end, month, last, quarter, year)
     for path in (output, html):
         _check_output_folder(path)
-    dimensions = [d.strip().lower() for item in by for d in item.split(",") if d.strip()]
+    from followup_cli.vocabulary import dimension
+
+    dimensions = [
+        dimension(d) for item in by for d in item.replace("，", ",").split(",") if d.strip()
+    ]
     data = build_report(_conn(ctx), first, last_day, as_of, dimensions)
     if excel and fmt is Format.table:
         fmt = Format.csv
@@ -728,17 +769,23 @@ def rules_set(
     anchor: str | None = typer.Option(
         None, "--anchor", help="first_purchase, last_contact, last_purchase or added."
     ),
-    then: str | None = typer.Option(None, "--then", help="Tier to follow after the steps."),
+    then: str | None = typer.Option(
+        None,
+        "--then",
+        callback=lambda value: _typed_tier(value),
+        help="Tier to follow after the steps.",
+    ),
     grace: str | None = typer.Option(None, "--grace", help="How long after due it is late."),
     rank: int | None = typer.Option(None, "--rank", help="Order on today's list (low first)."),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
+    from followup_cli import vocabulary
     from followup_cli.planning import set_rule
 
     done = set_rule(
         _conn(ctx),
-        tier,
+        vocabulary.tier(tier),
         _day(on),
         steps=steps,
         every=every,

@@ -598,7 +598,7 @@ def _report_table(report: dict[str, Any]) -> None:
             "basis": _("{converted} converted of {prospects} prospects").format(**overall),
         },
         {
-            "metric": "CSAT",
+            "metric": _("CSAT"),
             "value": _csat(overall["csat_mean"]) + " / 5",
             "basis": _("{responses} scores, {share} gave 4-5").format(
                 responses=overall["csat_responses"],
@@ -606,7 +606,7 @@ def _report_table(report: dict[str, Any]) -> None:
             ),
         },
         {
-            "metric": "NPS",
+            "metric": _("NPS"),
             "value": _nps(overall["nps"]),
             "basis": _("{nps_responses} answers").format(**overall),
         },

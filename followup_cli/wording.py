@@ -137,7 +137,7 @@ def durations(text: object) -> str:
     value = "" if text is None else str(text)
     if language() == "en" or not value:
         return value
-    return _("、").join(duration(part.strip()) for part in value.split(","))
+    return _(", ").join(duration(part.strip()) for part in value.split(","))
 
 
 _REASON_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -203,7 +203,7 @@ _USAGE_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"^Invalid value for '(?P<name>[^']+)': '?(?P<value>.*?)'? "
-            r"is not one of (?P<choices>.*?)\.?$"
+            r"is not one of (?P<choices>'.*?)\.?$"
         ),
         N_("'{name}' cannot be {value}: choose one of {choices}"),
     ),
