@@ -345,6 +345,50 @@ def log(
 
 
 @app.command()
+def undo(
+    ctx: typer.Context,
+    contact: int | None = typer.Option(
+        None, "--contact", min=1, help="The contact's number (shown by 'log' and 'show')."
+    ),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Take back the last logged contact (or --contact N): the follow-up it closed is open again
+    and what it planned is removed. Refused once something later depends on it.
+
+    \b
+    Examples:
+      followup undo
+      followup undo --contact 42
+    """
+    from followup_cli.i18n import _
+    from followup_cli.service import undo_log
+
+    done = undo_log(_conn(ctx), contact, _day(on))
+    if fmt is TextOrJson.json:
+        render.write_json(done)
+        return
+    lines = [
+        _("Undid contact {contact_id}: {outcome} for {ref} {name} on {date}.").format(
+            contact_id=done["contact_id"],
+            outcome=done["outcome"],
+            ref=done["customer_id"],
+            name=done["name"],
+            date=done["date"],
+        )
+    ]
+    if done["removed"] and done["removed"] != done["reopened"]:
+        lines.append(_("No longer planned: {day}.").format(day=done["removed"]))
+    if done["next_due"]:
+        lines.append(
+            _("Next: {day} ({reason}).").format(day=done["next_due"], reason=done["next_reason"])
+        )
+    else:
+        lines.append(_("Nothing is planned."))
+    render.message(" ".join(lines))
+
+
+@app.command()
 def show(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),

@@ -357,6 +357,25 @@ def _m6_report_tallies(db: Any) -> None:
     )
 
 
+def _m7_undo_and_changes(db: Any) -> None:
+    """What each logged contact changed (so `undo` can take it back), and a customer's edits
+    (tier, owner, ...) for the timeline."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS log_undo (contact_id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL, changes TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_log_undo_customer ON log_undo(customer_id)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS customer_changes (id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL, date TEXT NOT NULL, field TEXT NOT NULL, "
+        "old TEXT, new TEXT, source TEXT NOT NULL, logged_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_customer_changes_customer "
+        "ON customer_changes(customer_id, date)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -364,6 +383,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m4_report_indexes,
     _m5_ranked_queue,
     _m6_report_tallies,
+    _m7_undo_and_changes,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -756,12 +776,14 @@ def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.R
     )
 
 
-def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
+    """A new contact row; returns its id."""
     columns = list(values)
-    conn.execute(
+    cursor = conn.execute(
         f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         list(values.values()),
     )
+    return int(cursor.lastrowid or 0)
 
 
 _DUE_SELECT = """
@@ -1047,7 +1069,7 @@ def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
 
 def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
     """Remove a customer and everything about them."""
-    for table in ("contacts", "purchases", "followups"):
+    for table in ("log_undo", "customer_changes", "contacts", "purchases", "followups"):
         conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
@@ -1216,3 +1238,111 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
         "counts": counts,
         "problems": problems,
     }
+
+
+# --- taking back a logged contact; recorded changes ---------------------------------------------
+# A log remembers the rows it changed (customer, follow-ups, purchases) as before/after pairs, so
+# `undo` can put back exactly what was there, and can tell when something has changed since.
+
+FOOTPRINT_TABLES = ("followups", "purchases")
+
+
+def customer_footprint(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+    """The rows a log may change for one customer: their row, follow-ups and purchases."""
+    row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    footprint: dict[str, Any] = {"customers": {customer_id: dict(row)} if row else {}}
+    for table in FOOTPRINT_TABLES:
+        footprint[table] = {
+            r["id"]: dict(r)
+            for r in conn.execute(f"SELECT * FROM {table} WHERE customer_id = ?", (customer_id,))
+        }
+    return footprint
+
+
+def save_log_undo(
+    conn: sqlite3.Connection, contact_id: int, customer_id: int, changes: str
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO log_undo (contact_id, customer_id, changes) VALUES (?, ?, ?)",
+        (contact_id, customer_id, changes),
+    )
+
+
+def log_undo_changes(conn: sqlite3.Connection, contact_id: int) -> str | None:
+    row = conn.execute(
+        "SELECT changes FROM log_undo WHERE contact_id = ?", (contact_id,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get_contact(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+
+
+def latest_logged_contact(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The contact logged last (snoozes are not logged contacts)."""
+    return conn.execute(
+        "SELECT * FROM contacts WHERE outcome != 'snoozed' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+
+
+def contact_after(
+    conn: sqlite3.Connection, customer_id: int, contact_id: int
+) -> sqlite3.Row | None:
+    """The first contact (or snooze) recorded for the customer after this one."""
+    return conn.execute(
+        "SELECT * FROM contacts WHERE customer_id = ? AND id > ? ORDER BY id LIMIT 1",
+        (customer_id, contact_id),
+    ).fetchone()
+
+
+def row_by_id(conn: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def delete_row(conn: sqlite3.Connection, table: str, row_id: int) -> None:
+    conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+
+
+def put_row(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    """Write a row back as it was: update it in place if its id exists, else insert it."""
+    if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (values["id"],)).fetchone():
+        columns = [c for c in values if c != "id"]
+        conn.execute(
+            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            [*(values[c] for c in columns), values["id"]],
+        )
+        return
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
+    )
+
+
+def delete_contact(conn: sqlite3.Connection, contact_id: int) -> None:
+    conn.execute("DELETE FROM log_undo WHERE contact_id = ?", (contact_id,))
+    conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+
+def record_customer_changes(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    on: date,
+    changes: Iterable[tuple[str, Any, Any]],
+    source: str,
+    now: str,
+) -> None:
+    """Remember field changes (field, old, new) so the timeline can show them."""
+    conn.executemany(
+        "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (customer_id, on.isoformat(), name, _text(old), _text(new), source, now)
+            for name, old, new in changes
+        ],
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
