@@ -130,12 +130,30 @@ _HELP_PAGE_HEADINGS = {
 
 
 def _localise_help_page(page: str) -> str:
+    """Click lays help out in English; swap its words, keeping the option column aligned."""
+    import re
+
     for english, sentence in _HELP_PAGE_WORDS:
-        page = page.replace(english, _(sentence))
+        shown = _(sentence)
+        extra = _display_width(shown) - len(english)
+        pattern = re.compile(re.escape(english) + "( *)")
+
+        def swap(match: re.Match[str], shown: str = shown, extra: int = extra) -> str:
+            spaces = len(match.group(1))
+            return shown + " " * (max(1, spaces - extra) if spaces else 0)
+
+        page = pattern.sub(swap, page)
     lines = page.split("\n")
     return "\n".join(
         _(_HELP_PAGE_HEADINGS[line]) if line in _HELP_PAGE_HEADINGS else line for line in lines
     )
+
+
+def _display_width(text: str) -> int:
+    """Columns on a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 app = typer.Typer(
@@ -361,6 +379,7 @@ def undo(
       followup undo
       followup undo --contact 42
     """
+    from followup_cli import wording
     from followup_cli.i18n import _
     from followup_cli.service import undo_log
 
@@ -371,7 +390,7 @@ def undo(
     lines = [
         _("Undid contact {contact_id}: {outcome} for {ref} {name} on {date}.").format(
             contact_id=done["contact_id"],
-            outcome=done["outcome"],
+            outcome=wording.outcome(done["outcome"]),
             ref=done["customer_id"],
             name=done["name"],
             date=done["date"],
@@ -381,7 +400,9 @@ def undo(
         lines.append(_("No longer planned: {day}.").format(day=done["removed"]))
     if done["next_due"]:
         lines.append(
-            _("Next: {day} ({reason}).").format(day=done["next_due"], reason=done["next_reason"])
+            _("Next: {day} ({reason}).").format(
+                day=done["next_due"], reason=wording.reason(done["next_reason"])
+            )
         )
     else:
         lines.append(_("Nothing is planned."))

@@ -17,6 +17,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.dates import optional_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
+from followup_cli.i18n import _
 from followup_cli.importer import (
     HeaderMap,
     Record,
@@ -117,7 +118,11 @@ def resolve_options(
         saved = storage.load_profile(conn, profile)
         if saved is None:
             names = ", ".join(storage.profile_names(conn)) or "none saved yet"
-            raise FollowupError(f"no import profile {profile!r} (profiles: {names})")
+            raise FollowupError(
+                _("no import profile {profile!r} (profiles: {names})").format(
+                    profile=profile, names=names
+                )
+            )
         options = given.merged_over(ImportOptions.from_json(saved))
     if save_as is not None:
         with storage.transaction(conn):
@@ -274,7 +279,9 @@ class _Merger:
         if stored is not None and stored["id"] in self.seen:
             first = self.seen[stored["id"]]
             self.result.rejected.append(
-                Rejection(record.line, f"duplicate of line {first}", record.cells)
+                Rejection(
+                    record.line, _("duplicate of line {line}").format(line=first), record.cells
+                )
             )
             return
         if stored is None:
@@ -289,14 +296,25 @@ class _Merger:
         stored = by_ref or by_phone or by_email
         if stored is None:
             return None
-        for other, what in ((by_phone, f"phone {record.phone}"), (by_email, "e-mail")):
+        for other, what in (
+            (by_phone, _("phone {phone}").format(phone=record.phone)),
+            (by_email, _("e-mail")),
+        ):
             if other is not None and other["id"] != stored["id"]:
                 if other["id"] in self.seen and by_ref is None:
-                    raise RowError(f"duplicate of line {self.seen[other['id']]}")
-                raise RowError(f"{what} already belongs to customer {other['ref']}")
+                    raise RowError(
+                        _("duplicate of line {line}").format(line=self.seen[other["id"]])
+                    )
+                raise RowError(
+                    _("{what} already belongs to customer {ref}").format(
+                        what=what, ref=other["ref"]
+                    )
+                )
         if record.ref and stored["ref"] != record.ref and not stored["ref"].startswith("fu-"):
             raise RowError(
-                f"same phone/e-mail as customer {stored['ref']} but a different id {record.ref}"
+                _("same phone/e-mail as customer {ref} but a different id {new_ref}").format(
+                    ref=stored["ref"], new_ref=record.ref
+                )
             )
         return stored
 
@@ -454,7 +472,7 @@ def import_purchases(
             if customer_id is None:
                 who = item.ref or item.phone or item.email
                 result.rejected.append(
-                    Rejection(item.line, f"no customer matches {who}", item.cells)
+                    Rejection(item.line, _("no customer matches {who}").format(who=who), item.cells)
                 )
                 continue
             new = storage.insert_purchase(
@@ -542,16 +560,26 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
     with storage.transaction(conn):
         record = storage.get_import(conn, import_id)
         if record is None:
-            raise FollowupError(f"no import with id {import_id} (see 'followup imports')")
+            raise FollowupError(
+                _("no import with id {import_id} (see 'followup imports')").format(
+                    import_id=import_id
+                )
+            )
         if record["status"] != "done":
-            raise FollowupError(f"import {import_id} is {record['status']}: nothing to undo")
+            raise FollowupError(
+                _("import {import_id} is {status}: nothing to undo").format(
+                    import_id=import_id, status=record["status"]
+                )
+            )
         changes = storage.import_changes(conn, import_id)
         ids = [row["customer_id"] for row in changes]
         logged = storage.contacts_logged_since(conn, ids, record["started_at"])
         if logged:
             raise FollowupError(
-                f"cannot undo import {import_id}: {logged} contact(s) were logged on its "
-                "customers since"
+                _(
+                    "cannot undo import {import_id}: {logged} contact(s) "
+                    "were logged on its customers since"
+                ).format(import_id=import_id, logged=logged)
             )
         removed = restored = 0
         to_plan = []
@@ -561,8 +589,9 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                 continue
             if current["updated_at"] != record["started_at"]:
                 raise FollowupError(
-                    f"cannot undo import {import_id}: customer {current['ref']} was changed "
-                    "again later"
+                    _(
+                        "cannot undo import {import_id}: customer {ref} was changed again later"
+                    ).format(import_id=import_id, ref=current["ref"])
                 )
             if change["action"] == "added":
                 storage.delete_customer(conn, change["customer_id"])
