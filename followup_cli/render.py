@@ -663,12 +663,12 @@ def _report_table(report: dict[str, Any]) -> None:
 
 def _group_value(dimension: str, value: Any) -> Any:
     """A breakdown row's label: tier and channel names in the reader's language."""
+    if value == "(none)":
+        return _("(none)")
     if dimension == "tier":
         return wording.tier(value)
     if dimension == "channel":
         return wording.channel(value)
-    if value in ("(none)", "(no owner)", "(no channel)", None):
-        return _(str(value)) if value else value
     return value
 
 

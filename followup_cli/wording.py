@@ -231,11 +231,31 @@ def usage_error(message: str) -> str:
     """Click's own usage messages (it has no catalogue of its own) in the reader's language."""
     if language() == "en":
         return message
+    hint = ""
+    guess = _GUESS.search(message)
+    if guess:
+        message = message[: guess.start()]
+        hint = _(" (did you mean {guess}?)").format(guess=guess.group(1))
     for pattern, sentence in _USAGE_FORMS:
         match = pattern.match(message)
         if match:
-            return _(sentence).format(**match.groupdict())
-    return message
+            fields = match.groupdict()
+            if fields.get("name") in ARGUMENT_NAMES:
+                fields["name"] = _(ARGUMENT_NAMES[fields["name"]])
+            return _(sentence).format(**fields) + hint
+    return message + hint
+
+
+ARGUMENT_NAMES = {
+    "customer": N_("customer"),
+    "outcome": N_("outcome"),
+    "file": N_("file"),
+    "tier": N_("tier"),
+    "name": N_("option"),
+    "value": N_("value"),
+    "import_id": N_("import number"),
+}
+_GUESS = re.compile(r"\s*Did you mean (.+?)\?$")
 
 
 def money(value: object) -> str:
