@@ -98,8 +98,8 @@ def render(report: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        '<p class="period">{}</p>'.format(
-            escape(_("Figures as of {day}.").format(day=period["as_of"]))
+        '<p class="period">{}{}</p>'.format(
+            escape(_("Figures as of {day}.").format(day=period["as_of"])), _cut_short(period)
         ),
         f"<h2>{escape(_('Summary'))}</h2>",
         "<table><thead><tr>{}</tr></thead><tbody>".format(
@@ -199,3 +199,15 @@ def _group_label(dimension: str, value: object) -> str:
     if dimension == "channel":
         return wording.channel(value)
     return _(str(value)) if value == "(none)" else str(value)
+
+
+def _cut_short(period: dict[str, Any]) -> str:
+    """A sentence when days of the period are still to come (they are not counted)."""
+    from followup_cli.i18n import _
+
+    if not period.get("cut_short"):
+        return ""
+    if period.get("counted_to") is None:
+        return " " + escape(_("The period has not begun: there is no data yet."))
+    text = _("Counted up to {day}: the days after it have not happened yet.")
+    return " " + escape(text.format(day=period["counted_to"]))

@@ -1,4 +1,5 @@
-"""Everything that reaches stdout: Rich tables for people, CSV and JSON for scripts.
+"""Everything that reaches stdout: tables for people (laid out by layout.py), CSV and JSON
+for scripts; Rich only for the progress bar.
 
 Machine formats are written with print/json/csv, never through Rich, which would wrap lines.
 """
@@ -14,10 +15,13 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from followup_cli import wording
 from followup_cli.i18n import N_, _
+
+if TYPE_CHECKING:
+    from followup_cli.layout import Col
 
 
 class Format(StrEnum):
@@ -26,7 +30,7 @@ class Format(StrEnum):
     json = "json"
 
 
-Column = tuple[str, str]  # (key in the row dict, heading on a terminal)
+Column = tuple[str, str]  # (key in the row dict, heading on a terminal); or a layout.Col
 
 # Cells that a spreadsheet would run as a formula (OWASP CSV injection) ...
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -80,32 +84,57 @@ def console(stderr: bool = False):
     )
 
 
+def colour_on(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR or TERM=dumb."""
+    stream = stream or sys.stdout
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
 def write_table(
     rows: Sequence[dict[str, Any]],
-    columns: Sequence[Column],
+    columns: Sequence[Column | Col],
     title: str | None = None,
     empty: str = N_("nothing to show"),
     row_style: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> None:
-    from rich.table import Table
+    """A table laid out for the terminal's width (see layout.py); cells are never markup."""
+    from followup_cli.layout import table_lines
 
-    out = console()
     if not rows:
-        out.print(_(empty))
+        print(_(empty))
         return
-    # A column with nothing in it only takes room from the ones that matter.
-    columns = [c for c in columns if any(_cell(row.get(c[0])) != "" for row in rows)]
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for key, heading in columns:
-        keep_whole = key in _NO_WRAP
-        table.add_column(_(heading), overflow="fold", no_wrap=keep_whole, min_width=None)
-    for row in rows:
-        style = row_style(row) if row_style else None
-        table.add_row(*(_text(row.get(key), key) for key, _heading in columns), style=style)
-    out.print(table)
+    shown, headings, style = _for_reader(rows, columns, row_style)
+    lines = table_lines(shown, headings, _text, title, style, colour_on())
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
-_NO_WRAP = frozenset({"customer_id", "phone", "tier", "due_date", "days_overdue", "date"})
+def _text(value: Any) -> str:
+    return str(_cell(value))
+
+
+def _for_reader(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column | Col],
+    row_style: Callable[[dict[str, Any]], str | None] | None,
+) -> tuple[list[dict[str, Any]], list[Column | Col], Any]:
+    """Rows, headings and row styles as a person reads them: stored English values (tiers,
+    statuses, outcomes, reasons) and headings in the chosen language; styles from the
+    stored values."""
+    from dataclasses import replace
+
+    from followup_cli.i18n import language
+
+    if language() == "en":
+        return list(rows), list(columns), row_style
+    headings = [
+        replace(c, heading=_(c.heading)) if not isinstance(c, tuple) else (c[0], _(c[1]))
+        for c in columns
+    ]
+    shown = [{key: _shown(key, value) for key, value in row.items()} for row in rows]
+    if row_style is None:
+        return shown, headings, None
+    stored = {id(s): row for s, row in zip(shown, rows, strict=True)}
+    return shown, headings, lambda row: row_style(stored[id(row)])
 
 
 # How a stored value reads in a table, by column: the file keeps it in English.
@@ -125,17 +154,6 @@ _SHOWN_AS: dict[str, Callable[[Any], str]] = {
     "steps": wording.durations,
     "spend": wording.money,
 }
-
-
-def _text(value: Any, key: str = "") -> str:
-    from rich.markup import escape
-
-    if isinstance(value, bool):
-        return wording.yes_no(value)
-    shown = _SHOWN_AS.get(key)
-    if shown is not None and value not in (None, ""):
-        return escape(shown(value))
-    return escape(str(_cell(value)))
 
 
 def emit(
@@ -187,6 +205,7 @@ def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | No
     if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
         yield None
         return
+    from rich.markup import escape
     from rich.progress import Progress
 
     with Progress(console=console(stderr=True), transient=True) as bar:
@@ -194,7 +213,7 @@ def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | No
         def start(total: int) -> Callable[[int], None]:
             if total < PROGRESS_MIN_ROWS:
                 return lambda _: None
-            task = bar.add_task(label, total=total)
+            task = bar.add_task(escape(label), total=total)  # a file name is not markup
             return lambda n: bar.advance(task, n)
 
         yield start
@@ -209,11 +228,49 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
     counts = _(
         "read {read}, added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}"
     ).format(**{k: summary[k] for k in ("read", "added", "updated", "unchanged", "rejected")})
+    counts = _read_as(summary) + counts + _more_counts(summary)
     if summary["dry_run"]:
         counts = _("dry run, nothing written: {counts}").format(counts=counts)
     if strict and not summary["written"]:
         counts = _("{counts} (nothing written: --strict)").format(counts=counts)
     message(_("{file}: {counts}").format(file=summary["file"], counts=counts))
+    unknown = summary.get("unknown_levels") or {}
+    if unknown:
+        listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
+        example = next(iter(unknown))
+        message(
+            _(
+                "{count} rows had a level the level table does not know ({listed}): imported as "
+                "regular. Map one with: followup rules levels set '{example}' vip"
+            ).format(count=sum(unknown.values()), listed=listed, example=example)
+        )
+
+
+def _read_as(summary: dict[str, Any]) -> str:
+    """Which known export the file was read as, and where its header was, when that matters."""
+    layout, line = summary.get("layout"), summary.get("header_line", 1)
+    if layout and line != 1:
+        return _("read as a {layout} export, header on line {line}; ").format(
+            layout=layout, line=line
+        )
+    if layout:
+        return _("read as a {layout} export; ").format(layout=layout)
+    if line != 1:
+        return _("header on line {line}; ").format(line=line)
+    return ""
+
+
+def _more_counts(summary: dict[str, Any]) -> str:
+    """The counts that are not zero beyond the usual five, so a plain import reads as before."""
+    parts = [
+        (summary.get("merged"), _("merged {count}")),
+        (summary.get("named_from_contact"), _("named from nickname/phone/e-mail {count}")),
+        (summary.get("phones_left_out"), _("phones left out {count}")),
+        (summary.get("shared_phones"), _("sharing a phone {count}")),
+        (summary.get("skipped_totals"), _("skipped {count} total rows")),
+        (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
+    ]
+    return "".join(_(", ") + text.format(count=count) for count, text in parts if count)
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
@@ -232,7 +289,32 @@ IMPORT_COLUMNS: tuple[Column, ...] = (
 
 
 def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    emit(rows, IMPORT_COLUMNS, fmt, _("Imports, newest first"), empty=N_("No imports yet."))
+    if fmt is not Format.table:
+        emit(rows, IMPORT_COLUMNS, fmt)
+        return
+    from followup_cli.layout import Col
+
+    # On a narrow screen what the import did stays; how many rows it read goes first.
+    columns = (
+        Col("id", N_("ID"), keep=0),
+        Col("started_at", N_("When (UTC)"), keep=0, whole=True),
+        Col("kind", N_("Kind"), keep=8),
+        Col("file", N_("File"), keep=2, free=True),
+        Col("read", N_("Read"), keep=6),
+        Col("added", N_("Added"), keep=1),
+        Col("updated", N_("Updated"), keep=3),
+        Col("unchanged", N_("Unchanged"), keep=7),
+        Col("rejected", N_("Rejected"), keep=4),
+        Col("status", N_("Status"), keep=5),
+        Col("message", N_("Message"), keep=9, free=True),
+    )
+    shown = [{**row, "started_at": _to_minute(row.get("started_at"))} for row in rows]
+    write_table(shown, columns, _("Imports, newest first"), empty=N_("No imports yet."))
+
+
+def _to_minute(stamp: str | None) -> str | None:
+    """2026-11-24T20:05:29.562527+00:00 -> 2026-11-24 20:05 (the table's When column)."""
+    return stamp[:16].replace("T", " ") if stamp else stamp
 
 
 def doctor_view(report: dict[str, Any], as_json: bool) -> None:
@@ -271,29 +353,42 @@ def warn(text: str) -> None:
 
 # --- views -------------------------------------------------------------------------------------
 
-TODAY_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", N_("ID")),
-    ("name", N_("Name")),
-    ("phone", N_("Phone")),
-    ("tier", N_("Tier")),
-    ("due_date", N_("Due")),
-    ("days_overdue", N_("Days over")),
-    ("status", N_("Status")),
-    ("reason", N_("Why")),
-    ("last_outcome", N_("Last outcome")),
-    ("last_note", N_("Last note")),
-)
-EXPLAIN_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", N_("ID")),
-    ("name", N_("Name")),
-    ("tier", N_("Tier")),
-    ("rule", N_("Rule")),
-    ("anchor", N_("Counted from")),
-    ("due_date", N_("Due")),
-    ("late_after", N_("Late after")),
-    ("status", N_("Status")),
-    ("reason", N_("Why")),
-)
+
+def _today_columns() -> tuple[Col, ...]:
+    """The morning list: on a narrow screen the notes go first, then the reason moves under
+    the name, then tier, due date and days over go; id, name, phone and status stay."""
+    from followup_cli.layout import Col
+
+    return (
+        Col("customer_id", "ID", keep=0, whole=True),
+        Col("name", "Name", keep=0, whole=True),
+        Col("phone", "Phone", keep=1, whole=True),
+        Col("tier", "Tier", keep=6),
+        Col("due_date", "Due", keep=4),
+        Col("days_overdue", "Days over", keep=5),
+        Col("status", "Status", keep=0),
+        Col("reason", "Why", keep=7, fold_into="name", free=True),
+        Col("last_outcome", "Last outcome", keep=8),
+        Col("last_note", "Last note", keep=9, free=True),
+    )
+
+
+def _explain_columns() -> tuple[Col, ...]:
+    from followup_cli.layout import Col
+
+    return (
+        Col("customer_id", "ID", keep=0, whole=True),
+        Col("name", "Name", keep=0, whole=True),
+        Col("tier", "Tier", keep=7),
+        Col("rule", "Rule", keep=3),
+        Col("anchor", "Counted from", keep=5),
+        Col("due_date", "Due", keep=2),
+        Col("late_after", "Late after", keep=4),
+        Col("status", "Status", keep=1),
+        Col("reason", "Why", keep=6, fold_into="name", free=True),
+    )
+
+
 _STATUS_STYLE = {"late": "bold red", "overdue": "yellow"}
 TODAY_CSV_KEYS = (
     "customer_id",
@@ -347,7 +442,7 @@ def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool 
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
     if not items:
-        console().print(_("Nothing due on {day}.").format(day=on))
+        print(_("Nothing due on {day}.").format(day=on))
         return
     late = sum(1 for i in items if i["status"] == "late")
     if late:
@@ -358,7 +453,7 @@ def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool 
         title = _("Follow-ups due on {day}: {count}").format(day=on, count=len(items))
     write_table(
         items,
-        EXPLAIN_COLUMNS if explain else TODAY_COLUMNS,
+        _explain_columns() if explain else _today_columns(),
         title,
         row_style=lambda row: _STATUS_STYLE.get(row["status"]),
     )
@@ -441,6 +536,11 @@ DUE_KEYS = (
 )
 
 
+def levels_view(rows: list[dict[str, str]], fmt: Format) -> None:
+    columns = (("level", _("Level word")), ("tier", _("Tier")))
+    emit(rows, columns, fmt, _("Level table (import)"), empty=_("The level table is empty."))
+
+
 def rules_view(data: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.json:
         write_json(data)
@@ -475,7 +575,7 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
         write_csv(rows, ("date", *DUE_KEYS[1:]))
         return
     if not days:
-        console().print(_("Nothing planned in those days."))
+        print(_("Nothing planned in those days."))
         return
     peak = max(d["count"] for d in days)
     load = [
@@ -579,6 +679,21 @@ def _count(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
+def _report_title(period: dict[str, Any]) -> str:
+    """The period asked for, and whether days after the report date were left out."""
+    from followup_cli.i18n import _
+
+    fields = {"start": period["from"], "end": period["to"], "as_of": period["as_of"]}
+    if period.get("cut_short") and period.get("counted_to") is None:
+        return _("Report {start} to {end} (as of {as_of}): not begun yet, no data").format(**fields)
+    if period.get("cut_short"):
+        return _(
+            "Report {start} to {end}, counted up to {as_of}: the days after it have not "
+            "happened yet"
+        ).format(**fields)
+    return _("Report {start} to {end} (as of {as_of})").format(**fields)
+
+
 def _report_table(report: dict[str, Any]) -> None:
     period, overall = report["period"], report["overall"]
     rows = [
@@ -590,12 +705,17 @@ def _report_table(report: dict[str, Any]) -> None:
         {
             "metric": _("Churn rate"),
             "value": _percent(overall["churn_rate"]),
-            "basis": _("{churned} churned of {active_at_start} active at start").format(**overall),
+            "basis": _("{churned} churned of {active_at_start} active at start").format(
+                churned=_count(overall["churned"]),
+                active_at_start=_count(overall["active_at_start"]),
+            ),
         },
         {
             "metric": _("Conversion rate"),
             "value": _percent(overall["conversion_rate"]),
-            "basis": _("{converted} converted of {prospects} prospects").format(**overall),
+            "basis": _("{converted} converted of {prospects} prospects").format(
+                converted=_count(overall["converted"]), prospects=_count(overall["prospects"])
+            ),
         },
         {
             "metric": _("CSAT"),
@@ -617,22 +737,26 @@ def _report_table(report: dict[str, Any]) -> None:
         },
         {
             "metric": _("Churn risk"),
-            "value": str(overall["churn_risk"]),
+            "value": _count(overall["churn_risk"]),
             "basis": _("customers silent for more than twice their interval"),
         },
     ]
+    from followup_cli.layout import Col
+
     write_table(
         rows,
-        (("metric", N_("Metric")), ("value", N_("Value")), ("basis", N_("Counts"))),
-        _("Report {start} to {end} (as of {as_of})").format(
-            start=period["from"], end=period["to"], as_of=period["as_of"]
+        (
+            Col("metric", N_("Metric"), whole=True),
+            Col("value", N_("Value"), whole=True),
+            Col("basis", N_("Counts"), free=True),
         ),
+        _report_title(period),
     )
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return
     if not breakdown:
-        console().print(_("No data to break down."))
+        print(_("No data to break down."))
         return
     table_rows = []
     for row in breakdown:
@@ -648,14 +772,17 @@ def _report_table(report: dict[str, Any]) -> None:
                 "overdue": _count(row["overdue"]),
             }
         )
-    columns = [(d, wording.dimension(d)) for d in by] + [
-        ("success", N_("Success")),
-        ("bar", N_("Success (bar)")),
-        ("churn", N_("Churn")),
-        ("conversion", N_("Conversion")),
-        ("csat", "CSAT"),
-        ("nps", "NPS"),
-        ("overdue", N_("Overdue")),
+    from followup_cli.layout import Col
+
+    # Figures are never broken; on a narrow screen the bar goes first, then NPS and CSAT.
+    columns = [Col(d, wording.dimension(d), keep=0, whole=True) for d in by] + [
+        Col("success", N_("Success"), keep=1, whole=True),
+        Col("bar", N_("Success (bar)"), keep=9, whole=True),
+        Col("churn", N_("Churn"), keep=2, whole=True),
+        Col("conversion", N_("Conversion"), keep=3, whole=True),
+        Col("csat", "CSAT", keep=5, whole=True),
+        Col("nps", "NPS", keep=6, whole=True),
+        Col("overdue", N_("Overdue"), keep=4, whole=True),
     ]
     names = wording.dimensions(by)
     write_table(table_rows, columns, _("By {dimensions}").format(dimensions=names))
@@ -675,7 +802,6 @@ def _group_value(dimension: str, value: Any) -> Any:
 def report_definitions() -> None:
     from followup_cli.metrics import DEFINITIONS
 
-    out = console()
-    out.print(_("What the figures mean:"))
+    print(_("What the figures mean:"))
     for name, text in DEFINITIONS:
-        out.print(_("  {name}: {text}").format(name=_(name), text=_(text)))
+        print(_("  {name}: {text}").format(name=_(name), text=_(text)))

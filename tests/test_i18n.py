@@ -375,17 +375,25 @@ def test_a_chinese_owners_whole_day_has_no_english_left(cli, tmp_path):
 def test_rejected_rows_are_explained_in_chinese(cli, tmp_path):
     file = tmp_path / "坏.csv"
     file.write_text(
-        "客户编号,姓名,手机,客户等级\nK1,王芳,13800138001,VIP客户\nK2,,13800138002,新客户\n"
-        "K3,李娜,12,老客户\nK4,张伟,13800138004,黄金客户\n",
+        "客户编号,姓名,手机,客户等级,首次购买日期\n"
+        "K1,王芳,13800138001,VIP客户,2025-01-02\n"
+        "K2,,,新客户,2025-01-02\n"
+        "K3,李娜,13800138003,老客户,2030-01-01\n"
+        "K4,张伟,12,黄金客户,2025-01-02\n",
         encoding="utf-8",
     )
     result = cli("--lang", "zh", "import", "customers", str(file), *DAY, code=3)
     assert result.stderr.splitlines() == [
         f"{file}：第 3 行：姓名为空",
-        f"{file}：第 4 行：'12' 不是手机号",
-        f"{file}：第 5 行：无法识别客户等级 '黄金客户'（可用：new, prospect, regular, vip）",
+        f"{file}：第 4 行：首次购买 2030-01-01 是未来的日期",
+        f"{file}：第 5 行：列 '手机'：'12' 不是 CN 的有效手机号：已略过",
     ]
-    assert result.stdout == f"{file}：读取 4，新增 1，更新 0，未变 0，拒绝 3\n"
+    # K1 and K4 added (K4 without its phone, as a regular customer), K2 and K3 rejected
+    assert result.stdout.splitlines() == [
+        f"{file}：读取 4，新增 2，更新 0，未变 0，拒绝 2、略过手机号 1",
+        "有 1 行的会员等级不在对照表中（黄金客户 ×1）：已按老客户导入。"
+        "可以这样对应：followup rules levels set '黄金客户' vip",
+    ]
 
 
 def test_chinese_words_are_stored_as_the_stable_values(cli, tmp_path):
