@@ -12,6 +12,20 @@ import re
 
 from followup_cli.i18n import N_, _, language
 
+
+class _Pattern:
+    """A regular expression compiled when first used: the morning list in English never is."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str):  # match, search
+        if self.compiled is None:
+            self.compiled = re.compile(self.source)
+        return getattr(self.compiled, name)
+
+
 TIER_NAMES = {
     "vip": N_("VIP customer"),
     "new": N_("new customer"),
@@ -115,8 +129,8 @@ _UNITS = {
     "m": (N_("{n} month"), N_("{n} months")),
     "y": (N_("{n} year"), N_("{n} years")),
 }
-_DURATION_WORDS = re.compile(r"^(\d+) (day|week|month|year)s?$")
-_DURATION_CODE = re.compile(r"^(\d+)([dwmy])$")
+_DURATION_WORDS = _Pattern(r"^(\d+) (day|week|month|year)s?$")
+_DURATION_CODE = _Pattern(r"^(\d+)([dwmy])$")
 
 
 def duration(text: object) -> str:
@@ -140,21 +154,21 @@ def durations(text: object) -> str:
     return _(", ").join(duration(part.strip()) for part in value.split(","))
 
 
-_REASON_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(?P<rest>.+) \(moved: shop closed\)$"), N_("{rest} (moved: shop closed)")),
-    (re.compile(r"^(?P<rest>.+) \(moved: minimum gap\)$"), N_("{rest} (moved: minimum gap)")),
-    (re.compile(r"^(?P<rest>.+) \(attempt (?P<n>\d+)\)$"), N_("{rest} (attempt {n})")),
+_REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
+    (_Pattern(r"^(?P<rest>.+) \(moved: shop closed\)$"), N_("{rest} (moved: shop closed)")),
+    (_Pattern(r"^(?P<rest>.+) \(moved: minimum gap\)$"), N_("{rest} (moved: minimum gap)")),
+    (_Pattern(r"^(?P<rest>.+) \(attempt (?P<n>\d+)\)$"), N_("{rest} (attempt {n})")),
     (
-        re.compile(r"^win-back: silent since (?P<since>\d{4}-\d\d-\d\d) \((?P<rest>.+)\)$"),
+        _Pattern(r"^win-back: silent since (?P<since>\d{4}-\d\d-\d\d) \((?P<rest>.+)\)$"),
         N_("win-back: silent since {since} ({rest})"),
     ),
     (
-        re.compile(r"^renewal: contract ends (?P<end>\d{4}-\d\d-\d\d)$"),
+        _Pattern(r"^renewal: contract ends (?P<end>\d{4}-\d\d-\d\d)$"),
         N_("renewal: contract ends {end}"),
     ),
-    (re.compile(r"^every (?P<every>\d+ \w+)$"), N_("every {every}")),
+    (_Pattern(r"^every (?P<every>\d+ \w+)$"), N_("every {every}")),
     (
-        re.compile(r"^(?P<step>\d+ \w+) after (?P<anchor>[a-z ]+)$"),
+        _Pattern(r"^(?P<step>\d+ \w+) after (?P<anchor>[a-z ]+)$"),
         N_("{step} after {anchor}"),
     ),
 )
@@ -187,41 +201,41 @@ def yes_no(value: bool) -> str:
 
 CHECK_BACK_REASON = N_("check-back after complaint")
 
-_USAGE_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^No such option: (?P<name>\S+)"), N_("no such option: {name}")),
-    (re.compile(r"^Missing argument '(?P<name>[^']+)'\.?$"), N_("missing argument '{name}'")),
-    (re.compile(r"^Missing option '(?P<name>[^']+)'\.?$"), N_("missing option '{name}'")),
-    (re.compile(r"^No such command '(?P<name>[^']+)'\.?$"), N_("no such command '{name}'")),
+_USAGE_FORMS: tuple[tuple[_Pattern, str], ...] = (
+    (_Pattern(r"^No such option: (?P<name>\S+)"), N_("no such option: {name}")),
+    (_Pattern(r"^Missing argument '(?P<name>[^']+)'\.?$"), N_("missing argument '{name}'")),
+    (_Pattern(r"^Missing option '(?P<name>[^']+)'\.?$"), N_("missing option '{name}'")),
+    (_Pattern(r"^No such command '(?P<name>[^']+)'\.?$"), N_("no such command '{name}'")),
     (
-        re.compile(r"^Option '(?P<name>[^']+)' requires an argument\.?$"),
+        _Pattern(r"^Option '(?P<name>[^']+)' requires an argument\.?$"),
         N_("option '{name}' needs a value"),
     ),
     (
-        re.compile(r"^Got unexpected extra arguments? \((?P<extra>.*)\)$"),
+        _Pattern(r"^Got unexpected extra arguments? \((?P<extra>.*)\)$"),
         N_("unexpected extra argument: {extra}"),
     ),
     (
-        re.compile(
+        _Pattern(
             r"^Invalid value for '(?P<name>[^']+)': '?(?P<value>.*?)'? "
             r"is not one of (?P<choices>'.*?)\.?$"
         ),
         N_("'{name}' cannot be {value}: choose one of {choices}"),
     ),
     (
-        re.compile(
+        _Pattern(
             r"^Invalid value for '(?P<name>[^']+)': (?P<value>\S+) "
             r"is not in the range (?P<range>\S+?)\.?$"
         ),
         N_("'{name}' must be in the range {range}, not {value}"),
     ),
     (
-        re.compile(
+        _Pattern(
             r"^Invalid value for '(?P<name>[^']+)': '(?P<value>.*)' is not a valid integer\.?$"
         ),
         N_("'{name}' must be a whole number, not '{value}'"),
     ),
     (
-        re.compile(r"^Invalid value for '(?P<name>[^']+)': (?P<detail>.*)$"),
+        _Pattern(r"^Invalid value for '(?P<name>[^']+)': (?P<detail>.*)$"),
         N_("invalid value for '{name}': {detail}"),
     ),
 )
@@ -255,7 +269,7 @@ ARGUMENT_NAMES = {
     "value": N_("value"),
     "import_id": N_("import number"),
 }
-_GUESS = re.compile(r"\s*Did you mean (.+?)\?$")
+_GUESS = _Pattern(r"\s*Did you mean (.+?)\?$")
 
 
 def money(value: object) -> str:
