@@ -95,6 +95,7 @@ class Settings:
     holidays: str = ""  # a country code for the `holidays` package, e.g. CN; "" = none
     phone_region: str = "CN"  # the country of phone numbers written without +code
     language: str = "auto"  # zh or en; auto follows the locale (LANG)
+    shop: str = ""  # the shop's name, as customers know it: {shop} in message templates
 
     @staticmethod
     def parse_value(name: str, text: str) -> object:
@@ -135,6 +136,8 @@ class Settings:
             if choice in ("en", "english", "英文"):
                 return "en"
             raise ValueError(_("language must be zh, en or auto"))
+        if name == "shop":
+            return "" if text.lower() in ("none", "-") else " ".join(text.split())
         from followup_cli.errors import FollowupError
 
         try:

@@ -805,3 +805,27 @@ def report_definitions() -> None:
     print(_("What the figures mean:"))
     for name, text in DEFINITIONS:
         print(_("  {name}: {text}").format(name=_(name), text=_(text)))
+
+
+# --- message templates and send lists ---------------------------------------------------------
+
+SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
+
+
+def send_list_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    """A send list for a bulk SMS or WeCom tool: machine formats only."""
+    emit(rows, [(k, k) for k in SEND_KEYS], fmt)
+
+
+def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    if fmt is not Format.table:
+        emit(rows, [(k, k) for k in ("key", "text", "custom")], fmt)
+        return
+    shown = [
+        {**row, "custom": _("your own") if row["custom"] else _("the default")} for row in rows
+    ]
+    write_table(
+        shown,
+        (("key", N_("Template")), ("custom", N_("Wording")), ("text", N_("Text"))),
+        title=_("Messages to send, per reason"),
+    )
