@@ -661,10 +661,22 @@ def report_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]
 def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bool) -> None:
     if fmt is Format.json:
         write_to(output, write_json, report)
+    elif fmt is Format.csv and bom:
+        write_to(output, _write_excel_csv, *report_rows(report), bom=bom)
     elif fmt is Format.csv:
         write_to(output, write_csv, *report_rows(report), bom=bom)
     else:
         _report_table(report)
+
+
+def _write_excel_csv(
+    rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
+) -> None:
+    """`--excel` is for people: the header row in their language (`--format csv` keeps keys)."""
+    writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
+    writer.writerow(wording.column(k) for k in keys)
+    for row in rows:
+        writer.writerow(neutralise(_cell(row.get(k))) for k in keys)
 
 
 def _csat(value: float | None) -> str:

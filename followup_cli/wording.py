@@ -346,3 +346,37 @@ _DIMENSION_WORDS = {
 def dimensions(by: list[str]) -> str:
     """'tier and owner': the breakdown named in a title."""
     return _(" and ").join(_(_DIMENSION_WORDS.get(d, d)) for d in by)
+
+
+COLUMN_NAMES = {
+    "from": N_("from"),
+    "to": N_("to"),
+    "tier": N_("tier"),
+    "owner": N_("owner"),
+    "channel": N_("channel"),
+    "month": N_("month"),
+    "planned": N_("planned"),
+    "completed": N_("completed"),
+    "success_rate": N_("success rate"),
+    "active_at_start": N_("active at start"),
+    "churned": N_("churned"),
+    "churn_rate": N_("churn rate"),
+    "prospects": N_("prospects"),
+    "converted": N_("converted"),
+    "conversion_rate": N_("conversion rate"),
+    "csat_responses": N_("CSAT scores"),
+    "csat_mean": N_("CSAT mean"),
+    "csat_satisfied_share": N_("CSAT 4-5"),
+    "nps_responses": N_("NPS answers"),
+    "nps": N_("NPS"),
+    "overdue": N_("overdue"),
+    "churn_risk": N_("churn risk"),
+}
+
+
+def column(key: str) -> str:
+    """A report column's heading in an `--excel` file (English keeps the key)."""
+    if language() == "en":
+        return key
+    name = COLUMN_NAMES.get(key)
+    return _(name) if name else key

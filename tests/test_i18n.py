@@ -466,3 +466,13 @@ def test_money_and_percentages_read_the_chinese_way():
     assert wording.money("99.5") == "¥99.50"
     i18n.set_language("en")
     assert wording.money(1280) == "1280"
+
+
+def test_excel_csv_has_chinese_headers_and_plain_csv_keeps_its_keys(cli, tmp_path):
+    _today_golden(cli, tmp_path)
+    excel = tmp_path / "报告.csv"
+    cli("--lang", "zh", "report", *MARCH, "--excel", "-o", str(excel))
+    header = excel.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("开始日期,结束日期,计划回访数,完成回访数,回访成功率,")
+    plain = cli("--lang", "zh", "report", *MARCH, "--format", "csv").stdout.splitlines()[0]
+    assert plain.startswith("from,to,planned,completed,success_rate,")

@@ -651,4 +651,13 @@ MESSAGES: dict[str, str] = {
     "phone {text!r} is not a valid number for {region}": "{text!r} 不是 {region} 的有效手机号",
     # --- importing real exports (layouts, levels, phones, shared phones) ---
     "Each reason's message: the owner's wording, else the default in the shop's language.\n\nFields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets]\nwith a field in it is left out when that field is empty (no purchase yet).": "每种回访原因对应的消息：店主自己的措辞，否则为店铺语言的默认措辞。\n\n字段：{name} {shop} {days_since_purchase} {last_purchase} {owner}。方括号 [ ] 中含有字段的文字，\n在该字段为空（例如还没有购买）时省略。",
+    # --- report columns in an --excel file ------------------------------------------------------
+    "from": "开始日期",
+    "to": "结束日期",
+    "planned": "计划回访数",
+    "completed": "完成回访数",
+    "active at start": "期初活跃客户数",
+    "prospects": "潜在客户数",
+    "CSAT scores": "满意度评分数",
+    "NPS answers": "推荐意愿回答数",
 }
