@@ -476,3 +476,23 @@ def test_excel_csv_has_chinese_headers_and_plain_csv_keeps_its_keys(cli, tmp_pat
     assert header.startswith("开始日期,结束日期,计划回访数,完成回访数,回访成功率,")
     plain = cli("--lang", "zh", "report", *MARCH, "--format", "csv").stdout.splitlines()[0]
     assert plain.startswith("from,to,planned,completed,success_rate,")
+
+
+def test_the_chinese_readme_session_is_what_the_tool_prints(cli, monkeypatch):
+    """README.zh-CN.md's example session (tools/update_readme_zh.py) is the real output."""
+    sys.path.insert(0, str(PACKAGE.parent / "tools"))
+    try:
+        from update_readme_zh import README, SESSION
+    finally:
+        sys.path.pop(0)
+    shown = re.search(
+        r"<!-- zh-session -->\n```text\n(.*?)\n```", README.read_text(encoding="utf-8"), re.S
+    ).group(1)
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(PACKAGE.parent)
+    lines = []
+    for args in SESSION:
+        lines.append("$ followup " + " ".join(args))
+        out = cli("--lang", "zh", *args).stdout.rstrip("\n")
+        lines += [line.rstrip() for line in out.splitlines()]
+    assert lines == shown.splitlines()
