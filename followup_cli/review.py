@@ -18,9 +18,10 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from followup_cli import wording
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.review_session import ReviewSession, outcome_label
+from followup_cli.review_session import ReviewSession
 from followup_cli.service import DueItem
 
 OUTCOME_KEYS = {
@@ -71,13 +72,14 @@ def card_text(card: dict[str, Any] | None, day: date) -> str:
         return _("Nothing due on {day}. Press q to quit.").format(day=day.isoformat())
     item: DueItem = card["item"]
     lines = [
-        f"{item.name}  {item.customer_id} · {item.tier} · {item.phone or _('no phone')}",
+        f"{item.name}  {item.customer_id} · {wording.tier(item.tier)} · "
+        f"{item.phone or _('no phone')}",
         _due_line(item),
-        _("Why: {reason}").format(reason=item.reason),
+        _("Why: {reason}").format(reason=wording.reason(item.reason)),
     ]
     if item.last_outcome:
         last = _("Last: {outcome} on {day}").format(
-            outcome=outcome_label(item.last_outcome), day=item.last_contact or "-"
+            outcome=wording.outcome(item.last_outcome), day=item.last_contact or "-"
         )
         if item.last_note:
             last += f' · "{item.last_note}"'
@@ -92,7 +94,7 @@ def card_text(card: dict[str, Any] | None, day: date) -> str:
     else:
         lines.append(_("No purchase yet"))
     if item.rule:
-        lines.append(_("Rule: {rule}").format(rule=item.rule))
+        lines.append(_("Rule: {rule}").format(rule=wording.reason(item.rule)))
     if card["retry_on"]:
         lines.append(
             _("No answer: again on {day} (try {attempt} of {tries})").format(
@@ -115,15 +117,17 @@ def _due_line(item: DueItem) -> str:
     if item.days_overdue == 0:
         return _("Due today, {due}").format(due=item.due_date)
     if item.days_overdue == 1:
-        return _("Due {due} ({status}, 1 day over)").format(due=item.due_date, status=item.status)
+        return _("Due {due} ({status}, 1 day over)").format(
+            due=item.due_date, status=wording.status(item.status)
+        )
     return _("Due {due} ({status}, {days} days over)").format(
-        due=item.due_date, status=item.status, days=item.days_overdue
+        due=item.due_date, status=wording.status(item.status), days=item.days_overdue
     )
 
 
 def _cells(item: DueItem) -> tuple[str, str, str, str]:
     """One line of the list: the selection mark, id, name and status (as markup, escaped)."""
-    status = _STATUS_MARKUP.get(item.status, "{}").format(escape(item.status))
+    status = _STATUS_MARKUP.get(item.status, "{}").format(escape(wording.status(item.status)))
     return "", escape(item.customer_id), escape(item.name), status
 
 
@@ -321,7 +325,7 @@ class ReviewApp(App[str]):
         )
         self.say(
             _("Logged {outcome} for {name} ({id}); {next}").format(
-                outcome=outcome_label(outcome), name=item.name, id=item.customer_id, next=nxt
+                outcome=wording.outcome(outcome), name=item.name, id=item.customer_id, next=nxt
             )
         )
         if result.next_due and result.next_due <= self.session.day.isoformat():
@@ -377,7 +381,7 @@ class ReviewApp(App[str]):
             return
         self.say(
             _("Undone: {outcome} for {name} ({id})").format(
-                outcome=outcome_label(undone.kind), name=undone.name, id=undone.customer_id
+                outcome=wording.outcome(undone.kind), name=undone.name, id=undone.customer_id
             )
         )
         self.put_back(undone.customer_id)

@@ -34,19 +34,6 @@ def _count_phrase(action: str, count: int) -> str:
     return phrases[action].format(count=count)
 
 
-def outcome_label(outcome: str) -> str:
-    """An outcome as the owner reads it on screen."""
-    return {
-        "reached": _("reached"),
-        "no-answer": _("no answer"),
-        "complaint": _("complaint"),
-        "converted": _("converted"),
-        "lost": _("lost"),
-        "opt-out": _("opt-out"),
-        "snoozed": _("snoozed"),
-    }.get(outcome, outcome)
-
-
 @dataclass
 class Action:
     """One thing done in this session, enough to take it back."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from followup_cli import planning, service, storage
+from followup_cli import i18n, planning, service, storage
 from followup_cli.errors import FollowupError
 from followup_cli.review import ReviewApp, screen_lines
 from followup_cli.review_session import ReviewSession
@@ -291,7 +291,7 @@ def test_the_card_shows_last_contact_purchase_spend_and_what_a_no_answer_does(sh
         "Ava Stone  V1 · vip · +8613800000004",
         "Due 2025-03-08 (overdue, 4 days over)",
         "Why: every 1 month (attempt 3)",
-        'Last: no answer on 2025-03-10 · "line busy"',
+        'Last: no-answer on 2025-03-10 · "line busy"',
         "Last purchase: 2025-02-08 · spend 1,480.50",  # 1280.00 + 200.50
         "Rule: every 1 month",
         "No answer: last try, the follow-up is missed",
@@ -354,3 +354,25 @@ def test_an_unexpected_failure_is_one_line_without_local_variables(shop, monkeyp
         "unexpected RuntimeError: card failed (run with FOLLOWUP_DEBUG=1 and report it)"
     )
     assert app._exit_renderables == []
+
+
+def test_in_chinese_the_whole_screen_speaks_chinese_and_stays_aligned(cli, isolated_db):
+    cli("import", "customers", str(ROOT / "examples" / "customers.csv"), "--date", "2026-11-23")
+    i18n.set_language("zh_CN")
+    try:
+        _, screen = run(isolated_db, ["down"], day=date(2026, 11, 23))
+    finally:
+        i18n.set_language("en")
+    assert screen[0] == " 回访 2026-11-23：还剩 23 位，本次已完成 0 位"
+    assert screen[1] == "    编号  姓名          状态       王芳  C001 · VIP客户 · +8613800138001"
+    assert screen[2] == "    C021  Ava Martin    逾期       应回访 2026-11-20（逾期 3 天）"
+    assert (
+        screen[7]
+        == "    C015  徐强          严重逾期   未接通：2026-11-25 再试（第 1 次，共 3 次）"
+    )
+    # the card starts in the same terminal column on every row, whatever the names and words
+    assert {cell_len(line) - cell_len(_card_part(line)) for line in screen[1:8]} == {35}
+    assert screen[22:] == [
+        " r 已联系  n 未接通  c 投诉  v 成交  l 流失  o 拒绝回访  s 推迟",
+        " e 备注  1-5 满意度  u 撤销  y 复制消息  p 退出时打印  ? 帮助  q 退出",
+    ]
