@@ -32,7 +32,8 @@ class FollowupError(ClickException):
         self.exit_code = exit_code
 
     def show(self, file: object | None = None) -> None:
+        from followup_cli.i18n import _
         from followup_cli.text import strip_controls
 
         one_line = " ".join(strip_controls(self.format_message()).split())
-        print(f"followup: error: {one_line}", file=sys.stderr)
+        print(_("followup: error: {message}").format(message=one_line), file=sys.stderr)

@@ -62,11 +62,11 @@ def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
     """Copy the database to `target`; with `overwrite` an old file there is kept until the
     new copy is complete (a full disk leaves the previous backup as it was)."""
     if target.is_dir():
-        raise FollowupError(f"{target} is a folder: give a file name")
+        raise FollowupError(_("{target} is a folder: give a file name").format(target=target))
     if not target.parent.exists():
-        raise FollowupError(f"folder {target.parent} does not exist")
+        raise FollowupError(_("folder {parent} does not exist").format(parent=target.parent))
     if os.path.lexists(target) and not overwrite:
-        raise FollowupError(f"{target} exists: use --force to replace it")
+        raise FollowupError(_("{target} exists: use --force to replace it").format(target=target))
     storage.backup_to(conn, target)
     storage.record_backup(conn, target.absolute(), datetime.now(UTC).isoformat(timespec="seconds"))
     return target
@@ -76,9 +76,9 @@ def check_backup(db_path: Path, source: Path) -> tuple[Path, int]:
     """A private copy of the backup, once it is known to be a usable followup database, and
     its schema version. The caller removes the copy with `discard`."""
     if not source.exists():
-        raise FollowupError(f"file {source} does not exist")
+        raise FollowupError(_("file {source} does not exist").format(source=source))
     if source.resolve() == db_path.resolve():
-        raise FollowupError("that is the database itself")
+        raise FollowupError(_("that is the database itself"))
     staged = storage.stage_copy(source, db_path.parent)
     try:
         return staged, storage.inspect_file(staged)
@@ -127,5 +127,7 @@ def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:
     mode = db_path.stat().st_mode & 0o777
     report["file_mode"] = oct(mode)
     if mode & 0o077:
-        report["problems"].append(f"the file is readable by others ({oct(mode)}): chmod 600 it")
+        report["problems"].append(
+            _("the file is readable by others ({mode}): chmod 600 it").format(mode=oct(mode))
+        )
     return report

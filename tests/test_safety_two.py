@@ -250,7 +250,7 @@ def test_planted_links_and_files_at_the_temporary_names_are_never_written_throug
     cli("export", "history", "-o", str(out / "history.csv"))
     cli("report", "--date", "2026-11-23", "--html", str(out / "report.html"))
     bad = tmp_path / "bad.csv"
-    bad.write_text("id,name,phone\nX1,,13800000001\n", encoding="utf-8")
+    bad.write_text("id,name,phone\n,Nobody,\n", encoding="utf-8")
     cli("import", "customers", str(bad), "--rejects", str(out / "rejects.csv"), code=4)
     assert victim.read_text() == "precious\n"
     assert victim.stat().st_nlink == 1
@@ -346,7 +346,7 @@ def test_a_rejects_file_that_cannot_be_written_does_not_hide_a_finished_import(
 
     monkeypatch.setattr(render, "to_text_file", full_disk)
     bad = tmp_path / "bad.csv"
-    bad.write_text("id,name,phone\nX1,Xu,13800000001\nX2,,13800000002\n", encoding="utf-8")
+    bad.write_text("id,name,phone\nX1,Xu,13800000001\n,Nobody,\n", encoding="utf-8")
     result = cli("import", "customers", str(bad), "--rejects", str(tmp_path / "r.csv"), code=1)
     assert result.stdout == f"{bad} (UTF-8): read 2, added 1, updated 0, unchanged 0, rejected 1\n"
     assert result.stderr.endswith(
@@ -458,7 +458,7 @@ def test_csv_exports_neutralise_every_formula_form(cli, tmp_path):
         "T1,-1-1,13800000001,-(1)-(2),x\n"
         'T2,"＝HYPERLINK(""http://x"")",13800000002,＋1,x\n'
         "T3,@SUM(A1),13800000003,-12.50,x\n"
-        "T4,,13800000004,,x\n",
+        ",Nobody,,,x\n",
         encoding="utf-8",
     )
     rejects = tmp_path / "rejects.csv"
