@@ -70,6 +70,10 @@ class FollowupGroup(TyperGroup):
             return super().invoke(ctx)
         except (ClickException, typer.Exit, typer.Abort, BrokenPipeError):
             raise
+        except OverflowError:  # date arithmetic past year 9999 or before year 1
+            raise FollowupError(
+                _("a date worked out from these options is out of range: use nearer days")
+            ) from None
         except sqlite3.OperationalError as exc:
             raise FollowupError(_("database problem: {detail}").format(detail=exc)) from None
         except sqlite3.DatabaseError as exc:

@@ -462,6 +462,11 @@ def _with_header(
             next(source, None)
         yield from source
 
+    if next(after_header(), None) is None:  # a header and nothing under it: nothing to import
+        raise FollowupError(
+            _("file {path} has a header line but no rows").format(path=path),
+            EXIT_NOTHING_IMPORTED,
+        )
     return Table(list(taken[1]), encoding, delimiter, after_header, taken[0])
 
 

@@ -17,6 +17,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from test_loop import EXAMPLE
 from test_safety import big_csv, count
 
@@ -555,3 +556,39 @@ def test_commands_that_write_refuse_a_damaged_file(cli, isolated_db, monkeypatch
     checked = conn.execute("SELECT value FROM settings WHERE key = 'last_quick_check'")
     assert checked.fetchone()[0] == date.today().isoformat()
     conn.close()
+
+
+def test_a_header_only_file_imports_nothing_and_says_so(cli, csv_file):
+    path = csv_file("", "empty-body.csv")
+    result = cli("import", "customers", str(path), code=4)
+    assert result.stderr == f"followup: error: file {path} has a header line but no rows\n"
+    assert cli.json("imports") == []  # no empty import recorded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import", "customers", EXAMPLE, "--date", "9999-12-31"],
+        ["export", "due", "--date", "9999-12-31"],
+        ["upcoming", "--date", "9999-12-31"],
+        ["plan", "--spread", "14d", "--date", "9999-12-31"],
+        ["snooze", "C001", "--until", "+3d", "--date", "9999-12-31"],
+        ["report", "--last", "30d", "--date", "0001-01-10"],
+        ["today", "--date", "1899-12-31"],
+    ],
+)
+def test_absurd_dates_get_a_clear_error(cli, args):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    result = cli(*args, code=1)
+    day = args[args.index("--date") + 1]
+    assert result.stderr == (
+        f"followup: error: --date {day} is out of range: use a day from 1900-01-01 to 2999-12-31\n"
+    )
+
+
+def test_date_arithmetic_that_overflows_is_a_clear_error(cli):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    result = cli("report", "--last", "999999d", "--date", "2026-11-23", code=1)
+    assert result.stderr == (
+        "followup: error: a date worked out from these options is out of range: use nearer days\n"
+    )

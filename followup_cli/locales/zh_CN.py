@@ -36,6 +36,13 @@ MESSAGES: dict[str, str] = {
     ),
     "{file} ({encoding}): {counts}": "{file}（{encoding}）：{counts}",
     "{path} is a folder: give a file name": "{path} 是文件夹：请给出文件名",
+    "{what} {text} is out of range: use a day from {earliest} to {latest}": (
+        "{what} {text} 超出范围：请使用 {earliest} 至 {latest} 之间的日期"
+    ),
+    "a date worked out from these options is out of range: use nearer days": (
+        "根据这些选项推算出的日期超出范围：请使用更近的日期"
+    ),
+    "file {path} has a header line but no rows": "文件 {path} 只有表头，没有数据行",
     "cannot make {path} private: {reason}": "无法把 {path} 设为仅本人可读：{reason}",
     "UTF-8 with BOM": "带 BOM 的 UTF-8",
     "Excel workbook": "Excel 工作簿",
