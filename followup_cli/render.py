@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -73,8 +73,19 @@ def write_json(data: Any, out: TextIO | None = None) -> None:
     out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
+def write_json_rows(rows: Iterable[Any], out: TextIO | None = None) -> None:
+    """A JSON array written an element at a time, byte for byte what write_json(list) gives."""
+    out = out or sys.stdout
+    first = True
+    for row in rows:
+        text = json.dumps(row, ensure_ascii=False, indent=2, sort_keys=True)
+        out.write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
 def write_csv(
-    rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
+    rows: Iterable[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
 ) -> None:
     writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
     writer.writerow(neutralise(k) for k in keys)  # a rejects file repeats the shop's header
@@ -573,16 +584,17 @@ def _shown(key: str, value: Any) -> Any:
     return shown(value) if shown is not None else value
 
 
-def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
+def export_view(rows: Iterable[dict[str, Any]], fmt: Format, output: str | None) -> None:
     export_rows(rows, CUSTOMER_KEYS, fmt, output)
 
 
 def export_rows(
-    rows: list[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
+    rows: Iterable[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
 ) -> None:
-    """CSV (the default) or JSON, to a file written whole or to stdout."""
+    """CSV (the default) or JSON, to a file written whole or to stdout, streamed a row at a
+    time."""
     if fmt is Format.json:
-        write_to(output, write_json, rows)
+        write_to(output, write_json_rows, rows)
     else:
         write_to(output, write_csv, rows, keys)
 

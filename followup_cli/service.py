@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -413,8 +413,9 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     return record
 
 
-def export_customers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return [customer_record(c) for c in storage.all_customers(conn)]
+def export_customers(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """A customer at a time: memory stays flat however many customers (and columns) there are."""
+    return (customer_record(c) for c in storage.all_customers(conn))
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -516,8 +517,9 @@ def build_report(
     }
 
 
-def export_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return [dict(row) for row in storage.history_export(conn)]
+def export_history(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """A contact at a time: a million contacts export in the memory of one."""
+    return (dict(row) for row in storage.history_export(conn))
 
 
 # --- undo a logged contact --------------------------------------------------------------------

@@ -1162,14 +1162,14 @@ def customer_counts(
     return conn.execute(sql, params).fetchall()
 
 
-def history_export(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Every logged contact with whom it was about, oldest first."""
-    return conn.execute(
+def history_export(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
+    """Every logged contact with whom it was about, oldest first, a row at a time."""
+    yield from conn.execute(
         "SELECT c.ref AS customer_id, c.name, k.date, k.outcome, k.channel, k.score, k.nps, "
         "k.note, k.owner, f.due_date AS followup_due, f.kind AS followup_kind, k.logged_at "
         "FROM contacts k JOIN customers c ON c.id = k.customer_id "
         "LEFT JOIN followups f ON f.id = k.followup_id ORDER BY k.date, k.id"
-    ).fetchall()
+    )
 
 
 # --- import history, profiles, purchases --------------------------------------------------------

@@ -592,3 +592,57 @@ def test_date_arithmetic_that_overflows_is_a_clear_error(cli):
     assert result.stderr == (
         "followup: error: a date worked out from these options is out of range: use nearer days\n"
     )
+
+
+PEAK = textwrap.dedent(
+    """
+    import resource, sys
+    from followup_cli.cli import app
+    try:
+        app(sys.argv[1:], prog_name="followup")
+    except SystemExit as done:
+        code = done.code
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, code, file=sys.stderr)
+    """
+)
+
+
+def peak_kb(db: Path, *args: str) -> int:
+    """The peak memory of one whole command, in a process of its own."""
+    env = {**os.environ, "FOLLOWUP_DB": str(db)}
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    peak, code = done.stderr.split()[-2:]
+    assert code in ("0", "None"), done.stderr
+    return int(peak)
+
+
+def test_exports_stream_in_bounded_memory(cli, isolated_db, tmp_path):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    out = tmp_path / "out.json"
+    small = peak_kb(isolated_db, "export", "history", "--format", "json", "-o", str(out))
+    conn = sqlite3.connect(isolated_db)
+    # 60 000 contacts with 300-character notes: about 25 MB of history.
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000) "
+        "INSERT INTO contacts (customer_id, date, outcome, note, logged_at) "
+        "SELECT 1 + i % 36, '2026-01-01', 'reached', printf('%.300c', 'x'), '2026-01-01' FROM n"
+    )
+    # 150 customers with 10 000 extra columns each.
+    wide = json.dumps({f"column {i}": f"value {i}" for i in range(10_000)})
+    conn.executemany(
+        "INSERT INTO customers (ref, name, tier, added, status, do_not_contact, extra) "
+        "VALUES (?, ?, 'regular', '2026-01-01', 'active', 0, ?)",
+        [(f"W{i}", f"Wide {i}", wide) for i in range(150)],
+    )
+    conn.commit()
+    conn.close()
+    for fmt in ("json", "csv"):
+        history = peak_kb(isolated_db, "export", "history", "--format", fmt, "-o", str(out))
+        assert history - small < 25_000, (fmt, small, history)  # was the whole history: 100+ MB
+    rows = sum(1 for _ in out.open(encoding="utf-8")) - 1
+    assert rows == 60_000
+    customers = peak_kb(isolated_db, "export", "customers", "--format", "json", "-o", str(out))
+    assert customers - small < 25_000, (small, customers)
+    assert len(json.loads(out.read_text(encoding="utf-8"))) == 186
