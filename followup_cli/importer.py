@@ -559,11 +559,42 @@ def _read_workbook(
     )
 
 
+# A workbook is refused before it is read when it would take minutes and gigabytes: a 2 MB
+# zip can hold gigabytes of repeated XML, or claim a sheet of 16 384 x 1 048 576 cells.
+XLSX_MAX_UNCOMPRESSED = 1 << 30  # bytes, all parts together (a 1M-row export is ~600 MB)
+XLSX_MAX_RATIO = 100  # a part over 50 MB packed tighter than this is a bomb (real ones: 5-20)
+XLSX_MAX_CELLS = 50_000_000  # 1M rows of 50 columns
+
+
 def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
     import warnings
+    import zipfile
 
     from openpyxl import load_workbook
 
+    def too_big(what: str) -> FollowupError:
+        return FollowupError(
+            _("{path} is not imported: {what} (an absurd workbook, or a zip bomb)").format(
+                path=path, what=what
+            ),
+            EXIT_NOTHING_IMPORTED,
+        )
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        parts = []  # load_workbook below says what is wrong with it
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > XLSX_MAX_UNCOMPRESSED:
+        raise too_big(_("it unpacks to {size} MB").format(size=unpacked >> 20))
+    for part in parts:
+        if part.file_size > 50 << 20 and part.file_size > XLSX_MAX_RATIO * part.compress_size:
+            raise too_big(
+                _("{part} unpacks to {size} MB from {packed} KB").format(
+                    part=part.filename, size=part.file_size >> 20, packed=part.compress_size >> 10
+                )
+            )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
@@ -589,11 +620,20 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
                 ),
                 EXIT_NOTHING_IMPORTED,
             )
+        claimed = (worksheet.max_row or 0) * (worksheet.max_column or 0)
+        if claimed > XLSX_MAX_CELLS:
+            raise too_big(_("its sheet claims {count} cells").format(count=claimed))
+        cells_read = 0
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 cells = [_excel_text(v) for v in values]
+                cells_read += len(cells)
+                if cells_read > XLSX_MAX_CELLS:
+                    raise too_big(_("its sheet holds over {count} cells").format(count=cells_read))
                 if any(c.strip() for c in cells):
                     yield number, cells
+        except FollowupError:
+            raise
         except Exception as exc:  # a damaged sheet inside a valid zip
             raise FollowupError(
                 _("{path}: cannot read the sheet ({name})").format(

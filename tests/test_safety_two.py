@@ -24,14 +24,14 @@ from test_safety import big_csv, count
 from followup_cli.storage import SCHEMA_VERSION
 
 
-def run(*args: str, db: Path, **kwargs) -> subprocess.CompletedProcess:
+def run(*args: str, db: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "FOLLOWUP_DB": str(db), "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "followup_cli", *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         **kwargs,
     )
 
@@ -646,3 +646,58 @@ def test_exports_stream_in_bounded_memory(cli, isolated_db, tmp_path):
     customers = peak_kb(isolated_db, "export", "customers", "--format", "json", "-o", str(out))
     assert customers - small < 25_000, (small, customers)
     assert len(json.loads(out.read_text(encoding="utf-8"))) == 186
+
+
+def rewrite_zip(source: Path, target: Path, change) -> None:
+    """Copy a workbook part by part, letting `change(name, data)` alter any part."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, change(item.filename, old.read(item.filename)))
+
+
+def test_workbooks_that_would_take_minutes_and_gigabytes_are_refused_in_one_line(
+    cli, isolated_db, tmp_path
+):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "name", "phone"])
+    book.active.append(["K1", "孔丽", "13800000001"])
+    honest = tmp_path / "honest.xlsx"
+    book.save(honest)
+    claims = tmp_path / "claims.xlsx"
+    rewrite_zip(
+        honest,
+        claims,
+        lambda name, data: (
+            data.replace(b'ref="A1:C2"', b'ref="A1:XFD1048576"')
+            if name.endswith("sheet1.xml")
+            else data
+        ),
+    )
+    done = run(
+        "import", "customers", str(claims), "--date", "2026-11-23", db=isolated_db, timeout=30
+    )  # refused from its claimed size before a row is read (it was imported before)
+    assert done.returncode == 4, done.stderr
+    assert done.stderr == (
+        f"followup: error: {claims} is not imported: its sheet claims 17179869184 cells (an "
+        "absurd workbook, or a zip bomb)\n"
+    )
+    bomb = tmp_path / "bomb.xlsx"
+    rewrite_zip(honest, bomb, lambda name, data: data)
+    with (
+        zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/media/padding.bin", "w") as part,
+    ):
+        for _ in range(60):
+            part.write(bytes(1 << 20))
+    assert bomb.stat().st_size < 1 << 20
+    result = cli("import", "customers", str(bomb), "--date", "2026-11-23", code=4)
+    assert result.stderr.startswith(f"followup: error: {bomb} is not imported: xl/media/padding")
+    assert "unpacks to 60 MB from " in result.stderr
+    cli("import", "customers", str(honest), "--date", "2026-11-23")
+    assert cli.json("show", "K1")["name"] == "孔丽"  # an honest workbook still imports

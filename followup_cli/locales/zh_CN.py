@@ -36,6 +36,13 @@ MESSAGES: dict[str, str] = {
     ),
     "{file} ({encoding}): {counts}": "{file}（{encoding}）：{counts}",
     "{path} is a folder: give a file name": "{path} 是文件夹：请给出文件名",
+    "{path} is not imported: {what} (an absurd workbook, or a zip bomb)": (
+        "{path} 未导入：{what}（工作簿大得离谱，或是压缩炸弹）"
+    ),
+    "it unpacks to {size} MB": "解压后有 {size} MB",
+    "{part} unpacks to {size} MB from {packed} KB": "{part} 由 {packed} KB 解压后有 {size} MB",
+    "its sheet claims {count} cells": "其工作表声称有 {count} 个单元格",
+    "its sheet holds over {count} cells": "其工作表超过 {count} 个单元格",
     "{what} {text} is out of range: use a day from {earliest} to {latest}": (
         "{what} {text} 超出范围：请使用 {earliest} 至 {latest} 之间的日期"
     ),
