@@ -716,9 +716,11 @@ def clean_rows(
     dayfirst: bool | None = None,
     levels: LevelTable | None = None,
 ) -> Iterator[Record | Rejection | Skipped]:
-    if dayfirst is None:
-        dayfirst = _file_date_order(table, headers)
     clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst, levels)
+    if dayfirst is None:
+        # The file's own day/month order, read from the whole file only when a date needs it:
+        # an ISO-dated file is read once, not twice.
+        clean.order_of_file = lambda: _file_date_order(table, headers)
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
             yield Rejection(line, _BROKEN, list(cells))
@@ -751,6 +753,9 @@ class _RowCleaner:
         self.date_cache: dict[str, date] = {}
         self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
         self.has_tags = "tags" in headers.columns
+        self.tier_cache: dict[tuple[str, ...], tuple[str | None, str | None, dict[str, str]]] = {}
+        self.order_of_file: Callable[[], bool | None] | None = None
+        self.day_first = self.month_first = False  # what the file's dates showed so far
 
     def __call__(self, line: int, cells: list[str]) -> Record:
         longest = max(map(len, cells), default=0)
@@ -836,6 +841,17 @@ class _RowCleaner:
 
     def _tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         """(tier, a level nobody mapped, the original levels to keep on the customer)."""
+        key = tuple(cell[f] for f in self.level_columns) + (
+            (cell["tags"],) if self.has_tags else ()
+        )
+        known = self.tier_cache.get(key)
+        if known is None:
+            known = self._find_tier(cell)
+            if len(self.tier_cache) < 10_000:
+                self.tier_cache[key] = known
+        return known[0], known[1], dict(known[2])
+
+    def _find_tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         found: list[str] = []
         unknown = None
         kept: dict[str, str] = {}
@@ -870,16 +886,30 @@ class _RowCleaner:
             return None
         value = self.date_cache.get(raw)
         if value is None:
+            slashed = _SLASHED.match(raw)
+            if slashed and self.order_of_file is not None:
+                first, second = int(slashed.group(1)), int(slashed.group(2))
+                self.day_first |= first > 12 >= second
+                self.month_first |= second > 12 >= first
+                if self.day_first and self.month_first:
+                    raise FollowupError(_MIXED_ORDERS, EXIT_NOTHING_IMPORTED)
             try:
                 value = parse_import_date(raw, self.dayfirst)
             except DateFormatError as exc:
-                raise RowError(f"{field_}: {exc}") from None
+                if self.order_of_file is None or "ambiguous" not in str(exc):
+                    raise RowError(f"{field_}: {exc}") from None
+                self.dayfirst, self.order_of_file = self.order_of_file(), None
+                return self._date(raw, field_)
             self.date_cache[raw] = value
         if field_ in PAST_DATE_FIELDS and value > self.today:
             raise RowError(f"{field_} {value} is in the future")
         return value
 
 
+_MIXED_ORDERS = (
+    "file mixes day/month and month/day dates: fix the file or force one with "
+    "--dayfirst/--monthfirst"
+)
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 
 
@@ -897,11 +927,7 @@ def _file_date_order(
                 day_first |= first > 12 >= second
                 month_first |= second > 12 >= first
     if day_first and month_first:
-        raise FollowupError(
-            "file mixes day/month and month/day dates: fix the file or force one with "
-            "--dayfirst/--monthfirst",
-            EXIT_NOTHING_IMPORTED,
-        )
+        raise FollowupError(_MIXED_ORDERS, EXIT_NOTHING_IMPORTED)
     if day_first or month_first:
         return day_first
     return None

@@ -113,7 +113,7 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
             and compact[0] == "1"
             and compact[1] in "3456789"
         ):
-            result = f"+86{compact}"
+            return f"+86{compact}"  # the common case, not worth a cache entry
         else:
             try:
                 number = phonenumbers.parse(compact, used)
@@ -129,6 +129,8 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
                 where = "its country" if stated else f"{used}"
                 raise PhoneLeftOut(f"phone {text!r} is not a valid number for {where}")
             result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if len(cache) > 50_000:
+            cache.clear()  # memory stays flat on a file of a million different numbers
         cache[key] = result
         return result
 
