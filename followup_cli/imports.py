@@ -296,34 +296,6 @@ def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) 
             yield item
 
 
-def _write_whole(
-    conn: sqlite3.Connection,
-    kind: str,
-    path: Path,
-    today: date,
-    table: Table,
-    result: ImportResult,
-    dry_run: bool,
-    strict: bool,
-    write: Callable[[str], None],
-) -> ImportResult:
-    """Every import is recorded and written in one transaction, or not at all: a dry run,
-    --strict with a rejected row, or a file with nothing usable in it roll back."""
-    try:
-        with storage.transaction(conn):
-            record = _import_row(kind, path, today)
-            result.import_id = storage.record_import(conn, record)
-            write(record["started_at"])
-            if dry_run or (result.rejected and (strict or not result.used)):
-                raise _Rollback
-            storage.finish_import(conn, result.import_id, _counts(result, table.encoding, "done"))
-    except _Rollback:
-        result.import_id = None
-    if strict and result.rejected and not dry_run:
-        result.refused = True
-    return result
-
-
 def _open(
     conn: sqlite3.Connection,
     path: Path,
@@ -729,69 +701,137 @@ def import_purchases(
     """Purchases update first/last purchase dates and spend; a prospect who buys becomes new.
 
     The same purchase imported twice (same customer, day, amount and order number) counts once.
+    Like customers, the file is read and its buyers found without the write lock, then
+    written in one short transaction.
     """
-    from followup_cli.importer import clean_purchase_rows
-
-    table, headers, normalise_phone, result, tick = _open(
+    table, headers, normalise_phone, template, tick = _open(
         conn, path, options, dry_run, progress, purchases=True
     )
-
-    def write(stamp: str) -> None:
-        keys = _CustomerKeys(conn)
-        bought: dict[int, list[date]] = {}
-        rows = clean_purchase_rows(table, headers, today, normalise_phone, options.dayfirst)
-        for item in _counted(rows, result, tick):
-            try:
-                customer_id = keys.find(item.ref, item.phone, item.email, item.name)
-            except RowError as exc:
-                result.rejected.append(Rejection(item.line, str(exc), item.cells))
-                continue
-            if customer_id is None:
-                who = item.ref or item.phone or item.email
-                result.rejected.append(
-                    Rejection(item.line, f"no customer matches {who}", item.cells)
-                )
-                continue
-            new = storage.insert_purchase(
-                conn,
-                customer_id,
-                item.date.isoformat(),
-                item.amount,
-                item.order,
-                result.import_id,
-            )
-            if new:
-                result.added += 1
-                bought.setdefault(customer_id, []).append(item.date)
+    for attempt in range(PLAN_ATTEMPTS):
+        result = replace(template, rejected=[], unknown_levels={}, warnings=[])
+        holding = attempt == PLAN_ATTEMPTS - 1 and not dry_run
+        try:
+            if holding:
+                with storage.transaction(conn):
+                    _plan_purchases(
+                        conn, table, headers, normalise_phone, today, options, result, tick
+                    )
+                    _apply_purchases_plan(conn, path, today, result, dry_run, strict, None)
             else:
-                result.unchanged += 1
-        result.updated = _apply_purchases(conn, bought, today, result.import_id or 0, stamp)
+                with storage.read_snapshot(conn):
+                    snapshot = _plan_purchases(
+                        conn, table, headers, normalise_phone, today, options, result, tick
+                    )
+                _apply_purchases_plan(conn, path, today, result, dry_run, strict, snapshot)
+        except _Stale:
+            continue
+        except _Rollback:
+            result.import_id = None
+        finally:
+            conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
+        break
+    if strict and result.rejected and not dry_run:
+        result.refused = True
+    return result
 
-    return _write_whole(conn, "purchases", path, today, table, result, dry_run, strict, write)
+
+def _plan_purchases(
+    conn: sqlite3.Connection,
+    table: Table,
+    headers: HeaderMap,
+    normalise_phone: Callable[..., str],
+    today: date,
+    options: ImportOptions,
+    result: ImportResult,
+    tick: Progress | None,
+) -> int:
+    """Find each purchase's buyer; the matched purchases go to a temporary table."""
+    from followup_cli.importer import clean_purchase_rows
+
+    snapshot = storage.last_customer_id(conn)
+    storage.spool_purchases_create(conn)
+    keys = _CustomerKeys(conn)
+    batch: list[tuple[int, str, float, str]] = []
+    rows = clean_purchase_rows(table, headers, today, normalise_phone, options.dayfirst)
+    for item in _counted(rows, result, tick):
+        try:
+            customer_id = keys.find(item.ref, item.phone, item.email, item.name)
+        except RowError as exc:
+            result.rejected.append(Rejection(item.line, str(exc), item.cells))
+            continue
+        if customer_id is None:
+            who = item.ref or item.phone or item.email
+            result.rejected.append(Rejection(item.line, f"no customer matches {who}", item.cells))
+            continue
+        batch.append((customer_id, item.date.isoformat(), item.amount, item.order))
+        if len(batch) >= BATCH:
+            storage.spool_purchases(conn, batch)
+            batch.clear()
+    storage.spool_purchases(conn, batch)
+    return snapshot
+
+
+def _apply_purchases_plan(
+    conn: sqlite3.Connection,
+    path: Path,
+    today: date,
+    result: ImportResult,
+    dry_run: bool,
+    strict: bool,
+    snapshot: int | None,
+) -> None:
+    """Inside a write transaction (the caller's when holding, else a short one of its own):
+    what the write finds is only known there; a dry run, --strict with a rejected row, or a
+    file with nothing usable raise _Rollback, which the caller catches outside it."""
+
+    def write() -> None:
+        if snapshot is not None and (
+            storage.last_customer_id(conn) != snapshot or storage.spooled_purchase_buyers_gone(conn)
+        ):
+            raise _Stale
+        record = _import_row("purchases", path, today)
+        result.import_id = import_id = storage.record_import(conn, record)
+        result.added, result.unchanged = storage.spool_apply_purchases(conn, import_id)
+        spans = storage.spooled_purchase_spans(conn)
+        result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
+        if dry_run or (result.rejected and (strict or not result.used)):
+            raise _Rollback
+        storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
+
+    if snapshot is None:
+        write()
+    else:
+        with storage.transaction(conn):
+            write()
 
 
 class _CustomerKeys:
     """The buyer of a purchase: by id, else phone, else e-mail; never by the order's own id.
-    When several customers share the phone, the order's name decides, or nobody is guessed."""
+    When several customers share the phone, the order's name decides, or nobody is guessed.
+    Looked up in the database (indexed), so a shop of a million customers needs no memory."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self.by_ref: dict[str, int] = {}
-        self.by_phone: dict[str, list[tuple[int, str]]] = {}
-        self.by_email: dict[str, list[tuple[int, str]]] = {}
-        for row in storage.customer_keys(conn):
-            self.by_ref[row["ref"]] = row["id"]
-            if row["phone"]:
-                self.by_phone.setdefault(row["phone"], []).append((row["id"], row["name"]))
-            if row["email"]:
-                self.by_email.setdefault(row["email"], []).append((row["id"], row["name"]))
+        self.conn = conn
+        self.cache: dict[tuple[str, str], list[tuple[int, str]]] = {}
+
+    def _lookup(self, kind: str, key: str) -> list[tuple[int, str]]:
+        found = self.cache.get((kind, key))
+        if found is None:
+            found = [(row["id"], row["name"]) for row in storage.customers_by(self.conn, kind, key)]
+            if len(self.cache) > 50_000:
+                self.cache.clear()
+            self.cache[(kind, key)] = found
+        return found
 
     def find(
         self, ref: str | None, phone: str | None, email: str | None, name: str | None = None
     ) -> int | None:
-        if ref and ref in self.by_ref:
-            return self.by_ref[ref]
-        for key, index in ((phone, self.by_phone), (email, self.by_email)):
-            found = index.get(key) if key else None
+        if ref:
+            found = self._lookup("ref", ref)
+            if found:
+                return found[0][0]
+        for kind, key in (("phone", phone), ("email", email)):
+            found = self._lookup(kind, key) if key else []
             if not found:
                 continue
             if len(found) == 1:
@@ -810,13 +850,17 @@ class _CustomerKeys:
 
 
 def _apply_purchases(
-    conn: sqlite3.Connection, bought: dict[int, list[date]], today: date, import_id: int, now: str
+    conn: sqlite3.Connection,
+    spans: list[tuple[int, str, str]],
+    today: date,
+    import_id: int,
+    now: str,
 ) -> int:
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan = []
-    for customer_id, days in bought.items():
+    for customer_id, first_text, last_text in spans:
         customer = storage.get_customer(conn, customer_id)
-        first, last = min(days), max(days)
+        first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
         values: dict[str, Any] = {}
         if customer.tier == "prospect":
             values.update(

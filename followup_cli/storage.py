@@ -511,11 +511,6 @@ def all_customers(conn: sqlite3.Connection) -> Iterator[Customer]:
         yield row_to_customer(row)
 
 
-def customer_keys(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    """Just what an import needs to match and compare rows, in one pass."""
-    yield from conn.execute("SELECT * FROM customers")
-
-
 def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) -> int:
     columns = [*values, "created_at", "updated_at"]
     cursor = conn.execute(
@@ -1388,3 +1383,64 @@ def tune_for_import(conn: sqlite3.Connection) -> None:
     stay in memory instead of going back and forth to disk (bounded: 32 + 16 MB)."""
     conn.execute("PRAGMA cache_size = -32000")
     conn.execute("PRAGMA temp.cache_size = -16000")
+
+
+def spool_purchases_create(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
+    conn.execute(
+        "CREATE TEMP TABLE import_purchases (customer_id INTEGER, date TEXT, amount REAL, "
+        "order_ref TEXT, new INTEGER DEFAULT 0)"
+    )
+    conn.execute(
+        "CREATE INDEX temp.idx_import_purchases ON import_purchases(customer_id, date, amount, "
+        "order_ref)"
+    )
+
+
+def spool_purchases(conn: sqlite3.Connection, rows: list[tuple[int, str, float, str]]) -> None:
+    conn.executemany(
+        "INSERT INTO temp.import_purchases (customer_id, date, amount, order_ref) "
+        "VALUES (?, ?, ?, ?)",
+        rows,
+    )
+
+
+def spooled_purchase_buyers_gone(conn: sqlite3.Connection) -> bool:
+    """Has a buyer this import matched been erased since?"""
+    return (
+        conn.execute(
+            "SELECT 1 FROM temp.import_purchases t WHERE NOT EXISTS "
+            "(SELECT 1 FROM customers c WHERE c.id = t.customer_id) LIMIT 1"
+        ).fetchone()
+        is not None
+    )
+
+
+def spool_apply_purchases(conn: sqlite3.Connection, import_id: int) -> tuple[int, int]:
+    """Insert the purchases not stored yet (the same line twice counts once); returns
+    (new, already known)."""
+    conn.execute(
+        "UPDATE temp.import_purchases AS t SET new = 1 WHERE NOT EXISTS (SELECT 1 FROM "
+        "purchases p WHERE p.customer_id = t.customer_id AND p.date = t.date AND "
+        "p.amount = t.amount AND p.order_ref = t.order_ref) AND t.rowid = (SELECT MIN(u.rowid) "
+        "FROM temp.import_purchases u WHERE u.customer_id = t.customer_id AND u.date = t.date "
+        "AND u.amount = t.amount AND u.order_ref = t.order_ref)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO purchases (customer_id, date, amount, order_ref, import_id) "
+        "SELECT customer_id, date, amount, order_ref, ? FROM temp.import_purchases WHERE new = 1 "
+        "ORDER BY rowid",
+        (import_id,),
+    )
+    new, total = conn.execute(
+        "SELECT COALESCE(SUM(new), 0), COUNT(*) FROM temp.import_purchases"
+    ).fetchone()
+    return int(new), int(total) - int(new)
+
+
+def spooled_purchase_spans(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    """Each buyer's first and last new purchase in this import."""
+    return conn.execute(
+        "SELECT customer_id, MIN(date), MAX(date) FROM temp.import_purchases WHERE new = 1 "
+        "GROUP BY customer_id ORDER BY customer_id"
+    ).fetchall()
