@@ -72,7 +72,17 @@ def bench_table() -> str:
     memory = data.get("peak_memory_kb_import") or {}
     if memory:
         parts = ", ".join(f"{int(k):,} rows: {v // 1024} MB" for k, v in memory.items() if v)
-        lines += ["", f"Peak memory of `import customers`: {parts}."]
+        again = data.get("peak_memory_kb_reimport_1m")
+        if again:
+            parts += f"; the 1,000,000-row file again into that shop: {again // 1024} MB"
+        lines += ["", f"Peak memory of `import customers` (a new shop): {parts}."]
+    measured = data.get("import_measured")
+    if measured:
+        lines += [
+            "",
+            f"Import figures measured {measured['when']} with the machine's load average at "
+            f"{measured['load']} (2 cores).",
+        ]
     return "\n".join(lines)
 
 

@@ -27,4 +27,5 @@ MESSAGES: dict[str, str] = {
     "The level table is empty.": "等级对照表为空。",
     "{level} -> {tier}": "{level} -> {tier}",
     "{level} removed from the level table": "已从等级对照表中删除 {level}",
+    "the database is busy: another followup command (the nightly import?) is writing; try again in a minute": "数据库正忙：另一个 followup 命令（也许是夜间导入）正在写入；请一分钟后再试",
 }
