@@ -594,13 +594,18 @@ class HeaderMap:
         columns: dict[str, int] = {}
         extras: dict[str, int] = {}
         names: dict[str, str] = {}
+        claimed = {wanted[k] for k in map(_header_key, header) if k in wanted}
         for index, raw in enumerate(header):
             key = _header_key(raw)
             if not key:
                 continue  # trailing empty header cells, as Excel writes them
-            target = wanted.get(key) or meant.get(key)
-            if target is None and key not in ignored:
-                target = aliases.get(key)
+            target = wanted.get(key)
+            if target is None:  # a field named by --map is never taken by a guess
+                target = meant.get(key)
+                if target is None and key not in ignored:
+                    target = aliases.get(key)
+                if target in claimed:
+                    target = None
             if target and target not in columns:
                 columns[target] = index
                 names[target] = raw.strip()

@@ -520,3 +520,17 @@ def test_levels_table_can_be_seen_and_changed(cli):
     assert "unknown tier 'gold'" in err
     cli("rules", "levels", "remove", "铂金卡")
     assert "no '铂金卡'" in cli("rules", "levels", "remove", "铂金卡", code=1).stderr
+
+
+def test_an_explicit_map_wins_over_a_column_the_layout_guessed(cli, tmp_path):
+    # a HubSpot export whose shop keeps the member number in "Membership" instead
+    data = (
+        "Record ID,First Name,Last Name,Email,Lifecycle Stage,Membership\n"
+        "101,Sofia,Garcia,sofia.g@example.com,Customer,M-77\n"
+    )
+    path = write_bytes(tmp_path, "hubspot.csv", data.encode("utf-8"))
+    out = cli.json("import", "customers", path, "--map", "Membership=id", "--date", "2025-06-01")
+    assert out["layout"] == "HubSpot contacts"
+    stored = customers(cli)
+    assert list(stored) == ["M-77"]
+    assert stored["M-77"]["extra"]["Record ID"] == "101"
