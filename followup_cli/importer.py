@@ -766,7 +766,7 @@ def clean_rows(
         clean.order_of_file = lambda: _file_date_order(table, headers)
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
-            yield Rejection(line, _BROKEN, list(cells))
+            yield Rejection(line, _(_BROKEN), list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")
@@ -1051,7 +1051,7 @@ def clean_purchase_rows(
     orders_seen: set[str] = set()
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
-            yield Rejection(line, _BROKEN, list(cells))
+            yield Rejection(line, _(_BROKEN), list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")

@@ -661,4 +661,6 @@ MESSAGES: dict[str, str] = {
     "prospects": "潜在客户数",
     "CSAT scores": "满意度评分数",
     "NPS answers": "推荐意愿回答数",
+    # --- importing real exports (more) ---
+    "a quote opened on this line is never closed; the lines after it were read as rows": "本行开始的引号没有闭合；其后的各行已按行读取",
 }
