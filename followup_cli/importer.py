@@ -703,8 +703,14 @@ _TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "total", "tota
 _TAG_SPLIT = re.compile(r"[,;，；、|]")
 
 
+_TOTAL_STARTS = frozenset("合总小汇TtSsGg")
+
+
 def is_total_row(cells: list[str]) -> bool:
     """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    first = next((cell.lstrip()[:1] for cell in cells[:3] if cell.strip()), "")
+    if first not in _TOTAL_STARTS:
+        return False
     for cell in cells[:3]:
         text = cell.strip().rstrip(":：").strip().casefold()
         if text:

@@ -74,6 +74,8 @@ _EXCEL_FORMULA_TEXT = re.compile(r'^="(.*)"$')
 def clean_cell(text: str) -> str:
     """What spreadsheets wrap around ids and phones: Shopify's `'` prefix, `="…"`, a `.0`."""
     text = text.strip()
+    if not text or (text[0] not in "'=" and not text.endswith(".0")):
+        return text  # nothing wrapped around it: the usual case, kept cheap
     if text.startswith("'"):
         text = text[1:].strip()
     wrapped = _EXCEL_FORMULA_TEXT.match(text)
