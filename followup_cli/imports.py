@@ -645,11 +645,7 @@ class _Merger:
             self.scheduler = Scheduler.load(self.conn)
         scheduler = self.scheduler
         plans = self.plans  # tills repeat dates: plan each state once
-        cursor = self.conn.execute(
-            "SELECT id, tier, added, first_purchase, last_purchase, contract_end "
-            "FROM temp.import_new ORDER BY id"
-        )
-        while batch := cursor.fetchmany(BATCH):
+        for batch in storage.spooled_new_states(self.conn, BATCH):
             planned = []
             if len(plans) > 50_000:
                 plans.clear()
@@ -732,7 +728,7 @@ def import_purchases(
         except _Rollback:
             result.import_id = None
         finally:
-            conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
+            storage.spool_purchases_drop(conn)
         break
     if strict and result.rejected and not dry_run:
         result.refused = True

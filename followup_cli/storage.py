@@ -1438,6 +1438,20 @@ def spool_create(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def spooled_new_states(conn: sqlite3.Connection, size: int) -> Iterator[list[sqlite3.Row]]:
+    """The planned new customers' scheduling fields, `size` at a time, in id order."""
+    cursor = conn.execute(
+        "SELECT id, tier, added, first_purchase, last_purchase, contract_end "
+        "FROM temp.import_new ORDER BY id"
+    )
+    while batch := cursor.fetchmany(size):
+        yield batch
+
+
+def spool_purchases_drop(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
+
+
 def spool_drop(conn: sqlite3.Connection) -> None:
     for table in ("import_new", "import_updates", "import_followups"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
