@@ -357,6 +357,7 @@ def _counts(result: ImportResult, encoding: str, status: str) -> dict[str, Any]:
         "unchanged": result.unchanged,
         "rejected": len(result.rejected),
         "status": status,
+        "message": result.layout,  # the known export the file was read as, if any
     }
 
 
