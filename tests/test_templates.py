@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sqlite3
 from datetime import date
@@ -204,3 +205,24 @@ def test_templates_table_says_when_the_shop_name_is_missing(cli):
     assert cli("rules", "option", "shop", "  梅记   茶庄 ").stdout.startswith("shop = 梅记 茶庄;")
     assert hint not in cli("templates").stdout
     assert cli.json("rules")["options"]["shop"] == "梅记 茶庄"
+
+
+def test_defaults_follow_the_language_chosen_for_the_shop(shop):
+    try:
+        out = shop(
+            "--lang",
+            "zh",
+            "today",
+            "--date",
+            "2025-03-08",
+            "--with-message",
+            "--format",
+            "json",
+            "--limit",
+            "2",
+        )
+    finally:
+        i18n.set_language("en")
+    # N1's 7-day check in Chinese; V1 (no phone) is named on stderr in Chinese too
+    assert json.loads(out.stdout)[0]["message"].startswith("Tom Baker您好，我是Mei's Tea的Mei。")
+    assert out.stderr == "没有电话，未列入发送清单：V1\n"
