@@ -200,9 +200,9 @@ def test_review_needs_a_terminal(cli, shop):
 def test_other_commands_never_load_textual(shop):
     script = (
         "import sys\n"
-        "from followup_cli import cli\n"
+        "from followup_cli import launch\n"
         "sys.argv = ['followup', 'today', '--date', '2025-03-08']\n"
-        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    launch.main()\nexcept SystemExit:\n    pass\n"
         "print('textual' in sys.modules, 'followup_cli.review' in sys.modules)\n"
     )
     out = subprocess.run(
