@@ -226,3 +226,21 @@ def test_defaults_follow_the_language_chosen_for_the_shop(shop):
     # N1's 7-day check in Chinese; V1 (no phone) is named on stderr in Chinese too
     assert json.loads(out.stdout)[0]["message"].startswith("Tom Baker您好，我是Mei's Tea的Mei。")
     assert out.stderr == "没有电话，未列入发送清单：V1\n"
+
+
+def test_send_list_to_a_file_is_private_and_whole(shop, tmp_path):
+    target = tmp_path / "send.csv"
+    out = shop(
+        "today", "--date", "2025-03-08", "--with-message", "--format", "csv", "-o", str(target)
+    )
+    assert out.stdout == ""
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "customer_id,name,phone,owner,template,message"
+    assert [line.split(",")[0] for line in lines[1:]] == ["N1", "N2", "P1"]
+    assert shop("today", "--date", "2025-03-08", "-o", str(target), code=1).stderr == (
+        "followup: error: --output goes with --with-message\n"
+    )
+    missing = str(tmp_path / "nope" / "send.csv")
+    err = shop("today", "--with-message", "--format", "csv", "-o", missing, code=1).stderr
+    assert err.startswith("followup: error: folder ")

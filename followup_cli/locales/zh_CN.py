@@ -664,4 +664,6 @@ MESSAGES: dict[str, str] = {
     "prospects": "潜在客户数",
     "CSAT scores": "满意度评分数",
     "NPS answers": "推荐意愿回答数",
+    "Write the send list to this file (readable by you only).": "把发送清单写入此文件（仅您本人可读）。",
+    "--output goes with --with-message": "--output 需与 --with-message 一起使用",
 }
