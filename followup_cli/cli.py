@@ -1056,12 +1056,8 @@ def templates_show(
     conn = _conn(ctx)
     render.templates_view(list_templates(conn), fmt)
     if fmt is Format.table and not shop_name(conn):
-        render.message(
-            _(
-                "The shop's name is not set, so messages use a neutral word for it; "
-                "set it with: followup rules option shop NAME"
-            )
-        )
+        render.message(_("The shop's name is not set: messages use a neutral word instead."))
+        render.message(_("Set it with: followup rules option shop NAME"))
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))

@@ -197,11 +197,11 @@ def test_readme_send_list_is_the_real_output(cli):
 
 
 def test_templates_table_says_when_the_shop_name_is_missing(cli):
-    hint = (
-        "The shop's name is not set, so messages use a neutral word for it; "
-        "set it with: followup rules option shop NAME"
-    )
-    assert cli("templates").stdout.splitlines()[-1] == hint
+    hint = "The shop's name is not set: messages use a neutral word instead."
+    assert cli("templates").stdout.splitlines()[-2:] == [
+        hint,
+        "Set it with: followup rules option shop NAME",
+    ]
     assert cli("rules", "option", "shop", "  梅记   茶庄 ").stdout.startswith("shop = 梅记 茶庄;")
     assert hint not in cli("templates").stdout
     assert cli.json("rules")["options"]["shop"] == "梅记 茶庄"
@@ -244,3 +244,14 @@ def test_send_list_to_a_file_is_private_and_whole(shop, tmp_path):
     missing = str(tmp_path / "nope" / "send.csv")
     err = shop("today", "--with-message", "--format", "csv", "-o", missing, code=1).stderr
     assert err.startswith("followup: error: folder ")
+
+
+def test_readme_templates_table_is_the_real_output_at_80_columns(cli, monkeypatch):
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- templates-output -->\n```text\n(.*?)\n```", readme, re.S).group(1)
+    monkeypatch.setenv("COLUMNS", "80")
+    cli("rules", "option", "shop", "Tea Corner")
+    out = cli("templates").stdout
+    assert [line.rstrip() for line in out.rstrip("\n").splitlines()] == shown.splitlines()
+    assert max(len(line) for line in shown.splitlines()) <= 80

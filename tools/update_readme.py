@@ -1,6 +1,6 @@
 """Rewrite the README's generated parts: the example `followup today` output (what the example
-really prints), the `review` screen (also in README.zh-CN.md) and the send list on the same
-shop, and the speed table
+really prints), the `review` screen (also in README.zh-CN.md), the templates and the send list
+on the same shop, and the speed table
 (from bench/results.json, written by bench/run.py).
 
 Run after a change that alters the morning list or after a benchmark run:
@@ -105,6 +105,19 @@ def send_list() -> str:
     return shown.stdout.replace("\r\n", "\n").rstrip("\n")
 
 
+def templates_table() -> str:
+    """`followup templates` at 80 columns on a shop with its name set: the default wording."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**_example_db(folder), "COLUMNS": "80"}
+        run = [sys.executable, "-m", "followup_cli"]
+        shop = [*run, "rules", "option", "shop", "Tea Corner"]
+        subprocess.run(shop, env=env, check=True, capture_output=True)
+        shown = subprocess.run(
+            [*run, "templates"], env=env, check=True, capture_output=True, text=True
+        )
+    return "\n".join(line.rstrip() for line in shown.stdout.rstrip("\n").splitlines())
+
+
 def review_screen(lang: str = "en") -> str:
     """The `review` screen at 80x24 on the example shop, the second customer selected."""
     import asyncio
@@ -144,6 +157,7 @@ def main() -> None:
     text = replace(text, "today-output", f"```text\n{real_output()}\n```")
     text = replace(text, "review-screen", f"```text\n{review_screen()}\n```")
     text = replace(text, "send-list", f"```text\n{send_list()}\n```")
+    text = replace(text, "templates-output", f"```text\n{templates_table()}\n```")
     if (ROOT / "bench" / "results.json").exists():
         text = replace(text, "bench-results", bench_table())
     readme.write_text(text, encoding="utf-8")
