@@ -616,7 +616,6 @@ MESSAGES: dict[str, str] = {
     "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
     "How you contact them this time, logged with each outcome.": "本次的联系方式，随每个结果一起登记。",
     "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)": "意外的 {kind}：{error}（请用 FOLLOWUP_DEBUG=1 运行并报告）",
-    "The shop's name is not set, so messages use a neutral word for it; set it with: followup rules option shop NAME": "尚未设置店名，消息中将用通称代替；设置方法：followup rules option shop 店名",
     "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets] with a field in it is left out when the field is empty (no purchase yet).": "字段：{name} {shop} {days_since_purchase} {last_purchase} {owner}。方括号 [ ] 中含字段的文字，在该字段为空时（例如尚未购买）整段省略。",
     # --- level tables and real export layouts (wrapped by the Chinese interface) ------------------
     "Show the level table: a word found in a level, tag or stage, and the tier it gives.\n\nAn exact match wins, else the longest word found inside the text (VIP3 金卡会员 -> vip).\nA level the table does not know is imported as regular and counted in the summary.": "查看等级对照表：会员等级、标签或阶段中出现的词，以及它对应的客户等级。\n\n完全相同的优先，否则取文字中出现的最长的词（VIP3 金卡会员 -> vip）。\n对照表中没有的等级按老客户导入，并在摘要中计数。",
@@ -667,4 +666,8 @@ MESSAGES: dict[str, str] = {
     "NPS answers": "推荐意愿回答数",
     # --- importing real exports (more) ---
     "a quote opened on this line is never closed; the lines after it were read as rows": "本行开始的引号没有闭合；其后的各行已按行读取",
+    "Write the send list to this file (readable by you only).": "把发送清单写入此文件（仅您本人可读）。",
+    "--output goes with --with-message": "--output 需与 --with-message 一起使用",
+    "The shop's name is not set: messages use a neutral word instead.": "尚未设置店名：消息中将用通称代替。",
+    "Set it with: followup rules option shop NAME": "设置方法：followup rules option shop 店名",
 }
