@@ -92,13 +92,22 @@ def _localise_help(command: Any) -> None:
     """Help texts are written in English in the code; show them in the chosen language."""
     if language() == "en":
         return
+    from typer._click import formatting
+
+    from followup_cli.layout import text_width
+
+    formatting.term_len = text_width  # help columns line up with Chinese words in them
     if command.help:
         command.help = _(command.help)
     if command.short_help:
         command.short_help = _(command.short_help)
+    from followup_cli.wording import argument_name
+
     for param in command.params:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = argument_name(param.name)
     if not getattr(command, "_localised_page", False):
         page = command.get_help
         command.get_help = lambda ctx: _localise_help_page(page(ctx))
@@ -140,7 +149,9 @@ def _localise_help_page(page: str) -> str:
 
         def swap(match: re.Match[str], shown: str = shown, extra: int = extra) -> str:
             spaces = len(match.group(1))
-            return shown + " " * (max(1, spaces - extra) if spaces else 0)
+            if spaces < 2:  # within a sentence, not before a column
+                return shown + match.group(1)
+            return shown + " " * max(1, spaces - extra)
 
         page = pattern.sub(swap, page)
     lines = page.split("\n")

@@ -268,7 +268,18 @@ ARGUMENT_NAMES = {
     "name": N_("option"),
     "value": N_("value"),
     "import_id": N_("import number"),
+    "level": N_("level"),
+    "key": N_("template"),
+    "text": N_("text"),
 }
+
+
+def argument_name(name: str | None) -> str | None:
+    """An argument as its help page names it: 客户, 结果 ... (None: the default, English)."""
+    found = ARGUMENT_NAMES.get(name or "")
+    return _(found) if found and language() != "en" else None
+
+
 _GUESS = _Pattern(r"\s*Did you mean (.+?)\?$")
 
 

@@ -496,3 +496,38 @@ def test_the_chinese_readme_session_is_what_the_tool_prints(cli, monkeypatch):
         out = cli("--lang", "zh", *args).stdout.rstrip("\n")
         lines += [line.rstrip() for line in out.splitlines()]
     assert lines == shown.splitlines()
+
+
+FILE_FORMATS = frozenset(
+    {"CSV", "JSON", "HTML", "Excel", "UTF", "GBK", "BOM", "xlsx", "iCalendar", "ics", "tab"}
+)
+HELP_VALUES = frozenset(
+    {"table", "csv", "json", "text", "FOLLOWUP", "DB", "added", "name", "first-week", "win-back"}
+)
+
+
+def test_every_help_page_is_in_chinese():
+    """What the launcher does before the command line runs: the language is set first."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from followup_cli.cli import app
+
+    def commands(group, prefix=()):
+        yield prefix
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from commands(command, (*prefix, name))
+            else:
+                yield (*prefix, name)
+
+    left = {}
+    for command in commands(get_command(app)):
+        i18n.set_language("zh_CN")
+        page = CliRunner().invoke(app, [*command, "--help"], prog_name="followup").stdout
+        assert page.startswith("用法：followup"), command
+        unwrapped = re.sub(r"-\n\s*", "-", page)  # click wraps inside no-answer
+        words = set(english_words(unwrapped)) - FILE_FORMATS - HELP_VALUES
+        if words:
+            left[" ".join(command)] = sorted(words)
+    assert left == {}

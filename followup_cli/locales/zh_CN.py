@@ -660,4 +660,7 @@ MESSAGES: dict[str, str] = {
     "prospects": "潜在客户数",
     "CSAT scores": "满意度评分数",
     "NPS answers": "推荐意愿回答数",
+    "level": "会员等级",
+    "template": "模板",
+    "text": "文字",
 }
