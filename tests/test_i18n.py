@@ -531,3 +531,17 @@ def test_every_help_page_is_in_chinese():
         if words:
             left[" ".join(command)] = sorted(words)
     assert left == {}
+
+
+def test_a_customers_spend_reads_as_yuan(cli, tmp_path):
+    _today_golden(cli, tmp_path)
+    bought = tmp_path / "购买.csv"
+    bought.write_text(
+        "客户编号,日期,金额,订单号\nK001,2026-02-28,1280,A1\nK001,2026-03-01,99.5,A2\n",
+        encoding="utf-8",
+    )
+    cli("import", "purchases", str(bought), *DAY)
+    shown = cli("--lang", "zh", "show", "K001").stdout
+    # 1280 + 99.50 = 1379.50
+    assert "│ 消费金额 │ ¥1,379.50" in shown
+    assert cli.json("show", "K001")["spend"] == 1379.5
