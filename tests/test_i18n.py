@@ -356,17 +356,25 @@ def chinese_day(cli, tmp_path: Path):
         (("imports", "undo", "1", *DAY), 1),
     ]
     for args, code in steps:
-        result = cli("--lang", "zh", *args, code=code)
-        yield args, result.stdout, result.stderr
+        if cli is None:  # the real program, in a Chinese locale
+            run = _run(*args, env_lang="zh_CN.UTF-8", db=tmp_path / "shop.db")
+            assert run.returncode == code, (args, run.stdout, run.stderr)
+            assert "Traceback" not in run.stderr
+            yield args, run.stdout, run.stderr
+        else:
+            result = cli("--lang", "zh", *args, code=code)
+            yield args, result.stdout, result.stderr
     yield ("html",), html.read_text(encoding="utf-8"), ""
 
 
-def test_a_chinese_owners_whole_day_has_no_english_left(cli, tmp_path):
+def test_a_chinese_owners_whole_day_has_no_english_left(tmp_path):
+    """Each step is `followup ...` run as a process with LANG=zh_CN.UTF-8 (about 45 of them)."""
     left = {}
-    for args, out, err in chinese_day(cli, tmp_path):
+    for args, out, err in chinese_day(None, tmp_path):
         if args == ("html",):
             out = re.sub(r"<[^>]*>|\{[^}]*\}|[a-z-]+:[^;}]+;?", " ", out.split("</style>", 1)[1])
-        words = english_words(out + err)
+        # a file's path may wrap inside a table cell: its pieces are not words either
+        words = [w for w in english_words(out + err) if w not in str(tmp_path)]
         if words:
             left[" ".join(args)] = words
     assert left == {}
