@@ -97,10 +97,16 @@ def _localise_help(command: Any) -> None:
     from followup_cli.layout import text_width
 
     formatting.term_len = text_width  # help columns line up with Chinese words in them
+    typer.core._ = _  # typer's own words on help pages (default, required, Options) through ours
+    if not getattr(formatting.wrap_text, "by_columns", False):
+        formatting.wrap_text = _wrap_by_columns(formatting.wrap_text)
     if command.help:
         command.help = _(command.help)
     if command.short_help:
         command.short_help = _(command.short_help)
+    elif command.help and not command.help.isascii():
+        # click shortens by characters and spaces, which Chinese has few of: its first sentence
+        command.short_help = command.help.split("\n\n")[0].split("。")[0].replace("\n", "")
     from followup_cli.wording import argument_name
 
     for param in command.params:
@@ -131,6 +137,15 @@ _HELP_PAGE_WORDS = (
 )
 
 
+# typer's own words, passed to `_()` once typer.core uses it (see _localise_help)
+_TYPER_WORDS = (
+    N_("default: {default}"),
+    N_("required"),
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+)
+
 _HELP_PAGE_HEADINGS = {
     "Arguments:": N_("Arguments:"),
     "Options:": N_("Options:"),
@@ -154,10 +169,77 @@ def _localise_help_page(page: str) -> str:
             return shown + " " * max(1, spaces - extra)
 
         page = pattern.sub(swap, page)
+    headings = {_(name) + ":" for name in _TYPER_WORDS[2:]}
     lines = page.split("\n")
     return "\n".join(
-        _(_HELP_PAGE_HEADINGS[line]) if line in _HELP_PAGE_HEADINGS else line for line in lines
+        _(_HELP_PAGE_HEADINGS[line])
+        if line in _HELP_PAGE_HEADINGS
+        else line[:-1] + "："
+        if line in headings
+        else line
+        for line in lines
     )
+
+
+def _wrap_by_columns(wrap_text: Any) -> Any:
+    """Click wraps help by characters; a Chinese character takes two columns. Paragraphs with
+    Chinese in them are wrapped here by columns and handed to click as already wrapped."""
+
+    def wrapped(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        if text.isascii():
+            return wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        room = max(10, width - max(len(initial_indent), len(subsequent_indent)))
+        if not preserve_paragraphs:
+            lines = _wrap_columns(" ".join(text.split()), room)
+            return "\n".join(
+                (initial_indent if n == 0 else subsequent_indent) + line
+                for n, line in enumerate(lines)
+            )
+        paragraphs = []
+        for block in text.split("\n\n"):
+            lines = block.splitlines()
+            if not lines or lines[0].strip() == "\b" or block.isascii():
+                paragraphs.append(block)
+                continue
+            indent = len(lines[0]) - len(lines[0].lstrip())
+            joined = ""
+            for line in (line.strip() for line in lines):
+                gap = " " if joined and (joined[-1].isascii() or line[:1].isascii()) else ""
+                joined += gap + line
+            shown = _wrap_columns(joined, max(10, room - indent))
+            paragraphs.append("\b\n" + "\n".join(" " * indent + line for line in shown))
+        return wrap_text("\n\n".join(paragraphs), width, initial_indent, subsequent_indent, True)
+
+    wrapped.by_columns = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _wrap_columns(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns: a line may break after any Chinese character, and
+    at spaces; ASCII words (option names, values) are never cut."""
+    import re
+
+    lines: list[str] = []
+    current, used = "", 0
+    for token in re.findall(r"\s+|[!-~]+|.", text):
+        if token.isspace():
+            if current and used < width:
+                current, used = current + " ", used + 1
+            continue
+        size = _display_width(token)
+        if used + size > width and current.strip():
+            lines.append(current.rstrip())
+            current, used = "", 0
+        current, used = current + token, used + size
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
 
 
 def _display_width(text: str) -> int:

@@ -514,12 +514,13 @@ HELP_VALUES = frozenset(
 )
 
 
-def test_every_help_page_is_in_chinese():
+def test_every_help_page_is_in_chinese_and_fits_a_narrow_window():
     """What the launcher does before the command line runs: the language is set first."""
     from typer.main import get_command
     from typer.testing import CliRunner
 
     from followup_cli.cli import app
+    from followup_cli.layout import text_width
 
     def commands(group, prefix=()):
         yield prefix
@@ -532,8 +533,13 @@ def test_every_help_page_is_in_chinese():
     left = {}
     for command in commands(get_command(app)):
         i18n.set_language("zh_CN")
-        page = CliRunner().invoke(app, [*command, "--help"], prog_name="followup").stdout
+        page = (
+            CliRunner()
+            .invoke(app, [*command, "--help"], prog_name="followup", terminal_width=60)
+            .stdout
+        )
         assert page.startswith("用法：followup"), command
+        assert max(map(text_width, page.splitlines())) <= 60, command
         unwrapped = re.sub(r"-\n\s*", "-", page)  # click wraps inside no-answer
         words = set(english_words(unwrapped)) - FILE_FORMATS - HELP_VALUES
         if words:
