@@ -431,6 +431,9 @@ def review(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    channel: Channel | None = typer.Option(
+        None, "--channel", help=_("How you contact them this time, logged with each outcome.")
+    ),
 ) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise FollowupError(
@@ -440,7 +443,7 @@ def review(
     conn = _conn(ctx)
     from followup_cli.review import run_review
 
-    summary, printed = run_review(conn, day, owner, limit)
+    summary, printed = run_review(conn, day, owner, limit, channel.value if channel else None)
     for text in printed:
         render.message(text)
     render.message(summary)
@@ -1112,7 +1115,13 @@ def rules_option(
 
 
 templates_app = typer.Typer(
-    help=_("Show or change the messages to send, one per reason."), invoke_without_command=True
+    help=_("Show or change the messages to send, one per reason.")
+    + "\n\n"
+    + _(
+        "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+        "[brackets] with a field in it is left out when the field is empty (no purchase yet)."
+    ),
+    invoke_without_command=True,
 )
 app.add_typer(templates_app, name="templates")
 
@@ -1129,9 +1138,17 @@ def templates_show(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.templates import list_templates
+    from followup_cli.templates import list_templates, shop_name
 
-    render.templates_view(list_templates(_conn(ctx)), fmt)
+    conn = _conn(ctx)
+    render.templates_view(list_templates(conn), fmt)
+    if fmt is Format.table and not shop_name(conn):
+        render.message(
+            _(
+                "The shop's name is not set, so messages use a neutral word for it; "
+                "set it with: followup rules option shop NAME"
+            )
+        )
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -180,3 +182,25 @@ def test_sms_text_spaces_only_after_latin_text():
     assert sms_text("谢谢。", "【梅记】", "拒收请回复R") == "【梅记】谢谢。拒收请回复R"
     assert sms_text("Thanks.", None, "Reply R to opt out") == "Thanks. Reply R to opt out"
     assert sms_text("Thanks.", "  ", None) == "Thanks."
+
+
+def test_readme_send_list_is_the_real_output(cli):
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- send-list -->\n```text\n(.*?)\n```", readme, re.S).group(1)
+    cli("import", "customers", str(root / "examples" / "customers.csv"), "--date", "2026-11-23")
+    cli("rules", "option", "shop", "Tea Corner")
+    args = ("--limit", "3", "--with-message", "--format", "csv", "--signature", "Tea Corner")
+    out = cli("today", "--date", "2026-11-23", *args, "--opt-out-line").stdout
+    assert out.splitlines() == shown.splitlines()
+
+
+def test_templates_table_says_when_the_shop_name_is_missing(cli):
+    hint = (
+        "The shop's name is not set, so messages use a neutral word for it; "
+        "set it with: followup rules option shop NAME"
+    )
+    assert cli("templates").stdout.splitlines()[-1] == hint
+    assert cli("rules", "option", "shop", "  梅记   茶庄 ").stdout.startswith("shop = 梅记 茶庄;")
+    assert hint not in cli("templates").stdout
+    assert cli.json("rules")["options"]["shop"] == "梅记 茶庄"
