@@ -157,6 +157,8 @@ def _localise_help_page(page: str) -> str:
     """Click lays help out in English; swap its words, keeping the option column aligned."""
     import re
 
+    # click's own help option, wrapped or not
+    page = re.sub(r"Show\s+this\s+message\s+and\s+exit\.", _("Show this message and exit."), page)
     for english, sentence in _HELP_PAGE_WORDS:
         shown = _(sentence)
         extra = _display_width(shown) - len(english)
@@ -1115,12 +1117,9 @@ def rules_option(
 
 
 templates_app = typer.Typer(
-    help=_("Show or change the messages to send, one per reason.")
-    + "\n\n"
-    + _(
-        "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
-        "[brackets] with a field in it is left out when the field is empty (no purchase yet)."
-    ),
+    help="Show or change the messages to send, one per reason.\n\n"
+    "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+    "[brackets] with a field in it is left out when the field is empty (no purchase yet).",
     invoke_without_command=True,
 )
 app.add_typer(templates_app, name="templates")

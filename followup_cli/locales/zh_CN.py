@@ -671,4 +671,5 @@ MESSAGES: dict[str, str] = {
     "level": "会员等级",
     "template": "模板",
     "text": "文字",
+    "Show or change the messages to send, one per reason.\n\nFields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets] with a field in it is left out when the field is empty (no purchase yet).": "查看或修改各回访原因对应的消息模板。\n\n字段：{name} {shop} {days_since_purchase} {last_purchase} {owner}。方括号 [ ] 中含字段的文字，在该字段为空时（例如尚未购买）整段省略。",
 }
