@@ -76,8 +76,10 @@ class FollowupGroup(TyperGroup):
                 _("database is damaged or not a followup file: {detail}").format(detail=exc)
             ) from None
         except OSError as exc:
+            from followup_cli.wording import os_error
+
             where = f" ({exc.filename})" if exc.filename else ""
-            raise FollowupError(f"{exc.strerror or exc}{where}") from None
+            raise FollowupError(f"{os_error(exc)}{where}") from None
         except Exception as exc:
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise

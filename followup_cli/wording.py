@@ -391,3 +391,25 @@ def column(key: str) -> str:
         return key
     name = COLUMN_NAMES.get(key)
     return _(name) if name else key
+
+
+_OS_ERRORS = {
+    "ENOENT": N_("no such file or folder"),
+    "EACCES": N_("permission denied"),
+    "EPERM": N_("operation not permitted"),
+    "ENOSPC": N_("the disk is full"),
+    "EROFS": N_("the file system is read-only"),
+    "EISDIR": N_("it is a folder"),
+    "ENOTDIR": N_("not a folder"),
+    "EEXIST": N_("it already exists"),
+}
+
+
+def os_error(exc: OSError) -> str:
+    """The system's reason for a failed file operation, in the reader's language."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if language() != "en" and name in _OS_ERRORS:
+        return _(_OS_ERRORS[name])
+    return exc.strerror or str(exc)

@@ -559,3 +559,16 @@ def test_a_customers_spend_reads_as_yuan(cli, tmp_path):
     # 1280 + 99.50 = 1379.50
     assert "│ 消费金额 │ ¥1,379.50" in shown
     assert cli.json("show", "K001")["spend"] == 1379.5
+
+
+def test_what_the_system_says_about_a_file_is_translated_too():
+    import errno
+
+    from followup_cli import wording
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    i18n.set_language("zh_CN")
+    assert wording.os_error(full) == "磁盘已满"
+    assert wording.os_error(OSError(errno.EIO, "Input/output error")) == "Input/output error"
+    i18n.set_language("en")
+    assert wording.os_error(full) == "No space left on device"

@@ -672,4 +672,13 @@ MESSAGES: dict[str, str] = {
     "template": "模板",
     "text": "文字",
     "Show or change the messages to send, one per reason.\n\nFields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets] with a field in it is left out when the field is empty (no purchase yet).": "查看或修改各回访原因对应的消息模板。\n\n字段：{name} {shop} {days_since_purchase} {last_purchase} {owner}。方括号 [ ] 中含字段的文字，在该字段为空时（例如尚未购买）整段省略。",
+    # --- what the system says about a file ------------------------------------------------------
+    "no such file or folder": "没有这个文件或文件夹",
+    "permission denied": "没有权限",
+    "operation not permitted": "不允许这样操作",
+    "the disk is full": "磁盘已满",
+    "the file system is read-only": "文件系统是只读的",
+    "it is a folder": "这是一个文件夹",
+    "not a folder": "不是文件夹",
+    "it already exists": "已经存在",
 }
