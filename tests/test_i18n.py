@@ -572,3 +572,22 @@ def test_what_the_system_says_about_a_file_is_translated_too():
     assert wording.os_error(OSError(errno.EIO, "Input/output error")) == "Input/output error"
     i18n.set_language("en")
     assert wording.os_error(full) == "No space left on device"
+
+
+def test_nothing_is_translated_at_import_time():
+    """`_()` outside a function runs before `--lang` is read: such text is `N_()`, translated
+    where it is shown."""
+    found = []
+
+    def visit(node: ast.AST, in_function: bool, path: Path) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+            )
+            if not inside and isinstance(child, ast.Call) and _call_name(child) == "_":
+                found.append(f"{path.name}:{child.lineno}")
+            visit(child, inside, path)
+
+    for path in SOURCES:
+        visit(ast.parse(path.read_text(encoding="utf-8")), False, path)
+    assert found == []
