@@ -203,6 +203,7 @@ MESSAGES: dict[str, str] = {
     "{n} year": "{n} 年",
     "{n} years": "{n} 年",
     ", ": "、",
+    ", {part}": "，{part}",
     "; ": "；",
     " and ": "和",
     "yes": "是",
