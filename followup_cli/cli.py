@@ -395,6 +395,9 @@ def today(
         "--opt-out-line",
         help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
     ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -406,6 +409,9 @@ def today(
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
     if with_message and fmt is Format.table:
         raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
+    if output is not None and not with_message:
+        raise FollowupError(_("--output goes with --with-message"))
+    _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
     items = due_list(conn, day, owner, limit)
@@ -413,7 +419,7 @@ def today(
         from followup_cli.templates import send_list
 
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
-        render.send_list_view(rows, fmt)
+        render.send_list_view(rows, fmt, output)
         if left_out:
             render.warn(
                 _("Not in the send list, no phone: {ids}").format(
@@ -1144,12 +1150,8 @@ def templates_show(
     conn = _conn(ctx)
     render.templates_view(list_templates(conn), fmt)
     if fmt is Format.table and not shop_name(conn):
-        render.message(
-            _(
-                "The shop's name is not set, so messages use a neutral word for it; "
-                "set it with: followup rules option shop NAME"
-            )
-        )
+        render.message(_("The shop's name is not set: messages use a neutral word instead."))
+        render.message(_("Set it with: followup rules option shop NAME"))
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))

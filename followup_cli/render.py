@@ -826,9 +826,9 @@ def report_definitions() -> None:
 SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
 
 
-def send_list_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    """A send list for a bulk SMS or WeCom tool: machine formats only."""
-    emit(rows, [(k, k) for k in SEND_KEYS], fmt)
+def send_list_view(rows: list[dict[str, Any]], fmt: Format, output: str | None = None) -> None:
+    """A send list for a bulk SMS or WeCom tool: CSV or JSON, to stdout or a private file."""
+    export_rows(rows, SEND_KEYS, fmt, output)
 
 
 def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:

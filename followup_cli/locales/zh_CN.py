@@ -621,7 +621,6 @@ MESSAGES: dict[str, str] = {
     "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
     "How you contact them this time, logged with each outcome.": "本次的联系方式，随每个结果一起登记。",
     "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)": "意外的 {kind}：{error}（请用 FOLLOWUP_DEBUG=1 运行并报告）",
-    "The shop's name is not set, so messages use a neutral word for it; set it with: followup rules option shop NAME": "尚未设置店名，消息中将用通称代替；设置方法：followup rules option shop 店名",
     "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets] with a field in it is left out when the field is empty (no purchase yet).": "字段：{name} {shop} {days_since_purchase} {last_purchase} {owner}。方括号 [ ] 中含字段的文字，在该字段为空时（例如尚未购买）整段省略。",
     # --- level tables and real export layouts (wrapped by the Chinese interface) ------------------
     "Show the level table: a word found in a level, tag or stage, and the tier it gives.\n\nAn exact match wins, else the longest word found inside the text (VIP3 金卡会员 -> vip).\nA level the table does not know is imported as regular and counted in the summary.": "查看等级对照表：会员等级、标签或阶段中出现的词，以及它对应的客户等级。\n\n完全相同的优先，否则取文字中出现的最长的词（VIP3 金卡会员 -> vip）。\n对照表中没有的等级按老客户导入，并在摘要中计数。",
@@ -655,6 +654,7 @@ MESSAGES: dict[str, str] = {
     "read as a {layout} export, header on line {line}; ": "按 {layout} 导出格式读取，表头在第 {line} 行；",
     "read as a {layout} export; ": "按 {layout} 导出格式读取；",
     "header on line {line}; ": "表头在第 {line} 行；",
+    "the database is busy: another followup command (the nightly import?) is writing; try again in a minute": "数据库正忙：另一个 followup 命令（也许是夜间导入）正在写入；请一分钟后再试",
     "{count} rows had a level the level table does not know ({listed}): imported as regular. Map one with: followup rules levels set '{example}' vip": "有 {count} 行的会员等级不在对照表中（{listed}）：已按老客户导入。可以这样对应：followup rules levels set '{example}' vip",
     "phone {text!r} is not a valid number for its country": "{text!r} 不是该国家/地区的有效手机号",
     "phone {text!r} is not a valid number for {region}": "{text!r} 不是 {region} 的有效手机号",
@@ -682,4 +682,10 @@ MESSAGES: dict[str, str] = {
     "it is a folder": "这是一个文件夹",
     "not a folder": "不是文件夹",
     "it already exists": "已经存在",
+    # --- importing real exports (more) ---
+    "a quote opened on this line is never closed; the lines after it were read as rows": "本行开始的引号没有闭合；其后的各行已按行读取",
+    "Write the send list to this file (readable by you only).": "把发送清单写入此文件（仅您本人可读）。",
+    "--output goes with --with-message": "--output 需与 --with-message 一起使用",
+    "The shop's name is not set: messages use a neutral word instead.": "尚未设置店名：消息中将用通称代替。",
+    "Set it with: followup rules option shop NAME": "设置方法：followup rules option shop 店名",
 }
