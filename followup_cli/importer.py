@@ -349,7 +349,7 @@ def read_table(
             blank = not data.strip() and not handle.read(1)
     except OSError as exc:
         raise FollowupError(
-            _("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror),
+            _("cannot read {path}: {strerror}").format(path=path, strerror=wording.os_error(exc)),
             EXIT_NOTHING_IMPORTED,
         ) from None
     if blank:

@@ -270,7 +270,9 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("skipped_totals"), _("skipped {count} total rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
     ]
-    return "".join(_(", ") + text.format(count=count) for count, text in parts if count)
+    return "".join(
+        _(", {part}").format(part=text.format(count=count)) for count, text in parts if count
+    )
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (

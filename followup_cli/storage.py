@@ -111,8 +111,10 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
+        from followup_cli.wording import os_error
+
         raise FollowupError(
-            _("cannot create {path}: {strerror}").format(path=path, strerror=exc.strerror)
+            _("cannot create {path}: {strerror}").format(path=path, strerror=os_error(exc))
         ) from None
     try:
         os.fchmod(fd, 0o600)
