@@ -28,6 +28,7 @@ from followup_cli.importer import (
 )
 from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import phone_normaliser
+from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
 from followup_cli.service import Scheduler, _now, replan
 
 Progress = Callable[[int], None]
@@ -145,6 +146,7 @@ def import_customers(
         for record in _counted(rows, result, tick):
             merger.merge(record)
         merger.finish()
+        plan_occasions_after_import(conn, table.header, stamp, today)
 
     return _write_whole(conn, "customers", path, today, table, result, dry_run, strict, write)
 
@@ -470,7 +472,10 @@ def import_purchases(
                 bought.setdefault(customer_id, []).append(item.date)
             else:
                 result.unchanged += 1
+        # Facts first, and unworked follow-ups taken back, so the re-plan sees the new rhythm.
+        taken_back = refresh_after_purchases(conn, list(bought))
         result.updated = _apply_purchases(conn, bought, today, result.import_id or 0, stamp)
+        replan(conn, taken_back, today)
 
     return _write_whole(conn, "purchases", path, today, table, result, dry_run, strict, write)
 
@@ -575,7 +580,11 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     conn, change["customer_id"]
                 ):
                     to_plan.append(change["customer_id"])
+        bought = storage.customers_of_import_purchases(conn, import_id)
         storage.delete_purchases_of_import(conn, import_id)
+        to_plan += refresh_after_purchases(
+            conn, [c for c in bought if storage.customer_row(conn, c)]
+        )
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
 from followup_cli.dates import Duration
 
@@ -85,6 +86,16 @@ class Settings:
     closed_weekdays: tuple[int, ...] = ()  # 0 = Monday; every day is open by default
     holidays: str = ""  # a country code for the `holidays` package, e.g. CN; "" = none
     phone_region: str = "CN"  # the country of phone numbers written without +code
+    # Purchases drive the plan (see rhythm.py): own repurchase rhythm, churn, date triggers.
+    repurchase: bool = True
+    repurchase_margin: Fraction = Fraction(3, 2)
+    churn_definition: str = "window"  # window | rhythm
+    churn_factor: Fraction = Fraction(3)
+    birthday_before: Duration | None = Duration(3, "d")
+    anniversary_before: Duration | None = None
+    date_fields: tuple[tuple[str, Duration], ...] = ()
+    winback_daily: int = 10
+    winback_within: Duration = Duration(30, "d")
 
     @staticmethod
     def parse_value(name: str, text: str) -> object:
@@ -93,6 +104,10 @@ class Settings:
         if name not in Settings.__dataclass_fields__:
             known = ", ".join(Settings.__dataclass_fields__)
             raise ValueError(f"unknown option {name!r} (options: {known})")
+        from followup_cli import rhythm
+
+        if name in rhythm.OPTIONS:
+            return rhythm.parse_option(name, text)
         if name in ("max_attempts", "daily_capacity"):
             if not text.isdigit() or int(text) < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1")
@@ -121,6 +136,10 @@ class Settings:
 
     @staticmethod
     def format_value(value: object) -> str:
+        from followup_cli import rhythm
+
+        if rhythm.is_own_value(value):
+            return rhythm.format_option(value)
         if isinstance(value, tuple):
             return ",".join(WEEKDAYS[d] for d in value)
         return str(value)
@@ -141,6 +160,10 @@ class CustomerState:
     churned: bool = False
     previous_due: date | None = None  # due date of the last closed cadence follow-up
     renewal_done_for: date | None = None  # contract end whose renewal call is already closed
+    purchase_gaps: tuple[int, ...] = ()  # days between distinct purchase days, oldest first
+    repurchase_done_for: date | None = None  # last purchase whose repurchase call is closed
+    dated_fields: tuple[tuple[str, str], ...] = ()  # (field name, stored text): birthday, ...
+    occasions_done: frozenset[str] = frozenset()  # date triggers already called for
 
 
 @dataclass(frozen=True)
@@ -148,9 +171,11 @@ class Plan:
     """One planned follow-up."""
 
     due_date: date
-    kind: str  # step | cadence | check-back | renewal
+    kind: str  # step | cadence | check-back | renewal | repurchase | birthday | anniversary | date
     reason: str
     anchor: date | None = None
+    occasion: str | None = None  # the date trigger this call covers, e.g. birthday:2026-05-20
+    covers_due: date | None = None  # the cadence date a nearer merged call stands in for
 
 
 @dataclass

@@ -291,6 +291,9 @@ CUSTOMER_KEYS = (
     "spend",
     "notes",
     "extra",
+    "segment",
+    "rfm",
+    "purchase_days",
 )
 HISTORY_COLUMNS: tuple[Column, ...] = (
     ("date", "Date"),
@@ -597,3 +600,85 @@ def report_definitions() -> None:
     out.print("What the figures mean:")
     for name, text in DEFINITIONS:
         out.print(f"  {name}: {text}")
+
+
+# --- purchases drive the plan: segments, tier suggestions -----------------------------------
+
+SEGMENT_KEYS = (
+    "segment",
+    "name",
+    "r",
+    "f",
+    "m",
+    "customers",
+    "customer_share",
+    "spend",
+    "spend_share",
+)
+
+
+def segments_view(data: dict[str, Any], fmt: Format) -> None:
+    from followup_cli.i18n import _
+
+    if fmt is Format.json:
+        write_json(data)
+        return
+    if fmt is Format.csv:
+        write_csv(data["segments"], SEGMENT_KEYS)
+        return
+    if not data["customers"]:
+        console().print(_("No purchases imported yet: segments need purchases."))
+        return
+    peak = max((row["spend_share"] or 0) for row in data["segments"])
+    rows = [
+        {
+            **row,
+            "rfm": f"{row['r'][0].upper()}{row['f'][0].upper()}{row['m'][0].upper()}",
+            "share": _percent(row["customer_share"]),
+            "spend_pct": _percent(row["spend_share"]),
+            "bar": _bar(row["spend_share"] or 0, peak),
+        }
+        for row in data["segments"]
+    ]
+    columns = (
+        ("segment", _("Segment")),
+        ("name", _("Name")),
+        ("label", _("Meaning")),
+        ("rfm", "R F M"),
+        ("customers", _("Customers")),
+        ("share", _("Share")),
+        ("spend", _("Spend")),
+        ("spend_pct", _("Spend share")),
+        ("bar", _("Spend (bar)")),
+    )
+    title = _("Value segments: {customers} customers with purchases, spend {spend}").format(
+        customers=data["customers"], spend=data["spend"]
+    )
+    write_table(rows, columns, title)
+
+
+TIER_SUGGESTION_KEYS = (
+    "customer_id",
+    "name",
+    "tier",
+    "suggested",
+    "segment",
+    "rfm",
+    "last_purchase",
+    "purchase_days",
+    "spend",
+    "applied",
+)
+
+
+def tier_suggestions_view(rows: list[dict[str, Any]], fmt: Format, applied: bool) -> None:
+    from followup_cli.i18n import _
+
+    if fmt is not Format.table:
+        emit(rows, [(k, k) for k in TIER_SUGGESTION_KEYS], fmt)
+        return
+    title = (
+        _("Tier changes made: {count}") if applied else _("Tier changes suggested: {count}")
+    ).format(count=len(rows))
+    columns = [(k, k.replace("_", " ").capitalize()) for k in TIER_SUGGESTION_KEYS[:-1]]
+    write_table(rows, columns, title, empty=_("No tier changes to suggest."))

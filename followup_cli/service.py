@@ -56,6 +56,10 @@ def customer_state(conn: sqlite3.Connection, customer: Customer) -> CustomerStat
         churned=customer.status == "churned",
         previous_due=storage.previous_due(conn, customer.id),
         renewal_done_for=storage.renewal_done_for(conn, customer.id),
+        purchase_gaps=storage.purchase_gaps(conn, customer.id),
+        repurchase_done_for=storage.repurchase_done_for(conn, customer.id),
+        dated_fields=tuple((k, str(v)) for k, v in customer.extra.items()),
+        occasions_done=storage.occasions_done(conn, customer.id),
     )
 
 
@@ -169,11 +173,27 @@ def due_list(
     Check-backs after a complaint lead; then overdue before due-today; then by tier rank
     (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
     """
-    from followup_cli.schedule import is_at_risk
+    from followup_cli.purchases import WinBackQueue
 
     rules = storage.load_rules(conn)
+    queue = WinBackQueue.load(conn, rules, on)
+    fetch = limit
+    while True:
+        rows = storage.due_rows(conn, on, owner, fetch)
+        queue.prepare(conn, rows)
+        items = _due_items(rows, on, rules, queue)
+        kept = queue.cap(items)
+        if limit is None or len(kept) >= limit or len(rows) < (fetch or 0):
+            break
+        fetch = (fetch or 0) + len(items) - len(kept)  # make room for what the cap held back
+    kept = kept[:limit] if limit else kept
+    queue.explain_rhythm(conn, kept)
+    return kept
+
+
+def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) -> list[DueItem]:
     items = []
-    for row in storage.due_rows(conn, on, owner, limit):
+    for row in rows:
         due = date.fromisoformat(row["due_date"])
         rule = rules.get(row["tier"])
         late_after = (rule.grace if rule else Duration(1, "w")).after(due)
@@ -188,7 +208,7 @@ def due_list(
             )
             if v
         )
-        win_back = row["kind"] == "cadence" and is_at_risk(row["tier"], activity, on, rules)
+        win_back = row["kind"] == "cadence" and queue.at_risk(row["ref"], row["tier"], activity)
         reason = row["reason"]
         if win_back:
             reason = f"win-back: silent since {activity.isoformat()} ({reason})"
@@ -399,7 +419,12 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
 
 
 def export_customers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return [customer_record(c) for c in storage.all_customers(conn)]
+    """Every customer; those with purchases carry their value segment and R, F, M scores."""
+    from followup_cli.purchases import customer_segments
+
+    values = customer_segments(conn)
+    none = {"segment": None, "rfm": None, "purchase_days": None}
+    return [{**customer_record(c), **values.get(c.id, none)} for c in storage.all_customers(conn)]
 
 
 # --- report -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ command commits whole or not at all, and a second writer waits instead of failin
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -350,6 +351,27 @@ def _m6_report_tallies(db: Any) -> None:
     )
 
 
+def _m7_purchase_rhythm(db: Any) -> None:
+    """Each customer's purchase facts kept up to date at import (rhythm, RFM segments); the
+    date trigger a follow-up covers; contacts made while the customer was dormant."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS purchase_stats (customer_id INTEGER PRIMARY KEY, "
+        "days INTEGER NOT NULL, spend REAL NOT NULL, first_day TEXT NOT NULL, "
+        "last_day TEXT NOT NULL, gaps TEXT NOT NULL, median2 INTEGER)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stats_last ON purchase_stats(last_day)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stats_days ON purchase_stats(days)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stats_spend ON purchase_stats(spend)")
+    for table, column in (
+        ("followups", "occasion"),
+        ("followups", "covers_due"),
+        ("contacts", "win_back"),
+    ):
+        if column not in db[table].columns_dict:
+            db[table].add_column(column, int if column == "win_back" else str)
+    refresh_purchase_stats(db.conn, None)
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -357,6 +379,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m4_report_indexes,
     _m5_ranked_queue,
     _m6_report_tallies,
+    _m7_purchase_rhythm,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -557,7 +580,7 @@ def open_followup(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | N
 def previous_due(conn: sqlite3.Connection, customer_id: int) -> date | None:
     """Due date of the last closed cadence follow-up (check-backs and renewals don't count)."""
     row = conn.execute(
-        "SELECT MAX(due_date) FROM followups WHERE customer_id = ? "
+        "SELECT MAX(COALESCE(covers_due, due_date)) FROM followups WHERE customer_id = ? "
         "AND status IN ('done', 'missed', 'closed') AND kind IN ('step', 'cadence')",
         (customer_id,),
     ).fetchone()
@@ -594,7 +617,8 @@ def insert_followups(
     rank = ":rank" if ranks is not None else _RANK_OF_CUSTOMER.format(":id")
     conn.executemany(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
-        f" attempts, rank) VALUES (:id, :kind, :reason, :anchor, :due, :due, 'open', 0, {rank})",
+        " attempts, rank, occasion, covers_due) VALUES (:id, :kind, :reason, :anchor, :due, "
+        f":due, 'open', 0, {rank}, :occasion, :covers)",
         (
             {
                 "id": cid,
@@ -603,6 +627,8 @@ def insert_followups(
                 "anchor": p.anchor and p.anchor.isoformat(),
                 "due": p.due_date.isoformat(),
                 "rank": ranks.get(cid, 99) if ranks is not None else None,
+                "occasion": p.occasion,
+                "covers": p.covers_due and p.covers_due.isoformat(),
             }
             for cid, p in planned
         ),
@@ -674,7 +700,7 @@ def customers_with_unstarted_followups(
     """Customers whose open follow-up nobody has worked on yet (safe to re-plan)."""
     sql = (
         "SELECT f.customer_id FROM followups f JOIN customers c ON c.id = f.customer_id "
-        "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind IN ('step', 'cadence', 'renewal')"
+        "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind != 'check-back'"
     )
     params: list[Any] = []
     if tiers is not None:
@@ -1036,7 +1062,7 @@ def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
 
 def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
     """Remove a customer and everything about them."""
-    for table in ("contacts", "purchases", "followups"):
+    for table in ("contacts", "purchases", "followups", "purchase_stats"):
         conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
@@ -1197,3 +1223,226 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
         "counts": counts,
         "problems": problems,
     }
+
+
+# --- purchases drive the plan: rhythm, value segments, occasions, win-back -----------------
+
+
+def refresh_purchase_stats(conn: sqlite3.Connection, customer_ids: Iterable[int] | None) -> None:
+    """Recompute the purchase facts of these customers (None: everyone) from their purchases:
+    distinct purchase days, total spend, first and last day, and the gaps between days."""
+    if customer_ids is None:
+        conn.execute("DELETE FROM purchase_stats")
+        _write_stats(conn, conn.execute(_STATS_SOURCE.format(where="")))
+        return
+    for chunk in _chunks(sorted(set(customer_ids))):
+        marks = ", ".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM purchase_stats WHERE customer_id IN ({marks})", chunk)
+        where = f"WHERE customer_id IN ({marks}) "
+        _write_stats(conn, conn.execute(_STATS_SOURCE.format(where=where), chunk))
+
+
+_STATS_SOURCE = (
+    "SELECT customer_id, date, COALESCE(SUM(amount), 0) FROM purchases {where}"
+    "GROUP BY customer_id, date ORDER BY customer_id, date"
+)
+
+
+def _write_stats(conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> None:
+    def per_customer() -> Iterator[tuple[Any, ...]]:
+        current, days, spend = None, [], 0.0
+        for customer_id, day, amount in rows:
+            if customer_id != current:
+                if current is not None:
+                    yield _stats_row(current, days, spend)
+                current, days, spend = customer_id, [], 0.0
+            days.append(date.fromisoformat(day))
+            spend += amount
+        if current is not None:
+            yield _stats_row(current, days, spend)
+
+    conn.executemany(
+        "INSERT INTO purchase_stats (customer_id, days, spend, first_day, last_day, gaps, "
+        "median2) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        per_customer(),
+    )
+
+
+def _stats_row(customer_id: int, days: list[date], spend: float) -> tuple[Any, ...]:
+    """One customer's facts; median2 is twice the median gap (a whole number) for SQL."""
+    gaps = sorted((b - a).days for a, b in itertools.pairwise(days))
+    middle = len(gaps) // 2
+    median2 = (gaps[middle] + gaps[~middle]) if gaps else None
+    return (
+        customer_id,
+        len(days),
+        round(spend, 2),
+        days[0].isoformat(),
+        days[-1].isoformat(),
+        ",".join(str((b - a).days) for a, b in itertools.pairwise(days)),
+        median2,
+    )
+
+
+def parse_gaps(text: str | None) -> tuple[int, ...]:
+    return tuple(int(g) for g in text.split(",")) if text else ()
+
+
+def purchase_gaps(conn: sqlite3.Connection, customer_id: int) -> tuple[int, ...]:
+    row = conn.execute(
+        "SELECT gaps FROM purchase_stats WHERE customer_id = ?", (customer_id,)
+    ).fetchone()
+    return parse_gaps(row[0]) if row else ()
+
+
+def stats_by_ref(conn: sqlite3.Connection, refs: Sequence[str]) -> dict[str, sqlite3.Row]:
+    """Purchase facts of a few customers named by their ids (today's listed lines)."""
+    found: dict[str, sqlite3.Row] = {}
+    for start in range(0, len(refs), 500):
+        chunk = list(refs[start : start + 500])
+        rows = conn.execute(
+            f"SELECT c.ref, s.* FROM customers c JOIN purchase_stats s ON s.customer_id = c.id "
+            f"WHERE c.ref IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update({row["ref"]: row for row in rows})
+    return found
+
+
+def all_purchase_stats(conn: sqlite3.Connection) -> dict[int, sqlite3.Row]:
+    return {row["customer_id"]: row for row in conn.execute("SELECT * FROM purchase_stats")}
+
+
+def occasions_done(conn: sqlite3.Connection, customer_id: int) -> frozenset[str]:
+    """Date triggers already called for (a closed or missed call counts: once per year)."""
+    rows = conn.execute(
+        "SELECT occasion FROM followups WHERE customer_id = ? AND occasion IS NOT NULL "
+        "AND status IN ('done', 'missed', 'closed')",
+        (customer_id,),
+    )
+    return frozenset(row[0] for row in rows)
+
+
+def repurchase_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
+    row = conn.execute(
+        "SELECT MAX(anchor) FROM followups WHERE customer_id = ? AND kind = 'repurchase' "
+        "AND status IN ('done', 'missed', 'closed')",
+        (customer_id,),
+    ).fetchone()
+    return optional_date(row[0])
+
+
+_STATS_COLUMNS = {"recency": "last_day", "frequency": "days", "monetary": "spend"}
+
+
+def rfm_cut_points(conn: sqlite3.Connection) -> tuple[int, dict[str, list[Any]]]:
+    """How many customers have purchases, and for R, F and M the cut points: the values at
+    positions ceil(k x N / 5), k = 1..4, of the sorted values (read from indexes)."""
+    count = conn.execute("SELECT COUNT(*) FROM purchase_stats").fetchone()[0]
+    cuts: dict[str, list[Any]] = {}
+    for name, column in _STATS_COLUMNS.items():
+        cuts[name] = (
+            [
+                conn.execute(
+                    f"SELECT {column} FROM purchase_stats ORDER BY {column} LIMIT 1 OFFSET ?",
+                    ((k * count + 4) // 5 - 1,),
+                ).fetchone()[0]
+                for k in range(1, 5)
+            ]
+            if count
+            else []
+        )
+    return count, cuts
+
+
+def segment_tallies(conn: sqlite3.Connection, high: dict[str, Any]) -> list[sqlite3.Row]:
+    """Customers and spend per combination of high/low R, F and M (high: above the value)."""
+    return conn.execute(
+        "SELECT last_day > :recency AS r, days > :frequency AS f, spend > :monetary AS m, "
+        "COUNT(*) AS customers, COALESCE(SUM(spend), 0) AS spend FROM purchase_stats "
+        "GROUP BY 1, 2, 3",
+        high,
+    ).fetchall()
+
+
+def segment_members(
+    conn: sqlite3.Connection, high: dict[str, Any], flags: tuple[bool, bool, bool]
+) -> list[int]:
+    """Ids of the customers in one segment (one combination of high/low R, F, M)."""
+    signs = [">" if flag else "<=" for flag in flags]
+    return [
+        row[0]
+        for row in conn.execute(
+            f"SELECT customer_id FROM purchase_stats WHERE last_day {signs[0]} :recency "
+            f"AND days {signs[1]} :frequency AND spend {signs[2]} :monetary",
+            high,
+        )
+    ]
+
+
+def segment_member_refs(
+    conn: sqlite3.Connection, high: dict[str, Any], flags: tuple[bool, bool, bool]
+) -> list[str]:
+    ids = segment_members(conn, high, flags)
+    refs: list[str] = []
+    for chunk in _chunks(ids):
+        refs += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT ref FROM customers WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+        ]
+    return refs
+
+
+def customers_by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Customer]:
+    found: list[Customer] = []
+    for chunk in _chunks(list(ids)):
+        rows = conn.execute(
+            f"{_WITH_SPEND} WHERE c.id IN ({', '.join('?' * len(chunk))}) ORDER BY c.ref", chunk
+        )
+        found += [row_to_customer(r) for r in rows]
+    return found
+
+
+def customers_written_at(conn: sqlite3.Connection, stamp: str) -> list[sqlite3.Row]:
+    """Customers an import wrote (every row it writes carries its start time) with extras."""
+    return conn.execute(
+        "SELECT id, extra FROM customers WHERE updated_at = ? AND extra IS NOT NULL", (stamp,)
+    ).fetchall()
+
+
+def customers_of_import_purchases(conn: sqlite3.Connection, import_id: int) -> list[int]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT customer_id FROM purchases WHERE import_id = ?", (import_id,)
+        )
+    ]
+
+
+def mark_win_back_contact(conn: sqlite3.Connection, customer_id: int, on: date) -> None:
+    """The contact just logged was made while the customer was dormant."""
+    conn.execute(
+        "UPDATE contacts SET win_back = 1 WHERE id = (SELECT MAX(id) FROM contacts "
+        "WHERE customer_id = ? AND date = ?)",
+        (customer_id, on.isoformat()),
+    )
+
+
+def win_back_tallies(
+    conn: sqlite3.Connection, start: date, end: date, within_days: int
+) -> sqlite3.Row:
+    """Dormant customers contacted (contact made) in the period, and how many of them bought
+    within `within_days` days of that contact (a purchase imported, or a later last purchase)."""
+    return conn.execute(
+        "SELECT COUNT(*) AS contacted, COALESCE(SUM(bought), 0) AS bought FROM ("
+        "SELECT k.customer_id, MAX(EXISTS (SELECT 1 FROM purchases p "
+        "WHERE p.customer_id = k.customer_id AND p.date BETWEEN k.date AND "
+        "date(k.date, printf('+%d days', :within))) OR (c.last_purchase BETWEEN k.date AND "
+        "date(k.date, printf('+%d days', :within)))) AS bought "
+        "FROM contacts k JOIN customers c ON c.id = k.customer_id "
+        "WHERE k.win_back = 1 AND k.date BETWEEN :start AND :end "
+        "AND k.outcome IN ('reached', 'complaint', 'converted', 'lost') GROUP BY k.customer_id)",
+        {"start": start.isoformat(), "end": end.isoformat(), "within": within_days},
+    ).fetchone()
