@@ -289,11 +289,11 @@ CUSTOMER_KEYS = (
     "last_contact",
     "last_outcome",
     "spend",
-    "notes",
-    "extra",
     "segment",
     "rfm",
     "purchase_days",
+    "notes",
+    "extra",
 )
 HISTORY_COLUMNS: tuple[Column, ...] = (
     ("date", "Date"),
