@@ -275,15 +275,20 @@ def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str,
 
 
 def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
-    """Active customers silent for longer than twice their tier's interval (churn risk)."""
+    """Active customers at churn risk by the definition in force: silent for longer than twice
+    their tier's interval (or twice their own typical gap, under the rhythm definition)."""
+    from followup_cli.purchases import WinBackQueue
+
     rules = storage.load_rules(conn)
+    queue = WinBackQueue.load(conn, rules, today)
+    rows = list(storage.activity_of_active_customers(conn))
+    queue.prepare(conn, rows)
     found = []
-    for row in storage.activity_of_active_customers(conn):
+    for row in rows:
         interval = effective_interval(row["tier"], rules)
-        if interval is None:
-            continue
         last = date.fromisoformat(row["last_activity"])
-        if interval.after(last, 2) < today:
+        if queue.at_risk(row["ref"], row["tier"], last):
+            own = queue.own_risk.get(row["ref"])
             found.append(
                 {
                     "customer_id": row["ref"],
@@ -293,7 +298,7 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
                     "owner": row["owner"],
                     "last_activity": row["last_activity"],
                     "silent_days": (today - last).days,
-                    "interval": str(interval),
+                    "interval": str(interval) if own is None else f"{own}d (own rhythm x 2)",
                 }
             )
     found.sort(key=lambda r: (-r["silent_days"], r["customer_id"]))

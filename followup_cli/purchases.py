@@ -11,6 +11,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
+from followup_cli.models import BUYING_TIERS as BUYING
 from followup_cli.segments import SEGMENTS, Segment, find_segment, score, segment_for
 
 # --- upkeep at import time ----------------------------------------------------------------------
@@ -269,3 +270,44 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
     for item in suggestions:
         del item["_id"]
     return sorted(suggestions, key=lambda s: (s["suggested"] != PROMOTE_TO, s["customer_id"]))
+
+
+# --- win-back: who is dormant, and whether calling them brought them back ------------------
+
+
+def is_dormant(conn: sqlite3.Connection, customer: Any, on: date, rules: dict[str, Any]) -> bool:
+    """At churn risk on this day by the definition in force (沉睡): silent for longer than
+    twice the tier's interval, or twice their own typical gap under the rhythm definition."""
+    if customer.tier not in BUYING or customer.status != "active":
+        return False
+    last = max(
+        d
+        for d in (
+            customer.added,
+            customer.first_purchase,
+            customer.last_purchase,
+            customer.last_success,
+        )
+        if d is not None
+    )
+    queue = WinBackQueue.load(conn, rules, on)
+    queue.prepare(conn, [{"ref": customer.ref, "tier": customer.tier}])
+    return queue.at_risk(customer.ref, customer.tier, last)
+
+
+def win_back_figures(
+    conn: sqlite3.Connection, start: date, end: date, settings: Any
+) -> dict[str, Any]:
+    """Win-back rate: of the dormant customers contacted (contact made) in the period, the
+    share who bought within `winback_within` of that contact."""
+    from followup_cli.rhythm import interval_days
+
+    within = interval_days(settings.winback_within)
+    row = storage.win_back_tallies(conn, start, end, within)
+    contacted, bought = row["contacted"], row["bought"]
+    return {
+        "contacted": contacted,
+        "bought": bought,
+        "rate": bought / contacted if contacted else None,
+        "days": within,
+    }

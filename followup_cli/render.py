@@ -556,11 +556,28 @@ def _report_table(report: dict[str, Any]) -> None:
             "basis": "customers silent for more than twice their interval",
         },
     ]
+    win_back = report.get("win_back")
+    if win_back:
+        from followup_cli.i18n import _
+
+        rows.append(
+            {
+                "metric": _("Win-back rate"),
+                "value": _percent(win_back["rate"]),
+                "basis": _(
+                    "{bought} of {contacted} dormant customers reached bought within {days} days"
+                ).format(**win_back),
+            }
+        )
     write_table(
         rows,
         (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
         f"Report {period['from']} to {period['to']} (as of {period['as_of']})",
     )
+    if report.get("churn_definition_text"):
+        from followup_cli.i18n import _
+
+        console().print(_("Churn definition: {text}").format(text=report["churn_definition_text"]))
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return

@@ -247,13 +247,12 @@ def churn_definition_text(settings: Settings) -> str:
     """The churn definition in force, said in every report."""
     if settings.churn_definition == "rhythm":
         return _(
-            "churned: silent for more than {factor} x their own typical gap (customers with 3 "
-            "or more purchase days), else {window}; at risk after 2 x that gap"
+            "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else "
+            "{window}); at risk over 2 x that gap"
         ).format(factor=_number(settings.churn_factor), window=settings.churn_window.label())
-    return _(
-        "churned: no purchase and no successful contact for {window}; at risk after 2 x the "
-        "tier's interval"
-    ).format(window=settings.churn_window.label())
+    return _("window: silent for {window}; at risk over 2 x the tier's interval").format(
+        window=settings.churn_window.label()
+    )
 
 
 # --- dated occasions: birthdays, anniversaries, the owner's own date fields ------------------

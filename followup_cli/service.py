@@ -282,9 +282,12 @@ def log_outcome(
         followup = storage.open_followup(conn, customer.id)
         if followup is not None and followup["due_date"] > on.isoformat():
             followup = None  # not due yet: this contact is an extra touch
-        storage.insert_contact(
-            conn, _contact_row(customer, followup, outcome, on, note, channel, score, nps)
-        )
+        contact = _contact_row(customer, followup, outcome, on, note, channel, score, nps)
+        from followup_cli.purchases import is_dormant
+
+        if is_dormant(conn, customer, on, scheduler.rules):
+            contact["win_back"] = 1  # counted by the report's win-back rate
+        storage.insert_contact(conn, contact)
         storage.update_customer(
             conn, customer.id, _contact_changes(customer, outcome, on, note), _now()
         )
@@ -494,7 +497,8 @@ def build_report(
 
     def count_source(group: Sequence[str], first: date, last: date):
         thresholds = metrics.churn_thresholds(first, last, as_of, window)
-        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before)
+        own = _own_churn(settings, intervals, first, last, as_of)
+        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before, own)
         return {
             tuple(row[f"group_{d}"] for d in group): metrics.CustomerCounts(
                 *(
@@ -509,11 +513,36 @@ def build_report(
     counts = metrics.customer_counts(facts, (), start, end).get((), metrics.CustomerCounts())
     overall = metrics.compute(facts, start, end, as_of, counts)
     rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
+    from followup_cli.purchases import win_back_figures
+    from followup_cli.rhythm import churn_definition_text
+
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()},
         "overall": overall.as_dict(),
         "by": by,
         "breakdown": rows,
+        "churn_definition": settings.churn_definition,
+        "churn_definition_text": churn_definition_text(settings),
+        "win_back": win_back_figures(conn, start, end, settings),
+    }
+
+
+def _own_churn(
+    settings: Settings, intervals: dict[str, Duration], first: date, last: date, as_of: date
+) -> dict[str, Any] | None:
+    """The per-customer churn definition's parameters for the SQL count, when in force."""
+    if settings.churn_definition != "rhythm":
+        return None
+    from followup_cli.rhythm import interval_days
+
+    one = timedelta(days=1)
+    factor = settings.churn_factor
+    return {
+        "factor": (factor.numerator, factor.denominator),
+        "intervals": {tier: interval_days(i) for tier, i in intervals.items()},
+        "counts_from": min(first, as_of + one),
+        "counts_until": min(last, as_of) + one,
+        "as_of": as_of,
     }
 
 

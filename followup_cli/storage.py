@@ -941,12 +941,17 @@ def customer_counts(
     end: date,
     churn_before: tuple[date, date],
     risk_before: dict[str, date],
+    own: dict[str, Any] | None = None,
 ) -> list[sqlite3.Row]:
     """Active, churned, prospect, converted and at-risk customers per group of `dims`
     (tier, owner) for a period, counted by SQLite in one pass over the customers.
 
     The same definitions as metrics.lifeline/count_customers; the churn window and risk
-    intervals arrive as day thresholds (metrics.churn_thresholds, risk_thresholds).
+    intervals arrive as day thresholds (metrics.churn_thresholds, risk_thresholds). With
+    `own` (the per-customer churn definition: factor p/q, tier interval days, the days the
+    churn counts from and until, as_of), customers with 3+ purchase days churn after
+    ceil(factor x typical gap) silent days and are at risk after ceil(2 x typical gap),
+    in whole-number arithmetic (rhythm.py gives the same days).
     """
     keys = {
         "tier": "CASE WHEN converted_on IS NOT NULL THEN 'prospect' ELSE tier END",
@@ -965,13 +970,48 @@ def customer_counts(
         risk_case += f" WHEN :tier{index} THEN last < :quiet{index}"
         params.update({f"tier{index}": tier, f"quiet{index}": day.isoformat()})
     risk = f"COALESCE(CASE tier{risk_case} END, 0)" if risk_case else "0"
+    window_active, window_gone = "last >= :gone_before_start", "last < :gone_by_end"
+    own_columns, own_join = "", ""
+    if own is not None:
+        interval = (
+            "CASE tier"
+            + "".join(
+                f" WHEN :itier{i} THEN {int(days)}"
+                for i, days in enumerate(own["intervals"].values())
+            )
+            + " END"
+            if own["intervals"]
+            else "NULL"
+        )
+        for i, tier in enumerate(own["intervals"]):
+            params[f"itier{i}"] = tier
+        params.update(
+            p=own["factor"][0],
+            q=own["factor"][1],
+            s1=own["counts_from"].isoformat(),
+            e1=own["counts_until"].isoformat(),
+            as_of=own["as_of"].isoformat(),
+        )
+        gaps, twice = "(s.days - 1)", f"((s.days - 1) * s.median2 + 2 * {interval})"
+        own_columns = (
+            f", CASE WHEN s.days >= 3 THEN (:p * {twice} + 2 * :q * s.days - 1) "
+            f"/ (2 * :q * s.days) END AS rd, CASE WHEN s.days >= 3 THEN ({twice} + {gaps}) "
+            "/ s.days END AS rk"
+        )
+        own_join = " LEFT JOIN purchase_stats s ON s.customer_id = customers.id"
+        silent = "date(last, printf('+%d days', {}))"
+        window_active = (
+            f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} >= :s1 ELSE {window_active} END"
+        )
+        window_gone = (
+            f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} < :e1 ELSE {window_gone} END"
+        )
+        risk = f"CASE WHEN rk IS NOT NULL THEN {silent.format('rk')} < :as_of ELSE {risk} END"
     active = (
         "since IS NOT NULL AND since < :start AND CASE WHEN churned_on IS NOT NULL "
-        "THEN churned_on >= :start ELSE last >= :gone_before_start END"
+        f"THEN churned_on >= :start ELSE {window_active} END"
     )
-    gone_by_end = (
-        "CASE WHEN churned_on IS NOT NULL THEN churned_on <= :end ELSE last < :gone_by_end END"
-    )
+    gone_by_end = f"CASE WHEN churned_on IS NOT NULL THEN churned_on <= :end ELSE {window_gone} END"
     prospect = (
         "(tier = 'prospect' OR converted_on IS NOT NULL) AND added <= :end "
         "AND NOT COALESCE(converted_on < :start, 0) AND NOT COALESCE(churned_on < :start, 0)"
@@ -987,7 +1027,8 @@ def customer_counts(
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
         "COALESCE(last_success, '')) AS last, "
-        "(status = 'active' AND do_not_contact = 0) AS contactable FROM customers)"
+        f"(status = 'active' AND do_not_contact = 0) AS contactable{own_columns} "
+        f"FROM customers{own_join})"
         + (f" GROUP BY {', '.join(f'group_{d}' for d in dims)}" if dims else "")
     )
     return conn.execute(sql, params).fetchall()
