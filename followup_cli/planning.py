@@ -135,6 +135,16 @@ def reset_rules(conn: sqlite3.Connection, today: date) -> dict[str, Any]:
     return {"replanned": replanned}
 
 
+# Options of purchases-driven planning that move dates (rhythm.py).
+PLAN_OPTIONS = (
+    "repurchase",
+    "repurchase_margin",
+    "birthday_before",
+    "anniversary_before",
+    "date_fields",
+)
+
+
 def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> dict[str, Any]:
     """Change a shop-wide option; options that move dates re-plan unstarted follow-ups."""
     name = name.strip().lower().replace("-", "_")
@@ -149,7 +159,13 @@ def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> d
             raise FollowupError(str(exc)) from None
     with storage.transaction(conn):
         storage.save_setting(conn, name, value)
-        moves_dates = name in ("min_gap", "renewal_before", "closed_weekdays", "holidays")
+        moves_dates = name in (
+            "min_gap",
+            "renewal_before",
+            "closed_weekdays",
+            "holidays",
+            *PLAN_OPTIONS,
+        )
         replanned = _replan_tiers(conn, None, today) if moves_dates else 0
     return {"option": name, "value": Settings.format_value(value), "replanned": replanned}
 

@@ -659,7 +659,7 @@ def segments_view(data: dict[str, Any], fmt: Format) -> None:
     ]
     columns = (
         ("segment", _("Segment")),
-        ("name", _("Name")),
+        ("name", _("Segment name")),
         ("label", _("Meaning")),
         ("rfm", "R F M"),
         ("customers", _("Customers")),
