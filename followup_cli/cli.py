@@ -256,7 +256,7 @@ def report(
     quarter: str | None = typer.Option(None, "--quarter", help="A quarter, e.g. 2025Q1."),
     year: str | None = typer.Option(None, "--year", help="A calendar year, e.g. 2025."),
     by: list[str] = typer.Option(
-        [], "--by", help="Break down by tier, owner, channel or month (repeatable)."
+        [], "--by", help="Break down by tier, owner, channel, month or segment (repeatable)."
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),

@@ -188,6 +188,13 @@ def customer_segments(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
     return found
 
 
+def use_segments(conn: sqlite3.Connection) -> None:
+    """Reports broken down by segment use the shop's current cut points."""
+    model = ValueModel.load(conn)
+    if model.count:
+        storage.use_segments(model.high_above(), {seg.high: seg.key for seg in SEGMENTS})
+
+
 def parse_segment(text: str) -> Segment:
     found = find_segment(text)
     if found is None:

@@ -448,6 +448,10 @@ def build_report(
             f"cannot break down by {unknown[0]!r} (use {', '.join(metrics.DIMENSIONS)})"
         )
     by = list(dict.fromkeys(by))
+    if "segment" in by:
+        from followup_cli.purchases import use_segments
+
+        use_segments(conn)
     settings = storage.load_settings(conn)
     rules = storage.load_rules(conn)
     intervals = {t: i for t in rules if (i := effective_interval(t, rules)) is not None}
@@ -486,7 +490,7 @@ def build_report(
             metrics.OpenFact(
                 iso(r["due_date"]) if "month" in dims else as_of - timedelta(days=1),
                 r["count"],
-                **{d: r[d] for d in dims if d in ("tier", "owner")},
+                **{d: r[d] for d in dims if d in ("tier", "owner", "segment")},
             )
             for r in storage.report_open_items(conn, as_of, dims)
             if r["count"]

@@ -825,6 +825,37 @@ def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
 
 _COMPLETED = "f.outcome IN ('reached', 'complaint', 'converted', 'lost')"
 _CUSTOMER_KEYS = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')"}
+_SEGMENT_CASE: list[str] = []  # set by use_segments before a report broken down by segment
+
+
+def use_segments(high: dict[str, Any], names: dict[tuple[bool, bool, bool], str]) -> None:
+    """Reports group customers by value segment: high R, F, M mean above these values."""
+    import re
+
+    recency, frequency, monetary = high["recency"], high["frequency"], high["monetary"]
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(recency)):
+        raise FollowupError(f"unexpected last purchase day {recency!r}")
+    tests = (
+        f"s.last_day > '{recency}'",
+        f"s.days > {int(frequency)}",
+        f"s.spend > {float(monetary)!r}",
+    )
+
+    def condition(flags: tuple[bool, bool, bool]) -> str:
+        parts = (t if flag else f"NOT ({t})" for t, flag in zip(tests, flags, strict=True))
+        return " AND ".join(parts)
+
+    whens = " ".join(f"WHEN {condition(flags)} THEN '{name}'" for flags, name in names.items())
+    _SEGMENT_CASE[:] = [f"CASE {whens} END"]
+
+
+def _segment_key(customer_id: str) -> str:
+    """The segment of the customer with this id column, or '(none)' without purchases."""
+    case = _SEGMENT_CASE[0] if _SEGMENT_CASE else "NULL"
+    return (
+        f"COALESCE((SELECT {case} FROM purchase_stats s WHERE s.customer_id = {customer_id}), "
+        "'(none)')"
+    )
 
 
 def report_followups(
@@ -858,7 +889,9 @@ def report_followups(
     if not group:
         rows = conn.execute(f"SELECT {', '.join(sums)} FROM followups f WHERE {where}", period)
     else:
-        keys = ", ".join(f"{_CUSTOMER_KEYS[d]} AS {d}" for d in group)
+        keys = ", ".join(
+            f"{_segment_key('c.id') if d == 'segment' else _CUSTOMER_KEYS[d]} AS {d}" for d in group
+        )
         outer = ", ".join(f"SUM(p{i}) AS p{i}, SUM(c{i}) AS c{i}" for i in range(len(channels)))
         rows = conn.execute(
             f"SELECT {', '.join(group)}, {outer} FROM ("
@@ -884,7 +917,12 @@ def report_open_items(
 ) -> list[sqlite3.Row]:
     """Open follow-ups of contactable customers already past due, counted per group of `dims`
     (tier, owner; with month, per due day). Without dims: one count."""
-    columns = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')", "month": "f.due_date"}
+    columns = {
+        "tier": "c.tier",
+        "owner": "COALESCE(c.owner, '(none)')",
+        "month": "f.due_date",
+        "segment": _segment_key("c.id"),
+    }
     wanted = [d for d in dims if d in columns]
     keys = "".join(f"{columns[d]} AS {'due_date' if d == 'month' else d}, " for d in wanted)
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(wanted)))}" if wanted else ""
@@ -905,6 +943,7 @@ def report_scores(
         "owner": "COALESCE(k.owner, '(none)')",
         "channel": "COALESCE(k.channel, '(none)')",
         "month": "substr(k.date, 1, 7)",
+        "segment": _segment_key("c.id"),
     }
     sums = (
         "COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
@@ -925,7 +964,7 @@ def report_scores(
             period,
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
-    join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
+    join = "JOIN customers c ON c.id = k.customer_id " if {"tier", "segment"} & set(dims) else ""
     group = f" GROUP BY {', '.join(dims)}" if dims else ""
     return conn.execute(
         f"SELECT {keys}{sums} FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
@@ -956,6 +995,7 @@ def customer_counts(
     keys = {
         "tier": "CASE WHEN converted_on IS NOT NULL THEN 'prospect' ELSE tier END",
         "owner": "COALESCE(owner, '(none)')",
+        "segment": _segment_key("cid"),
     }
     # Group keys get names of their own: "tier" would otherwise mean the column in GROUP BY.
     select = "".join(f"{keys[d]} AS group_{d}, " for d in dims)
@@ -1022,7 +1062,7 @@ def customer_counts(
         f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
         f"SUM(contactable AND churned_on IS NULL AND "
         f"{risk}) AS churn_risk FROM ("
-        "SELECT tier, owner, added, converted_on, churned_on, "
+        "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, "
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "

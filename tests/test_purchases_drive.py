@@ -494,3 +494,27 @@ def test_an_older_file_gets_its_purchase_facts_on_upgrade(cli, csv_file, tmp_pat
     conn = sqlite3.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM purchase_stats").fetchone()[0] == 0
     conn.close()
+
+
+def test_report_breaks_down_by_segment(cli, csv_file, tmp_path):
+    _value_shop(cli, csv_file, tmp_path)
+    # Every K customer first bought before June (K01: 2026-06-10 - 4 x 30 days = 02-10; the
+    # latest first purchase is K06's, 2026-06-07 - 30 = 05-08), so all ten are active on
+    # 2026-06-01, none churned (365-day window): 1 per segment, 3 in general-win-back.
+    report = cli.json("report", "--month", "2026-06", "--date", "2026-06-30", "--by", "segment")
+    active = {row["segment"]: row["active_at_start"] for row in report["breakdown"]}
+    assert active == {
+        "important-value": 1,
+        "important-develop": 1,
+        "important-keep": 1,
+        "important-win-back": 1,
+        "general-value": 1,
+        "general-develop": 1,
+        "general-keep": 1,
+        "general-win-back": 3,
+    }
+    assert report["overall"]["active_at_start"] == 10
+    assert (
+        "important-value"
+        in cli("report", "--month", "2026-06", "--date", "2026-06-30", "--by", "segment").stdout
+    )
