@@ -183,12 +183,17 @@ def today(
     from followup_cli.service import due_list
 
     day = _day(on)
+    conn = _conn(ctx)
     if segment is not None:
         from followup_cli.purchases import due_in_segment
 
-        items = due_in_segment(_conn(ctx), day, owner, limit, segment)
+        items = due_in_segment(conn, day, owner, limit, segment)
     else:
-        items = due_list(_conn(ctx), day, owner, limit)
+        items = due_list(conn, day, owner, limit)
+    if explain or fmt is not Format.table:
+        from followup_cli.purchases import explain_rhythm
+
+        explain_rhythm(conn, items)
     render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
 
 

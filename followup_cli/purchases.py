@@ -93,23 +93,25 @@ class WinBackQueue:
             kept.append(item)
         return kept
 
-    def explain_rhythm(self, conn: sqlite3.Connection, items: list[Any]) -> None:
-        """Repurchase lines: the rule column shows the gaps, median, expected day and margin."""
-        late = [item for item in items if item.kind == "repurchase" and item.anchor]
-        if not late:
-            return
-        from followup_cli.rhythm import rhythm_of
-        from followup_cli.schedule import effective_interval
 
-        stats = storage.stats_by_ref(conn, [item.customer_id for item in late])
-        for item in late:
-            if item.customer_id not in stats:
-                continue
-            gaps = storage.parse_gaps(stats[item.customer_id]["gaps"])
-            rhythm = rhythm_of(gaps, effective_interval(item.tier, self.rules))
-            if rhythm is not None:
-                last = date.fromisoformat(item.anchor)
-                item.rule = rhythm.describe(last, self.settings.repurchase_margin)
+def explain_rhythm(conn: sqlite3.Connection, items: list[Any]) -> None:
+    """Repurchase lines: the rule shows the gaps, median, expected day and margin (for
+    `--explain` and the machine formats; the plain list skips the extra read)."""
+    late = [item for item in items if item.kind == "repurchase" and item.anchor]
+    if not late:
+        return
+    from followup_cli.rhythm import rhythm_of
+    from followup_cli.schedule import effective_interval
+
+    rules, settings = storage.load_rules(conn), storage.load_settings(conn)
+    stats = storage.stats_by_ref(conn, [item.customer_id for item in late])
+    for item in late:
+        if item.customer_id not in stats:
+            continue
+        gaps = storage.parse_gaps(stats[item.customer_id]["gaps"])
+        rhythm = rhythm_of(gaps, effective_interval(item.tier, rules))
+        if rhythm is not None:
+            item.rule = rhythm.describe(date.fromisoformat(item.anchor), settings.repurchase_margin)
 
 
 # --- value segments (RFM) -------------------------------------------------------------------

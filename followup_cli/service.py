@@ -185,10 +185,8 @@ def due_list(
         kept = queue.cap(items)
         if limit is None or len(kept) >= limit or len(rows) < (fetch or 0):
             break
-        fetch = (fetch or 0) + len(items) - len(kept)  # make room for what the cap held back
-    kept = kept[:limit] if limit else kept
-    queue.explain_rhythm(conn, kept)
-    return kept
+        fetch = 2 * (fetch or 0)  # the cap held some back: read further down the list
+    return kept[:limit] if limit else kept
 
 
 def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) -> list[DueItem]:
