@@ -70,6 +70,24 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Options of purchase-driven planning, read and written by rhythm.py.
+PURCHASE_OPTIONS = frozenset(
+    {
+        "repurchase",
+        "repurchase_margin",
+        "churn_definition",
+        "churn_factor",
+        "birthday_before",
+        "anniversary_before",
+        "date_fields",
+        "winback_daily",
+        "winback_within",
+    }
+)
+
+
+def _is_pairs(value: object) -> bool:
+    return isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple)
 
 
 @dataclass(frozen=True)
@@ -104,9 +122,9 @@ class Settings:
         if name not in Settings.__dataclass_fields__:
             known = ", ".join(Settings.__dataclass_fields__)
             raise ValueError(f"unknown option {name!r} (options: {known})")
-        from followup_cli import rhythm
+        if name in PURCHASE_OPTIONS:
+            from followup_cli import rhythm
 
-        if name in rhythm.OPTIONS:
             return rhythm.parse_option(name, text)
         if name in ("max_attempts", "daily_capacity"):
             if not text.isdigit() or int(text) < 1:
@@ -136,9 +154,9 @@ class Settings:
 
     @staticmethod
     def format_value(value: object) -> str:
-        from followup_cli import rhythm
+        if value is None or isinstance(value, bool | Fraction) or _is_pairs(value):
+            from followup_cli import rhythm
 
-        if rhythm.is_own_value(value):
             return rhythm.format_option(value)
         if isinstance(value, tuple):
             return ",".join(WEEKDAYS[d] for d in value)

@@ -22,33 +22,20 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import statistics
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
 
 from followup_cli.dates import Duration, add_months
 from followup_cli.i18n import _
-from followup_cli.models import CustomerState, Plan, Settings
+from followup_cli.models import PURCHASE_OPTIONS, CustomerState, Plan, Settings
 
 MIN_GAPS = 2  # three purchase days: two gaps, the least that has a median worth the name
 WEEK = 7  # two calls this close are one call (the nearer carries both reasons)
 
 # --- options ------------------------------------------------------------------------------------
 
-OPTIONS = frozenset(
-    {
-        "repurchase",
-        "repurchase_margin",
-        "churn_definition",
-        "churn_factor",
-        "birthday_before",
-        "anniversary_before",
-        "date_fields",
-        "winback_daily",
-        "winback_within",
-    }
-)
+OPTIONS = PURCHASE_OPTIONS
 _OFF = ("off", "none", "no", "0", "")
 _ON = ("on", "yes", "1")
 CHURN_DEFINITIONS = ("window", "rhythm")
@@ -115,12 +102,6 @@ def parse_date_fields(text: str) -> tuple[tuple[str, Duration], ...]:
             )
         fields.append((name.strip(), _days_before(before)))
     return tuple(fields)
-
-
-def is_own_value(value: object) -> bool:
-    if isinstance(value, bool | Fraction) or value is None:
-        return True
-    return isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple)
 
 
 def format_option(value: object) -> str:
@@ -193,7 +174,9 @@ def rhythm_of(gaps: tuple[int, ...], tier_interval: Duration | None) -> Rhythm |
     """The typical gap, or None with fewer than 3 purchase days or no tier interval."""
     if len(gaps) < MIN_GAPS or tier_interval is None:
         return None
-    median = Fraction(statistics.median_low(gaps) + statistics.median_high(gaps), 2)
+    ordered = sorted(gaps)
+    middle = len(ordered) // 2
+    median = Fraction(ordered[middle] + ordered[~middle], 2)  # the middle one, or the mean of two
     tier_days = interval_days(tier_interval)
     count = len(gaps)
     return Rhythm(gaps, median, tier_days, (count * median + tier_days) / (count + 1))
