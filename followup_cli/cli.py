@@ -24,6 +24,7 @@ from followup_cli.errors import (
     FollowupError,
     UsageError,
 )
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, OUTCOMES
 from followup_cli.render import Format
 
@@ -173,7 +174,20 @@ def today(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
     segment: str | None = typer.Option(
-        None, "--segment", help="Only one value segment, e.g. important-value or 重要价值."
+        None, "--segment", help=_("Only one value segment, e.g. important-value or 重要价值.")
+    ),
+    with_message: bool = typer.Option(
+        False,
+        "--with-message",
+        help=_("A send list: each customer with a phone and the filled message (csv or json)."),
+    ),
+    signature: str | None = typer.Option(
+        None, "--signature", help=_("Start each message with 【SIGNATURE】, as carriers require.")
+    ),
+    opt_out_line: bool = typer.Option(
+        False,
+        "--opt-out-line",
+        help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
     ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
@@ -182,6 +196,10 @@ def today(
     """
     from followup_cli.service import due_list
 
+    if (signature is not None or opt_out_line) and not with_message:
+        raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
+    if with_message and fmt is Format.table:
+        raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
     day = _day(on)
     conn = _conn(ctx)
     if segment is not None:
@@ -194,7 +212,45 @@ def today(
         from followup_cli.purchases import explain_rhythm
 
         explain_rhythm(conn, items)
+    if with_message:
+        from followup_cli.templates import send_list
+
+        rows, left_out = send_list(conn, items, day, signature, opt_out_line)
+        render.send_list_view(rows, fmt)
+        if left_out:
+            render.warn(
+                _("Not in the send list, no phone: {ids}").format(
+                    ids=", ".join(i.customer_id for i in left_out)
+                )
+            )
+        return
     render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
+
+
+@app.command(
+    help=_(
+        "Walk today's list full-screen: one key per outcome, the customer's card and the "
+        "message to send beside it; a summary on quit."
+    )
+)
+def review(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise FollowupError(
+            _("review needs a terminal; in a script use 'followup today' and 'followup log'")
+        )
+    day = _day(on)
+    conn = _conn(ctx)
+    from followup_cli.review import run_review
+
+    summary, printed = run_review(conn, day, owner, limit)
+    for text in printed:
+        render.message(text)
+    render.message(summary)
 
 
 @app.command()
@@ -237,6 +293,50 @@ def log(
         + (f"{done}; " if done else "")
         + nxt
     )
+
+
+@app.command()
+def undo(
+    ctx: typer.Context,
+    contact: int | None = typer.Option(
+        None, "--contact", min=1, help="The contact's number (shown by 'log' and 'show')."
+    ),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Take back the last logged contact (or --contact N): the follow-up it closed is open again
+    and what it planned is removed. Refused once something later depends on it.
+
+    \b
+    Examples:
+      followup undo
+      followup undo --contact 42
+    """
+    from followup_cli.i18n import _
+    from followup_cli.service import undo_log
+
+    done = undo_log(_conn(ctx), contact, _day(on))
+    if fmt is TextOrJson.json:
+        render.write_json(done)
+        return
+    lines = [
+        _("Undid contact {contact_id}: {outcome} for {ref} {name} on {date}.").format(
+            contact_id=done["contact_id"],
+            outcome=done["outcome"],
+            ref=done["customer_id"],
+            name=done["name"],
+            date=done["date"],
+        )
+    ]
+    if done["removed"] and done["removed"] != done["reopened"]:
+        lines.append(_("No longer planned: {day}.").format(day=done["removed"]))
+    if done["next_due"]:
+        lines.append(
+            _("Next: {day} ({reason}).").format(day=done["next_due"], reason=done["next_reason"])
+        )
+    else:
+        lines.append(_("Nothing is planned."))
+    render.message(" ".join(lines))
 
 
 @app.command()
@@ -326,6 +426,12 @@ SaveProfileOpt = Annotated[
 ]
 SummaryOpt = Annotated[TextOrJson, typer.Option("--format", help="Summary as text or json.")]
 ImportDateOpt = Annotated[str | None, typer.Option("--date", help="Import as of this day.")]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row", min=1, help="Line of the header row (default: found in the file)."
+    ),
+]
 
 
 def _import_command(kind: str, help_text: str) -> Any:
@@ -348,6 +454,7 @@ def _import_command(kind: str, help_text: str) -> Any:
         rejects: RejectsOpt = None,
         quiet: QuietOpt = False,
         fmt: SummaryOpt = TextOrJson.text,
+        header_row: HeaderRowOpt = None,
     ) -> None:
         _run_import(
             kind,
@@ -367,6 +474,7 @@ def _import_command(kind: str, help_text: str) -> Any:
             rejects=rejects,
             quiet=quiet,
             fmt=fmt,
+            header_row=header_row,
         )
 
     command.__doc__ = help_text
@@ -407,6 +515,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         mapping=_parse_mapping(opts["mapping"], kind),
         dayfirst=opts["dayfirst"],
         region=opts["region"].upper() if opts["region"] else None,
+        header_row=opts["header_row"],
     )
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
@@ -421,8 +530,11 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
             strict=opts["strict"],
             progress=progress,
         )
-    for rejection in result.rejected:
-        render.warn(f"{file}: line {rejection.line}: {rejection.reason}")
+    reported = [(r.line, r.reason) for r in result.rejected]
+    if not opts["quiet"]:
+        reported += result.warnings  # values left out; the row itself was used
+    for line, text in sorted(reported, key=lambda item: item[0]):
+        render.warn(f"{file}: line {line}: {text}")
     if opts["rejects"] is not None:
         rows = [
             {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
@@ -680,6 +792,56 @@ def rules_reset(
     render.message(f"Default rules restored; {done['replanned']} follow-ups re-planned")
 
 
+levels_app = typer.Typer(
+    help="How member levels, tags and stages of other systems become tiers on import.",
+    invoke_without_command=True,
+)
+rules_app.add_typer(levels_app, name="levels")
+
+
+@levels_app.callback()
+def levels_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Show the level table: a word found in a level, tag or stage, and the tier it gives.
+
+    An exact match wins, else the longest word found inside the text (VIP3 金卡会员 -> vip).
+    A level the table does not know is imported as regular and counted in the summary.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.imports import levels_view
+
+    render.levels_view(levels_view(_conn(ctx)), fmt)
+
+
+@levels_app.command("set")
+def levels_set(
+    ctx: typer.Context,
+    level: str = typer.Argument(..., help="A level, tag or stage word, e.g. 铂金卡 or Evangelist."),
+    tier: str = typer.Argument(..., help="The tier it gives: vip, new, regular, prospect, ..."),
+) -> None:
+    """Map a level to a tier (applies from the next import)."""
+    from followup_cli.i18n import _
+    from followup_cli.imports import set_level
+
+    done = set_level(_conn(ctx), level, tier)
+    render.message(_("{level} -> {tier}").format(**done))
+
+
+@levels_app.command("remove")
+def levels_remove(
+    ctx: typer.Context, level: str = typer.Argument(..., help="A word of the level table.")
+) -> None:
+    """Take a word out of the level table."""
+    from followup_cli.i18n import _
+    from followup_cli.imports import remove_level
+
+    remove_level(_conn(ctx), level)
+    render.message(_("{level} removed from the level table").format(level=level))
+
+
 @rules_app.command("option")
 def rules_option(
     ctx: typer.Context,
@@ -692,6 +854,55 @@ def rules_option(
 
     done = set_option(_conn(ctx), name, value, _day(on))
     render.message(f"{done['option']} = {done['value']}; {done['replanned']} follow-ups re-planned")
+
+
+templates_app = typer.Typer(
+    help=_("Show or change the messages to send, one per reason."), invoke_without_command=True
+)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.callback()
+def templates_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Each reason's message: the owner's wording, else the default in the shop's language.
+
+    Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets]
+    with a field in it is left out when that field is empty (no purchase yet).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.templates import list_templates
+
+    render.templates_view(list_templates(_conn(ctx)), fmt)
+
+
+@templates_app.command("set", help=_("Write your own wording of one message."))
+def templates_set(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=_("Which message, e.g. vip, first-week, win-back.")),
+    text: str = typer.Argument(..., help=_("The text, with fields such as {name} and {shop}.")),
+) -> None:
+    from followup_cli.templates import set_template
+
+    done = set_template(_conn(ctx), key, text)
+    render.message(_("Template {key} saved: {text}").format(key=done["key"], text=done["text"]))
+
+
+@templates_app.command("reset", help=_("Go back to the default wording (one message, or all)."))
+def templates_reset(
+    ctx: typer.Context,
+    key: str | None = typer.Argument(None, help=_("Which message (default: all of them).")),
+) -> None:
+    from followup_cli.templates import reset_templates
+
+    done = reset_templates(_conn(ctx), key)
+    if done["key"] is None:
+        render.message(_("All templates are back to the default wording."))
+    else:
+        render.message(_("Template {key} is back to the default wording.").format(key=done["key"]))
 
 
 @app.command()

@@ -351,7 +351,44 @@ def _m6_report_tallies(db: Any) -> None:
     )
 
 
-def _m7_purchase_rhythm(db: Any) -> None:
+def _m7_undo_and_changes(db: Any) -> None:
+    """What each logged contact changed (so `undo` can take it back), and a customer's edits
+    (tier, owner, ...) for the timeline."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS log_undo (contact_id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL, changes TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_log_undo_customer ON log_undo(customer_id)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS customer_changes (id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL, date TEXT NOT NULL, field TEXT NOT NULL, "
+        "old TEXT, new TEXT, source TEXT NOT NULL, logged_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_customer_changes_customer "
+        "ON customer_changes(customer_id, date)"
+    )
+
+
+def _m8_level_table(db: Any) -> None:
+    """Member levels, tags and lifecycle stages of other systems -> our tiers, owner-editable."""
+    from followup_cli.layouts import DEFAULT_LEVELS
+
+    db.execute("CREATE TABLE IF NOT EXISTS level_map (word TEXT PRIMARY KEY, tier TEXT NOT NULL)")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO level_map (word, tier) VALUES (?, ?)", DEFAULT_LEVELS
+    )
+
+
+def _m9_message_templates(db: Any) -> None:
+    """The owner's own wording of the messages sent to customers, per reason."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS message_templates (key TEXT PRIMARY KEY, "
+        "text TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+
+
+def _m10_purchase_rhythm(db: Any) -> None:
     """Each customer's purchase facts kept up to date at import (rhythm, RFM segments); the
     date trigger a follow-up covers; contacts made while the customer was dormant."""
     db.execute(
@@ -379,7 +416,10 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m4_report_indexes,
     _m5_ranked_queue,
     _m6_report_tallies,
-    _m7_purchase_rhythm,
+    _m7_undo_and_changes,
+    _m8_level_table,
+    _m9_message_templates,
+    _m10_purchase_rhythm,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -771,12 +811,14 @@ def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.R
     )
 
 
-def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
+    """A new contact row; returns its id."""
     columns = list(values)
-    conn.execute(
+    cursor = conn.execute(
         f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         list(values.values()),
     )
+    return int(cursor.lastrowid or 0)
 
 
 _DUE_SELECT = """
@@ -965,7 +1007,8 @@ def report_scores(
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
     join = "JOIN customers c ON c.id = k.customer_id " if {"tier", "segment"} & set(dims) else ""
-    group = f" GROUP BY {', '.join(dims)}" if dims else ""
+    # By position: with customers joined, a name such as "owner" would be ambiguous.
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     return conn.execute(
         f"SELECT {keys}{sums} FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
         f"WHERE {where}{group}",
@@ -1143,7 +1186,14 @@ def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
 
 def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
     """Remove a customer and everything about them."""
-    for table in ("contacts", "purchases", "followups", "purchase_stats"):
+    for table in (
+        "log_undo",
+        "customer_changes",
+        "contacts",
+        "purchases",
+        "followups",
+        "purchase_stats",
+    ):
         conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
@@ -1527,3 +1577,156 @@ def win_back_tallies(
         "AND k.outcome IN ('reached', 'complaint', 'converted', 'lost') GROUP BY k.customer_id)",
         {"start": start.isoformat(), "end": end.isoformat(), "within": within_days},
     ).fetchone()
+
+
+# --- taking back a logged contact; recorded changes ---------------------------------------------
+# A log remembers the rows it changed (customer, follow-ups, purchases) as before/after pairs, so
+# `undo` can put back exactly what was there, and can tell when something has changed since.
+
+FOOTPRINT_TABLES = ("followups", "purchases")
+
+
+def customer_footprint(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+    """The rows a log may change for one customer: their row, follow-ups and purchases."""
+    row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    footprint: dict[str, Any] = {"customers": {customer_id: dict(row)} if row else {}}
+    for table in FOOTPRINT_TABLES:
+        footprint[table] = {
+            r["id"]: dict(r)
+            for r in conn.execute(f"SELECT * FROM {table} WHERE customer_id = ?", (customer_id,))
+        }
+    return footprint
+
+
+def save_log_undo(
+    conn: sqlite3.Connection, contact_id: int, customer_id: int, changes: str
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO log_undo (contact_id, customer_id, changes) VALUES (?, ?, ?)",
+        (contact_id, customer_id, changes),
+    )
+
+
+def log_undo_changes(conn: sqlite3.Connection, contact_id: int) -> str | None:
+    row = conn.execute(
+        "SELECT changes FROM log_undo WHERE contact_id = ?", (contact_id,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get_contact(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+
+
+def latest_logged_contact(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The contact logged last (snoozes are not logged contacts)."""
+    return conn.execute(
+        "SELECT * FROM contacts WHERE outcome != 'snoozed' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+
+
+def contact_after(
+    conn: sqlite3.Connection, customer_id: int, contact_id: int
+) -> sqlite3.Row | None:
+    """The first contact (or snooze) recorded for the customer after this one."""
+    return conn.execute(
+        "SELECT * FROM contacts WHERE customer_id = ? AND id > ? ORDER BY id LIMIT 1",
+        (customer_id, contact_id),
+    ).fetchone()
+
+
+def row_by_id(conn: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def delete_row(conn: sqlite3.Connection, table: str, row_id: int) -> None:
+    conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+
+
+def put_row(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    """Write a row back as it was: update it in place if its id exists, else insert it."""
+    if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (values["id"],)).fetchone():
+        columns = [c for c in values if c != "id"]
+        conn.execute(
+            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            [*(values[c] for c in columns), values["id"]],
+        )
+        return
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
+    )
+
+
+def delete_contact(conn: sqlite3.Connection, contact_id: int) -> None:
+    conn.execute("DELETE FROM log_undo WHERE contact_id = ?", (contact_id,))
+    conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+
+def record_customer_changes(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    on: date,
+    changes: Iterable[tuple[str, Any, Any]],
+    source: str,
+    now: str,
+) -> None:
+    """Remember field changes (field, old, new) so the timeline can show them."""
+    conn.executemany(
+        "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (customer_id, on.isoformat(), name, _text(old), _text(new), source, now)
+            for name, old, new in changes
+        ],
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- level table (import) ---------------------------------------------------------------------
+
+
+def load_levels(conn: sqlite3.Connection) -> dict[str, str]:
+    """The owner's level table: a word of another system -> one of our tiers."""
+    return {
+        row[0]: row[1] for row in conn.execute("SELECT word, tier FROM level_map ORDER BY rowid")
+    }
+
+
+def save_level(conn: sqlite3.Connection, word: str, tier: str) -> None:
+    conn.execute(
+        "INSERT INTO level_map (word, tier) VALUES (?, ?) "
+        "ON CONFLICT(word) DO UPDATE SET tier = excluded.tier",
+        (word, tier),
+    )
+
+
+def remove_level(conn: sqlite3.Connection, word: str) -> bool:
+    return conn.execute("DELETE FROM level_map WHERE word = ?", (word,)).rowcount > 0
+
+
+# --- message templates ---------------------------------------------------------------------------
+
+
+def load_templates(conn: sqlite3.Connection) -> dict[str, str]:
+    """The templates the owner has written (key -> text); defaults are not stored."""
+    return {row[0]: row[1] for row in conn.execute("SELECT key, text FROM message_templates")}
+
+
+def save_template(conn: sqlite3.Connection, key: str, text: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO message_templates (key, text, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+        (key, text, now),
+    )
+
+
+def delete_templates(conn: sqlite3.Connection, key: str | None) -> int:
+    """Forget the owner's wording of one template (or all): the default applies again."""
+    if key is None:
+        return conn.execute("DELETE FROM message_templates").rowcount
+    return conn.execute("DELETE FROM message_templates WHERE key = ?", (key,)).rowcount

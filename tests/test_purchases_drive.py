@@ -484,7 +484,7 @@ def test_an_older_file_gets_its_purchase_facts_on_upgrade(cli, csv_file, tmp_pat
     _rhythm_shop(cli, csv_file, tmp_path)
     conn = sqlite3.connect(isolated_db)
     conn.execute("DELETE FROM purchase_stats")
-    conn.execute("PRAGMA user_version = 6")
+    conn.execute("PRAGMA user_version = 9")  # the schema before purchase facts
     conn.commit()
     conn.close()
     # The upgrade recomputes R1's facts from the purchases: 3 purchase days, 320 spent.
