@@ -342,7 +342,7 @@ def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str,
 def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
     """Active customers at churn risk by the definition in force: silent for longer than twice
     their tier's interval (or twice their own typical gap, under the rhythm definition)."""
-    from followup_cli.purchases import WinBackQueue
+    from followup_cli.winback import WinBackQueue
 
     rules = storage.load_rules(conn)
     queue = WinBackQueue.load(conn, rules, today)

@@ -174,7 +174,7 @@ def due_list(
     Check-backs after a complaint lead; then overdue before due-today; then by tier rank
     (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
     """
-    from followup_cli.purchases import WinBackQueue
+    from followup_cli.winback import WinBackQueue
 
     rules = storage.load_rules(conn)
     queue = WinBackQueue.load(conn, rules, on)
