@@ -118,7 +118,23 @@ def render(report: dict[str, Any]) -> str:
         f"<tr><td>Churn risk</td><td class=n>{_num(overall['churn_risk'])}</td>"
         "<td>silent for more than twice their interval</td></tr>"
     )
+    win_back = report.get("win_back")
+    if win_back:
+        from followup_cli.i18n import _
+
+        basis = _(
+            "{bought} of {contacted} dormant customers reached bought within {days} days"
+        ).format(**win_back)
+        out.append(
+            f"<tr><td>{escape(_('Win-back rate'))}</td><td class=n>{_pct(win_back['rate'])}</td>"
+            f"<td>{escape(basis)}</td></tr>"
+        )
     out.append("</tbody></table>")
+    if report.get("churn_definition_text"):
+        from followup_cli.i18n import _
+
+        line = _("Churn definition: {text}").format(text=report["churn_definition_text"])
+        out.append(f'<p class="period">{escape(line)}</p>')
     out.append("<h2>Rates</h2>")
     out.append(bar_chart("Rates for the period", [(lbl, overall[k]) for k, lbl, *_ in _METRICS]))
     if by:
