@@ -518,3 +518,25 @@ def test_report_breaks_down_by_segment(cli, csv_file, tmp_path):
         "important-value"
         in cli("report", "--month", "2026-06", "--date", "2026-06-30", "--by", "segment").stdout
     )
+
+
+def test_first_purchase_anniversary_is_an_option(cli, csv_file):
+    # A1 first (and last) bought on 2025-03-10. Imported on 2026-02-01, the regular cadence
+    # date nearest is 2026-03-10 (2025-03-10 + 4 x 3 months; 12-10 is 53 days back, 03-10
+    # 37 days ahead).
+    cli(
+        "import",
+        "customers",
+        str(csv_file("A1,Ai,13800000601,,regular,2025-03-10,2025-03-10,2025-03-01,,\n")),
+        "--date",
+        "2026-02-01",
+    )
+    assert cli.json("show", "A1")["next_due"] == "2026-03-10"
+    # Anniversary on 2026-03-10, called 3 days before: 03-07, three days before the cadence
+    # call: one call on the nearer day carrying both reasons.
+    cli("rules", "option", "anniversary_before", "3d", "--date", "2026-02-01")
+    shown = cli.json("show", "A1")
+    assert (shown["next_due"], shown["next_reason"]) == (
+        "2026-03-07",
+        "first purchase anniversary 10 Mar; also every 3 months",
+    )
