@@ -540,3 +540,17 @@ def test_first_purchase_anniversary_is_an_option(cli, csv_file):
         "2026-03-07",
         "first purchase anniversary 10 Mar; also every 3 months",
     )
+
+
+def test_the_birthday_reason_in_chinese():
+    from followup_cli.i18n import set_language
+    from followup_cli.rhythm import Occasion
+
+    birthday = Occasion("birthday", date(2026, 5, 20), Duration(3, "d"))
+    assert birthday.call_on == date(2026, 5, 17)
+    assert birthday.reason() == "birthday 20 May"
+    set_language("zh_CN")
+    try:
+        assert birthday.reason() == "生日 5月20日"
+    finally:
+        set_language("en")
