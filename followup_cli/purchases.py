@@ -149,6 +149,19 @@ def use_segments(conn: sqlite3.Connection) -> None:
         storage.use_segments(model.high_above(), {seg.high: seg.key for seg in SEGMENTS})
 
 
+def value_of(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+    """One customer's segment, R/F/M scores and purchase days (None without purchases)."""
+    stats = storage.purchase_stats_row(conn, customer_id)
+    if stats is None:
+        return {"segment": None, "rfm": None, "purchase_days": None}
+    r, f, m = ValueModel.load(conn).scores(stats)
+    return {
+        "segment": segment_for(r, f, m).key,
+        "rfm": f"{r}{f}{m}",
+        "purchase_days": stats["days"],
+    }
+
+
 def parse_segment(text: str) -> Segment:
     found = find_segment(text)
     if found is None:

@@ -419,6 +419,9 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     customer = resolve_customer(conn, key)
     followup = storage.open_followup(conn, customer.id)
     record = customer_record(customer)
+    from followup_cli.purchases import value_of
+
+    record.update(value_of(conn, customer.id))
     record["next_due"] = followup["show_date"] if followup else None
     record["next_reason"] = followup["reason"] if followup else None
     record["history"] = [dict(row) for row in storage.history(conn, customer.id)]

@@ -1426,6 +1426,12 @@ def purchase_gaps(conn: sqlite3.Connection, customer_id: int) -> tuple[int, ...]
     return parse_gaps(row[0]) if row else ()
 
 
+def purchase_stats_row(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM purchase_stats WHERE customer_id = ?", (customer_id,)
+    ).fetchone()
+
+
 def stats_by_ref(conn: sqlite3.Connection, refs: Sequence[str]) -> dict[str, sqlite3.Row]:
     """Purchase facts of a few customers named by their ids (today's listed lines)."""
     found: dict[str, sqlite3.Row] = {}

@@ -351,6 +351,8 @@ def test_export_carries_each_customers_segment_and_scores(cli, csv_file, tmp_pat
         "K09": ("general-win-back", "111"),
         "K10": ("general-win-back", "111"),
     }
+    k04 = cli.json("show", "K04")
+    assert (k04["segment"], k04["rfm"], k04["purchase_days"]) == ("important-win-back", "334", 3)
     header = cli("export", "customers").stdout.splitlines()[0]
     assert ",spend,segment,rfm,purchase_days,notes," in header
 
