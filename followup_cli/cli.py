@@ -208,7 +208,7 @@ def today(
         items = due_in_segment(conn, day, owner, limit, segment)
     else:
         items = due_list(conn, day, owner, limit)
-    if explain or fmt is not Format.table:
+    if explain:
         from followup_cli.purchases import explain_rhythm
 
         explain_rhythm(conn, items)

@@ -48,7 +48,7 @@ def plan_occasions_after_import(
 
 def explain_rhythm(conn: sqlite3.Connection, items: list[Any]) -> None:
     """Repurchase lines: the rule shows the gaps, median, expected day and margin (for
-    `--explain` and the machine formats; the plain list skips the extra read)."""
+    `--explain`, in every format; the plain list skips the extra read)."""
     late = [item for item in items if item.kind == "repurchase" and item.anchor]
     if not late:
         return
