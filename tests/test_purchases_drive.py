@@ -556,3 +556,14 @@ def test_the_birthday_reason_in_chinese():
         assert birthday.reason() == "生日 5月20日"
     finally:
         set_language("en")
+
+
+def test_a_shop_without_purchases_has_no_segments_and_no_suggestions(cli, csv_file):
+    cli("import", "customers", str(csv_file("N1,Nan,13800000701,,vip,,,2025-01-01,,\n")))
+    assert "No purchases imported yet" in cli("segments").stdout
+    data = cli.json("segments")
+    assert data["customers"] == 0 and data["spend"] == 0
+    assert all(row["customers"] == 0 for row in data["segments"])
+    assert cli.json("tiers", "suggest") == []
+    assert "No tier changes to suggest." in cli("tiers", "suggest").stdout
+    assert cli.json("today", "--segment", "important-value", "--date", "2025-06-01") == []
