@@ -128,7 +128,8 @@ def make_purchases(path: Path, customers: int, per_customer: int, seed: int = 11
             last = end - timedelta(days=rng.randrange(1, 400))
             for n in range(per_customer):
                 day = last - timedelta(days=gap * n + rng.randrange(3))
-                out.writerow([f"C{i:07d}", day.isoformat(), f"{rng.randrange(10, 3000)}.00", n])
+                amount = f"{rng.randrange(10, 3000)}.00"
+                out.writerow([f"C{i:07d}", day.isoformat(), amount, f"S{i:07d}-{n}"])
     return path
 
 

@@ -144,7 +144,11 @@ def resolve_options(
         saved = storage.load_profile(conn, profile)
         if saved is None:
             names = ", ".join(storage.profile_names(conn)) or "none saved yet"
-            raise FollowupError(f"no import profile {profile!r} (profiles: {names})")
+            raise FollowupError(
+                _("no import profile {profile!r} (profiles: {names})").format(
+                    profile=profile, names=names
+                )
+            )
         options = given.merged_over(ImportOptions.from_json(saved))
     if save_as is not None:
         with storage.transaction(conn):
@@ -585,7 +589,7 @@ def import_purchases(
             if customer_id is None:
                 who = item.ref or item.phone or item.email
                 result.rejected.append(
-                    Rejection(item.line, f"no customer matches {who}", item.cells)
+                    Rejection(item.line, _("no customer matches {who}").format(who=who), item.cells)
                 )
                 continue
             new = storage.insert_purchase(
@@ -695,16 +699,26 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
     with storage.transaction(conn):
         record = storage.get_import(conn, import_id)
         if record is None:
-            raise FollowupError(f"no import with id {import_id} (see 'followup imports')")
+            raise FollowupError(
+                _("no import with id {import_id} (see 'followup imports')").format(
+                    import_id=import_id
+                )
+            )
         if record["status"] != "done":
-            raise FollowupError(f"import {import_id} is {record['status']}: nothing to undo")
+            raise FollowupError(
+                _("import {import_id} is {status}: nothing to undo").format(
+                    import_id=import_id, status=record["status"]
+                )
+            )
         changes = storage.import_changes(conn, import_id)
         ids = [row["customer_id"] for row in changes]
         logged = storage.contacts_logged_since(conn, ids, record["started_at"])
         if logged:
             raise FollowupError(
-                f"cannot undo import {import_id}: {logged} contact(s) were logged on its "
-                "customers since"
+                _(
+                    "cannot undo import {import_id}: {logged} contact(s) "
+                    "were logged on its customers since"
+                ).format(import_id=import_id, logged=logged)
             )
         removed = restored = 0
         to_plan = []
@@ -714,8 +728,9 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                 continue
             if current["updated_at"] != record["started_at"]:
                 raise FollowupError(
-                    f"cannot undo import {import_id}: customer {current['ref']} was changed "
-                    "again later"
+                    _(
+                        "cannot undo import {import_id}: customer {ref} was changed again later"
+                    ).format(import_id=import_id, ref=current["ref"])
                 )
             if change["action"] == "added":
                 storage.delete_customer(conn, change["customer_id"])

@@ -232,10 +232,17 @@ def churn_definition_text(settings: Settings) -> str:
         return _(
             "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else "
             "{window}); at risk over 2 x that gap"
-        ).format(factor=_number(settings.churn_factor), window=settings.churn_window.label())
+        ).format(factor=_number(settings.churn_factor), window=_label(settings.churn_window))
     return _("window: silent for {window}; at risk over 2 x the tier's interval").format(
-        window=settings.churn_window.label()
+        window=_label(settings.churn_window)
     )
+
+
+def _label(duration: Duration) -> str:
+    """'365 days', in the reader's language."""
+    from followup_cli.wording import duration as in_words
+
+    return in_words(duration.label())
 
 
 # --- dated occasions: birthdays, anniversaries, the owner's own date fields ------------------
@@ -304,18 +311,20 @@ class Occasion:
         return self.before.before(self.on)
 
     def reason(self) -> str:
-        fields = {
-            "day": self.on.day,
-            "month_name": _MONTH_NAMES[self.on.month - 1],
-            "month_number": self.on.month,
-            "date": self.on.isoformat(),
-            "field": self.trigger,
-        }
         if self.trigger == "birthday":
-            return _("birthday {day} {month_name}").format(**fields)
+            return _("birthday {date}").format(date=month_day(self.on))
         if self.trigger == "anniversary":
-            return _("first purchase anniversary {day} {month_name}").format(**fields)
-        return _("{field} {date}").format(**fields)
+            return _("first purchase anniversary {date}").format(date=month_day(self.on))
+        return _("{field} {date}").format(field=self.trigger, date=self.on.isoformat())
+
+
+def month_day(day: date) -> str:
+    """20 May, or 5月20日 in Chinese: how a shop says a birthday."""
+    from followup_cli.i18n import language
+
+    if language() == "zh_CN":
+        return f"{day.month}月{day.day}日"
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]}"
 
 
 def next_occasion(state: CustomerState, settings: Settings, today: date) -> Occasion | None:

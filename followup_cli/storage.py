@@ -18,6 +18,7 @@ from typing import Any
 
 from followup_cli.dates import Duration, months_between, optional_date
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, DEFAULT_RULES, Customer, Rule, Settings
 
 BUSY_TIMEOUT_MS = 15_000
@@ -76,12 +77,12 @@ def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
 def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
     """Open (creating 0600 if new) and migrate the database file."""
     if path.is_dir():
-        raise FollowupError(f"database path {path} is a folder")
+        raise FollowupError(_("database path {path} is a folder").format(path=path))
     if not path.exists():
         folder = path.parent
         if not folder.exists():
             if not create_folder:
-                raise FollowupError(f"folder {folder} does not exist")
+                raise FollowupError(_("folder {folder} does not exist").format(folder=folder))
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(folder, 0o700)
         create_private_file(path)
@@ -91,9 +92,13 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
     except sqlite3.OperationalError as exc:
-        raise FollowupError(f"cannot use database {path}: {exc}") from None
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=path, exc=exc)
+        ) from None
     except sqlite3.DatabaseError as exc:
-        raise FollowupError(f"{path} is not a usable followup database ({exc})") from None
+        raise FollowupError(
+            _("{path} is not a usable followup database ({exc})").format(path=path, exc=exc)
+        ) from None
     return conn
 
 
@@ -107,7 +112,9 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise FollowupError(f"cannot create {path}: {exc.strerror}") from None
+        raise FollowupError(
+            _("cannot create {path}: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
     try:
         os.fchmod(fd, 0o600)
     finally:
@@ -438,8 +445,10 @@ def migrate(conn: sqlite3.Connection) -> None:
         version = schema_version(conn)
         if version > SCHEMA_VERSION:
             raise FollowupError(
-                f"this database was written by a newer followup (schema {version}); "
-                f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
+                _(
+                    "this database was written by a newer followup (schema {version}); "
+                    "this version reads up to schema {newest}: upgrade followup"
+                ).format(version=version, newest=SCHEMA_VERSION)
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[number - 1](db)
@@ -528,7 +537,9 @@ _WITH_SPEND = (
 def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
     row = conn.execute(f"{_WITH_SPEND} WHERE c.id = ?", (customer_id,)).fetchone()
     if row is None:
-        raise FollowupError(f"no customer with internal id {customer_id}")
+        raise FollowupError(
+            _("no customer with internal id {customer_id}").format(customer_id=customer_id)
+        )
     return row_to_customer(row)
 
 
@@ -872,11 +883,9 @@ _SEGMENT_CASE: list[str] = []  # set by use_segments before a report broken down
 
 def use_segments(high: dict[str, Any], names: dict[tuple[bool, bool, bool], str]) -> None:
     """Reports group customers by value segment: high R, F, M mean above these values."""
-    import re
-
-    recency, frequency, monetary = high["recency"], high["frequency"], high["monetary"]
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(recency)):
-        raise FollowupError(f"unexpected last purchase day {recency!r}")
+    # Values go into the SQL text: a day (checked by parsing it), a count and an amount.
+    recency = date.fromisoformat(str(high["recency"])).isoformat()
+    frequency, monetary = high["frequency"], high["monetary"]
     tests = (
         f"s.last_day > '{recency}'",
         f"s.days > {int(frequency)}",
@@ -1282,24 +1291,28 @@ def inspect_file(path: Path) -> int:
     try:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise FollowupError(f"cannot open {path}: {exc}") from None
+        raise FollowupError(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
         version = int(probe.execute("PRAGMA user_version").fetchone()[0])
         tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         check = probe.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise FollowupError(f"{path} is not a followup database ({exc})") from None
+        raise FollowupError(
+            _("{path} is not a followup database ({exc})").format(path=path, exc=exc)
+        ) from None
     finally:
         probe.close()
     if version == 0 or not {"customers", "followups", "contacts"} <= tables:
-        raise FollowupError(f"{path} is not a followup database")
+        raise FollowupError(_("{path} is not a followup database").format(path=path))
     if version > SCHEMA_VERSION:
         raise FollowupError(
-            f"{path} was written by a newer followup (schema {version}; this one reads up to "
-            f"{SCHEMA_VERSION})"
+            _(
+                "{path} was written by a newer followup (schema {version}; "
+                "this one reads up to {newest})"
+            ).format(path=path, version=version, newest=SCHEMA_VERSION)
         )
     if check != "ok":
-        raise FollowupError(f"{path} is damaged: {check}")
+        raise FollowupError(_("{path} is damaged: {check}").format(path=path, check=check))
     return version
 
 
@@ -1337,16 +1350,20 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
     ).fetchall()
     problems = []
     if integrity != ["ok"]:
-        problems.append("integrity check: " + "; ".join(integrity[:5]))
+        problems.append(_("integrity check: {details}").format(details="; ".join(integrity[:5])))
     if foreign:
-        problems.append(f"{len(foreign)} rows point at rows that do not exist")
+        problems.append(
+            _("{count} rows point at rows that do not exist").format(count=len(foreign))
+        )
     for row in double_open:
-        problems.append(f"customer {row[0]} has more than one open follow-up")
+        problems.append(
+            _("customer {customer_id} has more than one open follow-up").format(customer_id=row[0])
+        )
     if orphans:
-        problems.append(f"{orphans} follow-ups belong to no customer")
+        problems.append(_("{orphans} follow-ups belong to no customer").format(orphans=orphans))
     if unplanned:
         refs = ", ".join(r[0] for r in unplanned)
-        problems.append(f"active customers with nothing planned: {refs}")
+        problems.append(_("active customers with nothing planned: {refs}").format(refs=refs))
     return {
         "schema_version": schema_version(conn),
         "integrity": "ok" if integrity == ["ok"] else "damaged",
