@@ -198,9 +198,12 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
     """Regulars among the most valuable (important-value: recent, frequent, big spenders)
     suggested as VIP; VIPs who fell away (low on all three and last bought in the older two
     fifths, R 1-2) suggested back to regular. --apply changes them all in one transaction."""
+    from contextlib import nullcontext
+
     from followup_cli.service import _now, replan
 
-    with storage.transaction(conn):
+    # Only --apply writes (and takes the write lock); a listing leaves a cron import alone.
+    with storage.transaction(conn) if apply else nullcontext(conn):
         model = ValueModel.load(conn)
         if not model.count:
             return []

@@ -567,3 +567,20 @@ def test_a_shop_without_purchases_has_no_segments_and_no_suggestions(cli, csv_fi
     assert cli.json("tiers", "suggest") == []
     assert "No tier changes to suggest." in cli("tiers", "suggest").stdout
     assert cli.json("today", "--segment", "important-value", "--date", "2025-06-01") == []
+
+
+@settings(derandomize=True, max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, 10_000), min_size=1, max_size=60, unique=True))
+def test_quintile_scores_split_distinct_values_into_fifths(values):
+    from followup_cli.segments import cut_points, score
+
+    cuts = cut_points(values)
+    scores = [score(v, cuts) for v in values]
+    n = len(values)
+    for s in range(1, 6):
+        # ceil(s x n / 5) - ceil((s - 1) x n / 5) values score s: n / 5 rounded down or up
+        assert -(-s * n // 5) - (-(-(s - 1) * n // 5)) == scores.count(s)
+        assert n // 5 <= scores.count(s) <= -(-n // 5)
+    # a larger value never scores lower
+    ordered = sorted(values)
+    assert [score(v, cuts) for v in ordered] == sorted(scores)
