@@ -21,7 +21,7 @@ def refresh_after_purchases(conn: sqlite3.Connection, customer_ids: list[int]) -
     """New purchases: recompute these customers' facts, and take back their follow-ups nobody
     has worked on yet so that they are planned again with the new rhythm (returns those)."""
     storage.refresh_purchase_stats(conn, customer_ids)
-    return [cid for cid in customer_ids if storage.drop_unstarted_followup(conn, cid)]
+    return storage.take_back_unstarted(conn, customer_ids)
 
 
 def plan_occasions_after_import(

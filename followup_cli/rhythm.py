@@ -196,14 +196,25 @@ def repurchase_plan(
         return None
     if state.repurchase_done_for == state.last_purchase:
         return None
-    rhythm = rhythm_of(state.purchase_gaps, tier_interval)
-    if rhythm is None:
+    if len(state.purchase_gaps) < MIN_GAPS or tier_interval is None:
         return None
-    due = state.last_purchase + timedelta(days=rhythm.late_after(settings.repurchase_margin))
+    # Whole numbers (the engine plans every customer on import): typical = top / bottom.
+    top, bottom = _typical(state.purchase_gaps, interval_days(tier_interval))
+    margin = settings.repurchase_margin
+    late = -(-(margin.numerator * top) // (margin.denominator * bottom))
+    due = state.last_purchase + timedelta(days=late)
     reason = _("repurchase: usually every {typical} days, last bought {last}").format(
-        typical=_number(rhythm.typical), last=state.last_purchase.isoformat()
+        typical=_number(Fraction(top, bottom)), last=state.last_purchase.isoformat()
     )
     return Plan(due, "repurchase", reason, state.last_purchase)
+
+
+def _typical(gaps: tuple[int, ...], tier_days: int) -> tuple[int, int]:
+    """The typical gap as a fraction: (n x 2 x median + 2 x tier days) / (2 x (n + 1))."""
+    ordered = sorted(gaps)
+    middle = len(ordered) // 2
+    twice_median = ordered[middle] + ordered[~middle]
+    return len(gaps) * twice_median + 2 * tier_days, 2 * (len(gaps) + 1)
 
 
 def churn_days(

@@ -1432,6 +1432,24 @@ def _stats_row(customer_id: int, days: list[date], spend: float) -> tuple[Any, .
     )
 
 
+def take_back_unstarted(conn: sqlite3.Connection, customer_ids: list[int]) -> list[int]:
+    """Remove the open follow-ups nobody has worked on of these customers (a chunk at a time,
+    not one statement each), and say whose they were, so they can be planned again."""
+    taken: list[int] = []
+    condition = "status = 'open' AND attempts = 0 AND kind != 'check-back'"
+    for chunk in _chunks(customer_ids):
+        marks = ", ".join("?" * len(chunk))
+        taken += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT customer_id FROM followups WHERE {condition} AND customer_id IN ({marks})",
+                chunk,
+            )
+        ]
+        conn.execute(f"DELETE FROM followups WHERE {condition} AND customer_id IN ({marks})", chunk)
+    return taken
+
+
 def parse_gaps(text: str | None) -> tuple[int, ...]:
     return tuple(int(g) for g in text.split(",")) if text else ()
 
