@@ -27,8 +27,14 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from followup_cli.dates import Duration, add_months
-from followup_cli.i18n import _
+from followup_cli.i18n import N_, _
 from followup_cli.models import PURCHASE_OPTIONS, CustomerState, Plan, Settings
+
+# Reasons as stored (English); wording.py has their translations, matched back at display time.
+REPURCHASE_REASON = N_("repurchase: usually every {typical} days, last bought {last}")
+BIRTHDAY_REASON = N_("birthday {monthday}")
+ANNIVERSARY_REASON = N_("first purchase anniversary {monthday}")
+BOTH_REASONS = N_("{first}; also {second}")
 
 MIN_GAPS = 2  # three purchase days: two gaps, the least that has a median worth the name
 WEEK = 7  # two calls this close are one call (the nearer carries both reasons)
@@ -203,7 +209,8 @@ def repurchase_plan(
     margin = settings.repurchase_margin
     late = -(-(margin.numerator * top) // (margin.denominator * bottom))
     due = state.last_purchase + timedelta(days=late)
-    reason = _("repurchase: usually every {typical} days, last bought {last}").format(
+    # Stored in English, like every planned reason; wording.reason() says it in the reader's.
+    reason = REPURCHASE_REASON.format(
         typical=_number(Fraction(top, bottom)), last=state.last_purchase.isoformat()
     )
     return Plan(due, "repurchase", reason, state.last_purchase)
@@ -322,20 +329,23 @@ class Occasion:
         return self.before.before(self.on)
 
     def reason(self) -> str:
+        """Stored in English ('birthday 20 May'); wording.reason() says it as 生日 5月20日."""
+        monthday = f"{self.on.day} {_MONTH_NAMES[self.on.month - 1]}"
         if self.trigger == "birthday":
-            return _("birthday {date}").format(date=month_day(self.on))
+            return BIRTHDAY_REASON.format(monthday=monthday)
         if self.trigger == "anniversary":
-            return _("first purchase anniversary {date}").format(date=month_day(self.on))
-        return _("{field} {date}").format(field=self.trigger, date=self.on.isoformat())
+            return ANNIVERSARY_REASON.format(monthday=monthday)
+        return f"{self.trigger} {self.on.isoformat()}"
 
 
-def month_day(day: date) -> str:
-    """20 May, or 5月20日 in Chinese: how a shop says a birthday."""
+def month_day(text: str) -> str:
+    """'20 May' as a shop says it in the reader's language (5月20日 in Chinese)."""
     from followup_cli.i18n import language
 
-    if language() == "zh_CN":
-        return f"{day.month}月{day.day}日"
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]}"
+    day, _space, name = text.partition(" ")
+    if language() == "zh_CN" and name in _MONTH_NAMES:
+        return f"{_MONTH_NAMES.index(name) + 1}月{day}日"
+    return text
 
 
 def next_occasion(state: CustomerState, settings: Settings, today: date) -> Occasion | None:
@@ -396,7 +406,7 @@ def with_occasion(plan: Plan, state: CustomerState, settings: Settings, today: d
         return plan
     call_on = occasion.call_on
     if abs((call_on - plan.due_date).days) < WEEK:
-        both = _("{first}; also {second}")
+        both = BOTH_REASONS
         if call_on < plan.due_date:
             return replace(
                 plan,

@@ -551,9 +551,17 @@ def test_the_birthday_reason_in_chinese():
     birthday = Occasion("birthday", date(2026, 5, 20), Duration(3, "d"))
     assert birthday.call_on == date(2026, 5, 17)
     assert birthday.reason() == "birthday 20 May"
+    from followup_cli.wording import reason
+
     set_language("zh_CN")
     try:
-        assert birthday.reason() == "生日 5月20日"
+        # Stored in English, said in Chinese when shown.
+        assert birthday.reason() == "birthday 20 May"
+        assert reason("birthday 20 May") == "生日 5月20日"
+        assert reason("every 3 months; also birthday 25 May") == "每 3 个月；同时：生日 5月25日"
+        assert reason("repurchase: usually every 50 days, last bought 2026-03-02") == (
+            "复购提醒：通常每 50 天购买一次，上次购买 2026-03-02"
+        )
     finally:
         set_language("en")
 
