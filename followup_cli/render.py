@@ -153,6 +153,7 @@ _SHOWN_AS: dict[str, Callable[[Any], str]] = {
     "every": wording.durations,
     "steps": wording.durations,
     "spend": wording.money,
+    "segment": lambda key: segment_name(key),
 }
 
 
@@ -270,7 +271,9 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("skipped_totals"), _("skipped {count} total rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
     ]
-    return "".join(_(", ") + text.format(count=count) for count, text in parts if count)
+    return "".join(
+        _(", {part}").format(part=text.format(count=count)) for count, text in parts if count
+    )
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
@@ -848,9 +851,9 @@ def report_definitions() -> None:
 SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
 
 
-def send_list_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    """A send list for a bulk SMS or WeCom tool: machine formats only."""
-    emit(rows, [(k, k) for k in SEND_KEYS], fmt)
+def send_list_view(rows: list[dict[str, Any]], fmt: Format, output: str | None = None) -> None:
+    """A send list for a bulk SMS or WeCom tool: CSV or JSON, to stdout or a private file."""
+    export_rows(rows, SEND_KEYS, fmt, output)
 
 
 def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:
@@ -868,6 +871,16 @@ def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:
 
 
 # --- purchases drive the plan: segments, tier suggestions -----------------------------------
+
+
+def segment_name(key: Any) -> str:
+    """A value segment as the reader says it: 重要价值 in Chinese, the key in English."""
+    from followup_cli.i18n import language
+    from followup_cli.segments import find_segment
+
+    found = find_segment(str(key)) if key else None
+    return found.chinese if found and language() == "zh_CN" else str(key or "")
+
 
 SEGMENT_KEYS = (
     "segment",
