@@ -19,7 +19,6 @@ the plan"):
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import dataclass, replace
@@ -127,12 +126,6 @@ def format_option(value: object) -> str:
 def interval_days(interval: Duration) -> int:
     """A tier's interval in days for the typical-gap formula: a month counts 30, a year 365."""
     return interval.count * {"d": 1, "w": 7, "m": 30, "y": 365}[interval.unit]
-
-
-def gaps_between(days: list[date]) -> tuple[int, ...]:
-    """Days between consecutive distinct purchase days (the input in any order)."""
-    ordered = sorted(set(days))
-    return tuple((b - a).days for a, b in itertools.pairwise(ordered))
 
 
 @dataclass(frozen=True)

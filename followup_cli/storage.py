@@ -1602,15 +1602,6 @@ def customers_of_import_purchases(conn: sqlite3.Connection, import_id: int) -> l
     ]
 
 
-def mark_win_back_contact(conn: sqlite3.Connection, customer_id: int, on: date) -> None:
-    """The contact just logged was made while the customer was dormant."""
-    conn.execute(
-        "UPDATE contacts SET win_back = 1 WHERE id = (SELECT MAX(id) FROM contacts "
-        "WHERE customer_id = ? AND date = ?)",
-        (customer_id, on.isoformat()),
-    )
-
-
 def win_back_tallies(
     conn: sqlite3.Connection, start: date, end: date, within_days: int
 ) -> sqlite3.Row:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from followup_cli.dates import Duration
 from followup_cli.models import DEFAULT_RULES, CustomerState, Settings
-from followup_cli.rhythm import parse_month_day, repurchase_plan
+from followup_cli.rhythm import churn_days, parse_month_day, repurchase_plan, risk_days
 from followup_cli.schedule import plan_next
 
 PURCHASE_HEADER = "customer id,date,amount,order\n"
@@ -423,6 +423,11 @@ def test_per_customer_churn_is_an_option_named_in_the_report(cli, csv_file, tmp_
     assert [r["customer_id"] for r in cli.json("at-risk", "--date", "2026-03-20")] == ["W1"]
     assert cli.json("at-risk", "--date", "2026-03-19") == []
     assert "churn_definition" in cli("rules", "option", "churn_definition", "x", code=1).stderr
+    # The engine's own definition gives the same 84 days (and 56 for the risk).
+    own = Settings(churn_definition="rhythm")
+    assert churn_days((7, 7, 7), Duration(3, "m"), own) == 84
+    assert risk_days((7, 7, 7), Duration(3, "m"), own) == 56
+    assert churn_days((7, 7, 7), Duration(3, "m"), Settings()) is None  # the window applies
 
 
 # --- win-back ------------------------------------------------------------------------------
