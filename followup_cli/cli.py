@@ -81,8 +81,10 @@ class FollowupGroup(TyperGroup):
                 _("database is damaged or not a followup file: {detail}").format(detail=exc)
             ) from None
         except OSError as exc:
+            from followup_cli.wording import os_error
+
             where = f" ({exc.filename})" if exc.filename else ""
-            raise FollowupError(f"{exc.strerror or exc}{where}") from None
+            raise FollowupError(f"{os_error(exc)}{where}") from None
         except Exception as exc:
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise
@@ -97,13 +99,28 @@ def _localise_help(command: Any) -> None:
     """Help texts are written in English in the code; show them in the chosen language."""
     if language() == "en":
         return
+    from typer._click import formatting
+
+    from followup_cli.layout import text_width
+
+    formatting.term_len = text_width  # help columns line up with Chinese words in them
+    typer.core._ = _  # typer's own words on help pages (default, required, Options) through ours
+    if not getattr(formatting.wrap_text, "by_columns", False):
+        formatting.wrap_text = _wrap_by_columns(formatting.wrap_text)
     if command.help:
         command.help = _(command.help)
     if command.short_help:
         command.short_help = _(command.short_help)
+    elif command.help and not command.help.isascii():
+        # click shortens by characters and spaces, which Chinese has few of: its first sentence
+        command.short_help = command.help.split("\n\n")[0].split("。")[0].replace("\n", "")
+    from followup_cli.wording import argument_name
+
     for param in command.params:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = argument_name(param.name)
     if not getattr(command, "_localised_page", False):
         page = command.get_help
         command.get_help = lambda ctx: _localise_help_page(page(ctx))
@@ -127,6 +144,15 @@ _HELP_PAGE_WORDS = (
 )
 
 
+# typer's own words, passed to `_()` once typer.core uses it (see _localise_help)
+_TYPER_WORDS = (
+    N_("default: {default}"),
+    N_("required"),
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+)
+
 _HELP_PAGE_HEADINGS = {
     "Arguments:": N_("Arguments:"),
     "Options:": N_("Options:"),
@@ -138,6 +164,8 @@ def _localise_help_page(page: str) -> str:
     """Click lays help out in English; swap its words, keeping the option column aligned."""
     import re
 
+    # click's own help option, wrapped or not
+    page = re.sub(r"Show\s+this\s+message\s+and\s+exit\.", _("Show this message and exit."), page)
     for english, sentence in _HELP_PAGE_WORDS:
         shown = _(sentence)
         extra = _display_width(shown) - len(english)
@@ -145,13 +173,82 @@ def _localise_help_page(page: str) -> str:
 
         def swap(match: re.Match[str], shown: str = shown, extra: int = extra) -> str:
             spaces = len(match.group(1))
-            return shown + " " * (max(1, spaces - extra) if spaces else 0)
+            if spaces < 2:  # within a sentence, not before a column
+                return shown + match.group(1)
+            return shown + " " * max(1, spaces - extra)
 
         page = pattern.sub(swap, page)
+    headings = {_(name) + ":" for name in _TYPER_WORDS[2:]}
     lines = page.split("\n")
     return "\n".join(
-        _(_HELP_PAGE_HEADINGS[line]) if line in _HELP_PAGE_HEADINGS else line for line in lines
+        _(_HELP_PAGE_HEADINGS[line])
+        if line in _HELP_PAGE_HEADINGS
+        else line[:-1] + "："
+        if line in headings
+        else line
+        for line in lines
     )
+
+
+def _wrap_by_columns(wrap_text: Any) -> Any:
+    """Click wraps help by characters; a Chinese character takes two columns. Paragraphs with
+    Chinese in them are wrapped here by columns and handed to click as already wrapped."""
+
+    def wrapped(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        if text.isascii():
+            return wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        room = max(10, width - max(len(initial_indent), len(subsequent_indent)))
+        if not preserve_paragraphs:
+            lines = _wrap_columns(" ".join(text.split()), room)
+            return "\n".join(
+                (initial_indent if n == 0 else subsequent_indent) + line
+                for n, line in enumerate(lines)
+            )
+        paragraphs = []
+        for block in text.split("\n\n"):
+            lines = block.splitlines()
+            if not lines or lines[0].strip() == "\b" or block.isascii():
+                paragraphs.append(block)
+                continue
+            indent = len(lines[0]) - len(lines[0].lstrip())
+            joined = ""
+            for line in (line.strip() for line in lines):
+                gap = " " if joined and (joined[-1].isascii() or line[:1].isascii()) else ""
+                joined += gap + line
+            shown = _wrap_columns(joined, max(10, room - indent))
+            paragraphs.append("\b\n" + "\n".join(" " * indent + line for line in shown))
+        return wrap_text("\n\n".join(paragraphs), width, initial_indent, subsequent_indent, True)
+
+    wrapped.by_columns = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _wrap_columns(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns: a line may break after any Chinese character, and
+    at spaces; ASCII words (option names, values) are never cut."""
+    import re
+
+    lines: list[str] = []
+    current, used = "", 0
+    for token in re.findall(r"\s+|[!-~]+|.", text):
+        if token.isspace():
+            if current and used < width:
+                current, used = current + " ", used + 1
+            continue
+        size = _display_width(token)
+        if used + size > width and current.strip():
+            lines.append(current.rstrip())
+            current, used = "", 0
+        current, used = current + token, used + size
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
 
 
 def _display_width(text: str) -> int:
@@ -290,6 +387,9 @@ def today(
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
+    segment: str | None = typer.Option(
+        None, "--segment", help=_("Only one value segment, e.g. important-value or 重要价值.")
+    ),
     with_message: bool = typer.Option(
         False,
         "--with-message",
@@ -303,6 +403,9 @@ def today(
         "--opt-out-line",
         help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
     ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -314,14 +417,26 @@ def today(
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
     if with_message and fmt is Format.table:
         raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
+    if output is not None and not with_message:
+        raise FollowupError(_("--output goes with --with-message"))
+    _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
-    items = due_list(conn, day, owner, limit)
+    if segment is not None:
+        from followup_cli.purchases import due_in_segment
+
+        items = due_in_segment(conn, day, owner, limit, segment)
+    else:
+        items = due_list(conn, day, owner, limit)
+    if explain:
+        from followup_cli.purchases import explain_rhythm
+
+        explain_rhythm(conn, items)
     if with_message:
         from followup_cli.templates import send_list
 
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
-        render.send_list_view(rows, fmt)
+        render.send_list_view(rows, fmt, output)
         if left_out:
             render.warn(
                 _("Not in the send list, no phone: {ids}").format(
@@ -496,7 +611,7 @@ def report(
     quarter: str | None = typer.Option(None, "--quarter", help="A quarter, e.g. 2025Q1."),
     year: str | None = typer.Option(None, "--year", help="A calendar year, e.g. 2025."),
     by: list[str] = typer.Option(
-        [], "--by", help="Break down by tier, owner, channel or month (repeatable)."
+        [], "--by", help="Break down by tier, owner, channel, month or segment (repeatable)."
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
@@ -1060,12 +1175,9 @@ def rules_option(
 
 
 templates_app = typer.Typer(
-    help=_("Show or change the messages to send, one per reason.")
-    + "\n\n"
-    + _(
-        "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
-        "[brackets] with a field in it is left out when the field is empty (no purchase yet)."
-    ),
+    help="Show or change the messages to send, one per reason.\n\n"
+    "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+    "[brackets] with a field in it is left out when the field is empty (no purchase yet).",
     invoke_without_command=True,
 )
 app.add_typer(templates_app, name="templates")
@@ -1088,12 +1200,8 @@ def templates_show(
     conn = _conn(ctx)
     render.templates_view(list_templates(conn), fmt)
     if fmt is Format.table and not shop_name(conn):
-        render.message(
-            _(
-                "The shop's name is not set, so messages use a neutral word for it; "
-                "set it with: followup rules option shop NAME"
-            )
-        )
+        render.message(_("The shop's name is not set: messages use a neutral word instead."))
+        render.message(_("Set it with: followup rules option shop NAME"))
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))
@@ -1265,6 +1373,38 @@ def export_due(
         render.write_bytes(to_ics(rows, today_), output)
     else:
         render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output)
+
+
+@app.command()
+def segments(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Customers by value segment (RFM): how many, and their share of the spend.
+
+    Recency, frequency and spend are scored 1-5 by quintiles over every customer with
+    imported purchases; 4-5 is high. The eight segments are the usual RFM ones.
+    """
+    from followup_cli.purchases import segments_view
+
+    render.segments_view(segments_view(_conn(ctx)), fmt)
+
+
+tiers_app = typer.Typer(help="Tier changes that purchases suggest.", no_args_is_help=True)
+app.add_typer(tiers_app, name="tiers")
+
+
+@tiers_app.command("suggest")
+def tiers_suggest(
+    ctx: typer.Context,
+    apply: bool = typer.Option(False, "--apply", help="Make the changes (one transaction)."),
+    on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Regulars among the most valuable (suggest vip) and VIPs who fell away (suggest regular)."""
+    from followup_cli.purchases import tier_suggestions
+
+    render.tier_suggestions_view(tier_suggestions(_conn(ctx), _day(on), apply), fmt, apply)
 
 
 def main() -> None:

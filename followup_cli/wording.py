@@ -70,6 +70,11 @@ KIND_NAMES = {
     "renewal": N_("renewal"),
     "customers": N_("customers"),
     "purchases": N_("purchases"),
+    # Purchases drive the plan (rhythm.py)
+    "repurchase": N_("repurchase"),
+    "birthday": N_("birthday"),
+    "anniversary": N_("anniversary"),
+    "date": N_("date reminder"),
 }
 ANCHOR_NAMES = {
     "first_purchase": N_("first purchase"),
@@ -171,6 +176,20 @@ _REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
         _Pattern(r"^(?P<step>\d+ \w+) after (?P<anchor>[a-z ]+)$"),
         N_("{step} after {anchor}"),
     ),
+    # Purchases drive the plan (rhythm.py): repurchase, birthdays, anniversaries, merged calls.
+    (
+        _Pattern(
+            r"^repurchase: usually every (?P<typical>[\d.]+) days, "
+            r"last bought (?P<last>\d{4}-\d\d-\d\d)$"
+        ),
+        N_("repurchase: usually every {typical} days, last bought {last}"),
+    ),
+    (_Pattern(r"^birthday (?P<monthday>\d+ [A-Z][a-z]{2})$"), N_("birthday {monthday}")),
+    (
+        _Pattern(r"^first purchase anniversary (?P<monthday>\d+ [A-Z][a-z]{2})$"),
+        N_("first purchase anniversary {monthday}"),
+    ),
+    (_Pattern(r"^(?P<first>.+); also (?P<second>.+)$"), N_("{first}; also {second}")),
 )
 
 
@@ -191,6 +210,13 @@ def reason(text: object) -> str:
                 fields["step"] = duration(fields["step"])
             if "anchor" in fields:
                 fields["anchor"] = anchor(fields["anchor"].replace(" ", "_"))
+            for part in ("first", "second"):
+                if part in fields:
+                    fields[part] = reason(fields[part])
+            if "monthday" in fields:
+                from followup_cli.rhythm import month_day
+
+                fields["monthday"] = month_day(fields["monthday"])
             return _(sentence).format(**fields)
     return _(value)
 
@@ -268,7 +294,18 @@ ARGUMENT_NAMES = {
     "name": N_("option"),
     "value": N_("value"),
     "import_id": N_("import number"),
+    "level": N_("level"),
+    "key": N_("template"),
+    "text": N_("text"),
 }
+
+
+def argument_name(name: str | None) -> str | None:
+    """An argument as its help page names it: 客户, 结果 ... (None: the default, English)."""
+    found = ARGUMENT_NAMES.get(name or "")
+    return _(found) if found and language() != "en" else None
+
+
 _GUESS = _Pattern(r"\s*Did you mean (.+?)\?$")
 
 
@@ -306,6 +343,10 @@ FIELD_NAMES = {
     "extra": N_("other fields"),
     "next_due": N_("next follow-up"),
     "next_reason": N_("why"),
+    # Purchases drive the plan (segments.py)
+    "segment": N_("value segment"),
+    "rfm": N_("RFM scores"),
+    "purchase_days": N_("purchase days"),
 }
 
 
@@ -380,3 +421,25 @@ def column(key: str) -> str:
         return key
     name = COLUMN_NAMES.get(key)
     return _(name) if name else key
+
+
+_OS_ERRORS = {
+    "ENOENT": N_("no such file or folder"),
+    "EACCES": N_("permission denied"),
+    "EPERM": N_("operation not permitted"),
+    "ENOSPC": N_("the disk is full"),
+    "EROFS": N_("the file system is read-only"),
+    "EISDIR": N_("it is a folder"),
+    "ENOTDIR": N_("not a folder"),
+    "EEXIST": N_("it already exists"),
+}
+
+
+def os_error(exc: OSError) -> str:
+    """The system's reason for a failed file operation, in the reader's language."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if language() != "en" and name in _OS_ERRORS:
+        return _(_OS_ERRORS[name])
+    return exc.strerror or str(exc)
