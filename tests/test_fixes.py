@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from test_loop import EXAMPLE
@@ -136,3 +139,35 @@ def test_opting_out_after_a_snooze_keeps_the_snooze_linked(cli, isolated_db, sno
     assert [row[1:] for row in state["followups"][1:]] == [("2025-01-05", "2025-01-05", "open")]
     assert state["contacts"] == snoozed["contacts"]
     assert state["broken"] == []
+
+
+def run_into_closed_pipe(*args: str, db) -> subprocess.CompletedProcess:
+    """The real program writing to a pipe whose reader is already gone (`| head` done)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "followup_cli", *args],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "FOLLOWUP_DB": str(db), "LANG": "C.UTF-8", "LC_ALL": ""},
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),  # the help printed when no command is given: this one used to end in a traceback
+        ("--help",),
+        ("rules",),
+        ("today", "--date", "2026-11-23", "--format", "csv"),
+    ],
+)
+def test_output_into_a_closed_pipe_ends_quietly_with_exit_code_1(cli, isolated_db, args):
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
+    done = run_into_closed_pipe(*args, db=isolated_db)
+    assert (done.returncode, done.stderr) == (1, "")
