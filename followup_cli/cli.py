@@ -369,8 +369,17 @@ def _confirm(question: str, yes: bool) -> None:
                 question=question
             )
         )
-    if not typer.confirm(question, default=False):
+    # Asked here rather than with typer.confirm, whose "[y/N]" and "invalid input" are English.
+    # Only a yes goes ahead; anything else, or just Enter, is a no.
+    try:
+        answer = input(_("{question} [y/N]: ").format(question=question))
+    except (EOFError, KeyboardInterrupt):
+        raise typer.Abort() from None
+    if answer.strip().lower() not in _YES:
         raise FollowupError(_("nothing done"))
+
+
+_YES = frozenset({"y", "yes", "是", "确定", "确认"})
 
 
 def _day(value: str | None, what: str = "--date") -> date:

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from test_loop import EXAMPLE
+from test_review import Terminal, needs_pty
 
 # S1 and S2 are VIPs (every 1 month) who last bought on 2024-12-05: both due 2025-01-05.
 # S1 is snoozed on 2025-01-02 (before it is due) until 2025-01-08; S2 is left alone.
@@ -171,3 +172,57 @@ def test_output_into_a_closed_pipe_ends_quietly_with_exit_code_1(cli, isolated_d
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
     done = run_into_closed_pipe(*args, db=isolated_db)
     assert (done.returncode, done.stderr) == (1, "")
+
+
+def customer_refs(db) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [row[0] for row in conn.execute("SELECT ref FROM customers ORDER BY ref")]
+    finally:
+        conn.close()
+
+
+def answer_on_a_terminal(*args: str, question: str, answer: str) -> tuple[str, int]:
+    """Run the program on a pseudo-terminal, wait for its question, type the answer."""
+    term = Terminal(*args)
+    term.wait_for(question)
+    term.press(answer + "\r")
+    while True:  # everything it printed, until the terminal closes with the program
+        try:
+            chunk = os.read(term.fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        term.seen += chunk
+    _, status = os.waitpid(term.pid, 0)
+    return term.seen.decode(), os.waitstatus_to_exitcode(status)
+
+
+@needs_pty
+def test_the_confirmation_is_asked_wholly_in_chinese(cli, csv_file, isolated_db, monkeypatch):
+    cli("import", "customers", str(csv_file(TWO_VIPS)), "--date", "2025-01-01")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    question = "确定删除 S1 Su Mei 及其全部记录吗？（输入 y 确定，直接回车取消）："
+    seen, code = answer_on_a_terminal("forget", "S1", question=question, answer="")
+    assert "[y/N]" not in seen
+    assert "followup：错误：未做任何改动" in seen.replace(": ", "：")
+    assert (code, customer_refs(isolated_db)) == (1, ["S1", "S2"])
+    seen, code = answer_on_a_terminal("forget", "S1", question=question, answer="是")
+    assert "已删除 S1 Su Mei 及其全部记录。" in seen
+    assert (code, customer_refs(isolated_db)) == (0, ["S2"])
+
+
+@needs_pty
+def test_the_english_confirmation_still_says_y_n(cli, csv_file, isolated_db, monkeypatch):
+    cli("import", "customers", str(csv_file(TWO_VIPS)), "--date", "2025-01-01")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    question = "Erase S2 Sam Ode and all their history? [y/N]: "
+    _, code = answer_on_a_terminal("forget", "S2", question=question, answer="no")
+    assert (code, customer_refs(isolated_db)) == (1, ["S1", "S2"])
+    _, code = answer_on_a_terminal("forget", "S2", question=question, answer="y")
+    assert (code, customer_refs(isolated_db)) == (0, ["S1"])
