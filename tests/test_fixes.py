@@ -112,6 +112,14 @@ def test_re_import_and_its_undo_keep_a_snoozed_follow_up(cli, csv_file, isolated
     assert snooze_state(isolated_db) == snoozed
 
 
+def test_new_purchases_keep_a_snoozed_follow_up(cli, tmp_path, isolated_db, snoozed):
+    # A purchase re-plans an untouched follow-up from the new rhythm; a snoozed one stays put.
+    sales = tmp_path / "sales.csv"
+    sales.write_text("id,date,amount,order\nS1,2024-12-20,80.00,A1\nS2,2024-12-20,60.00,A2\n")
+    cli("import", "purchases", str(sales), "--date", "2025-01-03", "-q")
+    assert snooze_state(isolated_db) == snoozed
+
+
 def test_a_contact_before_the_snoozed_day_keeps_the_snooze(cli, isolated_db, snoozed):
     # Reached on 2025-01-03, before the follow-up is due (2025-01-05): an extra touch, which
     # used to drop the not-yet-due follow-up from under its snooze row.
