@@ -37,11 +37,25 @@ class FollowupGroup(TyperGroup):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
+            code = self._run_reporting_errors(*args, **kwargs)
+            sys.stdout.flush()  # here, not at exit, where a closed pipe prints a traceback
+        except BrokenPipeError:
+            # The reader (`head`, a closed pager) went away: not worth a message, and whatever
+            # was left unwritten goes nowhere instead of failing again at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, sys.stderr.fileno())
+            code = EXIT_FAILURE
+        sys.exit(code)
+
+    def _run_reporting_errors(self, *args: Any, **kwargs: Any) -> int:
+        """Run the command; every failure becomes one line on stderr and its exit code."""
+        try:
             result = super().main(*args, standalone_mode=False, **kwargs)
         except UsageError as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
-                sys.exit(EXIT_USAGE)
+                return EXIT_USAGE
             from followup_cli.text import strip_controls
             from followup_cli.wording import usage_error
 
@@ -52,18 +66,14 @@ class FollowupGroup(TyperGroup):
                 else ""
             )
             print(_("followup: error: {message}").format(message=message + hint), file=sys.stderr)
-            sys.exit(EXIT_USAGE)
+            return EXIT_USAGE
         except ClickException as exc:
             exc.show()
-            sys.exit(exc.exit_code)
+            return exc.exit_code
         except typer.Abort:
             print(_("followup: aborted"), file=sys.stderr)
-            sys.exit(EXIT_FAILURE)
-        except BrokenPipeError:
-            # The reader (`head`, a closed pager) went away: not worth a message.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILURE)
-        sys.exit(result if isinstance(result, int) else 0)
+            return EXIT_FAILURE
+        return result if isinstance(result, int) else 0
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -364,8 +374,17 @@ def _confirm(question: str, yes: bool) -> None:
                 question=question
             )
         )
-    if not typer.confirm(question, default=False):
+    # Asked here rather than with typer.confirm, whose "[y/N]" and "invalid input" are English.
+    # Only a yes goes ahead; anything else, or just Enter, is a no.
+    try:
+        answer = input(_("{question} [y/N]: ").format(question=question))
+    except (EOFError, KeyboardInterrupt):
+        raise typer.Abort() from None
+    if answer.strip().lower() not in _YES:
         raise FollowupError(_("nothing done"))
+
+
+_YES = frozenset({"y", "yes", "是", "确定", "确认"})
 
 
 def _day(value: str | None, what: str = "--date") -> date:
