@@ -198,13 +198,24 @@ def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: s
     return {"customer_id": customer.ref, "name": customer.name, "until": day.isoformat()}
 
 
-def assign(conn: sqlite3.Connection, key: str, owner: str) -> dict[str, Any]:
+def assign(
+    conn: sqlite3.Connection, key: str, owner: str, today: date | None = None
+) -> dict[str, Any]:
     owner = owner.strip()
     if not owner:
         raise FollowupError("--owner must not be empty")
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         storage.update_customer(conn, customer.id, {"owner": owner}, _now())
+        if owner != customer.owner:  # kept for the customer's timeline in `show`
+            storage.record_customer_changes(
+                conn,
+                customer.id,
+                today or date.today(),
+                [("owner", customer.owner, owner)],
+                "assign",
+                _now(),
+            )
     return {"customer_id": customer.ref, "name": customer.name, "owner": owner}
 
 

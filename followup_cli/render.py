@@ -330,12 +330,18 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
     pairs = [
         {"field": k, "value": record.get(k)} for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
     ]
+    for pair in pairs:
+        if pair["field"] == "spend" and pair["value"] is not None:
+            pair["value"] = money(pair["value"])
     write_table(
         [p for p in pairs if p["value"] not in (None, "", {})],
         (("field", "Field"), ("value", "Value")),
         f"{record['name']}",
     )
-    write_table(record["history"], HISTORY_COLUMNS, "History", empty="No contacts logged yet.")
+    if "timeline" in record:
+        timeline_table(record["timeline"])
+    else:
+        write_table(record["history"], HISTORY_COLUMNS, "History", empty="No contacts logged yet.")
 
 
 def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
@@ -597,3 +603,100 @@ def report_definitions() -> None:
     out.print("What the figures mean:")
     for name, text in DEFINITIONS:
         out.print(f"  {name}: {text}")
+
+
+# --- find, timeline ------------------------------------------------------------------------------
+
+
+def money(amount: float | int | None) -> str:
+    """Spend as money: thousands separated, two decimals (1,280.00)."""
+    return "" if amount is None else f"{amount:,.2f}"
+
+
+FIND_COLUMNS: tuple[Column, ...] = (
+    ("customer_id", "ID"),
+    ("name", "Name"),
+    ("phone", "Phone"),
+    ("email", "E-mail"),
+    ("tier", "Tier"),
+    ("owner", "Owner"),
+    ("status", "Status"),
+    ("next_due", "Next"),
+)
+FIND_KEYS = (*(key for key, _ in FIND_COLUMNS), "matched")
+
+
+def find_view(found: dict[str, Any], fmt: Format) -> None:
+    from followup_cli.i18n import _
+
+    rows = found["customers"]
+    if fmt is Format.json:
+        write_json(rows)
+        return
+    if fmt is Format.csv:
+        write_csv(rows, FIND_KEYS)
+        return
+    if not rows:
+        console().print(
+            _("No customer matches {query!r}.").format(query=found["query"]), markup=False
+        )
+        return
+    if found["total"] > len(rows):
+        title = _("{shown} of {total} customers matching {query!r}").format(
+            shown=len(rows), total=found["total"], query=found["query"]
+        )
+    else:
+        title = _("Customers matching {query!r}: {total}").format(
+            total=found["total"], query=found["query"]
+        )
+    columns = [(key, _(heading)) for key, heading in FIND_COLUMNS]
+    write_table(rows, columns, _escape(title))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def timeline_details(event: dict[str, Any]) -> tuple[str, str]:
+    """What one timeline event says to a person: (what happened, the details)."""
+    from followup_cli.i18n import _
+
+    kind = event["kind"]
+    if kind == "added":
+        return _("added"), ""
+    if kind == "purchase":
+        details = money(event["amount"]) if event["amount"] is not None else ""
+        if event.get("order"):
+            details = (details + " " + _("order {order}").format(order=event["order"])).strip()
+        return _("purchase"), details
+    if kind == "change":
+        if event["field"] == "merged":
+            return _("merged"), _("with {other}").format(other=event["from"])
+        old, new = event["from"] or "-", event["to"] or "-"
+        return _("{field} changed").format(field=event["field"]), f"{old} -> {new}"
+    if kind == "snooze":
+        return _("snoozed"), _("{note} (contact {contact_id})").format(
+            note=event["note"] or "", contact_id=event["contact_id"]
+        )
+    if kind == "planned":
+        return _("next follow-up"), event["reason"] or ""
+    parts = [p for p in (event.get("channel"), event.get("note")) if p]
+    if event.get("score") is not None:
+        parts.append(_("CSAT {score}").format(score=event["score"]))
+    if event.get("nps") is not None:
+        parts.append(_("NPS {nps}").format(nps=event["nps"]))
+    parts.append(_("contact {contact_id}").format(contact_id=event["contact_id"]))
+    return event["outcome"], "; ".join(parts)
+
+
+def timeline_table(events: list[dict[str, Any]]) -> None:
+    from followup_cli.i18n import _
+
+    rows = []
+    for event in events:
+        what, details = timeline_details(event)
+        rows.append({"date": event["date"], "what": what, "details": details})
+    columns = (("date", _("Date")), ("what", _("What")), ("details", _("Details")))
+    write_table(rows, columns, _("Timeline"))
