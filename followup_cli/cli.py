@@ -32,6 +32,9 @@ class FollowupGroup(TyperGroup):
     """Turns every failure into one line on stderr and a documented exit code."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from followup_cli.help_examples import add_examples
+
+        add_examples(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
@@ -83,7 +86,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 import_app = typer.Typer(help="Bring customers in from a file.", no_args_is_help=True)
@@ -162,6 +165,51 @@ def _day(value: str | None, what: str = "--date") -> date:
 DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
 
 
+def _complete_customers(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    """Customer ids (with the name as help) for shell completion; quiet on any problem."""
+    from followup_cli import storage
+
+    try:
+        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
+        if not path.is_file():
+            return []
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return storage.customer_refs_starting(conn, incomplete, 50)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return []
+
+
+def _complete_tiers(ctx: Any, incomplete: str) -> list[str]:
+    """Tier names for shell completion: this shop's rules, else the defaults."""
+    from followup_cli import storage
+    from followup_cli.models import DEFAULT_RULES
+
+    tiers = [rule.tier for rule in DEFAULT_RULES]
+    try:
+        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
+        if path.is_file():
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                tiers = [row[0] for row in conn.execute("SELECT tier FROM rules ORDER BY rank")]
+            finally:
+                conn.close()
+    except (sqlite3.Error, OSError):
+        pass
+    return [tier for tier in tiers if tier.startswith(incomplete.lower())]
+
+
+CustomerArg = Annotated[
+    str,
+    typer.Argument(
+        help="Customer id, or a phone, e-mail or exact name.",
+        autocompletion=_complete_customers,
+    ),
+]
+
+
 @app.command()
 def today(
     ctx: typer.Context,
@@ -187,7 +235,7 @@ def today(
 @app.command()
 def log(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     outcome: Outcome = typer.Argument(..., help="What happened."),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
@@ -236,13 +284,7 @@ def undo(
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Take back the last logged contact (or --contact N): the follow-up it closed is open again
-    and what it planned is removed. Refused once something later depends on it.
-
-    \b
-    Examples:
-      followup undo
-      followup undo --contact 42
-    """
+    and what it planned is removed. Refused once something later depends on it."""
     from followup_cli.i18n import _
     from followup_cli.service import undo_log
 
@@ -268,51 +310,6 @@ def undo(
     else:
         lines.append(_("Nothing is planned."))
     render.message(" ".join(lines))
-
-
-def _complete_customers(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    """Customer ids (with the name as help) for shell completion; quiet on any problem."""
-    from followup_cli import storage
-
-    try:
-        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
-        if not path.is_file():
-            return []
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return storage.customer_refs_starting(conn, incomplete, 50)
-        finally:
-            conn.close()
-    except (sqlite3.Error, OSError):
-        return []
-
-
-def _complete_tiers(ctx: Any, incomplete: str) -> list[str]:
-    """Tier names for shell completion: this shop's rules, else the defaults."""
-    from followup_cli import storage
-    from followup_cli.models import DEFAULT_RULES
-
-    tiers = [rule.tier for rule in DEFAULT_RULES]
-    try:
-        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
-        if path.is_file():
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            try:
-                tiers = [row[0] for row in conn.execute("SELECT tier FROM rules ORDER BY rank")]
-            finally:
-                conn.close()
-    except (sqlite3.Error, OSError):
-        pass
-    return [tier for tier in tiers if tier.startswith(incomplete.lower())]
-
-
-CustomerArg = Annotated[
-    str,
-    typer.Argument(
-        help="Customer id, or a phone, e-mail or exact name.",
-        autocompletion=_complete_customers,
-    ),
-]
 
 
 @app.command()
@@ -816,7 +813,7 @@ def export_history(
 @export_app.command("customer")
 def export_customer(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
 ) -> None:
     """Everything stored about one customer, as JSON (for a data access request)."""
@@ -834,7 +831,7 @@ def _check_output_folder(output: str | None) -> None:
 @app.command()
 def forget(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Erase a customer and all their history from the file (right to erasure)."""
@@ -979,7 +976,7 @@ def rules_option(
 @app.command()
 def snooze(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     until: str = typer.Option(..., "--until", help="A day (YYYY-MM-DD) or +3d, +2w, +1m."),
     note: str | None = typer.Option(None, "--note", help="Why."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
@@ -996,7 +993,7 @@ def snooze(
 @app.command()
 def assign(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     owner: str = typer.Option(..., "--owner", help="The staff member who follows them up."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
@@ -1010,7 +1007,7 @@ def assign(
 @app.command()
 def optout(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     undo: bool = typer.Option(False, "--undo", help="They agreed to be contacted again."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:

@@ -46,4 +46,5 @@ MESSAGES: dict[str, str] = {
     "{ref} {name}: nothing changed.": "{ref} {name}：没有变化。",
     "{what} {value} already belongs to {ref} {name}: if they are one person, use 'followup merge'.": "{what} {value} 已属于 {ref} {name}：如果是同一个人，请用 'followup merge'。",
     "{what} {value} already belongs to {ref} {name}: see 'followup show {ref}', or change that customer with 'followup edit {ref}'.": "{what} {value} 已属于 {ref} {name}：请查看 'followup show {ref}'，或用 'followup edit {ref}' 修改该客户。",
+    "Examples:": "示例：",
 }

@@ -1,0 +1,92 @@
+"""One or two real command lines at the end of every command's `--help`.
+
+Kept apart from the commands so that each help text stays a sentence and the examples can be
+checked in one place (tests parse every one of them against the real command line).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "today": ("followup today", "followup today --owner Sam --limit 10"),
+    "log": (
+        'followup log C001 reached --note "wants the catalogue" --score 5',
+        "followup log 13900139002 no-answer --channel phone",
+    ),
+    "undo": ("followup undo", "followup undo --contact 42"),
+    "show": ("followup show C001", "followup show 13800138001 --format json"),
+    "find": ("followup find 9002", "followup find wang"),
+    "add": (
+        'followup add "陈静" --phone "139 1234 5678" --tier vip --owner Li',
+        'followup add "Zoe Hall" --id C100 --email zoe@example.com --first-purchase 2026-11-20',
+    ),
+    "edit": (
+        "followup edit C007 --tier vip",
+        'followup edit C007 --phone "135 0013 5099" --notes ""',
+    ),
+    "merge": ("followup merge C007 fu-12", "followup merge C007 fu-12 --yes"),
+    "report": (
+        "followup report --month 2026-10 --by owner --by tier",
+        "followup report --year 2026 --by month --html 2026.html",
+    ),
+    "import": ("followup import customers till-export.csv", "followup import purchases sales.csv"),
+    "import customers": (
+        "followup import customers 客户.xlsx --save-profile till --dayfirst",
+        "followup import customers export.csv --profile till --quiet",
+    ),
+    "import purchases": (
+        "followup import purchases sales.csv",
+        "followup import purchases orders.csv --map 'Buyer=phone' --dry-run",
+    ),
+    "imports": ("followup imports", "followup imports undo 7"),
+    "imports undo": ("followup imports undo 7",),
+    "export": ("followup export customers -o customers.csv", "followup export due --format ics"),
+    "export customers": (
+        "followup export customers -o customers.csv",
+        "followup export customers --format json",
+    ),
+    "export history": ("followup export history -o history.csv",),
+    "export customer": ("followup export customer C001 -o C001.json",),
+    "export due": (
+        "followup export due --days 14",
+        "followup export due --format ics -o calls.ics",
+    ),
+    "forget": ("followup forget C001",),
+    "backup": ("followup backup ~/followup-backup.db",),
+    "restore": ("followup restore ~/followup-backup.db",),
+    "doctor": ("followup doctor", "followup doctor --format json"),
+    "rules": ("followup rules", "followup rules set vip --every 2w"),
+    "rules set": (
+        "followup rules set vip --every 2w",
+        "followup rules set wholesale --every 6w --grace 2w --rank 15",
+    ),
+    "rules option": (
+        "followup rules option closed_weekdays sun",
+        "followup rules option holidays CN",
+    ),
+    "rules reset": ("followup rules reset",),
+    "snooze": (
+        "followup snooze C001 --until +2w",
+        'followup snooze C001 --until 2026-12-01 --note "away"',
+    ),
+    "assign": ("followup assign C001 --owner Sam",),
+    "optout": ("followup optout C001", "followup optout C001 --undo"),
+    "plan": ("followup plan --spread 14d", "followup plan --spread 2w --capacity 15"),
+    "upcoming": ("followup upcoming", "followup upcoming --days 14 --format csv"),
+    "at-risk": ("followup at-risk", "followup at-risk --format csv"),
+}
+
+
+def add_examples(group: Any, prefix: str = "") -> None:
+    """Put each command's examples after its options in `--help` (`\\b`: keep the lines)."""
+    from followup_cli.i18n import _
+
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        examples = EXAMPLES.get(path)
+        if examples and not command.epilog:
+            lines = "\n".join(f"  {example}" for example in examples)
+            command.epilog = f"\b\n{_('Examples:')}\n{lines}"
+        if hasattr(command, "commands"):
+            add_examples(command, f"{path} ")
