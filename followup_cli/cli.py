@@ -605,6 +605,12 @@ SaveProfileOpt = Annotated[
 ]
 SummaryOpt = Annotated[TextOrJson, typer.Option("--format", help="Summary as text or json.")]
 ImportDateOpt = Annotated[str | None, typer.Option("--date", help="Import as of this day.")]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row", min=1, help="Line of the header row (default: found in the file)."
+    ),
+]
 
 
 def _import_command(kind: str, help_text: str) -> Any:
@@ -627,6 +633,7 @@ def _import_command(kind: str, help_text: str) -> Any:
         rejects: RejectsOpt = None,
         quiet: QuietOpt = False,
         fmt: SummaryOpt = TextOrJson.text,
+        header_row: HeaderRowOpt = None,
     ) -> None:
         _run_import(
             kind,
@@ -646,6 +653,7 @@ def _import_command(kind: str, help_text: str) -> Any:
             rejects=rejects,
             quiet=quiet,
             fmt=fmt,
+            header_row=header_row,
         )
 
     command.__doc__ = help_text
@@ -686,6 +694,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         mapping=_parse_mapping(opts["mapping"], kind),
         dayfirst=opts["dayfirst"],
         region=opts["region"].upper() if opts["region"] else None,
+        header_row=opts["header_row"],
     )
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
@@ -700,8 +709,11 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
             strict=opts["strict"],
             progress=progress,
         )
-    for rejection in result.rejected:
-        render.warn(f"{file}: line {rejection.line}: {rejection.reason}")
+    reported = [(r.line, r.reason) for r in result.rejected]
+    if not opts["quiet"]:
+        reported += result.warnings  # values left out; the row itself was used
+    for line, text in sorted(reported, key=lambda item: item[0]):
+        render.warn(f"{file}: line {line}: {text}")
     if opts["rejects"] is not None:
         rows = [
             {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
@@ -957,6 +969,56 @@ def rules_reset(
 
     done = reset_rules(_conn(ctx), _day(on))
     render.message(f"Default rules restored; {done['replanned']} follow-ups re-planned")
+
+
+levels_app = typer.Typer(
+    help="How member levels, tags and stages of other systems become tiers on import.",
+    invoke_without_command=True,
+)
+rules_app.add_typer(levels_app, name="levels")
+
+
+@levels_app.callback()
+def levels_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Show the level table: a word found in a level, tag or stage, and the tier it gives.
+
+    An exact match wins, else the longest word found inside the text (VIP3 金卡会员 -> vip).
+    A level the table does not know is imported as regular and counted in the summary.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.imports import levels_view
+
+    render.levels_view(levels_view(_conn(ctx)), fmt)
+
+
+@levels_app.command("set")
+def levels_set(
+    ctx: typer.Context,
+    level: str = typer.Argument(..., help="A level, tag or stage word, e.g. 铂金卡 or Evangelist."),
+    tier: str = typer.Argument(..., help="The tier it gives: vip, new, regular, prospect, ..."),
+) -> None:
+    """Map a level to a tier (applies from the next import)."""
+    from followup_cli.i18n import _
+    from followup_cli.imports import set_level
+
+    done = set_level(_conn(ctx), level, tier)
+    render.message(_("{level} -> {tier}").format(**done))
+
+
+@levels_app.command("remove")
+def levels_remove(
+    ctx: typer.Context, level: str = typer.Argument(..., help="A word of the level table.")
+) -> None:
+    """Take a word out of the level table."""
+    from followup_cli.i18n import _
+    from followup_cli.imports import remove_level
+
+    remove_level(_conn(ctx), level)
+    render.message(_("{level} removed from the level table").format(level=level))
 
 
 @rules_app.command("option")

@@ -74,18 +74,45 @@ def find(conn: sqlite3.Connection, text: str, limit: int) -> dict[str, Any]:
 
 
 def _clean(conn: sqlite3.Connection, cells: dict[str, str], today: date):
-    """One customer checked exactly as an import row: a clean Record, or the import's reason."""
-    from followup_cli.importer import FIELDS, HeaderMap, Rejection, Table, clean_rows
-    from followup_cli.phones import phone_normaliser
+    """One customer checked exactly as an import row: a clean Record, or the import's reason.
 
+    Typed by hand, a phone or e-mail that is not one is refused (an import leaves it out and
+    says so), and so is a tier that neither the rules nor the level table know.
+    """
+    from followup_cli.importer import FIELDS, HeaderMap, Record, Table, clean_rows
+    from followup_cli.importer import normalise_email as check_email
+    from followup_cli.layouts import LevelTable
+    from followup_cli.phones import InvalidValue, import_phone_reader
+
+    if "name" in cells and not cells["name"].split():
+        raise FollowupError("name is empty")
+    read_phone = import_phone_reader(storage.load_settings(conn).phone_region)
+    try:
+        if cells.get("phone"):
+            read_phone(cells["phone"])
+        if cells.get("email"):
+            check_email(cells["email"])
+    except InvalidValue as exc:
+        raise FollowupError(str(exc)) from None
+    rules = storage.load_rules(conn)
+    levels = LevelTable(storage.load_levels(conn), {t: r.rank for t, r in rules.items()})
     row = [cells.get(name) or "" for name in FIELDS]
     table = Table(list(FIELDS), "utf-8", ",", lambda: iter([(1, row)]))
-    headers = HeaderMap({name: index for index, name in enumerate(FIELDS)}, {})
-    known_tiers = set(storage.load_rules(conn))
-    normalise = phone_normaliser(storage.load_settings(conn).phone_region)
-    result = next(iter(clean_rows(table, headers, today, known_tiers, normalise)))
-    if isinstance(result, Rejection):
-        raise FollowupError(result.reason)
+    headers = HeaderMap(
+        {name: index for index, name in enumerate(FIELDS)}, {}, names={f: f for f in FIELDS}
+    )
+    result = next(iter(clean_rows(table, headers, today, set(rules), read_phone, None, levels)))
+    if not isinstance(result, Record):
+        raise FollowupError(
+            getattr(result, "reason", None)
+            or _("Not a customer: {name!r}.").format(name=cells.get("name"))
+        )
+    if result.unknown_level:
+        raise FollowupError(
+            _("unknown tier {tier!r} (known: {known})").format(
+                tier=result.unknown_level, known=", ".join(sorted(rules))
+            )
+        )
     return result
 
 

@@ -10,7 +10,14 @@ from followup_cli.errors import FollowupError
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _AMBIGUOUS = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_EXCEL_TIME = re.compile(r"^(.*\d)[ T]0{1,2}:00(:00(\.0+)?)?$")
+# A time of day after the date, with seconds, fractions, AM/PM and a zone as exports write
+# them: `2025-05-11 04:32:30 -0400`, `2023/4/5 14:03`, `2025-05-29T18:22:05Z`.
+_TIME_OF_DAY = re.compile(
+    r"^(.*[\d日])(?:[ T]+|\s*,\s*)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?$"
+)
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1 Jan 1900 (Excel's 1900 leap-year bug)
 
 
 def parse_iso(text: str, what: str = "date") -> date:
@@ -36,16 +43,27 @@ def parse_import_date(text: str, dayfirst: bool | None = None) -> date:
     """Read the date formats real exports carry; ambiguous 03/04/2025 needs dayfirst set.
 
     Fast path first (ISO, then year-first forms incl. 2025年1月31日), dateutil only for
-    month names. Never fuzzy: a wrong year silently substituted is worse than a rejection.
+    month names. A time of day is dropped: the date is the local date as written, whatever
+    zone follows. A five-digit number is an Excel serial date that lost its format on the
+    way to CSV. Never fuzzy: a wrong year silently substituted is worse than a rejection.
     """
     text = text.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    stripped = _EXCEL_TIME.match(text)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    serial = _EXCEL_SERIAL.match(text)
+    if serial and 20_000 <= int(serial.group(1)) <= 80_000:  # 1954..2119
+        return _EXCEL_EPOCH + timedelta(days=int(serial.group(1)))
+    stripped = _TIME_OF_DAY.match(text)
     if stripped:
-        text = stripped.group(1)
+        text = stripped.group(1).strip()
+        if len(text) == 10:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
     match = _YMD.match(text)
     if match:
         year, month, day = (int(g) for g in match.groups())

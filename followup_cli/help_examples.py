@@ -66,6 +66,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "followup rules option holidays CN",
     ),
     "rules reset": ("followup rules reset",),
+    "rules levels": ("followup rules levels", "followup rules levels set 铂金卡 vip"),
+    "rules levels set": (
+        "followup rules levels set 铂金卡 vip",
+        "followup rules levels set Evangelist regular",
+    ),
+    "rules levels remove": ("followup rules levels remove 铂金卡",),
     "snooze": (
         "followup snooze C001 --until +2w",
         'followup snooze C001 --until 2026-12-01 --note "away"',

@@ -95,7 +95,7 @@ def render(report: dict[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="period">Figures as of {escape(period["as_of"])}.</p>',
+        f'<p class="period">Figures as of {escape(period["as_of"])}.{_cut_short(period)}</p>',
         "<h2>Summary</h2>",
         "<table><thead><tr><th>Metric</th><th>Value</th><th>Counts</th></tr></thead><tbody>",
     ]
@@ -152,3 +152,15 @@ def render(report: dict[str, Any]) -> str:
         out.append(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>")
     out.append("</dl></body></html>")
     return "\n".join(out) + "\n"
+
+
+def _cut_short(period: dict[str, Any]) -> str:
+    """A sentence when days of the period are still to come (they are not counted)."""
+    from followup_cli.i18n import _
+
+    if not period.get("cut_short"):
+        return ""
+    if period.get("counted_to") is None:
+        return " " + escape(_("The period has not begun: there is no data yet."))
+    text = _("Counted up to {day}: the days after it have not happened yet.")
+    return " " + escape(text.format(day=period["counted_to"]))

@@ -93,6 +93,28 @@ class Metrics:
         return asdict(self)
 
 
+def no_data() -> Metrics:
+    """The figures of a period that has not begun: nothing planned, nothing to rate."""
+    return Metrics(
+        planned=0,
+        completed=0,
+        success_rate=None,
+        active_at_start=None,
+        churned=None,
+        churn_rate=None,
+        prospects=None,
+        converted=None,
+        conversion_rate=None,
+        csat_responses=0,
+        csat_mean=None,
+        csat_satisfied_share=None,
+        nps_responses=0,
+        nps=None,
+        overdue=0,
+        churn_risk=None,
+    )
+
+
 def _rate(part: int | None, whole: int | None) -> float | None:
     """None means "no data": a period with nothing in it is not a division error."""
     return part / whole if whole and part is not None else None

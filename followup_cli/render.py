@@ -1,4 +1,5 @@
-"""Everything that reaches stdout: Rich tables for people, CSV and JSON for scripts.
+"""Everything that reaches stdout: tables for people (laid out by layout.py), CSV and JSON
+for scripts; Rich only for the progress bar.
 
 Machine formats are written with print/json/csv, never through Rich, which would wrap lines.
 """
@@ -14,7 +15,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from followup_cli.layout import Col
+
+from followup_cli.i18n import _
 
 
 class Format(StrEnum):
@@ -23,7 +29,7 @@ class Format(StrEnum):
     json = "json"
 
 
-Column = tuple[str, str]  # (key in the row dict, heading on a terminal)
+Column = tuple[str, str]  # (key in the row dict, heading on a terminal); or a layout.Col
 
 # Cells that a spreadsheet would run as a formula (OWASP CSV injection) ...
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -77,38 +83,31 @@ def console(stderr: bool = False):
     )
 
 
+def colour_on(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR or TERM=dumb."""
+    stream = stream or sys.stdout
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
 def write_table(
     rows: Sequence[dict[str, Any]],
-    columns: Sequence[Column],
+    columns: Sequence[Column | Col],
     title: str | None = None,
     empty: str = "nothing to show",
     row_style: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> None:
-    from rich.table import Table
+    """A table laid out for the terminal's width (see layout.py); cells are never markup."""
+    from followup_cli.layout import table_lines
 
-    out = console()
     if not rows:
-        out.print(empty)
+        print(empty)
         return
-    # A column with nothing in it only takes room from the ones that matter.
-    columns = [c for c in columns if any(_cell(row.get(c[0])) != "" for row in rows)]
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for key, heading in columns:
-        keep_whole = key in _NO_WRAP
-        table.add_column(heading, overflow="fold", no_wrap=keep_whole, min_width=None)
-    for row in rows:
-        style = row_style(row) if row_style else None
-        table.add_row(*(_text(row.get(key)) for key, _ in columns), style=style)
-    out.print(table)
-
-
-_NO_WRAP = frozenset({"customer_id", "phone", "tier", "due_date", "days_overdue", "date"})
+    lines = table_lines(rows, columns, _text, title, row_style, colour_on())
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _text(value: Any) -> str:
-    from rich.markup import escape
-
-    return escape(str(_cell(value)))
+    return str(_cell(value))
 
 
 def emit(
@@ -160,6 +159,7 @@ def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | No
     if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
         yield None
         return
+    from rich.markup import escape
     from rich.progress import Progress
 
     with Progress(console=console(stderr=True), transient=True) as bar:
@@ -167,7 +167,7 @@ def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | No
         def start(total: int) -> Callable[[int], None]:
             if total < PROGRESS_MIN_ROWS:
                 return lambda _: None
-            task = bar.add_task(label, total=total)
+            task = bar.add_task(escape(label), total=total)  # a file name is not markup
             return lambda n: bar.advance(task, n)
 
         yield start
@@ -182,10 +182,47 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
     prefix = "dry run, nothing written: " if summary["dry_run"] else ""
     refused = " (nothing written: --strict)" if strict and not summary["written"] else ""
     message(
-        f"{summary['file']}: {prefix}read {summary['read']}, added {summary['added']}, updated "
-        f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
-        f"{summary['rejected']}{refused}"
+        f"{summary['file']}: {_read_as(summary)}{prefix}read {summary['read']}, added "
+        f"{summary['added']}, updated {summary['updated']}, unchanged {summary['unchanged']}, "
+        f"rejected {summary['rejected']}{_more_counts(summary)}{refused}"
     )
+    unknown = summary.get("unknown_levels") or {}
+    if unknown:
+        listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
+        example = next(iter(unknown))
+        message(
+            _(
+                "{count} rows had a level the level table does not know ({listed}): imported as "
+                "regular. Map one with: followup rules levels set '{example}' vip"
+            ).format(count=sum(unknown.values()), listed=listed, example=example)
+        )
+
+
+def _read_as(summary: dict[str, Any]) -> str:
+    """Which known export the file was read as, and where its header was, when that matters."""
+    layout, line = summary.get("layout"), summary.get("header_line", 1)
+    if layout and line != 1:
+        return _("read as a {layout} export, header on line {line}; ").format(
+            layout=layout, line=line
+        )
+    if layout:
+        return _("read as a {layout} export; ").format(layout=layout)
+    if line != 1:
+        return _("header on line {line}; ").format(line=line)
+    return ""
+
+
+def _more_counts(summary: dict[str, Any]) -> str:
+    """The counts that are not zero beyond the usual five, so a plain import reads as before."""
+    parts = [
+        (summary.get("merged"), _("merged {count}")),
+        (summary.get("named_from_contact"), _("named from nickname/phone/e-mail {count}")),
+        (summary.get("phones_left_out"), _("phones left out {count}")),
+        (summary.get("shared_phones"), _("sharing a phone {count}")),
+        (summary.get("skipped_totals"), _("skipped {count} total rows")),
+        (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
+    ]
+    return "".join(", " + text.format(count=count) for count, text in parts if count)
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
@@ -204,7 +241,32 @@ IMPORT_COLUMNS: tuple[Column, ...] = (
 
 
 def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    emit(rows, IMPORT_COLUMNS, fmt, "Imports, newest first", empty="No imports yet.")
+    if fmt is not Format.table:
+        emit(rows, IMPORT_COLUMNS, fmt)
+        return
+    from followup_cli.layout import Col
+
+    # On a narrow screen what the import did stays; how many rows it read goes first.
+    columns = (
+        Col("id", "ID", keep=0),
+        Col("started_at", "When (UTC)", keep=0, whole=True),
+        Col("kind", "Kind", keep=8),
+        Col("file", "File", keep=2, free=True),
+        Col("read", "Read", keep=6),
+        Col("added", "Added", keep=1),
+        Col("updated", "Updated", keep=3),
+        Col("unchanged", "Unchanged", keep=7),
+        Col("rejected", "Rejected", keep=4),
+        Col("status", "Status", keep=5),
+        Col("message", "Message", keep=9, free=True),
+    )
+    shown = [{**row, "started_at": _to_minute(row.get("started_at"))} for row in rows]
+    write_table(shown, columns, "Imports, newest first", empty="No imports yet.")
+
+
+def _to_minute(stamp: str | None) -> str | None:
+    """2026-11-24T20:05:29.562527+00:00 -> 2026-11-24 20:05 (the table's When column)."""
+    return stamp[:16].replace("T", " ") if stamp else stamp
 
 
 def doctor_view(report: dict[str, Any], as_json: bool) -> None:
@@ -232,29 +294,42 @@ def warn(text: str) -> None:
 
 # --- views -------------------------------------------------------------------------------------
 
-TODAY_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("phone", "Phone"),
-    ("tier", "Tier"),
-    ("due_date", "Due"),
-    ("days_overdue", "Days over"),
-    ("status", "Status"),
-    ("reason", "Why"),
-    ("last_outcome", "Last outcome"),
-    ("last_note", "Last note"),
-)
-EXPLAIN_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("tier", "Tier"),
-    ("rule", "Rule"),
-    ("anchor", "Counted from"),
-    ("due_date", "Due"),
-    ("late_after", "Late after"),
-    ("status", "Status"),
-    ("reason", "Why"),
-)
+
+def _today_columns() -> tuple[Col, ...]:
+    """The morning list: on a narrow screen the notes go first, then the reason moves under
+    the name, then tier, due date and days over go; id, name, phone and status stay."""
+    from followup_cli.layout import Col
+
+    return (
+        Col("customer_id", "ID", keep=0, whole=True),
+        Col("name", "Name", keep=0, whole=True),
+        Col("phone", "Phone", keep=1, whole=True),
+        Col("tier", "Tier", keep=6),
+        Col("due_date", "Due", keep=4),
+        Col("days_overdue", "Days over", keep=5),
+        Col("status", "Status", keep=0),
+        Col("reason", "Why", keep=7, fold_into="name", free=True),
+        Col("last_outcome", "Last outcome", keep=8),
+        Col("last_note", "Last note", keep=9, free=True),
+    )
+
+
+def _explain_columns() -> tuple[Col, ...]:
+    from followup_cli.layout import Col
+
+    return (
+        Col("customer_id", "ID", keep=0, whole=True),
+        Col("name", "Name", keep=0, whole=True),
+        Col("tier", "Tier", keep=7),
+        Col("rule", "Rule", keep=3),
+        Col("anchor", "Counted from", keep=5),
+        Col("due_date", "Due", keep=2),
+        Col("late_after", "Late after", keep=4),
+        Col("status", "Status", keep=1),
+        Col("reason", "Why", keep=6, fold_into="name", free=True),
+    )
+
+
 _STATUS_STYLE = {"late": "bold red", "overdue": "yellow"}
 TODAY_CSV_KEYS = (
     "customer_id",
@@ -308,13 +383,13 @@ def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool 
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
     if not items:
-        console().print(f"Nothing due on {on}.")
+        print(f"Nothing due on {on}.")
         return
     late = sum(1 for i in items if i["status"] == "late")
     title = f"Follow-ups due on {on}: {len(items)}" + (f" ({late} late)" if late else "")
     write_table(
         items,
-        EXPLAIN_COLUMNS if explain else TODAY_COLUMNS,
+        _explain_columns() if explain else _today_columns(),
         title,
         row_style=lambda row: _STATUS_STYLE.get(row["status"]),
     )
@@ -395,6 +470,11 @@ DUE_KEYS = (
 )
 
 
+def levels_view(rows: list[dict[str, str]], fmt: Format) -> None:
+    columns = (("level", _("Level word")), ("tier", _("Tier")))
+    emit(rows, columns, fmt, _("Level table (import)"), empty=_("The level table is empty."))
+
+
 def rules_view(data: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.json:
         write_json(data)
@@ -417,7 +497,7 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
         write_csv(rows, ("date", *DUE_KEYS[1:]))
         return
     if not days:
-        console().print("Nothing planned in those days.")
+        print("Nothing planned in those days.")
         return
     peak = max(d["count"] for d in days)
     load = [
@@ -517,6 +597,21 @@ def _count(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
+def _report_title(period: dict[str, Any]) -> str:
+    """The period asked for, and whether days after the report date were left out."""
+    from followup_cli.i18n import _
+
+    fields = {"start": period["from"], "end": period["to"], "as_of": period["as_of"]}
+    if period.get("cut_short") and period.get("counted_to") is None:
+        return _("Report {start} to {end} (as of {as_of}): not begun yet, no data").format(**fields)
+    if period.get("cut_short"):
+        return _(
+            "Report {start} to {end}, counted up to {as_of}: the days after it have not "
+            "happened yet"
+        ).format(**fields)
+    return f"Report {period['from']} to {period['to']} (as of {period['as_of']})"
+
+
 def _report_table(report: dict[str, Any]) -> None:
     period, overall = report["period"], report["overall"]
     rows = [
@@ -529,13 +624,15 @@ def _report_table(report: dict[str, Any]) -> None:
             "metric": "Churn rate",
             "value": _percent(overall["churn_rate"]),
             "basis": (
-                f"{overall['churned']} churned of {overall['active_at_start']} active at start"
+                f"{_count(overall['churned'])} churned of {_count(overall['active_at_start'])} "
+                "active at start"
             ),
         },
         {
             "metric": "Conversion rate",
             "value": _percent(overall["conversion_rate"]),
-            "basis": f"{overall['converted']} converted of {overall['prospects']} prospects",
+            "basis": f"{_count(overall['converted'])} converted of "
+            f"{_count(overall['prospects'])} prospects",
         },
         {
             "metric": "CSAT",
@@ -555,20 +652,26 @@ def _report_table(report: dict[str, Any]) -> None:
         },
         {
             "metric": "Churn risk",
-            "value": str(overall["churn_risk"]),
+            "value": _count(overall["churn_risk"]),
             "basis": "customers silent for more than twice their interval",
         },
     ]
+    from followup_cli.layout import Col
+
     write_table(
         rows,
-        (("metric", "Metric"), ("value", "Value"), ("basis", "Counts")),
-        f"Report {period['from']} to {period['to']} (as of {period['as_of']})",
+        (
+            Col("metric", "Metric", whole=True),
+            Col("value", "Value", whole=True),
+            Col("basis", "Counts", free=True),
+        ),
+        _report_title(period),
     )
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return
     if not breakdown:
-        console().print("No data to break down.")
+        print("No data to break down.")
         return
     table_rows = []
     for row in breakdown:
@@ -584,14 +687,17 @@ def _report_table(report: dict[str, Any]) -> None:
                 "overdue": _count(row["overdue"]),
             }
         )
-    columns = [(d, d.capitalize()) for d in by] + [
-        ("success", "Success"),
-        ("bar", "Success (bar)"),
-        ("churn", "Churn"),
-        ("conversion", "Conversion"),
-        ("csat", "CSAT"),
-        ("nps", "NPS"),
-        ("overdue", "Overdue"),
+    from followup_cli.layout import Col
+
+    # Figures are never broken; on a narrow screen the bar goes first, then NPS and CSAT.
+    columns = [Col(d, d.capitalize(), keep=0, whole=True) for d in by] + [
+        Col("success", "Success", keep=1, whole=True),
+        Col("bar", "Success (bar)", keep=9, whole=True),
+        Col("churn", "Churn", keep=2, whole=True),
+        Col("conversion", "Conversion", keep=3, whole=True),
+        Col("csat", "CSAT", keep=5, whole=True),
+        Col("nps", "NPS", keep=6, whole=True),
+        Col("overdue", "Overdue", keep=4, whole=True),
     ]
     write_table(table_rows, columns, f"By {' and '.join(by)}")
 
@@ -599,10 +705,9 @@ def _report_table(report: dict[str, Any]) -> None:
 def report_definitions() -> None:
     from followup_cli.metrics import DEFINITIONS
 
-    out = console()
-    out.print("What the figures mean:")
+    print("What the figures mean:")
     for name, text in DEFINITIONS:
-        out.print(f"  {name}: {text}")
+        print(f"  {name}: {text}")
 
 
 # --- find, timeline ------------------------------------------------------------------------------
@@ -613,22 +718,37 @@ def money(amount: float | int | None) -> str:
     return "" if amount is None else f"{amount:,.2f}"
 
 
-FIND_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("phone", "Phone"),
-    ("email", "E-mail"),
-    ("tier", "Tier"),
-    ("owner", "Owner"),
-    ("status", "Status"),
-    ("next_due", "Next"),
+def _find_columns() -> list[Col]:
+    """On a narrow window the e-mail goes first, then owner, status, tier; id, name and phone
+    stay."""
+    from followup_cli.layout import Col
+
+    return [
+        Col("customer_id", _("ID"), keep=0, whole=True),
+        Col("name", _("Name"), keep=0, whole=True),
+        Col("phone", _("Phone"), keep=1, whole=True),
+        Col("email", _("E-mail"), keep=6, whole=True),
+        Col("tier", _("Tier"), keep=3),
+        Col("owner", _("Owner"), keep=5),
+        Col("status", _("Status"), keep=4),
+        Col("next_due", _("Next"), keep=2),
+    ]
+
+
+FIND_KEYS = (
+    "customer_id",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "owner",
+    "status",
+    "next_due",
+    "matched",
 )
-FIND_KEYS = (*(key for key, _ in FIND_COLUMNS), "matched")
 
 
 def find_view(found: dict[str, Any], fmt: Format) -> None:
-    from followup_cli.i18n import _
-
     rows = found["customers"]
     if fmt is Format.json:
         write_json(rows)
@@ -637,9 +757,7 @@ def find_view(found: dict[str, Any], fmt: Format) -> None:
         write_csv(rows, FIND_KEYS)
         return
     if not rows:
-        console().print(
-            _("No customer matches {query!r}.").format(query=found["query"]), markup=False
-        )
+        print(_("No customer matches {query!r}.").format(query=found["query"]))
         return
     if found["total"] > len(rows):
         title = _("{shown} of {total} customers matching {query!r}").format(
@@ -649,20 +767,11 @@ def find_view(found: dict[str, Any], fmt: Format) -> None:
         title = _("Customers matching {query!r}: {total}").format(
             total=found["total"], query=found["query"]
         )
-    columns = [(key, _(heading)) for key, heading in FIND_COLUMNS]
-    write_table(rows, columns, _escape(title))
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    write_table(rows, _find_columns(), title)
 
 
 def timeline_details(event: dict[str, Any]) -> tuple[str, str]:
     """What one timeline event says to a person: (what happened, the details)."""
-    from followup_cli.i18n import _
-
     kind = event["kind"]
     if kind == "added":
         return _("added"), ""
@@ -692,11 +801,15 @@ def timeline_details(event: dict[str, Any]) -> tuple[str, str]:
 
 
 def timeline_table(events: list[dict[str, Any]]) -> None:
-    from followup_cli.i18n import _
+    from followup_cli.layout import Col
 
     rows = []
     for event in events:
         what, details = timeline_details(event)
         rows.append({"date": event["date"], "what": what, "details": details})
-    columns = (("date", _("Date")), ("what", _("What")), ("details", _("Details")))
+    columns = [
+        Col("date", _("Date"), keep=0, whole=True),
+        Col("what", _("What"), keep=0),
+        Col("details", _("Details"), keep=0, free=True),
+    ]
     write_table(rows, columns, _("Timeline"))

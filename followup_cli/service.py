@@ -424,6 +424,13 @@ def build_report(
             f"cannot break down by {unknown[0]!r} (use {', '.join(metrics.DIMENSIONS)})"
         )
     by = list(dict.fromkeys(by))
+    period = {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()}
+    if start > as_of:  # nothing in it has happened yet: no rate can be worked out
+        period.update(counted_to=None, cut_short=True)
+        return {"period": period, "overall": metrics.no_data().as_dict(), "by": by, "breakdown": []}
+    # Days after the report date have not happened: a call due then is not a failure yet.
+    period.update(counted_to=min(end, as_of).isoformat(), cut_short=end > as_of)
+    end = min(end, as_of)
     settings = storage.load_settings(conn)
     rules = storage.load_rules(conn)
     intervals = {t: i for t in rules if (i := effective_interval(t, rules)) is not None}
@@ -489,7 +496,7 @@ def build_report(
     overall = metrics.compute(facts, start, end, as_of, counts)
     rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
     return {
-        "period": {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()},
+        "period": period,
         "overall": overall.as_dict(),
         "by": by,
         "breakdown": rows,

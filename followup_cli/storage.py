@@ -369,6 +369,16 @@ def _m7_undo_and_changes(db: Any) -> None:
     )
 
 
+def _m8_level_table(db: Any) -> None:
+    """Member levels, tags and lifecycle stages of other systems -> our tiers, owner-editable."""
+    from followup_cli.layouts import DEFAULT_LEVELS
+
+    db.execute("CREATE TABLE IF NOT EXISTS level_map (word TEXT PRIMARY KEY, tier TEXT NOT NULL)")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO level_map (word, tier) VALUES (?, ?)", DEFAULT_LEVELS
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -377,6 +387,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m5_ranked_queue,
     _m6_report_tallies,
     _m7_undo_and_changes,
+    _m8_level_table,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -922,7 +933,8 @@ def report_scores(
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
     join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
-    group = f" GROUP BY {', '.join(dims)}" if dims else ""
+    # By position: with customers joined, a name such as "owner" would be ambiguous.
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     return conn.execute(
         f"SELECT {keys}{sums} FROM contacts k INDEXED BY idx_contacts_score_tally {join}"
         f"WHERE {where}{group}",
@@ -1433,3 +1445,25 @@ def customer_refs_starting(
         (pattern, limit),
     )
     return [(row[0], row[1]) for row in rows]
+
+
+# --- level table (import) ---------------------------------------------------------------------
+
+
+def load_levels(conn: sqlite3.Connection) -> dict[str, str]:
+    """The owner's level table: a word of another system -> one of our tiers."""
+    return {
+        row[0]: row[1] for row in conn.execute("SELECT word, tier FROM level_map ORDER BY rowid")
+    }
+
+
+def save_level(conn: sqlite3.Connection, word: str, tier: str) -> None:
+    conn.execute(
+        "INSERT INTO level_map (word, tier) VALUES (?, ?) "
+        "ON CONFLICT(word) DO UPDATE SET tier = excluded.tier",
+        (word, tier),
+    )
+
+
+def remove_level(conn: sqlite3.Connection, word: str) -> bool:
+    return conn.execute("DELETE FROM level_map WHERE word = ?", (word,)).rowcount > 0

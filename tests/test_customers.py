@@ -141,10 +141,10 @@ def test_add_checks_like_an_import_and_plans_the_first_follow_up(cli, example):
         ),
         (("Wang",), "needs an id, a phone or an e-mail"),
         (("Wang", "--email", "wang-at-home"), "e-mail 'wang-at-home' is not an e-mail address"),
-        (("Wang", "--phone", "12"), "phone '12' is not a phone number"),
+        (("Wang", "--phone", "12"), "phone '12' is not a valid number for CN"),
         (
-            ("Wang", "--phone", "13912340000", "--tier", "gold"),
-            "unknown tier 'gold' (known: new, prospect, regular, vip)",
+            ("Wang", "--phone", "13912340000", "--tier", "wholesale"),
+            "unknown tier 'wholesale' (known: new, prospect, regular, vip)",
         ),
         (
             ("Wang", "--phone", "13912340000", "--first-purchase", "2027-01-01"),

@@ -47,4 +47,9 @@ MESSAGES: dict[str, str] = {
     "{what} {value} already belongs to {ref} {name}: if they are one person, use 'followup merge'.": "{what} {value} 已属于 {ref} {name}：如果是同一个人，请用 'followup merge'。",
     "{what} {value} already belongs to {ref} {name}: see 'followup show {ref}', or change that customer with 'followup edit {ref}'.": "{what} {value} 已属于 {ref} {name}：请查看 'followup show {ref}'，或用 'followup edit {ref}' 修改该客户。",
     "Examples:": "示例：",
+    # Daily use: periods counted up to the report date
+    "Report {start} to {end} (as of {as_of}): not begun yet, no data": "报告 {start} 至 {end}（截至 {as_of}）：尚未开始，没有数据",
+    "Report {start} to {end}, counted up to {as_of}: the days after it have not happened yet": "报告 {start} 至 {end}，统计到 {as_of}：之后的日子还没有到",
+    "The period has not begun: there is no data yet.": "这个时段还没有开始，暂无数据。",
+    "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
 }

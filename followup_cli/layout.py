@@ -1,0 +1,305 @@
+"""Tables laid out for the width there is: an 80-column window or a phone's SSH app.
+
+When a table does not fit, the least important columns go first (or fold under another
+column, as the reason goes under the name on the morning list), and free text wraps; a name,
+an id, a phone, a date or a status word is never broken. Chinese characters take two columns.
+
+Plain text with box-drawing borders, drawn here rather than by Rich: the morning list must
+appear at once however long it is, and nothing in a cell is ever read as markup.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+FREE_MIN = 12  # free text is not squeezed narrower than this while other columns can go
+DEFAULT_WIDTH = 120  # when not on a terminal and COLUMNS is not set
+
+# Cells that are one thing, never wrapped; every other word is kept whole too, see `Col`.
+WHOLE_KEYS = frozenset({"customer_id", "id", "name", "phone", "email"})
+# Free text: wrapped at spaces, and a word too long for the column is cut.
+FREE_KEYS = frozenset(
+    {"reason", "note", "last_note", "notes", "message", "file", "describe", "names", "basis"}
+)
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column and what may happen to it when the table is too wide.
+
+    `keep`: importance; when the table does not fit, the column with the highest number goes
+    first; 0 never goes. `fold_into`: instead of going, its text goes under that column's.
+    `whole`: never wrapped. `free`: free text, long words may be cut. Any other column wraps
+    only at spaces and is never narrower than its longest word.
+    """
+
+    key: str
+    heading: str
+    keep: int = 0
+    fold_into: str | None = None
+    whole: bool = False
+    free: bool = False
+
+
+def as_col(column: Col | tuple[str, str], position: int) -> Col:
+    """A plain (key, heading) pair: the further right, the sooner it goes; the first stays."""
+    if isinstance(column, Col):
+        return column
+    key, heading = column
+    return Col(key, heading, keep=position, whole=key in WHOLE_KEYS, free=key in FREE_KEYS)
+
+
+# --- text width ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    """Columns the text takes on a terminal (CJK characters take two)."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(char) for char in text)
+
+
+def clean(text: str) -> str:
+    """One line of text: tabs, newlines and other control characters become spaces."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * (width - text_width(text))
+
+
+def _cut(word: str, width: int) -> list[str]:
+    """A word too long for the column, in pieces that fit."""
+    pieces, current, used = [], "", 0
+    for char in word:
+        size = _char_width(char)
+        if used + size > width and current:
+            pieces.append(current)
+            current, used = "", 0
+        current += char
+        used += size
+    return [*pieces, current] if current else pieces
+
+
+def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
+    """Lines of at most `width` columns, broken at spaces only (unless a word must be cut)."""
+    if text_width(text) <= width:
+        return [text]
+    lines: list[str] = []
+    current, used = "", 0
+    for word in text.split():
+        size = text_width(word)
+        if size > width and cut_long_words:
+            if current:
+                lines.append(current)
+            *full, current = _cut(word, width)
+            lines.extend(full)
+            used = text_width(current)
+            continue
+        if current and used + 1 + size > width:
+            lines.append(current)
+            current, used = "", 0
+        current = f"{current} {word}" if current else word
+        used += size + (1 if used else 0)
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _longest_word(text: str) -> int:
+    if text.isascii():
+        return max((len(word) for word in text.split()), default=0)
+    return max((text_width(word) for word in text.split()), default=0)
+
+
+def terminal_width() -> int:
+    """COLUMNS when set, else the terminal's width, else a wide default for files and pipes."""
+    value = os.environ.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Placed:
+    col: Col
+    cells: list[str]
+    folded: list[tuple[Col, list[str]]] = field(default_factory=list)
+    natural: int = 0
+    least: int = 0
+    width: int = 0
+
+
+def _measure(col: Col, cells: list[str], heading: bool = True) -> tuple[int, int]:
+    """(natural width, least width) of a column's cells (and heading)."""
+    natural = max(map(text_width, cells), default=0)
+    if col.whole:
+        least = natural
+    else:
+        least = max(map(_longest_word, cells), default=0)
+        if col.free:
+            least = min(natural, FREE_MIN)
+    if heading:
+        natural = max(natural, text_width(col.heading))
+        least = max(least, _longest_word(col.heading))
+    return natural, least
+
+
+def fit(columns: Sequence[Col], cells: dict[str, list[str]], width: int) -> list[_Placed]:
+    """Choose the columns shown and their widths for a table `width` columns wide."""
+    placed = []
+    for col in columns:
+        spot = _Placed(col, cells[col.key])
+        spot.natural, spot.least = _measure(col, spot.cells)
+        placed.append(spot)
+    order = {id(p): index for index, p in enumerate(placed)}
+    leaving = sorted((p for p in placed if p.col.keep > 0), key=lambda p: -p.col.keep)
+    dropped: list[_Placed] = []
+    while True:
+        room = width - (3 * len(placed) + 1)
+        if sum(p.natural for p in placed) <= room:
+            for spot in placed:
+                spot.width = spot.natural
+            return placed
+        if sum(p.least for p in placed) <= room or not leaving:
+            # A small column that went before a bigger one may fit again beside what is left.
+            for spot in sorted(dropped, key=lambda p: p.col.keep):
+                if sum(p.least for p in placed) + spot.least + 3 <= room:
+                    placed.append(spot)
+                    placed.sort(key=lambda p: order[id(p)])
+                    room -= 3
+            _share(placed, room)
+            return placed
+        gone = leaving.pop(0)
+        placed.remove(gone)
+        host = next((p for p in placed if p.col.key == gone.col.fold_into), None)
+        if host is None:
+            dropped.append(gone)
+        else:
+            host.folded.append((gone.col, gone.cells))
+            natural, least = _measure(gone.col, gone.cells, heading=False)
+            host.natural = max(host.natural, natural)
+            host.least = max(host.least, least)
+
+
+def _share(placed: list[_Placed], room: int) -> None:
+    """Each column its least width, and what is left to those that would like more."""
+    for spot in placed:
+        spot.width = spot.least
+    spare = room - sum(p.width for p in placed)
+    if spare < 0:  # even the essentials do not fit: narrow the widest, cutting words
+        for spot in sorted(placed, key=lambda p: -p.width):
+            take = min(-spare, spot.width - 4)
+            if take > 0:
+                spot.width -= take
+                spare += take
+        return
+    # Small wants are met in full (a heading kept on one line), big ones share what is left.
+    wanting = sorted((p for p in placed if p.natural > p.width), key=lambda p: p.natural - p.width)
+    for left, spot in enumerate(wanting):
+        extra = min(spot.natural - spot.width, spare // (len(wanting) - left))
+        spot.width += extra
+        spare -= extra
+
+
+# --- drawing -------------------------------------------------------------------------------------
+
+_SGR = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "green": "32", "yellow": "33"}
+
+
+def sgr(style: str | None) -> str:
+    codes = [_SGR[word] for word in (style or "").split() if word in _SGR]
+    return f"\x1b[{';'.join(codes)}m" if codes else ""
+
+
+def _lines(spot: _Placed, index: int) -> list[str]:
+    width, squeezed = spot.width, spot.width < spot.least  # squeezed: words must be cut
+    lines = wrap(spot.cells[index], width, spot.col.free or squeezed)
+    for col, cells in spot.folded:
+        if cells[index]:
+            lines += wrap(cells[index], width, col.free or squeezed)
+    return lines
+
+
+def draw(
+    placed: list[_Placed],
+    rows: int,
+    title: str | None,
+    width: int,
+    row_style: Callable[[int], str | None] | None = None,
+    colour: bool = False,
+) -> list[str]:
+    """The table as lines of text, with the heavy head and light body of Rich's default box."""
+    widths = [p.width for p in placed]
+    table_width = sum(widths) + 3 * len(widths) + 1
+    out = []
+    if title:
+        if text_width(title) <= table_width:
+            out.append(pad(title, table_width))
+        else:
+            out += wrap(title, max(width, 1), cut_long_words=False)
+        if colour:
+            out[-1] = f"{sgr('italic')}{out[-1]}\x1b[0m"
+    out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
+    heads = [wrap(p.col.heading, p.width, True) for p in placed]
+    bold = sgr("bold") if colour else ""
+    for line in range(max(map(len, heads))):
+        texts = [
+            pad(h[line] if line < len(h) else "", w) for h, w in zip(heads, widths, strict=True)
+        ]
+        if bold:
+            texts = [f"{bold}{t}\x1b[0m" for t in texts]
+        out.append("┃ " + " ┃ ".join(texts) + " ┃")
+    out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+    for index in range(rows):
+        cells = [_lines(spot, index) for spot in placed]
+        start = sgr(row_style(index)) if colour and row_style else ""
+        for line in range(max(map(len, cells))):
+            texts = [
+                pad(c[line] if line < len(c) else "", w) for c, w in zip(cells, widths, strict=True)
+            ]
+            if start:
+                texts = [f"{start}{t}\x1b[0m" for t in texts]
+            out.append("│ " + " │ ".join(texts) + " │")
+    out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
+    return out
+
+
+def table_lines(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Col | tuple[str, str]],
+    text: Callable[[Any], str],
+    title: str | None = None,
+    row_style: Callable[[dict[str, Any]], str | None] | None = None,
+    colour: bool = False,
+    width: int | None = None,
+) -> list[str]:
+    """Lay out and draw `rows` (dicts) under `columns`; a column with nothing in it is left out."""
+    width = width or terminal_width()
+    cols = [as_col(column, position) for position, column in enumerate(columns)]
+    cells = {col.key: [clean(text(row.get(col.key))) for row in rows] for col in cols}
+    cols = [col for col in cols if any(cells[col.key])]
+    placed = fit(cols, cells, width)
+    style = (lambda index: row_style(rows[index])) if row_style else None
+    return draw(placed, len(rows), title, width, style, colour)

@@ -1,0 +1,84 @@
+"""What a month of daily use by a shop owner broke, each fixed and held here."""
+
+from __future__ import annotations
+
+from test_report import scenario
+
+# --- a period is counted up to the report date -------------------------------------------------
+
+
+def test_a_month_still_running_counts_only_the_days_that_have_happened(cli, csv_file):
+    scenario(cli, csv_file)
+    # As of 15 January, due so far: V1 5th, P1 8th, R1 10th, P2 11th, R1's check-back 13th and
+    # P1's 7-day call 15th, all with contact made: 6 of 6. V2's and R3's calls of the 20th are
+    # not failures yet (counting them, as before, gave 6 of 8).
+    report = cli.json("report", "--month", "2025-01", "--date", "2025-01-15")
+    assert (report["overall"]["planned"], report["overall"]["completed"]) == (6, 6)
+    assert report["overall"]["success_rate"] == 1.0
+    assert report["period"] == {
+        "from": "2025-01-01",
+        "to": "2025-01-31",
+        "as_of": "2025-01-15",
+        "counted_to": "2025-01-15",
+        "cut_short": True,
+    }
+    # R2's lost on the 15th counts: 1 of the 5 customers active on 1 January.
+    assert (report["overall"]["churned"], report["overall"]["active_at_start"]) == (1, 5)
+    same = cli.json("report", "--from", "2025-01-01", "--to", "2025-01-15", "--date", "2025-01-15")
+    assert same["overall"] == report["overall"]
+    title = cli("report", "--month", "2025-01", "--date", "2025-01-15").stdout.splitlines()[0]
+    assert title.rstrip() == (
+        "Report 2025-01-01 to 2025-01-31, counted up to 2025-01-15: the days after it have "
+        "not happened yet"
+    )
+
+
+def test_a_period_wholly_in_the_future_has_no_data(cli, csv_file):
+    scenario(cli, csv_file)
+    report = cli.json("report", "--month", "2025-02", "--by", "tier", "--date", "2025-01-15")
+    overall = report["overall"]
+    assert overall["success_rate"] is None and overall["planned"] == 0
+    assert overall["churn_rate"] is None and overall["active_at_start"] is None
+    assert overall["conversion_rate"] is None
+    assert report["breakdown"] == []
+    assert report["period"]["counted_to"] is None and report["period"]["cut_short"] is True
+    out = cli("report", "--year", "2026", "--date", "2025-01-15").stdout
+    assert out.splitlines()[0].rstrip() == (
+        "Report 2026-01-01 to 2026-12-31 (as of 2025-01-15): not begun yet, no data"
+    )
+    assert "0.0%" not in out
+
+
+def test_a_monthly_breakdown_stops_at_the_report_date(cli, csv_file):
+    scenario(cli, csv_file)
+    rows = cli.json("report", "--quarter", "2025Q1", "--by", "month", "--date", "2025-01-15")
+    # February and March have not begun: only January, counted to the 15th (6 of 6).
+    assert [(r["month"], r["planned"], r["completed"]) for r in rows["breakdown"]] == [
+        ("2025-01", 6, 6)
+    ]
+
+
+# --- data is never markup ---------------------------------------------------------------------
+
+MARKUP_BODY = (
+    "M1,Zhang [/] Wei,13800000011,,vip,2026-01-05,2026-10-20,2026-01-05,[bold]Li,\n"
+    "M2,Ann [b]ig,13800000012,,regular,2025-01-05,2025-08-20,2025-01-05,Sam,[red]x[/red]\n"
+)
+
+
+def test_square_brackets_in_names_and_notes_are_shown_as_written(cli, csv_file):
+    # Due: M1 (vip) a month after 20 Oct, M2 (regular) 3-monthly from 20 Aug 2025: both 20 Nov.
+    cli("import", "customers", str(csv_file(MARKUP_BODY)), "--date", "2026-11-23")
+    shown = cli("show", "M1").stdout
+    assert shown.splitlines()[0].rstrip() == "Zhang [/] Wei"  # the title was a MarkupError
+    assert "[bold]Li" in shown
+    assert "Ann [b]ig" in cli("show", "M2").stdout and "[red]x[/red]" in cli("show", "M2").stdout
+    today = cli("today", "--date", "2026-11-23").stdout
+    assert "Zhang [/] Wei" in today and "Ann [b]ig" in today
+    assert "Ann [b]ig" in cli("at-risk", "--date", "2026-11-23").stdout  # silent since August
+    note = "[i]call after 6[/i]"
+    logged = cli("log", "M2", "reached", "--note", note, "--date", "2026-11-23").stdout
+    assert logged.startswith("Logged reached for M2 Ann [b]ig on 2026-11-23")
+    assert note in cli("show", "M2").stdout
+    assert "Zhang [/] Wei" in cli("upcoming", "--date", "2026-11-20").stdout
+    assert "[bold]Li" in cli("report", "--date", "2026-11-23", "--by", "owner").stdout
