@@ -322,6 +322,8 @@ class _Merger:
         self.scheduler: Scheduler | None = None
         self.plans: dict[tuple, Plan | None] = {}
         self.re_ranked: list[int] = []  # new tier, follow-up already under way
+        # tier and owner changes, for the customer's timeline in `show`
+        self.timeline: list[tuple[int, str, Any, Any]] = []
 
     def _index(self, stored: dict[str, Any]) -> None:
         self.by_ref[stored["ref"]] = stored
@@ -484,6 +486,11 @@ class _Merger:
                 (self.result.import_id or 0, stored["id"], "updated", json.dumps(before))
             )
         storage.update_customer(self.conn, stored["id"], changes, self.now)
+        self.timeline.extend(
+            (stored["id"], name, stored.get(name), changes[name])
+            for name in ("tier", "owner")
+            if name in changes
+        )
         if "ref" in changes:
             self.by_ref.pop(stored["ref"], None)
         stored.update(changes)
@@ -499,6 +506,7 @@ class _Merger:
 
     def finish(self) -> None:
         self._flush_new()
+        storage.record_import_changes(self.conn, self.timeline, self.today, self.now)
         replan(self.conn, self.to_plan, self.today)
         storage.refresh_ranks(self.conn, self.re_ranked)
 
@@ -724,6 +732,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                 ):
                     to_plan.append(change["customer_id"])
         storage.delete_purchases_of_import(conn, import_id)
+        storage.forget_import_changes(conn, record["started_at"])
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})

@@ -1337,6 +1337,25 @@ def record_customer_changes(
     )
 
 
+def record_import_changes(
+    conn: sqlite3.Connection, changes: list[tuple[int, str, Any, Any]], on: date, stamp: str
+) -> None:
+    """An import's tier and owner changes (customer id, field, old, new), for timelines; the
+    import's time stamp lets `imports undo` take them back."""
+    conn.executemany(
+        "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+        "VALUES (?, ?, ?, ?, ?, 'import', ?)",
+        [
+            (cid, on.isoformat(), name, _text(old), _text(new), stamp)
+            for cid, name, old, new in changes
+        ],
+    )
+
+
+def forget_import_changes(conn: sqlite3.Connection, stamp: str) -> None:
+    conn.execute("DELETE FROM customer_changes WHERE source = 'import' AND logged_at = ?", (stamp,))
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 

@@ -395,3 +395,46 @@ def test_merge_carries_a_do_not_contact_and_refuses_nonsense(cli, csv_file, isol
     shown = cli.json("show", "W1")
     assert (shown["do_not_contact"], shown["next_due"]) == (True, None)
     assert cli.json("today", "--date", "2025-02-01") == []
+
+
+def test_tier_and_owner_changed_by_an_import_are_on_the_timeline_until_it_is_undone(cli, csv_file):
+    cli("import", "customers", str(csv_file(SHOP)), "--date", "2025-01-01")
+    changed = csv_file("R1,Li Lei,13800000002,,VIP客户,,2024-10-10,,Sam,\n", name="again.csv")
+    cli("import", "customers", str(changed), "--date", "2025-01-05")
+    changes = [
+        (e["date"], e["field"], e["from"], e["to"], e["source"])
+        for e in cli.json("show", "R1")["timeline"]
+        if e["kind"] == "change"
+    ]
+    assert changes == [
+        ("2025-01-05", "tier", "regular", "vip", "import"),
+        ("2025-01-05", "owner", None, "Sam", "import"),
+    ]
+    second = cli.json("imports")[0]["id"]
+    cli("imports", "undo", str(second), "--date", "2025-01-05")
+    shown = cli.json("show", "R1")
+    assert (shown["tier"], shown["owner"]) == ("regular", None)
+    assert [e for e in shown["timeline"] if e["kind"] == "change"] == []
+
+
+def test_add_maps_a_member_level_as_an_import_does(cli, example):
+    # "gold" is in the level table (金卡/gold -> vip): a hand-typed level reads the same way
+    done = cli.json(
+        "add", "Kim", "--phone", "13912340000", "--tier", "Gold", "--date", "2026-11-23"
+    )
+    assert done["tier"] == "vip"
+    err = cli("edit", "C001", "--email", "not-an-address", code=1).stderr
+    assert err == "followup: error: e-mail 'not-an-address' is not an e-mail address\n"
+
+
+def test_find_and_timeline_fit_a_60_column_window(cli, example, monkeypatch):
+    cli("log", "C001", "complaint", "--note", "茶具有裂纹，要求换货并且希望下次提前通知",
+        "--channel", "wechat", "--date", "2026-11-23")  # fmt: skip
+    monkeypatch.setenv("COLUMNS", "60")
+    from followup_cli.layout import text_width
+
+    for args in (("find", "li"), ("show", "C001"), ("find", "王")):
+        out = cli(*args).stdout
+        assert max(text_width(line) for line in out.splitlines()) <= 60, args
+    found = cli("find", "li").stdout
+    assert "│ C019 │ 朱琳 " in found and "│ +8615300153019 │" in found  # whole, never broken
