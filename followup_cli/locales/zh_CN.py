@@ -8,7 +8,7 @@ MESSAGES: dict[str, str] = {
     "Contact {contact_id} is a snooze, not a logged contact: snooze {ref} again to move the follow-up.": "记录 {contact_id} 是一次推迟，不是回访登记：要改期，请对 {ref} 重新推迟。",
     "Cannot undo contact {contact_id}: {ref}'s follow-up was snoozed after it (on {date}).": "无法撤销回访 {contact_id}：{ref} 的回访在此之后（{date}）被推迟过。",
     "Cannot undo contact {contact_id}: {ref} has a later entry ({outcome} on {date}, contact {later_id}); undo that one first.": "无法撤销回访 {contact_id}：{ref} 之后还有一条记录（{date} {outcome}，编号 {later_id}），请先撤销那一条。",
-    "Contact {contact_id} was logged by an older version of followup, which kept no record of what it changed: it cannot be undone.": "回访 {contact_id} 是旧版 followup 登记的，当时没有记下改动内容，无法撤销。",
+    "Contact {contact_id} cannot be undone: it was logged by an older version of followup, which kept no record of what it changed, or its customer was merged into another since.": "无法撤销回访 {contact_id}：它由旧版 followup 登记，当时没有记下改动内容；或者该客户之后已被合并到另一位客户。",
     "Cannot undo contact {contact_id}: {ref}'s follow-up of {day} has been snoozed, re-planned or logged since.": "无法撤销回访 {contact_id}：{ref} 在 {day} 的回访之后已被推迟、重新安排或登记。",
     "Cannot undo contact {contact_id}: {ref} was changed since it was logged (by an edit, an import or a merge).": "无法撤销回访 {contact_id}：登记之后 {ref} 的资料已被修改（编辑、导入或合并）。",
     "Cannot undo contact {contact_id}: {ref}'s purchases changed since it was logged.": "无法撤销回访 {contact_id}：登记之后 {ref} 的购买记录有变化。",
