@@ -32,9 +32,13 @@ class FollowupGroup(TyperGroup):
     """Turns every failure into one line on stderr and a documented exit code."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
-        from followup_cli.help_examples import add_examples
+        from followup_cli.help_examples import wants_help
 
-        add_examples(self)
+        argv = args[0] if args else kwargs.get("args")
+        if wants_help(sys.argv[1:] if argv is None else argv):
+            from followup_cli.help_examples import add_examples
+
+            add_examples(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

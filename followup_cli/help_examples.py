@@ -84,6 +84,17 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Command groups: typed alone, they print their help.
+_GROUPS = frozenset({"import", "export", "imports", "rules", "levels"})
+
+
+def wants_help(argv: Any) -> bool:
+    """Whether this command line may print help: only then are the examples worth attaching
+    (the morning `today` should not pay for them)."""
+    words = [str(word) for word in argv or ()]
+    return not words or "--help" in words or "-h" in words or words[-1] in _GROUPS
+
+
 def add_examples(group: Any, prefix: str = "") -> None:
     """Put each command's examples after its options in `--help` (`\\b`: keep the lines)."""
     from followup_cli.i18n import _

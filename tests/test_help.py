@@ -94,3 +94,14 @@ def test_show_completion_prints_a_script_for_the_shell(cli):
     out = cli("--show-completion", "bash").stdout
     assert "_FOLLOWUP_COMPLETE=complete_bash" in out
     assert "complete -o default -F _followup_completion followup" in out
+
+
+def test_examples_are_attached_only_when_help_may_be_printed():
+    from followup_cli.help_examples import wants_help
+
+    assert not wants_help(["today", "--limit", "50"])
+    assert not wants_help(["log", "C001", "reached"])
+    assert wants_help(["today", "--help"])
+    assert wants_help(["rules", "levels", "-h"])
+    assert wants_help(["import"])  # a group alone prints its help
+    assert wants_help([])
