@@ -344,10 +344,6 @@ def find(
     render.find_view(run_find(_conn(ctx), text, limit), fmt)
 
 
-def _customer_fields(**given: str | None) -> dict[str, str | None]:
-    return given
-
-
 NameOpt = Annotated[str | None, typer.Option("--name", help="Full name.")]
 PhoneOpt = Annotated[
     str | None, typer.Option("--phone", help="Phone; without +code, the shop's phone_region.")
@@ -399,7 +395,7 @@ def add(
     from followup_cli.customers import add as run_add
     from followup_cli.i18n import _
 
-    fields = _customer_fields(
+    fields = dict(
         id=customer_id,
         name=name,
         phone=phone,
@@ -464,7 +460,7 @@ def edit(
     from followup_cli.customers import edit as run_edit
     from followup_cli.i18n import _
 
-    fields = _customer_fields(
+    fields = dict(
         id=new_id,
         name=name,
         phone=phone,
