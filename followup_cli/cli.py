@@ -24,6 +24,7 @@ from followup_cli.errors import (
     FollowupError,
     UsageError,
 )
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, OUTCOMES
 from followup_cli.render import Format
 
@@ -224,6 +225,19 @@ def today(
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
+    with_message: bool = typer.Option(
+        False,
+        "--with-message",
+        help=_("A send list: each customer with a phone and the filled message (csv or json)."),
+    ),
+    signature: str | None = typer.Option(
+        None, "--signature", help=_("Start each message with 【SIGNATURE】, as carriers require.")
+    ),
+    opt_out_line: bool = typer.Option(
+        False,
+        "--opt-out-line",
+        help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -231,9 +245,52 @@ def today(
     """
     from followup_cli.service import due_list
 
+    if (signature is not None or opt_out_line) and not with_message:
+        raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
+    if with_message and fmt is Format.table:
+        raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
     day = _day(on)
-    items = due_list(_conn(ctx), day, owner, limit)
+    conn = _conn(ctx)
+    items = due_list(conn, day, owner, limit)
+    if with_message:
+        from followup_cli.templates import send_list
+
+        rows, left_out = send_list(conn, items, day, signature, opt_out_line)
+        render.send_list_view(rows, fmt)
+        if left_out:
+            render.warn(
+                _("Not in the send list, no phone: {ids}").format(
+                    ids=", ".join(i.customer_id for i in left_out)
+                )
+            )
+        return
     render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
+
+
+@app.command(
+    help=_(
+        "Walk today's list full-screen: one key per outcome, the customer's card and the "
+        "message to send beside it; a summary on quit."
+    )
+)
+def review(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise FollowupError(
+            _("review needs a terminal; in a script use 'followup today' and 'followup log'")
+        )
+    day = _day(on)
+    conn = _conn(ctx)
+    from followup_cli.review import run_review
+
+    summary, printed = run_review(conn, day, owner, limit)
+    for text in printed:
+        render.message(text)
+    render.message(summary)
 
 
 @app.command()
@@ -1033,6 +1090,55 @@ def rules_option(
 
     done = set_option(_conn(ctx), name, value, _day(on))
     render.message(f"{done['option']} = {done['value']}; {done['replanned']} follow-ups re-planned")
+
+
+templates_app = typer.Typer(
+    help=_("Show or change the messages to send, one per reason."), invoke_without_command=True
+)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.callback()
+def templates_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Each reason's message: the owner's wording, else the default in the shop's language.
+
+    Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets]
+    with a field in it is left out when that field is empty (no purchase yet).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.templates import list_templates
+
+    render.templates_view(list_templates(_conn(ctx)), fmt)
+
+
+@templates_app.command("set", help=_("Write your own wording of one message."))
+def templates_set(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=_("Which message, e.g. vip, first-week, win-back.")),
+    text: str = typer.Argument(..., help=_("The text, with fields such as {name} and {shop}.")),
+) -> None:
+    from followup_cli.templates import set_template
+
+    done = set_template(_conn(ctx), key, text)
+    render.message(_("Template {key} saved: {text}").format(key=done["key"], text=done["text"]))
+
+
+@templates_app.command("reset", help=_("Go back to the default wording (one message, or all)."))
+def templates_reset(
+    ctx: typer.Context,
+    key: str | None = typer.Argument(None, help=_("Which message (default: all of them).")),
+) -> None:
+    from followup_cli.templates import reset_templates
+
+    done = reset_templates(_conn(ctx), key)
+    if done["key"] is None:
+        render.message(_("All templates are back to the default wording."))
+    else:
+        render.message(_("Template {key} is back to the default wording.").format(key=done["key"]))
 
 
 @app.command()

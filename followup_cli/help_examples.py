@@ -14,6 +14,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         'followup log C001 reached --note "wants the catalogue" --score 5',
         "followup log 13900139002 no-answer --channel phone",
     ),
+    "review": ("followup review", "followup review --owner Sam --limit 20"),
+    "templates": ("followup templates", "followup templates reset vip"),
+    "templates set": (
+        "followup templates set vip 'Dear {name}, {shop} here: your table is ready.'",
+    ),
+    "templates reset": ("followup templates reset vip", "followup templates reset"),
     "undo": ("followup undo", "followup undo --contact 42"),
     "show": ("followup show C001", "followup show 13800138001 --format json"),
     "find": ("followup find 9002", "followup find wang"),
@@ -85,7 +91,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 
 
 # Command groups: typed alone, they print their help.
-_GROUPS = frozenset({"import", "export", "imports", "rules", "levels"})
+_GROUPS = frozenset({"import", "export", "imports", "rules", "levels", "templates"})
 
 
 def wants_help(argv: Any) -> bool:

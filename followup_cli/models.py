@@ -85,6 +85,7 @@ class Settings:
     closed_weekdays: tuple[int, ...] = ()  # 0 = Monday; every day is open by default
     holidays: str = ""  # a country code for the `holidays` package, e.g. CN; "" = none
     phone_region: str = "CN"  # the country of phone numbers written without +code
+    shop: str = ""  # the shop's name, as customers know it: {shop} in message templates
 
     @staticmethod
     def parse_value(name: str, text: str) -> object:
@@ -112,6 +113,8 @@ class Settings:
             if not re.fullmatch(r"[A-Za-z]{2}", text):
                 raise ValueError("phone_region must be a two-letter country code, e.g. CN, GB")
             return text.upper()
+        if name == "shop":
+            return "" if text.lower() in ("none", "-") else " ".join(text.split())
         from followup_cli.errors import FollowupError
 
         try:

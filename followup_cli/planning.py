@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.dates import Duration
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import ANCHORS, DEFAULT_RULES, Rule, Settings
 from followup_cli.schedule import (
     RuleError,
@@ -183,7 +185,7 @@ def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: s
         scheduler = Scheduler.load(conn)
         day = next_open_day(until, scheduler.is_closed)
         storage.move_followup(conn, followup["id"], day)
-        storage.insert_contact(
+        contact_id = storage.insert_contact(
             conn,
             {
                 "customer_id": customer.id,
@@ -195,7 +197,54 @@ def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: s
                 "logged_at": _now(),
             },
         )
-    return {"customer_id": customer.ref, "name": customer.name, "until": day.isoformat()}
+        # What undo_snooze needs to put the follow-up back, kept beside a log's own record.
+        moved = {"followup_id": followup["id"], "was": followup["show_date"], "to": day.isoformat()}
+        storage.save_log_undo(conn, contact_id, customer.id, json.dumps(moved))
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "until": day.isoformat(),
+        "contact_id": contact_id,
+    }
+
+
+def undo_snooze(conn: sqlite3.Connection, contact_id: int) -> dict[str, Any]:
+    """Take back a snooze: the follow-up shows again on the day it showed before, as it was.
+
+    Refused once something happened to that customer after the snooze (a contact, another
+    snooze) or the follow-up was re-planned, so a later fact is never silently undone.
+    """
+    with storage.transaction(conn):
+        contact = storage.get_contact(conn, contact_id)
+        record = storage.log_undo_changes(conn, contact_id) if contact else None
+        if contact is None or contact["outcome"] != "snoozed" or record is None:
+            raise FollowupError(
+                _("No snooze {contact_id} that can be taken back.").format(contact_id=contact_id)
+            )
+        moved = json.loads(record)
+        customer = storage.get_customer(conn, contact["customer_id"])
+        followup = storage.open_followup(conn, customer.id)
+        later = storage.contact_after(conn, customer.id, contact_id)
+        if (
+            later is not None
+            or followup is None
+            or followup["id"] != moved["followup_id"]
+            or followup["show_date"] != moved["to"]
+        ):
+            raise FollowupError(
+                _(
+                    "Cannot take back the snooze of {ref}: the follow-up was logged, moved or "
+                    "re-planned since."
+                ).format(ref=customer.ref)
+            )
+        storage.move_followup(conn, followup["id"], date.fromisoformat(moved["was"]))
+        storage.delete_contact(conn, contact_id)
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "show_date": moved["was"],
+        "was_until": moved["to"],
+    }
 
 
 def assign(

@@ -813,3 +813,29 @@ def timeline_table(events: list[dict[str, Any]]) -> None:
         Col("details", _("Details"), keep=0, free=True),
     ]
     write_table(rows, columns, _("Timeline"))
+
+
+# --- message templates and send lists ---------------------------------------------------------
+
+SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
+
+
+def send_list_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    """A send list for a bulk SMS or WeCom tool: machine formats only."""
+    emit(rows, [(k, k) for k in SEND_KEYS], fmt)
+
+
+def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    from followup_cli.i18n import _
+
+    if fmt is not Format.table:
+        emit(rows, [(k, k) for k in ("key", "text", "custom")], fmt)
+        return
+    shown = [
+        {**row, "custom": _("your own") if row["custom"] else _("the default")} for row in rows
+    ]
+    write_table(
+        shown,
+        (("key", _("Template")), ("custom", _("Wording")), ("text", _("Text"))),
+        title=_("Messages to send, per reason"),
+    )

@@ -156,6 +156,7 @@ class DueItem:
     last_contact: str | None
     last_outcome: str | None
     last_note: str | None
+    last_purchase: str | None = None  # for the words to say (message templates)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -214,6 +215,7 @@ def due_list(
                 last_contact=row["last_contact"],
                 last_outcome=row["last_outcome"],
                 last_note=row["last_note"],
+                last_purchase=row["last_purchase"],
             )
         )
     return items

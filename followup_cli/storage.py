@@ -379,6 +379,14 @@ def _m8_level_table(db: Any) -> None:
     )
 
 
+def _m9_message_templates(db: Any) -> None:
+    """The owner's own wording of the messages sent to customers, per reason."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS message_templates (key TEXT PRIMARY KEY, "
+        "text TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -388,6 +396,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m6_report_tallies,
     _m7_undo_and_changes,
     _m8_level_table,
+    _m9_message_templates,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1486,3 +1495,26 @@ def save_level(conn: sqlite3.Connection, word: str, tier: str) -> None:
 
 def remove_level(conn: sqlite3.Connection, word: str) -> bool:
     return conn.execute("DELETE FROM level_map WHERE word = ?", (word,)).rowcount > 0
+
+
+# --- message templates ---------------------------------------------------------------------------
+
+
+def load_templates(conn: sqlite3.Connection) -> dict[str, str]:
+    """The templates the owner has written (key -> text); defaults are not stored."""
+    return {row[0]: row[1] for row in conn.execute("SELECT key, text FROM message_templates")}
+
+
+def save_template(conn: sqlite3.Connection, key: str, text: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO message_templates (key, text, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+        (key, text, now),
+    )
+
+
+def delete_templates(conn: sqlite3.Connection, key: str | None) -> int:
+    """Forget the owner's wording of one template (or all): the default applies again."""
+    if key is None:
+        return conn.execute("DELETE FROM message_templates").rowcount
+    return conn.execute("DELETE FROM message_templates WHERE key = ?", (key,)).rowcount
