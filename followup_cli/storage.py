@@ -1133,6 +1133,7 @@ def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[
         "followups": "SELECT * FROM followups WHERE customer_id = ? ORDER BY id",
         "contacts": "SELECT * FROM contacts WHERE customer_id = ? ORDER BY id",
         "purchases": "SELECT * FROM purchases WHERE customer_id = ? ORDER BY id",
+        "changes": "SELECT * FROM customer_changes WHERE customer_id = ? ORDER BY id",
     }
     return {
         name: [dict(row) for row in conn.execute(sql, (customer_id,))]

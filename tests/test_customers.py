@@ -438,3 +438,13 @@ def test_find_and_timeline_fit_a_60_column_window(cli, example, monkeypatch):
         assert max(text_width(line) for line in out.splitlines()) <= 60, args
     found = cli("find", "li").stdout
     assert "│ C019 │ 朱琳 " in found and "│ +8615300153019 │" in found  # whole, never broken
+
+
+def test_an_access_request_export_includes_the_recorded_changes(cli, example):
+    import json
+
+    cli("edit", "C001", "--tier", "regular", "--date", "2026-11-24")
+    data = json.loads(cli("export", "customer", "C001").stdout)
+    assert [(c["date"], c["field"], c["old"], c["new"], c["source"]) for c in data["changes"]] == [
+        ("2026-11-24", "tier", "vip", "regular", "edit")
+    ]
