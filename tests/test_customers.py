@@ -342,6 +342,11 @@ def test_merge_keeps_both_histories_and_one_open_follow_up(cli, csv_file, tmp_pa
     sales = tmp_path / "sales.csv"
     sales.write_text("email,date,amount,order\nwang@example.com,2024-11-02,300,B-1\n")
     cli("import", "purchases", str(sales), "--date", "2025-01-01")
+    # the same sale once more, filed under the other record (by phone): one sale after merging
+    again = tmp_path / "again.csv"
+    again.write_text("phone,date,amount,order\n13800000001,2024-11-02,300,B-1\n")
+    cli("import", "purchases", str(again), "--date", "2025-01-01")
+    assert cli.json("show", "W1")["spend"] == 300.0
     cli("log", "W2", "no-answer", "--date", "2025-01-02", "--note", "busy")
     out = cli("merge", "W1", "W2", "--yes", "--date", "2025-01-03").stdout
     # W1 is a VIP: monthly from its last purchase (10 Dec), nearest to 3 Jan: 10 Jan
