@@ -1378,25 +1378,39 @@ def search_customers(
 ) -> tuple[int, list[sqlite3.Row]]:
     """Customers whose id, name or e-mail contains `text` (case-folded), or whose phone ends
     with `digits`; the best matches first (exact id, then id, name, phone, e-mail), at most
-    `limit`, with the total number that matched."""
-    conn.create_function("casefold", 1, _casefold, deterministic=True)
+    `limit`, with the total number that matched.
+
+    One pass over the customers. SQLite's LIKE ignores case for ASCII letters only, so a query
+    with other cased letters (é, Ä, Cyrillic) is compared through Python's casefold instead.
+    """
+    if any(not ch.isascii() and ch.lower() != ch.upper() for ch in text):
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
+        same = "casefold(c.ref) = :text"
+
+        def has(column: str) -> str:
+            return f"instr(casefold({column}), :text)"
+
+    else:
+        same = "c.ref = :text COLLATE NOCASE"
+
+        def has(column: str) -> str:
+            return f"{column} LIKE :pattern ESCAPE '\\'"
+
     rank = (
-        "CASE WHEN casefold(c.ref) = :text THEN 0 WHEN instr(casefold(c.ref), :text) THEN 1 "
-        "WHEN instr(casefold(c.name), :text) THEN 2 "
+        f"CASE WHEN {same} THEN 0 WHEN {has('c.ref')} THEN 1 WHEN {has('c.name')} THEN 2 "
         "WHEN :digits IS NOT NULL AND c.phone LIKE '%' || :digits THEN 3 "
-        "WHEN instr(c.email, :text) THEN 4 END"
+        f"WHEN {has('c.email')} THEN 4 END"
     )
-    sql = (
-        f"SELECT * FROM (SELECT c.*, {rank} AS match_rank, f.show_date AS next_due "
-        "FROM customers c LEFT JOIN followups f ON f.customer_id = c.id AND f.status = 'open') "
-        "WHERE match_rank IS NOT NULL"
-    )
-    params = {"text": text, "digits": digits}
-    total = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(
-        f"{sql} ORDER BY match_rank, name, ref LIMIT :limit", {**params, "limit": limit}
+        "SELECT m.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = m.id "
+        "AND f.status = 'open') AS next_due FROM ("
+        f"SELECT *, COUNT(*) OVER () AS total FROM (SELECT c.*, {rank} AS match_rank "
+        "FROM customers c) WHERE match_rank IS NOT NULL "
+        "ORDER BY match_rank, name, ref LIMIT :limit) m ORDER BY match_rank, name, ref",
+        {"text": text, "pattern": pattern, "digits": digits, "limit": limit},
     ).fetchall()
-    return int(total), rows
+    return (int(rows[0]["total"]) if rows else 0), rows
 
 
 def _casefold(value: str | None) -> str | None:

@@ -453,3 +453,13 @@ def test_an_access_request_export_includes_the_recorded_changes(cli, example):
     assert [(c["date"], c["field"], c["old"], c["new"], c["source"]) for c in data["changes"]] == [
         ("2026-11-24", "tier", "vip", "regular", "edit")
     ]
+
+
+def test_find_folds_accented_letters_and_takes_wildcards_literally(cli, example):
+    cli("add", "Élodie Durand", "--phone", "+33 6 11 22 33 44", "--date", "2026-11-23")
+    assert ids(cli.json("find", "élodie")) == [("fu-1", "name")]
+    assert ids(cli.json("find", "ÉLODIE")) == [("fu-1", "name")]
+    assert ids(cli.json("find", "lodie d")) == [("fu-1", "name")]
+    # % and _ are characters here, not SQL wildcards: nobody has them
+    assert cli.json("find", "%") == []
+    assert cli.json("find", "_") == []
