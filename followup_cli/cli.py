@@ -24,7 +24,7 @@ from followup_cli.errors import (
     FollowupError,
     UsageError,
 )
-from followup_cli.i18n import _
+from followup_cli.i18n import N_, _, language, set_language
 from followup_cli.models import CHANNELS, OUTCOMES
 from followup_cli.render import Format
 
@@ -40,6 +40,7 @@ class FollowupGroup(TyperGroup):
             from followup_cli.help_examples import add_examples
 
             add_examples(self)
+        _localise_help(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
@@ -48,15 +49,21 @@ class FollowupGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
                 sys.exit(EXIT_USAGE)
-            message = exc.format_message().replace("Value error, ", "")
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            print(f"followup: error: {message}{hint}", file=sys.stderr)
+            from followup_cli.wording import usage_error
+
+            message = usage_error(exc.format_message().replace("Value error, ", ""))
+            hint = (
+                _(" (see '{command} --help')").format(command=exc.ctx.command_path)
+                if exc.ctx
+                else ""
+            )
+            print(_("followup: error: {message}").format(message=message + hint), file=sys.stderr)
             sys.exit(EXIT_USAGE)
         except ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
         except typer.Abort:
-            print("followup: aborted", file=sys.stderr)
+            print(_("followup: aborted"), file=sys.stderr)
             sys.exit(EXIT_FAILURE)
         except BrokenPipeError:
             # The reader (`head`, a closed pager) went away: not worth a message.
@@ -70,18 +77,187 @@ class FollowupGroup(TyperGroup):
         except (ClickException, typer.Exit, typer.Abort, BrokenPipeError):
             raise
         except sqlite3.OperationalError as exc:
-            raise FollowupError(f"database problem: {exc}") from None
+            raise FollowupError(_("database problem: {detail}").format(detail=exc)) from None
         except sqlite3.DatabaseError as exc:
-            raise FollowupError(f"database is damaged or not a followup file: {exc}") from None
+            raise FollowupError(
+                _("database is damaged or not a followup file: {detail}").format(detail=exc)
+            ) from None
         except OSError as exc:
+            from followup_cli.wording import os_error
+
             where = f" ({exc.filename})" if exc.filename else ""
-            raise FollowupError(f"{exc.strerror or exc}{where}") from None
+            raise FollowupError(f"{os_error(exc)}{where}") from None
         except Exception as exc:
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise
             raise FollowupError(
-                f"unexpected {type(exc).__name__}: {exc} (run with FOLLOWUP_DEBUG=1 and report it)"
+                _("unexpected {kind}: {detail} (run with FOLLOWUP_DEBUG=1 and report it)").format(
+                    kind=type(exc).__name__, detail=exc
+                )
             ) from None
+
+
+def _localise_help(command: Any) -> None:
+    """Help texts are written in English in the code; show them in the chosen language."""
+    if language() == "en":
+        return
+    from typer._click import formatting
+
+    from followup_cli.layout import text_width
+
+    formatting.term_len = text_width  # help columns line up with Chinese words in them
+    typer.core._ = _  # typer's own words on help pages (default, required, Options) through ours
+    if not getattr(formatting.wrap_text, "by_columns", False):
+        formatting.wrap_text = _wrap_by_columns(formatting.wrap_text)
+    if command.help:
+        command.help = _(command.help)
+    if command.short_help:
+        command.short_help = _(command.short_help)
+    elif command.help and not command.help.isascii():
+        # click shortens by characters and spaces, which Chinese has few of: its first sentence
+        command.short_help = command.help.split("\n\n")[0].split("。")[0].replace("\n", "")
+    from followup_cli.wording import argument_name
+
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = argument_name(param.name)
+    if not getattr(command, "_localised_page", False):
+        page = command.get_help
+        command.get_help = lambda ctx: _localise_help_page(page(ctx))
+        command._localised_page = True
+    for sub in getattr(command, "commands", {}).values():
+        _localise_help(sub)
+
+
+_HELP_PAGE_WORDS = (
+    ("Usage: ", N_("Usage: ")),
+    ("[OPTIONS]", N_("[OPTIONS]")),
+    ("COMMAND [ARGS]...", N_("COMMAND [ARGS]...")),
+    ("[required]", N_("[required]")),
+    ("[default: ", N_("[default: ")),
+    ("<str>", N_("<text>")),
+    ("<int>", N_("<number>")),
+    ("<int range>", N_("<number>")),
+    ("<path>", N_("<file>")),
+    ("<boolean>", N_("<yes/no>")),
+    ("Show this message and exit.", N_("Show this message and exit.")),
+)
+
+
+# typer's own words, passed to `_()` once typer.core uses it (see _localise_help)
+_TYPER_WORDS = (
+    N_("default: {default}"),
+    N_("required"),
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+)
+
+_HELP_PAGE_HEADINGS = {
+    "Arguments:": N_("Arguments:"),
+    "Options:": N_("Options:"),
+    "Commands:": N_("Commands:"),
+}
+
+
+def _localise_help_page(page: str) -> str:
+    """Click lays help out in English; swap its words, keeping the option column aligned."""
+    import re
+
+    # click's own help option, wrapped or not
+    page = re.sub(r"Show\s+this\s+message\s+and\s+exit\.", _("Show this message and exit."), page)
+    for english, sentence in _HELP_PAGE_WORDS:
+        shown = _(sentence)
+        extra = _display_width(shown) - len(english)
+        pattern = re.compile(re.escape(english) + "( *)")
+
+        def swap(match: re.Match[str], shown: str = shown, extra: int = extra) -> str:
+            spaces = len(match.group(1))
+            if spaces < 2:  # within a sentence, not before a column
+                return shown + match.group(1)
+            return shown + " " * max(1, spaces - extra)
+
+        page = pattern.sub(swap, page)
+    headings = {_(name) + ":" for name in _TYPER_WORDS[2:]}
+    lines = page.split("\n")
+    return "\n".join(
+        _(_HELP_PAGE_HEADINGS[line])
+        if line in _HELP_PAGE_HEADINGS
+        else line[:-1] + "："
+        if line in headings
+        else line
+        for line in lines
+    )
+
+
+def _wrap_by_columns(wrap_text: Any) -> Any:
+    """Click wraps help by characters; a Chinese character takes two columns. Paragraphs with
+    Chinese in them are wrapped here by columns and handed to click as already wrapped."""
+
+    def wrapped(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        if text.isascii():
+            return wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        room = max(10, width - max(len(initial_indent), len(subsequent_indent)))
+        if not preserve_paragraphs:
+            lines = _wrap_columns(" ".join(text.split()), room)
+            return "\n".join(
+                (initial_indent if n == 0 else subsequent_indent) + line
+                for n, line in enumerate(lines)
+            )
+        paragraphs = []
+        for block in text.split("\n\n"):
+            lines = block.splitlines()
+            if not lines or lines[0].strip() == "\b" or block.isascii():
+                paragraphs.append(block)
+                continue
+            indent = len(lines[0]) - len(lines[0].lstrip())
+            joined = ""
+            for line in (line.strip() for line in lines):
+                gap = " " if joined and (joined[-1].isascii() or line[:1].isascii()) else ""
+                joined += gap + line
+            shown = _wrap_columns(joined, max(10, room - indent))
+            paragraphs.append("\b\n" + "\n".join(" " * indent + line for line in shown))
+        return wrap_text("\n\n".join(paragraphs), width, initial_indent, subsequent_indent, True)
+
+    wrapped.by_columns = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _wrap_columns(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns: a line may break after any Chinese character, and
+    at spaces; ASCII words (option names, values) are never cut."""
+    import re
+
+    lines: list[str] = []
+    current, used = "", 0
+    for token in re.findall(r"\s+|[!-~]+|.", text):
+        if token.isspace():
+            if current and used < width:
+                current, used = current + " ", used + 1
+            continue
+        size = _display_width(token)
+        if used + size > width and current.strip():
+            lines.append(current.rstrip())
+            current, used = "", 0
+        current, used = current + token, used + size
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
+
+
+def _display_width(text: str) -> int:
+    """Columns on a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 app = typer.Typer(
@@ -113,6 +289,24 @@ Channel = Enum("Channel", {c: c for c in CHANNELS}, type=str)  # type: ignore[mi
 assert tuple(o.value for o in Outcome) == OUTCOMES
 
 
+def _typed_word(kind: str, value: str | None) -> str | None:
+    """An outcome or channel typed in English or Chinese, in any case (see vocabulary.py)."""
+    from followup_cli import vocabulary
+
+    if value is None:
+        return None
+    try:
+        return vocabulary.outcome(value) if kind == "outcome" else vocabulary.channel(value)
+    except FollowupError as exc:
+        raise typer.BadParameter(exc.format_message()) from None
+
+
+def _typed_tier(value: str | None) -> str | None:
+    from followup_cli import vocabulary
+
+    return None if value is None else vocabulary.tier(value)
+
+
 class TextOrJson(StrEnum):
     text = "text"
     json = "json"
@@ -133,8 +327,19 @@ def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language: zh or en (default: option 'language', else the locale)."
+    ),
 ) -> None:
     """Whom to call today, what happened, and how the shop is doing."""
+    if lang is not None:
+        from followup_cli.i18n import normalise
+
+        if not lang.strip().lower().startswith(("zh", "en")):
+            raise FollowupError(
+                _("--lang {value!r} is not a language (use zh or en)").format(value=lang)
+            )
+        set_language(normalise(lang))
     ctx.obj = {"db": db}
 
 
@@ -156,9 +361,13 @@ def _confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise FollowupError(f"not on a terminal to ask '{question}': add --yes to go ahead")
+        raise FollowupError(
+            _("not on a terminal to ask '{question}': add --yes to go ahead").format(
+                question=question
+            )
+        )
     if not typer.confirm(question, default=False):
-        raise FollowupError("nothing done")
+        raise FollowupError(_("nothing done"))
 
 
 def _day(value: str | None, what: str = "--date") -> date:
@@ -238,6 +447,9 @@ def today(
         "--opt-out-line",
         help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
     ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -249,6 +461,9 @@ def today(
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
     if with_message and fmt is Format.table:
         raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
+    if output is not None and not with_message:
+        raise FollowupError(_("--output goes with --with-message"))
+    _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
     items = due_list(conn, day, owner, limit)
@@ -256,7 +471,7 @@ def today(
         from followup_cli.templates import send_list
 
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
-        render.send_list_view(rows, fmt)
+        render.send_list_view(rows, fmt, output)
         if left_out:
             render.warn(
                 _("Not in the send list, no phone: {ids}").format(
@@ -278,6 +493,9 @@ def review(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    channel: Channel | None = typer.Option(
+        None, "--channel", help=_("How you contact them this time, logged with each outcome.")
+    ),
 ) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise FollowupError(
@@ -287,7 +505,7 @@ def review(
     conn = _conn(ctx)
     from followup_cli.review import run_review
 
-    summary, printed = run_review(conn, day, owner, limit)
+    summary, printed = run_review(conn, day, owner, limit, channel.value if channel else None)
     for text in printed:
         render.message(text)
     render.message(summary)
@@ -297,10 +515,21 @@ def review(
 def log(
     ctx: typer.Context,
     customer: CustomerArg,
-    outcome: Outcome = typer.Argument(..., help="What happened."),
+    outcome: str = typer.Argument(
+        ...,
+        callback=lambda value: _typed_word("outcome", value),
+        help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
+        "(or 已联系, 未接通, 投诉, 成交, 流失, 勿扰).",
+    ),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
-    channel: Channel | None = typer.Option(None, "--channel", help="How they were contacted."),
+    channel: str | None = typer.Option(
+        None,
+        "--channel",
+        callback=lambda value: _typed_word("channel", value),
+        help="How they were contacted: phone, sms, email, wechat, visit "
+        "(or 电话, 短信, 微信, 邮件, 到店).",
+    ),
     score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
     nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
@@ -311,27 +540,39 @@ def log(
     result = log_outcome(
         _conn(ctx),
         customer,
-        outcome.value,
+        outcome,
         _day(on),
         note,
-        channel.value if channel else None,
+        channel,
         score,
         nps,
     )
     if fmt is TextOrJson.json:
         render.write_json(result.as_dict())
         return
+    from followup_cli import wording
+
     done = {
-        "retry": "no answer, will try again",
-        "missed": "no answer after the last attempt: follow-up missed",
+        "retry": _("no answer, will try again"),
+        "missed": _("no answer after the last attempt: follow-up missed"),
     }.get(result.status)
     nxt = (
-        f"next: {result.next_due} ({result.next_reason})" if result.next_due else "nothing planned"
+        _("next: {due} ({reason})").format(
+            due=result.next_due, reason=wording.reason(result.next_reason)
+        )
+        if result.next_due
+        else _("nothing planned")
+    )
+    logged = _("Logged {outcome} for {customer_id} {name} on {date}").format(
+        outcome=wording.outcome(result.outcome),
+        customer_id=result.customer_id,
+        name=result.name,
+        date=result.date,
     )
     render.message(
-        f"Logged {result.outcome} for {result.customer_id} {result.name} on {result.date}; "
-        + (f"{done}; " if done else "")
-        + nxt
+        _("{logged}; {done}; {next}").format(logged=logged, done=done, next=nxt)
+        if done
+        else _("{logged}; {next}").format(logged=logged, next=nxt)
     )
 
 
@@ -346,6 +587,7 @@ def undo(
 ) -> None:
     """Take back the last logged contact (or --contact N): the follow-up it closed is open again
     and what it planned is removed. Refused once something later depends on it."""
+    from followup_cli import wording
     from followup_cli.i18n import _
     from followup_cli.service import undo_log
 
@@ -356,7 +598,7 @@ def undo(
     lines = [
         _("Undid contact {contact_id}: {outcome} for {ref} {name} on {date}.").format(
             contact_id=done["contact_id"],
-            outcome=done["outcome"],
+            outcome=wording.outcome(done["outcome"]),
             ref=done["customer_id"],
             name=done["name"],
             date=done["date"],
@@ -366,7 +608,9 @@ def undo(
         lines.append(_("No longer planned: {day}.").format(day=done["removed"]))
     if done["next_due"]:
         lines.append(
-            _("Next: {day} ({reason}).").format(day=done["next_due"], reason=done["next_reason"])
+            _("Next: {day} ({reason}).").format(
+                day=done["next_due"], reason=wording.reason(done["next_reason"])
+            )
         )
     else:
         lines.append(_("Nothing is planned."))
@@ -430,7 +674,7 @@ TextFormatOpt = Annotated[TextOrJson, typer.Option("--format", help="text or jso
 @app.command()
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The customer's name."),
+    customer_name: str = typer.Argument(..., help="The customer's name."),
     customer_id: IdOpt = None,
     phone: PhoneOpt = None,
     email: EmailOpt = None,
@@ -454,7 +698,7 @@ def add(
 
     fields = dict(
         id=customer_id,
-        name=name,
+        name=customer_name,
         phone=phone,
         email=email,
         tier=tier,
@@ -469,8 +713,10 @@ def add(
     if fmt is TextOrJson.json:
         render.write_json(done)
         return
+    from followup_cli import wording
+
     text = _("Added {ref} {name} ({tier}).").format(
-        ref=done["customer_id"], name=done["name"], tier=done["tier"]
+        ref=done["customer_id"], name=done["name"], tier=wording.tier(done["tier"])
     )
     render.message(f"{text} {_next_sentence(done)}")
     if done["same_name"]:
@@ -487,10 +733,13 @@ def add(
 
 
 def _next_sentence(done: dict[str, Any]) -> str:
+    from followup_cli import wording
     from followup_cli.i18n import _
 
     if done["next_due"]:
-        return _("Next: {day} ({reason}).").format(day=done["next_due"], reason=done["next_reason"])
+        return _("Next: {day} ({reason}).").format(
+            day=done["next_due"], reason=wording.reason(done["next_reason"])
+        )
     return _("Nothing is planned.")
 
 
@@ -539,8 +788,15 @@ def edit(
             _("{ref} {name}: nothing changed.").format(ref=done["customer_id"], name=done["name"])
         )
         return
+    from followup_cli import wording
+
+    def shown(field: str, value: Any) -> str:
+        if not value:
+            return "-"
+        return wording.tier(value) if field == "tier" else str(value)
+
     changed = "; ".join(
-        f"{field}: {change['from'] or '-'} -> {change['to'] or '-'}"
+        f"{wording.field(field)}: {shown(field, change['from'])} -> {shown(field, change['to'])}"
         for field, change in done["changed"].items()
     )
     text = _("Changed {ref} {name}: {changes}.").format(
@@ -614,7 +870,11 @@ def report(
     first, last_day = resolve_period(as_of, start, end, month, last, quarter, year)
     for path in (output, html):
         _check_output_folder(path)
-    dimensions = [d.strip().lower() for item in by for d in item.split(",") if d.strip()]
+    from followup_cli.vocabulary import dimension
+
+    dimensions = [
+        dimension(d) for item in by for d in item.replace("，", ",").split(",") if d.strip()
+    ]
     data = build_report(_conn(ctx), first, last_day, as_of, dimensions)
     if excel and fmt is Format.table:
         fmt = Format.csv
@@ -623,7 +883,7 @@ def report(
 
         render.to_text_file(html, lambda page, out: out.write(page), render_html(data))
         if fmt is Format.table and not explain:
-            render.message(f"Report written to {html}")
+            render.message(_("Report written to {file}").format(file=html))
             return
     render.report_view(data, fmt, output, excel)
     if explain and fmt is Format.table:
@@ -721,20 +981,20 @@ def _import_command(kind: str, help_text: str) -> Any:
 import_app.command("customers")(
     _import_command(
         "customers",
-        """Add or update customers from a file. Re-importing the same file changes nothing.
+        N_("""Add or update customers from a file. Re-importing the same file changes nothing.
 
     Exit 0: every row used; 3: done, some rows rejected; 4: nothing imported.
-    """,
+    """),
     )
 )
 import_app.command("purchases")(
     _import_command(
         "purchases",
-        """Add purchases (customer id/phone/e-mail, date, amount, order number).
+        N_("""Add purchases (customer id/phone/e-mail, date, amount, order number).
 
     Updates first and last purchase dates and spend; a prospect who buys becomes a new
     customer. Exit codes as for 'import customers'.
-    """,
+    """),
     )
 )
 
@@ -743,7 +1003,9 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     from followup_cli import imports
 
     if opts["rejects"] is not None and not opts["rejects"].parent.exists():
-        raise FollowupError(f"folder {opts['rejects'].parent} does not exist")
+        raise FollowupError(
+            _("folder {folder} does not exist").format(folder=opts["rejects"].parent)
+        )
     given = imports.ImportOptions(
         encoding=opts["encoding"],
         delimiter=_delimiter(opts["delimiter"]),
@@ -756,7 +1018,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
     run = imports.import_customers if kind == "customers" else imports.import_purchases
-    with render.progress(f"Importing {file.name}") as progress:
+    with render.progress(_("Importing {file}").format(file=file.name)) as progress:
         result = run(
             conn,
             file,
@@ -770,7 +1032,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     if not opts["quiet"]:
         reported += result.warnings  # values left out; the row itself was used
     for line, text in sorted(reported, key=lambda item: item[0]):
-        render.warn(f"{file}: line {line}: {text}")
+        render.warn(_("{file}: line {line}: {reason}").format(file=file, line=line, reason=text))
     if opts["rejects"] is not None:
         rows = [
             {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
@@ -794,7 +1056,7 @@ def _delimiter(value: str | None) -> str | None:
     if value.lower() in ("tab", "\\t", "\t"):
         return "\t"
     if len(value) != 1:
-        raise FollowupError("--delimiter takes one character (or 'tab')")
+        raise FollowupError(_("--delimiter takes one character (or 'tab')"))
     return value
 
 
@@ -808,7 +1070,9 @@ def _parse_mapping(pairs: list[str], kind: str) -> dict[str, str]:
         target = target.strip().lower()
         if not sep or not column.strip() or target not in fields:
             raise FollowupError(
-                f"--map {pair!r} must be 'Column=field' with field one of {', '.join(fields)}"
+                _("--map {pair!r} must be 'Column=field' with field one of {fields}").format(
+                    pair=pair, fields=", ".join(fields)
+                )
             )
         mapping[column] = target
     return mapping
@@ -848,8 +1112,9 @@ def imports_undo(
 
     done = undo_import(_conn(ctx), import_id, _day(on))
     render.message(
-        f"Import {done['import_id']} undone: {done['removed']} customers removed, "
-        f"{done['restored']} restored."
+        _("Import {import_id} undone: {removed} customers removed, {restored} restored.").format(
+            **done
+        )
     )
 
 
@@ -894,7 +1159,7 @@ def export_customer(
 
 def _check_output_folder(output: str | None) -> None:
     if output and not Path(output).expanduser().resolve().parent.exists():
-        raise FollowupError(f"folder {Path(output).parent} does not exist")
+        raise FollowupError(_("folder {folder} does not exist").format(folder=Path(output).parent))
 
 
 @app.command()
@@ -907,9 +1172,15 @@ def forget(
     from followup_cli.maintenance import describe, forget_customer
 
     conn = _conn(ctx)
-    _confirm(f"Erase {describe(conn, customer)} and all their history?", yes)
+    _confirm(
+        _("Erase {customer} and all their history?").format(customer=describe(conn, customer)), yes
+    )
     gone = forget_customer(conn, customer)
-    render.message(f"Erased {gone['customer_id']} {gone['name']} and all their history.")
+    render.message(
+        _("Erased {customer_id} {name} and all their history.").format(
+            customer_id=gone["customer_id"], name=gone["name"]
+        )
+    )
 
 
 @app.command()
@@ -922,7 +1193,7 @@ def backup(
     from followup_cli.maintenance import backup as run_backup
 
     target = run_backup(_conn(ctx), file, force)
-    render.message(f"Backed up to {target}")
+    render.message(_("Backed up to {file}").format(file=target))
 
 
 @app.command()
@@ -935,14 +1206,15 @@ def restore(
     from followup_cli.maintenance import check_backup
     from followup_cli.maintenance import restore as run_restore
 
-    path, _ = _db_path(ctx)
+    path, _is_default = _db_path(ctx)
     conn = _conn(ctx)
     version = check_backup(path, file)
-    _confirm(f"Replace {path} with {file}?", yes)
+    _confirm(_("Replace {database} with {backup}?").format(database=path, backup=file), yes)
     done = run_restore(conn, path, file, version)
     render.message(
-        f"Restored from {done['restored_from']}; the previous database is kept at "
-        f"{done['previous_kept_at']}"
+        _("Restored from {restored_from}; the previous database is kept at {kept}").format(
+            restored_from=done["restored_from"], kept=done["previous_kept_at"]
+        )
     )
 
 
@@ -957,7 +1229,7 @@ def doctor(
     """
     from followup_cli.maintenance import doctor as run_doctor
 
-    path, _ = _db_path(ctx)
+    path, _is_default = _db_path(ctx)
     report = run_doctor(_conn(ctx), path)
     render.doctor_view(report, fmt is TextOrJson.json)
     if report["problems"]:
@@ -992,17 +1264,23 @@ def rules_set(
     anchor: str | None = typer.Option(
         None, "--anchor", help="first_purchase, last_contact, last_purchase or added."
     ),
-    then: str | None = typer.Option(None, "--then", help="Tier to follow after the steps."),
+    then: str | None = typer.Option(
+        None,
+        "--then",
+        callback=lambda value: _typed_tier(value),
+        help="Tier to follow after the steps.",
+    ),
     grace: str | None = typer.Option(None, "--grace", help="How long after due it is late."),
     rank: int | None = typer.Option(None, "--rank", help="Order on today's list (low first)."),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
+    from followup_cli import vocabulary
     from followup_cli.planning import set_rule
 
     done = set_rule(
         _conn(ctx),
-        tier,
+        vocabulary.tier(tier),
         _day(on),
         steps=steps,
         every=every,
@@ -1011,9 +1289,15 @@ def rules_set(
         grace=grace,
         rank=rank,
     )
+    from followup_cli import wording
+
     render.message(
-        f"{done['rule']['tier']}: {done['rule']['describe']} (late after "
-        f"{done['rule']['grace']}); {done['replanned']} follow-ups re-planned"
+        _("{tier}: {rule} (late after {grace}); {replanned} follow-ups re-planned").format(
+            tier=wording.tier(done["rule"]["tier"]),
+            rule=done["rule"]["describe"],
+            grace=wording.duration(done["rule"]["grace"]),
+            replanned=done["replanned"],
+        )
     )
 
 
@@ -1025,7 +1309,11 @@ def rules_reset(
     from followup_cli.planning import reset_rules
 
     done = reset_rules(_conn(ctx), _day(on))
-    render.message(f"Default rules restored; {done['replanned']} follow-ups re-planned")
+    render.message(
+        _("Default rules restored; {replanned} follow-ups re-planned").format(
+            replanned=done["replanned"]
+        )
+    )
 
 
 levels_app = typer.Typer(
@@ -1089,11 +1377,18 @@ def rules_option(
     from followup_cli.planning import set_option
 
     done = set_option(_conn(ctx), name, value, _day(on))
-    render.message(f"{done['option']} = {done['value']}; {done['replanned']} follow-ups re-planned")
+    render.message(
+        _("{option} = {value}; {replanned} follow-ups re-planned").format(
+            option=done["option"], value=done["value"], replanned=done["replanned"]
+        )
+    )
 
 
 templates_app = typer.Typer(
-    help=_("Show or change the messages to send, one per reason."), invoke_without_command=True
+    help="Show or change the messages to send, one per reason.\n\n"
+    "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+    "[brackets] with a field in it is left out when the field is empty (no purchase yet).",
+    invoke_without_command=True,
 )
 app.add_typer(templates_app, name="templates")
 
@@ -1110,9 +1405,13 @@ def templates_show(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.templates import list_templates
+    from followup_cli.templates import list_templates, shop_name
 
-    render.templates_view(list_templates(_conn(ctx)), fmt)
+    conn = _conn(ctx)
+    render.templates_view(list_templates(conn), fmt)
+    if fmt is Format.table and not shop_name(conn):
+        render.message(_("The shop's name is not set: messages use a neutral word instead."))
+        render.message(_("Set it with: followup rules option shop NAME"))
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))
@@ -1155,7 +1454,11 @@ def snooze(
 
     today_ = _day(on)
     done = run_snooze(_conn(ctx), customer, parse_until(until, today_), today_, note)
-    render.message(f"Snoozed {done['customer_id']} {done['name']} until {done['until']}")
+    render.message(
+        _("Snoozed {customer_id} {name} until {until}").format(
+            customer_id=done["customer_id"], name=done["name"], until=done["until"]
+        )
+    )
 
 
 @app.command()
@@ -1169,7 +1472,11 @@ def assign(
     from followup_cli.planning import assign as run_assign
 
     done = run_assign(_conn(ctx), customer, owner, _day(on))
-    render.message(f"{done['customer_id']} {done['name']} is now followed up by {done['owner']}")
+    render.message(
+        _("{customer_id} {name} is now followed up by {owner}").format(
+            customer_id=done["customer_id"], name=done["name"], owner=done["owner"]
+        )
+    )
 
 
 @app.command()
@@ -1183,9 +1490,17 @@ def optout(
     from followup_cli.planning import set_opt_out
 
     done = set_opt_out(_conn(ctx), customer, not undo, _day(on))
-    state = "will not be contacted" if done["do_not_contact"] else "may be contacted again"
-    nxt = f"; next: {done['next_due']}" if done["next_due"] else ""
-    render.message(f"{done['customer_id']} {done['name']} {state}{nxt}")
+    if done["do_not_contact"]:
+        sentence = _("{customer_id} {name} will not be contacted")
+    elif done["next_due"]:
+        sentence = _("{customer_id} {name} may be contacted again; next: {next_due}")
+    else:
+        sentence = _("{customer_id} {name} may be contacted again")
+    render.message(
+        sentence.format(
+            customer_id=done["customer_id"], name=done["name"], next_due=done["next_due"]
+        )
+    )
 
 
 @app.command()
@@ -1205,8 +1520,16 @@ def plan(
     days = (Duration.parse(spread_over).after(today_) - today_).days
     done = spread(_conn(ctx), today_, days, capacity)
     render.message(
-        f"Backlog of {done['backlog']}: {done['kept_today']} stay today, {done['moved']} moved "
-        f"(at most {done['capacity']} a day), {done['not_placed']} did not fit"
+        _(
+            "Backlog of {backlog}: {kept_today} stay today, {moved} moved "
+            "(at most {capacity} a day), {not_placed} did not fit"
+        ).format(
+            backlog=done["backlog"],
+            kept_today=done["kept_today"],
+            moved=done["moved"],
+            capacity=done["capacity"],
+            not_placed=done["not_placed"],
+        )
     )
 
 

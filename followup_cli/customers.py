@@ -85,7 +85,7 @@ def _clean(conn: sqlite3.Connection, cells: dict[str, str], today: date):
     from followup_cli.phones import InvalidValue, import_phone_reader
 
     if "name" in cells and not cells["name"].split():
-        raise FollowupError("name is empty")
+        raise FollowupError(_("name is empty"))
     read_phone = import_phone_reader(storage.load_settings(conn).phone_region)
     try:
         if cells.get("phone"):

@@ -9,41 +9,39 @@ from __future__ import annotations
 from typing import Any
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "today": ("followup today", "followup today --owner Sam --limit 10"),
+    "today": ("followup today", "followup today --owner 小李 --limit 10"),
     "log": (
-        'followup log C001 reached --note "wants the catalogue" --score 5',
+        'followup log C001 reached --note "要报价" --score 5',
         "followup log 13900139002 no-answer --channel phone",
     ),
-    "review": ("followup review", "followup review --owner Sam --limit 20"),
+    "review": ("followup review", "followup review --owner 小李 --limit 20"),
     "templates": ("followup templates", "followup templates reset vip"),
-    "templates set": (
-        "followup templates set vip 'Dear {name}, {shop} here: your table is ready.'",
-    ),
+    "templates set": ("followup templates set vip '{name}您好，欢迎再来。'",),
     "templates reset": ("followup templates reset vip", "followup templates reset"),
     "undo": ("followup undo", "followup undo --contact 42"),
     "show": ("followup show C001", "followup show 13800138001 --format json"),
-    "find": ("followup find 9002", "followup find wang"),
+    "find": ("followup find 9002", "followup find 王"),
     "add": (
-        'followup add "陈静" --phone "139 1234 5678" --tier vip --owner Li',
-        'followup add "Zoe Hall" --id C100 --email zoe@example.com --first-purchase 2026-11-20',
+        'followup add 陈静 --phone "139 1234 5678" --tier vip',
+        "followup add 王伟 --id C100 --email ww@shop.cn",
     ),
     "edit": (
         "followup edit C007 --tier vip",
         'followup edit C007 --phone "135 0013 5099" --notes ""',
     ),
-    "merge": ("followup merge C007 fu-12", "followup merge C007 fu-12 --yes"),
+    "merge": ("followup merge C007 C040", "followup merge C007 C040 --yes"),
     "report": (
         "followup report --month 2026-10 --by owner --by tier",
-        "followup report --year 2026 --by month --html 2026.html",
+        "followup report --year 2026 --by month --excel -o y.csv",
     ),
-    "import": ("followup import customers till-export.csv", "followup import purchases sales.csv"),
+    "import": ("followup import customers 客户.csv", "followup import purchases 销售.csv"),
     "import customers": (
-        "followup import customers 客户.xlsx --save-profile till --dayfirst",
-        "followup import customers export.csv --profile till --quiet",
+        "followup import customers 客户.xlsx --save-profile 收银",
+        "followup import customers 收银.csv --profile 收银 -q",
     ),
     "import purchases": (
-        "followup import purchases sales.csv",
-        "followup import purchases orders.csv --map 'Buyer=phone' --dry-run",
+        "followup import purchases 销售.csv",
+        "followup import purchases 订单.csv --map '买家=phone'",
     ),
     "imports": ("followup imports", "followup imports undo 7"),
     "imports undo": ("followup imports undo 7",),
@@ -56,7 +54,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export customer": ("followup export customer C001 -o C001.json",),
     "export due": (
         "followup export due --days 14",
-        "followup export due --format ics -o calls.ics",
+        "followup export due --format ics -o 回访.ics",
     ),
     "forget": ("followup forget C001",),
     "backup": ("followup backup ~/followup-backup.db",),
@@ -65,7 +63,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "rules": ("followup rules", "followup rules set vip --every 2w"),
     "rules set": (
         "followup rules set vip --every 2w",
-        "followup rules set wholesale --every 6w --grace 2w --rank 15",
+        "followup rules set 批发 --every 6w --grace 2w",
     ),
     "rules option": (
         "followup rules option closed_weekdays sun",
@@ -75,14 +73,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "rules levels": ("followup rules levels", "followup rules levels set 铂金卡 vip"),
     "rules levels set": (
         "followup rules levels set 铂金卡 vip",
-        "followup rules levels set Evangelist regular",
+        "followup rules levels set 钻石卡 vip",
     ),
     "rules levels remove": ("followup rules levels remove 铂金卡",),
     "snooze": (
         "followup snooze C001 --until +2w",
-        'followup snooze C001 --until 2026-12-01 --note "away"',
+        'followup snooze C001 --until 2026-12-01 --note "出差"',
     ),
-    "assign": ("followup assign C001 --owner Sam",),
+    "assign": ("followup assign C001 --owner 小李",),
     "optout": ("followup optout C001", "followup optout C001 --undo"),
     "plan": ("followup plan --spread 14d", "followup plan --spread 2w --capacity 15"),
     "upcoming": ("followup upcoming", "followup upcoming --days 14 --format csv"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from followup_cli import wording
 from followup_cli.dates import DateFormatError, parse_import_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
@@ -270,23 +271,27 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise FollowupError(f"unknown encoding {encoding!r}", EXIT_NOTHING_IMPORTED) from None
+            raise FollowupError(
+                _("unknown encoding {encoding!r}").format(encoding=encoding), EXIT_NOTHING_IMPORTED
+            ) from None
         if not _decodes(path, encoding):
-            raise FollowupError(f"file is not valid {encoding}", EXIT_NOTHING_IMPORTED)
+            raise FollowupError(
+                _("file is not valid {encoding}").format(encoding=encoding), EXIT_NOTHING_IMPORTED
+            )
         return encoding
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(codecs.BOM_UTF8):
         if not _decodes(path, "utf-8", skip=3):
-            raise FollowupError("file starts as UTF-8 but is not", EXIT_NOTHING_IMPORTED)
+            raise FollowupError(_("file starts as UTF-8 but is not"), EXIT_NOTHING_IMPORTED)
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if not _decodes(path, "utf-16"):
-            raise FollowupError("file starts as UTF-16 but is not", EXIT_NOTHING_IMPORTED)
+            raise FollowupError(_("file starts as UTF-16 but is not"), EXIT_NOTHING_IMPORTED)
         return "utf-16"
     if any(b"\x00" in chunk for chunk in _chunks(path)):
         raise FollowupError(
-            "file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)",
+            _("file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)"),
             EXIT_NOTHING_IMPORTED,
         )
     if _decodes(path, "utf-8"):
@@ -294,13 +299,15 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
     decodes, chinese = _scan(path, "gb18030")
     if not decodes:
         raise FollowupError(
-            "file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding",
+            _("file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding"),
             EXIT_NOTHING_IMPORTED,
         )
     if not chinese:
         raise FollowupError(
-            "file is not UTF-8 and does not look like Chinese GBK: name its encoding "
-            "with --encoding",
+            _(
+                "file is not UTF-8 and does not look like Chinese "
+                "GBK: name its encoding with --encoding"
+            ),
             EXIT_NOTHING_IMPORTED,
         )
     return "gb18030"
@@ -329,26 +336,33 @@ def read_table(
 ) -> Table:
     """Any file a shop hands over: CSV/TSV text in the usual encodings, or an Excel workbook."""
     if not path.exists():
-        raise FollowupError(f"file {path} does not exist", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("file {path} does not exist").format(path=path), EXIT_NOTHING_IMPORTED
+        )
     if path.is_dir():
-        raise FollowupError(f"{path} is a folder, not a file", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("{path} is a folder, not a file").format(path=path), EXIT_NOTHING_IMPORTED
+        )
     try:
         with path.open("rb") as handle:
             data = handle.read(_CHUNK)
             blank = not data.strip() and not handle.read(1)
     except OSError as exc:
-        raise FollowupError(f"cannot read {path}: {exc.strerror}", EXIT_NOTHING_IMPORTED) from None
+        raise FollowupError(
+            _("cannot read {path}: {strerror}").format(path=path, strerror=wording.os_error(exc)),
+            EXIT_NOTHING_IMPORTED,
+        ) from None
     if blank:
-        raise FollowupError(f"file {path} is empty", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(_("file {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED)
     if data.startswith(_XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_workbook(path, sheet, header_row, is_header)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise FollowupError(
-            "old Excel .xls files are not supported: save it as .xlsx or CSV",
+            _("old Excel .xls files are not supported: save it as .xlsx or CSV"),
             EXIT_NOTHING_IMPORTED,
         )
     if sheet is not None:
-        raise FollowupError("--sheet is only for Excel workbooks", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(_("--sheet is only for Excel workbooks"), EXIT_NOTHING_IMPORTED)
     used = detect_encoding(path, encoding)
     with path.open(encoding=used, newline="") as handle:
         delimiter = delimiter or sniff_delimiter(handle.read(64 * 1024))
@@ -388,7 +402,9 @@ def _with_header(
         if position >= HEADER_SEARCH:
             break
     if first is None:
-        raise FollowupError(f"file {path} has no header line", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("file {path} has no header line").format(path=path), EXIT_NOTHING_IMPORTED
+        )
     if header_row is not None and (taken is None or taken[0] != header_row):
         raise FollowupError(
             _("line {line} of {path} is blank or not the start of a row").format(
@@ -436,7 +452,10 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
                 return
             except csv.Error as exc:
                 raise FollowupError(
-                    f"line {lines.number}: cannot read CSV ({exc})", EXIT_NOTHING_IMPORTED
+                    _("line {number}: cannot read CSV ({exc})").format(
+                        number=lines.number, exc=exc
+                    ),
+                    EXIT_NOTHING_IMPORTED,
                 ) from None
             taken = list(lines.taken)
             if len(taken) > 1 and width > 2:
@@ -487,7 +506,9 @@ def _read_workbook(
     first = next(rows, None)
     rows.close()
     if first is None:
-        raise FollowupError(f"the sheet in {path} is empty", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("the sheet in {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED
+        )
     return _with_header(
         lambda: _workbook_rows(path, sheet), "xlsx", "", path, header_row, is_header
     )
@@ -505,7 +526,10 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
     except Exception as exc:  # an untrusted file can break the reader in many ways
         reason = str(exc).split(".")[0] or type(exc).__name__
         raise FollowupError(
-            f"{path} is not a readable Excel workbook ({reason})", EXIT_NOTHING_IMPORTED
+            _("{path} is not a readable Excel workbook ({reason})").format(
+                path=path, reason=reason
+            ),
+            EXIT_NOTHING_IMPORTED,
         ) from None
     try:
         if sheet is None:
@@ -515,7 +539,10 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
         else:
             names = ", ".join(workbook.sheetnames)
             raise FollowupError(
-                f"no sheet {sheet!r} in {path} (sheets: {names})", EXIT_NOTHING_IMPORTED
+                _("no sheet {sheet!r} in {path} (sheets: {names})").format(
+                    sheet=sheet, path=path, names=names
+                ),
+                EXIT_NOTHING_IMPORTED,
             )
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
@@ -524,7 +551,10 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
                     yield number, cells
         except Exception as exc:  # a damaged sheet inside a valid zip
             raise FollowupError(
-                f"{path}: cannot read the sheet ({type(exc).__name__})", EXIT_NOTHING_IMPORTED
+                _("{path}: cannot read the sheet ({name})").format(
+                    path=path, name=type(exc).__name__
+                ),
+                EXIT_NOTHING_IMPORTED,
             ) from None
     finally:
         workbook.close()
@@ -566,15 +596,19 @@ class HeaderMap:
         columns = found.columns
         if purchases and ("date" not in columns or not {"id", "phone", "email"} & columns.keys()):
             raise FollowupError(
-                "no usable header: a purchases file needs a date column and one of "
-                "id/phone/email (use --map 'Column=field' for others)",
+                _(
+                    "no usable header: a purchases file needs a date column and one of "
+                    "id/phone/email (use --map 'Column=field' for others)"
+                ),
                 EXIT_NOTHING_IMPORTED,
             )
         if not purchases and not {"id", "phone", "email"} & columns.keys():
             known = ", ".join(FIELDS)
             raise FollowupError(
-                f"no usable header: need a name column and one of id/phone/email "
-                f"(known columns: {known}; use --map 'Column=field' for others)",
+                _(
+                    "no usable header: need a name column and one of id/phone/email "
+                    "(known columns: {known}; use --map 'Column=field' for others)"
+                ).format(known=known),
                 EXIT_NOTHING_IMPORTED,
             )
         return found
@@ -594,13 +628,18 @@ class HeaderMap:
         columns: dict[str, int] = {}
         extras: dict[str, int] = {}
         names: dict[str, str] = {}
+        claimed = {wanted[k] for k in map(_header_key, header) if k in wanted}
         for index, raw in enumerate(header):
             key = _header_key(raw)
             if not key:
                 continue  # trailing empty header cells, as Excel writes them
-            target = wanted.get(key) or meant.get(key)
-            if target is None and key not in ignored:
-                target = aliases.get(key)
+            target = wanted.get(key)
+            if target is None:  # a field named by --map is never taken by a guess
+                target = meant.get(key)
+                if target is None and key not in ignored:
+                    target = aliases.get(key)
+                if target in claimed:
+                    target = None
             if target and target not in columns:
                 columns[target] = index
                 names[target] = raw.strip()
@@ -664,8 +703,14 @@ _TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "total", "tota
 _TAG_SPLIT = re.compile(r"[,;，；、|]")
 
 
+_TOTAL_STARTS = frozenset("合总小汇TtSsGg")
+
+
 def is_total_row(cells: list[str]) -> bool:
     """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    first = next((cell.lstrip()[:1] for cell in cells[:3] if cell.strip()), "")
+    if first not in _TOTAL_STARTS:
+        return False
     for cell in cells[:3]:
         text = cell.strip().rstrip(":：").strip().casefold()
         if text:
@@ -682,7 +727,7 @@ def normalise_email(text: str) -> str | None:
     if not text:
         return None
     if not _EMAIL.match(text):
-        raise RowError(f"e-mail {text!r} is not an e-mail address")
+        raise RowError(_("e-mail {text!r} is not an e-mail address").format(text=text))
     return text
 
 
@@ -695,7 +740,11 @@ def normalise_tier(text: str, known_tiers: set[str]) -> str | None:
         return key
     tier = TIER_ALIASES.get(key)
     if tier is None:
-        raise RowError(f"unknown tier {text.strip()!r} (known: {', '.join(sorted(known_tiers))})")
+        raise RowError(
+            _("unknown tier {tier!r} (known: {known})").format(
+                tier=text.strip(), known=", ".join(sorted(known_tiers))
+            )
+        )
     return tier
 
 
@@ -716,12 +765,14 @@ def clean_rows(
     dayfirst: bool | None = None,
     levels: LevelTable | None = None,
 ) -> Iterator[Record | Rejection | Skipped]:
-    if dayfirst is None:
-        dayfirst = _file_date_order(table, headers)
     clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst, levels)
+    if dayfirst is None:
+        # The file's own day/month order, read from the whole file only when a date needs it:
+        # an ISO-dated file is read once, not twice.
+        clean.order_of_file = lambda: _file_date_order(table, headers)
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
-            yield Rejection(line, _BROKEN, list(cells))
+            yield Rejection(line, _(_BROKEN), list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")
@@ -751,11 +802,18 @@ class _RowCleaner:
         self.date_cache: dict[str, date] = {}
         self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
         self.has_tags = "tags" in headers.columns
+        self.tier_cache: dict[tuple[str, ...], tuple[str | None, str | None, dict[str, str]]] = {}
+        self.order_of_file: Callable[[], bool | None] | None = None
+        self.day_first = self.month_first = False  # what the file's dates showed so far
 
     def __call__(self, line: int, cells: list[str]) -> Record:
         longest = max(map(len, cells), default=0)
         if longest > MAX_CELL:
-            raise RowError(f"a cell is {longest} characters long (at most {MAX_CELL})")
+            raise RowError(
+                _("a cell is {longest} characters long (at most {most})").format(
+                    longest=longest, most=MAX_CELL
+                )
+            )
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
         cell = dict.fromkeys(_ALL_FIELDS, "")
@@ -767,7 +825,9 @@ class _RowCleaner:
             name = join_name(cell["first_name"], cell["last_name"])
         ref = clean_cell(cell["id"]) or None
         if ref and _SCIENTIFIC.match(ref):
-            raise RowError(f"id {ref!r} was mangled by Excel (format the column as text)")
+            raise RowError(
+                _("id {ref!r} was mangled by Excel (format the column as text)").format(ref=ref)
+            )
         phone, left_out = self._phone(cell, warnings)
         try:
             email = normalise_email(cell["email"])
@@ -777,7 +837,7 @@ class _RowCleaner:
         if not (ref or phone or email):
             if left_out or warnings:
                 raise RowError("; ".join(w.split(": ", 1)[-1] for w in warnings))
-            raise RowError("needs an id, a phone or an e-mail")
+            raise RowError(_("needs an id, a phone or an e-mail"))
         named_from = None
         if not name:
             nickname = " ".join(cell["nickname"].split())
@@ -786,12 +846,16 @@ class _RowCleaner:
             elif email or phone:
                 name, named_from = (email, "email") if email else (phone, "phone")
             else:
-                raise RowError("name is empty")
+                raise RowError(_("name is empty"))
         tier, unknown, kept = self._tier(cell)
         dates = {field_: self._date(cell[field_], field_) for field_ in DATE_FIELDS}
         first, last = dates["first_purchase"], dates["last_purchase"]
         if first and last and last < first:
-            raise RowError(f"last_purchase {last} is before first_purchase {first}")
+            raise RowError(
+                _("last_purchase {last} is before first_purchase {first}").format(
+                    last=last, first=first
+                )
+            )
         extra = {column: cells[i].strip() for column, i in self.extras if cells[i].strip()}
         extra.update(kept)
         owner = cell["owner"] or None
@@ -836,6 +900,17 @@ class _RowCleaner:
 
     def _tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         """(tier, a level nobody mapped, the original levels to keep on the customer)."""
+        key = tuple(cell[f] for f in self.level_columns) + (
+            (cell["tags"],) if self.has_tags else ()
+        )
+        known = self.tier_cache.get(key)
+        if known is None:
+            known = self._find_tier(cell)
+            if len(self.tier_cache) < 10_000:
+                self.tier_cache[key] = known
+        return known[0], known[1], dict(known[2])
+
+    def _find_tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         found: list[str] = []
         unknown = None
         kept: dict[str, str] = {}
@@ -870,16 +945,34 @@ class _RowCleaner:
             return None
         value = self.date_cache.get(raw)
         if value is None:
+            slashed = _SLASHED.match(raw)
+            if slashed and self.order_of_file is not None:
+                first, second = int(slashed.group(1)), int(slashed.group(2))
+                self.day_first |= first > 12 >= second
+                self.month_first |= second > 12 >= first
+                if self.day_first and self.month_first:
+                    raise FollowupError(_(_MIXED_ORDERS), EXIT_NOTHING_IMPORTED)
             try:
                 value = parse_import_date(raw, self.dayfirst)
             except DateFormatError as exc:
-                raise RowError(f"{field_}: {exc}") from None
+                if self.order_of_file is None or "ambiguous" not in str(exc):
+                    raise RowError(f"{field_}: {exc}") from None
+                self.dayfirst, self.order_of_file = self.order_of_file(), None
+                return self._date(raw, field_)
             self.date_cache[raw] = value
         if field_ in PAST_DATE_FIELDS and value > self.today:
-            raise RowError(f"{field_} {value} is in the future")
+            raise RowError(
+                _("{field} {value} is in the future").format(
+                    field=wording.field(field_), value=value
+                )
+            )
         return value
 
 
+_MIXED_ORDERS = (
+    "file mixes day/month and month/day dates: fix the file or force one with "
+    "--dayfirst/--monthfirst"
+)
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 
 
@@ -897,11 +990,7 @@ def _file_date_order(
                 day_first |= first > 12 >= second
                 month_first |= second > 12 >= first
     if day_first and month_first:
-        raise FollowupError(
-            "file mixes day/month and month/day dates: fix the file or force one with "
-            "--dayfirst/--monthfirst",
-            EXIT_NOTHING_IMPORTED,
-        )
+        raise FollowupError(_(_MIXED_ORDERS), EXIT_NOTHING_IMPORTED)
     if day_first or month_first:
         return day_first
     return None
@@ -968,7 +1057,7 @@ def clean_purchase_rows(
     orders_seen: set[str] = set()
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
-            yield Rejection(line, _BROKEN, list(cells))
+            yield Rejection(line, _(_BROKEN), list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")
@@ -999,19 +1088,19 @@ def clean_purchase_rows(
                             raise
             email = normalise_email(cell("email"))
             if not (ref or phone or email):
-                raise RowError("needs a customer id, phone or e-mail")
+                raise RowError(_("needs a customer id, phone or e-mail"))
             raw_date = cell("date") or cell("date2")
             if not raw_date:
-                raise RowError("date is empty")
+                raise RowError(_("date is empty"))
             try:
                 bought = parse_import_date(raw_date, dayfirst)
             except DateFormatError as exc:
-                raise RowError(f"date: {exc}") from None
+                raise RowError(_("date: {exc}").format(exc=exc)) from None
             if bought > today:
-                raise RowError(f"date {bought} is in the future")
+                raise RowError(_("date {bought} is in the future").format(bought=bought))
             raw_amount = re.sub(r"[¥$€£,\s]|元|RMB|CNY", "", clean_cell(cell("amount")))
             if raw_amount and not _MONEY.match(raw_amount):
-                raise RowError(f"amount {cell('amount')!r} is not a number")
+                raise RowError(_("amount {value!r} is not a number").format(value=cell("amount")))
             amount = float(raw_amount) if raw_amount else 0.0
             name = " ".join(cell("name").split()) or None
             yield PurchaseRecord(line, ref, phone, email, bought, amount, order, cells, name)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 
 EXCEL_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+\d+$")
 _SCIENTIFIC = EXCEL_SCIENTIFIC
@@ -26,7 +27,11 @@ def phone_normaliser(region: str) -> Callable[[str], str]:
     cache: dict[str, str] = {}
     country_code = phonenumbers.country_code_for_region(region)
     if not country_code:
-        raise FollowupError(f"unknown phone region {region!r} (use a code such as CN, GB, US)")
+        raise FollowupError(
+            _("unknown phone region {region!r} (use a code such as CN, GB, US)").format(
+                region=region
+            )
+        )
     separators = str.maketrans("", "", " -().\u3000")
 
     def normalise(raw: str) -> str:
@@ -34,7 +39,11 @@ def phone_normaliser(region: str) -> Callable[[str], str]:
         if text in cache:
             return cache[text]
         if _SCIENTIFIC.match(text):
-            raise InvalidValue(f"phone {text!r} was mangled by Excel (format the column as text)")
+            raise InvalidValue(
+                _("phone {text!r} was mangled by Excel (format the column as text)").format(
+                    text=text
+                )
+            )
         compact = text.translate(separators)
         if region == "CN" and len(compact) == 11 and compact.isdigit() and compact[0] == "1":
             result = f"+86{compact}"
@@ -42,9 +51,11 @@ def phone_normaliser(region: str) -> Callable[[str], str]:
             try:
                 number = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
-                raise InvalidValue(f"phone {text!r} is not a phone number") from None
+                raise InvalidValue(
+                    _("phone {text!r} is not a phone number").format(text=text)
+                ) from None
             if not phonenumbers.is_possible_number(number):
-                raise InvalidValue(f"phone {text!r} is not a phone number")
+                raise InvalidValue(_("phone {text!r} is not a phone number").format(text=text))
             result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         cache[text] = result
         return result
@@ -63,6 +74,8 @@ _EXCEL_FORMULA_TEXT = re.compile(r'^="(.*)"$')
 def clean_cell(text: str) -> str:
     """What spreadsheets wrap around ids and phones: Shopify's `'` prefix, `="…"`, a `.0`."""
     text = text.strip()
+    if not text or (text[0] not in "'=" and not text.endswith(".0")):
+        return text  # nothing wrapped around it: the usual case, kept cheap
     if text.startswith("'"):
         text = text[1:].strip()
     wrapped = _EXCEL_FORMULA_TEXT.match(text)
@@ -85,7 +98,11 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
     import phonenumbers
 
     if not phonenumbers.country_code_for_region(region):
-        raise FollowupError(f"unknown phone region {region!r} (use a code such as CN, GB, US)")
+        raise FollowupError(
+            _("unknown phone region {region!r} (use a code such as CN, GB, US)").format(
+                region=region
+            )
+        )
     regions = phonenumbers.SUPPORTED_REGIONS
     cache: dict[tuple[str, str | None], str] = {}
     separators = str.maketrans("", "", " -().\u3000/")
@@ -100,7 +117,11 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
         if found is not None:
             return found
         if _SCIENTIFIC.match(text):
-            raise InvalidValue(f"phone {text!r} was mangled by Excel (format the column as text)")
+            raise InvalidValue(
+                _("phone {text!r} was mangled by Excel (format the column as text)").format(
+                    text=text
+                )
+            )
         compact = text.translate(separators)
         if compact.startswith("00"):
             compact = "+" + compact[2:]
@@ -113,12 +134,14 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
             and compact[0] == "1"
             and compact[1] in "3456789"
         ):
-            result = f"+86{compact}"
+            return f"+86{compact}"  # the common case, not worth a cache entry
         else:
             try:
                 number = phonenumbers.parse(compact, used)
             except phonenumbers.NumberParseException:
-                raise PhoneLeftOut(f"phone {text!r} is not a phone number") from None
+                raise PhoneLeftOut(
+                    _("phone {text!r} is not a phone number").format(text=text)
+                ) from None
             if stated or country:
                 # The country is written down, not guessed: a number of a possible length
                 # for it is kept (fictional ranges such as UK 07700 900xxx included).
@@ -126,9 +149,14 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
             else:
                 ok = phonenumbers.is_valid_number(number)
             if not ok:
-                where = "its country" if stated else f"{used}"
-                raise PhoneLeftOut(f"phone {text!r} is not a valid number for {where}")
+                if stated:
+                    problem = _("phone {text!r} is not a valid number for its country")
+                else:
+                    problem = _("phone {text!r} is not a valid number for {region}")
+                raise PhoneLeftOut(problem.format(text=text, region=used))
             result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if len(cache) > 50_000:
+            cache.clear()  # memory stays flat on a file of a million different numbers
         cache[key] = result
         return result
 

@@ -64,12 +64,14 @@ def set_rule(
     """Change (or add) a tier's rule, then re-plan its customers' unstarted follow-ups."""
     tier = tier.strip().lower()
     if not tier or not tier.replace("-", "").replace("_", "").isalnum():
-        raise FollowupError(f"tier name {tier!r} must be letters, digits, - or _")
+        raise FollowupError(
+            _("tier name {tier!r} must be letters, digits, - or _").format(tier=tier)
+        )
     with storage.transaction(conn):
         rules = storage.load_rules(conn)
         current = rules.get(tier, Rule(tier, rank=50 + 10 * len(rules)))
         if tier not in rules and not (every or then):
-            raise FollowupError(f"new tier {tier!r} needs --every or --then")
+            raise FollowupError(_("new tier {tier!r} needs --every or --then").format(tier=tier))
         changed = current
         if steps is not None:
             parsed = tuple(Duration.parse(s) for s in steps.split(",") if s.strip())
@@ -79,14 +81,18 @@ def set_rule(
             changed = replace(changed, interval=interval)
         if anchor is not None:
             if anchor not in ANCHORS:
-                raise FollowupError(f"anchor {anchor!r} is not one of {', '.join(ANCHORS)}")
+                raise FollowupError(
+                    _("anchor {anchor!r} is not one of {choices}").format(
+                        anchor=anchor, choices=", ".join(ANCHORS)
+                    )
+                )
             changed = replace(changed, anchor=anchor)
         if then is not None:
             follower = then.strip().lower() or None
             if follower in ("none", "-"):
                 follower = None
             if follower is not None and follower not in rules and follower != tier:
-                raise FollowupError(f"unknown tier {then!r} to follow")
+                raise FollowupError(_("unknown tier {then!r} to follow").format(then=then))
             changed = replace(changed, then=follower)
         if grace is not None:
             changed = replace(changed, grace=Duration.parse(grace))
@@ -129,8 +135,10 @@ def reset_rules(conn: sqlite3.Connection, today: date) -> dict[str, Any]:
         if stranded:
             listing = ", ".join(f"{tier} ({n})" for tier, n in stranded)
             raise FollowupError(
-                f"customers are in tiers the defaults do not have: {listing}; "
-                "move them to another tier first"
+                _(
+                    "customers are in tiers the defaults do not have: {listing}; "
+                    "move them to another tier first"
+                ).format(listing=listing)
             )
         storage.save_rules(conn, DEFAULT_RULES)
         replanned = _replan_tiers(conn, None, today)
@@ -171,16 +179,23 @@ def parse_until(text: str, today: date) -> date:
 def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: str | None):
     """Postpone the open follow-up; it keeps its due date for the numbers and is not a miss."""
     if until <= today:
-        raise FollowupError(f"--until {until} is not after {today}: snooze to a later day")
+        raise FollowupError(
+            _("--until {until} is not after {today}: snooze to a later day").format(
+                until=until, today=today
+            )
+        )
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         followup = storage.open_followup(conn, customer.id)
         if followup is None:
-            raise FollowupError(f"customer {customer.ref} has no open follow-up to snooze")
+            raise FollowupError(
+                _("customer {ref} has no open follow-up to snooze").format(ref=customer.ref)
+            )
         if until <= date.fromisoformat(followup["due_date"]):
             raise FollowupError(
-                f"{customer.ref}'s follow-up is not due until {followup['due_date']}: "
-                "snooze to a later day"
+                _("{ref}'s follow-up is not due until {due_date}: snooze to a later day").format(
+                    ref=customer.ref, due_date=followup["due_date"]
+                )
             )
         scheduler = Scheduler.load(conn)
         day = next_open_day(until, scheduler.is_closed)
@@ -252,7 +267,7 @@ def assign(
 ) -> dict[str, Any]:
     owner = owner.strip()
     if not owner:
-        raise FollowupError("--owner must not be empty")
+        raise FollowupError(_("--owner must not be empty"))
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         storage.update_customer(conn, customer.id, {"owner": owner}, _now())
@@ -370,10 +385,12 @@ def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:
     """All-day events, one per planned call, that a phone calendar can subscribe to."""
     from icalendar import Calendar, Event
 
+    from followup_cli import wording
+
     calendar = Calendar()
     calendar.add("prodid", "-//followup//customer follow-ups//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Follow-ups")
+    calendar.add("x-wr-calname", _("Follow-ups"))
     for row in rows:
         day = max(date.fromisoformat(row["show_date"]), today)
         event = Event()
@@ -381,10 +398,17 @@ def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:
         event.add("dtstamp", _stamp())
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
-        event.add("summary", f"Call {row['name']} ({row['tier']})")
-        details = [row["reason"], f"phone: {row['phone'] or '-'}", f"due: {row['due_date']}"]
+        event.add(
+            "summary",
+            _("Call {name} ({tier})").format(name=row["name"], tier=wording.tier(row["tier"])),
+        )
+        details = [
+            wording.reason(row["reason"]),
+            _("phone: {phone}").format(phone=row["phone"] or "-"),
+            _("due: {due_date}").format(due_date=row["due_date"]),
+        ]
         if row["last_note"]:
-            details.append(f"last note: {row['last_note']}")
+            details.append(_("last note: {last_note}").format(last_note=row["last_note"]))
         event.add("description", "\n".join(details))
         calendar.add_component(event)
     return calendar.to_ical()

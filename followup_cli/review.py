@@ -6,6 +6,7 @@ should pay). What happens on each key is in review_session.py; this module draws
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import date
 from typing import Any, ClassVar
@@ -17,9 +18,10 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from followup_cli import wording
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.review_session import ReviewSession, outcome_label
+from followup_cli.review_session import ReviewSession
 from followup_cli.service import DueItem
 
 OUTCOME_KEYS = {
@@ -30,6 +32,7 @@ OUTCOME_KEYS = {
     "l": "lost",
     "o": "opt-out",
 }
+_STATUS_MARKUP = {"late": "[bold red]{}[/]", "overdue": "[yellow]{}[/]"}  # as `today` shows them
 NAME_WIDTH = 12  # display cells: six Chinese characters or twelve Latin letters
 
 
@@ -69,13 +72,14 @@ def card_text(card: dict[str, Any] | None, day: date) -> str:
         return _("Nothing due on {day}. Press q to quit.").format(day=day.isoformat())
     item: DueItem = card["item"]
     lines = [
-        f"{item.name}  {item.customer_id} · {item.tier} · {item.phone or _('no phone')}",
+        f"{item.name}  {item.customer_id} · {wording.tier(item.tier)} · "
+        f"{item.phone or _('no phone')}",
         _due_line(item),
-        _("Why: {reason}").format(reason=item.reason),
+        _("Why: {reason}").format(reason=wording.reason(item.reason)),
     ]
     if item.last_outcome:
         last = _("Last: {outcome} on {day}").format(
-            outcome=outcome_label(item.last_outcome), day=item.last_contact or "-"
+            outcome=wording.outcome(item.last_outcome), day=item.last_contact or "-"
         )
         if item.last_note:
             last += f' · "{item.last_note}"'
@@ -90,7 +94,7 @@ def card_text(card: dict[str, Any] | None, day: date) -> str:
     else:
         lines.append(_("No purchase yet"))
     if item.rule:
-        lines.append(_("Rule: {rule}").format(rule=item.rule))
+        lines.append(_("Rule: {rule}").format(rule=wording.reason(item.rule)))
     if card["retry_on"]:
         lines.append(
             _("No answer: again on {day} (try {attempt} of {tries})").format(
@@ -113,10 +117,18 @@ def _due_line(item: DueItem) -> str:
     if item.days_overdue == 0:
         return _("Due today, {due}").format(due=item.due_date)
     if item.days_overdue == 1:
-        return _("Due {due} ({status}, 1 day over)").format(due=item.due_date, status=item.status)
+        return _("Due {due} ({status}, 1 day over)").format(
+            due=item.due_date, status=wording.status(item.status)
+        )
     return _("Due {due} ({status}, {days} days over)").format(
-        due=item.due_date, status=item.status, days=item.days_overdue
+        due=item.due_date, status=wording.status(item.status), days=item.days_overdue
     )
+
+
+def _cells(item: DueItem) -> tuple[str, str, str, str]:
+    """One line of the list: the selection mark, id, name and status (as markup, escaped)."""
+    status = _STATUS_MARKUP.get(item.status, "{}").format(escape(wording.status(item.status)))
+    return "", escape(item.customer_id), escape(item.name), status
 
 
 class AskScreen(ModalScreen[str | None]):
@@ -128,15 +140,16 @@ class AskScreen(ModalScreen[str | None]):
     AskScreen > Vertical { width: 70; height: auto; border: round $accent; padding: 0 1; }
     """
 
-    def __init__(self, question: str, value: str = "") -> None:
+    def __init__(self, question: str, value: str = "", replace: bool = False) -> None:
         super().__init__()
         self.question = question
         self.value = value
+        self.replace = replace  # typing replaces the suggested value instead of adding to it
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(escape(self.question))
-            yield Input(value=self.value, select_on_focus=False)
+            yield Input(value=self.value, select_on_focus=self.replace)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -181,9 +194,12 @@ class ReviewApp(App[str]):
         Binding("q", "quit_review", show=False),
     ]
 
+    ENABLE_COMMAND_PALETTE = False
+
     def __init__(self, session: ReviewSession) -> None:
         super().__init__()
         self.session = session
+        self.failure: str | None = None
         self.items: list[DueItem] = []
         self.marked: str | None = None
 
@@ -207,23 +223,50 @@ class ReviewApp(App[str]):
 
     # --- drawing -----------------------------------------------------------------------------
 
-    def reload(self, keep: int | None = None) -> None:
-        """Read today's list again (an action moves people off it) and redraw."""
+    def reload(self, keep: int | None = None, items: list[DueItem] | None = None) -> None:
+        """Read today's list again (or take the one just read) and redraw it whole."""
         table = self.query_one("#list", DataTable)
         row = table.cursor_row if keep is None else keep
-        self.items = self.session.items()
+        self.items = self.session.items() if items is None else items
         table.clear()
         self.marked = None
         for item in self.items:
-            table.add_row(
-                "",
-                escape(item.customer_id),
-                escape(item.name),
-                escape(item.status),
-                key=item.customer_id,
-            )
+            table.add_row(*_cells(item), key=item.customer_id)
         if self.items:
             table.move_cursor(row=min(max(row, 0), len(self.items) - 1))
+        self.show_card()
+
+    def put_back(self, customer_id: str) -> None:
+        """After an undo the customer is on today's list again: in their place, selected."""
+        table = self.query_one("#list", DataTable)
+        fresh = self.session.items()
+        order = {item.customer_id: n for n, item in enumerate(fresh)}
+        known = {item.customer_id for item in self.items}
+        back = [item for item in fresh if item.customer_id not in known]
+        if [i.customer_id for i in back] != [customer_id] or len(fresh) != len(known) + 1:
+            self.reload(order.get(customer_id), fresh)  # more has changed: redraw it all
+            return
+        table.add_row(*_cells(back[0]), key=customer_id)
+        by_id = {escape(ref): n for ref, n in order.items()}
+        table.sort("id", key=lambda cell: by_id[cell])
+        self.items = fresh
+        table.move_cursor(row=order[customer_id])
+        self.show_card()
+
+    def drop(self, item: DueItem) -> None:
+        """Take one customer off the list after an action moved them off today's.
+
+        Cheaper than reading the whole list again, which a shop with a backlog of thousands
+        would feel on every key; the rest of the list cannot have changed.
+        """
+        table = self.query_one("#list", DataTable)
+        row = table.cursor_row
+        self.items = [i for i in self.items if i.customer_id != item.customer_id]
+        if self.marked == item.customer_id:
+            self.marked = None
+        table.remove_row(item.customer_id)
+        if self.items:
+            table.move_cursor(row=min(row, len(self.items) - 1))
         self.show_card()
 
     def show_card(self) -> None:
@@ -282,10 +325,13 @@ class ReviewApp(App[str]):
         )
         self.say(
             _("Logged {outcome} for {name} ({id}); {next}").format(
-                outcome=outcome_label(outcome), name=item.name, id=item.customer_id, next=nxt
+                outcome=wording.outcome(outcome), name=item.name, id=item.customer_id, next=nxt
             )
         )
-        self.reload()
+        if result.next_due and result.next_due <= self.session.day.isoformat():
+            self.reload()  # still to do today (a retry the same day): read the list again
+        else:
+            self.drop(item)
 
     def action_snooze(self) -> None:
         item = self.selected()
@@ -302,10 +348,10 @@ class ReviewApp(App[str]):
                         name=item.name, id=item.customer_id, day=result["until"]
                     )
                 )
-                self.reload()
+                self.drop(item)
 
         question = _("Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)").format(name=item.name)
-        self.push_screen(AskScreen(question, "+3d"), done)
+        self.push_screen(AskScreen(question, "+3d", replace=True), done)
 
     def action_note(self) -> None:
         item = self.selected()
@@ -335,18 +381,10 @@ class ReviewApp(App[str]):
             return
         self.say(
             _("Undone: {outcome} for {name} ({id})").format(
-                outcome=outcome_label(undone.kind), name=undone.name, id=undone.customer_id
+                outcome=wording.outcome(undone.kind), name=undone.name, id=undone.customer_id
             )
         )
-        keep = next(
-            (
-                i
-                for i, it in enumerate(self.session.items())
-                if it.customer_id == undone.customer_id
-            ),
-            None,
-        )
-        self.reload(keep)
+        self.put_back(undone.customer_id)
 
     def action_copy(self) -> None:
         item = self.selected()
@@ -368,6 +406,18 @@ class ReviewApp(App[str]):
     def action_quit_review(self) -> None:
         self.exit(self.session.summary())
 
+    def _fatal_error(self) -> None:
+        """Textual's own prints a traceback with local variables (customer data): keep one
+        line for the command to report instead, as every other command does."""
+        if os.environ.get("FOLLOWUP_DEBUG"):
+            super()._fatal_error()
+            return
+        error = self._exception
+        self.failure = _(
+            "unexpected {kind}: {error} (run with FOLLOWUP_DEBUG=1 and report it)"
+        ).format(kind=type(error).__name__, error=error)
+        self._close_messages_no_wait()
+
 
 def screen_lines(app: App[Any]) -> list[str]:
     """The screen as plain text, one string per row (for tests and the README capture)."""
@@ -375,9 +425,16 @@ def screen_lines(app: App[Any]) -> list[str]:
 
 
 def run_review(
-    conn: sqlite3.Connection, day: date, owner: str | None, limit: int | None
+    conn: sqlite3.Connection,
+    day: date,
+    owner: str | None,
+    limit: int | None,
+    channel: str | None = None,
 ) -> tuple[str, list[str]]:
     """Run the session on this terminal; returns the summary and the messages kept to print."""
-    session = ReviewSession(conn, day, owner, limit)
-    summary = ReviewApp(session).run()
+    session = ReviewSession(conn, day, owner, limit, channel)
+    app = ReviewApp(session)
+    summary = app.run()
+    if app.failure:
+        raise FollowupError(f"{app.failure}; {session.summary()}")
     return summary or session.summary(), session.printed

@@ -34,19 +34,6 @@ def _count_phrase(action: str, count: int) -> str:
     return phrases[action].format(count=count)
 
 
-def outcome_label(outcome: str) -> str:
-    """An outcome as the owner reads it on screen."""
-    return {
-        "reached": _("reached"),
-        "no-answer": _("no answer"),
-        "complaint": _("complaint"),
-        "converted": _("converted"),
-        "lost": _("lost"),
-        "opt-out": _("opt-out"),
-        "snoozed": _("snoozed"),
-    }.get(outcome, outcome)
-
-
 @dataclass
 class Action:
     """One thing done in this session, enough to take it back."""
@@ -73,6 +60,7 @@ class ReviewSession:
     day: date
     owner: str | None = None
     limit: int | None = None
+    channel: str | None = None  # how the owner contacts people this sitting, logged with each
     done: list[Action] = field(default_factory=list)
     pending: dict[str, Pending] = field(default_factory=dict)
     printed: list[str] = field(default_factory=list)
@@ -89,7 +77,7 @@ class ReviewSession:
     def log(self, item: DueItem, outcome: str) -> service.LogResult:
         typed = self.pending.get(item.customer_id, Pending())
         result = service.log_outcome(
-            self.conn, item.customer_id, outcome, self.day, typed.note, None, typed.score
+            self.conn, item.customer_id, outcome, self.day, typed.note, self.channel, typed.score
         )
         self.pending.pop(item.customer_id, None)
         self.done.append(Action(outcome, item.customer_id, item.name, result.contact_id or 0))

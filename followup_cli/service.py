@@ -15,6 +15,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.dates import Duration
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import (
     SUCCESSFUL_OUTCOMES,
     Customer,
@@ -124,11 +125,15 @@ def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
             phone_key = phone_normaliser(storage.load_settings(conn).phone_region)(key)
     matches = storage.find_customers(conn, key, phone_key)
     if not matches:
-        raise FollowupError(f"no customer matches {key!r} (try an id, phone, e-mail or name)")
+        raise FollowupError(
+            _("no customer matches {key!r} (try an id, phone, e-mail or name)").format(key=key)
+        )
     if len(matches) > 1:
         listing = "; ".join(f"{c.ref} {c.name} {c.phone or ''}".strip() for c in matches[:10])
         raise FollowupError(
-            f"{len(matches)} customers match {key!r}: {listing} - use the id to choose one"
+            _("{count} customers match {key!r}: {listing} - use the id to choose one").format(
+                count=len(matches), key=key, listing=listing
+            )
         )
     return matches[0]
 
@@ -258,9 +263,13 @@ def log_outcome(
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         if customer.status == "churned":
-            raise FollowupError(f"customer {customer.ref} is marked lost (churned)")
+            raise FollowupError(
+                _("customer {ref} is marked lost (churned)").format(ref=customer.ref)
+            )
         if customer.do_not_contact:
-            raise FollowupError(f"customer {customer.ref} asked not to be contacted")
+            raise FollowupError(
+                _("customer {ref} asked not to be contacted").format(ref=customer.ref)
+            )
         scheduler = Scheduler.load(conn)
         before = storage.customer_footprint(conn, customer.id)
         followup = storage.open_followup(conn, customer.id)
@@ -419,11 +428,13 @@ def build_report(
     from followup_cli.schedule import effective_interval
 
     if start > end:
-        raise FollowupError(f"--from {start} is after --to {end}")
+        raise FollowupError(_("--from {start} is after --to {end}").format(start=start, end=end))
     unknown = [d for d in by if d not in metrics.DIMENSIONS]
     if unknown:
         raise FollowupError(
-            f"cannot break down by {unknown[0]!r} (use {', '.join(metrics.DIMENSIONS)})"
+            _("cannot break down by {dimension!r} (use {choices})").format(
+                dimension=unknown[0], choices=", ".join(metrics.DIMENSIONS)
+            )
         )
     by = list(dict.fromkeys(by))
     period = {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()}
@@ -578,6 +589,8 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
                     "snooze {ref} again to move the follow-up."
                 ).format(contact_id=contact["id"], ref=customer.ref)
             )
+        from followup_cli import wording
+
         later = storage.contact_after(conn, customer.id, contact["id"])
         if later is not None and later["outcome"] == "snoozed":
             raise FollowupError(
@@ -594,7 +607,7 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
                 ).format(
                     contact_id=contact["id"],
                     ref=customer.ref,
-                    outcome=later["outcome"],
+                    outcome=wording.outcome(later["outcome"]),
                     date=later["date"],
                     later_id=later["id"],
                 )

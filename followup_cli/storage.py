@@ -17,6 +17,7 @@ from typing import Any
 
 from followup_cli.dates import Duration, months_between, optional_date
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, DEFAULT_RULES, Customer, Rule, Settings
 
 BUSY_TIMEOUT_MS = 15_000
@@ -75,12 +76,12 @@ def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
 def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
     """Open (creating 0600 if new) and migrate the database file."""
     if path.is_dir():
-        raise FollowupError(f"database path {path} is a folder")
+        raise FollowupError(_("database path {path} is a folder").format(path=path))
     if not path.exists():
         folder = path.parent
         if not folder.exists():
             if not create_folder:
-                raise FollowupError(f"folder {folder} does not exist")
+                raise FollowupError(_("folder {folder} does not exist").format(folder=folder))
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(folder, 0o700)
         create_private_file(path)
@@ -90,9 +91,13 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
     except sqlite3.OperationalError as exc:
-        raise FollowupError(f"cannot use database {path}: {exc}") from None
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=path, exc=exc)
+        ) from None
     except sqlite3.DatabaseError as exc:
-        raise FollowupError(f"{path} is not a usable followup database ({exc})") from None
+        raise FollowupError(
+            _("{path} is not a usable followup database ({exc})").format(path=path, exc=exc)
+        ) from None
     return conn
 
 
@@ -106,7 +111,11 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise FollowupError(f"cannot create {path}: {exc.strerror}") from None
+        from followup_cli.wording import os_error
+
+        raise FollowupError(
+            _("cannot create {path}: {strerror}").format(path=path, strerror=os_error(exc))
+        ) from None
     try:
         os.fchmod(fd, 0o600)
     finally:
@@ -124,7 +133,19 @@ def connect(path: Path) -> sqlite3.Connection:
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction: taken up front so a concurrent writer waits, not fails."""
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        from followup_cli.i18n import _
+
+        raise FollowupError(
+            _(
+                "the database is busy: another followup command (the nightly import?) is "
+                "writing; try again in a minute"
+            )
+        ) from None
     try:
         yield conn
     except BaseException:
@@ -415,8 +436,10 @@ def migrate(conn: sqlite3.Connection) -> None:
         version = schema_version(conn)
         if version > SCHEMA_VERSION:
             raise FollowupError(
-                f"this database was written by a newer followup (schema {version}); "
-                f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
+                _(
+                    "this database was written by a newer followup (schema {version}); "
+                    "this version reads up to schema {newest}: upgrade followup"
+                ).format(version=version, newest=SCHEMA_VERSION)
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[number - 1](db)
@@ -505,7 +528,9 @@ _WITH_SPEND = (
 def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
     row = conn.execute(f"{_WITH_SPEND} WHERE c.id = ?", (customer_id,)).fetchone()
     if row is None:
-        raise FollowupError(f"no customer with internal id {customer_id}")
+        raise FollowupError(
+            _("no customer with internal id {customer_id}").format(customer_id=customer_id)
+        )
     return row_to_customer(row)
 
 
@@ -526,11 +551,6 @@ def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) ->
 def all_customers(conn: sqlite3.Connection) -> Iterator[Customer]:
     for row in conn.execute(f"{_WITH_SPEND} ORDER BY c.id"):
         yield row_to_customer(row)
-
-
-def customer_keys(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    """Just what an import needs to match and compare rows, in one pass."""
-    yield from conn.execute("SELECT * FROM customers")
 
 
 def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) -> int:
@@ -1169,24 +1189,28 @@ def inspect_file(path: Path) -> int:
     try:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise FollowupError(f"cannot open {path}: {exc}") from None
+        raise FollowupError(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
         version = int(probe.execute("PRAGMA user_version").fetchone()[0])
         tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         check = probe.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise FollowupError(f"{path} is not a followup database ({exc})") from None
+        raise FollowupError(
+            _("{path} is not a followup database ({exc})").format(path=path, exc=exc)
+        ) from None
     finally:
         probe.close()
     if version == 0 or not {"customers", "followups", "contacts"} <= tables:
-        raise FollowupError(f"{path} is not a followup database")
+        raise FollowupError(_("{path} is not a followup database").format(path=path))
     if version > SCHEMA_VERSION:
         raise FollowupError(
-            f"{path} was written by a newer followup (schema {version}; this one reads up to "
-            f"{SCHEMA_VERSION})"
+            _(
+                "{path} was written by a newer followup (schema {version}; "
+                "this one reads up to {newest})"
+            ).format(path=path, version=version, newest=SCHEMA_VERSION)
         )
     if check != "ok":
-        raise FollowupError(f"{path} is damaged: {check}")
+        raise FollowupError(_("{path} is damaged: {check}").format(path=path, check=check))
     return version
 
 
@@ -1224,16 +1248,20 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
     ).fetchall()
     problems = []
     if integrity != ["ok"]:
-        problems.append("integrity check: " + "; ".join(integrity[:5]))
+        problems.append(_("integrity check: {details}").format(details="; ".join(integrity[:5])))
     if foreign:
-        problems.append(f"{len(foreign)} rows point at rows that do not exist")
+        problems.append(
+            _("{count} rows point at rows that do not exist").format(count=len(foreign))
+        )
     for row in double_open:
-        problems.append(f"customer {row[0]} has more than one open follow-up")
+        problems.append(
+            _("customer {customer_id} has more than one open follow-up").format(customer_id=row[0])
+        )
     if orphans:
-        problems.append(f"{orphans} follow-ups belong to no customer")
+        problems.append(_("{orphans} follow-ups belong to no customer").format(orphans=orphans))
     if unplanned:
         refs = ", ".join(r[0] for r in unplanned)
-        problems.append(f"active customers with nothing planned: {refs}")
+        problems.append(_("active customers with nothing planned: {refs}").format(refs=refs))
     return {
         "schema_version": schema_version(conn),
         "integrity": "ok" if integrity == ["ok"] else "damaged",
@@ -1510,6 +1538,227 @@ def save_level(conn: sqlite3.Connection, word: str, tier: str) -> None:
 
 def remove_level(conn: sqlite3.Connection, word: str) -> bool:
     return conn.execute("DELETE FROM level_map WHERE word = ?", (word,)).rowcount > 0
+
+
+# --- an import's plan, made outside the write lock (import) --------------------------------------
+# An import reads and matches its file while `log` and `today` carry on; what it will write
+# goes into temporary tables of its own connection (never into the shop's file), and one short
+# write transaction applies them.
+
+_SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, "line")
+
+
+@contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read transaction: one consistent view of the file, no write lock taken.
+
+    Writes to this connection's TEMP tables inside it lock nothing other commands need.
+    """
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+def spool_create(conn: sqlite3.Connection) -> None:
+    columns = ", ".join(c for c in _SPOOL_NEW_COLUMNS if c != "id")
+    for statement in (
+        "DROP TABLE IF EXISTS temp.import_new",
+        "DROP TABLE IF EXISTS temp.import_updates",
+        "DROP TABLE IF EXISTS temp.import_followups",
+        f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns})",
+        "CREATE INDEX temp.idx_import_new_ref ON import_new(ref)",
+        "CREATE INDEX temp.idx_import_new_phone ON import_new(phone)",
+        "CREATE INDEX temp.idx_import_new_email ON import_new(email)",
+        "CREATE TEMP TABLE import_updates (customer_id INTEGER PRIMARY KEY, changes TEXT, "
+        "before TEXT, seen TEXT)",
+        "CREATE TEMP TABLE import_followups (customer_id INTEGER, kind TEXT, reason TEXT, "
+        "anchor TEXT, due_date TEXT, rank INTEGER)",
+    ):
+        conn.execute(statement)
+
+
+def spooled_new_states(conn: sqlite3.Connection, size: int) -> Iterator[list[sqlite3.Row]]:
+    """The planned new customers' scheduling fields, `size` at a time, in id order."""
+    cursor = conn.execute(
+        "SELECT id, tier, added, first_purchase, last_purchase, contract_end "
+        "FROM temp.import_new ORDER BY id"
+    )
+    while batch := cursor.fetchmany(size):
+        yield batch
+
+
+def spool_purchases_drop(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
+
+
+def spool_drop(conn: sqlite3.Connection) -> None:
+    for table in ("import_new", "import_updates", "import_followups"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def spool_new(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    conn.executemany(
+        f"INSERT INTO temp.import_new ({', '.join(_SPOOL_NEW_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_SPOOL_NEW_COLUMNS))})",
+        ([row.get(c) for c in _SPOOL_NEW_COLUMNS] for row in rows),
+    )
+
+
+def spool_new_by(conn: sqlite3.Connection, column: str, value: str) -> list[sqlite3.Row]:
+    """New customers this import already planned, by ref, phone or e-mail."""
+    assert column in ("ref", "phone", "email")
+    return conn.execute(
+        f"SELECT * FROM temp.import_new WHERE {column} = ? ORDER BY id", (value,)
+    ).fetchall()
+
+
+def spool_new_update(conn: sqlite3.Connection, new_id: int, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(
+        f"UPDATE temp.import_new SET {assignments} WHERE id = ?", [*values.values(), new_id]
+    )
+
+
+def spool_update(
+    conn: sqlite3.Connection, customer_id: int, changes: str, before: str, seen: str
+) -> None:
+    conn.execute(
+        "INSERT INTO temp.import_updates (customer_id, changes, before, seen) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(customer_id) DO UPDATE SET changes = excluded.changes",
+        (customer_id, changes, before, seen),
+    )
+
+
+def spooled_update(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM temp.import_updates WHERE customer_id = ?", (customer_id,)
+    ).fetchone()
+
+
+def spooled_updates(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
+    cursor = conn.execute("SELECT * FROM temp.import_updates ORDER BY customer_id")
+    while rows := cursor.fetchmany(1000):
+        yield from rows
+
+
+def spool_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any, int]]) -> None:
+    conn.executemany(
+        "INSERT INTO temp.import_followups (customer_id, kind, reason, anchor, due_date, rank) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            (cid, p.kind, p.reason, p.anchor and p.anchor.isoformat(), p.due_date.isoformat(), r)
+            for cid, p, r in planned
+        ),
+    )
+
+
+def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
+    """Write the new customers, their first follow-ups and their undo records in three
+    statements (inside the caller's write transaction)."""
+    columns = ", ".join(_INSERTED_COLUMNS)
+    conn.execute(
+        f"INSERT INTO customers ({columns}, created_at, updated_at) "
+        f"SELECT {columns}, :now, :now FROM temp.import_new ORDER BY id",
+        {"now": now},
+    )
+    conn.execute(
+        "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status, "
+        "attempts, rank) SELECT customer_id, kind, reason, anchor, due_date, due_date, 'open', 0, "
+        "rank FROM temp.import_followups ORDER BY customer_id"
+    )
+    conn.execute(
+        "INSERT INTO import_changes (import_id, customer_id, action, before) "
+        "SELECT ?, id, 'added', NULL FROM temp.import_new ORDER BY id",
+        (import_id,),
+    )
+
+
+def customers_by(conn: sqlite3.Connection, column: str, value: str) -> list[sqlite3.Row]:
+    """Stored customers with this ref, phone or e-mail (an indexed lookup)."""
+    assert column in ("ref", "phone", "email")
+    return conn.execute(
+        f"SELECT * FROM customers WHERE {column} = ? ORDER BY id", (value,)
+    ).fetchall()
+
+
+def import_match_keys(conn: sqlite3.Connection) -> Iterator[tuple[str, str | None, str | None]]:
+    """Every stored ref, phone and e-mail, streamed: an import builds its filter from them."""
+    yield from conn.execute("SELECT ref, phone, email FROM customers")
+
+
+def last_customer_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0])
+
+
+def tune_for_import(conn: sqlite3.Connection) -> None:
+    """A bigger page cache for the import's own connection: the index inserts of a large file
+    stay in memory instead of going back and forth to disk (bounded: 32 + 16 MB)."""
+    conn.execute("PRAGMA cache_size = -32000")
+    conn.execute("PRAGMA temp.cache_size = -16000")
+
+
+def spool_purchases_create(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
+    conn.execute(
+        "CREATE TEMP TABLE import_purchases (customer_id INTEGER, date TEXT, amount REAL, "
+        "order_ref TEXT, new INTEGER DEFAULT 0)"
+    )
+    conn.execute(
+        "CREATE INDEX temp.idx_import_purchases ON import_purchases(customer_id, date, amount, "
+        "order_ref)"
+    )
+
+
+def spool_purchases(conn: sqlite3.Connection, rows: list[tuple[int, str, float, str]]) -> None:
+    conn.executemany(
+        "INSERT INTO temp.import_purchases (customer_id, date, amount, order_ref) "
+        "VALUES (?, ?, ?, ?)",
+        rows,
+    )
+
+
+def spooled_purchase_buyers_gone(conn: sqlite3.Connection) -> bool:
+    """Has a buyer this import matched been erased since?"""
+    return (
+        conn.execute(
+            "SELECT 1 FROM temp.import_purchases t WHERE NOT EXISTS "
+            "(SELECT 1 FROM customers c WHERE c.id = t.customer_id) LIMIT 1"
+        ).fetchone()
+        is not None
+    )
+
+
+def spool_apply_purchases(conn: sqlite3.Connection, import_id: int) -> tuple[int, int]:
+    """Insert the purchases not stored yet (the same line twice counts once); returns
+    (new, already known)."""
+    conn.execute(
+        "UPDATE temp.import_purchases AS t SET new = 1 WHERE NOT EXISTS (SELECT 1 FROM "
+        "purchases p WHERE p.customer_id = t.customer_id AND p.date = t.date AND "
+        "p.amount = t.amount AND p.order_ref = t.order_ref) AND t.rowid = (SELECT MIN(u.rowid) "
+        "FROM temp.import_purchases u WHERE u.customer_id = t.customer_id AND u.date = t.date "
+        "AND u.amount = t.amount AND u.order_ref = t.order_ref)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO purchases (customer_id, date, amount, order_ref, import_id) "
+        "SELECT customer_id, date, amount, order_ref, ? FROM temp.import_purchases WHERE new = 1 "
+        "ORDER BY rowid",
+        (import_id,),
+    )
+    new, total = conn.execute(
+        "SELECT COALESCE(SUM(new), 0), COUNT(*) FROM temp.import_purchases"
+    ).fetchone()
+    return int(new), int(total) - int(new)
+
+
+def spooled_purchase_spans(conn: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    """Each buyer's first and last new purchase in this import."""
+    return conn.execute(
+        "SELECT customer_id, MIN(date), MAX(date) FROM temp.import_purchases WHERE new = 1 "
+        "GROUP BY customer_id ORDER BY customer_id"
+    ).fetchall()
 
 
 # --- message templates ---------------------------------------------------------------------------

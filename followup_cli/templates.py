@@ -301,6 +301,11 @@ def list_templates(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     ]
 
 
+def shop_name(conn: sqlite3.Connection) -> str:
+    """The shop's name for {shop}; empty until the owner sets option `shop`."""
+    return storage.load_settings(conn).shop
+
+
 def set_template(conn: sqlite3.Connection, key: str, text: str) -> dict[str, Any]:
     from followup_cli.service import _now
 

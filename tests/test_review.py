@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from followup_cli import planning, service, storage
+from followup_cli import i18n, planning, service, storage
 from followup_cli.errors import FollowupError
 from followup_cli.review import ReviewApp, screen_lines
 from followup_cli.review_session import ReviewSession
@@ -105,6 +105,7 @@ def test_undo_takes_back_the_last_actions_of_the_session_exactly(shop, cli):
     # the undone customer is selected again, back on the list in their place
     assert screen[0] == " Review 2025-03-08: 4 to go, 0 done this session"
     assert screen[2].startswith(" ›  V1  Ava Stone     due ")
+    assert [line[4:8] for line in screen[2:6]] == ["V1  ", "N1  ", "N2  ", "P1  "]
 
 
 def test_a_snooze_to_a_date_and_a_converted_prospect(shop):
@@ -199,9 +200,9 @@ def test_review_needs_a_terminal(cli, shop):
 def test_other_commands_never_load_textual(shop):
     script = (
         "import sys\n"
-        "from followup_cli import cli\n"
+        "from followup_cli import launch\n"
         "sys.argv = ['followup', 'today', '--date', '2025-03-08']\n"
-        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    launch.main()\nexcept SystemExit:\n    pass\n"
         "print('textual' in sys.modules, 'followup_cli.review' in sys.modules)\n"
     )
     out = subprocess.run(
@@ -251,7 +252,7 @@ needs_pty = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs a POSIX te
 
 @needs_pty
 def test_on_a_real_terminal_the_summary_is_printed_on_quit(shop):
-    term = Terminal("review", "--date", "2025-03-08")
+    term = Terminal("review", "--date", "2025-03-08", "--channel", "phone")
     term.wait_for("4 to go")
     term.press("r")
     term.wait_for("1 done this session")
@@ -260,6 +261,8 @@ def test_on_a_real_terminal_the_summary_is_printed_on_quit(shop):
     _, status = os.waitpid(term.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]
+    conn = sqlite3.connect(shop)
+    assert conn.execute("SELECT channel FROM contacts").fetchall() == [("phone",)]
 
 
 @needs_pty
@@ -288,7 +291,7 @@ def test_the_card_shows_last_contact_purchase_spend_and_what_a_no_answer_does(sh
         "Ava Stone  V1 · vip · +8613800000004",
         "Due 2025-03-08 (overdue, 4 days over)",
         "Why: every 1 month (attempt 3)",
-        'Last: no answer on 2025-03-10 · "line busy"',
+        'Last: no-answer on 2025-03-10 · "line busy"',
         "Last purchase: 2025-02-08 · spend 1,480.50",  # 1280.00 + 200.50
         "Rule: every 1 month",
         "No answer: last try, the follow-up is missed",
@@ -314,3 +317,65 @@ def _card_part(line: str) -> str:
             return line[index:].strip()
         width += cell_len(char)
     return ""
+
+
+def test_snooze_suggests_three_days_and_typing_replaces_it(shop):
+    # "+1w" typed over the suggested "+3d": a week from 8 March
+    run(shop, ["s", *"+1w", "enter"])
+    contacts, followups = rows(shop)
+    assert contacts == [("V1", "2025-03-08", "snoozed", None, "until 2025-03-15", 1)]
+    assert ("V1", "cadence", "2025-03-08", "2025-03-15", "open", 0, None) in followups
+
+
+def test_help_lists_every_key_and_any_key_goes_back(shop):
+    _, screen = run(shop, ["question_mark"])
+    text = "\n".join(screen)
+    for line in ("r  reached:", "s  snooze:", "u  undo the last action", "y  copy the message"):
+        assert line in text
+    run(shop, ["question_mark", "x", "r"])
+    assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]  # back, and working
+
+
+def test_an_unexpected_failure_is_one_line_without_local_variables(shop, monkeypatch):
+    # Textual's own report is a traceback with local variables: customer data on the screen
+    def broken(self, item):
+        raise RuntimeError("card failed")
+
+    monkeypatch.setattr(ReviewSession, "card", broken)
+    app = ReviewApp(ReviewSession(storage.open_db(shop), DAY))
+
+    async def scenario() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+
+    with pytest.raises(RuntimeError):  # the test harness re-raises; the terminal does not
+        asyncio.run(scenario())
+    assert app.failure == (
+        "unexpected RuntimeError: card failed (run with FOLLOWUP_DEBUG=1 and report it)"
+    )
+    assert app._exit_renderables == []
+
+
+def test_in_chinese_the_whole_screen_speaks_chinese_and_stays_aligned(cli, isolated_db):
+    cli("import", "customers", str(ROOT / "examples" / "customers.csv"), "--date", "2026-11-23")
+    i18n.set_language("zh_CN")
+    try:
+        _, screen = run(isolated_db, ["down"], day=date(2026, 11, 23))
+    finally:
+        i18n.set_language("en")
+    assert screen[0] == " 回访 2026-11-23：还剩 23 位，本次已完成 0 位"
+    assert screen[1] == "    编号  姓名          状态       王芳  C001 · VIP客户 · +8613800138001"
+    assert screen[2] == "    C021  Ava Martin    逾期       应回访 2026-11-20（逾期 3 天）"
+    assert (
+        screen[7]
+        == "    C015  徐强          严重逾期   未接通：2026-11-25 再试（第 1 次，共 3 次）"
+    )
+    # the card starts in the same terminal column on every row, whatever the names and words
+    assert {cell_len(line) - cell_len(_card_part(line)) for line in screen[1:8]} == {35}
+    assert screen[22:] == [
+        " r 已联系  n 未接通  c 投诉  v 成交  l 流失  o 拒绝回访  s 推迟",
+        " e 备注  1-5 满意度  u 撤销  y 复制消息  p 退出时打印  ? 帮助  q 退出",
+    ]
+    readme = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- zh-review-screen -->\n```text\n(.*?)\n```", readme, re.S).group(1)
+    assert shown.splitlines() == screen
