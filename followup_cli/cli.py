@@ -44,11 +44,25 @@ class FollowupGroup(TyperGroup):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
+            code = self._run_reporting_errors(*args, **kwargs)
+            sys.stdout.flush()  # here, not at exit, where a closed pipe prints a traceback
+        except BrokenPipeError:
+            # The reader (`head`, a closed pager) went away: not worth a message, and whatever
+            # was left unwritten goes nowhere instead of failing again at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, sys.stderr.fileno())
+            code = EXIT_FAILURE
+        sys.exit(code)
+
+    def _run_reporting_errors(self, *args: Any, **kwargs: Any) -> int:
+        """Run the command; every failure becomes one line on stderr and its exit code."""
+        try:
             result = super().main(*args, standalone_mode=False, **kwargs)
         except UsageError as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
-                sys.exit(EXIT_USAGE)
+                return EXIT_USAGE
             from followup_cli.wording import usage_error
 
             message = usage_error(exc.format_message().replace("Value error, ", ""))
@@ -58,18 +72,14 @@ class FollowupGroup(TyperGroup):
                 else ""
             )
             print(_("followup: error: {message}").format(message=message + hint), file=sys.stderr)
-            sys.exit(EXIT_USAGE)
+            return EXIT_USAGE
         except ClickException as exc:
             exc.show()
-            sys.exit(exc.exit_code)
+            return exc.exit_code
         except typer.Abort:
             print(_("followup: aborted"), file=sys.stderr)
-            sys.exit(EXIT_FAILURE)
-        except BrokenPipeError:
-            # The reader (`head`, a closed pager) went away: not worth a message.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILURE)
-        sys.exit(result if isinstance(result, int) else 0)
+            return EXIT_FAILURE
+        return result if isinstance(result, int) else 0
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -366,8 +376,17 @@ def _confirm(question: str, yes: bool) -> None:
                 question=question
             )
         )
-    if not typer.confirm(question, default=False):
+    # Asked here rather than with typer.confirm, whose "[y/N]" and "invalid input" are English.
+    # Only a yes goes ahead; anything else, or just Enter, is a no.
+    try:
+        answer = input(_("{question} [y/N]: ").format(question=question))
+    except (EOFError, KeyboardInterrupt):
+        raise typer.Abort() from None
+    if answer.strip().lower() not in _YES:
         raise FollowupError(_("nothing done"))
+
+
+_YES = frozenset({"y", "yes", "是", "确定", "确认"})
 
 
 def _day(value: str | None, what: str = "--date") -> date:
@@ -434,6 +453,9 @@ def today(
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
+    segment: str | None = typer.Option(
+        None, "--segment", help=_("Only one value segment, e.g. important-value or 重要价值.")
+    ),
     with_message: bool = typer.Option(
         False,
         "--with-message",
@@ -466,7 +488,16 @@ def today(
     _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
-    items = due_list(conn, day, owner, limit)
+    if segment is not None:
+        from followup_cli.purchases import due_in_segment
+
+        items = due_in_segment(conn, day, owner, limit, segment)
+    else:
+        items = due_list(conn, day, owner, limit)
+    if explain:
+        from followup_cli.purchases import explain_rhythm
+
+        explain_rhythm(conn, items)
     if with_message:
         from followup_cli.templates import send_list
 
@@ -853,7 +884,7 @@ def report(
     quarter: str | None = typer.Option(None, "--quarter", help="A quarter, e.g. 2025Q1."),
     year: str | None = typer.Option(None, "--year", help="A calendar year, e.g. 2025."),
     by: list[str] = typer.Option(
-        [], "--by", help="Break down by tier, owner, channel or month (repeatable)."
+        [], "--by", help="Break down by tier, owner, channel, month or segment (repeatable)."
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
@@ -1582,6 +1613,38 @@ def export_due(
         render.write_bytes(to_ics(rows, today_), output)
     else:
         render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output)
+
+
+@app.command()
+def segments(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Customers by value segment (RFM): how many, and their share of the spend.
+
+    Recency, frequency and spend are scored 1-5 by quintiles over every customer with
+    imported purchases; 4-5 is high. The eight segments are the usual RFM ones.
+    """
+    from followup_cli.purchases import segments_view
+
+    render.segments_view(segments_view(_conn(ctx)), fmt)
+
+
+tiers_app = typer.Typer(help="Tier changes that purchases suggest.", no_args_is_help=True)
+app.add_typer(tiers_app, name="tiers")
+
+
+@tiers_app.command("suggest")
+def tiers_suggest(
+    ctx: typer.Context,
+    apply: bool = typer.Option(False, "--apply", help="Make the changes (one transaction)."),
+    on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Regulars among the most valuable (suggest vip) and VIPs who fell away (suggest regular)."""
+    from followup_cli.purchases import tier_suggestions
+
+    render.tier_suggestions_view(tier_suggestions(_conn(ctx), _day(on), apply), fmt, apply)
 
 
 def main() -> None:

@@ -284,6 +284,7 @@ def merge(conn: sqlite3.Connection, keep_key: str, other_key: str, today: date) 
         _keep_one_open_followup(conn, keep.id, other.id)
         storage.move_history(conn, other.id, keep.id)
         storage.delete_customer(conn, other.id)
+        storage.refresh_purchase_stats(conn, [keep.id])  # rhythm and segments see both
         changes = {k: v for k, v in merged.items() if v != a[k]}
         storage.update_customer(conn, keep.id, changes, _now())
         described = " ".join(str(v) for v in (b["ref"], b["name"], b["phone"], b["email"]) if v)

@@ -18,6 +18,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "templates": ("followup templates", "followup templates reset vip"),
     "templates set": ("followup templates set vip '{name}您好，欢迎再来。'",),
     "templates reset": ("followup templates reset vip", "followup templates reset"),
+    "segments": ("followup segments", "followup segments --format csv"),
+    "tiers": ("followup tiers suggest", "followup tiers suggest --apply"),
+    "tiers suggest": ("followup tiers suggest", "followup tiers suggest --apply"),
     "undo": ("followup undo", "followup undo --contact 42"),
     "show": ("followup show C001", "followup show 13800138001 --format json"),
     "find": ("followup find 9002", "followup find 王"),
@@ -89,7 +92,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 
 
 # Command groups: typed alone, they print their help.
-_GROUPS = frozenset({"import", "export", "imports", "rules", "levels", "templates"})
+_GROUPS = frozenset({"import", "export", "imports", "rules", "levels", "templates", "tiers"})
 
 
 def wants_help(argv: Any) -> bool:

@@ -32,6 +32,7 @@ from followup_cli.importer import (
 from followup_cli.layouts import LevelTable, recognise
 from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import import_phone_reader
+from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
 from followup_cli.service import Scheduler, _now, replan
 
 Progress = Callable[[int], None]
@@ -282,6 +283,7 @@ def _write_plan(
     storage.record_import_changes(conn, timeline, today, stamp)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
+    plan_occasions_after_import(conn, result.header, stamp, today)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
 
@@ -365,6 +367,7 @@ def _counts(result: ImportResult, encoding: str, status: str) -> dict[str, Any]:
         "unchanged": result.unchanged,
         "rejected": len(result.rejected),
         "status": status,
+        "message": result.layout,  # the known export the file was read as, if any
     }
 
 
@@ -454,6 +457,7 @@ class _Merger:
             if email:
                 self.stored_keys.add("e:" + email)
         self.new_keys = _KeyFilter()
+        self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
         self.scheduler: Scheduler | None = None
@@ -469,6 +473,9 @@ class _Merger:
         if marked in self.new_keys:
             if self.pending:
                 self._flush_new()  # a repeated row: look in the temporary table, all of it
+            if not self.spool_indexed:
+                storage.spool_index(self.conn)
+                self.spool_indexed = True
             found += [
                 {**dict(row), "_new": True} for row in storage.spool_new_by(self.conn, kind, key)
             ]
@@ -803,7 +810,10 @@ def _apply_purchases_plan(
         result.import_id = import_id = storage.record_import(conn, record)
         result.added, result.unchanged = storage.spool_apply_purchases(conn, import_id)
         spans = storage.spooled_purchase_spans(conn)
+        # Facts first, and unworked follow-ups taken back, so the re-plan sees the new rhythm.
+        taken_back = refresh_after_purchases(conn, [span[0] for span in spans])
         result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
+        replan(conn, taken_back, today)
         if dry_run or (result.rejected and (strict or not result.used)):
             raise _Rollback
         storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
@@ -954,8 +964,12 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     conn, change["customer_id"]
                 ):
                     to_plan.append(change["customer_id"])
+        bought = storage.customers_of_import_purchases(conn, import_id)
         storage.delete_purchases_of_import(conn, import_id)
         storage.forget_import_changes(conn, record["started_at"])
+        to_plan += refresh_after_purchases(
+            conn, [c for c in bought if storage.customer_row(conn, c)]
+        )
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from followup_cli.dates import Duration, months_between
 from followup_cli.i18n import N_
 
-DIMENSIONS = ("tier", "owner", "channel", "month")
+DIMENSIONS = ("tier", "owner", "channel", "month", "segment")
 NONE = "(none)"
 
 
@@ -29,6 +29,7 @@ class FollowupFact:
     tier: str = ""
     owner: str = NONE
     channel: str = NONE  # how the contact that closed them was made
+    segment: str = NONE  # value segment (RFM) of the customer
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OpenFact:
     tier: str = ""
     owner: str = NONE
     channel: str = NONE
+    segment: str = NONE
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class CustomerFact:
     churned_on: date | None  # the day `lost` was logged
     owner: str = NONE
     contactable: bool = True  # active and not opted out (for churn risk)
+    segment: str = NONE
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class ScoreFact:
     tier: str = ""
     owner: str = NONE
     channel: str = NONE
+    segment: str = NONE
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,11 @@ _KEYS: dict[str, dict[str, Callable]] = {
         "followup": lambda f: f.channel,
         "contact": lambda c: c.channel,
         "customer": None,  # customers have no channel: churn and conversion do not apply
+    },
+    "segment": {
+        "followup": lambda f: f.segment,
+        "contact": lambda c: c.segment,
+        "customer": lambda c: c.segment,
     },
 }
 

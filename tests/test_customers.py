@@ -340,7 +340,10 @@ TWO_RECORDS = (
 def test_merge_keeps_both_histories_and_one_open_follow_up(cli, csv_file, tmp_path, isolated_db):
     cli("import", "customers", str(csv_file(TWO_RECORDS)), "--date", "2025-01-01")
     sales = tmp_path / "sales.csv"
-    sales.write_text("email,date,amount,order\nwang@example.com,2024-11-02,300,B-1\n")
+    sales.write_text(
+        "email,date,amount,order\nwang@example.com,2024-11-02,300,B-1\n"
+        "wang@example.com,2024-11-20,50,B-2\n"
+    )
     cli("import", "purchases", str(sales), "--date", "2025-01-01")
     # the same sale once more, filed under the other record (by phone): one sale after merging
     again = tmp_path / "again.csv"
@@ -359,11 +362,12 @@ def test_merge_keeps_both_histories_and_one_open_follow_up(cli, csv_file, tmp_pa
         "owner": "Li",
         "first_purchase": "2023-06-01",  # the earlier of the two
     }
-    assert (shown["notes"], shown["spend"]) == ("likes oolong\noffice orders", 300.0)
+    assert (shown["notes"], shown["spend"]) == ("likes oolong\noffice orders", 350.0)
     kinds = [(e["date"], e["kind"], e.get("field")) for e in shown["timeline"]]
     assert kinds == [
         ("2023-06-01", "added", None),  # the earlier of the two
         ("2024-11-02", "purchase", None),
+        ("2024-11-20", "purchase", None),
         ("2025-01-02", "contact", None),
         ("2025-01-03", "change", "merged"),
         ("2025-01-03", "change", "email"),  # W1 had none
@@ -372,12 +376,14 @@ def test_merge_keeps_both_histories_and_one_open_follow_up(cli, csv_file, tmp_pa
         ("2025-01-03", "change", "added"),
         ("2025-01-10", "planned", None),
     ]
-    merged = shown["timeline"][3]
+    merged = shown["timeline"][4]
     assert (merged["field"], merged["from"]) == ("merged", "W2 王芳 wang@example.com")
     cli("show", "W2", code=1)
     conn = sqlite3.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM followups WHERE status = 'open'").fetchone() == (1,)
     assert conn.execute("SELECT COUNT(*) FROM customers").fetchone() == (1,)
+    # the purchase facts behind rhythm and segments cover the joined history: 2 days, 350
+    assert conn.execute("SELECT days, spend FROM purchase_stats").fetchall() == [(2, 350.0)]
     assert cli("doctor").stdout.endswith("no problems found\n")
 
 
@@ -463,3 +469,21 @@ def test_find_folds_accented_letters_and_takes_wildcards_literally(cli, example)
     # % and _ are characters here, not SQL wildcards: nobody has them
     assert cli.json("find", "%") == []
     assert cli.json("find", "_") == []
+
+
+def test_tiers_applied_from_suggestions_are_on_the_timeline(cli, csv_file, tmp_path):
+    from test_purchases_drive import _value_shop
+
+    _value_shop(cli, csv_file, tmp_path)  # K01 scores 555 as a regular: suggested vip
+    cli("tiers", "suggest", "--apply", "--date", "2026-06-10")
+    changes = [e for e in cli.json("show", "K01")["timeline"] if e["kind"] == "change"]
+    assert changes == [
+        {
+            "date": "2026-06-10",
+            "kind": "change",
+            "field": "tier",
+            "from": "regular",
+            "to": "vip",
+            "source": "suggest",
+        }
+    ]
