@@ -33,6 +33,13 @@ class FollowupGroup(TyperGroup):
     """Turns every failure into one line on stderr and a documented exit code."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from followup_cli.help_examples import wants_help
+
+        argv = args[0] if args else kwargs.get("args")
+        if wants_help(sys.argv[1:] if argv is None else argv):
+            from followup_cli.help_examples import add_examples
+
+            add_examples(self)
         _localise_help(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
@@ -275,7 +282,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 import_app = typer.Typer(help="Bring customers in from a file.", no_args_is_help=True)
@@ -396,6 +403,51 @@ def _day(value: str | None, what: str = "--date") -> date:
 DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
 
 
+def _complete_customers(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    """Customer ids (with the name as help) for shell completion; quiet on any problem."""
+    from followup_cli import storage
+
+    try:
+        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
+        if not path.is_file():
+            return []
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return storage.customer_refs_starting(conn, incomplete, 50)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return []
+
+
+def _complete_tiers(ctx: Any, incomplete: str) -> list[str]:
+    """Tier names for shell completion: this shop's rules, else the defaults."""
+    from followup_cli import storage
+    from followup_cli.models import DEFAULT_RULES
+
+    tiers = [rule.tier for rule in DEFAULT_RULES]
+    try:
+        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
+        if path.is_file():
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                tiers = [row[0] for row in conn.execute("SELECT tier FROM rules ORDER BY rank")]
+            finally:
+                conn.close()
+    except (sqlite3.Error, OSError):
+        pass
+    return [tier for tier in tiers if tier.startswith(incomplete.lower())]
+
+
+CustomerArg = Annotated[
+    str,
+    typer.Argument(
+        help="Customer id, or a phone, e-mail or exact name.",
+        autocompletion=_complete_customers,
+    ),
+]
+
+
 @app.command()
 def today(
     ctx: typer.Context,
@@ -498,7 +550,7 @@ def review(
 @app.command()
 def log(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     outcome: str = typer.Argument(
         ...,
         callback=lambda value: _typed_word("outcome", value),
@@ -571,13 +623,7 @@ def undo(
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Take back the last logged contact (or --contact N): the follow-up it closed is open again
-    and what it planned is removed. Refused once something later depends on it.
-
-    \b
-    Examples:
-      followup undo
-      followup undo --contact 42
-    """
+    and what it planned is removed. Refused once something later depends on it."""
     from followup_cli import wording
     from followup_cli.i18n import _
     from followup_cli.service import undo_log
@@ -611,13 +657,227 @@ def undo(
 @app.command()
 def show(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     fmt: Format = typer.Option(Format.table, "--format", help="table, json, or csv (history)."),
 ) -> None:
-    """Show one customer, their history and their next follow-up."""
-    from followup_cli.service import show_customer
+    """Show one customer and their story in date order: purchases, contacts, snoozes, tier
+    and owner changes, and the next follow-up."""
+    from followup_cli.customers import timeline
 
-    render.customer_view(show_customer(_conn(ctx), customer), fmt)
+    render.customer_view(timeline(_conn(ctx), customer), fmt)
+
+
+@app.command()
+def find(
+    ctx: typer.Context,
+    text: str = typer.Argument(
+        ..., help="Part of a name, an id, or the last 4+ digits of a phone."
+    ),
+    limit: int = typer.Option(20, "--limit", min=1, help="Show at most N."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Find customers by part of a name, an id, an e-mail or the last digits of a phone."""
+    from followup_cli.customers import find as run_find
+
+    render.find_view(run_find(_conn(ctx), text, limit), fmt)
+
+
+NameOpt = Annotated[str | None, typer.Option("--name", help="Full name.")]
+PhoneOpt = Annotated[
+    str | None, typer.Option("--phone", help="Phone; without +code, the shop's phone_region.")
+]
+EmailOpt = Annotated[str | None, typer.Option("--email", help="E-mail address.")]
+TierOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tier",
+        help="vip, new, regular, prospect (or a tier of your own; 新客户, VIP客户 ...).",
+        autocompletion=_complete_tiers,
+    ),
+]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="The staff member who follows up.")]
+NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text about the customer.")]
+FirstOpt = Annotated[str | None, typer.Option("--first-purchase", help="Date of first purchase.")]
+LastOpt = Annotated[str | None, typer.Option("--last-purchase", help="Date of last purchase.")]
+AddedOpt = Annotated[str | None, typer.Option("--added", help="Customer since (default: today).")]
+ContractOpt = Annotated[
+    str | None, typer.Option("--contract-end", help="Contract or membership end date.")
+]
+IdOpt = Annotated[str | None, typer.Option("--id", help="The shop's own customer number.")]
+DayOpt = Annotated[str | None, typer.Option("--date", help=DATE_HELP)]
+TextFormatOpt = Annotated[TextOrJson, typer.Option("--format", help="text or json.")]
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    customer_name: str = typer.Argument(..., help="The customer's name."),
+    customer_id: IdOpt = None,
+    phone: PhoneOpt = None,
+    email: EmailOpt = None,
+    tier: TierOpt = None,
+    owner: OwnerOpt = None,
+    notes: NotesOpt = None,
+    first_purchase: FirstOpt = None,
+    last_purchase: LastOpt = None,
+    added: AddedOpt = None,
+    contract_end: ContractOpt = None,
+    on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
+) -> None:
+    """Add one customer by hand, checked as an import row is; their first follow-up is planned.
+
+    Needs an id, a phone or an e-mail. Refused if that id, phone or e-mail already belongs to a
+    customer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日).
+    """
+    from followup_cli.customers import add as run_add
+    from followup_cli.i18n import _
+
+    fields = dict(
+        id=customer_id,
+        name=customer_name,
+        phone=phone,
+        email=email,
+        tier=tier,
+        owner=owner,
+        notes=notes,
+        first_purchase=first_purchase,
+        last_purchase=last_purchase,
+        added=added,
+        contract_end=contract_end,
+    )
+    done = run_add(_conn(ctx), fields, _day(on))
+    if fmt is TextOrJson.json:
+        render.write_json(done)
+        return
+    from followup_cli import wording
+
+    text = _("Added {ref} {name} ({tier}).").format(
+        ref=done["customer_id"], name=done["name"], tier=wording.tier(done["tier"])
+    )
+    render.message(f"{text} {_next_sentence(done)}")
+    if done["same_name"]:
+        render.warn(
+            _(
+                "Note: {refs} has the same name; if they are one person, "
+                "'followup merge {first} {ref}' joins them."
+            ).format(
+                refs=", ".join(done["same_name"]),
+                first=done["same_name"][0],
+                ref=done["customer_id"],
+            )
+        )
+
+
+def _next_sentence(done: dict[str, Any]) -> str:
+    from followup_cli import wording
+    from followup_cli.i18n import _
+
+    if done["next_due"]:
+        return _("Next: {day} ({reason}).").format(
+            day=done["next_due"], reason=wording.reason(done["next_reason"])
+        )
+    return _("Nothing is planned.")
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    customer: CustomerArg,
+    name: NameOpt = None,
+    new_id: IdOpt = None,
+    phone: PhoneOpt = None,
+    email: EmailOpt = None,
+    tier: TierOpt = None,
+    owner: OwnerOpt = None,
+    notes: NotesOpt = None,
+    first_purchase: FirstOpt = None,
+    last_purchase: LastOpt = None,
+    added: AddedOpt = None,
+    contract_end: ContractOpt = None,
+    on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
+) -> None:
+    """Correct a customer's details ('' clears an optional one). A new tier or date re-plans
+    the next follow-up; every change is kept and shown by 'followup show'."""
+    from followup_cli.customers import edit as run_edit
+    from followup_cli.i18n import _
+
+    fields = dict(
+        id=new_id,
+        name=name,
+        phone=phone,
+        email=email,
+        tier=tier,
+        owner=owner,
+        notes=notes,
+        first_purchase=first_purchase,
+        last_purchase=last_purchase,
+        added=added,
+        contract_end=contract_end,
+    )
+    done = run_edit(_conn(ctx), customer, fields, _day(on))
+    if fmt is TextOrJson.json:
+        render.write_json(done)
+        return
+    if not done["changed"]:
+        render.message(
+            _("{ref} {name}: nothing changed.").format(ref=done["customer_id"], name=done["name"])
+        )
+        return
+    from followup_cli import wording
+
+    def shown(field: str, value: Any) -> str:
+        if not value:
+            return "-"
+        return wording.tier(value) if field == "tier" else str(value)
+
+    changed = "; ".join(
+        f"{wording.field(field)}: {shown(field, change['from'])} -> {shown(field, change['to'])}"
+        for field, change in done["changed"].items()
+    )
+    text = _("Changed {ref} {name}: {changes}.").format(
+        ref=done["customer_id"], name=done["name"], changes=changed
+    )
+    render.message(f"{text} {_next_sentence(done)}")
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    keep: CustomerArg,
+    other: Annotated[
+        str,
+        typer.Argument(
+            help="The duplicate record, merged into the first and then removed.",
+            autocompletion=_complete_customers,
+        ),
+    ],
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
+) -> None:
+    """Merge two records of one person into the first: both histories kept, the first's
+    details win and its gaps are filled from the second; at most one follow-up stays open."""
+    from followup_cli.customers import merge as run_merge
+    from followup_cli.i18n import _
+    from followup_cli.maintenance import describe
+
+    conn = _conn(ctx)
+    _confirm(
+        _("Merge {other} into {keep}, and remove {other}?").format(
+            other=describe(conn, other), keep=describe(conn, keep)
+        ),
+        yes,
+    )
+    done = run_merge(conn, keep, other, _day(on))
+    if fmt is TextOrJson.json:
+        render.write_json(done)
+        return
+    text = _("Merged {other} into {ref} {name}.").format(
+        other=done["merged"], ref=done["customer_id"], name=done["name"]
+    )
+    render.message(f"{text} {_next_sentence(done)}")
 
 
 @app.command()
@@ -931,7 +1191,7 @@ def export_history(
 @export_app.command("customer")
 def export_customer(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
 ) -> None:
     """Everything stored about one customer, as JSON (for a data access request)."""
@@ -948,7 +1208,7 @@ def _check_output_folder(output: str | None) -> None:
 @app.command()
 def forget(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Erase a customer and all their history from the file (right to erasure)."""
@@ -1252,7 +1512,7 @@ def templates_reset(
 @app.command()
 def snooze(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     until: str = typer.Option(..., "--until", help="A day (YYYY-MM-DD) or +3d, +2w, +1m."),
     note: str | None = typer.Option(None, "--note", help="Why."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
@@ -1275,13 +1535,14 @@ def snooze(
 @app.command()
 def assign(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     owner: str = typer.Option(..., "--owner", help="The staff member who follows them up."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Give a customer to a staff member."""
     from followup_cli.planning import assign as run_assign
 
-    done = run_assign(_conn(ctx), customer, owner)
+    done = run_assign(_conn(ctx), customer, owner, _day(on))
     render.message(
         _("{customer_id} {name} is now followed up by {owner}").format(
             customer_id=done["customer_id"], name=done["name"], owner=done["owner"]
@@ -1292,7 +1553,7 @@ def assign(
 @app.command()
 def optout(
     ctx: typer.Context,
-    customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
+    customer: CustomerArg,
     undo: bool = typer.Option(False, "--undo", help="They agreed to be contacted again."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:

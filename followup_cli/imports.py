@@ -263,16 +263,24 @@ def _write_plan(
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan: list[int] = []
     re_ranked: list[int] = []
+    timeline: list[tuple[int, str, Any, Any]] = []  # tier and owner changes, for `show`
     for update in storage.spooled_updates(conn):
         customer_id = update["customer_id"]
         changes = json.loads(update["changes"])
         storage.update_customer(conn, customer_id, changes, stamp)
         changed.append((import_id, customer_id, "updated", update["before"]))
+        before = json.loads(update["before"])
+        timeline.extend(
+            (customer_id, name, before.get(name), changes[name])
+            for name in ("tier", "owner")
+            if name in changes
+        )
         if _SCHEDULE_FIELDS & changes.keys() and storage.drop_unstarted_followup(conn, customer_id):
             to_plan.append(customer_id)
         elif "tier" in changes:
             re_ranked.append(customer_id)
     storage.record_changes(conn, changed)
+    storage.record_import_changes(conn, timeline, today, stamp)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
     plan_occasions_after_import(conn, result.header, stamp, today)
@@ -956,6 +964,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                 to_plan.append(customer_id)
         bought = storage.customers_of_import_purchases(conn, import_id)
         storage.delete_purchases_of_import(conn, import_id)
+        storage.forget_import_changes(conn, record["started_at"])
         to_plan += refresh_after_purchases(
             conn, [c for c in bought if storage.customer_row(conn, c)]
         )

@@ -278,13 +278,24 @@ def undo_snooze(conn: sqlite3.Connection, contact_id: int) -> dict[str, Any]:
     }
 
 
-def assign(conn: sqlite3.Connection, key: str, owner: str) -> dict[str, Any]:
+def assign(
+    conn: sqlite3.Connection, key: str, owner: str, today: date | None = None
+) -> dict[str, Any]:
     owner = owner.strip()
     if not owner:
         raise FollowupError(_("--owner must not be empty"))
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         storage.update_customer(conn, customer.id, {"owner": owner}, _now())
+        if owner != customer.owner:  # kept for the customer's timeline in `show`
+            storage.record_customer_changes(
+                conn,
+                customer.id,
+                today or date.today(),
+                [("owner", customer.owner, owner)],
+                "assign",
+                _now(),
+            )
     return {"customer_id": customer.ref, "name": customer.name, "owner": owner}
 
 

@@ -241,6 +241,14 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
             ids = [s["_id"] for s in suggestions]
             for item in suggestions:
                 storage.update_customer(conn, item["_id"], {"tier": item["suggested"]}, _now())
+                storage.record_customer_changes(  # for the customer's timeline in `show`
+                    conn,
+                    item["_id"],
+                    today,
+                    [("tier", item["tier"], item["suggested"])],
+                    "suggest",
+                    _now(),
+                )
             storage.refresh_ranks(conn, ids)
             dropped = [cid for cid in ids if storage.drop_unstarted_followup(conn, cid)]
             replan(conn, dropped, today)

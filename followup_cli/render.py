@@ -577,9 +577,12 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         if record.get(k) not in (None, "", {})
     ]
     write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
-    write_table(
-        record["history"], HISTORY_COLUMNS, _("History"), empty=N_("No contacts logged yet.")
-    )
+    if "timeline" in record:
+        timeline_table(record["timeline"])
+    else:
+        write_table(
+            record["history"], HISTORY_COLUMNS, _("History"), empty=N_("No contacts logged yet.")
+        )
 
 
 def _shown(key: str, value: Any) -> Any:
@@ -945,6 +948,108 @@ def report_definitions() -> None:
     print(_("What the figures mean:"))
     for name, text in DEFINITIONS:
         print(_("  {name}: {text}").format(name=_(name), text=_(text)))
+
+
+# --- find, timeline ------------------------------------------------------------------------------
+
+
+def _find_columns() -> list[Col]:
+    """On a narrow window the e-mail goes first, then owner, status, tier; id, name and phone
+    stay."""
+    from followup_cli.layout import Col
+
+    return [
+        Col("customer_id", _("ID"), keep=0, whole=True),
+        Col("name", _("Name"), keep=0, whole=True),
+        Col("phone", _("Phone"), keep=1, whole=True),
+        Col("email", _("E-mail"), keep=6, whole=True),
+        Col("tier", _("Tier"), keep=3),
+        Col("owner", _("Owner"), keep=5),
+        Col("status", _("Status"), keep=4),
+        Col("next_due", _("Next"), keep=2),
+    ]
+
+
+FIND_KEYS = (
+    "customer_id",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "owner",
+    "status",
+    "next_due",
+    "matched",
+)
+
+
+def find_view(found: dict[str, Any], fmt: Format) -> None:
+    rows = found["customers"]
+    if fmt is Format.json:
+        write_json(rows)
+        return
+    if fmt is Format.csv:
+        write_csv(rows, FIND_KEYS)
+        return
+    if not rows:
+        print(_("No customer matches {query!r}.").format(query=found["query"]))
+        return
+    if found["total"] > len(rows):
+        title = _("{shown} of {total} customers matching {query!r}").format(
+            shown=len(rows), total=found["total"], query=found["query"]
+        )
+    else:
+        title = _("Customers matching {query!r}: {total}").format(
+            total=found["total"], query=found["query"]
+        )
+    write_table(rows, _find_columns(), title)
+
+
+def timeline_details(event: dict[str, Any]) -> tuple[str, str]:
+    """What one timeline event says to a person: (what happened, the details)."""
+    kind = event["kind"]
+    if kind == "added":
+        return _("added"), ""
+    if kind == "purchase":
+        details = wording.money(event["amount"])
+        if event.get("order"):
+            details = (details + " " + _("order {order}").format(order=event["order"])).strip()
+        return _("purchase"), details
+    if kind == "change":
+        if event["field"] == "merged":
+            return _("merged"), _("with {other}").format(other=event["from"])
+        shown = wording.tier if event["field"] == "tier" else str
+        old, new = (shown(v) if v else "-" for v in (event["from"], event["to"]))
+        return _("{field} changed").format(field=wording.field(event["field"])), f"{old} -> {new}"
+    if kind == "snooze":
+        return _("snoozed"), _("{note} (contact {contact_id})").format(
+            note=event["note"] or "", contact_id=event["contact_id"]
+        )
+    if kind == "planned":
+        return _("next follow-up"), wording.reason(event["reason"]) if event["reason"] else ""
+    channel = wording.channel(event["channel"]) if event.get("channel") else None
+    parts = [p for p in (channel, event.get("note")) if p]
+    if event.get("score") is not None:
+        parts.append(_("CSAT {score}").format(score=event["score"]))
+    if event.get("nps") is not None:
+        parts.append(_("NPS {nps}").format(nps=event["nps"]))
+    parts.append(_("contact {contact_id}").format(contact_id=event["contact_id"]))
+    return wording.outcome(event["outcome"]), "; ".join(parts)
+
+
+def timeline_table(events: list[dict[str, Any]]) -> None:
+    from followup_cli.layout import Col
+
+    rows = []
+    for event in events:
+        what, details = timeline_details(event)
+        rows.append({"date": event["date"], "what": what, "details": details})
+    columns = [
+        Col("date", _("Date"), keep=0, whole=True),
+        Col("what", _("What"), keep=0),
+        Col("details", _("Details"), keep=0, free=True),
+    ]
+    write_table(rows, columns, _("Timeline"))
 
 
 # --- message templates and send lists ---------------------------------------------------------

@@ -677,8 +677,9 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
         if raw is None:
             raise FollowupError(
                 _(
-                    "Contact {contact_id} was logged by an older version of followup, "
-                    "which kept no record of what it changed: it cannot be undone."
+                    "Contact {contact_id} cannot be undone: it was logged by an older version of "
+                    "followup, which kept no record of what it changed, or its customer was "
+                    "merged into another since."
                 ).format(contact_id=contact["id"])
             )
         changes = json.loads(raw)

@@ -1451,6 +1451,7 @@ def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[
         "import_history": "SELECT c.import_id, i.started_at, i.file, c.action, c.before "
         "FROM import_changes c JOIN imports i ON i.id = c.import_id "
         "WHERE c.customer_id = ? ORDER BY c.id",
+        "changes": "SELECT * FROM customer_changes WHERE customer_id = ? ORDER BY id",
     }
     data = {
         name: [dict(row) for row in conn.execute(sql, (customer_id,))]
@@ -2111,8 +2112,147 @@ def record_customer_changes(
     )
 
 
+def record_import_changes(
+    conn: sqlite3.Connection, changes: list[tuple[int, str, Any, Any]], on: date, stamp: str
+) -> None:
+    """An import's tier and owner changes (customer id, field, old, new), for timelines; the
+    import's time stamp lets `imports undo` take them back."""
+    conn.executemany(
+        "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+        "VALUES (?, ?, ?, ?, ?, 'import', ?)",
+        [
+            (cid, on.isoformat(), name, _text(old), _text(new), stamp)
+            for cid, name, old, new in changes
+        ],
+    )
+
+
+def forget_import_changes(conn: sqlite3.Connection, stamp: str) -> None:
+    conn.execute("DELETE FROM customer_changes WHERE source = 'import' AND logged_at = ?", (stamp,))
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+# --- finding, adding, editing and merging customers by hand --------------------------------------
+
+
+def search_customers(
+    conn: sqlite3.Connection, text: str, digits: str | None, limit: int
+) -> tuple[int, list[sqlite3.Row]]:
+    """Customers whose id, name or e-mail contains `text` (case-folded), or whose phone ends
+    with `digits`; the best matches first (exact id, then id, name, phone, e-mail), at most
+    `limit`, with the total number that matched.
+
+    One pass over the customers. SQLite's LIKE ignores case for ASCII letters only, so a query
+    with other cased letters (é, Ä, Cyrillic) is compared through Python's casefold instead.
+    """
+    if any(not ch.isascii() and ch.lower() != ch.upper() for ch in text):
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
+        same = "casefold(c.ref) = :text"
+
+        def has(column: str) -> str:
+            return f"instr(casefold({column}), :text)"
+
+    else:
+        same = "c.ref = :text COLLATE NOCASE"
+
+        def has(column: str) -> str:
+            return f"{column} LIKE :pattern ESCAPE '\\'"
+
+    rank = (
+        f"CASE WHEN {same} THEN 0 WHEN {has('c.ref')} THEN 1 WHEN {has('c.name')} THEN 2 "
+        "WHEN :digits IS NOT NULL AND c.phone LIKE '%' || :digits THEN 3 "
+        f"WHEN {has('c.email')} THEN 4 END"
+    )
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        "SELECT m.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = m.id "
+        "AND f.status = 'open') AS next_due FROM ("
+        f"SELECT *, COUNT(*) OVER () AS total FROM (SELECT c.*, {rank} AS match_rank "
+        "FROM customers c) WHERE match_rank IS NOT NULL "
+        "ORDER BY match_rank, name, ref LIMIT :limit) m ORDER BY match_rank, name, ref",
+        {"text": text, "pattern": pattern, "digits": digits, "limit": limit},
+    ).fetchall()
+    return (int(rows[0]["total"]) if rows else 0), rows
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
+
+
+def customers_with_keys(
+    conn: sqlite3.Connection, ref: str | None, phone: str | None, email: str | None
+) -> list[sqlite3.Row]:
+    """Stored customers that have this id, phone or e-mail (to refuse a duplicate)."""
+    return conn.execute(
+        "SELECT id, ref, name, phone, email FROM customers "
+        "WHERE ref = :ref OR phone = :phone OR email = :email ORDER BY id",
+        {"ref": ref, "phone": phone, "email": email},
+    ).fetchall()
+
+
+def customer_changes_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT date, field, old, new, source, logged_at FROM customer_changes "
+        "WHERE customer_id = ? ORDER BY date, id",
+        (customer_id,),
+    ).fetchall()
+
+
+def purchases_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT date, amount, order_ref FROM purchases WHERE customer_id = ? ORDER BY date, id",
+        (customer_id,),
+    ).fetchall()
+
+
+def contacts_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT k.id, k.date, k.outcome, k.channel, k.score, k.nps, k.note, k.owner, "
+        "f.due_date AS followup_due, f.show_date AS followup_show FROM contacts k "
+        "LEFT JOIN followups f ON f.id = k.followup_id WHERE k.customer_id = ? "
+        "ORDER BY k.date, k.id",
+        (customer_id,),
+    ).fetchall()
+
+
+def move_history(conn: sqlite3.Connection, from_id: int, to_id: int) -> None:
+    """Give one customer's contacts, follow-ups, purchases and recorded changes to another.
+
+    A purchase both already have (the same line imported into each) is kept once.
+    """
+    for table in ("contacts", "followups", "customer_changes"):
+        conn.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
+    conn.execute(
+        "UPDATE OR IGNORE purchases SET customer_id = ? WHERE customer_id = ?", (to_id, from_id)
+    )
+    conn.execute("DELETE FROM purchases WHERE customer_id = ?", (from_id,))
+    conn.execute("DELETE FROM log_undo WHERE customer_id = ?", (from_id,))
+
+
+def open_followups_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT * FROM followups WHERE customer_id = ? AND status = 'open' ORDER BY due_date, id",
+        (customer_id,),
+    ).fetchall()
+
+
+def set_followup_status(conn: sqlite3.Connection, followup_id: int, status: str) -> None:
+    conn.execute("UPDATE followups SET status = ? WHERE id = ?", (status, followup_id))
+
+
+def customer_refs_starting(
+    conn: sqlite3.Connection, prefix: str, limit: int
+) -> list[tuple[str, str]]:
+    """(id, name) of customers whose id starts with `prefix`, for shell completion."""
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        "SELECT ref, name FROM customers WHERE ref LIKE ? ESCAPE '\\' ORDER BY ref LIMIT ?",
+        (pattern, limit),
+    )
+    return [(row[0], row[1]) for row in rows]
 
 
 # --- level table (import) ---------------------------------------------------------------------

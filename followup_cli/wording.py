@@ -297,6 +297,9 @@ ARGUMENT_NAMES = {
     "level": N_("level"),
     "key": N_("template"),
     "text": N_("text"),
+    "customer_name": N_("customer name"),
+    "keep": N_("customer"),
+    "other": N_("duplicate"),
 }
 
 
@@ -310,15 +313,17 @@ _GUESS = _Pattern(r"\s*Did you mean (.+?)\?$")
 
 
 def money(value: object) -> str:
-    """An amount as a shop reads it: ¥1,280.00 in Chinese; the plain number in English."""
+    """An amount as a shop reads it: ¥1,280.00 in Chinese; 1,280.00 in English (no currency
+    sign: the shop's currency is not known)."""
     if value is None or value == "":
         return ""
-    if language() == "en":
-        return str(value)
     try:
-        return _("¥{amount:,.2f}").format(amount=float(str(value)))
+        amount = float(str(value))
     except ValueError:
         return str(value)
+    if language() == "en":
+        return f"{amount:,.2f}"
+    return _("¥{amount:,.2f}").format(amount=amount)
 
 
 FIELD_NAMES = {

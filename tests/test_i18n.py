@@ -474,7 +474,7 @@ def test_money_and_percentages_read_the_chinese_way():
     assert wording.money(1280) == "¥1,280.00"
     assert wording.money("99.5") == "¥99.50"
     i18n.set_language("en")
-    assert wording.money(1280) == "1280"
+    assert wording.money(1280) == "1,280.00"  # spend as money in `show`, without a sign
 
 
 def test_excel_csv_has_chinese_headers_and_plain_csv_keeps_its_keys(cli, tmp_path):

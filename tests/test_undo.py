@@ -191,3 +191,25 @@ def test_forget_removes_what_undo_kept(cli, shop, isolated_db):
     cli("forget", "V1", "--yes")
     conn = sqlite3.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM log_undo").fetchone()[0] == 0
+
+
+def test_undo_after_a_merge_says_why_it_cannot(cli, shop, isolated_db):
+    logged = cli.json("log", "R1", "reached", "--date", "2025-01-10")["contact_id"]
+    cli("merge", "V1", "R1", "--yes", "--date", "2025-01-11")
+    before = state(isolated_db)
+    assert cli("undo", "--contact", str(logged), code=1).stderr == (
+        f"followup: error: Contact {logged} cannot be undone: it was logged by an older version "
+        "of followup, which kept no record of what it changed, or its customer was merged into "
+        "another since.\n"
+    )
+    assert state(isolated_db) == before
+
+
+def test_undo_of_a_contact_from_before_undo_existed_is_refused(cli, shop, isolated_db):
+    logged = cli.json("log", "V1", "reached", "--date", "2025-01-10")["contact_id"]
+    conn = sqlite3.connect(isolated_db)
+    conn.execute("DELETE FROM log_undo")  # as a database upgraded from schema 6 has it
+    conn.commit()
+    conn.close()
+    err = cli("undo", code=1).stderr
+    assert err.startswith(f"followup: error: Contact {logged} cannot be undone: it was logged")
