@@ -24,6 +24,7 @@ from followup_cli.errors import (
     FollowupError,
     UsageError,
 )
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, OUTCOMES
 from followup_cli.render import Format
 
@@ -32,6 +33,7 @@ class FollowupGroup(TyperGroup):
     """Turns every failure into one line on stderr and a documented exit code."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        _accept_db_after_command(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
@@ -74,6 +76,36 @@ class FollowupGroup(TyperGroup):
             raise FollowupError(
                 f"unexpected {type(exc).__name__}: {exc} (run with FOLLOWUP_DEBUG=1 and report it)"
             ) from None
+
+
+def _db_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
+    """--db, before the command or after it; an empty name is refused, not the default."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise typer.BadParameter(_("give a database file name, not an empty one"))
+    root = ctx.find_root()
+    root.obj = {**(root.obj or {}), "db": value}
+    return value
+
+
+def _accept_db_after_command(group: Any) -> None:
+    """Every command (and command group) also takes --db, so `today --db shop.db` works."""
+    from typer.core import TyperOption
+
+    for command in group.commands.values():
+        if not any(p.name == "late_db" for p in command.params):
+            command.params.append(
+                TyperOption(
+                    param_decls=["--db", "late_db"],
+                    callback=_db_option,
+                    expose_value=False,
+                    metavar="PATH",
+                    help=_("Database file (as --db before the command)."),
+                )
+            )
+        if hasattr(command, "commands"):
+            _accept_db_after_command(command)
 
 
 app = typer.Typer(
@@ -127,7 +159,11 @@ def root(
     ),
 ) -> None:
     """Whom to call today, what happened, and how the shop is doing."""
-    ctx.obj = {"db": db}
+    if db is not None and not db.strip():
+        raise typer.BadParameter(
+            _("give a database file name, not an empty one"), param_hint="'--db'"
+        )
+    ctx.obj = {**(ctx.obj or {}), "db": db}
 
 
 def _db_path(ctx: typer.Context) -> tuple[Path, bool]:
@@ -140,7 +176,13 @@ def _conn(ctx: typer.Context) -> sqlite3.Connection:
     from followup_cli import storage
 
     path, is_default = _db_path(ctx)
-    return storage.open_db(path, create_folder=is_default)
+    # A new file from --db (a typo, maybe) or the default place is announced, once; one named
+    # by $FOLLOWUP_DB was set up on purpose (scripts, cron) and stays quiet.
+    announce = not path.exists() and (is_default or ctx.find_root().obj["db"] is not None)
+    conn = storage.open_db(path, create_folder=is_default)
+    if announce:
+        render.warn(_("followup: created a new, empty database at {path}").format(path=path))
+    return conn
 
 
 def _confirm(question: str, yes: bool) -> None:

@@ -82,3 +82,40 @@ def test_square_brackets_in_names_and_notes_are_shown_as_written(cli, csv_file):
     assert note in cli("show", "M2").stdout
     assert "Zhang [/] Wei" in cli("upcoming", "--date", "2026-11-20").stdout
     assert "[bold]Li" in cli("report", "--date", "2026-11-23", "--by", "owner").stdout
+
+
+# --- which database -----------------------------------------------------------------------------
+
+
+def test_a_new_database_from_a_mistyped_db_is_announced_once(cli, tmp_path, isolated_db):
+    typo = tmp_path / "shop.bd"
+    first = cli("--db", str(typo), "today", "--date", "2026-11-23")
+    assert first.stderr == f"followup: created a new, empty database at {typo}\n"
+    assert first.stdout == "Nothing due on 2026-11-23.\n"
+    again = cli("--db", str(typo), "today", "--date", "2026-11-23")
+    assert again.stderr == ""
+    assert not isolated_db.exists()  # $FOLLOWUP_DB's file was never touched
+
+
+def test_an_empty_db_name_is_an_error_not_the_default(cli, isolated_db):
+    for args in (("--db", "", "today"), ("today", "--db", ""), ("today", "--db", "  ")):
+        err = cli(*args, code=2).stderr
+        assert err.count("\n") == 1 and "give a database file name, not an empty one" in err
+    assert not isolated_db.exists()
+
+
+def test_db_may_come_after_the_command(cli, csv_file, tmp_path, isolated_db):
+    shop = tmp_path / "shop.db"
+    body = "D1,Dora,13800000021,,vip,2026-01-05,2026-10-20,2026-01-05,Li,\n"
+    cli("import", "customers", str(csv_file(body)), "--date", "2026-11-23", "--db", str(shop))
+    listed = cli("today", "--date", "2026-11-23", "--db", str(shop), "--format", "json").stdout
+    assert '"customer_id": "D1"' in listed
+    # groups and their subcommands take it too; a note that reads "--db" is still a note
+    assert "│ 1 " in cli("imports", "--db", str(shop)).stdout
+    assert "D1,Dora" in cli("export", "customers", "--db", str(shop)).stdout
+    logged = cli(
+        "log", "D1", "reached", "--note", "--db", "--date", "2026-11-23", "--db", str(shop)
+    )
+    assert logged.stdout.startswith("Logged reached for D1 Dora on 2026-11-23")
+    assert cli("show", "D1", "--db", str(shop), "--format", "json").stdout.count('"--db"') == 1
+    assert not isolated_db.exists()

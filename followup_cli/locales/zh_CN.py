@@ -7,4 +7,8 @@ MESSAGES: dict[str, str] = {
     "Report {start} to {end}, counted up to {as_of}: the days after it have not happened yet": "报告 {start} 至 {end}，统计到 {as_of}：之后的日子还没有到",
     "The period has not begun: there is no data yet.": "这个时段还没有开始，暂无数据。",
     "Counted up to {day}: the days after it have not happened yet.": "统计到 {day}：之后的日子还没有到。",
+    # Daily use: which database
+    "followup: created a new, empty database at {path}": "followup：已在 {path} 新建一个空数据库",
+    "give a database file name, not an empty one": "请给出数据库文件名，不能为空",
+    "Database file (as --db before the command).": "数据库文件（与写在命令前的 --db 相同）。",
 }
