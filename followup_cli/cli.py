@@ -42,7 +42,8 @@ class FollowupGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
                 sys.exit(EXIT_USAGE)
-            message = exc.format_message().replace("Value error, ", "")
+            # One line, always: click lists choices one per line.
+            message = " ".join(exc.format_message().replace("Value error, ", "").split())
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             print(f"followup: error: {message}{hint}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
@@ -230,22 +231,48 @@ def today(
 def log(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
-    outcome: Outcome = typer.Argument(..., help="What happened."),
+    outcome: Outcome = typer.Argument(..., help="What happened.", case_sensitive=False),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
-    channel: Channel | None = typer.Option(None, "--channel", help="How they were contacted."),
+    channel: Channel | None = typer.Option(
+        None, "--channel", help="How they were contacted.", case_sensitive=False
+    ),
     score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
     nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
+    again: bool = typer.Option(
+        False, "--again", help="Log it even if the same outcome is already logged that day."
+    ),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Record the outcome of a contact and plan the next follow-up."""
-    from followup_cli.service import log_outcome
+    from followup_cli.service import log_outcome, same_outcome_logged
 
+    day = _day(on)
+    if day > date.today():
+        raise FollowupError(
+            _("a contact cannot be logged for {day}: that is after today ({today})").format(
+                day=day.isoformat(), today=date.today().isoformat()
+            )
+        )
+    conn = _conn(ctx)
+    already = None if again else same_outcome_logged(conn, customer, outcome.value, day)
+    if already is not None:
+        question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
+            who=already, outcome=outcome.value, day=day.isoformat()
+        )
+        if not sys.stdin.isatty():
+            raise FollowupError(
+                _(
+                    "{who} already has {outcome} logged on {day}: add --again to log a second one"
+                ).format(who=already, outcome=outcome.value, day=day.isoformat())
+            )
+        if not typer.confirm(question, default=False):
+            raise FollowupError(_("nothing logged"))
     result = log_outcome(
-        _conn(ctx),
+        conn,
         customer,
         outcome.value,
-        _day(on),
+        day,
         note,
         channel.value if channel else None,
         score,

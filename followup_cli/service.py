@@ -113,7 +113,7 @@ def replan(
 
 def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
     """The customer a user means: id, else the one customer with that phone, e-mail or name."""
-    found = storage.customer_by_ref(conn, key)
+    found = storage.customer_by_ref(conn, key) or _one(storage.customers_by_ref_any_case(conn, key))
     if found is not None:
         return found
     phone_key = None
@@ -131,6 +131,10 @@ def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
             f"{len(matches)} customers match {key!r}: {listing} - use the id to choose one"
         )
     return matches[0]
+
+
+def _one(customers: list[Customer]) -> Customer | None:
+    return customers[0] if len(customers) == 1 else None
 
 
 # --- today --------------------------------------------------------------------------------------
@@ -216,7 +220,22 @@ def due_list(
                 last_note=row["last_note"],
             )
         )
+    if owner is not None and not items:
+        _check_owner(conn, owner)
     return items
+
+
+def _check_owner(conn: sqlite3.Connection, owner: str) -> None:
+    """An empty list for a mistyped owner would look like a quiet day: say so instead."""
+    from followup_cli.i18n import _
+
+    known = storage.owner_names(conn)
+    if owner.strip().casefold() not in {name.casefold() for name in known}:
+        raise FollowupError(
+            _("no customer is followed up by {owner!r} (owners: {known})").format(
+                owner=owner, known=", ".join(known) or "none yet"
+            )
+        )
 
 
 # --- log ----------------------------------------------------------------------------------------
@@ -292,6 +311,14 @@ def log_outcome(
         next_due=upcoming["show_date"] if upcoming else None,
         next_reason=upcoming["reason"] if upcoming else None,
     )
+
+
+def same_outcome_logged(conn: sqlite3.Connection, key: str, outcome: str, on: date) -> str | None:
+    """'C001 王芳' when that outcome is already logged for them on that day (a double entry?)."""
+    customer = resolve_customer(conn, key)
+    if storage.contact_logged(conn, customer.id, on, outcome):
+        return f"{customer.ref} {customer.name}"
+    return None
 
 
 def _contact_row(customer, followup, outcome, on, note, channel, score, nps) -> dict[str, Any]:

@@ -474,6 +474,24 @@ def customer_by_ref(conn: sqlite3.Connection, ref: str) -> Customer | None:
     return row_to_customer(row) if row is not None else None
 
 
+def customers_by_ref_any_case(conn: sqlite3.Connection, ref: str) -> list[Customer]:
+    """`c001` for C001: ids typed in another case (two ids differing only in case: both)."""
+    rows = conn.execute(
+        f"{_WITH_SPEND} WHERE c.ref = ? COLLATE NOCASE ORDER BY c.ref LIMIT 2", (ref.strip(),)
+    ).fetchall()
+    return [row_to_customer(r) for r in rows]
+
+
+def owner_names(conn: sqlite3.Connection) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL AND owner != '' "
+            "ORDER BY owner"
+        )
+    ]
+
+
 def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) -> list[Customer]:
     """Customers whose phone, e-mail or name is exactly this."""
     rows = conn.execute(
@@ -745,6 +763,15 @@ def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.R
     )
 
 
+def contact_logged(conn: sqlite3.Connection, customer_id: int, on: date, outcome: str) -> bool:
+    """Whether this outcome is already logged for the customer on that day."""
+    row = conn.execute(
+        "SELECT 1 FROM contacts WHERE customer_id = ? AND date = ? AND outcome = ? LIMIT 1",
+        (customer_id, on.isoformat(), outcome),
+    ).fetchone()
+    return row is not None
+
+
 def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
     columns = list(values)
     conn.execute(
@@ -761,7 +788,7 @@ FROM followups f
 JOIN customers c ON c.id = f.customer_id
 WHERE f.status = 'open' AND f.show_date <= :on
   AND c.do_not_contact = 0 AND c.status = 'active'
-  AND (:owner IS NULL OR c.owner = :owner)
+  AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)
 """
 # Today's list in three slices, each read in order from an index and cut by LIMIT:
 # check-backs first, then overdue by tier rank and age, then what falls due today.

@@ -119,3 +119,69 @@ def test_db_may_come_after_the_command(cli, csv_file, tmp_path, isolated_db):
     assert logged.stdout.startswith("Logged reached for D1 Dora on 2026-11-23")
     assert cli("show", "D1", "--db", str(shop), "--format", "json").stdout.count('"--db"') == 1
     assert not isolated_db.exists()
+
+
+# --- log: dates and double entries ---------------------------------------------------------------
+
+ONE = "L1,Lena,13800000031,,vip,2024-01-05,2025-03-05,2024-01-05,Sam,\n"  # due 5 Apr 2025
+
+
+def test_a_contact_after_today_is_refused(cli, csv_file):
+    from datetime import date, timedelta
+
+    cli("import", "customers", str(csv_file(ONE)), "--date", "2025-04-01")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    for day in (tomorrow, "2030-01-01"):
+        err = cli("log", "L1", "reached", "--date", day, code=1).stderr
+        assert err == (
+            f"followup: error: a contact cannot be logged for {day}: that is after today "
+            f"({date.today().isoformat()})\n"
+        )
+    assert cli.json("show", "L1")["history"] == []
+
+
+def test_the_same_outcome_twice_on_one_day_needs_again(cli, csv_file):
+    cli("import", "customers", str(csv_file(ONE)), "--date", "2025-04-01")
+    cli("log", "L1", "no-answer", "--date", "2025-04-05")
+    err = cli("log", "L1", "no-answer", "--date", "2025-04-05", code=1).stderr
+    assert err == (
+        "followup: error: L1 Lena already has no-answer logged on 2025-04-05: add --again to "
+        "log a second one\n"
+    )
+    assert len(cli.json("show", "L1")["history"]) == 1
+    # Another outcome the same day is not a double entry; --again logs the second call.
+    cli("log", "L1", "no-answer", "--date", "2025-04-05", "--again")
+    cli("log", "L1", "reached", "--date", "2025-04-05")
+    assert [h["outcome"] for h in cli.json("show", "L1")["history"]] == [
+        "no-answer",
+        "no-answer",
+        "reached",
+    ]
+
+
+# --- words typed in any case ---------------------------------------------------------------------
+
+
+def test_outcomes_channels_ids_and_owners_in_any_case(cli, csv_file):
+    cli("import", "customers", str(csv_file(ONE)), "--date", "2025-04-01")
+    # vip due 5 Apr (a month after the last purchase on 5 Mar)
+    assert [
+        i["customer_id"] for i in cli.json("today", "--owner", "sam", "--date", "2025-04-05")
+    ] == ["L1"]
+    done = cli.json("log", "l1", "Reached", "--channel", "WeChat", "--date", "2025-04-05")
+    assert (done["customer_id"], done["outcome"], done["next_due"]) == (
+        "L1",
+        "reached",
+        "2025-05-05",
+    )
+    assert cli.json("show", "L1")["history"][0]["channel"] == "wechat"
+    err = cli("today", "--owner", "Sammy", "--date", "2025-04-05", code=1).stderr
+    assert err == "followup: error: no customer is followed up by 'Sammy' (owners: Sam)\n"
+
+
+def test_a_missing_outcome_is_one_line(cli):
+    err = cli("log", "C001", code=2).stderr
+    assert err == (
+        "followup: error: Missing argument 'outcome'. Choose from: reached, no-answer, "
+        "complaint, converted, lost, opt-out (see 'followup log --help')\n"
+    )
