@@ -202,6 +202,17 @@ def _day(value: str | None, what: str = "--date") -> date:
     return date.today() if value is None else parse_iso(value, what)
 
 
+def _not_after_today(day: date) -> date:
+    """What happened (a contact, a return) cannot be dated after the real today."""
+    if day > date.today():
+        raise FollowupError(
+            _("{day} is after today ({today}): only what has happened can be recorded").format(
+                day=day.isoformat(), today=date.today().isoformat()
+            )
+        )
+    return day
+
+
 DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
 
 
@@ -247,13 +258,7 @@ def log(
     """Record the outcome of a contact and plan the next follow-up."""
     from followup_cli.service import log_outcome, same_outcome_logged
 
-    day = _day(on)
-    if day > date.today():
-        raise FollowupError(
-            _("a contact cannot be logged for {day}: that is after today ({today})").format(
-                day=day.isoformat(), today=date.today().isoformat()
-            )
-        )
+    day = _not_after_today(_day(on))
     conn = _conn(ctx)
     already = None if again else same_outcome_logged(conn, customer, outcome.value, day)
     if already is not None:
@@ -794,6 +799,37 @@ def optout(
     state = "will not be contacted" if done["do_not_contact"] else "may be contacted again"
     nxt = f"; next: {done['next_due']}" if done["next_due"] else ""
     render.message(f"{done['customer_id']} {done['name']} {state}{nxt}")
+
+
+@app.command()
+def reactivate(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help=_("Customer id, or a phone, e-mail or exact name.")),
+    on: str | None = typer.Option(
+        None, "--date", help=_("The day they came back (default today).")
+    ),
+) -> None:
+    """Bring back a customer marked lost: active again, with their next follow-up planned.
+
+    A purchase after the loss (imported, or 'converted' for a prospect) does this by itself.
+    """
+    from followup_cli.returning import reactivate as run_reactivate
+
+    day = _not_after_today(_day(on))
+    done = run_reactivate(_conn(ctx), customer, day)
+    if done["next_due"]:
+        text = _("{ref} {name} is active again from {day}; next: {due} ({reason})")
+    else:
+        text = _("{ref} {name} is active again from {day}; nothing planned")
+    render.message(
+        text.format(
+            ref=done["customer_id"],
+            name=done["name"],
+            day=done["returned_on"],
+            due=done["next_due"],
+            reason=done["next_reason"],
+        )
+    )
 
 
 @app.command()

@@ -28,6 +28,7 @@ from followup_cli.importer import (
 )
 from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import phone_normaliser
+from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
 Progress = Callable[[int], None]
@@ -348,6 +349,11 @@ class _Merger:
             changes["ref"] = record.ref
         if changes.get("tier") == "prospect" and stored.get("converted_on"):
             del changes["tier"]  # a stale till export must not undo a logged conversion
+        changes.update(
+            came_back(
+                stored.get("status"), stored.get("churned_on"), [changes.get("last_purchase")]
+            )
+        )
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             encoded = json.dumps(merged, ensure_ascii=False)
@@ -366,8 +372,8 @@ class _Merger:
         stored.update(changes)
         self._index(stored)
         self.result.updated += 1
-        if _SCHEDULE_FIELDS & changes.keys() and storage.drop_unstarted_followup(
-            self.conn, stored["id"]
+        if _SCHEDULE_FIELDS & changes.keys() and (
+            storage.drop_unstarted_followup(self.conn, stored["id"]) or "returned_on" in changes
         ):
             self.to_plan.append(stored["id"])
         elif "tier" in changes:
@@ -512,13 +518,14 @@ def _apply_purchases(
             values["first_purchase"] = first.isoformat()
         if customer.last_purchase is None or last > customer.last_purchase:
             values["last_purchase"] = last.isoformat()
+        values.update(came_back(customer.status, customer.churned_on, days))
         if not values:
             continue
         row = storage.customer_row(conn, customer_id)
         before = {name: row[name] for name in values}
         changed.append((import_id, customer_id, "updated", json.dumps(before)))
         storage.update_customer(conn, customer_id, values, now)
-        if storage.drop_unstarted_followup(conn, customer_id):
+        if storage.drop_unstarted_followup(conn, customer_id) or "returned_on" in values:
             to_plan.append(customer_id)
     storage.record_changes(conn, changed)
     replan(conn, to_plan, today)

@@ -320,6 +320,7 @@ CUSTOMER_KEYS = (
     "contract_end",
     "status",
     "churned_on",
+    "returned_on",
     "converted_on",
     "do_not_contact",
     "last_contact",

@@ -273,8 +273,7 @@ def log_outcome(
     """
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
-        if customer.status == "churned":
-            raise FollowupError(f"customer {customer.ref} is marked lost (churned)")
+        _check_outcome(customer, outcome)
         if customer.do_not_contact:
             raise FollowupError(f"customer {customer.ref} asked not to be contacted")
         scheduler = Scheduler.load(conn)
@@ -313,6 +312,27 @@ def log_outcome(
     )
 
 
+def _check_outcome(customer: Customer, outcome: str) -> None:
+    """`converted` is a prospect's first purchase; a lost customer comes back by buying
+    (converted, for a prospect; an imported purchase) or with `followup reactivate`."""
+    from followup_cli.i18n import _
+
+    if outcome == "converted" and customer.tier != "prospect":
+        raise FollowupError(
+            _(
+                "{ref} is a {tier} customer, not a prospect: 'converted' is a prospect's first "
+                "purchase (bring purchases in with 'followup import purchases')"
+            ).format(ref=customer.ref, tier=customer.tier)
+        )
+    if customer.status == "churned" and outcome != "converted":
+        raise FollowupError(
+            _(
+                "customer {ref} is marked lost (churned): 'followup reactivate {ref}' brings "
+                "them back"
+            ).format(ref=customer.ref)
+        )
+
+
 def same_outcome_logged(conn: sqlite3.Connection, key: str, outcome: str, on: date) -> str | None:
     """'C001 王芳' when that outcome is already logged for them on that day (a double entry?)."""
     customer = resolve_customer(conn, key)
@@ -347,9 +367,12 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
     ):
         changes["last_success"] = on.isoformat()
     if outcome == "converted":
+        from followup_cli.returning import came_back
+
         changes.update(_conversion_changes(customer, on))
+        changes.update(came_back(customer.status, customer.churned_on, [on]))
     elif outcome == "lost":
-        changes.update({"status": "churned", "churned_on": on.isoformat()})
+        changes.update({"status": "churned", "churned_on": on.isoformat(), "returned_on": None})
     elif outcome == "opt-out":
         changes["do_not_contact"] = 1
     return changes
@@ -405,6 +428,7 @@ def customer_record(customer: Customer) -> dict[str, Any]:
         "contract_end": _iso(customer.contract_end),
         "status": customer.status,
         "churned_on": _iso(customer.churned_on),
+        "returned_on": _iso(customer.returned_on),
         "converted_on": _iso(customer.converted_on),
         "do_not_contact": customer.do_not_contact,
         "last_contact": _iso(customer.last_contact),

@@ -43,6 +43,7 @@ CUSTOMER_COLUMNS = (
     "last_outcome",
     "last_note",
     "extra",
+    "returned_on",
 )
 _DATE_FIELDS = frozenset(
     {
@@ -54,6 +55,7 @@ _DATE_FIELDS = frozenset(
         "converted_on",
         "last_contact",
         "last_success",
+        "returned_on",
     }
 )
 
@@ -350,6 +352,14 @@ def _m6_report_tallies(db: Any) -> None:
     )
 
 
+def _m7_returning_customers(db: Any) -> None:
+    """A lost customer who buys again is active again; the day they came back is kept
+    (churned_on keeps the day they were lost), so the churn figures count both."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
+    if "returned_on" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN returned_on TEXT")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -357,6 +367,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m4_report_indexes,
     _m5_ranked_queue,
     _m6_report_tallies,
+    _m7_returning_customers,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -967,24 +978,27 @@ def customer_counts(
         risk_case += f" WHEN :tier{index} THEN last < :quiet{index}"
         params.update({f"tier{index}": tier, f"quiet{index}": day.isoformat()})
     risk = f"COALESCE(CASE tier{risk_case} END, 0)" if risk_case else "0"
+    # A loss counts until the customer came back (returned_on); from then on the churn window
+    # runs from their last activity, the purchase that brought them back included.
+    lost_at_start = "churned_on IS NOT NULL AND COALESCE(returned_on >= :start, 1)"
+    lost_at_end = "churned_on IS NOT NULL AND COALESCE(returned_on > :end, 1)"
     active = (
-        "since IS NOT NULL AND since < :start AND CASE WHEN churned_on IS NOT NULL "
+        f"since IS NOT NULL AND since < :start AND CASE WHEN {lost_at_start} "
         "THEN churned_on >= :start ELSE last >= :gone_before_start END"
     )
-    gone_by_end = (
-        "CASE WHEN churned_on IS NOT NULL THEN churned_on <= :end ELSE last < :gone_by_end END"
-    )
+    gone_by_end = f"CASE WHEN {lost_at_end} THEN churned_on <= :end ELSE last < :gone_by_end END"
     prospect = (
         "(tier = 'prospect' OR converted_on IS NOT NULL) AND added <= :end "
-        "AND NOT COALESCE(converted_on < :start, 0) AND NOT COALESCE(churned_on < :start, 0)"
+        "AND NOT COALESCE(converted_on < :start, 0) "
+        f"AND NOT COALESCE(churned_on < :start AND ({lost_at_start}), 0)"
     )
     sql = (
         f"SELECT {select}SUM({active}) AS active_at_start, "
         f"SUM(({active}) AND {gone_by_end}) AS churned, SUM({prospect}) AS prospects, "
         f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
-        f"SUM(contactable AND churned_on IS NULL AND "
+        f"SUM(contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND "
         f"{risk}) AS churn_risk FROM ("
-        "SELECT tier, owner, added, converted_on, churned_on, "
+        "SELECT tier, owner, added, converted_on, churned_on, returned_on, "
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "

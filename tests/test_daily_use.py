@@ -134,8 +134,8 @@ def test_a_contact_after_today_is_refused(cli, csv_file):
     for day in (tomorrow, "2030-01-01"):
         err = cli("log", "L1", "reached", "--date", day, code=1).stderr
         assert err == (
-            f"followup: error: a contact cannot be logged for {day}: that is after today "
-            f"({date.today().isoformat()})\n"
+            f"followup: error: {day} is after today ({date.today().isoformat()}): only what "
+            "has happened can be recorded\n"
         )
     assert cli.json("show", "L1")["history"] == []
 
@@ -184,4 +184,119 @@ def test_a_missing_outcome_is_one_line(cli):
     assert err == (
         "followup: error: Missing argument 'outcome'. Choose from: reached, no-answer, "
         "complaint, converted, lost, opt-out (see 'followup log --help')\n"
+    )
+
+
+# --- lost customers who come back ----------------------------------------------------------------
+
+TWO = (
+    "R1,Rui,13800000041,,regular,2024-01-01,2024-12-01,2024-01-01,Li,\n"
+    "R2,Ren,13800000042,,regular,2024-01-01,2024-12-15,2024-01-01,Li,\n"
+)
+
+
+def _churn(cli, *period: str) -> tuple[int, int]:
+    overall = cli.json("report", *period)["overall"]
+    return overall["churned"], overall["active_at_start"]
+
+
+def test_an_imported_purchase_brings_a_lost_customer_back(cli, csv_file, tmp_path):
+    cli("import", "customers", str(csv_file(TWO)), "--date", "2025-01-01")
+    cli("log", "R1", "lost", "--date", "2025-02-01")
+    february = ("--month", "2025-02", "--date", "2025-02-28")
+    assert _churn(cli, *february) == (1, 2)  # R1 lost, of R1 and R2 active on 1 Feb
+    sales = tmp_path / "sales.csv"
+    sales.write_text("id,date,amount,order\nR1,2025-03-10,50,S-9\n", encoding="utf-8")
+    out = cli("import", "purchases", str(sales), "--date", "2025-03-10").stdout
+    assert "added 1, updated 1" in out
+    rui = cli.json("show", "R1")
+    assert (rui["status"], rui["churned_on"], rui["returned_on"]) == (
+        "active",
+        "2025-02-01",
+        "2025-03-10",
+    )
+    # Planned again: a regular every 3 months from the last successful contact (the call of
+    # 1 Feb in which they said they were gone): 1 May.
+    assert (rui["last_purchase"], rui["next_due"]) == ("2025-03-10", "2025-05-01")
+    cli("log", "R1", "reached", "--date", "2025-03-12")  # log no longer refuses them
+    # The figures count the loss in February and the return after it: February keeps its
+    # churn, April starts with both active, and the quarter (lost and back within it) none.
+    assert _churn(cli, "--month", "2025-02", "--date", "2025-04-30") == (1, 2)
+    assert _churn(cli, "--month", "2025-04", "--date", "2025-04-30") == (0, 2)
+    assert _churn(cli, "--quarter", "2025Q1", "--date", "2025-04-30") == (0, 2)
+    assert cli.json("at-risk", "--date", "2025-04-30") == []
+
+
+def test_undoing_the_purchases_import_makes_them_lost_again(cli, csv_file, tmp_path):
+    cli("import", "customers", str(csv_file(TWO)), "--date", "2025-01-01")
+    cli("log", "R1", "lost", "--date", "2025-02-01")
+    sales = tmp_path / "sales.csv"
+    sales.write_text("id,date,amount,order\nR1,2025-03-10,50,S-9\n", encoding="utf-8")
+    done = cli.json("import", "purchases", str(sales), "--date", "2025-03-10")
+    cli("imports", "undo", str(done["import_id"]), "--date", "2025-03-10")
+    rui = cli.json("show", "R1")
+    assert (rui["status"], rui["returned_on"], rui["next_due"]) == ("churned", None, None)
+
+
+def test_a_till_export_with_a_newer_purchase_brings_them_back(cli, csv_file):
+    cli("import", "customers", str(csv_file(TWO)), "--date", "2025-01-01")
+    cli("log", "R1", "lost", "--date", "2025-02-01")
+    newer = TWO.replace("2024-12-01,2024-01-01,Li", "2025-03-05,2024-01-01,Li")
+    cli("import", "customers", str(csv_file(newer, name="later.csv")), "--date", "2025-03-06")
+    rui = cli.json("show", "R1")
+    assert (rui["status"], rui["returned_on"], rui["next_due"]) == (
+        "active",
+        "2025-03-05",
+        "2025-05-01",
+    )
+
+
+def test_reactivate_by_hand(cli, csv_file):
+    cli("import", "customers", str(csv_file(TWO)), "--date", "2025-01-01")
+    cli("log", "R1", "lost", "--date", "2025-02-01")
+    err = cli("log", "R1", "reached", "--date", "2025-02-10", code=1).stderr
+    assert err == (
+        "followup: error: customer R1 is marked lost (churned): 'followup reactivate R1' brings "
+        "them back\n"
+    )
+    err = cli("reactivate", "R1", "--date", "2025-01-20", code=1).stderr
+    assert (
+        err
+        == "followup: error: R1 was marked lost on 2025-02-01: they cannot be back on 2025-01-20\n"
+    )
+    out = cli("reactivate", "R1", "--date", "2025-02-10").stdout
+    # 3 months after the last successful contact, the call of 1 Feb
+    assert out == "R1 Rui is active again from 2025-02-10; next: 2025-05-01 (every 3 months)\n"
+    assert cli.json("show", "R1")["returned_on"] == "2025-02-10"
+    err = cli("reactivate", "R2", "--date", "2025-02-10", code=1).stderr
+    assert err == "followup: error: R2 Ren is not marked lost: nothing to bring back\n"
+    cli("log", "R1", "reached", "--date", "2025-02-11")
+    # lost again later: the new loss counts, the earlier return is history
+    cli("log", "R1", "lost", "--date", "2025-03-01")
+    assert cli.json("show", "R1")["returned_on"] is None
+    assert _churn(cli, "--month", "2025-03", "--date", "2025-03-31") == (1, 2)
+
+
+def test_a_lost_prospect_who_buys_is_back_and_converted(cli, csv_file):
+    cli(
+        "import",
+        "customers",
+        str(csv_file("P1,Pia,13800000051,,prospect,,,2025-01-01,,\n")),
+        "--date",
+        "2025-01-01",
+    )
+    cli("log", "P1", "lost", "--date", "2025-01-10")
+    pia = cli.json("log", "P1", "converted", "--date", "2025-02-03")
+    # new customer: the 7-day call after the first purchase
+    assert (pia["next_due"], pia["next_reason"]) == ("2025-02-10", "7 days after first purchase")
+    shown = cli.json("show", "P1")
+    assert (shown["status"], shown["tier"], shown["returned_on"]) == ("active", "new", "2025-02-03")
+
+
+def test_converted_is_only_for_prospects(cli, csv_file):
+    cli("import", "customers", str(csv_file(ONE)), "--date", "2025-04-01")
+    err = cli("log", "L1", "converted", "--date", "2025-04-05", code=1).stderr
+    assert err == (
+        "followup: error: L1 is a vip customer, not a prospect: 'converted' is a prospect's "
+        "first purchase (bring purchases in with 'followup import purchases')\n"
     )

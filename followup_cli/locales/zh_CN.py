@@ -12,9 +12,18 @@ MESSAGES: dict[str, str] = {
     "give a database file name, not an empty one": "请给出数据库文件名，不能为空",
     "Database file (as --db before the command).": "数据库文件（与写在命令前的 --db 相同）。",
     # Daily use: logging
-    "a contact cannot be logged for {day}: that is after today ({today})": "不能登记 {day} 的联系：那天在今天（{today}）之后",
     "{who} already has {outcome} logged on {day}. Log it again?": "{who} 在 {day} 已登记过 {outcome}。再登记一次吗？",
     "{who} already has {outcome} logged on {day}: add --again to log a second one": "{who} 在 {day} 已登记过 {outcome}：要再登记一次请加 --again",
     "nothing logged": "没有登记任何内容",
     "no customer is followed up by {owner!r} (owners: {known})": "没有客户由 {owner!r} 负责回访（负责人：{known}）",
+    # Daily use: lost customers who come back
+    "{ref} {name} is not marked lost: nothing to bring back": "{ref} {name} 没有被标记为流失：无需恢复",
+    "{ref} was marked lost on {lost}: they cannot be back on {day}": "{ref} 于 {lost} 被标记为流失：不可能在 {day} 回来",
+    "Customer id, or a phone, e-mail or exact name.": "客户编号，或电话、邮箱、完整姓名。",
+    "The day they came back (default today).": "客户回来的日期（默认今天）。",
+    "{ref} {name} is active again from {day}; next: {due} ({reason})": "{ref} {name} 自 {day} 起重新活跃；下次回访：{due}（{reason}）",
+    "{ref} {name} is active again from {day}; nothing planned": "{ref} {name} 自 {day} 起重新活跃；暂无回访计划",
+    "{day} is after today ({today}): only what has happened can be recorded": "{day} 在今天（{today}）之后：只能登记已经发生的事",
+    "{ref} is a {tier} customer, not a prospect: 'converted' is a prospect's first purchase (bring purchases in with 'followup import purchases')": "{ref} 是 {tier} 客户，不是潜在客户：“converted”表示潜在客户的首次购买（购买记录请用 'followup import purchases' 导入）",
+    "customer {ref} is marked lost (churned): 'followup reactivate {ref}' brings them back": "客户 {ref} 已标记为流失：用 'followup reactivate {ref}' 恢复",
 }
