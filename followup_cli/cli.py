@@ -734,11 +734,24 @@ def rules_set(
 def rules_reset(
     ctx: typer.Context, on: str | None = typer.Option(None, "--date", help="Re-plan as of.")
 ) -> None:
-    """Go back to the default rules; open follow-ups are re-planned."""
+    """Go back to the default rules and shop options; open follow-ups are re-planned."""
     from followup_cli.planning import reset_rules
 
     done = reset_rules(_conn(ctx), _day(on))
-    render.message(f"Default rules restored; {done['replanned']} follow-ups re-planned")
+    changes = ", ".join(
+        f"{name} {change['was'] or '(none)'} -> {change['now'] or '(none)'}"
+        for name, change in done["options"].items()
+    )
+    if changes:
+        text = _(
+            "Default rules restored, and the shop options too ({changes}); {replanned} "
+            "follow-ups re-planned"
+        )
+    else:
+        text = _(
+            "Default rules restored, and the shop options too; {replanned} follow-ups re-planned"
+        )
+    render.message(text.format(changes=changes, replanned=done["replanned"]))
 
 
 @rules_app.command("option")

@@ -131,8 +131,25 @@ def reset_rules(conn: sqlite3.Connection, today: date) -> dict[str, Any]:
                 "move them to another tier first"
             )
         storage.save_rules(conn, DEFAULT_RULES)
+        options = _reset_options(conn)
         replanned = _replan_tiers(conn, None, today)
-    return {"replanned": replanned}
+    return {"replanned": replanned, "options": options}
+
+
+def _reset_options(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """The shop options back to a new shop's too (phone region, gaps, capacity, closed days):
+    what each changed option was and now is."""
+    current, defaults = storage.load_settings(conn), Settings()
+    changed = {}
+    for name in Settings.__dataclass_fields__:
+        was, default = getattr(current, name), getattr(defaults, name)
+        if was != default:
+            changed[name] = {
+                "was": Settings.format_value(was),
+                "now": Settings.format_value(default),
+            }
+        storage.save_setting(conn, name, default)
+    return changed
 
 
 def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> dict[str, Any]:

@@ -300,3 +300,23 @@ def test_converted_is_only_for_prospects(cli, csv_file):
         "followup: error: L1 is a vip customer, not a prospect: 'converted' is a prospect's "
         "first purchase (bring purchases in with 'followup import purchases')\n"
     )
+
+
+# --- rules reset ---------------------------------------------------------------------------------
+
+
+def test_rules_reset_puts_the_shop_options_back_too(cli, csv_file):
+    cli("rules", "option", "phone_region", "GB")
+    cli("rules", "option", "max_attempts", "4")
+    out = cli("rules", "reset", "--date", "2025-01-02").stdout
+    assert out == (
+        "Default rules restored, and the shop options too (max_attempts 4 -> 3, phone_region "
+        "GB -> CN); 0 follow-ups re-planned\n"
+    )
+    options = cli.json("rules")["options"]
+    assert (options["phone_region"], options["max_attempts"]) == ("CN", "3")
+    # the next import reads phones without +code as Chinese again
+    cli("import", "customers", str(csv_file("A1,An,138 0013 8001,,vip,,,2024-12-01,,\n")))
+    assert cli.json("show", "A1")["phone"] == "+8613800138001"
+    again = cli("rules", "reset", "--date", "2025-01-02").stdout
+    assert again == "Default rules restored, and the shop options too; 1 follow-ups re-planned\n"

@@ -26,4 +26,7 @@ MESSAGES: dict[str, str] = {
     "{day} is after today ({today}): only what has happened can be recorded": "{day} 在今天（{today}）之后：只能登记已经发生的事",
     "{ref} is a {tier} customer, not a prospect: 'converted' is a prospect's first purchase (bring purchases in with 'followup import purchases')": "{ref} 是 {tier} 客户，不是潜在客户：“converted”表示潜在客户的首次购买（购买记录请用 'followup import purchases' 导入）",
     "customer {ref} is marked lost (churned): 'followup reactivate {ref}' brings them back": "客户 {ref} 已标记为流失：用 'followup reactivate {ref}' 恢复",
+    # Daily use: rules reset
+    "Default rules restored, and the shop options too ({changes}); {replanned} follow-ups re-planned": "已恢复默认规则，店铺选项也已恢复（{changes}）；重新安排了 {replanned} 个回访",
+    "Default rules restored, and the shop options too; {replanned} follow-ups re-planned": "已恢复默认规则，店铺选项也已恢复；重新安排了 {replanned} 个回访",
 }
