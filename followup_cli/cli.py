@@ -339,6 +339,8 @@ def report(
     first, last_day = resolve_period(as_of, start, end, month, last, quarter, year)
     for path in (output, html):
         _check_output_folder(path)
+    if output and fmt is Format.table and not excel:
+        fmt = _format_of_file(output)
     dimensions = [d.strip().lower() for item in by for d in item.split(",") if d.strip()]
     data = build_report(_conn(ctx), first, last_day, as_of, dimensions)
     if excel and fmt is Format.table:
@@ -575,6 +577,7 @@ def export_customers(
     """Every customer with every field, in a stable column order."""
     from followup_cli.service import export_customers as rows
 
+    _no_table(fmt)
     _check_output_folder(output)
     render.export_view(rows(_conn(ctx)), fmt, output)
 
@@ -588,6 +591,7 @@ def export_history(
     """Every logged contact: who, when, outcome, channel, scores and notes."""
     from followup_cli.service import export_history as rows
 
+    _no_table(fmt)
     _check_output_folder(output)
     render.export_rows(rows(_conn(ctx)), render.HISTORY_KEYS, fmt, output)
 
@@ -603,6 +607,28 @@ def export_customer(
 
     _check_output_folder(output)
     render.write_to(output, render.write_json, customer_export(_conn(ctx), customer))
+
+
+def _format_of_file(output: str) -> Format:
+    """--output without --format: the file's own extension says which, or it is refused."""
+    suffix = Path(output).suffix.lower()
+    if suffix in (".csv", ".json"):
+        return Format(suffix[1:])
+    raise typer.BadParameter(
+        _("{file} needs --format csv or json (or a file name ending .csv or .json)").format(
+            file=output
+        ),
+        param_hint="'--output'",
+    )
+
+
+def _no_table(fmt: Format) -> None:
+    """Exports are files for other programs: a table is refused, never quietly made CSV."""
+    if fmt is Format.table:
+        raise typer.BadParameter(
+            _("an export is csv or json, not a table"),
+            param_hint="'--format'",
+        )
 
 
 def _check_output_folder(output: str | None) -> None:

@@ -320,3 +320,37 @@ def test_rules_reset_puts_the_shop_options_back_too(cli, csv_file):
     assert cli.json("show", "A1")["phone"] == "+8613800138001"
     again = cli("rules", "reset", "--date", "2025-01-02").stdout
     assert again == "Default rules restored, and the shop options too; 1 follow-ups re-planned\n"
+
+
+# --- options are honoured or refused --------------------------------------------------------
+
+
+def test_report_output_takes_its_format_from_the_file_name_or_is_refused(cli, csv_file, tmp_path):
+    scenario(cli, csv_file)
+    january = ("--month", "2025-01", "--date", "2025-01-31")
+    text = tmp_path / "report.txt"
+    err = cli("report", *january, "-o", str(text), code=2).stderr
+    assert err == (
+        f"followup: error: Invalid value for '--output': {text} needs --format csv or json (or a "
+        "file name ending .csv or .json) (see 'followup report --help')\n"
+    )
+    assert not text.exists()
+    as_csv = tmp_path / "report.csv"
+    assert cli("report", *january, "-o", str(as_csv)).stdout == ""
+    assert (
+        as_csv.read_text(encoding="utf-8")
+        .splitlines()[1]
+        .startswith("2025-01-01,2025-01-31,8,6,0.75")
+    )
+    as_json = tmp_path / "report.json"
+    cli("report", *january, "--output", str(as_json))
+    assert '"success_rate": 0.75' in as_json.read_text(encoding="utf-8")
+
+
+def test_an_export_as_a_table_is_refused(cli):
+    for what in ("customers", "history"):
+        err = cli("export", what, "--format", "table", code=2).stderr
+        assert err == (
+            "followup: error: Invalid value for '--format': an export is csv or json, not a "
+            f"table (see 'followup export {what} --help')\n"
+        )

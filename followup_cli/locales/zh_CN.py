@@ -29,4 +29,7 @@ MESSAGES: dict[str, str] = {
     # Daily use: rules reset
     "Default rules restored, and the shop options too ({changes}); {replanned} follow-ups re-planned": "已恢复默认规则，店铺选项也已恢复（{changes}）；重新安排了 {replanned} 个回访",
     "Default rules restored, and the shop options too; {replanned} follow-ups re-planned": "已恢复默认规则，店铺选项也已恢复；重新安排了 {replanned} 个回访",
+    # Daily use: options honoured or refused
+    "{file} needs --format csv or json (or a file name ending .csv or .json)": "{file} 需要 --format csv 或 json（或以 .csv、.json 结尾的文件名）",
+    "an export is csv or json, not a table": "导出只能是 csv 或 json，不能是表格",
 }
