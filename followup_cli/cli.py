@@ -231,11 +231,13 @@ def today(
 
     Status: due (today), overdue (within the tier's grace window), late (past it).
     """
-    from followup_cli.service import due_list
+    from followup_cli.service import due_count, due_list
 
     day = _day(on)
-    items = due_list(_conn(ctx), day, owner, limit)
-    render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
+    conn = _conn(ctx)
+    items = due_list(conn, day, owner, limit)
+    total = due_count(conn, day, owner) if limit is not None and len(items) == limit else None
+    render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain, total)
 
 
 @app.command()

@@ -340,7 +340,14 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool = False) -> None:
+def today_view(
+    items: list[dict[str, Any]],
+    fmt: Format,
+    on: str,
+    explain: bool = False,
+    total: int | None = None,
+) -> None:
+    """The morning list; `total` is the whole list's length when only the first are shown."""
     if fmt is not Format.table:
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
@@ -348,7 +355,14 @@ def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool 
         print(f"Nothing due on {on}.")
         return
     late = sum(1 for i in items if i["status"] == "late")
-    title = f"Follow-ups due on {on}: {len(items)}" + (f" ({late} late)" if late else "")
+    title = f"Follow-ups due on {on}: {len(items)}"
+    if total is not None and total > len(items):
+        from followup_cli.i18n import _
+
+        title = _("Follow-ups due on {day}: {shown} of {total}").format(
+            day=on, shown=len(items), total=total
+        )
+    title += f" ({late} late)" if late else ""
     write_table(
         items,
         _explain_columns() if explain else _today_columns(),

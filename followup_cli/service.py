@@ -225,6 +225,11 @@ def due_list(
     return items
 
 
+def due_count(conn: sqlite3.Connection, on: date, owner: str | None = None) -> int:
+    """The whole list's length, for "5 of 23" when --limit shows only the first."""
+    return storage.due_count(conn, on, owner)
+
+
 def _check_owner(conn: sqlite3.Connection, owner: str) -> None:
     """An empty list for a mistyped owner would look like a quiet day: say so instead."""
     from followup_cli.i18n import _

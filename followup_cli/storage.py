@@ -827,6 +827,18 @@ def due_rows(
     return rows
 
 
+def due_count(conn: sqlite3.Connection, on: date, owner: str | None) -> int:
+    """How many are on today's list in all (when --limit shows only the first few)."""
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
+            "WHERE f.status = 'open' AND f.show_date <= :on AND c.do_not_contact = 0 "
+            "AND c.status = 'active' AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)",
+            {"on": on.isoformat(), "owner": owner},
+        ).fetchone()[0]
+    )
+
+
 def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT date, outcome, channel, score, nps, note, owner FROM contacts "

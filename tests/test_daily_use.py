@@ -354,3 +354,26 @@ def test_an_export_as_a_table_is_refused(cli):
             "followup: error: Invalid value for '--format': an export is csv or json, not a "
             f"table (see 'followup export {what} --help')\n"
         )
+
+
+# --- today --limit says how many there are -------------------------------------------------------
+
+
+def test_a_limited_list_says_how_many_there_are_in_all(cli):
+    from pathlib import Path
+
+    example = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+    cli("import", "customers", example, "--date", "2026-11-23")
+    on = ("--date", "2026-11-23")
+
+    def title(*args: str) -> str:
+        return cli("today", *on, *args).stdout.splitlines()[0].rstrip()
+
+    # 23 due (README); the 6th is C015, 39 days over and late.
+    assert title("--limit", "5") == "Follow-ups due on 2026-11-23: 5 of 23"
+    assert title("--limit", "6") == "Follow-ups due on 2026-11-23: 6 of 23 (1 late)"
+    assert title("--limit", "23") == "Follow-ups due on 2026-11-23: 23 (1 late)"
+    assert title("--limit", "50") == "Follow-ups due on 2026-11-23: 23 (1 late)"
+    # Li has 18 of them, Sam 5
+    assert title("--limit", "3", "--owner", "li") == "Follow-ups due on 2026-11-23: 3 of 18"
+    assert title("--limit", "5", "--owner", "Sam") == "Follow-ups due on 2026-11-23: 5"

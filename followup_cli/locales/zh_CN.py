@@ -32,4 +32,6 @@ MESSAGES: dict[str, str] = {
     # Daily use: options honoured or refused
     "{file} needs --format csv or json (or a file name ending .csv or .json)": "{file} 需要 --format csv 或 json（或以 .csv、.json 结尾的文件名）",
     "an export is csv or json, not a table": "导出只能是 csv 或 json，不能是表格",
+    # Daily use: a limited morning list
+    "Follow-ups due on {day}: {shown} of {total}": "{day} 应回访：{total} 个中的 {shown} 个",
 }
