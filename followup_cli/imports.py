@@ -28,6 +28,7 @@ from followup_cli.importer import (
 )
 from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import phone_normaliser
+from followup_cli.planning import spread_first_import
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
@@ -77,6 +78,7 @@ class ImportResult:
     dry_run: bool = False
     refused: bool = False
     header: list[str] = field(default_factory=list)
+    spread: dict[str, Any] | None = None  # a first import's calls spread over the coming days
 
     @property
     def used(self) -> bool:
@@ -100,6 +102,7 @@ class ImportResult:
             "rejected": len(self.rejected),
             "dry_run": self.dry_run,
             "written": self.import_id is not None,
+            "spread": self.spread,
         }
 
 
@@ -146,6 +149,7 @@ def import_customers(
         for record in _counted(rows, result, tick):
             merger.merge(record)
         merger.finish()
+        result.spread = spread_first_import(conn, today, result.added)
 
     return _write_whole(conn, "customers", path, today, table, result, dry_run, strict, write)
 

@@ -280,6 +280,42 @@ def spread(
     }
 
 
+def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> dict[str, Any] | None:
+    """The first import of a long-neglected list would put thousands on day one: when its
+    overdue calls alone are more than a day's capacity, what falls due now is spread over the
+    coming open days up to the daily capacity, most important first, as `plan --spread` does
+    (each keeps its due date for the numbers). Runs inside the import's transaction; returns
+    what it did, or None when the list was not neglected (a normal day's work stays)."""
+    if not added or storage.customer_count(conn) != added:  # customers were there before
+        return None
+    settings = storage.load_settings(conn)
+    capacity = settings.daily_capacity
+    if storage.overdue_count(conn, today) <= capacity:
+        return None
+    order = [
+        (row["followup_id"], today)
+        for row in storage.due_rows(conn, today, None)
+        if row["kind"] != "check-back"
+    ]
+    is_closed = closed_day_checker(settings)
+    days = 2 * (len(order) // capacity + 1) + 31
+    while True:
+        load = storage.load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
+        moved = spread_backlog(order, load, today, days, capacity, is_closed)
+        if len(moved) == len(order) or days > 366 * 50:
+            break
+        days *= 2
+    storage.move_followups(conn, {fid: day for fid, day in moved.items() if day != today})
+    return {
+        "backlog": len(order),
+        "kept_today": sum(1 for day in moved.values() if day == today),
+        "moved": sum(1 for day in moved.values() if day != today),
+        "open_days": len(set(moved.values())),
+        "last_day": max(moved.values()).isoformat(),
+        "capacity": capacity,
+    }
+
+
 def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str, Any]]:
     """The coming days' calls grouped by day, with the load per day."""
     end = today + timedelta(days=days - 1)

@@ -184,6 +184,23 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
         f"{summary['rejected']}{refused}"
     )
+    spread = summary.get("spread")
+    if spread:
+        from followup_cli.i18n import _
+
+        message(
+            _(
+                "First import: the {backlog} calls due now are spread over {days} open days, "
+                "until {last}, at most {capacity} a day (option daily_capacity), most important "
+                "first; {kept} are on today's list."
+            ).format(
+                backlog=spread["backlog"],
+                days=spread["open_days"],
+                last=spread["last_day"],
+                capacity=spread["capacity"],
+                kept=spread["kept_today"],
+            )
+        )
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (

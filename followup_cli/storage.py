@@ -792,7 +792,8 @@ def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
 
 
 _DUE_SELECT = """
-SELECT c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome, c.last_note, c.last_contact,
+SELECT f.id AS followup_id, c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome,
+       c.last_note, c.last_contact,
        c.added, c.first_purchase, c.last_purchase, c.last_success,
        f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor
 FROM followups f
@@ -836,6 +837,28 @@ def due_count(conn: sqlite3.Connection, on: date, owner: str | None) -> int:
             "AND c.status = 'active' AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)",
             {"on": on.isoformat(), "owner": owner},
         ).fetchone()[0]
+    )
+
+
+def overdue_count(conn: sqlite3.Connection, on: date) -> int:
+    """Open follow-ups due before `on` (read from the open-due index alone)."""
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM followups WHERE status = 'open' AND due_date < ?",
+            (on.isoformat(),),
+        ).fetchone()[0]
+    )
+
+
+def customer_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+
+def move_followups(conn: sqlite3.Connection, days: dict[int, date]) -> None:
+    """Show follow-ups on other days (their due dates stay, for the numbers)."""
+    conn.executemany(
+        "UPDATE followups SET show_date = ? WHERE id = ?",
+        ((day.isoformat(), followup_id) for followup_id, day in days.items()),
     )
 
 

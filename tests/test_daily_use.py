@@ -377,3 +377,64 @@ def test_a_limited_list_says_how_many_there_are_in_all(cli):
     # Li has 18 of them, Sam 5
     assert title("--limit", "3", "--owner", "li") == "Follow-ups due on 2026-11-23: 3 of 18"
     assert title("--limit", "5", "--owner", "Sam") == "Follow-ups due on 2026-11-23: 5"
+
+
+# --- the first import of a neglected list is spread ----------------------------------------------
+
+
+def _neglected(prefix: str) -> str:
+    vips = "".join(
+        f"{prefix}V{n},Vip {prefix}{n},1380000{prefix}1{n},,vip,2024-01-10,2024-06-10,"
+        "2024-01-10,,\n"
+        for n in range(1, 9)
+    )
+    regulars = "".join(
+        f"{prefix}R{n},Reg {prefix}{n},1380000{prefix}2{n},,regular,2024-01-15,2024-06-15,"
+        "2024-01-15,,\n"
+        for n in range(1, 5)
+    )
+    return vips + regulars
+
+
+def test_a_first_import_of_a_neglected_list_is_spread_over_the_coming_days(cli, csv_file):
+    cli("rules", "option", "daily_capacity", "5")
+    cli("rules", "option", "closed_weekdays", "fri")
+    # As of Thursday 20 March 2025: eight VIPs last bought on 10 June 2024, monthly, due on the
+    # 10th (nearest cadence date); four regulars from 15 June, three-monthly, due 15 March.
+    # All 12 are overdue, more than a day's capacity of 5: spread, VIPs first, Friday closed:
+    # Thu 20th V1-V5, Sat 22nd V6-V8 R1 R2, Sun 23rd R3 R4.
+    out = cli("import", "customers", str(csv_file(_neglected("1"))), "--date", "2025-03-20").stdout
+    assert out.splitlines()[1] == (
+        "First import: the 12 calls due now are spread over 3 open days, until 2025-03-23, at "
+        "most 5 a day (option daily_capacity), most important first; 5 are on today's list."
+    )
+
+    def listed(day: str) -> list[str]:
+        return [i["customer_id"] for i in cli.json("today", "--date", day)]
+
+    assert listed("2025-03-20") == ["1V1", "1V2", "1V3", "1V4", "1V5"]
+    assert listed("2025-03-21") == listed("2025-03-20")  # closed: nothing new
+    assert listed("2025-03-22") == [f"1V{n}" for n in range(1, 9)] + ["1R1", "1R2"]
+    last = cli.json("today", "--date", "2025-03-23")[-1]
+    # moved to be called later, still due when it was due: 8 days over on the 23rd
+    assert (last["customer_id"], last["due_date"], last["days_overdue"]) == ("1R4", "2025-03-15", 8)
+    # a later import is not the first: what it plans stays where the cadence puts it
+    again = cli(
+        "import",
+        "customers",
+        str(csv_file(_neglected("2"), name="more.csv")),
+        "--date",
+        "2025-03-20",
+    )
+    assert len(again.stdout.splitlines()) == 1
+    assert len(listed("2025-03-20")) == 5 + 12
+
+
+def test_a_first_import_that_fits_in_a_day_stays_as_planned(cli):
+    from pathlib import Path
+
+    example = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+    # 23 due, 14 of them overdue: a normal day's work for a capacity of 20, not a backlog
+    out = cli("import", "customers", example, "--date", "2026-11-23").stdout
+    assert len(out.splitlines()) == 1
+    assert len(cli.json("today", "--date", "2026-11-23")) == 23

@@ -34,4 +34,6 @@ MESSAGES: dict[str, str] = {
     "an export is csv or json, not a table": "导出只能是 csv 或 json，不能是表格",
     # Daily use: a limited morning list
     "Follow-ups due on {day}: {shown} of {total}": "{day} 应回访：{total} 个中的 {shown} 个",
+    # Daily use: the first import of a neglected list
+    "First import: the {backlog} calls due now are spread over {days} open days, until {last}, at most {capacity} a day (option daily_capacity), most important first; {kept} are on today's list.": "首次导入：当前到期的 {backlog} 个回访已分摊到 {days} 个营业日（至 {last}），每天最多 {capacity} 个（选项 daily_capacity），重要的优先；今天的清单上有 {kept} 个。",
 }
