@@ -54,16 +54,16 @@ class FollowupGroup(TyperGroup):
             print("followup: aborted", file=sys.stderr)
             sys.exit(EXIT_FAILURE)
         except BrokenPipeError:
-            # The reader (`head`, a closed pager) went away: not worth a message.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILURE)
+            _reader_went_away()
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ClickException, typer.Exit, typer.Abort, BrokenPipeError):
+        except (ClickException, typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:
+            _reader_went_away()
         except sqlite3.OperationalError as exc:
             raise FollowupError(f"database problem: {exc}") from None
         except sqlite3.DatabaseError as exc:
@@ -77,6 +77,13 @@ class FollowupGroup(TyperGroup):
             raise FollowupError(
                 f"unexpected {type(exc).__name__}: {exc} (run with FOLLOWUP_DEBUG=1 and report it)"
             ) from None
+
+
+def _reader_went_away() -> None:
+    """The reader (`head -1`, a closed pager) took what it wanted: not a failure, no message.
+    (Caught here: click would turn it into exit 1.)"""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(0)
 
 
 def _db_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
@@ -253,7 +260,7 @@ def log(
     score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
     nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
     again: bool = typer.Option(
-        False, "--again", help="Log it even if the same outcome is already logged that day."
+        False, "--again", help=_("Log it even if the same outcome is already logged that day.")
     ),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
@@ -541,6 +548,9 @@ app.add_typer(imports_app, name="imports")
 def imports_list(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", min=1, help="Show the N most recent."),
+    every: bool = typer.Option(
+        False, "--all", help=_("Also the imports that changed nothing (a nightly re-import).")
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:
     """List past imports, newest first: when, which file, what it did."""
@@ -548,7 +558,7 @@ def imports_list(
         return
     from followup_cli.imports import list_imports
 
-    render.imports_view(list_imports(_conn(ctx), limit), fmt)
+    render.imports_view(list_imports(_conn(ctx), limit, every), fmt)
 
 
 @imports_app.command("undo")
@@ -662,6 +672,11 @@ def backup(
     """Copy the database safely, even while it is in use."""
     from followup_cli.maintenance import backup as run_backup
 
+    path, _default = _db_path(ctx)
+    if file.expanduser().resolve() == path.expanduser().resolve():
+        raise FollowupError(
+            _("{file} is the database itself: back up to another file").format(file=file)
+        )
     target = run_backup(_conn(ctx), file, force)
     render.message(f"Backed up to {target}")
 
@@ -782,7 +797,7 @@ def rules_reset(
     render.message(text.format(changes=changes, replanned=done["replanned"]))
 
 
-@rules_app.command("option")
+@rules_app.command("option", context_settings={"ignore_unknown_options": True})
 def rules_option(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="An option shown by 'followup rules'."),

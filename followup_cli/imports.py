@@ -539,8 +539,12 @@ def _apply_purchases(
 # --- history and undo ------------------------------------------------------------------------
 
 
-def list_imports(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
-    return [dict(row) for row in storage.list_imports(conn, limit)]
+def list_imports(
+    conn: sqlite3.Connection, limit: int = 50, every: bool = False
+) -> list[dict[str, Any]]:
+    """Newest first; an import that added, changed and rejected nothing is left out unless
+    `every` (a nightly cron re-import of the same file would bury the ones that mattered)."""
+    return [dict(row) for row in storage.list_imports(conn, limit, every)]
 
 
 def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[str, Any]:

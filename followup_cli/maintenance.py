@@ -15,9 +15,14 @@ from followup_cli.service import customer_record, resolve_customer
 def customer_export(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     """One person's data, machine-readable (PIPL/GDPR access and portability)."""
     customer = resolve_customer(conn, key)
+    internal = {"id", "customer_id", "followup_id", "import_id"}  # the file's own row numbers
+    tables = {
+        name: [{k: v for k, v in row.items() if k not in internal} for row in rows]
+        for name, rows in storage.customer_data(conn, customer.id).items()
+    }
     return {
         "customer": customer_record(customer),
-        **storage.customer_data(conn, customer.id),
+        **tables,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -57,6 +62,10 @@ def check_backup(db_path: Path, source: Path) -> int:
     """The backup's schema version, once it is known to be a usable followup database."""
     if not source.exists():
         raise FollowupError(f"file {source} does not exist")
+    if source.is_dir():
+        from followup_cli.i18n import _
+
+        raise FollowupError(_("{path} is a folder: give the backup file in it").format(path=source))
     if source.resolve() == db_path.resolve():
         raise FollowupError("that is the database itself")
     return storage.inspect_file(source)

@@ -309,7 +309,7 @@ def _explain_columns() -> tuple[Col, ...]:
 
 
 _STATUS_STYLE = {"late": "bold red", "overdue": "yellow"}
-TODAY_CSV_KEYS = (
+TODAY_CSV_KEYS = (  # the same fields as --format json, in the table's order
     "customer_id",
     "name",
     "phone",
@@ -317,8 +317,13 @@ TODAY_CSV_KEYS = (
     "owner",
     "due_date",
     "days_overdue",
+    "status",
+    "late_after",
     "kind",
     "reason",
+    "win_back",
+    "anchor",
+    "rule",
     "attempts",
     "last_contact",
     "last_outcome",

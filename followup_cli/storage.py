@@ -1078,8 +1078,16 @@ def record_changes(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, str,
     )
 
 
-def list_imports(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
-    return conn.execute("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+def list_imports(conn: sqlite3.Connection, limit: int, every: bool = True) -> list[sqlite3.Row]:
+    """Newest first; without `every`, only imports that added, changed or rejected something."""
+    changed = (
+        ""
+        if every
+        else "WHERE NOT (status = 'done' AND added = 0 AND updated = 0 AND rejected = 0) "
+    )
+    return conn.execute(
+        f"SELECT * FROM imports {changed}ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
 
 
 def get_import(conn: sqlite3.Connection, import_id: int) -> sqlite3.Row | None:

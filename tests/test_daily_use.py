@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from test_report import scenario
 
 # --- a period is counted up to the report date -------------------------------------------------
@@ -438,3 +440,96 @@ def test_a_first_import_that_fits_in_a_day_stays_as_planned(cli):
     out = cli("import", "customers", example, "--date", "2026-11-23").stdout
     assert len(out.splitlines()) == 1
     assert len(cli.json("today", "--date", "2026-11-23")) == 23
+
+
+# --- smaller things ------------------------------------------------------------------------------
+
+
+def test_the_readme_log_example_matches_a_customer(cli):
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    (phone,) = re.findall(r"followup log (\d{3}-\d{4}-\d{4}) no-answer", readme)
+    cli("import", "customers", str(root / "examples" / "customers.csv"), "--date", "2026-11-23")
+    assert cli.json("show", phone)["customer_id"] == "C002"
+
+
+def test_a_negative_option_value_is_a_bad_value_not_an_unknown_option(cli):
+    err = cli("rules", "option", "max_attempts", "-1", code=1).stderr
+    assert err == "followup: error: max_attempts must be a whole number of at least 1\n"
+
+
+def test_restore_from_a_folder_and_backup_onto_itself_are_refused(cli, tmp_path, isolated_db):
+    cli("rules")  # the database exists
+    err = cli("restore", str(tmp_path), "--yes", code=1).stderr
+    assert err == f"followup: error: {tmp_path} is a folder: give the backup file in it\n"
+    for args in ((str(isolated_db),), (str(isolated_db), "--force")):
+        err = cli("backup", *args, code=1).stderr
+        assert err == (
+            f"followup: error: {isolated_db} is the database itself: back up to another file\n"
+        )
+    assert cli("doctor").exit_code == 0
+
+
+def test_export_into_a_pipe_closed_early_is_not_a_failure(csv_file, isolated_db):
+    import os
+    import subprocess
+    import sys
+
+    # 3 000 customers: more than a pipe holds, so `head -1` closes it while we still write
+    body = "".join(
+        f"B{n},Buyer {n},139{n:08d},,regular,2024-01-01,2025-01-01,2024-01-01,,notes {n}\n"
+        for n in range(3000)
+    )
+    env = {**os.environ, "FOLLOWUP_DB": str(isolated_db)}
+    run = [sys.executable, "-m", "followup_cli"]
+    importing = [*run, "import", "customers", str(csv_file(body)), "--date", "2025-04-01", "-q"]
+    subprocess.run(importing, env=env, check=True)
+    shell = f"{' '.join(run)} export customers | head -1; exit ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True)
+    assert (
+        done.stdout == "customer_id,name,phone,email,tier,owner,first_purchase,last_purchase,"
+        "added,contract_end,status,churned_on,returned_on,converted_on,do_not_contact,"
+        "last_contact,last_outcome,spend,notes,extra\n"
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_imports_leave_out_reimports_that_changed_nothing(cli, csv_file):
+    path = str(csv_file("N1,Nia,13800000061,,vip,2024-01-05,2025-03-05,2024-01-05,,\n"))
+    for day in ("2025-04-01", "2025-04-02", "2025-04-03"):
+        cli("import", "customers", path, "--date", day)
+    listed = cli.json("imports")
+    assert [(i["id"], i["added"], i["unchanged"]) for i in listed] == [(1, 1, 0)]
+    assert [i["id"] for i in cli.json("imports", "--all")] == [3, 2, 1]
+
+
+def test_today_csv_has_every_field_json_has(cli, csv_file):
+    import csv
+    import io
+
+    cli("import", "customers", str(csv_file(ONE)), "--date", "2025-04-01")
+    as_json = cli.json("today", "--date", "2025-04-10")
+    rows = list(
+        csv.DictReader(io.StringIO(cli("today", "--date", "2025-04-10", "--format", "csv").stdout))
+    )
+    assert set(rows[0]) == set(as_json[0])
+    # vip due 5 Apr, grace 2 weeks: overdue (not late) until 19 Apr
+    assert (rows[0]["status"], rows[0]["late_after"], rows[0]["win_back"]) == (
+        "overdue",
+        "2025-04-19",
+        "no",
+    )
+
+
+def test_one_customers_export_has_no_internal_row_numbers(cli, csv_file):
+    cli("import", "customers", str(csv_file(ONE)), "--date", "2025-04-01")
+    cli("log", "L1", "reached", "--date", "2025-04-05")
+    data = json.loads(cli("export", "customer", "L1").stdout)
+    assert data["customer"]["customer_id"] == "L1"
+    for table in ("followups", "contacts"):
+        assert data[table], table
+        for row in data[table]:
+            assert not {"id", "customer_id", "followup_id", "import_id"} & row.keys(), row

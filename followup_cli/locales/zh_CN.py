@@ -36,4 +36,9 @@ MESSAGES: dict[str, str] = {
     "Follow-ups due on {day}: {shown} of {total}": "{day} 应回访：{total} 个中的 {shown} 个",
     # Daily use: the first import of a neglected list
     "First import: the {backlog} calls due now are spread over {days} open days, until {last}, at most {capacity} a day (option daily_capacity), most important first; {kept} are on today's list.": "首次导入：当前到期的 {backlog} 个回访已分摊到 {days} 个营业日（至 {last}），每天最多 {capacity} 个（选项 daily_capacity），重要的优先；今天的清单上有 {kept} 个。",
+    # Daily use: smaller things
+    "Also the imports that changed nothing (a nightly re-import).": "也列出什么都没改变的导入（例如每晚的重复导入）。",
+    "{file} is the database itself: back up to another file": "{file} 就是数据库本身：请备份到另一个文件",
+    "{path} is a folder: give the backup file in it": "{path} 是一个文件夹：请给出其中的备份文件",
+    "Log it even if the same outcome is already logged that day.": "即使当天已登记过相同结果也再登记一次。",
 }
