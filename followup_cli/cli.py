@@ -24,7 +24,7 @@ from followup_cli.errors import (
     FollowupError,
     UsageError,
 )
-from followup_cli.i18n import _
+from followup_cli.i18n import N_, _, language, set_language
 from followup_cli.models import CHANNELS, OUTCOMES
 from followup_cli.render import Format
 
@@ -34,6 +34,7 @@ class FollowupGroup(TyperGroup):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         _accept_db_after_command(self)
+        _localise_help(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
@@ -42,16 +43,24 @@ class FollowupGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
                 sys.exit(EXIT_USAGE)
+            from followup_cli.wording import usage_error
+
             # One line, always: click lists choices one per line.
-            message = " ".join(exc.format_message().replace("Value error, ", "").split())
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            print(f"followup: error: {message}{hint}", file=sys.stderr)
+            message = " ".join(
+                usage_error(exc.format_message().replace("Value error, ", "")).split()
+            )
+            hint = (
+                _(" (see '{command} --help')").format(command=exc.ctx.command_path)
+                if exc.ctx
+                else ""
+            )
+            print(_("followup: error: {message}").format(message=message + hint), file=sys.stderr)
             sys.exit(EXIT_USAGE)
         except ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
         except typer.Abort:
-            print("followup: aborted", file=sys.stderr)
+            print(_("followup: aborted"), file=sys.stderr)
             sys.exit(EXIT_FAILURE)
         except BrokenPipeError:
             _reader_went_away()
@@ -65,9 +74,11 @@ class FollowupGroup(TyperGroup):
         except BrokenPipeError:
             _reader_went_away()
         except sqlite3.OperationalError as exc:
-            raise FollowupError(f"database problem: {exc}") from None
+            raise FollowupError(_("database problem: {detail}").format(detail=exc)) from None
         except sqlite3.DatabaseError as exc:
-            raise FollowupError(f"database is damaged or not a followup file: {exc}") from None
+            raise FollowupError(
+                _("database is damaged or not a followup file: {detail}").format(detail=exc)
+            ) from None
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
             raise FollowupError(f"{exc.strerror or exc}{where}") from None
@@ -75,7 +86,9 @@ class FollowupGroup(TyperGroup):
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise
             raise FollowupError(
-                f"unexpected {type(exc).__name__}: {exc} (run with FOLLOWUP_DEBUG=1 and report it)"
+                _("unexpected {kind}: {detail} (run with FOLLOWUP_DEBUG=1 and report it)").format(
+                    kind=type(exc).__name__, detail=exc
+                )
             ) from None
 
 
@@ -116,6 +129,74 @@ def _accept_db_after_command(group: Any) -> None:
             _accept_db_after_command(command)
 
 
+def _localise_help(command: Any) -> None:
+    """Help texts are written in English in the code; show them in the chosen language."""
+    if language() == "en":
+        return
+    if command.help:
+        command.help = _(command.help)
+    if command.short_help:
+        command.short_help = _(command.short_help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    if not getattr(command, "_localised_page", False):
+        page = command.get_help
+        command.get_help = lambda ctx: _localise_help_page(page(ctx))
+        command._localised_page = True
+    for sub in getattr(command, "commands", {}).values():
+        _localise_help(sub)
+
+
+_HELP_PAGE_WORDS = (
+    ("Usage: ", N_("Usage: ")),
+    ("[OPTIONS]", N_("[OPTIONS]")),
+    ("COMMAND [ARGS]...", N_("COMMAND [ARGS]...")),
+    ("[required]", N_("[required]")),
+    ("[default: ", N_("[default: ")),
+    ("<str>", N_("<text>")),
+    ("<int>", N_("<number>")),
+    ("<int range>", N_("<number>")),
+    ("<path>", N_("<file>")),
+    ("<boolean>", N_("<yes/no>")),
+    ("Show this message and exit.", N_("Show this message and exit.")),
+)
+
+
+_HELP_PAGE_HEADINGS = {
+    "Arguments:": N_("Arguments:"),
+    "Options:": N_("Options:"),
+    "Commands:": N_("Commands:"),
+}
+
+
+def _localise_help_page(page: str) -> str:
+    """Click lays help out in English; swap its words, keeping the option column aligned."""
+    import re
+
+    for english, sentence in _HELP_PAGE_WORDS:
+        shown = _(sentence)
+        extra = _display_width(shown) - len(english)
+        pattern = re.compile(re.escape(english) + "( *)")
+
+        def swap(match: re.Match[str], shown: str = shown, extra: int = extra) -> str:
+            spaces = len(match.group(1))
+            return shown + " " * (max(1, spaces - extra) if spaces else 0)
+
+        page = pattern.sub(swap, page)
+    lines = page.split("\n")
+    return "\n".join(
+        _(_HELP_PAGE_HEADINGS[line]) if line in _HELP_PAGE_HEADINGS else line for line in lines
+    )
+
+
+def _display_width(text: str) -> int:
+    """Columns on a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 app = typer.Typer(
     cls=FollowupGroup,
     name="followup",
@@ -145,6 +226,24 @@ Channel = Enum("Channel", {c: c for c in CHANNELS}, type=str)  # type: ignore[mi
 assert tuple(o.value for o in Outcome) == OUTCOMES
 
 
+def _typed_word(kind: str, value: str | None) -> str | None:
+    """An outcome or channel typed in English or Chinese, in any case (see vocabulary.py)."""
+    from followup_cli import vocabulary
+
+    if value is None:
+        return None
+    try:
+        return vocabulary.outcome(value) if kind == "outcome" else vocabulary.channel(value)
+    except FollowupError as exc:
+        raise typer.BadParameter(exc.format_message()) from None
+
+
+def _typed_tier(value: str | None) -> str | None:
+    from followup_cli import vocabulary
+
+    return None if value is None else vocabulary.tier(value)
+
+
 class TextOrJson(StrEnum):
     text = "text"
     json = "json"
@@ -165,12 +264,23 @@ def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language: zh or en (default: option 'language', else the locale)."
+    ),
 ) -> None:
     """Whom to call today, what happened, and how the shop is doing."""
     if db is not None and not db.strip():
         raise typer.BadParameter(
             _("give a database file name, not an empty one"), param_hint="'--db'"
         )
+    if lang is not None:
+        from followup_cli.i18n import normalise
+
+        if not lang.strip().lower().startswith(("zh", "en")):
+            raise FollowupError(
+                _("--lang {value!r} is not a language (use zh or en)").format(value=lang)
+            )
+        set_language(normalise(lang))
     ctx.obj = {**(ctx.obj or {}), "db": db}
 
 
@@ -198,9 +308,13 @@ def _confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise FollowupError(f"not on a terminal to ask '{question}': add --yes to go ahead")
+        raise FollowupError(
+            _("not on a terminal to ask '{question}': add --yes to go ahead").format(
+                question=question
+            )
+        )
     if not typer.confirm(question, default=False):
-        raise FollowupError("nothing done")
+        raise FollowupError(_("nothing done"))
 
 
 def _day(value: str | None, what: str = "--date") -> date:
@@ -233,6 +347,19 @@ def today(
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
+    with_message: bool = typer.Option(
+        False,
+        "--with-message",
+        help=_("A send list: each customer with a phone and the filled message (csv or json)."),
+    ),
+    signature: str | None = typer.Option(
+        None, "--signature", help=_("Start each message with 【SIGNATURE】, as carriers require.")
+    ),
+    opt_out_line: bool = typer.Option(
+        False,
+        "--opt-out-line",
+        help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -240,22 +367,76 @@ def today(
     """
     from followup_cli.service import due_count, due_list
 
+    if (signature is not None or opt_out_line) and not with_message:
+        raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
+    if with_message and fmt is Format.table:
+        raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
     day = _day(on)
     conn = _conn(ctx)
     items = due_list(conn, day, owner, limit)
+    if with_message:
+        from followup_cli.templates import send_list
+
+        rows, left_out = send_list(conn, items, day, signature, opt_out_line)
+        render.send_list_view(rows, fmt)
+        if left_out:
+            render.warn(
+                _("Not in the send list, no phone: {ids}").format(
+                    ids=", ".join(i.customer_id for i in left_out)
+                )
+            )
+        return
     total = due_count(conn, day, owner) if limit is not None and len(items) == limit else None
     render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain, total)
+
+
+@app.command(
+    help=_(
+        "Walk today's list full-screen: one key per outcome, the customer's card and the "
+        "message to send beside it; a summary on quit."
+    )
+)
+def review(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    channel: Channel | None = typer.Option(
+        None, "--channel", help=_("How you contact them this time, logged with each outcome.")
+    ),
+) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise FollowupError(
+            _("review needs a terminal; in a script use 'followup today' and 'followup log'")
+        )
+    day = _day(on)
+    conn = _conn(ctx)
+    from followup_cli.review import run_review
+
+    summary, printed = run_review(conn, day, owner, limit, channel.value if channel else None)
+    for text in printed:
+        render.message(text)
+    render.message(summary)
 
 
 @app.command()
 def log(
     ctx: typer.Context,
     customer: str = typer.Argument(..., help="Customer id, or a phone, e-mail or exact name."),
-    outcome: Outcome = typer.Argument(..., help="What happened.", case_sensitive=False),
+    outcome: str = typer.Argument(
+        ...,
+        callback=lambda value: _typed_word("outcome", value),
+        help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
+        "(or 已联系, 未接通, 投诉, 成交, 流失, 勿扰).",
+    ),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
-    channel: Channel | None = typer.Option(
-        None, "--channel", help="How they were contacted.", case_sensitive=False
+    channel: str | None = typer.Option(
+        None,
+        "--channel",
+        callback=lambda value: _typed_word("channel", value),
+        help="How they were contacted: phone, sms, email, wechat, visit "
+        "(or 电话, 短信, 微信, 邮件, 到店).",
     ),
     score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
     nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
@@ -269,44 +450,103 @@ def log(
 
     day = _not_after_today(_day(on))
     conn = _conn(ctx)
-    already = None if again else same_outcome_logged(conn, customer, outcome.value, day)
+    already = None if again else same_outcome_logged(conn, customer, outcome, day)
     if already is not None:
         question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
-            who=already, outcome=outcome.value, day=day.isoformat()
+            who=already, outcome=outcome, day=day.isoformat()
         )
         if not sys.stdin.isatty():
             raise FollowupError(
                 _(
                     "{who} already has {outcome} logged on {day}: add --again to log a second one"
-                ).format(who=already, outcome=outcome.value, day=day.isoformat())
+                ).format(who=already, outcome=outcome, day=day.isoformat())
             )
         if not typer.confirm(question, default=False):
             raise FollowupError(_("nothing logged"))
     result = log_outcome(
         conn,
         customer,
-        outcome.value,
+        outcome,
         day,
         note,
-        channel.value if channel else None,
+        channel,
         score,
         nps,
     )
     if fmt is TextOrJson.json:
         render.write_json(result.as_dict())
         return
+    from followup_cli import wording
+
     done = {
-        "retry": "no answer, will try again",
-        "missed": "no answer after the last attempt: follow-up missed",
+        "retry": _("no answer, will try again"),
+        "missed": _("no answer after the last attempt: follow-up missed"),
     }.get(result.status)
     nxt = (
-        f"next: {result.next_due} ({result.next_reason})" if result.next_due else "nothing planned"
+        _("next: {due} ({reason})").format(
+            due=result.next_due, reason=wording.reason(result.next_reason)
+        )
+        if result.next_due
+        else _("nothing planned")
+    )
+    logged = _("Logged {outcome} for {customer_id} {name} on {date}").format(
+        outcome=wording.outcome(result.outcome),
+        customer_id=result.customer_id,
+        name=result.name,
+        date=result.date,
     )
     render.message(
-        f"Logged {result.outcome} for {result.customer_id} {result.name} on {result.date}; "
-        + (f"{done}; " if done else "")
-        + nxt
+        _("{logged}; {done}; {next}").format(logged=logged, done=done, next=nxt)
+        if done
+        else _("{logged}; {next}").format(logged=logged, next=nxt)
     )
+
+
+@app.command()
+def undo(
+    ctx: typer.Context,
+    contact: int | None = typer.Option(
+        None, "--contact", min=1, help="The contact's number (shown by 'log' and 'show')."
+    ),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Take back the last logged contact (or --contact N): the follow-up it closed is open again
+    and what it planned is removed. Refused once something later depends on it.
+
+    \b
+    Examples:
+      followup undo
+      followup undo --contact 42
+    """
+    from followup_cli import wording
+    from followup_cli.i18n import _
+    from followup_cli.service import undo_log
+
+    done = undo_log(_conn(ctx), contact, _day(on))
+    if fmt is TextOrJson.json:
+        render.write_json(done)
+        return
+    lines = [
+        _("Undid contact {contact_id}: {outcome} for {ref} {name} on {date}.").format(
+            contact_id=done["contact_id"],
+            outcome=wording.outcome(done["outcome"]),
+            ref=done["customer_id"],
+            name=done["name"],
+            date=done["date"],
+        )
+    ]
+    if done["removed"] and done["removed"] != done["reopened"]:
+        lines.append(_("No longer planned: {day}.").format(day=done["removed"]))
+    if done["next_due"]:
+        lines.append(
+            _("Next: {day} ({reason}).").format(
+                day=done["next_due"], reason=wording.reason(done["next_reason"])
+            )
+        )
+    else:
+        lines.append(_("Nothing is planned."))
+    render.message(" ".join(lines))
 
 
 @app.command()
@@ -350,7 +590,11 @@ def report(
         _check_output_folder(path)
     if output and fmt is Format.table and not excel:
         fmt = _format_of_file(output)
-    dimensions = [d.strip().lower() for item in by for d in item.split(",") if d.strip()]
+    from followup_cli.vocabulary import dimension
+
+    dimensions = [
+        dimension(d) for item in by for d in item.replace("，", ",").split(",") if d.strip()
+    ]
     data = build_report(_conn(ctx), first, last_day, as_of, dimensions)
     if excel and fmt is Format.table:
         fmt = Format.csv
@@ -359,7 +603,7 @@ def report(
 
         render.to_text_file(html, lambda page, out: out.write(page), render_html(data))
         if fmt is Format.table and not explain:
-            render.message(f"Report written to {html}")
+            render.message(_("Report written to {file}").format(file=html))
             return
     render.report_view(data, fmt, output, excel)
     if explain and fmt is Format.table:
@@ -398,6 +642,12 @@ SaveProfileOpt = Annotated[
 ]
 SummaryOpt = Annotated[TextOrJson, typer.Option("--format", help="Summary as text or json.")]
 ImportDateOpt = Annotated[str | None, typer.Option("--date", help="Import as of this day.")]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row", min=1, help="Line of the header row (default: found in the file)."
+    ),
+]
 
 
 def _import_command(kind: str, help_text: str) -> Any:
@@ -420,6 +670,7 @@ def _import_command(kind: str, help_text: str) -> Any:
         rejects: RejectsOpt = None,
         quiet: QuietOpt = False,
         fmt: SummaryOpt = TextOrJson.text,
+        header_row: HeaderRowOpt = None,
     ) -> None:
         _run_import(
             kind,
@@ -439,6 +690,7 @@ def _import_command(kind: str, help_text: str) -> Any:
             rejects=rejects,
             quiet=quiet,
             fmt=fmt,
+            header_row=header_row,
         )
 
     command.__doc__ = help_text
@@ -449,20 +701,20 @@ def _import_command(kind: str, help_text: str) -> Any:
 import_app.command("customers")(
     _import_command(
         "customers",
-        """Add or update customers from a file. Re-importing the same file changes nothing.
+        N_("""Add or update customers from a file. Re-importing the same file changes nothing.
 
     Exit 0: every row used; 3: done, some rows rejected; 4: nothing imported.
-    """,
+    """),
     )
 )
 import_app.command("purchases")(
     _import_command(
         "purchases",
-        """Add purchases (customer id/phone/e-mail, date, amount, order number).
+        N_("""Add purchases (customer id/phone/e-mail, date, amount, order number).
 
     Updates first and last purchase dates and spend; a prospect who buys becomes a new
     customer. Exit codes as for 'import customers'.
-    """,
+    """),
     )
 )
 
@@ -471,7 +723,9 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     from followup_cli import imports
 
     if opts["rejects"] is not None and not opts["rejects"].parent.exists():
-        raise FollowupError(f"folder {opts['rejects'].parent} does not exist")
+        raise FollowupError(
+            _("folder {folder} does not exist").format(folder=opts["rejects"].parent)
+        )
     given = imports.ImportOptions(
         encoding=opts["encoding"],
         delimiter=_delimiter(opts["delimiter"]),
@@ -479,11 +733,12 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         mapping=_parse_mapping(opts["mapping"], kind),
         dayfirst=opts["dayfirst"],
         region=opts["region"].upper() if opts["region"] else None,
+        header_row=opts["header_row"],
     )
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
     run = imports.import_customers if kind == "customers" else imports.import_purchases
-    with render.progress(f"Importing {file.name}") as progress:
+    with render.progress(_("Importing {file}").format(file=file.name)) as progress:
         result = run(
             conn,
             file,
@@ -493,8 +748,11 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
             strict=opts["strict"],
             progress=progress,
         )
-    for rejection in result.rejected:
-        render.warn(f"{file}: line {rejection.line}: {rejection.reason}")
+    reported = [(r.line, r.reason) for r in result.rejected]
+    if not opts["quiet"]:
+        reported += result.warnings  # values left out; the row itself was used
+    for line, text in sorted(reported, key=lambda item: item[0]):
+        render.warn(_("{file}: line {line}: {reason}").format(file=file, line=line, reason=text))
     if opts["rejects"] is not None:
         rows = [
             {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
@@ -518,7 +776,7 @@ def _delimiter(value: str | None) -> str | None:
     if value.lower() in ("tab", "\\t", "\t"):
         return "\t"
     if len(value) != 1:
-        raise FollowupError("--delimiter takes one character (or 'tab')")
+        raise FollowupError(_("--delimiter takes one character (or 'tab')"))
     return value
 
 
@@ -532,7 +790,9 @@ def _parse_mapping(pairs: list[str], kind: str) -> dict[str, str]:
         target = target.strip().lower()
         if not sep or not column.strip() or target not in fields:
             raise FollowupError(
-                f"--map {pair!r} must be 'Column=field' with field one of {', '.join(fields)}"
+                _("--map {pair!r} must be 'Column=field' with field one of {fields}").format(
+                    pair=pair, fields=", ".join(fields)
+                )
             )
         mapping[column] = target
     return mapping
@@ -575,8 +835,9 @@ def imports_undo(
 
     done = undo_import(_conn(ctx), import_id, _day(on))
     render.message(
-        f"Import {done['import_id']} undone: {done['removed']} customers removed, "
-        f"{done['restored']} restored."
+        _("Import {import_id} undone: {removed} customers removed, {restored} restored.").format(
+            **done
+        )
     )
 
 
@@ -645,7 +906,7 @@ def _no_table(fmt: Format) -> None:
 
 def _check_output_folder(output: str | None) -> None:
     if output and not Path(output).expanduser().resolve().parent.exists():
-        raise FollowupError(f"folder {Path(output).parent} does not exist")
+        raise FollowupError(_("folder {folder} does not exist").format(folder=Path(output).parent))
 
 
 @app.command()
@@ -658,9 +919,15 @@ def forget(
     from followup_cli.maintenance import describe, forget_customer
 
     conn = _conn(ctx)
-    _confirm(f"Erase {describe(conn, customer)} and all their history?", yes)
+    _confirm(
+        _("Erase {customer} and all their history?").format(customer=describe(conn, customer)), yes
+    )
     gone = forget_customer(conn, customer)
-    render.message(f"Erased {gone['customer_id']} {gone['name']} and all their history.")
+    render.message(
+        _("Erased {customer_id} {name} and all their history.").format(
+            customer_id=gone["customer_id"], name=gone["name"]
+        )
+    )
 
 
 @app.command()
@@ -678,7 +945,7 @@ def backup(
             _("{file} is the database itself: back up to another file").format(file=file)
         )
     target = run_backup(_conn(ctx), file, force)
-    render.message(f"Backed up to {target}")
+    render.message(_("Backed up to {file}").format(file=target))
 
 
 @app.command()
@@ -691,14 +958,15 @@ def restore(
     from followup_cli.maintenance import check_backup
     from followup_cli.maintenance import restore as run_restore
 
-    path, _ = _db_path(ctx)
+    path, _is_default = _db_path(ctx)
     conn = _conn(ctx)
     version = check_backup(path, file)
-    _confirm(f"Replace {path} with {file}?", yes)
+    _confirm(_("Replace {database} with {backup}?").format(database=path, backup=file), yes)
     done = run_restore(conn, path, file, version)
     render.message(
-        f"Restored from {done['restored_from']}; the previous database is kept at "
-        f"{done['previous_kept_at']}"
+        _("Restored from {restored_from}; the previous database is kept at {kept}").format(
+            restored_from=done["restored_from"], kept=done["previous_kept_at"]
+        )
     )
 
 
@@ -713,7 +981,7 @@ def doctor(
     """
     from followup_cli.maintenance import doctor as run_doctor
 
-    path, _ = _db_path(ctx)
+    path, _is_default = _db_path(ctx)
     report = run_doctor(_conn(ctx), path)
     render.doctor_view(report, fmt is TextOrJson.json)
     if report["problems"]:
@@ -748,17 +1016,23 @@ def rules_set(
     anchor: str | None = typer.Option(
         None, "--anchor", help="first_purchase, last_contact, last_purchase or added."
     ),
-    then: str | None = typer.Option(None, "--then", help="Tier to follow after the steps."),
+    then: str | None = typer.Option(
+        None,
+        "--then",
+        callback=lambda value: _typed_tier(value),
+        help="Tier to follow after the steps.",
+    ),
     grace: str | None = typer.Option(None, "--grace", help="How long after due it is late."),
     rank: int | None = typer.Option(None, "--rank", help="Order on today's list (low first)."),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
+    from followup_cli import vocabulary
     from followup_cli.planning import set_rule
 
     done = set_rule(
         _conn(ctx),
-        tier,
+        vocabulary.tier(tier),
         _day(on),
         steps=steps,
         every=every,
@@ -767,9 +1041,15 @@ def rules_set(
         grace=grace,
         rank=rank,
     )
+    from followup_cli import wording
+
     render.message(
-        f"{done['rule']['tier']}: {done['rule']['describe']} (late after "
-        f"{done['rule']['grace']}); {done['replanned']} follow-ups re-planned"
+        _("{tier}: {rule} (late after {grace}); {replanned} follow-ups re-planned").format(
+            tier=wording.tier(done["rule"]["tier"]),
+            rule=done["rule"]["describe"],
+            grace=wording.duration(done["rule"]["grace"]),
+            replanned=done["replanned"],
+        )
     )
 
 
@@ -797,6 +1077,56 @@ def rules_reset(
     render.message(text.format(changes=changes, replanned=done["replanned"]))
 
 
+levels_app = typer.Typer(
+    help="How member levels, tags and stages of other systems become tiers on import.",
+    invoke_without_command=True,
+)
+rules_app.add_typer(levels_app, name="levels")
+
+
+@levels_app.callback()
+def levels_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Show the level table: a word found in a level, tag or stage, and the tier it gives.
+
+    An exact match wins, else the longest word found inside the text (VIP3 金卡会员 -> vip).
+    A level the table does not know is imported as regular and counted in the summary.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.imports import levels_view
+
+    render.levels_view(levels_view(_conn(ctx)), fmt)
+
+
+@levels_app.command("set")
+def levels_set(
+    ctx: typer.Context,
+    level: str = typer.Argument(..., help="A level, tag or stage word, e.g. 铂金卡 or Evangelist."),
+    tier: str = typer.Argument(..., help="The tier it gives: vip, new, regular, prospect, ..."),
+) -> None:
+    """Map a level to a tier (applies from the next import)."""
+    from followup_cli.i18n import _
+    from followup_cli.imports import set_level
+
+    done = set_level(_conn(ctx), level, tier)
+    render.message(_("{level} -> {tier}").format(**done))
+
+
+@levels_app.command("remove")
+def levels_remove(
+    ctx: typer.Context, level: str = typer.Argument(..., help="A word of the level table.")
+) -> None:
+    """Take a word out of the level table."""
+    from followup_cli.i18n import _
+    from followup_cli.imports import remove_level
+
+    remove_level(_conn(ctx), level)
+    render.message(_("{level} removed from the level table").format(level=level))
+
+
 @rules_app.command("option", context_settings={"ignore_unknown_options": True})
 def rules_option(
     ctx: typer.Context,
@@ -808,7 +1138,74 @@ def rules_option(
     from followup_cli.planning import set_option
 
     done = set_option(_conn(ctx), name, value, _day(on))
-    render.message(f"{done['option']} = {done['value']}; {done['replanned']} follow-ups re-planned")
+    render.message(
+        _("{option} = {value}; {replanned} follow-ups re-planned").format(
+            option=done["option"], value=done["value"], replanned=done["replanned"]
+        )
+    )
+
+
+templates_app = typer.Typer(
+    help=_("Show or change the messages to send, one per reason.")
+    + "\n\n"
+    + _(
+        "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+        "[brackets] with a field in it is left out when the field is empty (no purchase yet)."
+    ),
+    invoke_without_command=True,
+)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.callback()
+def templates_show(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Each reason's message: the owner's wording, else the default in the shop's language.
+
+    Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in [brackets]
+    with a field in it is left out when that field is empty (no purchase yet).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.templates import list_templates, shop_name
+
+    conn = _conn(ctx)
+    render.templates_view(list_templates(conn), fmt)
+    if fmt is Format.table and not shop_name(conn):
+        render.message(
+            _(
+                "The shop's name is not set, so messages use a neutral word for it; "
+                "set it with: followup rules option shop NAME"
+            )
+        )
+
+
+@templates_app.command("set", help=_("Write your own wording of one message."))
+def templates_set(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help=_("Which message, e.g. vip, first-week, win-back.")),
+    text: str = typer.Argument(..., help=_("The text, with fields such as {name} and {shop}.")),
+) -> None:
+    from followup_cli.templates import set_template
+
+    done = set_template(_conn(ctx), key, text)
+    render.message(_("Template {key} saved: {text}").format(key=done["key"], text=done["text"]))
+
+
+@templates_app.command("reset", help=_("Go back to the default wording (one message, or all)."))
+def templates_reset(
+    ctx: typer.Context,
+    key: str | None = typer.Argument(None, help=_("Which message (default: all of them).")),
+) -> None:
+    from followup_cli.templates import reset_templates
+
+    done = reset_templates(_conn(ctx), key)
+    if done["key"] is None:
+        render.message(_("All templates are back to the default wording."))
+    else:
+        render.message(_("Template {key} is back to the default wording.").format(key=done["key"]))
 
 
 @app.command()
@@ -825,7 +1222,11 @@ def snooze(
 
     today_ = _day(on)
     done = run_snooze(_conn(ctx), customer, parse_until(until, today_), today_, note)
-    render.message(f"Snoozed {done['customer_id']} {done['name']} until {done['until']}")
+    render.message(
+        _("Snoozed {customer_id} {name} until {until}").format(
+            customer_id=done["customer_id"], name=done["name"], until=done["until"]
+        )
+    )
 
 
 @app.command()
@@ -838,7 +1239,11 @@ def assign(
     from followup_cli.planning import assign as run_assign
 
     done = run_assign(_conn(ctx), customer, owner)
-    render.message(f"{done['customer_id']} {done['name']} is now followed up by {done['owner']}")
+    render.message(
+        _("{customer_id} {name} is now followed up by {owner}").format(
+            customer_id=done["customer_id"], name=done["name"], owner=done["owner"]
+        )
+    )
 
 
 @app.command()
@@ -852,9 +1257,17 @@ def optout(
     from followup_cli.planning import set_opt_out
 
     done = set_opt_out(_conn(ctx), customer, not undo, _day(on))
-    state = "will not be contacted" if done["do_not_contact"] else "may be contacted again"
-    nxt = f"; next: {done['next_due']}" if done["next_due"] else ""
-    render.message(f"{done['customer_id']} {done['name']} {state}{nxt}")
+    if done["do_not_contact"]:
+        sentence = _("{customer_id} {name} will not be contacted")
+    elif done["next_due"]:
+        sentence = _("{customer_id} {name} may be contacted again; next: {next_due}")
+    else:
+        sentence = _("{customer_id} {name} may be contacted again")
+    render.message(
+        sentence.format(
+            customer_id=done["customer_id"], name=done["name"], next_due=done["next_due"]
+        )
+    )
 
 
 @app.command()
@@ -905,8 +1318,16 @@ def plan(
     days = (Duration.parse(spread_over).after(today_) - today_).days
     done = spread(_conn(ctx), today_, days, capacity)
     render.message(
-        f"Backlog of {done['backlog']}: {done['kept_today']} stay today, {done['moved']} moved "
-        f"(at most {done['capacity']} a day), {done['not_placed']} did not fit"
+        _(
+            "Backlog of {backlog}: {kept_today} stay today, {moved} moved "
+            "(at most {capacity} a day), {not_placed} did not fit"
+        ).format(
+            backlog=done["backlog"],
+            kept_today=done["kept_today"],
+            moved=done["moved"],
+            capacity=done["capacity"],
+            not_placed=done["not_placed"],
+        )
     )
 
 

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _AMBIGUOUS = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_EXCEL_TIME = re.compile(r"^(.*\d)[ T]0{1,2}:00(:00(\.0+)?)?$")
+# A time of day after the date, with seconds, fractions, AM/PM and a zone as exports write
+# them: `2025-05-11 04:32:30 -0400`, `2023/4/5 14:03`, `2025-05-29T18:22:05Z`.
+_TIME_OF_DAY = re.compile(
+    r"^(.*[\d日])(?:[ T]+|\s*,\s*)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?$"
+)
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1 Jan 1900 (Excel's 1900 leap-year bug)
 
 
 def parse_iso(text: str, what: str = "date") -> date:
@@ -20,7 +28,9 @@ def parse_iso(text: str, what: str = "date") -> date:
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
-        raise FollowupError(f"{what} {text!r} is not a valid date (use YYYY-MM-DD)") from None
+        raise FollowupError(
+            _("{what} {text!r} is not a valid date (use YYYY-MM-DD)").format(what=what, text=text)
+        ) from None
 
 
 def optional_date(value: str | None) -> date | None:
@@ -36,16 +46,27 @@ def parse_import_date(text: str, dayfirst: bool | None = None) -> date:
     """Read the date formats real exports carry; ambiguous 03/04/2025 needs dayfirst set.
 
     Fast path first (ISO, then year-first forms incl. 2025年1月31日), dateutil only for
-    month names. Never fuzzy: a wrong year silently substituted is worse than a rejection.
+    month names. A time of day is dropped: the date is the local date as written, whatever
+    zone follows. A five-digit number is an Excel serial date that lost its format on the
+    way to CSV. Never fuzzy: a wrong year silently substituted is worse than a rejection.
     """
     text = text.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    stripped = _EXCEL_TIME.match(text)
+    if len(text) == 10:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    serial = _EXCEL_SERIAL.match(text)
+    if serial and 20_000 <= int(serial.group(1)) <= 80_000:  # 1954..2119
+        return _EXCEL_EPOCH + timedelta(days=int(serial.group(1)))
+    stripped = _TIME_OF_DAY.match(text)
     if stripped:
-        text = stripped.group(1)
+        text = stripped.group(1).strip()
+        if len(text) == 10:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
     match = _YMD.match(text)
     if match:
         year, month, day = (int(g) for g in match.groups())
@@ -61,7 +82,9 @@ def parse_import_date(text: str, dayfirst: bool | None = None) -> date:
             return _make_date(year, first, second, text)
         if dayfirst is None:
             raise DateFormatError(
-                f"date {text!r} is ambiguous (day/month): use --dayfirst or --monthfirst"
+                _("date {text!r} is ambiguous (day/month): use --dayfirst or --monthfirst").format(
+                    text=text
+                )
             )
         return (
             _make_date(year, second, first, text)
@@ -75,14 +98,14 @@ def parse_import_date(text: str, dayfirst: bool | None = None) -> date:
             return parser.parse(text, dayfirst=bool(dayfirst)).date()
         except (ValueError, OverflowError):
             pass
-    raise DateFormatError(f"date {text!r} is not a date we can read")
+    raise DateFormatError(_("date {text!r} is not a date we can read").format(text=text))
 
 
 def _make_date(year: int, month: int, day: int, text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise DateFormatError(f"date {text!r} does not exist") from None
+        raise DateFormatError(_("date {text!r} does not exist").format(text=text)) from None
 
 
 def add_months(start: date, months: int) -> date:
@@ -134,7 +157,9 @@ class Duration:
         match = _DURATION.match(text)
         if not match or int(match.group(1)) == 0:
             raise FollowupError(
-                f"duration {text!r} is not understood (examples: 7d, 2w, 1m, 3m, 1y, '2 weeks')"
+                _(
+                    "duration {text!r} is not understood (examples: 7d, 2w, 1m, 3m, 1y, '2 weeks')"
+                ).format(text=text)
             )
         return cls(int(match.group(1)), match.group(2)[0].lower())
 
@@ -178,27 +203,37 @@ def resolve_period(
     chosen = [name for name, value in presets.items() if value is not None]
     if len(chosen) > 1 or (chosen and (start or end)):
         given = chosen + [n for n, v in (("--from", start), ("--to", end)) if v]
-        raise FollowupError(f"choose one way to give the period, not {' and '.join(given)}")
+        raise FollowupError(
+            _("choose one way to give the period, not {given}").format(given=" and ".join(given))
+        )
     if month is not None:
         match = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
-            raise FollowupError(f"--month {month!r} is not a month (use YYYY-MM)")
+            raise FollowupError(
+                _("--month {month!r} is not a month (use YYYY-MM)").format(month=month)
+            )
         first = date(int(match.group(1)), int(match.group(2)), 1)
         return first, add_months(first, 1) - timedelta(days=1)
     if quarter is not None:
         match = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())
         if not match:
-            raise FollowupError(f"--quarter {quarter!r} is not a quarter (use 2025Q1)")
+            raise FollowupError(
+                _("--quarter {quarter!r} is not a quarter (use 2025Q1)").format(quarter=quarter)
+            )
         first = date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
         return first, add_months(first, 3) - timedelta(days=1)
     if year is not None:
         if not re.fullmatch(r"\d{4}", year.strip()):
-            raise FollowupError(f"--year {year!r} is not a year (use YYYY)")
+            raise FollowupError(_("--year {year!r} is not a year (use YYYY)").format(year=year))
         return date(int(year), 1, 1), date(int(year), 12, 31)
     if last is not None:
         return Duration.parse(last).before(as_of) + timedelta(days=1), as_of
     last_day = parse_iso(end, "--to") if end else as_of
     first_day = parse_iso(start, "--from") if start else last_day.replace(day=1)
     if first_day > last_day:
-        raise FollowupError(f"--from {first_day} is after --to {last_day}")
+        raise FollowupError(
+            _("--from {first_day} is after --to {last_day}").format(
+                first_day=first_day, last_day=last_day
+            )
+        )
     return first_day, last_day

@@ -32,5 +32,7 @@ class FollowupError(ClickException):
         self.exit_code = exit_code
 
     def show(self, file: object | None = None) -> None:
+        from followup_cli.i18n import _
+
         one_line = " ".join(self.format_message().split())
-        print(f"followup: error: {one_line}", file=sys.stderr)
+        print(_("followup: error: {message}").format(message=one_line), file=sys.stderr)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from followup_cli import wording
+from followup_cli.i18n import N_, _, language
 from followup_cli.metrics import DEFINITIONS
 
 _STYLE = """
@@ -22,15 +24,15 @@ dt{font-weight:600;margin-top:.6rem}dd{margin-left:1rem;color:#3a4254}
 """
 
 _METRICS = (
-    ("success_rate", "Success rate", "completed", "planned"),
-    ("churn_rate", "Churn rate", "churned", "active_at_start"),
-    ("conversion_rate", "Conversion rate", "converted", "prospects"),
-    ("csat_satisfied_share", "CSAT 4-5", None, "csat_responses"),
+    ("success_rate", N_("Success rate"), "completed", "planned"),
+    ("churn_rate", N_("Churn rate"), "churned", "active_at_start"),
+    ("conversion_rate", N_("Conversion rate"), "converted", "prospects"),
+    ("csat_satisfied_share", N_("CSAT 4-5"), None, "csat_responses"),
 )
 
 
 def _pct(value: float | None) -> str:
-    return "no data" if value is None else f"{100 * value:.1f}%"
+    return _("no data") if value is None else f"{100 * value:.1f}%"
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -88,56 +90,93 @@ def render(report: dict[str, Any]) -> str:
         report["by"],
         report["breakdown"],
     )
-    title = f"Follow-up report {period['from']} to {period['to']}"
+    title = _("Follow-up report {start} to {end}").format(start=period["from"], end=period["to"])
+    html_lang = "zh-CN" if language() == "zh_CN" else "en"
     out = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{html_lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="period">Figures as of {escape(period["as_of"])}.{_cut_short(period)}</p>',
-        "<h2>Summary</h2>",
-        "<table><thead><tr><th>Metric</th><th>Value</th><th>Counts</th></tr></thead><tbody>",
+        '<p class="period">{}{}</p>'.format(
+            escape(_("Figures as of {day}.").format(day=period["as_of"])), _cut_short(period)
+        ),
+        f"<h2>{escape(_('Summary'))}</h2>",
+        "<table><thead><tr>{}</tr></thead><tbody>".format(
+            "".join(f"<th>{escape(_(h))}</th>" for h in (N_("Metric"), N_("Value"), N_("Counts")))
+        ),
     ]
     for key, label, part, whole in _METRICS:
         counts = (
-            f"{_num(overall[part])} of {_num(overall[whole])}"
+            _("{part} of {whole}").format(part=_num(overall[part]), whole=_num(overall[whole]))
             if part
-            else f"{_num(overall[whole])} scores"
+            else _("{count} scores").format(count=_num(overall[whole]))
         )
         out.append(
-            f"<tr><td>{label}</td><td class=n>{_pct(overall[key])}</td><td>{counts}</td></tr>"
+            f"<tr><td>{escape(_(label))}</td><td class=n>{_pct(overall[key])}</td>"
+            f"<td>{escape(counts)}</td></tr>"
         )
+    summary = (
+        (
+            _("CSAT mean"),
+            _num(overall["csat_mean"]),
+            _("{count} scores (1-5)").format(count=overall["csat_responses"]),
+        ),
+        (
+            "NPS",
+            _num(overall["nps"], 0),
+            _("{count} answers (0-10)").format(count=overall["nps_responses"]),
+        ),
+        (
+            _("Overdue"),
+            _num(overall["overdue"]),
+            _("open follow-ups past due on {day}").format(day=period["as_of"]),
+        ),
+        (
+            _("Churn risk"),
+            _num(overall["churn_risk"]),
+            _("silent for more than twice their interval"),
+        ),
+    )
     out.append(
-        f"<tr><td>CSAT mean</td><td class=n>{_num(overall['csat_mean'])}</td>"
-        f"<td>{overall['csat_responses']} scores (1-5)</td></tr>"
-        f"<tr><td>NPS</td><td class=n>{_num(overall['nps'], 0)}</td>"
-        f"<td>{overall['nps_responses']} answers (0-10)</td></tr>"
-        f"<tr><td>Overdue</td><td class=n>{_num(overall['overdue'])}</td>"
-        f"<td>open follow-ups past due on {escape(period['as_of'])}</td></tr>"
-        f"<tr><td>Churn risk</td><td class=n>{_num(overall['churn_risk'])}</td>"
-        "<td>silent for more than twice their interval</td></tr>"
+        "".join(
+            f"<tr><td>{escape(name)}</td><td class=n>{value}</td><td>{escape(basis)}</td></tr>"
+            for name, value, basis in summary
+        )
     )
     out.append("</tbody></table>")
-    out.append("<h2>Rates</h2>")
-    out.append(bar_chart("Rates for the period", [(lbl, overall[k]) for k, lbl, *_ in _METRICS]))
+    out.append(f"<h2>{escape(_('Rates'))}</h2>")
+    out.append(
+        bar_chart(_("Rates for the period"), [(_(lbl), overall[k]) for k, lbl, *_x in _METRICS])
+    )
     if by:
-        out.append(f"<h2>By {escape(' and '.join(by))}</h2>")
-        labels = [" / ".join(str(row[d]) for d in by) for row in rows]
+        names = wording.dimensions(by)
+        out.append(f"<h2>{escape(_('By {dimensions}').format(dimensions=names))}</h2>")
+        labels = [" / ".join(_group_label(d, row[d]) for d in by) for row in rows]
         out.append(
             bar_chart(
-                f"Success rate by {' and '.join(by)}",
+                _("Success rate by {dimensions}").format(dimensions=names),
                 [(lbl, row["success_rate"]) for lbl, row in zip(labels, rows, strict=True)],
             )
         )
-        head = "".join(f"<th>{escape(d.capitalize())}</th>" for d in by)
+        head = "".join(f"<th>{escape(wording.dimension(d))}</th>" for d in by)
+        columns = (
+            N_("Planned"),
+            N_("Completed"),
+            N_("Success"),
+            N_("Churn"),
+            N_("Conversion"),
+            "CSAT",
+            "NPS",
+            N_("Overdue"),
+        )
         out.append(
-            f"<table><thead><tr>{head}<th>Planned</th><th>Completed</th><th>Success</th>"
-            "<th>Churn</th><th>Conversion</th><th>CSAT</th><th>NPS</th><th>Overdue</th>"
-            "</tr></thead><tbody>"
+            f"<table><thead><tr>{head}"
+            + "".join(f"<th>{escape(_(c))}</th>" for c in columns)
+            + "</tr></thead><tbody>"
         )
         for row in rows:
-            keys = "".join(f"<td>{escape(str(row[d]))}</td>" for d in by)
+            keys = "".join(f"<td>{escape(_group_label(d, row[d]))}</td>" for d in by)
             out.append(
                 f"<tr>{keys}<td class=n>{row['planned']}</td><td class=n>{row['completed']}</td>"
                 f"<td class=n>{_pct(row['success_rate'])}</td>"
@@ -147,11 +186,19 @@ def render(report: dict[str, Any]) -> str:
                 f"<td class=n>{_num(row['overdue'])}</td></tr>"
             )
         out.append("</tbody></table>")
-    out.append("<h2>What the figures mean</h2><dl>")
+    out.append(f"<h2>{escape(_('What the figures mean'))}</h2><dl>")
     for name, text in DEFINITIONS:
-        out.append(f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>")
+        out.append(f"<dt>{escape(_(name))}</dt><dd>{escape(_(text))}</dd>")
     out.append("</dl></body></html>")
     return "\n".join(out) + "\n"
+
+
+def _group_label(dimension: str, value: object) -> str:
+    if dimension == "tier":
+        return wording.tier(value)
+    if dimension == "channel":
+        return wording.channel(value)
+    return _(str(value)) if value == "(none)" else str(value)
 
 
 def _cut_short(period: dict[str, Any]) -> str:

@@ -58,3 +58,22 @@ def language_from_environment(environ: Mapping[str, str] = os.environ) -> str:
         if value:
             return normalise(value)
     return DEFAULT_LANGUAGE
+
+
+def N_(message: str) -> str:
+    """Mark a sentence for translation where it is defined; `_()` translates it where it is shown.
+
+    For text held in module-level tables (column headings, definitions) that must follow a
+    language chosen after the module was imported.
+    """
+    return message
+
+
+def choose_language(
+    lang_option: str | None, shop_option: str | None, environ: Mapping[str, str] = os.environ
+) -> str:
+    """The language to speak: --lang, else the shop option `language`, else the locale."""
+    for choice in (lang_option, shop_option):
+        if choice and choice != "auto":
+            return normalise(choice)
+    return language_from_environment(environ)

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from followup_cli import wording
 from followup_cli.dates import DateFormatError, parse_import_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
+from followup_cli.i18n import _
+from followup_cli.layouts import Layout, LevelTable, header_key
 from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
-from followup_cli.phones import InvalidValue
+from followup_cli.phones import InvalidValue, clean_cell
 
 FIELDS = (
     "id",
@@ -37,43 +40,103 @@ DATE_FIELDS = ("first_purchase", "last_purchase", "added", "contract_end")
 PAST_DATE_FIELDS = ("first_purchase", "last_purchase", "added")
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "customer id", "customer no", "customer number", "客户编号", "编号", "客户id"),
-    "name": ("name", "customer name", "customer", "客户名称", "姓名", "客户姓名", "名称"),
+    "id": (
+        "id",
+        "customer id",
+        "customer no",
+        "customer number",
+        "record id",
+        "square customer id",
+        "member id",
+        "客户编号",
+        "编号",
+        "客户id",
+        "会员号",
+        "会员卡号",
+        "会员编号",
+        "卡号",
+    ),
+    "name": (
+        "name",
+        "customer name",
+        "customer",
+        "full name",
+        "客户名称",
+        "姓名",
+        "客户姓名",
+        "会员姓名",
+        "会员名称",
+        "名称",
+    ),
     "phone": (
         "phone",
         "mobile",
         "tel",
         "telephone",
         "phone number",
+        "mobile phone",
+        "mobile phone number",
         "电话",
         "手机",
         "手机号",
         "手机号码",
-        "联系电话",
+        "客户手机号",
+        "会员手机号",
+        "联系手机",
     ),
-    "email": ("email", "e mail", "mail", "邮箱", "电子邮件", "电子邮箱"),
+    "email": ("email", "e mail", "mail", "email address", "邮箱", "电子邮件", "电子邮箱"),
     "tier": (
         "tier",
         "grade",
         "level",
         "type",
         "customer type",
+        "lifecycle stage",
         "客户类型",
         "客户等级",
         "等级",
         "类型",
+        "会员等级",
+        "会员类型",
+        "付费等级",
     ),
-    "first_purchase": ("first purchase", "first purchase date", "首次购买日期", "首次购买"),
+    "first_purchase": (
+        "first purchase",
+        "first purchase date",
+        "first visit",
+        "首次购买日期",
+        "首次购买",
+        "首次消费时间",
+    ),
     "last_purchase": (
         "last purchase",
         "last purchase date",
+        "last visit",
+        "last order date",
         "最近购买日期",
         "最近购买",
         "最后购买日期",
+        "最近消费时间",
+        "最后消费时间",
     ),
-    "added": ("added", "date added", "customer since", "注册日期", "加入日期", "创建日期"),
-    "owner": ("owner", "staff", "负责人", "跟进人"),
-    "notes": ("notes", "note", "remarks", "备注"),
+    "added": (
+        "added",
+        "date added",
+        "customer since",
+        "created at",
+        "create date",
+        "sign up",
+        "注册日期",
+        "注册时间",
+        "加入日期",
+        "创建日期",
+        "创建时间",
+        "开卡日期",
+        "开卡时间",
+        "成为客户时间",
+    ),
+    "owner": ("owner", "staff", "contact owner", "负责人", "跟进人"),
+    "notes": ("notes", "note", "remarks", "memo", "备注"),
     "contract_end": (
         "contract end",
         "membership end",
@@ -83,6 +146,18 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "到期日",
     ),
 }
+# Columns that help to fill our fields without being one: split names, a nickname to name
+# people who left none, a second phone, the row's country, tags and a second level column.
+HELPER_ALIASES: dict[str, tuple[str, ...]] = {
+    "first_name": ("first name", "firstname", "given name", "名"),
+    "last_name": ("last name", "lastname", "surname", "family name", "姓"),
+    "nickname": ("nickname", "客户昵称", "昵称", "微信昵称"),
+    "phone2": ("default address phone", "联系电话", "座机", "other phone"),
+    "country": ("country code", "default address country code", "cc"),
+    "tags": ("tags", "标签", "客户标签"),
+    "level2": ("免费等级",),
+}
+HELPER_FIELDS = tuple(HELPER_ALIASES)
 
 TIER_ALIASES: dict[str, str] = {
     "new": "new",
@@ -109,9 +184,8 @@ TIER_ALIASES: dict[str, str] = {
 }
 
 
-def _header_key(text: str) -> str:
-    """Case, surrounding spaces, and spaces/underscores/hyphens are not significant."""
-    return re.sub(r"[\s_\-]+", " ", text.strip().casefold()).strip()
+_header_key = header_key
+_ALL_FIELDS = (*FIELDS, *HELPER_FIELDS)
 
 
 PURCHASE_FIELDS = ("id", "phone", "email", "date", "amount", "order")
@@ -121,7 +195,14 @@ PURCHASE_ALIASES: dict[str, tuple[str, ...]] = {
     "email": HEADER_ALIASES["email"],
     "date": ("date", "purchase date", "order date", "日期", "购买日期", "消费日期", "订单日期"),
     "amount": ("amount", "total", "spend", "value", "金额", "消费金额", "订单金额", "实付金额"),
-    "order": ("order", "order id", "order no", "receipt", "订单号", "单号", "小票号"),
+    "order": ("order", "order id", "order no", "receipt", "订单号", "单号", "小票号", "订单编号"),
+    # helpers: a second phone and date, whether the order was paid, whose name it carries
+    "phone2": ("联系电话", "billing phone"),
+    "date2": ("订单创建时间", "created at"),
+    "status": ("status", "order status", "financial status", "订单状态", "交易状态", "支付状态"),
+    "cancelled": ("cancelled at", "canceled at"),
+    "name": ("customer name", "收货人姓名", "客户姓名", "姓名"),
+    "country": ("country code", "billing country"),
 }
 
 
@@ -129,7 +210,7 @@ def _alias_index(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {_header_key(a): f for f, names in aliases.items() for a in names}
 
 
-_ALIAS_INDEX = _alias_index(HEADER_ALIASES)
+_ALIAS_INDEX = _alias_index({**HEADER_ALIASES, **HELPER_ALIASES})
 _PURCHASE_INDEX = _alias_index(PURCHASE_ALIASES)
 
 
@@ -144,6 +225,7 @@ class Table:
     encoding: str
     delimiter: str
     source: Callable[[], Iterator[Row]]
+    header_line: int = 1
 
     def rows(self) -> Iterator[Row]:
         return self.source()
@@ -189,23 +271,27 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise FollowupError(f"unknown encoding {encoding!r}", EXIT_NOTHING_IMPORTED) from None
+            raise FollowupError(
+                _("unknown encoding {encoding!r}").format(encoding=encoding), EXIT_NOTHING_IMPORTED
+            ) from None
         if not _decodes(path, encoding):
-            raise FollowupError(f"file is not valid {encoding}", EXIT_NOTHING_IMPORTED)
+            raise FollowupError(
+                _("file is not valid {encoding}").format(encoding=encoding), EXIT_NOTHING_IMPORTED
+            )
         return encoding
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(codecs.BOM_UTF8):
         if not _decodes(path, "utf-8", skip=3):
-            raise FollowupError("file starts as UTF-8 but is not", EXIT_NOTHING_IMPORTED)
+            raise FollowupError(_("file starts as UTF-8 but is not"), EXIT_NOTHING_IMPORTED)
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if not _decodes(path, "utf-16"):
-            raise FollowupError("file starts as UTF-16 but is not", EXIT_NOTHING_IMPORTED)
+            raise FollowupError(_("file starts as UTF-16 but is not"), EXIT_NOTHING_IMPORTED)
         return "utf-16"
     if any(b"\x00" in chunk for chunk in _chunks(path)):
         raise FollowupError(
-            "file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)",
+            _("file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)"),
             EXIT_NOTHING_IMPORTED,
         )
     if _decodes(path, "utf-8"):
@@ -213,22 +299,25 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
     decodes, chinese = _scan(path, "gb18030")
     if not decodes:
         raise FollowupError(
-            "file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding",
+            _("file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding"),
             EXIT_NOTHING_IMPORTED,
         )
     if not chinese:
         raise FollowupError(
-            "file is not UTF-8 and does not look like Chinese GBK: name its encoding "
-            "with --encoding",
+            _(
+                "file is not UTF-8 and does not look like Chinese "
+                "GBK: name its encoding with --encoding"
+            ),
             EXIT_NOTHING_IMPORTED,
         )
     return "gb18030"
 
 
 def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter that splits the header line into the most cells."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    """Pick the delimiter that splits the first lines into the most cells (the header may
+    come after a title line that has none)."""
+    lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH]
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -242,76 +331,187 @@ def read_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    header_row: int | None = None,
+    is_header: Callable[[list[str]], bool] | None = None,
 ) -> Table:
     """Any file a shop hands over: CSV/TSV text in the usual encodings, or an Excel workbook."""
     if not path.exists():
-        raise FollowupError(f"file {path} does not exist", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("file {path} does not exist").format(path=path), EXIT_NOTHING_IMPORTED
+        )
     if path.is_dir():
-        raise FollowupError(f"{path} is a folder, not a file", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("{path} is a folder, not a file").format(path=path), EXIT_NOTHING_IMPORTED
+        )
     try:
         with path.open("rb") as handle:
             data = handle.read(_CHUNK)
             blank = not data.strip() and not handle.read(1)
     except OSError as exc:
-        raise FollowupError(f"cannot read {path}: {exc.strerror}", EXIT_NOTHING_IMPORTED) from None
+        raise FollowupError(
+            _("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror),
+            EXIT_NOTHING_IMPORTED,
+        ) from None
     if blank:
-        raise FollowupError(f"file {path} is empty", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(_("file {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED)
     if data.startswith(_XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_workbook(path, sheet)
+        return _read_workbook(path, sheet, header_row, is_header)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise FollowupError(
-            "old Excel .xls files are not supported: save it as .xlsx or CSV",
+            _("old Excel .xls files are not supported: save it as .xlsx or CSV"),
             EXIT_NOTHING_IMPORTED,
         )
     if sheet is not None:
-        raise FollowupError("--sheet is only for Excel workbooks", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(_("--sheet is only for Excel workbooks"), EXIT_NOTHING_IMPORTED)
     used = detect_encoding(path, encoding)
     with path.open(encoding=used, newline="") as handle:
         delimiter = delimiter or sniff_delimiter(handle.read(64 * 1024))
-    first = next(_csv_rows(path, used, delimiter), None)
+    chosen: str = delimiter
+    return _with_header(
+        lambda: _csv_rows(path, used, chosen), used, chosen, path, header_row, is_header
+    )
+
+
+HEADER_SEARCH = 30  # rows looked at for the header: title and export-time lines come first
+
+
+def _with_header(
+    rows: Callable[[], Iterator[Row]],
+    encoding: str,
+    delimiter: str,
+    path: Path,
+    header_row: int | None,
+    is_header: Callable[[list[str]], bool] | None,
+) -> Table:
+    """Find the header: line `header_row` if given, else the first row among the first
+    ones that looks like a header (Chinese back offices put a title and an export time above
+    it), else the first row."""
+    first: Row | None = None
+    taken: Row | None = None
+    position = 0
+    for position, row in enumerate(rows()):
+        if first is None:
+            first = row
+        if header_row is not None:
+            if row[0] >= header_row:
+                taken = row
+                break
+        elif is_header is None or is_header(row[1]):
+            taken = row
+            break
+        if position >= HEADER_SEARCH:
+            break
     if first is None:
-        raise FollowupError(f"file {path} has no header line", EXIT_NOTHING_IMPORTED)
+        raise FollowupError(
+            _("file {path} has no header line").format(path=path), EXIT_NOTHING_IMPORTED
+        )
+    if header_row is not None and (taken is None or taken[0] != header_row):
+        raise FollowupError(
+            _("line {line} of {path} is blank or not the start of a row").format(
+                line=header_row, path=path
+            ),
+            EXIT_NOTHING_IMPORTED,
+        )
+    if taken is None:
+        taken, position = first, 0
+    skip = position
 
     def after_header() -> Iterator[Row]:
-        rows = _csv_rows(path, used, delimiter)
-        next(rows, None)
-        yield from rows
+        source = rows()
+        for _index in range(skip + 1):
+            next(source, None)
+        yield from source
 
-    return Table(first[1], used, delimiter, after_header)
+    return Table(list(taken[1]), encoding, delimiter, after_header, taken[0])
+
+
+class BrokenRow(list):
+    """The cells of a row whose quote is never closed: reported, and the lines after it
+    are read as the rows they are."""
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
-    """Non-blank rows with the line each starts on (a quoted cell may span lines)."""
+    """Non-blank rows with the line each starts on (a quoted cell may span lines).
+
+    A quote that is never closed would swallow the rest of the file into one cell: when a
+    row runs over lines that look like rows themselves (as many delimiters as the first
+    row has), it is yielded as a `BrokenRow` of its first line, and reading resumes on the
+    next line.
+    """
     csv.field_size_limit(1_000_000)
     with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        previous_end = 0
-        try:
-            for cells in reader:
-                start = previous_end + 1
-                previous_end = reader.line_num
-                if any(cell.strip() for cell in cells):
-                    yield start, cells
-        except csv.Error as exc:
-            raise FollowupError(
-                f"line {reader.line_num}: cannot read CSV ({exc})", EXIT_NOTHING_IMPORTED
-            ) from None
+        lines = _Lines(handle)
+        reader = csv.reader(lines, delimiter=delimiter)
+        width = 0
+        while True:
+            lines.taken.clear()
+            start = lines.number + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FollowupError(
+                    _("line {number}: cannot read CSV ({exc})").format(
+                        number=lines.number, exc=exc
+                    ),
+                    EXIT_NOTHING_IMPORTED,
+                ) from None
+            taken = list(lines.taken)
+            if len(taken) > 1 and width > 2:
+                rowlike = sum(1 for line in taken[1:] if line.count(delimiter) >= width - 1)
+                if rowlike:
+                    first_line = taken[0].rstrip("\r\n")
+                    lines.push_back(taken[1:], start)
+                    reader = csv.reader(lines, delimiter=delimiter)
+                    yield start, BrokenRow(first_line.split(delimiter))
+                    continue
+            if any(cell.strip() for cell in cells):
+                width = max(width, len(cells))
+                yield start, cells
 
 
-def _read_workbook(path: Path, sheet: str | None) -> Table:
+class _Lines:
+    """The file's lines for csv.reader, counted, with the lines of the last row kept so a
+    broken row's lines can be read again."""
+
+    def __init__(self, handle: Iterator[str]) -> None:
+        self.handle = handle
+        self.number = 0
+        self.taken: list[str] = []
+        self.pending: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.pop() if self.pending else next(self.handle)
+        self.number += 1
+        self.taken.append(line)
+        return line
+
+    def push_back(self, lines: list[str], first_number: int) -> None:
+        self.pending.extend(reversed(lines))
+        self.number = first_number
+
+
+def _read_workbook(
+    path: Path,
+    sheet: str | None,
+    header_row: int | None = None,
+    is_header: Callable[[list[str]], bool] | None = None,
+) -> Table:
     """The first sheet (or the named one); date cells arrive as real dates, not text."""
     rows = _workbook_rows(path, sheet)
     first = next(rows, None)
     rows.close()
     if first is None:
-        raise FollowupError(f"the sheet in {path} is empty", EXIT_NOTHING_IMPORTED)
-
-    def after_header() -> Iterator[Row]:
-        rows = _workbook_rows(path, sheet)
-        next(rows, None)
-        yield from rows
-
-    return Table(first[1], "xlsx", "", after_header)
+        raise FollowupError(
+            _("the sheet in {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED
+        )
+    return _with_header(
+        lambda: _workbook_rows(path, sheet), "xlsx", "", path, header_row, is_header
+    )
 
 
 def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
@@ -326,7 +526,10 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
     except Exception as exc:  # an untrusted file can break the reader in many ways
         reason = str(exc).split(".")[0] or type(exc).__name__
         raise FollowupError(
-            f"{path} is not a readable Excel workbook ({reason})", EXIT_NOTHING_IMPORTED
+            _("{path} is not a readable Excel workbook ({reason})").format(
+                path=path, reason=reason
+            ),
+            EXIT_NOTHING_IMPORTED,
         ) from None
     try:
         if sheet is None:
@@ -336,7 +539,10 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
         else:
             names = ", ".join(workbook.sheetnames)
             raise FollowupError(
-                f"no sheet {sheet!r} in {path} (sheets: {names})", EXIT_NOTHING_IMPORTED
+                _("no sheet {sheet!r} in {path} (sheets: {names})").format(
+                    sheet=sheet, path=path, names=names
+                ),
+                EXIT_NOTHING_IMPORTED,
             )
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
@@ -345,7 +551,10 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
                     yield number, cells
         except Exception as exc:  # a damaged sheet inside a valid zip
             raise FollowupError(
-                f"{path}: cannot read the sheet ({type(exc).__name__})", EXIT_NOTHING_IMPORTED
+                _("{path}: cannot read the sheet ({name})").format(
+                    path=path, name=type(exc).__name__
+                ),
+                EXIT_NOTHING_IMPORTED,
             ) from None
     finally:
         workbook.close()
@@ -368,42 +577,83 @@ def _excel_text(value: object) -> str:
 
 @dataclass
 class HeaderMap:
-    columns: dict[str, int]  # our field -> column index
+    columns: dict[str, int]  # our field (or a helper field) -> column index
     extras: dict[str, int]  # unknown column name -> index, kept as extra fields
+    layout: Layout | None = None
+    names: dict[str, str] = field(default_factory=dict)  # field -> the column's own name
 
     @classmethod
     def build(
-        cls, header: list[str], overrides: dict[str, str] | None = None, purchases: bool = False
+        cls,
+        header: list[str],
+        overrides: dict[str, str] | None = None,
+        purchases: bool = False,
+        layout: Layout | None = None,
+    ) -> HeaderMap:
+        """Our fields among the file's columns: --map first, then what the recognised
+        layout says a column means, then the general aliases; the rest kept as extras."""
+        found = cls.match(header, overrides, purchases, layout)
+        columns = found.columns
+        if purchases and ("date" not in columns or not {"id", "phone", "email"} & columns.keys()):
+            raise FollowupError(
+                _(
+                    "no usable header: a purchases file needs a date column and one of "
+                    "id/phone/email (use --map 'Column=field' for others)"
+                ),
+                EXIT_NOTHING_IMPORTED,
+            )
+        if not purchases and not {"id", "phone", "email"} & columns.keys():
+            known = ", ".join(FIELDS)
+            raise FollowupError(
+                _(
+                    "no usable header: need a name column and one of id/phone/email "
+                    "(known columns: {known}; use --map 'Column=field' for others)"
+                ).format(known=known),
+                EXIT_NOTHING_IMPORTED,
+            )
+        return found
+
+    @classmethod
+    def match(
+        cls,
+        header: list[str],
+        overrides: dict[str, str] | None = None,
+        purchases: bool = False,
+        layout: Layout | None = None,
     ) -> HeaderMap:
         wanted = {_header_key(k): v for k, v in (overrides or {}).items()}
         aliases = _PURCHASE_INDEX if purchases else _ALIAS_INDEX
+        meant = layout.columns if layout else {}
+        ignored = set(layout.ignore) if layout else set()
         columns: dict[str, int] = {}
         extras: dict[str, int] = {}
+        names: dict[str, str] = {}
         for index, raw in enumerate(header):
             key = _header_key(raw)
             if not key:
                 continue  # trailing empty header cells, as Excel writes them
-            target = wanted.get(key) or aliases.get(key)
+            target = wanted.get(key) or meant.get(key)
+            if target is None and key not in ignored:
+                target = aliases.get(key)
             if target and target not in columns:
                 columns[target] = index
+                names[target] = raw.strip()
             else:
                 extras[raw.strip()] = index
-        if purchases and ("date" not in columns or not {"id", "phone", "email"} & columns.keys()):
-            raise FollowupError(
-                "no usable header: a purchases file needs a date column and one of "
-                "id/phone/email (use --map 'Column=field' for others)",
-                EXIT_NOTHING_IMPORTED,
-            )
-        if not purchases and (
-            "name" not in columns or not {"id", "phone", "email"} & columns.keys()
-        ):
-            known = ", ".join(FIELDS)
-            raise FollowupError(
-                f"no usable header: need a name column and one of id/phone/email "
-                f"(known columns: {known}; use --map 'Column=field' for others)",
-                EXIT_NOTHING_IMPORTED,
-            )
-        return cls(columns, extras)
+        if "phone" not in columns and "phone2" in columns:
+            columns["phone"] = columns.pop("phone2")  # the only phone column there is
+            names["phone"] = names.pop("phone2")
+        if "date" not in columns and "date2" in columns:
+            columns["date"] = columns.pop("date2")
+            names["date"] = names.pop("date2")
+        return cls(columns, extras, layout, names)
+
+    def usable(self, purchases: bool) -> bool:
+        """Enough known columns to be a header row, not a title or an export-time line."""
+        keys = self.columns.keys()
+        if purchases:
+            return "date" in keys and bool({"id", "phone", "email"} & keys)
+        return len(keys) >= 2 and bool({"id", "phone", "email"} & keys)
 
 
 @dataclass
@@ -421,6 +671,10 @@ class Record:
     notes: str | None
     extra: dict[str, str] = field(default_factory=dict)
     cells: list[str] = field(default_factory=list)
+    named_from: str | None = None  # nickname / e-mail / phone when the row had no name
+    warnings: list[str] = field(default_factory=list)  # values left out, with their column
+    unknown_level: str | None = None  # a level the level table does not know
+    phone_left_out: bool = False
 
 
 @dataclass
@@ -430,7 +684,27 @@ class Rejection:
     cells: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Skipped:
+    """A row that is not a customer or not a purchase: a total line, an unpaid order."""
+
+    line: int
+    why: str  # "total" | "unpaid"
+
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CJK_NAME = re.compile(r"[\u3400-\u9fff]")
+_TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "total", "totals", "grand total", "sum"})
+_TAG_SPLIT = re.compile(r"[,;，；、|]")
+
+
+def is_total_row(cells: list[str]) -> bool:
+    """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    for cell in cells[:3]:
+        text = cell.strip().rstrip(":：").strip().casefold()
+        if text:
+            return text in _TOTAL_WORDS
+    return False
 
 
 class RowError(InvalidValue):
@@ -442,11 +716,12 @@ def normalise_email(text: str) -> str | None:
     if not text:
         return None
     if not _EMAIL.match(text):
-        raise RowError(f"e-mail {text!r} is not an e-mail address")
+        raise RowError(_("e-mail {text!r} is not an e-mail address").format(text=text))
     return text
 
 
 def normalise_tier(text: str, known_tiers: set[str]) -> str | None:
+    """One of our tier names or their aliases (exact); None for blank; RowError otherwise."""
     key = " ".join(text.strip().casefold().split())
     if not key:
         return None
@@ -454,8 +729,20 @@ def normalise_tier(text: str, known_tiers: set[str]) -> str | None:
         return key
     tier = TIER_ALIASES.get(key)
     if tier is None:
-        raise RowError(f"unknown tier {text.strip()!r} (known: {', '.join(sorted(known_tiers))})")
+        raise RowError(
+            _("unknown tier {tier!r} (known: {known})").format(
+                tier=text.strip(), known=", ".join(sorted(known_tiers))
+            )
+        )
     return tier
+
+
+def join_name(first: str, last: str) -> str:
+    """`Emma` + `Johnson` -> `Emma Johnson`; Chinese `姓` + `名` join without a space."""
+    first, last = " ".join(first.split()), " ".join(last.split())
+    if _CJK_NAME.search(first + last):
+        return last + first
+    return " ".join(part for part in (first, last) if part)
 
 
 def clean_rows(
@@ -465,58 +752,166 @@ def clean_rows(
     known_tiers: set[str],
     normalise_phone,
     dayfirst: bool | None = None,
-) -> Iterator[Record | Rejection]:
+    levels: LevelTable | None = None,
+) -> Iterator[Record | Rejection | Skipped]:
     if dayfirst is None:
         dayfirst = _file_date_order(table, headers)
-    clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst)
+    clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst, levels)
     for line, cells in table.rows():
+        if isinstance(cells, BrokenRow):
+            yield Rejection(line, _BROKEN, list(cells))
+            continue
+        if is_total_row(cells):
+            yield Skipped(line, "total")
+            continue
         try:
             yield clean(line, cells)
         except InvalidValue as exc:
             yield Rejection(line, str(exc), cells)
 
 
+_BROKEN = "a quote opened on this line is never closed; the lines after it were read as rows"
+
+
 class _RowCleaner:
     """Validates one row; built once per file so the per-row work stays small."""
 
-    def __init__(self, headers, today, known_tiers, normalise_phone, dayfirst) -> None:
+    def __init__(self, headers, today, known_tiers, normalise_phone, dayfirst, levels) -> None:
         self.present = list(headers.columns.items())
+        self.names = headers.names
         self.width = max([*headers.columns.values(), *headers.extras.values()]) + 1
         self.extras = list(headers.extras.items())
         self.today = today
         self.known_tiers = known_tiers
         self.normalise_phone = normalise_phone
         self.dayfirst = dayfirst
+        self.levels = levels
         self.date_cache: dict[str, date] = {}
+        self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
+        self.has_tags = "tags" in headers.columns
 
     def __call__(self, line: int, cells: list[str]) -> Record:
         longest = max(map(len, cells), default=0)
         if longest > MAX_CELL:
-            raise RowError(f"a cell is {longest} characters long (at most {MAX_CELL})")
+            raise RowError(
+                _("a cell is {longest} characters long (at most {most})").format(
+                    longest=longest, most=MAX_CELL
+                )
+            )
         if len(cells) < self.width:
             cells = cells + [""] * (self.width - len(cells))
-        cell = dict.fromkeys(FIELDS, "")
+        cell = dict.fromkeys(_ALL_FIELDS, "")
         for field_, index in self.present:
             cell[field_] = cells[index].strip()
+        warnings: list[str] = []
         name = " ".join(cell["name"].split())
-        if not name:
-            raise RowError("name is empty")
-        ref = cell["id"] or None
+        if not name and (cell["first_name"] or cell["last_name"]):
+            name = join_name(cell["first_name"], cell["last_name"])
+        ref = clean_cell(cell["id"]) or None
         if ref and _SCIENTIFIC.match(ref):
-            raise RowError(f"id {ref!r} was mangled by Excel (format the column as text)")
-        phone = self.normalise_phone(cell["phone"]) if cell["phone"] else None
-        email = normalise_email(cell["email"])
+            raise RowError(
+                _("id {ref!r} was mangled by Excel (format the column as text)").format(ref=ref)
+            )
+        phone, left_out = self._phone(cell, warnings)
+        try:
+            email = normalise_email(cell["email"])
+        except RowError as exc:
+            email = None
+            warnings.append(self._left_out("email", str(exc)))
         if not (ref or phone or email):
-            raise RowError("needs an id, a phone or an e-mail")
-        tier = normalise_tier(cell["tier"], self.known_tiers)
+            if left_out or warnings:
+                raise RowError("; ".join(w.split(": ", 1)[-1] for w in warnings))
+            raise RowError(_("needs an id, a phone or an e-mail"))
+        named_from = None
+        if not name:
+            nickname = " ".join(cell["nickname"].split())
+            if nickname:
+                name, named_from = nickname, "nickname"
+            elif email or phone:
+                name, named_from = (email, "email") if email else (phone, "phone")
+            else:
+                raise RowError(_("name is empty"))
+        tier, unknown, kept = self._tier(cell)
         dates = {field_: self._date(cell[field_], field_) for field_ in DATE_FIELDS}
         first, last = dates["first_purchase"], dates["last_purchase"]
         if first and last and last < first:
-            raise RowError(f"last_purchase {last} is before first_purchase {first}")
+            raise RowError(
+                _("last_purchase {last} is before first_purchase {first}").format(
+                    last=last, first=first
+                )
+            )
         extra = {column: cells[i].strip() for column, i in self.extras if cells[i].strip()}
+        extra.update(kept)
         owner = cell["owner"] or None
         notes = cell["notes"] or None
-        return Record(line, ref, name, phone, email, tier, dates, owner, notes, extra, cells)
+        return Record(
+            line,
+            ref,
+            name,
+            phone,
+            email,
+            tier,
+            dates,
+            owner,
+            notes,
+            extra,
+            cells,
+            named_from,
+            warnings,
+            unknown,
+            left_out,
+        )
+
+    def _left_out(self, field_: str, reason: str) -> str:
+        column = self.names.get(field_, field_)
+        return _("column {column!r}: {reason}: left out").format(column=column, reason=reason)
+
+    def _phone(self, cell: dict[str, str], warnings: list[str]) -> tuple[str | None, bool]:
+        """The first phone that is valid for its country; the second column when the first
+        is blank or unusable; None (reported) when neither is."""
+        country = cell["country"] or None
+        left_out = False
+        for field_ in ("phone", "phone2"):
+            raw = cell[field_]
+            if not raw or raw in ("'", "-"):
+                continue
+            try:
+                return self.normalise_phone(raw, country), left_out
+            except InvalidValue as exc:
+                warnings.append(self._left_out(field_, str(exc)))
+                left_out = True
+        return None, left_out
+
+    def _tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
+        """(tier, a level nobody mapped, the original levels to keep on the customer)."""
+        found: list[str] = []
+        unknown = None
+        kept: dict[str, str] = {}
+        for field_ in self.level_columns:
+            raw = " ".join(cell[field_].split())
+            if not raw:
+                continue
+            try:
+                tier = normalise_tier(raw, self.known_tiers)
+            except RowError:
+                tier = self.levels.tier_for(raw) if self.levels else None
+                kept[self.names[field_]] = raw
+                if tier is None and self.levels is None:
+                    raise
+            if tier is None:
+                unknown = unknown or raw
+            else:
+                found.append(tier)
+        if self.has_tags and self.levels and cell["tags"]:
+            for tag in _TAG_SPLIT.split(cell["tags"]):
+                if tag.strip():
+                    tier = self.levels.tier_for(tag)
+                    if tier is not None:
+                        found.append(tier)
+        if not found:
+            return None, unknown, kept
+        best = self.levels.best(found) if self.levels else found[0]
+        return best, None, kept
 
     def _date(self, raw: str, field_: str) -> date | None:
         if not raw:
@@ -529,7 +924,11 @@ class _RowCleaner:
                 raise RowError(f"{field_}: {exc}") from None
             self.date_cache[raw] = value
         if field_ in PAST_DATE_FIELDS and value > self.today:
-            raise RowError(f"{field_} {value} is in the future")
+            raise RowError(
+                _("{field} {value} is in the future").format(
+                    field=wording.field(field_), value=value
+                )
+            )
         return value
 
 
@@ -542,7 +941,7 @@ def _file_date_order(
     """Day/month order shown by the file's unambiguous dates; a file that mixes them is refused."""
     day_first = month_first = False
     indexes = [headers.columns[f] for f in fields if f in headers.columns]
-    for _, cells in table.rows():
+    for _line, cells in table.rows():
         for index in indexes:
             match = _SLASHED.match(cells[index]) if index < len(cells) else None
             if match:
@@ -551,8 +950,10 @@ def _file_date_order(
                 month_first |= second > 12 >= first
     if day_first and month_first:
         raise FollowupError(
-            "file mixes day/month and month/day dates: fix the file or force one with "
-            "--dayfirst/--monthfirst",
+            _(
+                "file mixes day/month and month/day dates: fix the file or "
+                "force one with --dayfirst/--monthfirst"
+            ),
             EXIT_NOTHING_IMPORTED,
         )
     if day_first or month_first:
@@ -570,42 +971,103 @@ class PurchaseRecord:
     amount: float
     order: str
     cells: list[str] = field(default_factory=list)
+    name: str | None = None  # the buyer's name, to tell apart people who share a phone
+
+
+@dataclass
+class OrderLine:
+    """A further line item of an order already read: the order counts once."""
+
+    line: int
 
 
 _MONEY = re.compile(r"^[-+]?\d+(\.\d+)?$")
+# Orders that were never paid, or paid and taken back: not a purchase.
+_UNPAID = frozenset(
+    {
+        "refunded",
+        "voided",
+        "void",
+        "cancelled",
+        "canceled",
+        "pending",
+        "unpaid",
+        "expired",
+        "failed",
+        "等待买家付款",
+        "交易关闭",
+        "已关闭",
+        "已退款",
+        "退款成功",
+        "已取消",
+        "未付款",
+        "待付款",
+    }
+)
+
+
+def is_unpaid(status: str) -> bool:
+    key = "".join(status.casefold().split()).replace("-", "_")
+    return key in _UNPAID or key.startswith(("交易关闭", "refunded"))
 
 
 def clean_purchase_rows(
     table: Table, headers: HeaderMap, today: date, normalise_phone, dayfirst: bool | None = None
-) -> Iterator[PurchaseRecord | Rejection]:
+) -> Iterator[PurchaseRecord | Rejection | Skipped | OrderLine]:
+    """Purchases, one per order: Shopify repeats an order on each line item (only the first
+    carries the total); orders refunded, cancelled or never paid are skipped."""
     if dayfirst is None:
-        dayfirst = _file_date_order(table, headers, ("date",))
+        dayfirst = _file_date_order(table, headers, ("date", "date2"))
     cols = headers.columns
+    orders_seen: set[str] = set()
     for line, cells in table.rows():
+        if isinstance(cells, BrokenRow):
+            yield Rejection(line, _BROKEN, list(cells))
+            continue
+        if is_total_row(cells):
+            yield Skipped(line, "total")
+            continue
 
         def cell(name: str, cells: list[str] = cells) -> str:
             index = cols.get(name)
             return cells[index].strip() if index is not None and index < len(cells) else ""
 
+        order = clean_cell(cell("order"))
+        if order and order in orders_seen:
+            yield OrderLine(line)
+            continue
+        if order:
+            orders_seen.add(order)
+        if is_unpaid(cell("status")) or cell("cancelled"):
+            yield Skipped(line, "unpaid")
+            continue
         try:
-            ref = cell("id") or None
-            phone = normalise_phone(cell("phone")) if cell("phone") else None
+            ref = clean_cell(cell("id")) or None
+            phone = None
+            for field_ in ("phone", "phone2"):
+                if cell(field_) and phone is None:
+                    try:
+                        phone = normalise_phone(cell(field_), cell("country") or None)
+                    except InvalidValue:
+                        if field_ == "phone2" or not cell("phone2"):
+                            raise
             email = normalise_email(cell("email"))
             if not (ref or phone or email):
-                raise RowError("needs a customer id, phone or e-mail")
-            raw_date = cell("date")
+                raise RowError(_("needs a customer id, phone or e-mail"))
+            raw_date = cell("date") or cell("date2")
             if not raw_date:
-                raise RowError("date is empty")
+                raise RowError(_("date is empty"))
             try:
                 bought = parse_import_date(raw_date, dayfirst)
             except DateFormatError as exc:
-                raise RowError(f"date: {exc}") from None
+                raise RowError(_("date: {exc}").format(exc=exc)) from None
             if bought > today:
-                raise RowError(f"date {bought} is in the future")
-            raw_amount = re.sub(r"[¥$€£,\s]|元|RMB|CNY", "", cell("amount"))
+                raise RowError(_("date {bought} is in the future").format(bought=bought))
+            raw_amount = re.sub(r"[¥$€£,\s]|元|RMB|CNY", "", clean_cell(cell("amount")))
             if raw_amount and not _MONEY.match(raw_amount):
-                raise RowError(f"amount {cell('amount')!r} is not a number")
+                raise RowError(_("amount {value!r} is not a number").format(value=cell("amount")))
             amount = float(raw_amount) if raw_amount else 0.0
-            yield PurchaseRecord(line, ref, phone, email, bought, amount, cell("order"), cells)
+            name = " ".join(cell("name").split()) or None
+            yield PurchaseRecord(line, ref, phone, email, bought, amount, order, cells, name)
         except InvalidValue as exc:
             yield Rejection(line, str(exc), cells)

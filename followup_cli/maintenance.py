@@ -9,6 +9,7 @@ from typing import Any
 
 from followup_cli import storage
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.service import customer_record, resolve_customer
 
 
@@ -41,12 +42,14 @@ def describe(conn: sqlite3.Connection, key: str) -> str:
 
 def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
     if target.is_dir():
-        raise FollowupError(f"{target} is a folder: give a file name")
+        raise FollowupError(_("{target} is a folder: give a file name").format(target=target))
     if not target.parent.exists():
-        raise FollowupError(f"folder {target.parent} does not exist")
+        raise FollowupError(_("folder {parent} does not exist").format(parent=target.parent))
     if target.exists():
         if not overwrite:
-            raise FollowupError(f"{target} exists: use --force to replace it")
+            raise FollowupError(
+                _("{target} exists: use --force to replace it").format(target=target)
+            )
         target.unlink()
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
@@ -61,13 +64,11 @@ def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
 def check_backup(db_path: Path, source: Path) -> int:
     """The backup's schema version, once it is known to be a usable followup database."""
     if not source.exists():
-        raise FollowupError(f"file {source} does not exist")
+        raise FollowupError(_("file {source} does not exist").format(source=source))
     if source.is_dir():
-        from followup_cli.i18n import _
-
         raise FollowupError(_("{path} is a folder: give the backup file in it").format(path=source))
     if source.resolve() == db_path.resolve():
-        raise FollowupError("that is the database itself")
+        raise FollowupError(_("that is the database itself"))
     return storage.inspect_file(source)
 
 
@@ -87,5 +88,7 @@ def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:
     mode = db_path.stat().st_mode & 0o777
     report["file_mode"] = oct(mode)
     if mode & 0o077:
-        report["problems"].append(f"the file is readable by others ({oct(mode)}): chmod 600 it")
+        report["problems"].append(
+            _("the file is readable by others ({mode}): chmod 600 it").format(mode=oct(mode))
+        )
     return report

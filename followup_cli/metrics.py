@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from followup_cli.dates import Duration, months_between
+from followup_cli.i18n import N_
 
 DIMENSIONS = ("tier", "owner", "channel", "month")
 NONE = "(none)"
@@ -489,48 +490,64 @@ def _has_data(metrics: Metrics) -> bool:
 
 DEFINITIONS = (
     (
-        "success rate",
-        "Of the follow-ups due in the period, the share where contact was made "
-        "(reached, complaint, converted or lost logged). A follow-up retried after no answer keeps "
-        "its first due date; one moved by snooze or plan --spread too.",
+        N_("success rate"),
+        N_(
+            "Of the follow-ups due in the period, the share where contact was made "
+            "(reached, complaint, converted or lost logged). A follow-up retried after no answer "
+            "keeps its first due date; one moved by snooze or plan --spread too."
+        ),
     ),
     (
-        "churn rate",
-        "Of the buying customers (new, regular, VIP) active on the first day, the "
-        "share who churned in the period: 'lost' was logged, or the churn window (default 365 "
-        "days) ran out with no purchase and no successful contact; the churn date is the day it "
-        "ran out.",
+        N_("churn rate"),
+        N_(
+            "Of the buying customers (new, regular, VIP) active on the first day, the "
+            "share who churned in the period: 'lost' was logged, or the churn window (default "
+            "365 days) ran out with no purchase and no successful contact; the churn date is the "
+            "day it ran out."
+        ),
     ),
     (
-        "conversion rate",
-        "Of the prospects active at any time in the period, the share who "
-        "bought (converted logged, or a purchase imported) in it.",
+        N_("conversion rate"),
+        N_(
+            "Of the prospects active at any time in the period, the share who "
+            "bought (converted logged, or a purchase imported) in it."
+        ),
     ),
     (
-        "CSAT",
-        "The mean of the satisfaction scores (1-5) given in the period, and the share of "
-        "4s and 5s.",
+        N_("CSAT"),
+        N_(
+            "The mean of the satisfaction scores (1-5) given in the period, and the share of "
+            "4s and 5s."
+        ),
     ),
     (
-        "NPS",
-        "Of the recommend scores (0-10) given in the period: % of 9-10 minus % of 0-6, "
-        "from -100 to +100.",
+        N_("NPS"),
+        N_(
+            "Of the recommend scores (0-10) given in the period: % of 9-10 minus % of 0-6, "
+            "from -100 to +100."
+        ),
     ),
     (
-        "overdue",
-        "Open follow-ups whose due date has passed on the report date and that nothing "
-        "has been logged for. In a month row: those that were due in that month.",
+        N_("overdue"),
+        N_(
+            "Open follow-ups whose due date has passed on the report date and that nothing "
+            "has been logged for. In a month row: those that were due in that month."
+        ),
     ),
     (
-        "churn risk",
-        "Customers who can be contacted and have had no purchase and no successful "
-        "contact for longer than twice their tier's interval: the early warning of churn.",
+        N_("churn risk"),
+        N_(
+            "Customers who can be contacted and have had no purchase and no successful "
+            "contact for longer than twice their tier's interval: the early warning of churn."
+        ),
     ),
     (
-        "breakdowns",
-        "By tier and owner: the customer's current tier and owner (a converted "
-        "prospect is counted with prospects). By channel: how the contact that closed the "
-        "follow-up was made; churn and conversion have no channel. By month: each calendar month "
-        "of the period is a period of its own.",
+        N_("breakdowns"),
+        N_(
+            "By tier and owner: the customer's current tier and owner (a converted "
+            "prospect is counted with prospects). By channel: how the contact that closed the "
+            "follow-up was made; churn and conversion have no channel. By month: each calendar "
+            "month of the period is a period of its own."
+        ),
     ),
 )

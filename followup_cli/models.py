@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from followup_cli.dates import Duration
+from followup_cli.i18n import _
 
 OUTCOMES = ("reached", "no-answer", "complaint", "converted", "lost", "opt-out")
 # Outcomes that mean contact was made: they count as a completed follow-up.
@@ -32,14 +33,22 @@ class Rule:
     grace: Duration = Duration(1, "w")
 
     def describe(self) -> str:
+        """The rule in words, in the reader's language (shown, never stored)."""
+        from followup_cli import wording
+
         parts = []
         if self.steps:
-            parts.append(", ".join(s.label() for s in self.steps) + f" after {_anchor(self)}")
+            steps = _(", ").join(wording.duration(s.label()) for s in self.steps)
+            parts.append(
+                _("{steps} after {anchor}").format(
+                    steps=steps, anchor=wording.anchor(self.anchor) or _anchor(self)
+                )
+            )
         if self.interval:
-            parts.append(f"every {self.interval.label()}")
+            parts.append(_("every {every}").format(every=wording.duration(self.interval.label())))
         if self.then:
-            parts.append(f"then as {self.then}")
-        return "; ".join(parts)
+            parts.append(_("then as {tier}").format(tier=wording.tier(self.then)))
+        return _("; ").join(parts)
 
 
 def _anchor(rule: Rule) -> str:
@@ -85,6 +94,8 @@ class Settings:
     closed_weekdays: tuple[int, ...] = ()  # 0 = Monday; every day is open by default
     holidays: str = ""  # a country code for the `holidays` package, e.g. CN; "" = none
     phone_region: str = "CN"  # the country of phone numbers written without +code
+    language: str = "auto"  # zh or en; auto follows the locale (LANG)
+    shop: str = ""  # the shop's name, as customers know it: {shop} in message templates
 
     @staticmethod
     def parse_value(name: str, text: str) -> object:
@@ -92,26 +103,41 @@ class Settings:
         text = text.strip()
         if name not in Settings.__dataclass_fields__:
             known = ", ".join(Settings.__dataclass_fields__)
-            raise ValueError(f"unknown option {name!r} (options: {known})")
+            raise ValueError(
+                _("unknown option {name!r} (options: {known})").format(name=name, known=known)
+            )
         if name in ("max_attempts", "daily_capacity"):
             if not text.isdigit() or int(text) < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1")
+                raise ValueError(_("{name} must be a whole number of at least 1").format(name=name))
             return int(text)
         if name == "closed_weekdays":
             days = [d.strip().lower()[:3] for d in text.replace(" ", ",").split(",") if d.strip()]
             unknown = [d for d in days if d not in WEEKDAYS]
             if unknown:
-                raise ValueError(f"unknown weekday {unknown[0]!r} (use mon, tue, ... sun)")
+                raise ValueError(
+                    _("unknown weekday {day!r} (use mon, tue, ... sun)").format(day=unknown[0])
+                )
             closed = tuple(sorted({WEEKDAYS.index(d) for d in days}))
             if len(closed) == 7:
-                raise ValueError("at least one weekday must stay open")
+                raise ValueError(_("at least one weekday must stay open"))
             return closed
         if name == "holidays":
             return text.upper() if text.lower() not in ("", "none", "off") else ""
         if name == "phone_region":
             if not re.fullmatch(r"[A-Za-z]{2}", text):
-                raise ValueError("phone_region must be a two-letter country code, e.g. CN, GB")
+                raise ValueError(_("phone_region must be a two-letter country code, e.g. CN, GB"))
             return text.upper()
+        if name == "language":
+            choice = text.lower().replace("-", "_")
+            if choice in ("", "auto", "none"):
+                return "auto"
+            if choice in ("zh", "zh_cn", "中文", "cn"):
+                return "zh"
+            if choice in ("en", "english", "英文"):
+                return "en"
+            raise ValueError(_("language must be zh, en or auto"))
+        if name == "shop":
+            return "" if text.lower() in ("none", "-") else " ".join(text.split())
         from followup_cli.errors import FollowupError
 
         try:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 
 EXCEL_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+\d+$")
 _SCIENTIFIC = EXCEL_SCIENTIFIC
@@ -26,7 +27,11 @@ def phone_normaliser(region: str) -> Callable[[str], str]:
     cache: dict[str, str] = {}
     country_code = phonenumbers.country_code_for_region(region)
     if not country_code:
-        raise FollowupError(f"unknown phone region {region!r} (use a code such as CN, GB, US)")
+        raise FollowupError(
+            _("unknown phone region {region!r} (use a code such as CN, GB, US)").format(
+                region=region
+            )
+        )
     separators = str.maketrans("", "", " -().\u3000")
 
     def normalise(raw: str) -> str:
@@ -34,7 +39,11 @@ def phone_normaliser(region: str) -> Callable[[str], str]:
         if text in cache:
             return cache[text]
         if _SCIENTIFIC.match(text):
-            raise InvalidValue(f"phone {text!r} was mangled by Excel (format the column as text)")
+            raise InvalidValue(
+                _("phone {text!r} was mangled by Excel (format the column as text)").format(
+                    text=text
+                )
+            )
         compact = text.translate(separators)
         if region == "CN" and len(compact) == 11 and compact.isdigit() and compact[0] == "1":
             result = f"+86{compact}"
@@ -42,11 +51,109 @@ def phone_normaliser(region: str) -> Callable[[str], str]:
             try:
                 number = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
-                raise InvalidValue(f"phone {text!r} is not a phone number") from None
+                raise InvalidValue(
+                    _("phone {text!r} is not a phone number").format(text=text)
+                ) from None
             if not phonenumbers.is_possible_number(number):
-                raise InvalidValue(f"phone {text!r} is not a phone number")
+                raise InvalidValue(_("phone {text!r} is not a phone number").format(text=text))
             result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         cache[text] = result
         return result
 
     return normalise
+
+
+class PhoneLeftOut(InvalidValue):
+    """A phone cell that is not a valid number for the country it would get: left out."""
+
+
+_EXCEL_FLOAT = re.compile(r"^(\d{6,15})\.0+$")
+_EXCEL_FORMULA_TEXT = re.compile(r'^="(.*)"$')
+
+
+def clean_cell(text: str) -> str:
+    """What spreadsheets wrap around ids and phones: Shopify's `'` prefix, `="…"`, a `.0`."""
+    text = text.strip()
+    if text.startswith("'"):
+        text = text[1:].strip()
+    wrapped = _EXCEL_FORMULA_TEXT.match(text)
+    if wrapped:
+        text = wrapped.group(1).strip()
+    typed = _EXCEL_FLOAT.match(text)
+    if typed:
+        text = typed.group(1)  # 13800138000.0: a number Excel or pandas typed, not 15 digits
+    return text
+
+
+def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
+    """Phones from an import, in E.164, never invented.
+
+    The row's own evidence comes first: a `+`/`00` prefix, or a country code column
+    (`Country Code`, `Default Address Country Code`, `CC`). Without it, the shop's region
+    is used only for a number valid there: `(408) 781-2076` is not a Chinese number, so it is
+    not stored as `+864087812076`. A number that fails is raised as `PhoneLeftOut`.
+    """
+    import phonenumbers
+
+    if not phonenumbers.country_code_for_region(region):
+        raise FollowupError(
+            _("unknown phone region {region!r} (use a code such as CN, GB, US)").format(
+                region=region
+            )
+        )
+    regions = phonenumbers.SUPPORTED_REGIONS
+    cache: dict[tuple[str, str | None], str] = {}
+    separators = str.maketrans("", "", " -().\u3000/")
+
+    def read(raw: str, country: str | None = None) -> str:
+        text = clean_cell(raw)
+        country = (country or "").strip().upper() or None
+        if country not in regions:
+            country = None
+        key = (text, country)
+        found = cache.get(key)
+        if found is not None:
+            return found
+        if _SCIENTIFIC.match(text):
+            raise InvalidValue(
+                _("phone {text!r} was mangled by Excel (format the column as text)").format(
+                    text=text
+                )
+            )
+        compact = text.translate(separators)
+        if compact.startswith("00"):
+            compact = "+" + compact[2:]
+        stated = compact.startswith("+")
+        used = None if stated else (country or region)
+        if (
+            used == "CN"
+            and len(compact) == 11
+            and compact.isdigit()
+            and compact[0] == "1"
+            and compact[1] in "3456789"
+        ):
+            result = f"+86{compact}"
+        else:
+            try:
+                number = phonenumbers.parse(compact, used)
+            except phonenumbers.NumberParseException:
+                raise PhoneLeftOut(
+                    _("phone {text!r} is not a phone number").format(text=text)
+                ) from None
+            if stated or country:
+                # The country is written down, not guessed: a number of a possible length
+                # for it is kept (fictional ranges such as UK 07700 900xxx included).
+                ok = phonenumbers.is_possible_number(number)
+            else:
+                ok = phonenumbers.is_valid_number(number)
+            if not ok:
+                if stated:
+                    problem = _("phone {text!r} is not a valid number for its country")
+                else:
+                    problem = _("phone {text!r} is not a valid number for {region}")
+                raise PhoneLeftOut(problem.format(text=text, region=used))
+            result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        cache[key] = result
+        return result
+
+    return read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.dates import Duration
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import ANCHORS, DEFAULT_RULES, Rule, Settings
 from followup_cli.schedule import (
     RuleError,
@@ -62,12 +64,14 @@ def set_rule(
     """Change (or add) a tier's rule, then re-plan its customers' unstarted follow-ups."""
     tier = tier.strip().lower()
     if not tier or not tier.replace("-", "").replace("_", "").isalnum():
-        raise FollowupError(f"tier name {tier!r} must be letters, digits, - or _")
+        raise FollowupError(
+            _("tier name {tier!r} must be letters, digits, - or _").format(tier=tier)
+        )
     with storage.transaction(conn):
         rules = storage.load_rules(conn)
         current = rules.get(tier, Rule(tier, rank=50 + 10 * len(rules)))
         if tier not in rules and not (every or then):
-            raise FollowupError(f"new tier {tier!r} needs --every or --then")
+            raise FollowupError(_("new tier {tier!r} needs --every or --then").format(tier=tier))
         changed = current
         if steps is not None:
             parsed = tuple(Duration.parse(s) for s in steps.split(",") if s.strip())
@@ -77,14 +81,18 @@ def set_rule(
             changed = replace(changed, interval=interval)
         if anchor is not None:
             if anchor not in ANCHORS:
-                raise FollowupError(f"anchor {anchor!r} is not one of {', '.join(ANCHORS)}")
+                raise FollowupError(
+                    _("anchor {anchor!r} is not one of {choices}").format(
+                        anchor=anchor, choices=", ".join(ANCHORS)
+                    )
+                )
             changed = replace(changed, anchor=anchor)
         if then is not None:
             follower = then.strip().lower() or None
             if follower in ("none", "-"):
                 follower = None
             if follower is not None and follower not in rules and follower != tier:
-                raise FollowupError(f"unknown tier {then!r} to follow")
+                raise FollowupError(_("unknown tier {then!r} to follow").format(then=then))
             changed = replace(changed, then=follower)
         if grace is not None:
             changed = replace(changed, grace=Duration.parse(grace))
@@ -127,8 +135,10 @@ def reset_rules(conn: sqlite3.Connection, today: date) -> dict[str, Any]:
         if stranded:
             listing = ", ".join(f"{tier} ({n})" for tier, n in stranded)
             raise FollowupError(
-                f"customers are in tiers the defaults do not have: {listing}; "
-                "move them to another tier first"
+                _(
+                    "customers are in tiers the defaults do not have: {listing}; "
+                    "move them to another tier first"
+                ).format(listing=listing)
             )
         storage.save_rules(conn, DEFAULT_RULES)
         options = _reset_options(conn)
@@ -186,21 +196,28 @@ def parse_until(text: str, today: date) -> date:
 def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: str | None):
     """Postpone the open follow-up; it keeps its due date for the numbers and is not a miss."""
     if until <= today:
-        raise FollowupError(f"--until {until} is not after {today}: snooze to a later day")
+        raise FollowupError(
+            _("--until {until} is not after {today}: snooze to a later day").format(
+                until=until, today=today
+            )
+        )
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         followup = storage.open_followup(conn, customer.id)
         if followup is None:
-            raise FollowupError(f"customer {customer.ref} has no open follow-up to snooze")
+            raise FollowupError(
+                _("customer {ref} has no open follow-up to snooze").format(ref=customer.ref)
+            )
         if until <= date.fromisoformat(followup["due_date"]):
             raise FollowupError(
-                f"{customer.ref}'s follow-up is not due until {followup['due_date']}: "
-                "snooze to a later day"
+                _("{ref}'s follow-up is not due until {due_date}: snooze to a later day").format(
+                    ref=customer.ref, due_date=followup["due_date"]
+                )
             )
         scheduler = Scheduler.load(conn)
         day = next_open_day(until, scheduler.is_closed)
         storage.move_followup(conn, followup["id"], day)
-        storage.insert_contact(
+        contact_id = storage.insert_contact(
             conn,
             {
                 "customer_id": customer.id,
@@ -212,13 +229,60 @@ def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: s
                 "logged_at": _now(),
             },
         )
-    return {"customer_id": customer.ref, "name": customer.name, "until": day.isoformat()}
+        # What undo_snooze needs to put the follow-up back, kept beside a log's own record.
+        moved = {"followup_id": followup["id"], "was": followup["show_date"], "to": day.isoformat()}
+        storage.save_log_undo(conn, contact_id, customer.id, json.dumps(moved))
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "until": day.isoformat(),
+        "contact_id": contact_id,
+    }
+
+
+def undo_snooze(conn: sqlite3.Connection, contact_id: int) -> dict[str, Any]:
+    """Take back a snooze: the follow-up shows again on the day it showed before, as it was.
+
+    Refused once something happened to that customer after the snooze (a contact, another
+    snooze) or the follow-up was re-planned, so a later fact is never silently undone.
+    """
+    with storage.transaction(conn):
+        contact = storage.get_contact(conn, contact_id)
+        record = storage.log_undo_changes(conn, contact_id) if contact else None
+        if contact is None or contact["outcome"] != "snoozed" or record is None:
+            raise FollowupError(
+                _("No snooze {contact_id} that can be taken back.").format(contact_id=contact_id)
+            )
+        moved = json.loads(record)
+        customer = storage.get_customer(conn, contact["customer_id"])
+        followup = storage.open_followup(conn, customer.id)
+        later = storage.contact_after(conn, customer.id, contact_id)
+        if (
+            later is not None
+            or followup is None
+            or followup["id"] != moved["followup_id"]
+            or followup["show_date"] != moved["to"]
+        ):
+            raise FollowupError(
+                _(
+                    "Cannot take back the snooze of {ref}: the follow-up was logged, moved or "
+                    "re-planned since."
+                ).format(ref=customer.ref)
+            )
+        storage.move_followup(conn, followup["id"], date.fromisoformat(moved["was"]))
+        storage.delete_contact(conn, contact_id)
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "show_date": moved["was"],
+        "was_until": moved["to"],
+    }
 
 
 def assign(conn: sqlite3.Connection, key: str, owner: str) -> dict[str, Any]:
     owner = owner.strip()
     if not owner:
-        raise FollowupError("--owner must not be empty")
+        raise FollowupError(_("--owner must not be empty"))
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
         storage.update_customer(conn, customer.id, {"owner": owner}, _now())
@@ -363,10 +427,12 @@ def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:
     """All-day events, one per planned call, that a phone calendar can subscribe to."""
     from icalendar import Calendar, Event
 
+    from followup_cli import wording
+
     calendar = Calendar()
     calendar.add("prodid", "-//followup//customer follow-ups//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Follow-ups")
+    calendar.add("x-wr-calname", _("Follow-ups"))
     for row in rows:
         day = max(date.fromisoformat(row["show_date"]), today)
         event = Event()
@@ -374,10 +440,17 @@ def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:
         event.add("dtstamp", _stamp())
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
-        event.add("summary", f"Call {row['name']} ({row['tier']})")
-        details = [row["reason"], f"phone: {row['phone'] or '-'}", f"due: {row['due_date']}"]
+        event.add(
+            "summary",
+            _("Call {name} ({tier})").format(name=row["name"], tier=wording.tier(row["tier"])),
+        )
+        details = [
+            wording.reason(row["reason"]),
+            _("phone: {phone}").format(phone=row["phone"] or "-"),
+            _("due: {due_date}").format(due_date=row["due_date"]),
+        ]
         if row["last_note"]:
-            details.append(f"last note: {row['last_note']}")
+            details.append(_("last note: {last_note}").format(last_note=row["last_note"]))
         event.add("description", "\n".join(details))
         calendar.add_component(event)
     return calendar.to_ical()

@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TextIO
 
+from followup_cli import wording
+from followup_cli.i18n import N_, _
+
 if TYPE_CHECKING:
     from followup_cli.layout import Col
 
@@ -91,16 +94,17 @@ def write_table(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[Column | Col],
     title: str | None = None,
-    empty: str = "nothing to show",
+    empty: str = N_("nothing to show"),
     row_style: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> None:
     """A table laid out for the terminal's width (see layout.py); cells are never markup."""
     from followup_cli.layout import table_lines
 
     if not rows:
-        print(empty)
+        print(_(empty))
         return
-    lines = table_lines(rows, columns, _text, title, row_style, colour_on())
+    shown, headings, style = _for_reader(rows, columns, row_style)
+    lines = table_lines(shown, headings, _text, title, style, colour_on())
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -108,12 +112,56 @@ def _text(value: Any) -> str:
     return str(_cell(value))
 
 
+def _for_reader(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column | Col],
+    row_style: Callable[[dict[str, Any]], str | None] | None,
+) -> tuple[list[dict[str, Any]], list[Column | Col], Any]:
+    """Rows, headings and row styles as a person reads them: stored English values (tiers,
+    statuses, outcomes, reasons) and headings in the chosen language; styles from the
+    stored values."""
+    from dataclasses import replace
+
+    from followup_cli.i18n import language
+
+    if language() == "en":
+        return list(rows), list(columns), row_style
+    headings = [
+        replace(c, heading=_(c.heading)) if not isinstance(c, tuple) else (c[0], _(c[1]))
+        for c in columns
+    ]
+    shown = [{key: _shown(key, value) for key, value in row.items()} for row in rows]
+    if row_style is None:
+        return shown, headings, None
+    stored = {id(s): row for s, row in zip(shown, rows, strict=True)}
+    return shown, headings, lambda row: row_style(stored[id(row)])
+
+
+# How a stored value reads in a table, by column: the file keeps it in English.
+_SHOWN_AS: dict[str, Callable[[Any], str]] = {
+    "tier": wording.tier,
+    "then": wording.tier,
+    "status": wording.status,
+    "outcome": wording.outcome,
+    "last_outcome": wording.outcome,
+    "channel": wording.channel,
+    "kind": wording.kind,
+    "reason": wording.reason,
+    "anchor": wording.anchor,
+    "interval": wording.duration,
+    "grace": wording.duration,
+    "every": wording.durations,
+    "steps": wording.durations,
+    "spend": wording.money,
+}
+
+
 def emit(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[Column],
     fmt: Format,
     title: str | None = None,
-    empty: str = "nothing to show",
+    empty: str = N_("nothing to show"),
 ) -> None:
     """One output path for every listing."""
     if fmt is Format.json:
@@ -177,17 +225,27 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         return
     if quiet:
         return
-    prefix = "dry run, nothing written: " if summary["dry_run"] else ""
-    refused = " (nothing written: --strict)" if strict and not summary["written"] else ""
-    message(
-        f"{summary['file']}: {prefix}read {summary['read']}, added {summary['added']}, updated "
-        f"{summary['updated']}, unchanged {summary['unchanged']}, rejected "
-        f"{summary['rejected']}{refused}"
-    )
+    counts = _(
+        "read {read}, added {added}, updated {updated}, unchanged {unchanged}, rejected {rejected}"
+    ).format(**{k: summary[k] for k in ("read", "added", "updated", "unchanged", "rejected")})
+    counts = _read_as(summary) + counts + _more_counts(summary)
+    if summary["dry_run"]:
+        counts = _("dry run, nothing written: {counts}").format(counts=counts)
+    if strict and not summary["written"]:
+        counts = _("{counts} (nothing written: --strict)").format(counts=counts)
+    message(_("{file}: {counts}").format(file=summary["file"], counts=counts))
+    unknown = summary.get("unknown_levels") or {}
+    if unknown:
+        listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
+        example = next(iter(unknown))
+        message(
+            _(
+                "{count} rows had a level the level table does not know ({listed}): imported as "
+                "regular. Map one with: followup rules levels set '{example}' vip"
+            ).format(count=sum(unknown.values()), listed=listed, example=example)
+        )
     spread = summary.get("spread")
     if spread:
-        from followup_cli.i18n import _
-
         message(
             _(
                 "First import: the {backlog} calls due now are spread over {days} open days, "
@@ -203,18 +261,45 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         )
 
 
+def _read_as(summary: dict[str, Any]) -> str:
+    """Which known export the file was read as, and where its header was, when that matters."""
+    layout, line = summary.get("layout"), summary.get("header_line", 1)
+    if layout and line != 1:
+        return _("read as a {layout} export, header on line {line}; ").format(
+            layout=layout, line=line
+        )
+    if layout:
+        return _("read as a {layout} export; ").format(layout=layout)
+    if line != 1:
+        return _("header on line {line}; ").format(line=line)
+    return ""
+
+
+def _more_counts(summary: dict[str, Any]) -> str:
+    """The counts that are not zero beyond the usual five, so a plain import reads as before."""
+    parts = [
+        (summary.get("merged"), _("merged {count}")),
+        (summary.get("named_from_contact"), _("named from nickname/phone/e-mail {count}")),
+        (summary.get("phones_left_out"), _("phones left out {count}")),
+        (summary.get("shared_phones"), _("sharing a phone {count}")),
+        (summary.get("skipped_totals"), _("skipped {count} total rows")),
+        (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
+    ]
+    return "".join(_(", ") + text.format(count=count) for count, text in parts if count)
+
+
 IMPORT_COLUMNS: tuple[Column, ...] = (
-    ("id", "ID"),
-    ("started_at", "When (UTC)"),
-    ("kind", "Kind"),
-    ("file", "File"),
-    ("read", "Read"),
-    ("added", "Added"),
-    ("updated", "Updated"),
-    ("unchanged", "Unchanged"),
-    ("rejected", "Rejected"),
-    ("status", "Status"),
-    ("message", "Message"),
+    ("id", N_("ID")),
+    ("started_at", N_("When (UTC)")),
+    ("kind", N_("Kind")),
+    ("file", N_("File")),
+    ("read", N_("Read")),
+    ("added", N_("Added")),
+    ("updated", N_("Updated")),
+    ("unchanged", N_("Unchanged")),
+    ("rejected", N_("Rejected")),
+    ("status", N_("Status")),
+    ("message", N_("Message")),
 )
 
 
@@ -226,20 +311,20 @@ def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
 
     # On a narrow screen what the import did stays; how many rows it read goes first.
     columns = (
-        Col("id", "ID", keep=0),
-        Col("started_at", "When (UTC)", keep=0, whole=True),
-        Col("kind", "Kind", keep=8),
-        Col("file", "File", keep=2, free=True),
-        Col("read", "Read", keep=6),
-        Col("added", "Added", keep=1),
-        Col("updated", "Updated", keep=3),
-        Col("unchanged", "Unchanged", keep=7),
-        Col("rejected", "Rejected", keep=4),
-        Col("status", "Status", keep=5),
-        Col("message", "Message", keep=9, free=True),
+        Col("id", N_("ID"), keep=0),
+        Col("started_at", N_("When (UTC)"), keep=0, whole=True),
+        Col("kind", N_("Kind"), keep=8),
+        Col("file", N_("File"), keep=2, free=True),
+        Col("read", N_("Read"), keep=6),
+        Col("added", N_("Added"), keep=1),
+        Col("updated", N_("Updated"), keep=3),
+        Col("unchanged", N_("Unchanged"), keep=7),
+        Col("rejected", N_("Rejected"), keep=4),
+        Col("status", N_("Status"), keep=5),
+        Col("message", N_("Message"), keep=9, free=True),
     )
     shown = [{**row, "started_at": _to_minute(row.get("started_at"))} for row in rows]
-    write_table(shown, columns, "Imports, newest first", empty="No imports yet.")
+    write_table(shown, columns, _("Imports, newest first"), empty=N_("No imports yet."))
 
 
 def _to_minute(stamp: str | None) -> str | None:
@@ -251,15 +336,26 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         write_json(report)
         return
-    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report["counts"].items())
-    message(f"file: {report['file']} ({report['file_mode']}, {report['journal_mode']})")
-    message(f"schema version: {report['schema_version']}; integrity: {report['integrity']}")
-    message(f"counts: {counts}")
+    counts = _(", ").join(
+        _("{count} {what}").format(count=v, what=wording.counted(k))
+        for k, v in report["counts"].items()
+    )
+    message(
+        _("file: {file} ({mode}, {journal})").format(
+            file=report["file"], mode=report["file_mode"], journal=report["journal_mode"]
+        )
+    )
+    message(
+        _("schema version: {version}; integrity: {integrity}").format(
+            version=report["schema_version"], integrity=wording.status(report["integrity"])
+        )
+    )
+    message(_("counts: {counts}").format(counts=counts))
     if report["problems"]:
         for problem in report["problems"]:
-            message(f"problem: {problem}")
+            message(_("problem: {problem}").format(problem=problem))
     else:
-        message("no problems found")
+        message(_("no problems found"))
 
 
 def message(text: str) -> None:
@@ -328,6 +424,7 @@ TODAY_CSV_KEYS = (  # the same fields as --format json, in the table's order
     "last_contact",
     "last_outcome",
     "last_note",
+    "last_purchase",
 )
 CUSTOMER_KEYS = (
     "customer_id",
@@ -352,13 +449,13 @@ CUSTOMER_KEYS = (
     "extra",
 )
 HISTORY_COLUMNS: tuple[Column, ...] = (
-    ("date", "Date"),
-    ("outcome", "Outcome"),
-    ("channel", "Channel"),
+    ("date", N_("Date")),
+    ("outcome", N_("Outcome")),
+    ("channel", N_("Channel")),
     ("score", "CSAT"),
     ("nps", "NPS"),
-    ("owner", "Owner"),
-    ("note", "Note"),
+    ("owner", N_("Owner")),
+    ("note", N_("Note")),
 )
 
 
@@ -374,17 +471,18 @@ def today_view(
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
     if not items:
-        print(f"Nothing due on {on}.")
+        print(_("Nothing due on {day}.").format(day=on))
         return
     late = sum(1 for i in items if i["status"] == "late")
-    title = f"Follow-ups due on {on}: {len(items)}"
+    count = str(len(items))
     if total is not None and total > len(items):
-        from followup_cli.i18n import _
-
-        title = _("Follow-ups due on {day}: {shown} of {total}").format(
-            day=on, shown=len(items), total=total
+        count = _("{shown} of {total}").format(shown=len(items), total=total)
+    if late:
+        title = _("Follow-ups due on {day}: {count} ({late} late)").format(
+            day=on, count=count, late=late
         )
-    title += f" ({late} late)" if late else ""
+    else:
+        title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
     write_table(
         items,
         _explain_columns() if explain else _today_columns(),
@@ -401,14 +499,22 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         write_csv(record["history"], [k for k, _ in HISTORY_COLUMNS])
         return
     pairs = [
-        {"field": k, "value": record.get(k)} for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
+        {"field": wording.field(k), "value": _shown(k, record.get(k))}
+        for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
+        if record.get(k) not in (None, "", {})
     ]
+    write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
     write_table(
-        [p for p in pairs if p["value"] not in (None, "", {})],
-        (("field", "Field"), ("value", "Value")),
-        f"{record['name']}",
+        record["history"], HISTORY_COLUMNS, _("History"), empty=N_("No contacts logged yet.")
     )
-    write_table(record["history"], HISTORY_COLUMNS, "History", empty="No contacts logged yet.")
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A customer's field as a person reads it (see _SHOWN_AS)."""
+    shown = _SHOWN_AS.get("reason" if key == "next_reason" else key)
+    if isinstance(value, bool):
+        return wording.yes_no(value)
+    return shown(value) if shown is not None else value
 
 
 def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
@@ -462,6 +568,11 @@ DUE_KEYS = (
 )
 
 
+def levels_view(rows: list[dict[str, str]], fmt: Format) -> None:
+    columns = (("level", _("Level word")), ("tier", _("Tier")))
+    emit(rows, columns, fmt, _("Level table (import)"), empty=_("The level table is empty."))
+
+
 def rules_view(data: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.json:
         write_json(data)
@@ -470,9 +581,21 @@ def rules_view(data: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.csv:
         write_csv(data["rules"], keys)
         return
-    write_table(data["rules"], [(k, k.capitalize()) for k in (*keys, "describe")], "Rules")
+    write_table(data["rules"], [(k, RULE_HEADINGS[k]) for k in (*keys, "describe")], _("Rules"))
     options = [{"option": k, "value": v} for k, v in data["options"].items()]
-    write_table(options, (("option", "Option"), ("value", "Value")), "Options")
+    write_table(options, (("option", N_("Option")), ("value", N_("Value"))), _("Options"))
+
+
+RULE_HEADINGS = {
+    "tier": N_("Tier"),
+    "steps": N_("Steps"),
+    "every": N_("Every"),
+    "anchor": N_("Anchor"),
+    "then": N_("Then"),
+    "grace": N_("Grace"),
+    "rank": N_("Rank"),
+    "describe": N_("Describe"),
+}
 
 
 def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
@@ -484,7 +607,7 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
         write_csv(rows, ("date", *DUE_KEYS[1:]))
         return
     if not days:
-        print("Nothing planned in those days.")
+        print(_("Nothing planned in those days."))
         return
     peak = max(d["count"] for d in days)
     load = [
@@ -492,15 +615,15 @@ def upcoming_view(days: list[dict[str, Any]], fmt: Format) -> None:
             "date": d["date"],
             "count": d["count"],
             "bar": _bar(d["count"], peak),
-            "names": ", ".join(i["name"] for i in d["items"][:6])
+            "names": _(", ").join(i["name"] for i in d["items"][:6])
             + (" ..." if d["count"] > 6 else ""),
         }
         for d in days
     ]
     write_table(
         load,
-        (("date", "Day"), ("count", "Calls"), ("bar", "Load"), ("names", "Who")),
-        "Coming days",
+        (("date", N_("Day")), ("count", N_("Calls")), ("bar", N_("Load")), ("names", N_("Who"))),
+        _("Coming days"),
     )
 
 
@@ -513,25 +636,29 @@ def _bar(value: float, peak: float, width: int = 20) -> str:
 
 
 AT_RISK_COLUMNS: tuple[Column, ...] = (
-    ("customer_id", "ID"),
-    ("name", "Name"),
-    ("phone", "Phone"),
-    ("tier", "Tier"),
-    ("owner", "Owner"),
-    ("last_activity", "Last purchase/contact"),
-    ("silent_days", "Silent days"),
-    ("interval", "Interval"),
+    ("customer_id", N_("ID")),
+    ("name", N_("Name")),
+    ("phone", N_("Phone")),
+    ("tier", N_("Tier")),
+    ("owner", N_("Owner")),
+    ("last_activity", N_("Last purchase/contact")),
+    ("silent_days", N_("Silent days")),
+    ("interval", N_("Interval")),
 )
 
 
 def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
     emit(
-        rows, AT_RISK_COLUMNS, fmt, f"At risk of churning: {len(rows)}", empty="Nobody is at risk."
+        rows,
+        AT_RISK_COLUMNS,
+        fmt,
+        _("At risk of churning: {count}").format(count=len(rows)),
+        empty=N_("Nobody is at risk."),
     )
 
 
 def _percent(value: float | None) -> str:
-    return "no data" if value is None else f"{100 * value:.1f}%"
+    return _("no data") if value is None else f"{100 * value:.1f}%"
 
 
 METRIC_KEYS = (
@@ -566,18 +693,30 @@ def report_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]
 def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bool) -> None:
     if fmt is Format.json:
         write_to(output, write_json, report)
+    elif fmt is Format.csv and bom:
+        write_to(output, _write_excel_csv, *report_rows(report), bom=bom)
     elif fmt is Format.csv:
         write_to(output, write_csv, *report_rows(report), bom=bom)
     else:
         _report_table(report)
 
 
+def _write_excel_csv(
+    rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
+) -> None:
+    """`--excel` is for people: the header row in their language (`--format csv` keeps keys)."""
+    writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
+    writer.writerow(wording.column(k) for k in keys)
+    for row in rows:
+        writer.writerow(neutralise(_cell(row.get(k))) for k in keys)
+
+
 def _csat(value: float | None) -> str:
-    return "no data" if value is None else f"{value:.2f}"
+    return _("no data") if value is None else f"{value:.2f}"
 
 
 def _nps(value: float | None) -> str:
-    return "no data" if value is None else f"{value:+.0f}"
+    return _("no data") if value is None else f"{value:+.0f}"
 
 
 def _count(value: Any) -> str:
@@ -596,51 +735,54 @@ def _report_title(period: dict[str, Any]) -> str:
             "Report {start} to {end}, counted up to {as_of}: the days after it have not "
             "happened yet"
         ).format(**fields)
-    return f"Report {period['from']} to {period['to']} (as of {period['as_of']})"
+    return _("Report {start} to {end} (as of {as_of})").format(**fields)
 
 
 def _report_table(report: dict[str, Any]) -> None:
     period, overall = report["period"], report["overall"]
     rows = [
         {
-            "metric": "Success rate",
+            "metric": _("Success rate"),
             "value": _percent(overall["success_rate"]),
-            "basis": f"{overall['completed']} completed of {overall['planned']} planned",
+            "basis": _("{completed} completed of {planned} planned").format(**overall),
         },
         {
-            "metric": "Churn rate",
+            "metric": _("Churn rate"),
             "value": _percent(overall["churn_rate"]),
-            "basis": (
-                f"{_count(overall['churned'])} churned of {_count(overall['active_at_start'])} "
-                "active at start"
+            "basis": _("{churned} churned of {active_at_start} active at start").format(
+                churned=_count(overall["churned"]),
+                active_at_start=_count(overall["active_at_start"]),
             ),
         },
         {
-            "metric": "Conversion rate",
+            "metric": _("Conversion rate"),
             "value": _percent(overall["conversion_rate"]),
-            "basis": f"{_count(overall['converted'])} converted of "
-            f"{_count(overall['prospects'])} prospects",
+            "basis": _("{converted} converted of {prospects} prospects").format(
+                converted=_count(overall["converted"]), prospects=_count(overall["prospects"])
+            ),
         },
         {
-            "metric": "CSAT",
+            "metric": _("CSAT"),
             "value": _csat(overall["csat_mean"]) + " / 5",
-            "basis": f"{overall['csat_responses']} scores, "
-            f"{_percent(overall['csat_satisfied_share'])} gave 4-5",
+            "basis": _("{responses} scores, {share} gave 4-5").format(
+                responses=overall["csat_responses"],
+                share=_percent(overall["csat_satisfied_share"]),
+            ),
         },
         {
-            "metric": "NPS",
+            "metric": _("NPS"),
             "value": _nps(overall["nps"]),
-            "basis": f"{overall['nps_responses']} answers",
+            "basis": _("{nps_responses} answers").format(**overall),
         },
         {
-            "metric": "Overdue",
+            "metric": _("Overdue"),
             "value": str(overall["overdue"]),
-            "basis": f"open follow-ups past due on {period['as_of']}",
+            "basis": _("open follow-ups past due on {day}").format(day=period["as_of"]),
         },
         {
-            "metric": "Churn risk",
+            "metric": _("Churn risk"),
             "value": _count(overall["churn_risk"]),
-            "basis": "customers silent for more than twice their interval",
+            "basis": _("customers silent for more than twice their interval"),
         },
     ]
     from followup_cli.layout import Col
@@ -648,9 +790,9 @@ def _report_table(report: dict[str, Any]) -> None:
     write_table(
         rows,
         (
-            Col("metric", "Metric", whole=True),
-            Col("value", "Value", whole=True),
-            Col("basis", "Counts", free=True),
+            Col("metric", N_("Metric"), whole=True),
+            Col("value", N_("Value"), whole=True),
+            Col("basis", N_("Counts"), free=True),
         ),
         _report_title(period),
     )
@@ -658,13 +800,13 @@ def _report_table(report: dict[str, Any]) -> None:
     if not by:
         return
     if not breakdown:
-        print("No data to break down.")
+        print(_("No data to break down."))
         return
     table_rows = []
     for row in breakdown:
         table_rows.append(
             {
-                **{d: row[d] for d in by},
+                **{d: _group_value(d, row[d]) for d in by},
                 "success": f"{_percent(row['success_rate'])} ({row['completed']}/{row['planned']})",
                 "bar": _bar(row["success_rate"] or 0, 1, 16),
                 "churn": _percent(row["churn_rate"]),
@@ -677,21 +819,57 @@ def _report_table(report: dict[str, Any]) -> None:
     from followup_cli.layout import Col
 
     # Figures are never broken; on a narrow screen the bar goes first, then NPS and CSAT.
-    columns = [Col(d, d.capitalize(), keep=0, whole=True) for d in by] + [
-        Col("success", "Success", keep=1, whole=True),
-        Col("bar", "Success (bar)", keep=9, whole=True),
-        Col("churn", "Churn", keep=2, whole=True),
-        Col("conversion", "Conversion", keep=3, whole=True),
+    columns = [Col(d, wording.dimension(d), keep=0, whole=True) for d in by] + [
+        Col("success", N_("Success"), keep=1, whole=True),
+        Col("bar", N_("Success (bar)"), keep=9, whole=True),
+        Col("churn", N_("Churn"), keep=2, whole=True),
+        Col("conversion", N_("Conversion"), keep=3, whole=True),
         Col("csat", "CSAT", keep=5, whole=True),
         Col("nps", "NPS", keep=6, whole=True),
-        Col("overdue", "Overdue", keep=4, whole=True),
+        Col("overdue", N_("Overdue"), keep=4, whole=True),
     ]
-    write_table(table_rows, columns, f"By {' and '.join(by)}")
+    names = wording.dimensions(by)
+    write_table(table_rows, columns, _("By {dimensions}").format(dimensions=names))
+
+
+def _group_value(dimension: str, value: Any) -> Any:
+    """A breakdown row's label: tier and channel names in the reader's language."""
+    if value == "(none)":
+        return _("(none)")
+    if dimension == "tier":
+        return wording.tier(value)
+    if dimension == "channel":
+        return wording.channel(value)
+    return value
 
 
 def report_definitions() -> None:
     from followup_cli.metrics import DEFINITIONS
 
-    print("What the figures mean:")
+    print(_("What the figures mean:"))
     for name, text in DEFINITIONS:
-        print(f"  {name}: {text}")
+        print(_("  {name}: {text}").format(name=_(name), text=_(text)))
+
+
+# --- message templates and send lists ---------------------------------------------------------
+
+SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
+
+
+def send_list_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    """A send list for a bulk SMS or WeCom tool: machine formats only."""
+    emit(rows, [(k, k) for k in SEND_KEYS], fmt)
+
+
+def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    if fmt is not Format.table:
+        emit(rows, [(k, k) for k in ("key", "text", "custom")], fmt)
+        return
+    shown = [
+        {**row, "custom": _("your own") if row["custom"] else _("the default")} for row in rows
+    ]
+    write_table(
+        shown,
+        (("key", N_("Template")), ("custom", N_("Wording")), ("text", N_("Text"))),
+        title=_("Messages to send, per reason"),
+    )

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from followup_cli.dates import Duration
+from followup_cli.i18n import _
 from followup_cli.models import CustomerState, Plan, Rule, Settings
 
 
@@ -39,11 +40,11 @@ def never_closed(_: date) -> bool:
 
 def next_open_day(day: date, is_closed: ClosedDay) -> date:
     """The day itself, or the first open day after it (shops close weekdays or holidays)."""
-    for _ in range(366):
+    for _attempt in range(366):
         if not is_closed(day):
             return day
         day += timedelta(days=1)
-    raise RuleError("no open day within a year: check closed_weekdays and holidays")
+    raise RuleError(_("no open day within a year: check closed_weekdays and holidays"))
 
 
 def closed_day_checker(settings: Settings) -> ClosedDay:
@@ -56,7 +57,9 @@ def closed_day_checker(settings: Settings) -> ClosedDay:
         try:
             public = holidays.country_holidays(settings.holidays)
         except NotImplementedError:
-            raise RuleError(f"no holiday calendar for country {settings.holidays!r}") from None
+            raise RuleError(
+                _("no holiday calendar for country {holidays!r}").format(holidays=settings.holidays)
+            ) from None
     if not weekdays and not settings.holidays:
         return never_closed
     return lambda day: day.weekday() in weekdays or day in public
@@ -102,7 +105,11 @@ def _cadence_plan(state: CustomerState, rules: dict[str, Rule], today: date) -> 
         if rule.interval is not None:
             return _repeat_plan(rule, state, today)
         if rule.then is None or rule.then in seen:
-            raise RuleError(f"tier {rule.tier!r} has no repeat interval and no tier to follow")
+            raise RuleError(
+                _("tier {tier!r} has no repeat interval and no tier to follow").format(
+                    tier=rule.tier
+                )
+            )
         rule = _rule_for(rule.then, rules)
         seen.add(rule.tier)
 
@@ -111,7 +118,7 @@ def _rule_for(tier: str, rules: dict[str, Rule]) -> Rule:
     try:
         return rules[tier]
     except KeyError:
-        raise RuleError(f"no rule for tier {tier!r}") from None
+        raise RuleError(_("no rule for tier {tier!r}").format(tier=tier)) from None
 
 
 def _step_plan(
@@ -253,7 +260,7 @@ def spread_backlog(
     moved: dict[int, date] = {}
     used = {day: load.get(day, 0) for day in open_days}
     position = 0
-    for item_id, _ in items:
+    for item_id, _due in items:
         while position < len(open_days) and used[open_days[position]] >= capacity:
             position += 1
         if position == len(open_days):
@@ -272,8 +279,10 @@ def validate_rules(rules: dict[str, Rule]) -> None:
         while current.interval is None:
             if current.then is None or current.then in seen:
                 raise RuleError(
-                    f"tier {rule.tier!r} would run out of follow-ups: give it a repeat "
-                    "interval or a tier to follow that has one"
+                    _(
+                        "tier {tier!r} would run out of follow-ups: give it a repeat interval "
+                        "or a tier to follow that has one"
+                    ).format(tier=rule.tier)
                 )
             current = _rule_for(current.then, rules)
             seen.add(current.tier)

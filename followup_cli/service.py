@@ -15,6 +15,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.dates import Duration
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import (
     SUCCESSFUL_OUTCOMES,
     Customer,
@@ -124,11 +125,15 @@ def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
             phone_key = phone_normaliser(storage.load_settings(conn).phone_region)(key)
     matches = storage.find_customers(conn, key, phone_key)
     if not matches:
-        raise FollowupError(f"no customer matches {key!r} (try an id, phone, e-mail or name)")
+        raise FollowupError(
+            _("no customer matches {key!r} (try an id, phone, e-mail or name)").format(key=key)
+        )
     if len(matches) > 1:
         listing = "; ".join(f"{c.ref} {c.name} {c.phone or ''}".strip() for c in matches[:10])
         raise FollowupError(
-            f"{len(matches)} customers match {key!r}: {listing} - use the id to choose one"
+            _("{count} customers match {key!r}: {listing} - use the id to choose one").format(
+                count=len(matches), key=key, listing=listing
+            )
         )
     return matches[0]
 
@@ -160,6 +165,7 @@ class DueItem:
     last_contact: str | None
     last_outcome: str | None
     last_note: str | None
+    last_purchase: str | None = None  # for the words to say (message templates)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -218,6 +224,7 @@ def due_list(
                 last_contact=row["last_contact"],
                 last_outcome=row["last_outcome"],
                 last_note=row["last_note"],
+                last_purchase=row["last_purchase"],
             )
         )
     if owner is not None and not items:
@@ -256,6 +263,7 @@ class LogResult:
     status: str  # what happened to the open follow-up: done, retry, missed, closed, none
     next_due: str | None
     next_reason: str | None
+    contact_id: int | None = None  # what `undo --contact` takes
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -280,12 +288,15 @@ def log_outcome(
         customer = resolve_customer(conn, key)
         _check_outcome(customer, outcome)
         if customer.do_not_contact:
-            raise FollowupError(f"customer {customer.ref} asked not to be contacted")
+            raise FollowupError(
+                _("customer {ref} asked not to be contacted").format(ref=customer.ref)
+            )
         scheduler = Scheduler.load(conn)
+        before = storage.customer_footprint(conn, customer.id)
         followup = storage.open_followup(conn, customer.id)
         if followup is not None and followup["due_date"] > on.isoformat():
             followup = None  # not due yet: this contact is an extra touch
-        storage.insert_contact(
+        contact_id = storage.insert_contact(
             conn, _contact_row(customer, followup, outcome, on, note, channel, score, nps)
         )
         storage.update_customer(
@@ -305,6 +316,7 @@ def log_outcome(
         if outcome in ("lost", "opt-out") and status == "none":
             storage.cancel_open_followup(conn, customer.id)
         upcoming = storage.open_followup(conn, customer.id)
+        remember_log(conn, contact_id, customer.id, before)
     return LogResult(
         customer_id=customer.ref,
         name=customer.name,
@@ -314,6 +326,7 @@ def log_outcome(
         status=status,
         next_due=upcoming["show_date"] if upcoming else None,
         next_reason=upcoming["reason"] if upcoming else None,
+        contact_id=contact_id,
     )
 
 
@@ -469,11 +482,13 @@ def build_report(
     from followup_cli.schedule import effective_interval
 
     if start > end:
-        raise FollowupError(f"--from {start} is after --to {end}")
+        raise FollowupError(_("--from {start} is after --to {end}").format(start=start, end=end))
     unknown = [d for d in by if d not in metrics.DIMENSIONS]
     if unknown:
         raise FollowupError(
-            f"cannot break down by {unknown[0]!r} (use {', '.join(metrics.DIMENSIONS)})"
+            _("cannot break down by {dimension!r} (use {choices})").format(
+                dimension=unknown[0], choices=", ".join(metrics.DIMENSIONS)
+            )
         )
     by = list(dict.fromkeys(by))
     period = {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()}
@@ -557,3 +572,174 @@ def build_report(
 
 def export_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in storage.history_export(conn)]
+
+
+# --- undo a logged contact --------------------------------------------------------------------
+# `log` keeps, per contact, the rows it changed as before/after pairs (customer columns,
+# follow-ups, purchases). Undo checks that each row is still as the log left it, then puts the
+# "before" back; so it restores exactly, and refuses once anything has moved on since.
+
+# Columns that change for reasons of their own (time stamps, today's-list order).
+_UNDO_IGNORED = {"customers": {"updated_at"}, "followups": {"rank"}}
+
+
+def remember_log(
+    conn: sqlite3.Connection, contact_id: int, customer_id: int, before: dict[str, Any]
+) -> None:
+    """Store what this log changed, for `undo`; `before` is the customer's footprint before it."""
+    import json
+
+    after = storage.customer_footprint(conn, customer_id)
+    changes = []
+    for table, rows_before in before.items():
+        rows_after = after[table]
+        ignored = _UNDO_IGNORED.get(table, set())
+        for row_id in sorted(set(rows_before) | set(rows_after)):
+            old, new = rows_before.get(row_id), rows_after.get(row_id)
+            if _comparable(old, ignored) == _comparable(new, ignored):
+                continue
+            if table == "customers" and old is not None and new is not None:
+                columns = [c for c in new if c not in ignored and old.get(c) != new[c]]
+                old = {"id": row_id, **{c: old.get(c) for c in columns}}
+                new = {"id": row_id, **{c: new[c] for c in columns}}
+            changes.append({"table": table, "id": row_id, "before": old, "after": new})
+    storage.save_log_undo(conn, contact_id, customer_id, json.dumps(changes))
+
+
+def _comparable(row: dict[str, Any] | None, ignored: set[str]) -> dict[str, Any] | None:
+    return None if row is None else {k: v for k, v in row.items() if k not in ignored}
+
+
+def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> dict[str, Any]:
+    """Take back one logged contact (None: the most recent), in one transaction.
+
+    The follow-up it closed (or the retry it counted) is open again as before; what it planned
+    (next follow-up, check-back) is removed; the customer's fields it set (last contact, tier on
+    conversion, churned, do-not-contact) are as they were. Refused once something later depends
+    on it: a later contact or snooze for that customer, or a change to what it wrote.
+    """
+    import json
+
+    from followup_cli.i18n import _
+
+    with storage.transaction(conn):
+        if contact_id is None:
+            contact = storage.latest_logged_contact(conn)
+            if contact is None:
+                raise FollowupError(_("Nothing has been logged yet: there is nothing to undo."))
+        else:
+            contact = storage.get_contact(conn, contact_id)
+            if contact is None:
+                raise FollowupError(
+                    _("No contact {contact_id} (see the ids in 'followup show').").format(
+                        contact_id=contact_id
+                    )
+                )
+        customer = storage.get_customer(conn, contact["customer_id"])
+        if contact["outcome"] == "snoozed":
+            raise FollowupError(
+                _(
+                    "Contact {contact_id} is a snooze, not a logged contact: "
+                    "snooze {ref} again to move the follow-up."
+                ).format(contact_id=contact["id"], ref=customer.ref)
+            )
+        later = storage.contact_after(conn, customer.id, contact["id"])
+        if later is not None and later["outcome"] == "snoozed":
+            raise FollowupError(
+                _(
+                    "Cannot undo contact {contact_id}: {ref}'s follow-up was snoozed after it "
+                    "(on {date})."
+                ).format(contact_id=contact["id"], ref=customer.ref, date=later["date"])
+            )
+        if later is not None:
+            raise FollowupError(
+                _(
+                    "Cannot undo contact {contact_id}: {ref} has a later entry "
+                    "({outcome} on {date}, contact {later_id}); undo that one first."
+                ).format(
+                    contact_id=contact["id"],
+                    ref=customer.ref,
+                    outcome=later["outcome"],
+                    date=later["date"],
+                    later_id=later["id"],
+                )
+            )
+        raw = storage.log_undo_changes(conn, contact["id"])
+        if raw is None:
+            raise FollowupError(
+                _(
+                    "Contact {contact_id} was logged by an older version of followup, "
+                    "which kept no record of what it changed: it cannot be undone."
+                ).format(contact_id=contact["id"])
+            )
+        changes = json.loads(raw)
+        _check_unchanged_since(conn, changes, customer, contact["id"])
+        storage.delete_contact(conn, contact["id"])
+        followup_changes = [c for c in changes if c["table"] == "followups"]
+        removed = [c["after"]["show_date"] for c in followup_changes if _is_open(c["after"])]
+        reopened = [c["before"]["show_date"] for c in followup_changes if _is_open(c["before"])]
+        # Rows the log added go first: the one open follow-up slot must be free again before
+        # the follow-up it closed is reopened.
+        for change in sorted(changes, key=lambda c: c["before"] is not None):
+            table, before = change["table"], change["before"]
+            if before is None:
+                storage.delete_row(conn, table, change["id"])
+            elif table == "customers":
+                fields = {k: v for k, v in before.items() if k != "id"}
+                storage.update_customer(conn, customer.id, fields, _now())
+            else:
+                storage.put_row(conn, table, before)
+        storage.refresh_ranks(conn, [customer.id])
+        upcoming = storage.open_followup(conn, customer.id)
+    return {
+        "contact_id": contact["id"],
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "date": contact["date"],
+        "outcome": contact["outcome"],
+        "reopened": reopened[0] if reopened else None,
+        "removed": removed[0] if removed else None,
+        "next_due": upcoming["show_date"] if upcoming else None,
+        "next_reason": upcoming["reason"] if upcoming else None,
+        "due_now": bool(upcoming and upcoming["show_date"] <= today.isoformat()),
+    }
+
+
+def _is_open(row: dict[str, Any] | None) -> bool:
+    return row is not None and row["status"] == "open"
+
+
+def _check_unchanged_since(
+    conn: sqlite3.Connection, changes: list[dict[str, Any]], customer: Customer, contact_id: int
+) -> None:
+    """Refuse when a row the log wrote is no longer as the log left it."""
+    from followup_cli.i18n import _
+
+    for change in changes:
+        table, after = change["table"], change["after"]
+        current = storage.row_by_id(conn, table, change["id"])
+        ignored = _UNDO_IGNORED.get(table, set())
+        if after is not None and current is not None:
+            current = {k: current.get(k) for k in after}
+        if _comparable(current, ignored) == _comparable(after, ignored):
+            continue
+        if table == "followups":
+            what = (after or change["before"] or {}).get("show_date")
+            raise FollowupError(
+                _(
+                    "Cannot undo contact {contact_id}: {ref}'s follow-up of {day} has been "
+                    "snoozed, re-planned or logged since."
+                ).format(contact_id=contact_id, ref=customer.ref, day=what)
+            )
+        if table == "customers":
+            raise FollowupError(
+                _(
+                    "Cannot undo contact {contact_id}: {ref} was changed since it was logged "
+                    "(by an edit, an import or a merge)."
+                ).format(contact_id=contact_id, ref=customer.ref)
+            )
+        raise FollowupError(
+            _(
+                "Cannot undo contact {contact_id}: {ref}'s purchases changed since it was logged."
+            ).format(contact_id=contact_id, ref=customer.ref)
+        )

@@ -17,6 +17,7 @@ from typing import Any
 
 from followup_cli.dates import Duration, months_between, optional_date
 from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, DEFAULT_RULES, Customer, Rule, Settings
 
 BUSY_TIMEOUT_MS = 15_000
@@ -77,12 +78,12 @@ def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
 def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
     """Open (creating 0600 if new) and migrate the database file."""
     if path.is_dir():
-        raise FollowupError(f"database path {path} is a folder")
+        raise FollowupError(_("database path {path} is a folder").format(path=path))
     if not path.exists():
         folder = path.parent
         if not folder.exists():
             if not create_folder:
-                raise FollowupError(f"folder {folder} does not exist")
+                raise FollowupError(_("folder {folder} does not exist").format(folder=folder))
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(folder, 0o700)
         create_private_file(path)
@@ -92,9 +93,13 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
     except sqlite3.OperationalError as exc:
-        raise FollowupError(f"cannot use database {path}: {exc}") from None
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=path, exc=exc)
+        ) from None
     except sqlite3.DatabaseError as exc:
-        raise FollowupError(f"{path} is not a usable followup database ({exc})") from None
+        raise FollowupError(
+            _("{path} is not a usable followup database ({exc})").format(path=path, exc=exc)
+        ) from None
     return conn
 
 
@@ -108,7 +113,9 @@ def create_private_file(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as exc:
-        raise FollowupError(f"cannot create {path}: {exc.strerror}") from None
+        raise FollowupError(
+            _("cannot create {path}: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
     try:
         os.fchmod(fd, 0o600)
     finally:
@@ -352,7 +359,44 @@ def _m6_report_tallies(db: Any) -> None:
     )
 
 
-def _m7_returning_customers(db: Any) -> None:
+def _m7_undo_and_changes(db: Any) -> None:
+    """What each logged contact changed (so `undo` can take it back), and a customer's edits
+    (tier, owner, ...) for the timeline."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS log_undo (contact_id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL, changes TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_log_undo_customer ON log_undo(customer_id)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS customer_changes (id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL, date TEXT NOT NULL, field TEXT NOT NULL, "
+        "old TEXT, new TEXT, source TEXT NOT NULL, logged_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_customer_changes_customer "
+        "ON customer_changes(customer_id, date)"
+    )
+
+
+def _m8_level_table(db: Any) -> None:
+    """Member levels, tags and lifecycle stages of other systems -> our tiers, owner-editable."""
+    from followup_cli.layouts import DEFAULT_LEVELS
+
+    db.execute("CREATE TABLE IF NOT EXISTS level_map (word TEXT PRIMARY KEY, tier TEXT NOT NULL)")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO level_map (word, tier) VALUES (?, ?)", DEFAULT_LEVELS
+    )
+
+
+def _m9_message_templates(db: Any) -> None:
+    """The owner's own wording of the messages sent to customers, per reason."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS message_templates (key TEXT PRIMARY KEY, "
+        "text TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
+
+
+def _m10_returning_customers(db: Any) -> None:
     """A lost customer who buys again is active again; the day they came back is kept
     (churned_on keeps the day they were lost), so the churn figures count both."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
@@ -367,7 +411,10 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m4_report_indexes,
     _m5_ranked_queue,
     _m6_report_tallies,
-    _m7_returning_customers,
+    _m7_undo_and_changes,
+    _m8_level_table,
+    _m9_message_templates,
+    _m10_returning_customers,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -386,8 +433,10 @@ def migrate(conn: sqlite3.Connection) -> None:
         version = schema_version(conn)
         if version > SCHEMA_VERSION:
             raise FollowupError(
-                f"this database was written by a newer followup (schema {version}); "
-                f"this version reads up to schema {SCHEMA_VERSION}: upgrade followup"
+                _(
+                    "this database was written by a newer followup (schema {version}); "
+                    "this version reads up to schema {newest}: upgrade followup"
+                ).format(version=version, newest=SCHEMA_VERSION)
             )
         for number in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[number - 1](db)
@@ -476,7 +525,9 @@ _WITH_SPEND = (
 def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
     row = conn.execute(f"{_WITH_SPEND} WHERE c.id = ?", (customer_id,)).fetchone()
     if row is None:
-        raise FollowupError(f"no customer with internal id {customer_id}")
+        raise FollowupError(
+            _("no customer with internal id {customer_id}").format(customer_id=customer_id)
+        )
     return row_to_customer(row)
 
 
@@ -783,12 +834,14 @@ def contact_logged(conn: sqlite3.Connection, customer_id: int, on: date, outcome
     return row is not None
 
 
-def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> None:
+def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
+    """A new contact row; returns its id."""
     columns = list(values)
-    conn.execute(
+    cursor = conn.execute(
         f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         list(values.values()),
     )
+    return int(cursor.lastrowid or 0)
 
 
 _DUE_SELECT = """
@@ -1121,7 +1174,7 @@ def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
 
 def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
     """Remove a customer and everything about them."""
-    for table in ("contacts", "purchases", "followups"):
+    for table in ("log_undo", "customer_changes", "contacts", "purchases", "followups"):
         conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
@@ -1210,24 +1263,28 @@ def inspect_file(path: Path) -> int:
     try:
         probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise FollowupError(f"cannot open {path}: {exc}") from None
+        raise FollowupError(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from None
     try:
         version = int(probe.execute("PRAGMA user_version").fetchone()[0])
         tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         check = probe.execute("PRAGMA integrity_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise FollowupError(f"{path} is not a followup database ({exc})") from None
+        raise FollowupError(
+            _("{path} is not a followup database ({exc})").format(path=path, exc=exc)
+        ) from None
     finally:
         probe.close()
     if version == 0 or not {"customers", "followups", "contacts"} <= tables:
-        raise FollowupError(f"{path} is not a followup database")
+        raise FollowupError(_("{path} is not a followup database").format(path=path))
     if version > SCHEMA_VERSION:
         raise FollowupError(
-            f"{path} was written by a newer followup (schema {version}; this one reads up to "
-            f"{SCHEMA_VERSION})"
+            _(
+                "{path} was written by a newer followup (schema {version}; "
+                "this one reads up to {newest})"
+            ).format(path=path, version=version, newest=SCHEMA_VERSION)
         )
     if check != "ok":
-        raise FollowupError(f"{path} is damaged: {check}")
+        raise FollowupError(_("{path} is damaged: {check}").format(path=path, check=check))
     return version
 
 
@@ -1265,16 +1322,20 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
     ).fetchall()
     problems = []
     if integrity != ["ok"]:
-        problems.append("integrity check: " + "; ".join(integrity[:5]))
+        problems.append(_("integrity check: {details}").format(details="; ".join(integrity[:5])))
     if foreign:
-        problems.append(f"{len(foreign)} rows point at rows that do not exist")
+        problems.append(
+            _("{count} rows point at rows that do not exist").format(count=len(foreign))
+        )
     for row in double_open:
-        problems.append(f"customer {row[0]} has more than one open follow-up")
+        problems.append(
+            _("customer {customer_id} has more than one open follow-up").format(customer_id=row[0])
+        )
     if orphans:
-        problems.append(f"{orphans} follow-ups belong to no customer")
+        problems.append(_("{orphans} follow-ups belong to no customer").format(orphans=orphans))
     if unplanned:
         refs = ", ".join(r[0] for r in unplanned)
-        problems.append(f"active customers with nothing planned: {refs}")
+        problems.append(_("active customers with nothing planned: {refs}").format(refs=refs))
     return {
         "schema_version": schema_version(conn),
         "integrity": "ok" if integrity == ["ok"] else "damaged",
@@ -1282,3 +1343,156 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
         "counts": counts,
         "problems": problems,
     }
+
+
+# --- taking back a logged contact; recorded changes ---------------------------------------------
+# A log remembers the rows it changed (customer, follow-ups, purchases) as before/after pairs, so
+# `undo` can put back exactly what was there, and can tell when something has changed since.
+
+FOOTPRINT_TABLES = ("followups", "purchases")
+
+
+def customer_footprint(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+    """The rows a log may change for one customer: their row, follow-ups and purchases."""
+    row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    footprint: dict[str, Any] = {"customers": {customer_id: dict(row)} if row else {}}
+    for table in FOOTPRINT_TABLES:
+        footprint[table] = {
+            r["id"]: dict(r)
+            for r in conn.execute(f"SELECT * FROM {table} WHERE customer_id = ?", (customer_id,))
+        }
+    return footprint
+
+
+def save_log_undo(
+    conn: sqlite3.Connection, contact_id: int, customer_id: int, changes: str
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO log_undo (contact_id, customer_id, changes) VALUES (?, ?, ?)",
+        (contact_id, customer_id, changes),
+    )
+
+
+def log_undo_changes(conn: sqlite3.Connection, contact_id: int) -> str | None:
+    row = conn.execute(
+        "SELECT changes FROM log_undo WHERE contact_id = ?", (contact_id,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get_contact(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+
+
+def latest_logged_contact(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The contact logged last (snoozes are not logged contacts)."""
+    return conn.execute(
+        "SELECT * FROM contacts WHERE outcome != 'snoozed' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+
+
+def contact_after(
+    conn: sqlite3.Connection, customer_id: int, contact_id: int
+) -> sqlite3.Row | None:
+    """The first contact (or snooze) recorded for the customer after this one."""
+    return conn.execute(
+        "SELECT * FROM contacts WHERE customer_id = ? AND id > ? ORDER BY id LIMIT 1",
+        (customer_id, contact_id),
+    ).fetchone()
+
+
+def row_by_id(conn: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def delete_row(conn: sqlite3.Connection, table: str, row_id: int) -> None:
+    conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+
+
+def put_row(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    """Write a row back as it was: update it in place if its id exists, else insert it."""
+    if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (values["id"],)).fetchone():
+        columns = [c for c in values if c != "id"]
+        conn.execute(
+            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            [*(values[c] for c in columns), values["id"]],
+        )
+        return
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
+    )
+
+
+def delete_contact(conn: sqlite3.Connection, contact_id: int) -> None:
+    conn.execute("DELETE FROM log_undo WHERE contact_id = ?", (contact_id,))
+    conn.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+
+def record_customer_changes(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    on: date,
+    changes: Iterable[tuple[str, Any, Any]],
+    source: str,
+    now: str,
+) -> None:
+    """Remember field changes (field, old, new) so the timeline can show them."""
+    conn.executemany(
+        "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (customer_id, on.isoformat(), name, _text(old), _text(new), source, now)
+            for name, old, new in changes
+        ],
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- level table (import) ---------------------------------------------------------------------
+
+
+def load_levels(conn: sqlite3.Connection) -> dict[str, str]:
+    """The owner's level table: a word of another system -> one of our tiers."""
+    return {
+        row[0]: row[1] for row in conn.execute("SELECT word, tier FROM level_map ORDER BY rowid")
+    }
+
+
+def save_level(conn: sqlite3.Connection, word: str, tier: str) -> None:
+    conn.execute(
+        "INSERT INTO level_map (word, tier) VALUES (?, ?) "
+        "ON CONFLICT(word) DO UPDATE SET tier = excluded.tier",
+        (word, tier),
+    )
+
+
+def remove_level(conn: sqlite3.Connection, word: str) -> bool:
+    return conn.execute("DELETE FROM level_map WHERE word = ?", (word,)).rowcount > 0
+
+
+# --- message templates ---------------------------------------------------------------------------
+
+
+def load_templates(conn: sqlite3.Connection) -> dict[str, str]:
+    """The templates the owner has written (key -> text); defaults are not stored."""
+    return {row[0]: row[1] for row in conn.execute("SELECT key, text FROM message_templates")}
+
+
+def save_template(conn: sqlite3.Connection, key: str, text: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO message_templates (key, text, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+        (key, text, now),
+    )
+
+
+def delete_templates(conn: sqlite3.Connection, key: str | None) -> int:
+    """Forget the owner's wording of one template (or all): the default applies again."""
+    if key is None:
+        return conn.execute("DELETE FROM message_templates").rowcount
+    return conn.execute("DELETE FROM message_templates WHERE key = ?", (key,)).rowcount

@@ -183,10 +183,7 @@ def test_outcomes_channels_ids_and_owners_in_any_case(cli, csv_file):
 
 def test_a_missing_outcome_is_one_line(cli):
     err = cli("log", "C001", code=2).stderr
-    assert err == (
-        "followup: error: Missing argument 'outcome'. Choose from: reached, no-answer, "
-        "complaint, converted, lost, opt-out (see 'followup log --help')\n"
-    )
+    assert err.count("\n") == 1 and err.startswith("followup: error: Missing argument 'outcome'.")
 
 
 # --- lost customers who come back ----------------------------------------------------------------

@@ -203,22 +203,31 @@ def test_rejected_rows_are_reported_with_line_numbers_and_the_rest_imported(cli,
     body = (
         "A,Ann,13800000003,,vip,,2024-12-05,,,\n"
         ",,13800000009,,,,,,,\n"
-        "C,Cy,,,gold,,,,,\n"
+        "C,Cy,,,bronze,,,,,\n"
         "D,Di,,,,2025-02-31,,,,\n"
         "E,Ed,,not-an-email,,,,,,\n"
         "A,Ann again,,,,,,,,\n"
     )
     result = cli("import", "customers", str(csv_file(body)), "--date", "2025-03-01", code=3)
     lines = [line.split(": ", 1)[1] for line in result.stderr.splitlines()]
+    # only the impossible date rejects its row; the bad e-mail is left out (the row has an
+    # id), the nameless row is named from its phone, a second row for A merges into it
     assert lines == [
-        "line 3: name is empty",
-        "line 4: unknown tier 'gold' (known: new, prospect, regular, vip)",
         "line 5: first_purchase: date '2025-02-31' does not exist",
-        "line 6: e-mail 'not-an-email' is not an e-mail address",
-        "line 7: duplicate of line 2",
+        "line 6: column 'email': e-mail 'not-an-email' is not an e-mail address: left out",
     ]
-    assert "read 6, added 1, updated 0, unchanged 0, rejected 5" in result.stdout
-    assert [c["customer_id"] for c in cli.json("export", "customers")] == ["A"]
+    assert (
+        "read 6, added 4, updated 0, unchanged 0, rejected 1, merged 1, "
+        "named from nickname/phone/e-mail 1" in result.stdout
+    )
+    assert "1 rows had a level the level table does not know (bronze ×1)" in result.stdout
+    stored = {c["customer_id"]: c for c in cli.json("export", "customers")}
+    assert sorted(stored) == ["A", "C", "E", "fu-1"]
+    assert (stored["A"]["name"], stored["C"]["tier"], stored["E"]["email"]) == (
+        "Ann again",
+        "regular",
+        None,
+    )
 
 
 def test_export_neutralises_formulas_but_keeps_phones(cli, csv_file, tmp_path):

@@ -1,5 +1,6 @@
 """Rewrite the README's generated parts: the example `followup today` output (what the example
-really prints) and the speed table (from bench/results.json, written by bench/run.py).
+really prints), the `review` screen and the send list on the same shop, and the speed table
+(from bench/results.json, written by bench/run.py).
 
 Run after a change that alters the morning list or after a benchmark run:
 python tools/update_readme.py (tests/test_docs.py fails until README and real output agree).
@@ -76,6 +77,56 @@ def bench_table() -> str:
     return "\n".join(lines)
 
 
+def _example_db(folder: str) -> dict[str, str]:
+    """An environment whose database holds the example shop, imported on 2026-11-23."""
+    env = {**os.environ, "FOLLOWUP_DB": str(Path(folder) / "example.db"), "NO_COLOR": "1"}
+    example = str(ROOT / "examples" / "customers.csv")
+    command = ["import", "customers", example, "--date", "2026-11-23", "-q"]
+    subprocess.run([sys.executable, "-m", "followup_cli", *command], env=env, check=True)
+    return env
+
+
+def send_list() -> str:
+    """`today --with-message` on the example shop, named Tea Corner."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = _example_db(folder)
+        run = [sys.executable, "-m", "followup_cli"]
+        shop = [*run, "rules", "option", "shop", "Tea Corner"]
+        subprocess.run(shop, env=env, check=True, capture_output=True)
+        options = ["--limit", "3", "--with-message", "--format", "csv", "--signature"]
+        shown = subprocess.run(
+            [*run, "today", "--date", "2026-11-23", *options, "Tea Corner", "--opt-out-line"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return shown.stdout.replace("\r\n", "\n").rstrip("\n")
+
+
+def review_screen() -> str:
+    """The `review` screen at 80x24 on the example shop, the second customer selected."""
+    import asyncio
+    from datetime import date
+
+    from followup_cli import storage
+    from followup_cli.review import ReviewApp, screen_lines
+    from followup_cli.review_session import ReviewSession
+
+    async def capture(app: ReviewApp) -> list[str]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("down")
+            await pilot.pause()
+            return screen_lines(app)
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = _example_db(folder)
+        conn = storage.open_db(Path(env["FOLLOWUP_DB"]))
+        lines = asyncio.run(capture(ReviewApp(ReviewSession(conn, date(2026, 11, 23)))))
+        conn.close()
+    return "\n".join(lines)
+
+
 def replace(text: str, name: str, block: str) -> str:
     pattern = rf"<!-- {name} -->.*?<!-- /{name} -->"
     new = f"<!-- {name} -->\n{block}\n<!-- /{name} -->"
@@ -86,6 +137,8 @@ def main() -> None:
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     text = replace(text, "today-output", f"```text\n{real_output()}\n```")
+    text = replace(text, "review-screen", f"```text\n{review_screen()}\n```")
+    text = replace(text, "send-list", f"```text\n{send_list()}\n```")
     if (ROOT / "bench" / "results.json").exists():
         text = replace(text, "bench-results", bench_table())
     readme.write_text(text, encoding="utf-8")

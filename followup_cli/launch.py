@@ -1,0 +1,65 @@
+"""The `followup` program: choose the language, then load the command line in it.
+
+Typer reads every help text when `followup_cli.cli` is imported, so the language is settled
+first, from what costs almost nothing: `--lang` (and `--db`) in the arguments before the
+command, the shop option `language` read from the database with one query on a read-only
+connection (only if the file exists; nothing is ever created here), and the locale variables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from followup_cli.i18n import choose_language, set_language
+
+_GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang")
+
+
+def global_options(argv: Sequence[str]) -> dict[str, str]:
+    """`--db` and `--lang` as given before the command name (`followup --lang zh today`)."""
+    found: dict[str, str] = {}
+    words = iter(argv)
+    for word in words:
+        name, equals, value = word.partition("=")
+        if name in _GLOBAL_OPTIONS_WITH_VALUE:
+            if not equals:
+                value = next(words, "")
+            found[name] = value
+        elif not word.startswith("-"):
+            break
+    return found
+
+
+def shop_language(db: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The `language` option stored in the shop's file, or None (no file, not set, unreadable)."""
+    chosen = db or environ.get("FOLLOWUP_DB")
+    if chosen:
+        path = Path(chosen).expanduser()
+    else:
+        from followup_cli.storage import default_db_path
+
+        path = default_db_path()
+    if not path.is_file():
+        return None
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'language'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row and row[0] else None
+
+
+def main() -> None:
+    options = global_options(sys.argv[1:])
+    set_language(choose_language(options.get("--lang"), shop_language(options.get("--db"))))
+    from followup_cli.cli import main as run
+
+    run()

@@ -1,0 +1,382 @@
+"""Words a person reads for values the database keeps in English: tiers, statuses, outcomes,
+channels, anchors, durations and the reasons stored with each follow-up.
+
+The file stays language-neutral (a shop can switch language, or two staff use different ones),
+so these are translated when shown, never when stored. JSON and `--format csv` keep the stored
+values. In English every function returns its input unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from followup_cli.i18n import N_, _, language
+
+
+class _Pattern:
+    """A regular expression compiled when first used: the morning list in English never is."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str):  # match, search
+        if self.compiled is None:
+            self.compiled = re.compile(self.source)
+        return getattr(self.compiled, name)
+
+
+TIER_NAMES = {
+    "vip": N_("VIP customer"),
+    "new": N_("new customer"),
+    "regular": N_("regular customer"),
+    "prospect": N_("prospect"),
+}
+STATUS_NAMES = {
+    "due": N_("due"),
+    "overdue": N_("overdue"),
+    "late": N_("late"),
+    "open": N_("open"),
+    "done": N_("done"),
+    "missed": N_("missed"),
+    "snoozed": N_("snoozed"),
+    "retry": N_("retry"),
+    "active": N_("active"),
+    "churned": N_("churned"),
+    "ok": N_("ok"),
+    "failed": N_("failed"),
+    "undone": N_("undone"),
+}
+OUTCOME_NAMES = {
+    "reached": N_("reached"),
+    "no-answer": N_("no answer"),
+    "complaint": N_("complaint"),
+    "converted": N_("converted"),
+    "lost": N_("lost"),
+    "opt-out": N_("opt-out"),
+    "snoozed": N_("snoozed"),
+}
+CHANNEL_NAMES = {
+    "phone": N_("phone"),
+    "sms": N_("SMS"),
+    "email": N_("e-mail"),
+    "wechat": N_("WeChat"),
+    "visit": N_("visit"),
+}
+KIND_NAMES = {
+    "step": N_("milestone"),
+    "cadence": N_("cadence"),
+    "check-back": N_("check-back"),
+    "renewal": N_("renewal"),
+    "customers": N_("customers"),
+    "purchases": N_("purchases"),
+}
+ANCHOR_NAMES = {
+    "first_purchase": N_("first purchase"),
+    "last_contact": N_("last contact"),
+    "last_purchase": N_("last purchase"),
+    "added": N_("date added"),
+}
+DIMENSION_NAMES = {
+    "tier": N_("Tier"),
+    "owner": N_("Owner"),
+    "channel": N_("Channel"),
+    "month": N_("Month"),
+}
+
+
+def _named(table: dict[str, str], value: object) -> str:
+    text = "" if value is None else str(value)
+    if language() == "en":
+        return text
+    name = table.get(text)
+    return _(name) if name else text
+
+
+def tier(value: object) -> str:
+    return _named(TIER_NAMES, value)
+
+
+def status(value: object) -> str:
+    return _named(STATUS_NAMES, value)
+
+
+def outcome(value: object) -> str:
+    return _named(OUTCOME_NAMES, value)
+
+
+def channel(value: object) -> str:
+    return _named(CHANNEL_NAMES, value)
+
+
+def kind(value: object) -> str:
+    return _named(KIND_NAMES, value)
+
+
+def anchor(value: object) -> str:
+    return _named(ANCHOR_NAMES, value)
+
+
+def dimension(value: str) -> str:
+    """A report breakdown's heading (tier, owner, channel, month)."""
+    name = DIMENSION_NAMES.get(value)
+    return _(name) if name else value.capitalize()
+
+
+_UNITS = {
+    "d": (N_("{n} day"), N_("{n} days")),
+    "w": (N_("{n} week"), N_("{n} weeks")),
+    "m": (N_("{n} month"), N_("{n} months")),
+    "y": (N_("{n} year"), N_("{n} years")),
+}
+_DURATION_WORDS = _Pattern(r"^(\d+) (day|week|month|year)s?$")
+_DURATION_CODE = _Pattern(r"^(\d+)([dwmy])$")
+
+
+def duration(text: object) -> str:
+    """'7 days' (a label) or '7d' (a stored code) in the reader's language."""
+    value = "" if text is None else str(text)
+    if language() == "en":
+        return value
+    match = _DURATION_WORDS.match(value) or _DURATION_CODE.match(value)
+    if not match:
+        return value
+    count, unit = int(match.group(1)), match.group(2)[0]
+    one, many = _UNITS[unit]
+    return _(one if count == 1 else many).format(n=count)
+
+
+def durations(text: object) -> str:
+    """A comma-separated list of stored durations ('7d,1m,3m')."""
+    value = "" if text is None else str(text)
+    if language() == "en" or not value:
+        return value
+    return _(", ").join(duration(part.strip()) for part in value.split(","))
+
+
+_REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
+    (_Pattern(r"^(?P<rest>.+) \(moved: shop closed\)$"), N_("{rest} (moved: shop closed)")),
+    (_Pattern(r"^(?P<rest>.+) \(moved: minimum gap\)$"), N_("{rest} (moved: minimum gap)")),
+    (_Pattern(r"^(?P<rest>.+) \(attempt (?P<n>\d+)\)$"), N_("{rest} (attempt {n})")),
+    (
+        _Pattern(r"^win-back: silent since (?P<since>\d{4}-\d\d-\d\d) \((?P<rest>.+)\)$"),
+        N_("win-back: silent since {since} ({rest})"),
+    ),
+    (
+        _Pattern(r"^renewal: contract ends (?P<end>\d{4}-\d\d-\d\d)$"),
+        N_("renewal: contract ends {end}"),
+    ),
+    (_Pattern(r"^every (?P<every>\d+ \w+)$"), N_("every {every}")),
+    (
+        _Pattern(r"^(?P<step>\d+ \w+) after (?P<anchor>[a-z ]+)$"),
+        N_("{step} after {anchor}"),
+    ),
+)
+
+
+def reason(text: object) -> str:
+    """A stored reason ('7 days after first purchase (moved: shop closed)') for the reader."""
+    value = "" if text is None else str(text)
+    if language() == "en" or not value:
+        return value
+    for pattern, sentence in _REASON_FORMS:
+        match = pattern.match(value)
+        if match:
+            fields = match.groupdict()
+            if "rest" in fields:
+                fields["rest"] = reason(fields["rest"])
+            if "every" in fields:
+                fields["every"] = duration(fields["every"])
+            if "step" in fields:
+                fields["step"] = duration(fields["step"])
+            if "anchor" in fields:
+                fields["anchor"] = anchor(fields["anchor"].replace(" ", "_"))
+            return _(sentence).format(**fields)
+    return _(value)
+
+
+def yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+CHECK_BACK_REASON = N_("check-back after complaint")
+
+_USAGE_FORMS: tuple[tuple[_Pattern, str], ...] = (
+    (_Pattern(r"^No such option: (?P<name>\S+)"), N_("no such option: {name}")),
+    (_Pattern(r"^Missing argument '(?P<name>[^']+)'\.?$"), N_("missing argument '{name}'")),
+    (_Pattern(r"^Missing option '(?P<name>[^']+)'\.?$"), N_("missing option '{name}'")),
+    (_Pattern(r"^No such command '(?P<name>[^']+)'\.?$"), N_("no such command '{name}'")),
+    (
+        _Pattern(r"^Option '(?P<name>[^']+)' requires an argument\.?$"),
+        N_("option '{name}' needs a value"),
+    ),
+    (
+        _Pattern(r"^Got unexpected extra arguments? \((?P<extra>.*)\)$"),
+        N_("unexpected extra argument: {extra}"),
+    ),
+    (
+        _Pattern(
+            r"^Invalid value for '(?P<name>[^']+)': '?(?P<value>.*?)'? "
+            r"is not one of (?P<choices>'.*?)\.?$"
+        ),
+        N_("'{name}' cannot be {value}: choose one of {choices}"),
+    ),
+    (
+        _Pattern(
+            r"^Invalid value for '(?P<name>[^']+)': (?P<value>\S+) "
+            r"is not in the range (?P<range>\S+?)\.?$"
+        ),
+        N_("'{name}' must be in the range {range}, not {value}"),
+    ),
+    (
+        _Pattern(
+            r"^Invalid value for '(?P<name>[^']+)': '(?P<value>.*)' is not a valid integer\.?$"
+        ),
+        N_("'{name}' must be a whole number, not '{value}'"),
+    ),
+    (
+        _Pattern(r"^Invalid value for '(?P<name>[^']+)': (?P<detail>.*)$"),
+        N_("invalid value for '{name}': {detail}"),
+    ),
+)
+
+
+def usage_error(message: str) -> str:
+    """Click's own usage messages (it has no catalogue of its own) in the reader's language."""
+    if language() == "en":
+        return message
+    hint = ""
+    guess = _GUESS.search(message)
+    if guess:
+        message = message[: guess.start()]
+        hint = _(" (did you mean {guess}?)").format(guess=guess.group(1))
+    for pattern, sentence in _USAGE_FORMS:
+        match = pattern.match(message)
+        if match:
+            fields = match.groupdict()
+            if fields.get("name") in ARGUMENT_NAMES:
+                fields["name"] = _(ARGUMENT_NAMES[fields["name"]])
+            return _(sentence).format(**fields) + hint
+    return message + hint
+
+
+ARGUMENT_NAMES = {
+    "customer": N_("customer"),
+    "outcome": N_("outcome"),
+    "file": N_("file"),
+    "tier": N_("tier"),
+    "name": N_("option"),
+    "value": N_("value"),
+    "import_id": N_("import number"),
+}
+_GUESS = _Pattern(r"\s*Did you mean (.+?)\?$")
+
+
+def money(value: object) -> str:
+    """An amount as a shop reads it: ¥1,280.00 in Chinese; the plain number in English."""
+    if value is None or value == "":
+        return ""
+    if language() == "en":
+        return str(value)
+    try:
+        return _("¥{amount:,.2f}").format(amount=float(str(value)))
+    except ValueError:
+        return str(value)
+
+
+FIELD_NAMES = {
+    "customer_id": N_("customer id"),
+    "name": N_("name"),
+    "phone": N_("phone"),
+    "email": N_("e-mail"),
+    "tier": N_("tier"),
+    "owner": N_("owner"),
+    "first_purchase": N_("first purchase"),
+    "last_purchase": N_("last purchase"),
+    "added": N_("date added"),
+    "contract_end": N_("contract ends"),
+    "status": N_("status"),
+    "churned_on": N_("churned on"),
+    "converted_on": N_("converted on"),
+    "do_not_contact": N_("do not contact"),
+    "last_contact": N_("last contact"),
+    "last_outcome": N_("last outcome"),
+    "spend": N_("spend"),
+    "notes": N_("notes"),
+    "extra": N_("other fields"),
+    "next_due": N_("next follow-up"),
+    "next_reason": N_("why"),
+}
+
+
+def field(key: str) -> str:
+    """A customer field's name in `show` (English keeps the key itself)."""
+    if language() == "en":
+        return key
+    name = FIELD_NAMES.get(key)
+    return _(name) if name else key
+
+
+COUNTED_NAMES = {
+    "customers": N_("customers"),
+    "followups": N_("follow-ups"),
+    "contacts": N_("contacts"),
+    "purchases": N_("purchases"),
+    "imports": N_("imports"),
+    "open_followups": N_("open follow-ups"),
+}
+
+
+def counted(key: str) -> str:
+    """What `doctor` counted (English: the table name with spaces)."""
+    if language() == "en":
+        return key.replace("_", " ")
+    name = COUNTED_NAMES.get(key)
+    return _(name) if name else key
+
+
+_DIMENSION_WORDS = {
+    "tier": N_("tier"),
+    "owner": N_("owner"),
+    "channel": N_("channel"),
+    "month": N_("month"),
+}
+
+
+def dimensions(by: list[str]) -> str:
+    """'tier and owner': the breakdown named in a title."""
+    return _(" and ").join(_(_DIMENSION_WORDS.get(d, d)) for d in by)
+
+
+COLUMN_NAMES = {
+    "from": N_("from"),
+    "to": N_("to"),
+    "tier": N_("tier"),
+    "owner": N_("owner"),
+    "channel": N_("channel"),
+    "month": N_("month"),
+    "planned": N_("planned"),
+    "completed": N_("completed"),
+    "success_rate": N_("success rate"),
+    "active_at_start": N_("active at start"),
+    "churned": N_("churned"),
+    "churn_rate": N_("churn rate"),
+    "prospects": N_("prospects"),
+    "converted": N_("converted"),
+    "conversion_rate": N_("conversion rate"),
+    "csat_responses": N_("CSAT scores"),
+    "csat_mean": N_("CSAT mean"),
+    "csat_satisfied_share": N_("CSAT 4-5"),
+    "nps_responses": N_("NPS answers"),
+    "nps": N_("NPS"),
+    "overdue": N_("overdue"),
+    "churn_risk": N_("churn risk"),
+}
+
+
+def column(key: str) -> str:
+    """A report column's heading in an `--excel` file (English keeps the key)."""
+    if language() == "en":
+        return key
+    name = COLUMN_NAMES.get(key)
+    return _(name) if name else key
