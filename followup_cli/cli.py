@@ -365,7 +365,7 @@ def today(
 
     Status: due (today), overdue (within the tier's grace window), late (past it).
     """
-    from followup_cli.service import due_count, due_list
+    from followup_cli import morning
 
     if (signature is not None or opt_out_line) and not with_message:
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
@@ -373,10 +373,11 @@ def today(
         raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
     day = _day(on)
     conn = _conn(ctx)
-    items = due_list(conn, day, owner, limit)
     if with_message:
+        from followup_cli.service import due_list
         from followup_cli.templates import send_list
 
+        items = due_list(conn, day, owner, limit)
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
         render.send_list_view(rows, fmt)
         if left_out:
@@ -386,8 +387,8 @@ def today(
                 )
             )
         return
-    total = due_count(conn, day, owner) if limit is not None and len(items) == limit else None
-    render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain, total)
+    listed, total = morning.gather(conn, day, owner, limit)
+    morning.show(listed, total, fmt.value, day, explain)
 
 
 @app.command(

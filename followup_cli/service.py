@@ -182,21 +182,25 @@ def due_list(
     from followup_cli.schedule import is_at_risk
 
     rules = storage.load_rules(conn)
+    described = {tier: rule.describe() for tier, rule in rules.items()}
     items = []
     for row in storage.due_rows(conn, on, owner, limit):
         due = date.fromisoformat(row["due_date"])
         rule = rules.get(row["tier"])
         late_after = (rule.grace if rule else Duration(1, "w")).after(due)
         status = "due" if due >= on else ("late" if on > late_after else "overdue")
-        activity = max(
-            date.fromisoformat(v)
-            for v in (
-                row["added"],
-                row["first_purchase"],
-                row["last_purchase"],
-                row["last_success"],
+        # ISO dates sort as text: the latest of them, read once
+        activity = date.fromisoformat(
+            max(
+                v
+                for v in (
+                    row["added"],
+                    row["first_purchase"],
+                    row["last_purchase"],
+                    row["last_success"],
+                )
+                if v
             )
-            if v
         )
         win_back = row["kind"] == "cadence" and is_at_risk(row["tier"], activity, on, rules)
         reason = row["reason"]
@@ -218,7 +222,7 @@ def due_list(
                 kind=row["kind"],
                 reason=reason,
                 anchor=row["anchor"],
-                rule=rule.describe() if rule else "",
+                rule=described.get(row["tier"], ""),
                 win_back=win_back,
                 attempts=row["attempts"],
                 last_contact=row["last_contact"],

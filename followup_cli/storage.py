@@ -882,7 +882,17 @@ def due_rows(
 
 
 def due_count(conn: sqlite3.Connection, on: date, owner: str | None) -> int:
-    """How many are on today's list in all (when --limit shows only the first few)."""
+    """How many are on today's list in all (when --limit shows only the first few).
+
+    Without an owner, counted from the open-show index alone: an open follow-up never
+    belongs to a lost or opted-out customer (logging either closes it)."""
+    if owner is None:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM followups WHERE status = 'open' AND show_date <= ?",
+                (on.isoformat(),),
+            ).fetchone()[0]
+        )
     return int(
         conn.execute(
             "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
