@@ -95,3 +95,13 @@ def test_mistakes_are_reported_by_the_full_command_line(cli, isolated_db, tmp_pa
     new = _run(isolated_db, "--db", str(tmp_path / "new.db"), "today", *ON)
     assert new.stderr == f"followup: created a new, empty database at {tmp_path / 'new.db'}\n"
     assert new.stdout == "Nothing due on 2026-11-23.\n"
+
+
+def test_a_limited_list_in_chinese(isolated_db):
+    env = {**os.environ, "FOLLOWUP_DB": str(isolated_db), "LANG": "zh_CN.UTF-8"}
+    run = [sys.executable, "-m", "followup_cli"]
+    subprocess.run([*run, "import", "customers", EXAMPLE, *ON, "-q"], env=env, check=True)
+    shown = subprocess.run(
+        [*run, "today", *ON, "--limit", "4"], env=env, capture_output=True, text=True
+    )
+    assert shown.stdout.splitlines()[0].rstrip() == "2026-11-23 到期回访：23 个中的 4 个"

@@ -639,7 +639,6 @@ MESSAGES: dict[str, str] = {
     "{file} needs --format csv or json (or a file name ending .csv or .json)": "{file} 需要 --format csv 或 json（或以 .csv、.json 结尾的文件名）",
     "an export is csv or json, not a table": "导出只能是 csv 或 json，不能是表格",
     # Daily use: a limited morning list
-    "Follow-ups due on {day}: {shown} of {total}": "{day} 应回访：{total} 个中的 {shown} 个",
     # Daily use: the first import of a neglected list
     "First import: the {backlog} calls due now are spread over {days} open days, until {last}, at most {capacity} a day (option daily_capacity), most important first; {kept} are on today's list.": "首次导入：当前到期的 {backlog} 个回访已分摊到 {days} 个营业日（至 {last}），每天最多 {capacity} 个（选项 daily_capacity），重要的优先；今天的清单上有 {kept} 个。",
     # Daily use: smaller things
@@ -700,5 +699,5 @@ MESSAGES: dict[str, str] = {
     # Daily use: help and the limited list
     "Bring back a customer marked lost: active again, with their next follow-up planned.\n\nA purchase after the loss (imported, or 'converted' for a prospect) does this by itself.": "恢复一位已标记流失的客户：重新活跃，并安排下次回访。\n\n流失后有购买（导入的购买记录，或潜在客户登记 'converted'）时会自动恢复。",
     "Go back to the default rules and shop options; open follow-ups are re-planned.": "恢复默认规则和店铺选项；未开始的回访重新安排。",
-    "{shown} of {total}": "{total} 个中的 {shown} 个",
+    "{shown} of {total}": "{total} 个中的 {shown}",
 }
