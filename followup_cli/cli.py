@@ -80,8 +80,10 @@ class FollowupGroup(TyperGroup):
                 _("database is damaged or not a followup file: {detail}").format(detail=exc)
             ) from None
         except OSError as exc:
+            from followup_cli.wording import os_error
+
             where = f" ({exc.filename})" if exc.filename else ""
-            raise FollowupError(f"{exc.strerror or exc}{where}") from None
+            raise FollowupError(f"{os_error(exc)}{where}") from None
         except Exception as exc:
             if os.environ.get("FOLLOWUP_DEBUG"):
                 raise
@@ -121,7 +123,7 @@ def _accept_db_after_command(group: Any) -> None:
                     param_decls=["--db", "late_db"],
                     callback=_db_option,
                     expose_value=False,
-                    metavar="PATH",
+                    metavar="DB",
                     help=_("Database file (as --db before the command)."),
                 )
             )
@@ -133,13 +135,28 @@ def _localise_help(command: Any) -> None:
     """Help texts are written in English in the code; show them in the chosen language."""
     if language() == "en":
         return
+    from typer._click import formatting
+
+    from followup_cli.layout import text_width
+
+    formatting.term_len = text_width  # help columns line up with Chinese words in them
+    typer.core._ = _  # typer's own words on help pages (default, required, Options) through ours
+    if not getattr(formatting.wrap_text, "by_columns", False):
+        formatting.wrap_text = _wrap_by_columns(formatting.wrap_text)
     if command.help:
         command.help = _(command.help)
     if command.short_help:
         command.short_help = _(command.short_help)
+    elif command.help and not command.help.isascii():
+        # click shortens by characters and spaces, which Chinese has few of: its first sentence
+        command.short_help = command.help.split("\n\n")[0].split("。")[0].replace("\n", "")
+    from followup_cli.wording import argument_name
+
     for param in command.params:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        if param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = argument_name(param.name)
     if not getattr(command, "_localised_page", False):
         page = command.get_help
         command.get_help = lambda ctx: _localise_help_page(page(ctx))
@@ -163,6 +180,15 @@ _HELP_PAGE_WORDS = (
 )
 
 
+# typer's own words, passed to `_()` once typer.core uses it (see _localise_help)
+_TYPER_WORDS = (
+    N_("default: {default}"),
+    N_("required"),
+    N_("Options"),
+    N_("Arguments"),
+    N_("Commands"),
+)
+
 _HELP_PAGE_HEADINGS = {
     "Arguments:": N_("Arguments:"),
     "Options:": N_("Options:"),
@@ -174,6 +200,8 @@ def _localise_help_page(page: str) -> str:
     """Click lays help out in English; swap its words, keeping the option column aligned."""
     import re
 
+    # click's own help option, wrapped or not
+    page = re.sub(r"Show\s+this\s+message\s+and\s+exit\.", _("Show this message and exit."), page)
     for english, sentence in _HELP_PAGE_WORDS:
         shown = _(sentence)
         extra = _display_width(shown) - len(english)
@@ -181,13 +209,82 @@ def _localise_help_page(page: str) -> str:
 
         def swap(match: re.Match[str], shown: str = shown, extra: int = extra) -> str:
             spaces = len(match.group(1))
-            return shown + " " * (max(1, spaces - extra) if spaces else 0)
+            if spaces < 2:  # within a sentence, not before a column
+                return shown + match.group(1)
+            return shown + " " * max(1, spaces - extra)
 
         page = pattern.sub(swap, page)
+    headings = {_(name) + ":" for name in _TYPER_WORDS[2:]}
     lines = page.split("\n")
     return "\n".join(
-        _(_HELP_PAGE_HEADINGS[line]) if line in _HELP_PAGE_HEADINGS else line for line in lines
+        _(_HELP_PAGE_HEADINGS[line])
+        if line in _HELP_PAGE_HEADINGS
+        else line[:-1] + "："
+        if line in headings
+        else line
+        for line in lines
     )
+
+
+def _wrap_by_columns(wrap_text: Any) -> Any:
+    """Click wraps help by characters; a Chinese character takes two columns. Paragraphs with
+    Chinese in them are wrapped here by columns and handed to click as already wrapped."""
+
+    def wrapped(
+        text: str,
+        width: int = 78,
+        initial_indent: str = "",
+        subsequent_indent: str = "",
+        preserve_paragraphs: bool = False,
+    ) -> str:
+        if text.isascii():
+            return wrap_text(text, width, initial_indent, subsequent_indent, preserve_paragraphs)
+        room = max(10, width - max(len(initial_indent), len(subsequent_indent)))
+        if not preserve_paragraphs:
+            lines = _wrap_columns(" ".join(text.split()), room)
+            return "\n".join(
+                (initial_indent if n == 0 else subsequent_indent) + line
+                for n, line in enumerate(lines)
+            )
+        paragraphs = []
+        for block in text.split("\n\n"):
+            lines = block.splitlines()
+            if not lines or lines[0].strip() == "\b" or block.isascii():
+                paragraphs.append(block)
+                continue
+            indent = len(lines[0]) - len(lines[0].lstrip())
+            joined = ""
+            for line in (line.strip() for line in lines):
+                gap = " " if joined and (joined[-1].isascii() or line[:1].isascii()) else ""
+                joined += gap + line
+            shown = _wrap_columns(joined, max(10, room - indent))
+            paragraphs.append("\b\n" + "\n".join(" " * indent + line for line in shown))
+        return wrap_text("\n\n".join(paragraphs), width, initial_indent, subsequent_indent, True)
+
+    wrapped.by_columns = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _wrap_columns(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns: a line may break after any Chinese character, and
+    at spaces; ASCII words (option names, values) are never cut."""
+    import re
+
+    lines: list[str] = []
+    current, used = "", 0
+    for token in re.findall(r"\s+|[!-~]+|.", text):
+        if token.isspace():
+            if current and used < width:
+                current, used = current + " ", used + 1
+            continue
+        size = _display_width(token)
+        if used + size > width and current.strip():
+            lines.append(current.rstrip())
+            current, used = "", 0
+        current, used = current + token, used + size
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
 
 
 def _display_width(text: str) -> int:
@@ -360,6 +457,9 @@ def today(
         "--opt-out-line",
         help=_("End each message with the opt-out line (template opt-out, e.g. 拒收请回复R)."),
     ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -371,6 +471,9 @@ def today(
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
     if with_message and fmt is Format.table:
         raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
+    if output is not None and not with_message:
+        raise FollowupError(_("--output goes with --with-message"))
+    _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
     if with_message:
@@ -379,7 +482,7 @@ def today(
 
         items = due_list(conn, day, owner, limit)
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
-        render.send_list_view(rows, fmt)
+        render.send_list_view(rows, fmt, output)
         if left_out:
             render.warn(
                 _("Not in the send list, no phone: {ids}").format(
@@ -1147,12 +1250,9 @@ def rules_option(
 
 
 templates_app = typer.Typer(
-    help=_("Show or change the messages to send, one per reason.")
-    + "\n\n"
-    + _(
-        "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
-        "[brackets] with a field in it is left out when the field is empty (no purchase yet)."
-    ),
+    help="Show or change the messages to send, one per reason.\n\n"
+    "Fields: {name} {shop} {days_since_purchase} {last_purchase} {owner}. Text in "
+    "[brackets] with a field in it is left out when the field is empty (no purchase yet).",
     invoke_without_command=True,
 )
 app.add_typer(templates_app, name="templates")
@@ -1175,12 +1275,8 @@ def templates_show(
     conn = _conn(ctx)
     render.templates_view(list_templates(conn), fmt)
     if fmt is Format.table and not shop_name(conn):
-        render.message(
-            _(
-                "The shop's name is not set, so messages use a neutral word for it; "
-                "set it with: followup rules option shop NAME"
-            )
-        )
+        render.message(_("The shop's name is not set: messages use a neutral word instead."))
+        render.message(_("Set it with: followup rules option shop NAME"))
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))

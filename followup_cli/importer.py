@@ -349,7 +349,7 @@ def read_table(
             blank = not data.strip() and not handle.read(1)
     except OSError as exc:
         raise FollowupError(
-            _("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror),
+            _("cannot read {path}: {strerror}").format(path=path, strerror=wording.os_error(exc)),
             EXIT_NOTHING_IMPORTED,
         ) from None
     if blank:
@@ -628,13 +628,18 @@ class HeaderMap:
         columns: dict[str, int] = {}
         extras: dict[str, int] = {}
         names: dict[str, str] = {}
+        claimed = {wanted[k] for k in map(_header_key, header) if k in wanted}
         for index, raw in enumerate(header):
             key = _header_key(raw)
             if not key:
                 continue  # trailing empty header cells, as Excel writes them
-            target = wanted.get(key) or meant.get(key)
-            if target is None and key not in ignored:
-                target = aliases.get(key)
+            target = wanted.get(key)
+            if target is None:  # a field named by --map is never taken by a guess
+                target = meant.get(key)
+                if target is None and key not in ignored:
+                    target = aliases.get(key)
+                if target in claimed:
+                    target = None
             if target and target not in columns:
                 columns[target] = index
                 names[target] = raw.strip()
@@ -698,8 +703,14 @@ _TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "total", "tota
 _TAG_SPLIT = re.compile(r"[,;，；、|]")
 
 
+_TOTAL_STARTS = frozenset("合总小汇TtSsGg")
+
+
 def is_total_row(cells: list[str]) -> bool:
     """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    first = next((cell.lstrip()[:1] for cell in cells[:3] if cell.strip()), "")
+    if first not in _TOTAL_STARTS:
+        return False
     for cell in cells[:3]:
         text = cell.strip().rstrip(":：").strip().casefold()
         if text:
@@ -754,12 +765,14 @@ def clean_rows(
     dayfirst: bool | None = None,
     levels: LevelTable | None = None,
 ) -> Iterator[Record | Rejection | Skipped]:
-    if dayfirst is None:
-        dayfirst = _file_date_order(table, headers)
     clean = _RowCleaner(headers, today, known_tiers, normalise_phone, dayfirst, levels)
+    if dayfirst is None:
+        # The file's own day/month order, read from the whole file only when a date needs it:
+        # an ISO-dated file is read once, not twice.
+        clean.order_of_file = lambda: _file_date_order(table, headers)
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
-            yield Rejection(line, _BROKEN, list(cells))
+            yield Rejection(line, _(_BROKEN), list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")
@@ -789,6 +802,9 @@ class _RowCleaner:
         self.date_cache: dict[str, date] = {}
         self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
         self.has_tags = "tags" in headers.columns
+        self.tier_cache: dict[tuple[str, ...], tuple[str | None, str | None, dict[str, str]]] = {}
+        self.order_of_file: Callable[[], bool | None] | None = None
+        self.day_first = self.month_first = False  # what the file's dates showed so far
 
     def __call__(self, line: int, cells: list[str]) -> Record:
         longest = max(map(len, cells), default=0)
@@ -884,6 +900,17 @@ class _RowCleaner:
 
     def _tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         """(tier, a level nobody mapped, the original levels to keep on the customer)."""
+        key = tuple(cell[f] for f in self.level_columns) + (
+            (cell["tags"],) if self.has_tags else ()
+        )
+        known = self.tier_cache.get(key)
+        if known is None:
+            known = self._find_tier(cell)
+            if len(self.tier_cache) < 10_000:
+                self.tier_cache[key] = known
+        return known[0], known[1], dict(known[2])
+
+    def _find_tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         found: list[str] = []
         unknown = None
         kept: dict[str, str] = {}
@@ -918,10 +945,20 @@ class _RowCleaner:
             return None
         value = self.date_cache.get(raw)
         if value is None:
+            slashed = _SLASHED.match(raw)
+            if slashed and self.order_of_file is not None:
+                first, second = int(slashed.group(1)), int(slashed.group(2))
+                self.day_first |= first > 12 >= second
+                self.month_first |= second > 12 >= first
+                if self.day_first and self.month_first:
+                    raise FollowupError(_(_MIXED_ORDERS), EXIT_NOTHING_IMPORTED)
             try:
                 value = parse_import_date(raw, self.dayfirst)
             except DateFormatError as exc:
-                raise RowError(f"{field_}: {exc}") from None
+                if self.order_of_file is None or "ambiguous" not in str(exc):
+                    raise RowError(f"{field_}: {exc}") from None
+                self.dayfirst, self.order_of_file = self.order_of_file(), None
+                return self._date(raw, field_)
             self.date_cache[raw] = value
         if field_ in PAST_DATE_FIELDS and value > self.today:
             raise RowError(
@@ -932,6 +969,10 @@ class _RowCleaner:
         return value
 
 
+_MIXED_ORDERS = (
+    "file mixes day/month and month/day dates: fix the file or force one with "
+    "--dayfirst/--monthfirst"
+)
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}")
 
 
@@ -949,13 +990,7 @@ def _file_date_order(
                 day_first |= first > 12 >= second
                 month_first |= second > 12 >= first
     if day_first and month_first:
-        raise FollowupError(
-            _(
-                "file mixes day/month and month/day dates: fix the file or "
-                "force one with --dayfirst/--monthfirst"
-            ),
-            EXIT_NOTHING_IMPORTED,
-        )
+        raise FollowupError(_(_MIXED_ORDERS), EXIT_NOTHING_IMPORTED)
     if day_first or month_first:
         return day_first
     return None
@@ -1022,7 +1057,7 @@ def clean_purchase_rows(
     orders_seen: set[str] = set()
     for line, cells in table.rows():
         if isinstance(cells, BrokenRow):
-            yield Rejection(line, _BROKEN, list(cells))
+            yield Rejection(line, _(_BROKEN), list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")

@@ -74,6 +74,8 @@ _EXCEL_FORMULA_TEXT = re.compile(r'^="(.*)"$')
 def clean_cell(text: str) -> str:
     """What spreadsheets wrap around ids and phones: Shopify's `'` prefix, `="…"`, a `.0`."""
     text = text.strip()
+    if not text or (text[0] not in "'=" and not text.endswith(".0")):
+        return text  # nothing wrapped around it: the usual case, kept cheap
     if text.startswith("'"):
         text = text[1:].strip()
     wrapped = _EXCEL_FORMULA_TEXT.match(text)
@@ -132,7 +134,7 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
             and compact[0] == "1"
             and compact[1] in "3456789"
         ):
-            result = f"+86{compact}"
+            return f"+86{compact}"  # the common case, not worth a cache entry
         else:
             try:
                 number = phonenumbers.parse(compact, used)
@@ -153,6 +155,8 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
                     problem = _("phone {text!r} is not a valid number for {region}")
                 raise PhoneLeftOut(problem.format(text=text, region=used))
             result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if len(cache) > 50_000:
+            cache.clear()  # memory stays flat on a file of a million different numbers
         cache[key] = result
         return result
 

@@ -285,7 +285,9 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("skipped_totals"), _("skipped {count} total rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
     ]
-    return "".join(_(", ") + text.format(count=count) for count, text in parts if count)
+    return "".join(
+        _(", {part}").format(part=text.format(count=count)) for count, text in parts if count
+    )
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
@@ -856,9 +858,9 @@ def report_definitions() -> None:
 SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
 
 
-def send_list_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    """A send list for a bulk SMS or WeCom tool: machine formats only."""
-    emit(rows, [(k, k) for k in SEND_KEYS], fmt)
+def send_list_view(rows: list[dict[str, Any]], fmt: Format, output: str | None = None) -> None:
+    """A send list for a bulk SMS or WeCom tool: CSV or JSON, to stdout or a private file."""
+    export_rows(rows, SEND_KEYS, fmt, output)
 
 
 def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:

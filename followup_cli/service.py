@@ -647,6 +647,8 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
                     "snooze {ref} again to move the follow-up."
                 ).format(contact_id=contact["id"], ref=customer.ref)
             )
+        from followup_cli import wording
+
         later = storage.contact_after(conn, customer.id, contact["id"])
         if later is not None and later["outcome"] == "snoozed":
             raise FollowupError(
@@ -663,7 +665,7 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
                 ).format(
                     contact_id=contact["id"],
                     ref=customer.ref,
-                    outcome=later["outcome"],
+                    outcome=wording.outcome(later["outcome"]),
                     date=later["date"],
                     later_id=later["id"],
                 )

@@ -268,7 +268,18 @@ ARGUMENT_NAMES = {
     "name": N_("option"),
     "value": N_("value"),
     "import_id": N_("import number"),
+    "level": N_("level"),
+    "key": N_("template"),
+    "text": N_("text"),
 }
+
+
+def argument_name(name: str | None) -> str | None:
+    """An argument as its help page names it: 客户, 结果 ... (None: the default, English)."""
+    found = ARGUMENT_NAMES.get(name or "")
+    return _(found) if found and language() != "en" else None
+
+
 _GUESS = _Pattern(r"\s*Did you mean (.+?)\?$")
 
 
@@ -380,3 +391,25 @@ def column(key: str) -> str:
         return key
     name = COLUMN_NAMES.get(key)
     return _(name) if name else key
+
+
+_OS_ERRORS = {
+    "ENOENT": N_("no such file or folder"),
+    "EACCES": N_("permission denied"),
+    "EPERM": N_("operation not permitted"),
+    "ENOSPC": N_("the disk is full"),
+    "EROFS": N_("the file system is read-only"),
+    "EISDIR": N_("it is a folder"),
+    "ENOTDIR": N_("not a folder"),
+    "EEXIST": N_("it already exists"),
+}
+
+
+def os_error(exc: OSError) -> str:
+    """The system's reason for a failed file operation, in the reader's language."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if language() != "en" and name in _OS_ERRORS:
+        return _(_OS_ERRORS[name])
+    return exc.strerror or str(exc)

@@ -520,3 +520,39 @@ def test_levels_table_can_be_seen_and_changed(cli):
     assert "unknown tier 'gold'" in err
     cli("rules", "levels", "remove", "铂金卡")
     assert "no '铂金卡'" in cli("rules", "levels", "remove", "铂金卡", code=1).stderr
+
+
+def test_an_explicit_map_wins_over_a_column_the_layout_guessed(cli, tmp_path):
+    # a HubSpot export whose shop keeps the member number in "Membership" instead
+    data = (
+        "Record ID,First Name,Last Name,Email,Lifecycle Stage,Membership\n"
+        "101,Sofia,Garcia,sofia.g@example.com,Customer,M-77\n"
+    )
+    path = write_bytes(tmp_path, "hubspot.csv", data.encode("utf-8"))
+    out = cli.json("import", "customers", path, "--map", "Membership=id", "--date", "2025-06-01")
+    assert out["layout"] == "HubSpot contacts"
+    stored = customers(cli)
+    assert list(stored) == ["M-77"]
+    assert stored["M-77"]["extra"]["Record ID"] == "101"
+
+
+def test_dry_run_reports_every_value_left_out_and_writes_nothing(cli, tmp_path, isolated_db):
+    data = (
+        "First Name,Last Name,Email,Phone,Tags\n"
+        "Ann,Lee,ann@example.com,(408) 781-2076,VIP\n"
+        ",,,13800138000,\n"
+        "Total,,,,\n"
+    )
+    path = write_bytes(tmp_path, "list.csv", data.encode("utf-8"))
+    cli("today")
+    before = dump(isolated_db)
+    result = cli("import", "customers", path, "--dry-run", "--date", "2025-06-01")
+    assert result.stderr == (
+        f"{path}: line 2: column 'Phone': phone '(408) 781-2076' is not a valid number for CN: "
+        "left out\n"
+    )
+    assert result.stdout == (
+        f"{path}: dry run, nothing written: read 3, added 2, updated 0, unchanged 0, rejected 0, "
+        "named from nickname/phone/e-mail 1, phones left out 1, skipped 1 total rows\n"
+    )
+    assert dump(isolated_db) == before

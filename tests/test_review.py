@@ -200,9 +200,9 @@ def test_review_needs_a_terminal(cli, shop):
 def test_other_commands_never_load_textual(shop):
     script = (
         "import sys\n"
-        "from followup_cli import cli\n"
+        "from followup_cli import launch\n"
         "sys.argv = ['followup', 'today', '--date', '2025-03-08']\n"
-        "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    launch.main()\nexcept SystemExit:\n    pass\n"
         "print('textual' in sys.modules, 'followup_cli.review' in sys.modules)\n"
     )
     out = subprocess.run(
@@ -376,3 +376,6 @@ def test_in_chinese_the_whole_screen_speaks_chinese_and_stays_aligned(cli, isola
         " r 已联系  n 未接通  c 投诉  v 成交  l 流失  o 拒绝回访  s 推迟",
         " e 备注  1-5 满意度  u 撤销  y 复制消息  p 退出时打印  ? 帮助  q 退出",
     ]
+    readme = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- zh-review-screen -->\n```text\n(.*?)\n```", readme, re.S).group(1)
+    assert shown.splitlines() == screen

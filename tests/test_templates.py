@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sqlite3
 from datetime import date
@@ -196,11 +197,61 @@ def test_readme_send_list_is_the_real_output(cli):
 
 
 def test_templates_table_says_when_the_shop_name_is_missing(cli):
-    hint = (
-        "The shop's name is not set, so messages use a neutral word for it; "
-        "set it with: followup rules option shop NAME"
-    )
-    assert cli("templates").stdout.splitlines()[-1] == hint
+    hint = "The shop's name is not set: messages use a neutral word instead."
+    assert cli("templates").stdout.splitlines()[-2:] == [
+        hint,
+        "Set it with: followup rules option shop NAME",
+    ]
     assert cli("rules", "option", "shop", "  梅记   茶庄 ").stdout.startswith("shop = 梅记 茶庄;")
     assert hint not in cli("templates").stdout
     assert cli.json("rules")["options"]["shop"] == "梅记 茶庄"
+
+
+def test_defaults_follow_the_language_chosen_for_the_shop(shop):
+    try:
+        out = shop(
+            "--lang",
+            "zh",
+            "today",
+            "--date",
+            "2025-03-08",
+            "--with-message",
+            "--format",
+            "json",
+            "--limit",
+            "2",
+        )
+    finally:
+        i18n.set_language("en")
+    # N1's 7-day check in Chinese; V1 (no phone) is named on stderr in Chinese too
+    assert json.loads(out.stdout)[0]["message"].startswith("Tom Baker您好，我是Mei's Tea的Mei。")
+    assert out.stderr == "没有电话，未列入发送清单：V1\n"
+
+
+def test_send_list_to_a_file_is_private_and_whole(shop, tmp_path):
+    target = tmp_path / "send.csv"
+    out = shop(
+        "today", "--date", "2025-03-08", "--with-message", "--format", "csv", "-o", str(target)
+    )
+    assert out.stdout == ""
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "customer_id,name,phone,owner,template,message"
+    assert [line.split(",")[0] for line in lines[1:]] == ["N1", "N2", "P1"]
+    assert shop("today", "--date", "2025-03-08", "-o", str(target), code=1).stderr == (
+        "followup: error: --output goes with --with-message\n"
+    )
+    missing = str(tmp_path / "nope" / "send.csv")
+    err = shop("today", "--with-message", "--format", "csv", "-o", missing, code=1).stderr
+    assert err.startswith("followup: error: folder ")
+
+
+def test_readme_templates_table_is_the_real_output_at_80_columns(cli, monkeypatch):
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- templates-output -->\n```text\n(.*?)\n```", readme, re.S).group(1)
+    monkeypatch.setenv("COLUMNS", "80")
+    cli("rules", "option", "shop", "Tea Corner")
+    out = cli("templates").stdout
+    assert [line.rstrip() for line in out.rstrip("\n").splitlines()] == shown.splitlines()
+    assert max(len(line) for line in shown.splitlines()) <= 80

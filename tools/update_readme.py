@@ -1,5 +1,6 @@
 """Rewrite the README's generated parts: the example `followup today` output (what the example
-really prints), the `review` screen and the send list on the same shop, and the speed table
+really prints), the `review` screen (also in README.zh-CN.md), the templates and the send list
+on the same shop, and the speed table
 (from bench/results.json, written by bench/run.py).
 
 Run after a change that alters the morning list or after a benchmark run:
@@ -73,7 +74,17 @@ def bench_table() -> str:
     memory = data.get("peak_memory_kb_import") or {}
     if memory:
         parts = ", ".join(f"{int(k):,} rows: {v // 1024} MB" for k, v in memory.items() if v)
-        lines += ["", f"Peak memory of `import customers`: {parts}."]
+        again = data.get("peak_memory_kb_reimport_1m")
+        if again:
+            parts += f"; the 1,000,000-row file again into that shop: {again // 1024} MB"
+        lines += ["", f"Peak memory of `import customers` (a new shop): {parts}."]
+    measured = data.get("import_measured")
+    if measured:
+        lines += [
+            "",
+            f"Import figures measured {measured['when']} with the machine's load average at "
+            f"{measured['load']} (2 cores).",
+        ]
     return "\n".join(lines)
 
 
@@ -104,12 +115,25 @@ def send_list() -> str:
     return shown.stdout.replace("\r\n", "\n").rstrip("\n")
 
 
-def review_screen() -> str:
+def templates_table() -> str:
+    """`followup templates` at 80 columns on a shop with its name set: the default wording."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**_example_db(folder), "COLUMNS": "80"}
+        run = [sys.executable, "-m", "followup_cli"]
+        shop = [*run, "rules", "option", "shop", "Tea Corner"]
+        subprocess.run(shop, env=env, check=True, capture_output=True)
+        shown = subprocess.run(
+            [*run, "templates"], env=env, check=True, capture_output=True, text=True
+        )
+    return "\n".join(line.rstrip() for line in shown.stdout.rstrip("\n").splitlines())
+
+
+def review_screen(lang: str = "en") -> str:
     """The `review` screen at 80x24 on the example shop, the second customer selected."""
     import asyncio
     from datetime import date
 
-    from followup_cli import storage
+    from followup_cli import i18n, storage
     from followup_cli.review import ReviewApp, screen_lines
     from followup_cli.review_session import ReviewSession
 
@@ -122,7 +146,11 @@ def review_screen() -> str:
     with tempfile.TemporaryDirectory() as folder:
         env = _example_db(folder)
         conn = storage.open_db(Path(env["FOLLOWUP_DB"]))
-        lines = asyncio.run(capture(ReviewApp(ReviewSession(conn, date(2026, 11, 23)))))
+        i18n.set_language(lang)
+        try:
+            lines = asyncio.run(capture(ReviewApp(ReviewSession(conn, date(2026, 11, 23)))))
+        finally:
+            i18n.set_language("en")
         conn.close()
     return "\n".join(lines)
 
@@ -139,9 +167,14 @@ def main() -> None:
     text = replace(text, "today-output", f"```text\n{real_output()}\n```")
     text = replace(text, "review-screen", f"```text\n{review_screen()}\n```")
     text = replace(text, "send-list", f"```text\n{send_list()}\n```")
+    text = replace(text, "templates-output", f"```text\n{templates_table()}\n```")
     if (ROOT / "bench" / "results.json").exists():
         text = replace(text, "bench-results", bench_table())
     readme.write_text(text, encoding="utf-8")
+    chinese = ROOT / "README.zh-CN.md"
+    text = chinese.read_text(encoding="utf-8")
+    text = replace(text, "zh-review-screen", f"```text\n{review_screen('zh_CN')}\n```")
+    chinese.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
