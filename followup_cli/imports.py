@@ -364,6 +364,7 @@ def _counts(result: ImportResult, encoding: str, status: str) -> dict[str, Any]:
         "unchanged": result.unchanged,
         "rejected": len(result.rejected),
         "status": status,
+        "message": result.layout,  # the known export the file was read as, if any
     }
 
 
@@ -453,6 +454,7 @@ class _Merger:
             if email:
                 self.stored_keys.add("e:" + email)
         self.new_keys = _KeyFilter()
+        self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
         self.scheduler: Scheduler | None = None
@@ -468,6 +470,9 @@ class _Merger:
         if marked in self.new_keys:
             if self.pending:
                 self._flush_new()  # a repeated row: look in the temporary table, all of it
+            if not self.spool_indexed:
+                storage.spool_index(self.conn)
+                self.spool_indexed = True
             found += [
                 {**dict(row), "_new": True} for row in storage.spool_new_by(self.conn, kind, key)
             ]

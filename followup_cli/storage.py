@@ -1523,9 +1523,6 @@ def spool_create(conn: sqlite3.Connection) -> None:
         "DROP TABLE IF EXISTS temp.import_updates",
         "DROP TABLE IF EXISTS temp.import_followups",
         f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns})",
-        "CREATE INDEX temp.idx_import_new_ref ON import_new(ref)",
-        "CREATE INDEX temp.idx_import_new_phone ON import_new(phone)",
-        "CREATE INDEX temp.idx_import_new_email ON import_new(email)",
         "CREATE TEMP TABLE import_updates (customer_id INTEGER PRIMARY KEY, changes TEXT, "
         "before TEXT, seen TEXT)",
         "CREATE TEMP TABLE import_followups (customer_id INTEGER, kind TEXT, reason TEXT, "
@@ -1559,6 +1556,15 @@ def spool_new(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
         f"VALUES ({', '.join('?' * len(_SPOOL_NEW_COLUMNS))})",
         ([row.get(c) for c in _SPOOL_NEW_COLUMNS] for row in rows),
     )
+
+
+def spool_index(conn: sqlite3.Connection) -> None:
+    """Indexes on the planned new customers, made the first time a row may repeat one: a file
+    without repeated rows never pays for them."""
+    for column in ("ref", "phone", "email"):
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS temp.idx_import_new_{column} ON import_new({column})"
+        )
 
 
 def spool_new_by(conn: sqlite3.Connection, column: str, value: str) -> list[sqlite3.Row]:

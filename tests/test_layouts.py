@@ -666,6 +666,8 @@ def test_hubspot_contacts_lifecycle_stages(cli, tmp_path):
     again = imported(cli, str(tmp_path / "hubspot-crm-exports-all-contacts.csv"))
     assert (again["updated"], again["unknown_levels"]) == (1, {})
     assert customers(cli)["104"]["tier"] == "vip"
+    # `followup imports` says what each file was read as
+    assert {i["message"] for i in cli.json("imports")} == {"HubSpot contacts"}
 
 
 def test_youzan_customers_workbook_with_title_rows_and_a_total(cli, tmp_path):
