@@ -356,11 +356,7 @@ def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> di
     capacity = settings.daily_capacity
     if storage.overdue_count(conn, today) <= capacity:
         return None
-    order = [
-        (row["followup_id"], today)
-        for row in storage.due_rows(conn, today, None)
-        if row["kind"] != "check-back"
-    ]
+    order = [(followup_id, today) for followup_id in storage.due_followup_ids(conn, today)]
     is_closed = closed_day_checker(settings)
     days = 2 * (len(order) // capacity + 1) + 31
     while True:

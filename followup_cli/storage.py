@@ -934,6 +934,22 @@ def move_followups(conn: sqlite3.Connection, days: dict[int, date]) -> None:
     )
 
 
+def due_followup_ids(conn: sqlite3.Connection, on: date) -> list[int]:
+    """The open follow-ups showing by `on`, check-backs aside, in today's order (overdue by
+    tier rank and age, then due today by rank): just their ids, for spreading a backlog."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT f.id FROM followups f JOIN customers c ON c.id = f.customer_id "
+            "WHERE f.status = 'open' AND f.show_date <= :on AND f.kind != 'check-back' "
+            "AND c.do_not_contact = 0 AND c.status = 'active' "
+            "ORDER BY f.due_date >= :on, f.rank, CASE WHEN f.due_date < :on THEN f.due_date END, "
+            "c.name, c.ref",
+            {"on": on.isoformat()},
+        )
+    ]
+
+
 def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT date, outcome, channel, score, nps, note, owner FROM contacts "
