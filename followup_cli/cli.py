@@ -444,6 +444,9 @@ def today(
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
+    segment: str | None = typer.Option(
+        None, "--segment", help=_("Only one value segment, e.g. important-value or 重要价值.")
+    ),
     with_message: bool = typer.Option(
         False,
         "--with-message",
@@ -477,10 +480,9 @@ def today(
     day = _day(on)
     conn = _conn(ctx)
     if with_message:
-        from followup_cli.service import due_list
         from followup_cli.templates import send_list
 
-        items = due_list(conn, day, owner, limit)
+        items = morning.due_items(conn, day, owner, limit, segment, explain)
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
         render.send_list_view(rows, fmt, output)
         if left_out:
@@ -490,7 +492,7 @@ def today(
                 )
             )
         return
-    listed, total = morning.gather(conn, day, owner, limit)
+    listed, total = morning.gather(conn, day, owner, limit, segment, explain)
     morning.show(listed, total, fmt.value, day, explain)
 
 
@@ -675,7 +677,7 @@ def report(
     quarter: str | None = typer.Option(None, "--quarter", help="A quarter, e.g. 2025Q1."),
     year: str | None = typer.Option(None, "--year", help="A calendar year, e.g. 2025."),
     by: list[str] = typer.Option(
-        [], "--by", help="Break down by tier, owner, channel or month (repeatable)."
+        [], "--by", help="Break down by tier, owner, channel, month or segment (repeatable)."
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
@@ -1477,6 +1479,38 @@ def export_due(
         render.write_bytes(to_ics(rows, today_), output)
     else:
         render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output)
+
+
+@app.command()
+def segments(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Customers by value segment (RFM): how many, and their share of the spend.
+
+    Recency, frequency and spend are scored 1-5 by quintiles over every customer with
+    imported purchases; 4-5 is high. The eight segments are the usual RFM ones.
+    """
+    from followup_cli.purchases import segments_view
+
+    render.segments_view(segments_view(_conn(ctx)), fmt)
+
+
+tiers_app = typer.Typer(help="Tier changes that purchases suggest.", no_args_is_help=True)
+app.add_typer(tiers_app, name="tiers")
+
+
+@tiers_app.command("suggest")
+def tiers_suggest(
+    ctx: typer.Context,
+    apply: bool = typer.Option(False, "--apply", help="Make the changes (one transaction)."),
+    on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Regulars among the most valuable (suggest vip) and VIPs who fell away (suggest regular)."""
+    from followup_cli.purchases import tier_suggestions
+
+    render.tier_suggestions_view(tier_suggestions(_conn(ctx), _day(on), apply), fmt, apply)
 
 
 def main() -> None:

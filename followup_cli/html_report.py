@@ -144,7 +144,19 @@ def render(report: dict[str, Any]) -> str:
             for name, value, basis in summary
         )
     )
+    win_back = report.get("win_back")
+    if win_back:
+        basis = _(
+            "{bought} of {contacted} dormant customers reached bought within {days} days"
+        ).format(**win_back)
+        out.append(
+            f"<tr><td>{escape(_('Win-back rate'))}</td><td class=n>{_pct(win_back['rate'])}</td>"
+            f"<td>{escape(basis)}</td></tr>"
+        )
     out.append("</tbody></table>")
+    if report.get("churn_definition_text"):
+        line = _("Churn definition: {text}").format(text=report["churn_definition_text"])
+        out.append(f'<p class="period">{escape(line)}</p>')
     out.append(f"<h2>{escape(_('Rates'))}</h2>")
     out.append(
         bar_chart(_("Rates for the period"), [(_(lbl), overall[k]) for k, lbl, *_x in _METRICS])

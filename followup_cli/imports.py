@@ -33,6 +33,7 @@ from followup_cli.layouts import LevelTable, recognise
 from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import import_phone_reader
 from followup_cli.planning import spread_first_import
+from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
@@ -280,6 +281,7 @@ def _write_plan(
     storage.record_changes(conn, changed)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
+    plan_occasions_after_import(conn, result.header, stamp, today)
     result.spread = spread_first_import(conn, today, result.added)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
@@ -812,7 +814,10 @@ def _apply_purchases_plan(
         result.import_id = import_id = storage.record_import(conn, record)
         result.added, result.unchanged = storage.spool_apply_purchases(conn, import_id)
         spans = storage.spooled_purchase_spans(conn)
+        # Facts first, and unworked follow-ups taken back, so the re-plan sees the new rhythm.
+        taken_back = refresh_after_purchases(conn, [span[0] for span in spans])
         result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
+        replan(conn, taken_back, today)
         if dry_run or (result.rejected and (strict or not result.used)):
             raise _Rollback
         storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
@@ -968,7 +973,11 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     conn, change["customer_id"]
                 ):
                     to_plan.append(change["customer_id"])
+        bought = storage.customers_of_import_purchases(conn, import_id)
         storage.delete_purchases_of_import(conn, import_id)
+        to_plan += refresh_after_purchases(
+            conn, [c for c in bought if storage.customer_row(conn, c)]
+        )
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from followup_cli.dates import Duration, months_between
 from followup_cli.i18n import N_
 
-DIMENSIONS = ("tier", "owner", "channel", "month")
+DIMENSIONS = ("tier", "owner", "channel", "month", "segment")
 NONE = "(none)"
 
 
@@ -29,6 +29,7 @@ class FollowupFact:
     tier: str = ""
     owner: str = NONE
     channel: str = NONE  # how the contact that closed them was made
+    segment: str = NONE  # value segment (RFM) of the customer
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OpenFact:
     tier: str = ""
     owner: str = NONE
     channel: str = NONE
+    segment: str = NONE
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class CustomerFact:
     owner: str = NONE
     contactable: bool = True  # active and not opted out (for churn risk)
     returned_on: date | None = None  # came back (bought again) after `churned_on`
+    segment: str = NONE
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class ScoreFact:
     tier: str = ""
     owner: str = NONE
     channel: str = NONE
+    segment: str = NONE
 
 
 @dataclass(frozen=True)
@@ -415,6 +419,11 @@ _KEYS: dict[str, dict[str, Callable]] = {
         "followup": lambda f: f.channel,
         "contact": lambda c: c.channel,
         "customer": None,  # customers have no channel: churn and conversion do not apply
+    },
+    "segment": {
+        "followup": lambda f: f.segment,
+        "contact": lambda c: c.segment,
+        "customer": lambda c: c.segment,
     },
 }
 

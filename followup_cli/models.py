@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 
 from followup_cli.dates import Duration
 from followup_cli.i18n import _
@@ -78,6 +79,24 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Options of purchase-driven planning, read and written by rhythm.py.
+PURCHASE_OPTIONS = frozenset(
+    {
+        "repurchase",
+        "repurchase_margin",
+        "churn_definition",
+        "churn_factor",
+        "birthday_before",
+        "anniversary_before",
+        "date_fields",
+        "winback_daily",
+        "winback_within",
+    }
+)
+
+
+def _is_pairs(value: object) -> bool:
+    return isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple)
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,16 @@ class Settings:
     phone_region: str = "CN"  # the country of phone numbers written without +code
     language: str = "auto"  # zh or en; auto follows the locale (LANG)
     shop: str = ""  # the shop's name, as customers know it: {shop} in message templates
+    # Purchases drive the plan (see rhythm.py): own repurchase rhythm, churn, date triggers.
+    repurchase: bool = True
+    repurchase_margin: Fraction = Fraction(3, 2)
+    churn_definition: str = "window"  # window | rhythm
+    churn_factor: Fraction = Fraction(3)
+    birthday_before: Duration | None = Duration(3, "d")
+    anniversary_before: Duration | None = None
+    date_fields: tuple[tuple[str, Duration], ...] = ()
+    winback_daily: int = 10
+    winback_within: Duration = Duration(30, "d")
 
     @staticmethod
     def parse_value(name: str, text: str) -> object:
@@ -106,6 +135,10 @@ class Settings:
             raise ValueError(
                 _("unknown option {name!r} (options: {known})").format(name=name, known=known)
             )
+        if name in PURCHASE_OPTIONS:
+            from followup_cli import rhythm
+
+            return rhythm.parse_option(name, text)
         if name in ("max_attempts", "daily_capacity"):
             if not text.isdigit() or int(text) < 1:
                 raise ValueError(_("{name} must be a whole number of at least 1").format(name=name))
@@ -147,6 +180,10 @@ class Settings:
 
     @staticmethod
     def format_value(value: object) -> str:
+        if value is None or isinstance(value, bool | Fraction) or _is_pairs(value):
+            from followup_cli import rhythm
+
+            return rhythm.format_option(value)
         if isinstance(value, tuple):
             return ",".join(WEEKDAYS[d] for d in value)
         return str(value)
@@ -167,6 +204,10 @@ class CustomerState:
     churned: bool = False
     previous_due: date | None = None  # due date of the last closed cadence follow-up
     renewal_done_for: date | None = None  # contract end whose renewal call is already closed
+    purchase_gaps: tuple[int, ...] = ()  # days between distinct purchase days, oldest first
+    repurchase_done_for: date | None = None  # last purchase whose repurchase call is closed
+    dated_fields: tuple[tuple[str, str], ...] = ()  # (field name, stored text): birthday, ...
+    occasions_done: frozenset[str] = frozenset()  # date triggers already called for
 
 
 @dataclass(frozen=True)
@@ -174,9 +215,11 @@ class Plan:
     """One planned follow-up."""
 
     due_date: date
-    kind: str  # step | cadence | check-back | renewal
+    kind: str  # step | cadence | check-back | renewal | repurchase | birthday | anniversary | date
     reason: str
     anchor: date | None = None
+    occasion: str | None = None  # the date trigger this call covers, e.g. birthday:2026-05-20
+    covers_due: date | None = None  # the cadence date a nearer merged call stands in for
 
 
 @dataclass

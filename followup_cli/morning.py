@@ -21,14 +21,45 @@ _FLAGS = ("--explain",)
 _FORMATS = ("table", "csv", "json")
 
 
+def due_items(
+    conn: sqlite3.Connection,
+    day: date,
+    owner: str | None,
+    limit: int | None,
+    segment: str | None = None,
+    explain: bool = False,
+) -> list[Any]:
+    """Today's follow-ups (one value segment's, with --segment; with the repurchase rhythm
+    spelled out, with --explain)."""
+    from followup_cli.service import due_list
+
+    if segment is not None:
+        from followup_cli.purchases import due_in_segment
+
+        items = due_in_segment(conn, day, owner, limit, segment)
+    else:
+        items = due_list(conn, day, owner, limit)
+    if explain:
+        from followup_cli.purchases import explain_rhythm
+
+        explain_rhythm(conn, items)
+    return items
+
+
 def gather(
-    conn: sqlite3.Connection, day: date, owner: str | None, limit: int | None
+    conn: sqlite3.Connection,
+    day: date,
+    owner: str | None,
+    limit: int | None,
+    segment: str | None = None,
+    explain: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Today's items, and the whole list's length when --limit cut it short."""
-    from followup_cli.service import due_count, due_list
+    from followup_cli.service import due_count
 
-    items = due_list(conn, day, owner, limit)
-    total = due_count(conn, day, owner) if limit is not None and len(items) == limit else None
+    items = due_items(conn, day, owner, limit, segment, explain)
+    cut = limit is not None and len(items) == limit and segment is None
+    total = due_count(conn, day, owner) if cut else None
     return [item.as_dict() for item in items], total
 
 
@@ -97,11 +128,12 @@ def run_plain_today(argv: Sequence[str]) -> bool:
         day = parse_iso(found["--date"], "--date") if "--date" in found else date.today()
         conn = storage.open_db(path, create_folder=is_default)
         limit = int(found["--limit"]) if "--limit" in found else None
-        items, total = gather(conn, day, found.get("--owner"), limit)
+        explain = bool(found.get("--explain"))
+        items, total = gather(conn, day, found.get("--owner"), limit, explain=explain)
     except Exception:
         return False  # nothing printed yet: the full command line reports it as usual
     try:
-        show(items, total, found.get("--format", "table"), day, bool(found.get("--explain")))
+        show(items, total, found.get("--format", "table"), day, explain)
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -162,6 +162,16 @@ def _reset_options(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
     return changed
 
 
+# Options of purchases-driven planning that move dates (rhythm.py).
+PLAN_OPTIONS = (
+    "repurchase",
+    "repurchase_margin",
+    "birthday_before",
+    "anniversary_before",
+    "date_fields",
+)
+
+
 def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> dict[str, Any]:
     """Change a shop-wide option; options that move dates re-plan unstarted follow-ups."""
     name = name.strip().lower().replace("-", "_")
@@ -176,7 +186,13 @@ def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> d
             raise FollowupError(str(exc)) from None
     with storage.transaction(conn):
         storage.save_setting(conn, name, value)
-        moves_dates = name in ("min_gap", "renewal_before", "closed_weekdays", "holidays")
+        moves_dates = name in (
+            "min_gap",
+            "renewal_before",
+            "closed_weekdays",
+            "holidays",
+            *PLAN_OPTIONS,
+        )
         replanned = _replan_tiers(conn, None, today) if moves_dates else 0
     return {"option": name, "value": Settings.format_value(value), "replanned": replanned}
 
@@ -388,15 +404,20 @@ def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str,
 
 
 def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
-    """Active customers silent for longer than twice their tier's interval (churn risk)."""
+    """Active customers at churn risk by the definition in force: silent for longer than twice
+    their tier's interval (or twice their own typical gap, under the rhythm definition)."""
+    from followup_cli.winback import WinBackQueue
+
     rules = storage.load_rules(conn)
+    queue = WinBackQueue.load(conn, rules, today)
+    rows = list(storage.activity_of_active_customers(conn))
+    queue.prepare(conn, rows)
     found = []
-    for row in storage.activity_of_active_customers(conn):
+    for row in rows:
         interval = effective_interval(row["tier"], rules)
-        if interval is None:
-            continue
         last = date.fromisoformat(row["last_activity"])
-        if interval.after(last, 2) < today:
+        if queue.at_risk(row["ref"], row["tier"], last):
+            own = queue.own_risk.get(row["ref"])
             found.append(
                 {
                     "customer_id": row["ref"],
@@ -406,7 +427,7 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
                     "owner": row["owner"],
                     "last_activity": row["last_activity"],
                     "silent_days": (today - last).days,
-                    "interval": str(interval),
+                    "interval": str(interval) if own is None else f"{own}d (own rhythm x 2)",
                 }
             )
     found.sort(key=lambda r: (-r["silent_days"], r["customer_id"]))

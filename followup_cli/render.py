@@ -153,6 +153,7 @@ _SHOWN_AS: dict[str, Callable[[Any], str]] = {
     "every": wording.durations,
     "steps": wording.durations,
     "spend": wording.money,
+    "segment": lambda key: segment_name(key),
 }
 
 
@@ -447,6 +448,9 @@ CUSTOMER_KEYS = (
     "last_contact",
     "last_outcome",
     "spend",
+    "segment",
+    "rfm",
+    "purchase_days",
     "notes",
     "extra",
 )
@@ -584,9 +588,14 @@ def rules_view(data: dict[str, Any], fmt: Format) -> None:
         write_csv(data["rules"], keys)
         return
     write_table(data["rules"], [(k, RULE_HEADINGS[k]) for k in (*keys, "describe")], _("Rules"))
-    options = [{"option": k, "value": v} for k, v in data["options"].items()]
+    options = [
+        {"option": k, "value": _(v) if v in OPTION_WORDS else v} for k, v in data["options"].items()
+    ]
     write_table(options, (("option", N_("Option")), ("value", N_("Value"))), _("Options"))
 
+
+# Option values that are words (purchase-driven planning): shown in the reader's language.
+OPTION_WORDS = frozenset({N_("on"), N_("off"), N_("window"), N_("rhythm")})
 
 RULE_HEADINGS = {
     "tier": N_("Tier"),
@@ -787,6 +796,17 @@ def _report_table(report: dict[str, Any]) -> None:
             "basis": _("customers silent for more than twice their interval"),
         },
     ]
+    win_back = report.get("win_back")
+    if win_back:
+        rows.append(
+            {
+                "metric": _("Win-back rate"),
+                "value": _percent(win_back["rate"]),
+                "basis": _(
+                    "{bought} of {contacted} dormant customers reached bought within {days} days"
+                ).format(**win_back),
+            }
+        )
     from followup_cli.layout import Col
 
     write_table(
@@ -798,6 +818,11 @@ def _report_table(report: dict[str, Any]) -> None:
         ),
         _report_title(period),
     )
+    if report.get("churn_definition_text"):
+        from followup_cli.layout import terminal_width, wrap
+
+        line = _("Churn definition: {text}").format(text=report["churn_definition_text"])
+        print("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return
@@ -875,3 +900,91 @@ def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:
         (("key", N_("Template")), ("custom", N_("Wording")), ("text", N_("Text"))),
         title=_("Messages to send, per reason"),
     )
+
+
+# --- purchases drive the plan: segments, tier suggestions -----------------------------------
+
+
+def segment_name(key: Any) -> str:
+    """A value segment as the reader says it: 重要价值 in Chinese, the key in English."""
+    from followup_cli.i18n import language
+    from followup_cli.segments import find_segment
+
+    found = find_segment(str(key)) if key else None
+    return found.chinese if found and language() == "zh_CN" else str(key or "")
+
+
+SEGMENT_KEYS = (
+    "segment",
+    "name",
+    "r",
+    "f",
+    "m",
+    "customers",
+    "customer_share",
+    "spend",
+    "spend_share",
+)
+
+
+def segments_view(data: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        write_json(data)
+        return
+    if fmt is Format.csv:
+        write_csv(data["segments"], SEGMENT_KEYS)
+        return
+    if not data["customers"]:
+        print(_("No purchases imported yet: segments need purchases."))
+        return
+    peak = max((row["spend_share"] or 0) for row in data["segments"])
+    rows = [
+        {
+            **row,
+            "rfm": f"{row['r'][0].upper()}{row['f'][0].upper()}{row['m'][0].upper()}",
+            "share": _percent(row["customer_share"]),
+            "spend_pct": _percent(row["spend_share"]),
+            "bar": _bar(row["spend_share"] or 0, peak),
+        }
+        for row in data["segments"]
+    ]
+    columns = (
+        ("segment", _("Segment")),
+        ("name", _("Segment name")),
+        ("label", _("Meaning")),
+        ("rfm", "R F M"),
+        ("customers", _("Customers")),
+        ("share", _("Share")),
+        ("spend", _("Spend")),
+        ("spend_pct", _("Spend share")),
+        ("bar", _("Spend (bar)")),
+    )
+    title = _("Value segments: {customers} customers with purchases, spend {spend}").format(
+        customers=data["customers"], spend=data["spend"]
+    )
+    write_table(rows, columns, title)
+
+
+TIER_SUGGESTION_KEYS = (
+    "customer_id",
+    "name",
+    "tier",
+    "suggested",
+    "segment",
+    "rfm",
+    "last_purchase",
+    "purchase_days",
+    "spend",
+    "applied",
+)
+
+
+def tier_suggestions_view(rows: list[dict[str, Any]], fmt: Format, applied: bool) -> None:
+    if fmt is not Format.table:
+        emit(rows, [(k, k) for k in TIER_SUGGESTION_KEYS], fmt)
+        return
+    title = (
+        _("Tier changes made: {count}") if applied else _("Tier changes suggested: {count}")
+    ).format(count=len(rows))
+    columns = [(k, k.replace("_", " ").capitalize()) for k in TIER_SUGGESTION_KEYS[:-1]]
+    write_table(rows, columns, title, empty=_("No tier changes to suggest."))

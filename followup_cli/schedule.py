@@ -7,6 +7,7 @@ be tested on hand-worked dates.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -83,6 +84,8 @@ def plan_next(
         return None
     plan = _cadence_plan(state, rules, today)
     plan = _renewal_first(state, settings, today, plan)
+    plan = _repurchase_first(state, rules, settings, plan)
+    plan = _occasion_in(state, settings, today, plan)
     plan = _respect_min_gap(plan, state, settings)
     return _on_open_day(plan, is_closed)
 
@@ -91,7 +94,7 @@ def _on_open_day(plan: Plan, is_closed: ClosedDay) -> Plan:
     day = next_open_day(plan.due_date, is_closed)
     if day == plan.due_date:
         return plan
-    return Plan(day, plan.kind, plan.reason + " (moved: shop closed)", plan.anchor)
+    return replace(plan, due_date=day, reason=plan.reason + " (moved: shop closed)")
 
 
 def _cadence_plan(state: CustomerState, rules: dict[str, Rule], today: date) -> Plan:
@@ -199,12 +202,33 @@ def _renewal_first(state: CustomerState, settings: Settings, today: date, plan: 
     return plan
 
 
+def _repurchase_first(
+    state: CustomerState, rules: dict[str, Rule], settings: Settings, plan: Plan
+) -> Plan:
+    """A customer late on their own rhythm is called before the cadence would call them."""
+    from followup_cli.rhythm import repurchase_plan
+
+    if not state.purchase_gaps:
+        return plan
+    late = repurchase_plan(state, effective_interval(state.tier, rules), settings)
+    return late if late is not None and late.due_date < plan.due_date else plan
+
+
+def _occasion_in(state: CustomerState, settings: Settings, today: date, plan: Plan) -> Plan:
+    """Birthdays, anniversaries and the owner's dates: alone, or merged within a week."""
+    if not state.dated_fields and settings.anniversary_before is None:
+        return plan
+    from followup_cli.rhythm import with_occasion
+
+    return with_occasion(plan, state, settings, today)
+
+
 def _respect_min_gap(plan: Plan, state: CustomerState, settings: Settings) -> Plan:
     if state.last_contact is None:
         return plan
     earliest = settings.min_gap.after(state.last_contact)
     if plan.due_date < earliest:
-        return Plan(earliest, plan.kind, plan.reason + " (moved: minimum gap)", plan.anchor)
+        return replace(plan, due_date=earliest, reason=plan.reason + " (moved: minimum gap)")
     return plan
 
 

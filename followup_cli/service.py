@@ -57,6 +57,10 @@ def customer_state(conn: sqlite3.Connection, customer: Customer) -> CustomerStat
         churned=customer.status == "churned",
         previous_due=storage.previous_due(conn, customer.id),
         renewal_done_for=storage.renewal_done_for(conn, customer.id),
+        purchase_gaps=storage.purchase_gaps(conn, customer.id),
+        repurchase_done_for=storage.repurchase_done_for(conn, customer.id),
+        dated_fields=tuple((k, str(v)) for k, v in customer.extra.items()),
+        occasions_done=storage.occasions_done(conn, customer.id),
     )
 
 
@@ -179,12 +183,28 @@ def due_list(
     Check-backs after a complaint lead; then overdue before due-today; then by tier rank
     (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
     """
-    from followup_cli.schedule import is_at_risk
+    from followup_cli.winback import WinBackQueue
 
     rules = storage.load_rules(conn)
+    queue = WinBackQueue.load(conn, rules, on)
+    fetch = limit
+    while True:
+        rows = storage.due_rows(conn, on, owner, fetch)
+        queue.prepare(conn, rows)
+        items = _due_items(rows, on, rules, queue)
+        kept = queue.cap(items)
+        if limit is None or len(kept) >= limit or len(rows) < (fetch or 0):
+            break
+        fetch = 2 * (fetch or 0)  # the cap held some back: read further down the list
+    if owner is not None and not kept:
+        _check_owner(conn, owner)
+    return kept[:limit] if limit else kept
+
+
+def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) -> list[DueItem]:
     described = {tier: rule.describe() for tier, rule in rules.items()}
     items = []
-    for row in storage.due_rows(conn, on, owner, limit):
+    for row in rows:
         due = date.fromisoformat(row["due_date"])
         rule = rules.get(row["tier"])
         late_after = (rule.grace if rule else Duration(1, "w")).after(due)
@@ -202,7 +222,7 @@ def due_list(
                 if v
             )
         )
-        win_back = row["kind"] == "cadence" and is_at_risk(row["tier"], activity, on, rules)
+        win_back = row["kind"] == "cadence" and queue.at_risk(row["ref"], row["tier"], activity)
         reason = row["reason"]
         if win_back:
             reason = f"win-back: silent since {activity.isoformat()} ({reason})"
@@ -231,8 +251,6 @@ def due_list(
                 last_purchase=row["last_purchase"],
             )
         )
-    if owner is not None and not items:
-        _check_owner(conn, owner)
     return items
 
 
@@ -300,9 +318,12 @@ def log_outcome(
         followup = storage.open_followup(conn, customer.id)
         if followup is not None and followup["due_date"] > on.isoformat():
             followup = None  # not due yet: this contact is an extra touch
-        contact_id = storage.insert_contact(
-            conn, _contact_row(customer, followup, outcome, on, note, channel, score, nps)
-        )
+        contact = _contact_row(customer, followup, outcome, on, note, channel, score, nps)
+        from followup_cli.purchases import is_dormant
+
+        if is_dormant(conn, customer, on, scheduler.rules):
+            contact["win_back"] = 1  # counted by the report's win-back rate
+        contact_id = storage.insert_contact(conn, contact)
         storage.update_customer(
             conn, customer.id, _contact_changes(customer, outcome, on, note), _now()
         )
@@ -465,6 +486,9 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     customer = resolve_customer(conn, key)
     followup = storage.open_followup(conn, customer.id)
     record = customer_record(customer)
+    from followup_cli.purchases import value_of
+
+    record.update(value_of(conn, customer.id))
     record["next_due"] = followup["show_date"] if followup else None
     record["next_reason"] = followup["reason"] if followup else None
     record["history"] = [dict(row) for row in storage.history(conn, customer.id)]
@@ -472,7 +496,12 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
 
 
 def export_customers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return [customer_record(c) for c in storage.all_customers(conn)]
+    """Every customer; those with purchases carry their value segment and R, F, M scores."""
+    from followup_cli.purchases import customer_segments
+
+    values = customer_segments(conn)
+    none = {"segment": None, "rfm": None, "purchase_days": None}
+    return [{**customer_record(c), **values.get(c.id, none)} for c in storage.all_customers(conn)]
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -495,6 +524,10 @@ def build_report(
             )
         )
     by = list(dict.fromkeys(by))
+    if "segment" in by:
+        from followup_cli.purchases import use_segments
+
+        use_segments(conn)
     period = {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()}
     if start > as_of:  # nothing in it has happened yet: no rate can be worked out
         period.update(counted_to=None, cut_short=True)
@@ -540,7 +573,7 @@ def build_report(
             metrics.OpenFact(
                 iso(r["due_date"]) if "month" in dims else as_of - timedelta(days=1),
                 r["count"],
-                **{d: r[d] for d in dims if d in ("tier", "owner")},
+                **{d: r[d] for d in dims if d in ("tier", "owner", "segment")},
             )
             for r in storage.report_open_items(conn, as_of, dims)
             if r["count"]
@@ -551,7 +584,8 @@ def build_report(
 
     def count_source(group: Sequence[str], first: date, last: date):
         thresholds = metrics.churn_thresholds(first, last, as_of, window)
-        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before)
+        own = _own_churn(settings, intervals, first, last, as_of)
+        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before, own)
         return {
             tuple(row[f"group_{d}"] for d in group): metrics.CustomerCounts(
                 *(
@@ -566,11 +600,36 @@ def build_report(
     counts = metrics.customer_counts(facts, (), start, end).get((), metrics.CustomerCounts())
     overall = metrics.compute(facts, start, end, as_of, counts)
     rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
+    from followup_cli.purchases import win_back_figures
+    from followup_cli.rhythm import churn_definition_text
+
     return {
         "period": period,
         "overall": overall.as_dict(),
         "by": by,
         "breakdown": rows,
+        "churn_definition": settings.churn_definition,
+        "churn_definition_text": churn_definition_text(settings),
+        "win_back": win_back_figures(conn, start, end, settings),
+    }
+
+
+def _own_churn(
+    settings: Settings, intervals: dict[str, Duration], first: date, last: date, as_of: date
+) -> dict[str, Any] | None:
+    """The per-customer churn definition's parameters for the SQL count, when in force."""
+    if settings.churn_definition != "rhythm":
+        return None
+    from followup_cli.rhythm import interval_days
+
+    one = timedelta(days=1)
+    factor = settings.churn_factor
+    return {
+        "factor": (factor.numerator, factor.denominator),
+        "intervals": {tier: interval_days(i) for tier, i in intervals.items()},
+        "counts_from": min(first, as_of + one),
+        "counts_until": min(last, as_of) + one,
+        "as_of": as_of,
     }
 
 

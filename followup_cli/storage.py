@@ -6,6 +6,7 @@ command commits whole or not at all, and a second writer waits instead of failin
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -410,7 +411,28 @@ def _m9_message_templates(db: Any) -> None:
     )
 
 
-def _m10_returning_customers(db: Any) -> None:
+def _m10_purchase_rhythm(db: Any) -> None:
+    """Each customer's purchase facts kept up to date at import (rhythm, RFM segments); the
+    date trigger a follow-up covers; contacts made while the customer was dormant."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS purchase_stats (customer_id INTEGER PRIMARY KEY, "
+        "days INTEGER NOT NULL, spend REAL NOT NULL, first_day TEXT NOT NULL, "
+        "last_day TEXT NOT NULL, gaps TEXT NOT NULL, median2 INTEGER)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stats_last ON purchase_stats(last_day)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stats_days ON purchase_stats(days)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stats_spend ON purchase_stats(spend)")
+    for table, column in (
+        ("followups", "occasion"),
+        ("followups", "covers_due"),
+        ("contacts", "win_back"),
+    ):
+        if column not in db[table].columns_dict:
+            db[table].add_column(column, int if column == "win_back" else str)
+    refresh_purchase_stats(db.conn, None)
+
+
+def _m11_returning_customers(db: Any) -> None:
     """A lost customer who buys again is active again; the day they came back is kept
     (churned_on keeps the day they were lost), so the churn figures count both."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
@@ -428,7 +450,8 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m7_undo_and_changes,
     _m8_level_table,
     _m9_message_templates,
-    _m10_returning_customers,
+    _m10_purchase_rhythm,
+    _m11_returning_customers,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -646,7 +669,7 @@ def open_followup(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | N
 def previous_due(conn: sqlite3.Connection, customer_id: int) -> date | None:
     """Due date of the last closed cadence follow-up (check-backs and renewals don't count)."""
     row = conn.execute(
-        "SELECT MAX(due_date) FROM followups WHERE customer_id = ? "
+        "SELECT MAX(COALESCE(covers_due, due_date)) FROM followups WHERE customer_id = ? "
         "AND status IN ('done', 'missed', 'closed') AND kind IN ('step', 'cadence')",
         (customer_id,),
     ).fetchone()
@@ -683,7 +706,8 @@ def insert_followups(
     rank = ":rank" if ranks is not None else _RANK_OF_CUSTOMER.format(":id")
     conn.executemany(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status,"
-        f" attempts, rank) VALUES (:id, :kind, :reason, :anchor, :due, :due, 'open', 0, {rank})",
+        " attempts, rank, occasion, covers_due) VALUES (:id, :kind, :reason, :anchor, :due, "
+        f":due, 'open', 0, {rank}, :occasion, :covers)",
         (
             {
                 "id": cid,
@@ -692,6 +716,8 @@ def insert_followups(
                 "anchor": p.anchor and p.anchor.isoformat(),
                 "due": p.due_date.isoformat(),
                 "rank": ranks.get(cid, 99) if ranks is not None else None,
+                "occasion": p.occasion,
+                "covers": p.covers_due and p.covers_due.isoformat(),
             }
             for cid, p in planned
         ),
@@ -763,7 +789,7 @@ def customers_with_unstarted_followups(
     """Customers whose open follow-up nobody has worked on yet (safe to re-plan)."""
     sql = (
         "SELECT f.customer_id FROM followups f JOIN customers c ON c.id = f.customer_id "
-        "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind IN ('step', 'cadence', 'renewal')"
+        "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind != 'check-back'"
     )
     params: list[Any] = []
     if tiers is not None:
@@ -960,6 +986,35 @@ def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
 
 _COMPLETED = "f.outcome IN ('reached', 'complaint', 'converted', 'lost')"
 _CUSTOMER_KEYS = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')"}
+_SEGMENT_CASE: list[str] = []  # set by use_segments before a report broken down by segment
+
+
+def use_segments(high: dict[str, Any], names: dict[tuple[bool, bool, bool], str]) -> None:
+    """Reports group customers by value segment: high R, F, M mean above these values."""
+    # Values go into the SQL text: a day (checked by parsing it), a count and an amount.
+    recency = date.fromisoformat(str(high["recency"])).isoformat()
+    frequency, monetary = high["frequency"], high["monetary"]
+    tests = (
+        f"s.last_day > '{recency}'",
+        f"s.days > {int(frequency)}",
+        f"s.spend > {float(monetary)!r}",
+    )
+
+    def condition(flags: tuple[bool, bool, bool]) -> str:
+        parts = (t if flag else f"NOT ({t})" for t, flag in zip(tests, flags, strict=True))
+        return " AND ".join(parts)
+
+    whens = " ".join(f"WHEN {condition(flags)} THEN '{name}'" for flags, name in names.items())
+    _SEGMENT_CASE[:] = [f"CASE {whens} END"]
+
+
+def _segment_key(customer_id: str) -> str:
+    """The segment of the customer with this id column, or '(none)' without purchases."""
+    case = _SEGMENT_CASE[0] if _SEGMENT_CASE else "NULL"
+    return (
+        f"COALESCE((SELECT {case} FROM purchase_stats s WHERE s.customer_id = {customer_id}), "
+        "'(none)')"
+    )
 
 
 def report_followups(
@@ -993,7 +1048,9 @@ def report_followups(
     if not group:
         rows = conn.execute(f"SELECT {', '.join(sums)} FROM followups f WHERE {where}", period)
     else:
-        keys = ", ".join(f"{_CUSTOMER_KEYS[d]} AS {d}" for d in group)
+        keys = ", ".join(
+            f"{_segment_key('c.id') if d == 'segment' else _CUSTOMER_KEYS[d]} AS {d}" for d in group
+        )
         outer = ", ".join(f"SUM(p{i}) AS p{i}, SUM(c{i}) AS c{i}" for i in range(len(channels)))
         rows = conn.execute(
             f"SELECT {', '.join(group)}, {outer} FROM ("
@@ -1019,7 +1076,12 @@ def report_open_items(
 ) -> list[sqlite3.Row]:
     """Open follow-ups of contactable customers already past due, counted per group of `dims`
     (tier, owner; with month, per due day). Without dims: one count."""
-    columns = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')", "month": "f.due_date"}
+    columns = {
+        "tier": "c.tier",
+        "owner": "COALESCE(c.owner, '(none)')",
+        "month": "f.due_date",
+        "segment": _segment_key("c.id"),
+    }
     wanted = [d for d in dims if d in columns]
     keys = "".join(f"{columns[d]} AS {'due_date' if d == 'month' else d}, " for d in wanted)
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(wanted)))}" if wanted else ""
@@ -1040,6 +1102,7 @@ def report_scores(
         "owner": "COALESCE(k.owner, '(none)')",
         "channel": "COALESCE(k.channel, '(none)')",
         "month": "substr(k.date, 1, 7)",
+        "segment": _segment_key("c.id"),
     }
     sums = (
         "COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
@@ -1060,7 +1123,7 @@ def report_scores(
             period,
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
-    join = "JOIN customers c ON c.id = k.customer_id " if "tier" in dims else ""
+    join = "JOIN customers c ON c.id = k.customer_id " if {"tier", "segment"} & set(dims) else ""
     # By position: with customers joined, a name such as "owner" would be ambiguous.
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     return conn.execute(
@@ -1077,16 +1140,22 @@ def customer_counts(
     end: date,
     churn_before: tuple[date, date],
     risk_before: dict[str, date],
+    own: dict[str, Any] | None = None,
 ) -> list[sqlite3.Row]:
     """Active, churned, prospect, converted and at-risk customers per group of `dims`
     (tier, owner) for a period, counted by SQLite in one pass over the customers.
 
     The same definitions as metrics.lifeline/count_customers; the churn window and risk
-    intervals arrive as day thresholds (metrics.churn_thresholds, risk_thresholds).
+    intervals arrive as day thresholds (metrics.churn_thresholds, risk_thresholds). With
+    `own` (the per-customer churn definition: factor p/q, tier interval days, the days the
+    churn counts from and until, as_of), customers with 3+ purchase days churn after
+    ceil(factor x typical gap) silent days and are at risk after ceil(2 x typical gap),
+    in whole-number arithmetic (rhythm.py gives the same days).
     """
     keys = {
         "tier": "CASE WHEN converted_on IS NOT NULL THEN 'prospect' ELSE tier END",
         "owner": "COALESCE(owner, '(none)')",
+        "segment": _segment_key("cid"),
     }
     # Group keys get names of their own: "tier" would otherwise mean the column in GROUP BY.
     select = "".join(f"{keys[d]} AS group_{d}, " for d in dims)
@@ -1101,15 +1170,52 @@ def customer_counts(
         risk_case += f" WHEN :tier{index} THEN last < :quiet{index}"
         params.update({f"tier{index}": tier, f"quiet{index}": day.isoformat()})
     risk = f"COALESCE(CASE tier{risk_case} END, 0)" if risk_case else "0"
+    window_active, window_gone = "last >= :gone_before_start", "last < :gone_by_end"
+    own_columns, own_join = "", ""
+    if own is not None:
+        interval = (
+            "CASE tier"
+            + "".join(
+                f" WHEN :itier{i} THEN {int(days)}"
+                for i, days in enumerate(own["intervals"].values())
+            )
+            + " END"
+            if own["intervals"]
+            else "NULL"
+        )
+        for i, tier in enumerate(own["intervals"]):
+            params[f"itier{i}"] = tier
+        params.update(
+            p=own["factor"][0],
+            q=own["factor"][1],
+            s1=own["counts_from"].isoformat(),
+            e1=own["counts_until"].isoformat(),
+            as_of=own["as_of"].isoformat(),
+        )
+        gaps, twice = "(s.days - 1)", f"((s.days - 1) * s.median2 + 2 * {interval})"
+        own_columns = (
+            f", CASE WHEN s.days >= 3 THEN (:p * {twice} + 2 * :q * s.days - 1) "
+            f"/ (2 * :q * s.days) END AS rd, CASE WHEN s.days >= 3 THEN ({twice} + {gaps}) "
+            "/ s.days END AS rk"
+        )
+        own_join = " LEFT JOIN purchase_stats s ON s.customer_id = customers.id"
+        silent = "date(last, printf('+%d days', {}))"
+        window_active = (
+            f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} >= :s1 ELSE {window_active} END"
+        )
+        window_gone = (
+            f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} < :e1 ELSE {window_gone} END"
+        )
+        risk = f"CASE WHEN rk IS NOT NULL THEN {silent.format('rk')} < :as_of ELSE {risk} END"
     # A loss counts until the customer came back (returned_on); from then on the churn window
     # runs from their last activity, the purchase that brought them back included.
     lost_at_start = "churned_on IS NOT NULL AND COALESCE(returned_on >= :start, 1)"
     lost_at_end = "churned_on IS NOT NULL AND COALESCE(returned_on > :end, 1)"
     active = (
         f"since IS NOT NULL AND since < :start AND CASE WHEN {lost_at_start} "
-        "THEN churned_on >= :start ELSE last >= :gone_before_start END"
+        f"THEN churned_on >= :start ELSE {window_active} END"
     )
-    gone_by_end = f"CASE WHEN {lost_at_end} THEN churned_on <= :end ELSE last < :gone_by_end END"
+    gone_by_end = f"CASE WHEN {lost_at_end} THEN churned_on <= :end ELSE {window_gone} END"
     prospect = (
         "(tier = 'prospect' OR converted_on IS NOT NULL) AND added <= :end "
         "AND NOT COALESCE(converted_on < :start, 0) "
@@ -1121,12 +1227,13 @@ def customer_counts(
         f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
         f"SUM(contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND "
         f"{risk}) AS churn_risk FROM ("
-        "SELECT tier, owner, added, converted_on, churned_on, returned_on, "
+        "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, returned_on, "
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
         "COALESCE(last_success, '')) AS last, "
-        "(status = 'active' AND do_not_contact = 0) AS contactable FROM customers)"
+        f"(status = 'active' AND do_not_contact = 0) AS contactable{own_columns} "
+        f"FROM customers{own_join})"
         + (f" GROUP BY {', '.join(f'group_{d}' for d in dims)}" if dims else "")
     )
     return conn.execute(sql, params).fetchall()
@@ -1209,7 +1316,14 @@ def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
 
 def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
     """Remove a customer and everything about them."""
-    for table in ("log_undo", "customer_changes", "contacts", "purchases", "followups"):
+    for table in (
+        "log_undo",
+        "customer_changes",
+        "contacts",
+        "purchases",
+        "followups",
+        "purchase_stats",
+    ):
         conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
     conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
@@ -1378,6 +1492,244 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
         "counts": counts,
         "problems": problems,
     }
+
+
+# --- purchases drive the plan: rhythm, value segments, occasions, win-back -----------------
+
+
+def refresh_purchase_stats(conn: sqlite3.Connection, customer_ids: Iterable[int] | None) -> None:
+    """Recompute the purchase facts of these customers (None: everyone) from their purchases:
+    distinct purchase days, total spend, first and last day, and the gaps between days."""
+    if customer_ids is None:
+        conn.execute("DELETE FROM purchase_stats")
+        _write_stats(conn, conn.execute(_STATS_SOURCE.format(where="")))
+        return
+    for chunk in _chunks(sorted(set(customer_ids))):
+        marks = ", ".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM purchase_stats WHERE customer_id IN ({marks})", chunk)
+        where = f"WHERE customer_id IN ({marks}) "
+        _write_stats(conn, conn.execute(_STATS_SOURCE.format(where=where), chunk))
+
+
+_STATS_SOURCE = (
+    "SELECT customer_id, date, COALESCE(SUM(amount), 0) FROM purchases {where}"
+    "GROUP BY customer_id, date ORDER BY customer_id, date"
+)
+
+
+def _write_stats(conn: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> None:
+    def per_customer() -> Iterator[tuple[Any, ...]]:
+        current, days, spend = None, [], 0.0
+        for customer_id, day, amount in rows:
+            if customer_id != current:
+                if current is not None:
+                    yield _stats_row(current, days, spend)
+                current, days, spend = customer_id, [], 0.0
+            days.append(date.fromisoformat(day))
+            spend += amount
+        if current is not None:
+            yield _stats_row(current, days, spend)
+
+    conn.executemany(
+        "INSERT INTO purchase_stats (customer_id, days, spend, first_day, last_day, gaps, "
+        "median2) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        per_customer(),
+    )
+
+
+def _stats_row(customer_id: int, days: list[date], spend: float) -> tuple[Any, ...]:
+    """One customer's facts; median2 is twice the median gap (a whole number) for SQL."""
+    gaps = sorted((b - a).days for a, b in itertools.pairwise(days))
+    middle = len(gaps) // 2
+    median2 = (gaps[middle] + gaps[~middle]) if gaps else None
+    return (
+        customer_id,
+        len(days),
+        round(spend, 2),
+        days[0].isoformat(),
+        days[-1].isoformat(),
+        ",".join(str((b - a).days) for a, b in itertools.pairwise(days)),
+        median2,
+    )
+
+
+def take_back_unstarted(conn: sqlite3.Connection, customer_ids: list[int]) -> list[int]:
+    """Remove the open follow-ups nobody has worked on of these customers (a chunk at a time,
+    not one statement each), and say whose they were, so they can be planned again."""
+    taken: list[int] = []
+    condition = "status = 'open' AND attempts = 0 AND kind != 'check-back'"
+    for chunk in _chunks(customer_ids):
+        marks = ", ".join("?" * len(chunk))
+        taken += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT customer_id FROM followups WHERE {condition} AND customer_id IN ({marks})",
+                chunk,
+            )
+        ]
+        conn.execute(f"DELETE FROM followups WHERE {condition} AND customer_id IN ({marks})", chunk)
+    return taken
+
+
+def parse_gaps(text: str | None) -> tuple[int, ...]:
+    return tuple(int(g) for g in text.split(",")) if text else ()
+
+
+def purchase_gaps(conn: sqlite3.Connection, customer_id: int) -> tuple[int, ...]:
+    row = conn.execute(
+        "SELECT gaps FROM purchase_stats WHERE customer_id = ?", (customer_id,)
+    ).fetchone()
+    return parse_gaps(row[0]) if row else ()
+
+
+def purchase_stats_row(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM purchase_stats WHERE customer_id = ?", (customer_id,)
+    ).fetchone()
+
+
+def stats_by_ref(conn: sqlite3.Connection, refs: Sequence[str]) -> dict[str, sqlite3.Row]:
+    """Purchase facts of a few customers named by their ids (today's listed lines)."""
+    found: dict[str, sqlite3.Row] = {}
+    for start in range(0, len(refs), 500):
+        chunk = list(refs[start : start + 500])
+        rows = conn.execute(
+            f"SELECT c.ref, s.* FROM customers c JOIN purchase_stats s ON s.customer_id = c.id "
+            f"WHERE c.ref IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update({row["ref"]: row for row in rows})
+    return found
+
+
+def all_purchase_stats(conn: sqlite3.Connection) -> dict[int, sqlite3.Row]:
+    return {row["customer_id"]: row for row in conn.execute("SELECT * FROM purchase_stats")}
+
+
+def occasions_done(conn: sqlite3.Connection, customer_id: int) -> frozenset[str]:
+    """Date triggers already called for (a closed or missed call counts: once per year)."""
+    rows = conn.execute(
+        "SELECT occasion FROM followups WHERE customer_id = ? AND occasion IS NOT NULL "
+        "AND status IN ('done', 'missed', 'closed')",
+        (customer_id,),
+    )
+    return frozenset(row[0] for row in rows)
+
+
+def repurchase_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
+    row = conn.execute(
+        "SELECT MAX(anchor) FROM followups WHERE customer_id = ? AND kind = 'repurchase' "
+        "AND status IN ('done', 'missed', 'closed')",
+        (customer_id,),
+    ).fetchone()
+    return optional_date(row[0])
+
+
+_STATS_COLUMNS = {"recency": "last_day", "frequency": "days", "monetary": "spend"}
+
+
+def rfm_cut_points(conn: sqlite3.Connection) -> tuple[int, dict[str, list[Any]]]:
+    """How many customers have purchases, and for R, F and M the cut points: the values at
+    positions ceil(k x N / 5), k = 1..4, of the sorted values (read from indexes)."""
+    count = conn.execute("SELECT COUNT(*) FROM purchase_stats").fetchone()[0]
+    cuts: dict[str, list[Any]] = {}
+    for name, column in _STATS_COLUMNS.items():
+        cuts[name] = (
+            [
+                conn.execute(
+                    f"SELECT {column} FROM purchase_stats ORDER BY {column} LIMIT 1 OFFSET ?",
+                    ((k * count + 4) // 5 - 1,),
+                ).fetchone()[0]
+                for k in range(1, 5)
+            ]
+            if count
+            else []
+        )
+    return count, cuts
+
+
+def segment_tallies(conn: sqlite3.Connection, high: dict[str, Any]) -> list[sqlite3.Row]:
+    """Customers and spend per combination of high/low R, F and M (high: above the value)."""
+    return conn.execute(
+        "SELECT last_day > :recency AS r, days > :frequency AS f, spend > :monetary AS m, "
+        "COUNT(*) AS customers, COALESCE(SUM(spend), 0) AS spend FROM purchase_stats "
+        "GROUP BY 1, 2, 3",
+        high,
+    ).fetchall()
+
+
+def segment_members(
+    conn: sqlite3.Connection, high: dict[str, Any], flags: tuple[bool, bool, bool]
+) -> list[int]:
+    """Ids of the customers in one segment (one combination of high/low R, F, M)."""
+    signs = [">" if flag else "<=" for flag in flags]
+    return [
+        row[0]
+        for row in conn.execute(
+            f"SELECT customer_id FROM purchase_stats WHERE last_day {signs[0]} :recency "
+            f"AND days {signs[1]} :frequency AND spend {signs[2]} :monetary",
+            high,
+        )
+    ]
+
+
+def segment_member_refs(
+    conn: sqlite3.Connection, high: dict[str, Any], flags: tuple[bool, bool, bool]
+) -> list[str]:
+    ids = segment_members(conn, high, flags)
+    refs: list[str] = []
+    for chunk in _chunks(ids):
+        refs += [
+            row[0]
+            for row in conn.execute(
+                f"SELECT ref FROM customers WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+        ]
+    return refs
+
+
+def customers_by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Customer]:
+    found: list[Customer] = []
+    for chunk in _chunks(list(ids)):
+        rows = conn.execute(
+            f"{_WITH_SPEND} WHERE c.id IN ({', '.join('?' * len(chunk))}) ORDER BY c.ref", chunk
+        )
+        found += [row_to_customer(r) for r in rows]
+    return found
+
+
+def customers_written_at(conn: sqlite3.Connection, stamp: str) -> list[sqlite3.Row]:
+    """Customers an import wrote (every row it writes carries its start time) with extras."""
+    return conn.execute(
+        "SELECT id, extra FROM customers WHERE updated_at = ? AND extra IS NOT NULL", (stamp,)
+    ).fetchall()
+
+
+def customers_of_import_purchases(conn: sqlite3.Connection, import_id: int) -> list[int]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT customer_id FROM purchases WHERE import_id = ?", (import_id,)
+        )
+    ]
+
+
+def win_back_tallies(
+    conn: sqlite3.Connection, start: date, end: date, within_days: int
+) -> sqlite3.Row:
+    """Dormant customers contacted (contact made) in the period, and how many of them bought
+    within `within_days` days of that contact (a purchase imported, or a later last purchase)."""
+    return conn.execute(
+        "SELECT COUNT(*) AS contacted, COALESCE(SUM(bought), 0) AS bought FROM ("
+        "SELECT k.customer_id, MAX(EXISTS (SELECT 1 FROM purchases p "
+        "WHERE p.customer_id = k.customer_id AND p.date BETWEEN k.date AND "
+        "date(k.date, printf('+%d days', :within))) OR (c.last_purchase BETWEEN k.date AND "
+        "date(k.date, printf('+%d days', :within)))) AS bought "
+        "FROM contacts k JOIN customers c ON c.id = k.customer_id "
+        "WHERE k.win_back = 1 AND k.date BETWEEN :start AND :end "
+        "AND k.outcome IN ('reached', 'complaint', 'converted', 'lost') GROUP BY k.customer_id)",
+        {"start": start.isoformat(), "end": end.isoformat(), "within": within_days},
+    ).fetchone()
 
 
 # --- taking back a logged contact; recorded changes ---------------------------------------------

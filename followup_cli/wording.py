@@ -70,6 +70,11 @@ KIND_NAMES = {
     "renewal": N_("renewal"),
     "customers": N_("customers"),
     "purchases": N_("purchases"),
+    # Purchases drive the plan (rhythm.py)
+    "repurchase": N_("repurchase"),
+    "birthday": N_("birthday"),
+    "anniversary": N_("anniversary"),
+    "date": N_("date reminder"),
 }
 ANCHOR_NAMES = {
     "first_purchase": N_("first purchase"),
@@ -171,6 +176,20 @@ _REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
         _Pattern(r"^(?P<step>\d+ \w+) after (?P<anchor>[a-z ]+)$"),
         N_("{step} after {anchor}"),
     ),
+    # Purchases drive the plan (rhythm.py): repurchase, birthdays, anniversaries, merged calls.
+    (
+        _Pattern(
+            r"^repurchase: usually every (?P<typical>[\d.]+) days, "
+            r"last bought (?P<last>\d{4}-\d\d-\d\d)$"
+        ),
+        N_("repurchase: usually every {typical} days, last bought {last}"),
+    ),
+    (_Pattern(r"^birthday (?P<monthday>\d+ [A-Z][a-z]{2})$"), N_("birthday {monthday}")),
+    (
+        _Pattern(r"^first purchase anniversary (?P<monthday>\d+ [A-Z][a-z]{2})$"),
+        N_("first purchase anniversary {monthday}"),
+    ),
+    (_Pattern(r"^(?P<first>.+); also (?P<second>.+)$"), N_("{first}; also {second}")),
 )
 
 
@@ -191,6 +210,13 @@ def reason(text: object) -> str:
                 fields["step"] = duration(fields["step"])
             if "anchor" in fields:
                 fields["anchor"] = anchor(fields["anchor"].replace(" ", "_"))
+            for part in ("first", "second"):
+                if part in fields:
+                    fields[part] = reason(fields[part])
+            if "monthday" in fields:
+                from followup_cli.rhythm import month_day
+
+                fields["monthday"] = month_day(fields["monthday"])
             return _(sentence).format(**fields)
     return _(value)
 
@@ -317,6 +343,10 @@ FIELD_NAMES = {
     "extra": N_("other fields"),
     "next_due": N_("next follow-up"),
     "next_reason": N_("why"),
+    # Purchases drive the plan (segments.py)
+    "segment": N_("value segment"),
+    "rfm": N_("RFM scores"),
+    "purchase_days": N_("purchase days"),
 }
 
 

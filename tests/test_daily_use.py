@@ -383,12 +383,12 @@ def test_a_limited_list_says_how_many_there_are_in_all(cli):
 
 def _neglected(prefix: str) -> str:
     vips = "".join(
-        f"{prefix}V{n},Vip {prefix}{n},1380000{prefix}1{n},,vip,2024-01-10,2024-06-10,"
+        f"{prefix}V{n},Vip {prefix}{n},1380000{prefix}1{n},,vip,2024-01-10,2025-02-10,"
         "2024-01-10,,\n"
         for n in range(1, 9)
     )
     regulars = "".join(
-        f"{prefix}R{n},Reg {prefix}{n},1380000{prefix}2{n},,regular,2024-01-15,2024-06-15,"
+        f"{prefix}R{n},Reg {prefix}{n},1380000{prefix}2{n},,regular,2024-01-15,2024-12-15,"
         "2024-01-15,,\n"
         for n in range(1, 5)
     )
@@ -398,8 +398,9 @@ def _neglected(prefix: str) -> str:
 def test_a_first_import_of_a_neglected_list_is_spread_over_the_coming_days(cli, csv_file):
     cli("rules", "option", "daily_capacity", "5")
     cli("rules", "option", "closed_weekdays", "fri")
-    # As of Thursday 20 March 2025: eight VIPs last bought on 10 June 2024, monthly, due on the
-    # 10th (nearest cadence date); four regulars from 15 June, three-monthly, due 15 March.
+    # As of Thursday 20 March 2025: eight VIPs last bought on 10 February, monthly, due on
+    # 10 March; four regulars last bought 15 December, three-monthly, due 15 March (none
+    # silent long enough to be a win-back).
     # All 12 are overdue, more than a day's capacity of 5: spread, VIPs first, Friday closed:
     # Thu 20th V1-V5, Sat 22nd V6-V8 R1 R2, Sun 23rd R3 R4.
     out = cli("import", "customers", str(csv_file(_neglected("1"))), "--date", "2025-03-20").stdout
@@ -486,11 +487,8 @@ def test_export_into_a_pipe_closed_early_is_not_a_failure(csv_file, isolated_db)
     subprocess.run(importing, env=env, check=True)
     shell = f"{' '.join(run)} export customers | head -1; exit ${{PIPESTATUS[0]}}"
     done = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True)
-    assert (
-        done.stdout == "customer_id,name,phone,email,tier,owner,first_purchase,last_purchase,"
-        "added,contract_end,status,churned_on,returned_on,converted_on,do_not_contact,"
-        "last_contact,last_outcome,spend,notes,extra\n"
-    )
+    (header,) = done.stdout.splitlines()  # the header line, all that head let through
+    assert header.startswith("customer_id,name,phone,email,tier,") and "returned_on" in header
     assert (done.returncode, done.stderr) == (0, "")
 
 
