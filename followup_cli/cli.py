@@ -38,11 +38,30 @@ class FollowupGroup(TyperGroup):
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:
+            code = self._run_reporting_errors(*args, **kwargs)
+            sys.stdout.flush()  # here, not at exit, where a closed pipe prints a traceback
+        except BrokenPipeError:
+            # The reader (`head`, a closed pager) went away: not worth a message, and whatever
+            # was left unwritten goes nowhere instead of failing again at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, sys.stderr.fileno())
+            code = 0  # `export customers | head -1` got what it asked for: not a failure
+        except SystemExit as exc:
+            # click ends a closed pipe (help, say) with exit 1 after wrapping stdout
+            if type(sys.stdout).__name__ != "PacifyFlushWrapper":
+                raise
+            code = 0 if exc.code == 1 else exc.code
+        sys.exit(code)
+
+    def _run_reporting_errors(self, *args: Any, **kwargs: Any) -> int:
+        """Run the command; every failure becomes one line on stderr and its exit code."""
+        try:
             result = super().main(*args, standalone_mode=False, **kwargs)
         except UsageError as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
-                sys.exit(EXIT_USAGE)
+                return EXIT_USAGE
             from followup_cli.wording import usage_error
 
             # One line, always: click lists choices one per line.
@@ -55,16 +74,14 @@ class FollowupGroup(TyperGroup):
                 else ""
             )
             print(_("followup: error: {message}").format(message=message + hint), file=sys.stderr)
-            sys.exit(EXIT_USAGE)
+            return EXIT_USAGE
         except ClickException as exc:
             exc.show()
-            sys.exit(exc.exit_code)
+            return exc.exit_code
         except typer.Abort:
             print(_("followup: aborted"), file=sys.stderr)
-            sys.exit(EXIT_FAILURE)
-        except BrokenPipeError:
-            _reader_went_away()
-        sys.exit(result if isinstance(result, int) else 0)
+            return EXIT_FAILURE
+        return result if isinstance(result, int) else 0
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -410,8 +427,17 @@ def _confirm(question: str, yes: bool) -> None:
                 question=question
             )
         )
-    if not typer.confirm(question, default=False):
+    # Asked here rather than with typer.confirm, whose "[y/N]" and "invalid input" are English.
+    # Only a yes goes ahead; anything else, or just Enter, is a no.
+    try:
+        answer = input(_("{question} [y/N]: ").format(question=question))
+    except (EOFError, KeyboardInterrupt):
+        raise typer.Abort() from None
+    if answer.strip().lower() not in _YES:
         raise FollowupError(_("nothing done"))
+
+
+_YES = frozenset({"y", "yes", "是", "确定", "确认"})
 
 
 def _day(value: str | None, what: str = "--date") -> date:

@@ -760,11 +760,16 @@ def retry_followup(
     )
 
 
+# A follow-up with a contact on it (a snooze) has history: re-planning keeps it where the owner
+# put it rather than deleting the row its contacts point at.
+_UNTOUCHED = "NOT EXISTS (SELECT 1 FROM contacts k WHERE k.followup_id = followups.id)"
+
+
 def drop_unstarted_followup(conn: sqlite3.Connection, customer_id: int) -> bool:
     """Remove an open follow-up nobody has worked on yet, so it can be re-planned."""
     cursor = conn.execute(
         "DELETE FROM followups WHERE customer_id = ? AND status = 'open' AND attempts = 0 "
-        "AND kind != 'check-back'",
+        f"AND kind != 'check-back' AND {_UNTOUCHED}",
         (customer_id,),
     )
     return cursor.rowcount > 0
@@ -788,8 +793,9 @@ def customers_with_unstarted_followups(
 ) -> list[int]:
     """Customers whose open follow-up nobody has worked on yet (safe to re-plan)."""
     sql = (
-        "SELECT f.customer_id FROM followups f JOIN customers c ON c.id = f.customer_id "
-        "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind != 'check-back'"
+        "SELECT followups.customer_id FROM followups JOIN customers c "
+        "ON c.id = followups.customer_id WHERE followups.status = 'open' "
+        f"AND followups.attempts = 0 AND followups.kind != 'check-back' AND {_UNTOUCHED}"
     )
     params: list[Any] = []
     if tiers is not None:
@@ -802,7 +808,8 @@ def drop_unstarted_followups(conn: sqlite3.Connection, customer_ids: list[int]) 
     for chunk in _chunks(customer_ids):
         conn.execute(
             f"DELETE FROM followups WHERE status = 'open' AND attempts = 0 "
-            f"AND kind != 'check-back' AND customer_id IN ({', '.join('?' * len(chunk))})",
+            f"AND kind != 'check-back' AND {_UNTOUCHED} "
+            f"AND customer_id IN ({', '.join('?' * len(chunk))})",
             chunk,
         )
 
@@ -1557,7 +1564,7 @@ def take_back_unstarted(conn: sqlite3.Connection, customer_ids: list[int]) -> li
     """Remove the open follow-ups nobody has worked on of these customers (a chunk at a time,
     not one statement each), and say whose they were, so they can be planned again."""
     taken: list[int] = []
-    condition = "status = 'open' AND attempts = 0 AND kind != 'check-back'"
+    condition = f"status = 'open' AND attempts = 0 AND kind != 'check-back' AND {_UNTOUCHED}"
     for chunk in _chunks(customer_ids):
         marks = ", ".join("?" * len(chunk))
         taken += [

@@ -772,6 +772,8 @@ MESSAGES: dict[str, str] = {
     "--output goes with --with-message": "--output 需与 --with-message 一起使用",
     "The shop's name is not set: messages use a neutral word instead.": "尚未设置店名：消息中将用通称代替。",
     "Set it with: followup rules option shop NAME": "设置方法：followup rules option shop 店名",
+    # --- confirmation prompts ---
+    "{question} [y/N]: ": "{question}（输入 y 确定，直接回车取消）：",
     "repurchase": "复购提醒",
     "birthday": "生日",
     "anniversary": "首购周年",
