@@ -62,11 +62,14 @@ class FollowupGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
                 return EXIT_USAGE
+            from followup_cli.text import strip_controls
             from followup_cli.wording import usage_error
 
             # One line, always: click lists choices one per line.
             message = " ".join(
-                usage_error(exc.format_message().replace("Value error, ", "")).split()
+                strip_controls(
+                    usage_error(exc.format_message().replace("Value error, ", ""))
+                ).split()
             )
             hint = (
                 _(" (see '{command} --help')").format(command=exc.ctx.command_path)
@@ -90,6 +93,10 @@ class FollowupGroup(TyperGroup):
             raise
         except BrokenPipeError:
             _reader_went_away()
+        except OverflowError:  # date arithmetic past year 9999 or before year 1
+            raise FollowupError(
+                _("a date worked out from these options is out of range: use nearer days")
+            ) from None
         except sqlite3.OperationalError as exc:
             raise FollowupError(_("database problem: {detail}").format(detail=exc)) from None
         except sqlite3.DatabaseError as exc:
@@ -579,6 +586,7 @@ def log(
 ) -> None:
     """Record the outcome of a contact and plan the next follow-up."""
     from followup_cli.service import log_outcome, same_outcome_logged
+    from followup_cli.text import strip_controls
 
     day = _not_after_today(_day(on))
     conn = _conn(ctx)
@@ -600,7 +608,7 @@ def log(
         customer,
         outcome,
         day,
-        note,
+        strip_controls(note) if note else note,
         channel,
         score,
         nps,
@@ -854,10 +862,8 @@ import_app.command("purchases")(
 def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opts: Any) -> None:
     from followup_cli import imports
 
-    if opts["rejects"] is not None and not opts["rejects"].parent.exists():
-        raise FollowupError(
-            _("folder {folder} does not exist").format(folder=opts["rejects"].parent)
-        )
+    if opts["rejects"] is not None:
+        render.check_output(str(opts["rejects"]))  # before the import, not after it
     given = imports.ImportOptions(
         encoding=opts["encoding"],
         delimiter=_delimiter(opts["delimiter"]),
@@ -885,19 +891,28 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         reported += result.warnings  # values left out; the row itself was used
     for line, text in sorted(reported, key=lambda item: item[0]):
         render.warn(_("{file}: line {line}: {reason}").format(file=file, line=line, reason=text))
-    if opts["rejects"] is not None:
-        rows = [
-            {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
-            for r in result.rejected
-        ]
-        columns = [*result.header, "reason"]
-        render.to_text_file(str(opts["rejects"]), render.write_csv, rows, columns, bom=True)
     render.import_summary(
         result.summary(),
         opts["fmt"] is TextOrJson.json,
         opts["quiet"] and not result.rejected,
         opts["strict"],
     )
+    if opts["rejects"] is not None:
+        rows = [
+            {**dict(zip(result.header, r.cells, strict=False)), "reason": r.reason}
+            for r in result.rejected
+        ]
+        columns = [*result.header, "reason"]
+        try:
+            render.to_text_file(str(opts["rejects"]), render.write_csv, rows, columns, bom=True)
+        except (OSError, FollowupError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else exc.format_message()
+            raise FollowupError(
+                _(
+                    "the import is done as summarised above, but the rejected rows could not "
+                    "be written to {file} ({reason})"
+                ).format(file=opts["rejects"], reason=reason or exc)
+            ) from None
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
@@ -1037,8 +1052,7 @@ def _no_table(fmt: Format) -> None:
 
 
 def _check_output_folder(output: str | None) -> None:
-    if output and not Path(output).expanduser().resolve().parent.exists():
-        raise FollowupError(_("folder {folder} does not exist").format(folder=Path(output).parent))
+    render.check_output(output)
 
 
 @app.command()
@@ -1048,18 +1062,41 @@ def forget(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Erase a customer and all their history from the file (right to erasure)."""
-    from followup_cli.maintenance import describe, forget_customer
+    from followup_cli.i18n import _
+    from followup_cli.maintenance import describe, forget_customer, forget_in_copies
 
     conn = _conn(ctx)
     _confirm(
         _("Erase {customer} and all their history?").format(customer=describe(conn, customer)), yes
     )
     gone = forget_customer(conn, customer)
-    render.message(
-        _("Erased {customer_id} {name} and all their history.").format(
-            customer_id=gone["customer_id"], name=gone["name"]
+    copies = forget_in_copies(conn, _db_path(ctx)[0], gone["customer_id"])
+    if gone["scrubbed"]:
+        render.message(
+            _("Erased {customer_id} {name} and all their history.").format(
+                customer_id=gone["customer_id"], name=gone["name"]
+            )
         )
-    )
+    for copy in copies["erased_in"]:
+        render.message(_("Also erased from the copy kept by restore: {file}").format(file=copy))
+    for copy in copies["unreachable"]:
+        render.warn(_("Could not erase them from the copy {file}: delete it").format(file=copy))
+    for copy in copies["backups"]:
+        render.warn(
+            _(
+                "The backup {file} may still hold them: erase there with "
+                "'followup --db {file} forget {customer_id} --yes', or delete it"
+            ).format(file=copy, customer_id=gone["customer_id"])
+        )
+    if not gone["scrubbed"]:
+        raise FollowupError(
+            _(
+                "{customer_id} {name} is erased from the customer list, but another program "
+                "is reading the database, so their old details stay in the file's bytes for "
+                "now: run any followup command once that program has finished, and they are "
+                "scrubbed"
+            ).format(**gone)
+        )
 
 
 @app.command()
@@ -1087,14 +1124,17 @@ def restore(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Replace the database with a backup; the current one is kept aside."""
-    from followup_cli.maintenance import check_backup
+    from followup_cli.maintenance import check_backup, discard
     from followup_cli.maintenance import restore as run_restore
 
     path, _is_default = _db_path(ctx)
     conn = _conn(ctx)
-    version = check_backup(path, file)
-    _confirm(_("Replace {database} with {backup}?").format(database=path, backup=file), yes)
-    done = run_restore(conn, path, file, version)
+    staged, version = check_backup(path, file)
+    try:
+        _confirm(_("Replace {database} with {backup}?").format(database=path, backup=file), yes)
+        done = run_restore(conn, path, file, staged, version)
+    finally:
+        discard(staged)
     render.message(
         _("Restored from {restored_from}; the previous database is kept at {kept}").format(
             restored_from=done["restored_from"], kept=done["previous_kept_at"]
@@ -1344,8 +1384,10 @@ def snooze(
     """Postpone a customer's follow-up (not a miss)."""
     from followup_cli.planning import parse_until
     from followup_cli.planning import snooze as run_snooze
+    from followup_cli.text import strip_controls
 
     today_ = _day(on)
+    note = strip_controls(note) if note else note
     done = run_snooze(_conn(ctx), customer, parse_until(until, today_), today_, note)
     render.message(
         _("Snoozed {customer_id} {name} until {until}").format(

@@ -21,16 +21,30 @@ _EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1 Jan 1900 (Excel's 1900 leap-year bug)
 
 
+# Days an option may name: plans, periods and windows are worked out years either side of
+# them, and Python's dates end at year 1 and 9999.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
 def parse_iso(text: str, what: str = "date") -> date:
-    """Parse a YYYY-MM-DD option value; impossible dates such as 2025-02-31 are refused."""
+    """Parse a YYYY-MM-DD option value; impossible dates such as 2025-02-31 are refused, and
+    so are absurd ones (9999-12-31) that date arithmetic would overflow."""
     try:
         if len(text) != 10:
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise FollowupError(
             _("{what} {text!r} is not a valid date (use YYYY-MM-DD)").format(what=what, text=text)
         ) from None
+    if not EARLIEST <= day <= LATEST:
+        raise FollowupError(
+            _("{what} {text} is out of range: use a day from {earliest} to {latest}").format(
+                what=what, text=text, earliest=EARLIEST, latest=LATEST
+            )
+        )
+    return day
 
 
 def optional_date(value: str | None) -> date | None:

@@ -22,6 +22,7 @@ from followup_cli.i18n import _
 from followup_cli.layouts import Layout, LevelTable, header_key
 from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
 from followup_cli.phones import InvalidValue, clean_cell
+from followup_cli.text import has_controls, strip_controls
 
 FIELDS = (
     "id",
@@ -296,6 +297,7 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
         )
     if _decodes(path, "utf-8"):
         return "utf-8"
+    _refuse_stray_bytes(path)
     decodes, chinese = _scan(path, "gb18030")
     if not decodes:
         raise FollowupError(
@@ -311,6 +313,44 @@ def detect_encoding(path: Path, encoding: str | None = None) -> str:
             EXIT_NOTHING_IMPORTED,
         )
     return "gb18030"
+
+
+def _refuse_stray_bytes(path: Path) -> None:
+    """A file that is UTF-8 but for a few bytes is UTF-8 with bad lines, not another encoding.
+
+    Decoding it all as GB18030 would turn every Chinese name into mojibake; refuse it and
+    say which lines to fix. Evidence: its valid multi-byte UTF-8 characters outnumber its
+    stray bytes four to one (GBK text decoded as UTF-8 is nearly all stray bytes).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    valid = stray = line = 0
+    bad_lines: list[tuple[int, int]] = []
+    for chunk in _chunks(path):
+        text = decoder.decode(chunk)
+        for part in _NON_ASCII.finditer(text):
+            bad = [ch for ch in part.group() if "\udc80" <= ch <= "\udcff"]
+            valid += len(part.group()) - len(bad)
+            stray += len(bad)
+            if bad and len(bad_lines) < 5:
+                number = line + text.count("\n", 0, part.start()) + 1
+                if not bad_lines or bad_lines[-1][0] != number:
+                    bad_lines.append((number, ord(bad[0]) - 0xDC00))
+        line += text.count("\n")
+    if not stray or valid < 4 * stray:
+        return
+    from followup_cli.i18n import _
+
+    shown = ", ".join(f"{number} (byte 0x{byte:02x})" for number, byte in bad_lines)
+    raise FollowupError(
+        _(
+            "file is UTF-8 except for {count} stray byte(s), on line(s) {lines}: fix those "
+            "lines (re-type the names there), or name the file's encoding with --encoding"
+        ).format(count=stray, lines=shown),
+        EXIT_NOTHING_IMPORTED,
+    )
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def sniff_delimiter(text: str) -> str:
@@ -422,6 +462,11 @@ def _with_header(
             next(source, None)
         yield from source
 
+    if next(after_header(), None) is None:  # a header and nothing under it: nothing to import
+        raise FollowupError(
+            _("file {path} has a header line but no rows").format(path=path),
+            EXIT_NOTHING_IMPORTED,
+        )
     return Table(list(taken[1]), encoding, delimiter, after_header, taken[0])
 
 
@@ -514,11 +559,42 @@ def _read_workbook(
     )
 
 
+# A workbook is refused before it is read when it would take minutes and gigabytes: a 2 MB
+# zip can hold gigabytes of repeated XML, or claim a sheet of 16 384 x 1 048 576 cells.
+XLSX_MAX_UNCOMPRESSED = 1 << 30  # bytes, all parts together (a 1M-row export is ~600 MB)
+XLSX_MAX_RATIO = 100  # a part over 50 MB packed tighter than this is a bomb (real ones: 5-20)
+XLSX_MAX_CELLS = 50_000_000  # 1M rows of 50 columns
+
+
 def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
     import warnings
+    import zipfile
 
     from openpyxl import load_workbook
 
+    def too_big(what: str) -> FollowupError:
+        return FollowupError(
+            _("{path} is not imported: {what} (an absurd workbook, or a zip bomb)").format(
+                path=path, what=what
+            ),
+            EXIT_NOTHING_IMPORTED,
+        )
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        parts = []  # load_workbook below says what is wrong with it
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > XLSX_MAX_UNCOMPRESSED:
+        raise too_big(_("it unpacks to {size} MB").format(size=unpacked >> 20))
+    for part in parts:
+        if part.file_size > 50 << 20 and part.file_size > XLSX_MAX_RATIO * part.compress_size:
+            raise too_big(
+                _("{part} unpacks to {size} MB from {packed} KB").format(
+                    part=part.filename, size=part.file_size >> 20, packed=part.compress_size >> 10
+                )
+            )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
@@ -544,11 +620,20 @@ def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
                 ),
                 EXIT_NOTHING_IMPORTED,
             )
+        claimed = (worksheet.max_row or 0) * (worksheet.max_column or 0)
+        if claimed > XLSX_MAX_CELLS:
+            raise too_big(_("its sheet claims {count} cells").format(count=claimed))
+        cells_read = 0
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 cells = [_excel_text(v) for v in values]
+                cells_read += len(cells)
+                if cells_read > XLSX_MAX_CELLS:
+                    raise too_big(_("its sheet holds over {count} cells").format(count=cells_read))
                 if any(c.strip() for c in cells):
                     yield number, cells
+        except FollowupError:
+            raise
         except Exception as exc:  # a damaged sheet inside a valid zip
             raise FollowupError(
                 _("{path}: cannot read the sheet ({name})").format(
@@ -807,6 +892,8 @@ class _RowCleaner:
         self.day_first = self.month_first = False  # what the file's dates showed so far
 
     def __call__(self, line: int, cells: list[str]) -> Record:
+        if has_controls(cells):  # terminal escapes in a name would run on every screen
+            cells = [strip_controls(c) for c in cells]
         longest = max(map(len, cells), default=0)
         if longest > MAX_CELL:
             raise RowError(

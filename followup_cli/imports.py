@@ -950,29 +950,27 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     "were logged on its customers since"
                 ).format(import_id=import_id, logged=logged)
             )
-        removed = restored = 0
+        changed = storage.first_changed_since(conn, import_id, record["started_at"])
+        if changed is not None:
+            raise FollowupError(
+                _("cannot undo import {import_id}: customer {ref} was changed again later").format(
+                    import_id=import_id, ref=changed
+                )
+            )
+        removed = storage.delete_customers_added_by(conn, import_id)  # in bulk: linear
+        restored = 0
         to_plan = []
         for change in changes:
-            current = storage.customer_row(conn, change["customer_id"])
-            if current is None:
+            customer_id = change["customer_id"]
+            if change["action"] == "added" or storage.customer_row(conn, customer_id) is None:
                 continue
-            if current["updated_at"] != record["started_at"]:
-                raise FollowupError(
-                    _(
-                        "cannot undo import {import_id}: customer {ref} was changed again later"
-                    ).format(import_id=import_id, ref=current["ref"])
-                )
-            if change["action"] == "added":
-                storage.delete_customer(conn, change["customer_id"])
-                removed += 1
-            else:
-                before = json.loads(change["before"])
-                storage.update_customer(conn, change["customer_id"], before, _now())
-                restored += 1
-                if _SCHEDULE_FIELDS & before.keys() and storage.drop_unstarted_followup(
-                    conn, change["customer_id"]
-                ):
-                    to_plan.append(change["customer_id"])
+            before = json.loads(change["before"])
+            storage.update_customer(conn, customer_id, before, _now())
+            restored += 1
+            if _SCHEDULE_FIELDS & before.keys() and storage.drop_unstarted_followup(
+                conn, customer_id
+            ):
+                to_plan.append(customer_id)
         bought = storage.customers_of_import_purchases(conn, import_id)
         storage.delete_purchases_of_import(conn, import_id)
         to_plan += refresh_after_purchases(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from followup_cli.service import customer_record, resolve_customer
 def customer_export(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     """One person's data, machine-readable (PIPL/GDPR access and portability)."""
     customer = resolve_customer(conn, key)
-    internal = {"id", "customer_id", "followup_id", "import_id"}  # the file's own row numbers
+    internal = {"id", "customer_id", "followup_id"}  # the file's own row numbers
     tables = {
         name: [{k: v for k, v in row.items() if k not in internal} for row in rows]
         for name, rows in storage.customer_data(conn, customer.id).items()
@@ -28,11 +29,33 @@ def customer_export(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     }
 
 
-def forget_customer(conn: sqlite3.Connection, key: str) -> dict[str, str]:
-    """Erase a customer and all their history, from the file's bytes as well."""
+def forget_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
+    """Erase a customer and all their history, from the file's bytes as well.
+
+    `scrubbed` is False when another program's open read kept the old bytes in the file for
+    now: the next followup command to open the file scrubs them.
+    """
     customer = resolve_customer(conn, key)
-    storage.erase_customer(conn, customer.id)
-    return {"customer_id": customer.ref, "name": customer.name}
+    scrubbed = storage.erase_customer(conn, customer.id)
+    return {"customer_id": customer.ref, "name": customer.name, "scrubbed": scrubbed}
+
+
+def forget_in_copies(conn: sqlite3.Connection, db_path: Path, ref: str) -> dict[str, list[str]]:
+    """Reach the copies followup made of the file: erase the customer from the copies
+    `restore` kept aside, and name the backups (made by `backup`) that still exist, with any
+    copy that could not be changed, for the owner to deal with."""
+    erased: list[str] = []
+    unreachable: list[str] = []
+    for copy in sorted(db_path.parent.glob(f"{db_path.name}.before-restore-*")):
+        if copy.name.endswith(("-journal", "-wal", "-shm")) or not copy.is_file():
+            continue
+        try:
+            if storage.erase_from_copy(copy, ref):
+                erased.append(str(copy))
+        except FollowupError:
+            unreachable.append(str(copy))
+    backups = [str(p) for p in storage.backup_paths(conn) if p.is_file()]
+    return {"erased_in": erased, "backups": backups, "unreachable": unreachable}
 
 
 def describe(conn: sqlite3.Connection, key: str) -> str:
@@ -41,45 +64,68 @@ def describe(conn: sqlite3.Connection, key: str) -> str:
 
 
 def backup(conn: sqlite3.Connection, target: Path, overwrite: bool) -> Path:
+    """Copy the database to `target`; with `overwrite` an old file there is kept until the
+    new copy is complete (a full disk leaves the previous backup as it was)."""
     if target.is_dir():
         raise FollowupError(_("{target} is a folder: give a file name").format(target=target))
     if not target.parent.exists():
         raise FollowupError(_("folder {parent} does not exist").format(parent=target.parent))
-    if target.exists():
-        if not overwrite:
-            raise FollowupError(
-                _("{target} exists: use --force to replace it").format(target=target)
-            )
-        target.unlink()
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
-        storage.backup_to(conn, partial)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    if os.path.lexists(target) and not overwrite:
+        raise FollowupError(_("{target} exists: use --force to replace it").format(target=target))
+    storage.backup_to(conn, target)
+    storage.record_backup(conn, target.absolute(), datetime.now(UTC).isoformat(timespec="seconds"))
     return target
 
 
-def check_backup(db_path: Path, source: Path) -> int:
-    """The backup's schema version, once it is known to be a usable followup database."""
+def check_backup(db_path: Path, source: Path) -> tuple[Path, int]:
+    """A private copy of the backup, once it is known to be a usable followup database, and
+    its schema version. The caller removes the copy with `discard`."""
     if not source.exists():
         raise FollowupError(_("file {source} does not exist").format(source=source))
     if source.is_dir():
         raise FollowupError(_("{path} is a folder: give the backup file in it").format(path=source))
     if source.resolve() == db_path.resolve():
         raise FollowupError(_("that is the database itself"))
-    return storage.inspect_file(source)
+    staged = storage.stage_copy(source, db_path.parent)
+    try:
+        return staged, storage.inspect_file(staged)
+    except BaseException:
+        discard(staged)
+        raise
 
 
-def restore(conn: sqlite3.Connection, db_path: Path, source: Path, version: int) -> dict[str, Any]:
-    """Keep the current file aside, then copy the backup (checked by check_backup) in."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
-    storage.backup_to(conn, aside)
-    storage.restore_from(conn, source)
-    storage.migrate(conn)
+def discard(staged: Path) -> None:
+    storage.remove_with_sidecars(staged)
+
+
+def restore(
+    conn: sqlite3.Connection, db_path: Path, source: Path, staged: Path, version: int
+) -> dict[str, Any]:
+    """Keep the current file aside and copy the backup (checked by check_backup) in, under
+    one write lock from the first byte of the copy to the last of the restore."""
+    aside_partial = storage.private_temp(db_path.parent, f"{db_path.name}.before-restore")
+    try:
+        storage.restore_from(conn, db_path, staged, aside_partial)
+        aside = _keep_aside(aside_partial, db_path)
+    finally:
+        storage.remove_with_sidecars(aside_partial)
     return {"restored_from": str(source), "schema_version": version, "previous_kept_at": str(aside)}
+
+
+def _keep_aside(partial: Path, db_path: Path) -> Path:
+    """Give the copy its dated name without ever replacing a file (or link) already there."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(1, 100):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}{suffix}")
+        try:
+            os.link(partial, aside)  # fails if the name exists, and never follows a link
+        except FileExistsError:
+            continue
+        return aside
+    raise FollowupError(
+        _("too many copies named {name}").format(name=f"{db_path.name}.before-restore-{stamp}")
+    )
 
 
 def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:

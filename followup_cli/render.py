@@ -7,14 +7,15 @@ Machine formats are written with print/json/csv, never through Rich, which would
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
+import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from followup_cli import wording
@@ -22,6 +23,8 @@ from followup_cli.i18n import N_, _
 
 if TYPE_CHECKING:
     from followup_cli.layout import Col
+
+from followup_cli.text import strip_controls
 
 
 class Format(StrEnum):
@@ -32,16 +35,26 @@ class Format(StrEnum):
 
 Column = tuple[str, str]  # (key in the row dict, heading on a terminal); or a layout.Col
 
-# Cells that a spreadsheet would run as a formula (OWASP CSV injection) ...
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# ... except plain numbers and phone numbers, which stay usable: +8613800000000, -12.50.
-_NUMERIC = re.compile(r"^[+-]?[\d\s().]*\d[\d\s().-]*$")
+# Cells that a spreadsheet would run as a formula (OWASP CSV injection), full-width forms
+# included (a Chinese input method types ＝ and Excel reads it as =) ...
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# ... except plain numbers and phone numbers, which stay usable: -12.50, +8613800000000.
+# Nothing else passes: -1-1 and -(1)-(2) are formulas.
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PHONE = re.compile(r"^\+\d[\d ]*\d$")
 
 
 def neutralise(value: Any) -> Any:
-    """Prefix a quote to a text cell that Excel would otherwise treat as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMERIC.match(value):
-        return "'" + value
+    """Prefix a quote to a text cell that Excel would otherwise treat as a formula, and drop
+    control characters."""
+    if isinstance(value, str):
+        value = strip_controls(value)
+        if (
+            value.startswith(_FORMULA_START)
+            and not _NUMBER.match(value)
+            and not _PHONE.match(value)
+        ):
+            return "'" + value
     return value
 
 
@@ -60,11 +73,22 @@ def write_json(data: Any, out: TextIO | None = None) -> None:
     out.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
+def write_json_rows(rows: Iterable[Any], out: TextIO | None = None) -> None:
+    """A JSON array written an element at a time, byte for byte what write_json(list) gives."""
+    out = out or sys.stdout
+    first = True
+    for row in rows:
+        text = json.dumps(row, ensure_ascii=False, indent=2, sort_keys=True)
+        out.write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
 def write_csv(
-    rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
+    rows: Iterable[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
 ) -> None:
     writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
-    writer.writerow(keys)
+    writer.writerow(neutralise(k) for k in keys)  # a rejects file repeats the shop's header
     for row in rows:
         writer.writerow(neutralise(_cell(row.get(k))) for k in keys)
 
@@ -104,12 +128,13 @@ def write_table(
         print(_(empty))
         return
     shown, headings, style = _for_reader(rows, columns, row_style)
+    title = strip_controls(title) if title else title
     lines = table_lines(shown, headings, _text, title, style, colour_on())
     sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _text(value: Any) -> str:
-    return str(_cell(value))
+    return strip_controls(str(_cell(value)))
 
 
 def _for_reader(
@@ -175,9 +200,8 @@ def emit(
 
 def to_text_file(path: str, writer, *args: Any, bom: bool = False) -> None:
     """Write an export to a file whole: a half-written export is never left behind."""
-    buffer = io.StringIO()
-    writer(*args, out=buffer)
-    _write_private(path, buffer.getvalue().encode("utf-8-sig" if bom else "utf-8"))
+    with open_output(path, bom=bom) as out:
+        writer(*args, out=out)
 
 
 def write_to(output: str | None, writer, *args: Any, bom: bool = False) -> None:
@@ -188,13 +212,73 @@ def write_to(output: str | None, writer, *args: Any, bom: bool = False) -> None:
         writer(*args)
 
 
-def _write_private(path: str, data: bytes) -> None:
-    """Exports hold personal data: readable by the owner only, and never half-written."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+def check_output(path: str | None) -> None:
+    """Refuse an output that cannot work before any work is done: a folder, or a file in a
+    folder that does not exist."""
+    from followup_cli.errors import FollowupError
+    from followup_cli.i18n import _
+
+    if not path or path == "-":
+        return
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise FollowupError(_("{path} is a folder: give a file name").format(path=path))
+    if not target.resolve().parent.is_dir():
+        raise FollowupError(_("folder {folder} does not exist").format(folder=target.parent))
+
+
+def _written_directly(target: Path) -> bool:
+    """`-`, a FIFO, a device or a terminal is written to as it is: replacing it with a file
+    (or, as root, replacing /dev/null) would be wrong."""
+    if str(target) == "-" or str(target).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(target).st_mode  # follows links: what would be written to
+    except FileNotFoundError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+@contextmanager
+def open_output(path: str, bom: bool = False, binary: bool = False) -> Iterator[Any]:
+    """A handle to stream an export into, owner-only and never half-written.
+
+    A regular file is written under an unpredictable name created exclusively in its folder
+    (never through a link or file planted in advance) and renamed over the target at the end;
+    any failure removes it. FIFOs, devices and `-` are written straight through.
+    """
+    import tempfile
+
+    check_output(path)
+    target = Path(path).expanduser()
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if _written_directly(target):
+        if str(target) == "-":
+            sys.stdout.flush()
+            if binary:
+                yield sys.stdout.buffer
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write("\ufeff" if bom else "")
+                yield sys.stdout
+            return
+        fd = os.open(target, os.O_WRONLY)  # never creates a file under /dev
+        with _fd_handle(fd, binary, encoding) as handle:
+            yield handle
+        return
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with _fd_handle(fd, binary, encoding) as handle:
+            yield handle
+        os.replace(partial, target)  # replaces a link itself, never the file it points at
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _fd_handle(fd: int, binary: bool, encoding: str) -> Any:
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding=encoding, newline="")
 
 
 PROGRESS_MIN_ROWS = 20_000  # smaller files import in well under a second
@@ -234,7 +318,12 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         counts = _("dry run, nothing written: {counts}").format(counts=counts)
     if strict and not summary["written"]:
         counts = _("{counts} (nothing written: --strict)").format(counts=counts)
-    message(_("{file}: {counts}").format(file=summary["file"], counts=counts))
+    encoding = _(ENCODING_NAMES.get(summary["encoding"], summary["encoding"]))
+    message(
+        _("{file} ({encoding}): {counts}").format(
+            file=summary["file"], encoding=encoding, counts=counts
+        )
+    )
     unknown = summary.get("unknown_levels") or {}
     if unknown:
         listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
@@ -289,6 +378,16 @@ def _more_counts(summary: dict[str, Any]) -> str:
     return "".join(
         _(", {part}").format(part=text.format(count=count)) for count, text in parts if count
     )
+
+
+# How the import summary names the encoding it read the file in.
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": N_("UTF-8 with BOM"),
+    "utf-16": "UTF-16",
+    "gb18030": N_("GBK/GB18030"),
+    "xlsx": N_("Excel workbook"),
+}
 
 
 IMPORT_COLUMNS: tuple[Column, ...] = (
@@ -362,11 +461,11 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
 
 
 def message(text: str) -> None:
-    print(text)
+    print(strip_controls(text))
 
 
 def warn(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(strip_controls(text), file=sys.stderr)
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -523,23 +622,25 @@ def _shown(key: str, value: Any) -> Any:
     return shown(value) if shown is not None else value
 
 
-def export_view(rows: list[dict[str, Any]], fmt: Format, output: str | None) -> None:
+def export_view(rows: Iterable[dict[str, Any]], fmt: Format, output: str | None) -> None:
     export_rows(rows, CUSTOMER_KEYS, fmt, output)
 
 
 def export_rows(
-    rows: list[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
+    rows: Iterable[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
 ) -> None:
-    """CSV (the default) or JSON, to a file written whole or to stdout."""
+    """CSV (the default) or JSON, to a file written whole or to stdout, streamed a row at a
+    time."""
     if fmt is Format.json:
-        write_to(output, write_json, rows)
+        write_to(output, write_json_rows, rows)
     else:
         write_to(output, write_csv, rows, keys)
 
 
 def write_bytes(data: bytes, output: str | None) -> None:
     if output:
-        _write_private(output, data)
+        with open_output(output, binary=True) as out:
+            out.write(data)
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -495,13 +495,14 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     return record
 
 
-def export_customers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every customer; those with purchases carry their value segment and R, F, M scores."""
+def export_customers(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every customer, a customer at a time (memory stays flat however many customers and
+    columns); those with purchases carry their value segment and R, F, M scores."""
     from followup_cli.purchases import customer_segments
 
     values = customer_segments(conn)
     none = {"segment": None, "rfm": None, "purchase_days": None}
-    return [{**customer_record(c), **values.get(c.id, none)} for c in storage.all_customers(conn)]
+    return ({**customer_record(c), **values.get(c.id, none)} for c in storage.all_customers(conn))
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -633,8 +634,9 @@ def _own_churn(
     }
 
 
-def export_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    return [dict(row) for row in storage.history_export(conn)]
+def export_history(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """A contact at a time: a million contacts export in the memory of one."""
+    return (dict(row) for row in storage.history_export(conn))
 
 
 # --- undo a logged contact --------------------------------------------------------------------

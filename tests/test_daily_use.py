@@ -527,4 +527,4 @@ def test_one_customers_export_has_no_internal_row_numbers(cli, csv_file):
     for table in ("followups", "contacts"):
         assert data[table], table
         for row in data[table]:
-            assert not {"id", "customer_id", "followup_id", "import_id"} & row.keys(), row
+            assert not {"id", "customer_id", "followup_id"} & row.keys(), row

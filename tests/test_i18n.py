@@ -283,6 +283,7 @@ def _typed_words() -> frozenset[str]:
         | {*Settings.__dataclass_fields__, "vip", "new", "regular", "prospect"}
         | {"YYYY-MM-DD", "YYYY-MM", "YYYY", "none", "auto", "zh", "en", "CN", "wal"}
         | {"VIP", "CSAT", "NPS", "UTC", "followup"}  # names Chinese shops use as they are
+        | {"UTF", "GBK", "BOM", "Excel"}  # the encoding an import was read in
     )
 
 
@@ -398,7 +399,7 @@ def test_rejected_rows_are_explained_in_chinese(cli, tmp_path):
     ]
     # K1 and K4 added (K4 without its phone, as a regular customer), K2 and K3 rejected
     assert result.stdout.splitlines() == [
-        f"{file}：读取 4，新增 2，更新 0，未变 0，拒绝 2，略过手机号 1",
+        f"{file}（UTF-8）：读取 4，新增 2，更新 0，未变 0，拒绝 2，略过手机号 1",
         "有 1 行的会员等级不在对照表中（黄金客户 ×1）：已按老客户导入。"
         "可以这样对应：followup rules levels set '黄金客户' vip",
     ]

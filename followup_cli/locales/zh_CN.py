@@ -8,6 +8,64 @@ Each capability appends its entries at the end under a comment naming it.
 MESSAGES: dict[str, str] = {
     # --- the program and its help pages ---------------------------------------------------------
     "Whom to call today, what happened, and how the shop is doing.": "今天该回访谁、结果如何、店铺经营得怎样。",
+    # --- Safety round two: backups, restore, encodings, files, privacy ---
+    "could not write the backup {target} ({reason}); the file already there is unchanged": (
+        "无法写入备份 {target}（{reason}）；原有文件未被改动"
+    ),
+    "could not write the backup {target} ({reason})": "无法写入备份 {target}（{reason}）",
+    "cannot write in {folder}: {reason}": "无法在 {folder} 中写入：{reason}",
+    "{file} is not a followup database ({reason})": "{file} 不是 followup 数据库（{reason}）",
+    "too many copies named {name}": "名为 {name} 的副本太多",
+    "file is UTF-8 except for {count} stray byte(s), on line(s) {lines}: fix those lines "
+    "(re-type the names there), or name the file's encoding with --encoding": (
+        "文件是 UTF-8 编码，但有 {count} 个无法识别的字节，位于第 {lines} 行：请修正这些行"
+        "（重新输入其中的姓名），或用 --encoding 指明文件编码"
+    ),
+    "{customer_id} {name} is erased from the customer list, but another program is reading "
+    "the database, so their old details stay in the file's bytes for now: run any followup "
+    "command once that program has finished, and they are scrubbed": (
+        "{customer_id} {name} 已从客户名单中删除，但另一个程序正在读取数据库，其旧资料暂时仍留在"
+        "文件字节中：等该程序结束后运行任意一条 followup 命令，即可将其彻底清除"
+    ),
+    "Also erased from the copy kept by restore: {file}": "已一并从恢复时保留的副本中删除：{file}",
+    "Could not erase them from the copy {file}: delete it": "无法从副本 {file} 中删除：请删除该文件",
+    "The backup {file} may still hold them: erase there with "
+    "'followup --db {file} forget {customer_id} --yes', or delete it": (
+        "备份 {file} 中可能仍有此人资料：请用 'followup --db {file} forget {customer_id} --yes' "
+        "在其中删除，或删除该备份"
+    ),
+    "{file} ({encoding}): {counts}": "{file}（{encoding}）：{counts}",
+    "{path} is a folder: give a file name": "{path} 是文件夹：请给出文件名",
+    "{path} is not imported: {what} (an absurd workbook, or a zip bomb)": (
+        "{path} 未导入：{what}（工作簿大得离谱，或是压缩炸弹）"
+    ),
+    "it unpacks to {size} MB": "解压后有 {size} MB",
+    "{part} unpacks to {size} MB from {packed} KB": "{part} 由 {packed} KB 解压后有 {size} MB",
+    "its sheet claims {count} cells": "其工作表声称有 {count} 个单元格",
+    "its sheet holds over {count} cells": "其工作表超过 {count} 个单元格",
+    "{what} {text} is out of range: use a day from {earliest} to {latest}": (
+        "{what} {text} 超出范围：请使用 {earliest} 至 {latest} 之间的日期"
+    ),
+    "a date worked out from these options is out of range: use nearer days": (
+        "根据这些选项推算出的日期超出范围：请使用更近的日期"
+    ),
+    "file {path} has a header line but no rows": "文件 {path} 只有表头，没有数据行",
+    "cannot make {path} private: {reason}": "无法把 {path} 设为仅本人可读：{reason}",
+    "UTF-8 with BOM": "带 BOM 的 UTF-8",
+    "Excel workbook": "Excel 工作簿",
+    "GBK/GB18030": "GBK",
+    "folder {folder} does not exist": "文件夹 {folder} 不存在",
+    "the import is done as summarised above, but the rejected rows could not be written to "
+    "{file} ({reason})": "导入已按上面的汇总完成，但被拒绝的行无法写入 {file}（{reason}）",
+    "{path} is another application's database, not a followup one: nothing was changed "
+    "(give followup a file of its own with --db)": (
+        "{path} 是其他应用的数据库，不是 followup 的：未做任何改动（请用 --db 给 followup 一个专用文件）"
+    ),
+    "the database file is damaged ({detail}): nothing was written. See 'followup doctor', "
+    "then restore a backup with 'followup restore FILE'": (
+        "数据库文件已损坏（{detail}）：未写入任何内容。请查看 'followup doctor'，"
+        "然后用 'followup restore 文件' 恢复备份"
+    ),
     "Usage: ": "用法：",
     "[OPTIONS]": "[选项]",
     "COMMAND [ARGS]...": "命令 [参数]...",
@@ -146,7 +204,6 @@ MESSAGES: dict[str, str] = {
     "Report written to {file}": "报告已写入 {file}",
     "Importing {file}": "正在导入 {file}",
     "{file}: line {line}: {reason}": "{file}：第 {line} 行：{reason}",
-    "folder {folder} does not exist": "文件夹 {folder} 不存在",
     "--delimiter takes one character (or 'tab')": "--delimiter 只能是一个字符（或 'tab'）",
     "--map {pair!r} must be 'Column=field' with field one of {fields}": "--map {pair!r} 应为 '列名=字段'，字段为以下之一：{fields}",
     "Import {import_id} undone: {removed} customers removed, {restored} restored.": "已撤销第 {import_id} 次导入：删除 {removed} 位客户，恢复 {restored} 位。",
