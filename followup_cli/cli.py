@@ -40,6 +40,7 @@ class FollowupGroup(TyperGroup):
             from followup_cli.help_examples import add_examples
 
             add_examples(self)
+        _accept_db_after_command(self)
         _localise_help(self)
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
@@ -52,7 +53,12 @@ class FollowupGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.dup2(devnull, sys.stderr.fileno())
-            code = EXIT_FAILURE
+            code = 0  # `export customers | head -1` got what it asked for: not a failure
+        except SystemExit as exc:
+            # click ends a closed pipe (help, say) with exit 1 after wrapping stdout
+            if type(sys.stdout).__name__ != "PacifyFlushWrapper":
+                raise
+            code = 0 if exc.code == 1 else exc.code
         sys.exit(code)
 
     def _run_reporting_errors(self, *args: Any, **kwargs: Any) -> int:
@@ -66,7 +72,12 @@ class FollowupGroup(TyperGroup):
             from followup_cli.text import strip_controls
             from followup_cli.wording import usage_error
 
-            message = strip_controls(usage_error(exc.format_message().replace("Value error, ", "")))
+            # One line, always: click lists choices one per line.
+            message = " ".join(
+                strip_controls(
+                    usage_error(exc.format_message().replace("Value error, ", ""))
+                ).split()
+            )
             hint = (
                 _(" (see '{command} --help')").format(command=exc.ctx.command_path)
                 if exc.ctx
@@ -85,8 +96,10 @@ class FollowupGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ClickException, typer.Exit, typer.Abort, BrokenPipeError):
+        except (ClickException, typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:
+            _reader_went_away()
         except OverflowError:  # date arithmetic past year 9999 or before year 1
             raise FollowupError(
                 _("a date worked out from these options is out of range: use nearer days")
@@ -110,6 +123,43 @@ class FollowupGroup(TyperGroup):
                     kind=type(exc).__name__, detail=exc
                 )
             ) from None
+
+
+def _reader_went_away() -> None:
+    """The reader (`head -1`, a closed pager) took what it wanted: not a failure, no message.
+    (Caught here: click would turn it into exit 1.)"""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(0)
+
+
+def _db_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
+    """--db, before the command or after it; an empty name is refused, not the default."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise typer.BadParameter(_("give a database file name, not an empty one"))
+    root = ctx.find_root()
+    root.obj = {**(root.obj or {}), "db": value}
+    return value
+
+
+def _accept_db_after_command(group: Any) -> None:
+    """Every command (and command group) also takes --db, so `today --db shop.db` works."""
+    from typer.core import TyperOption
+
+    for command in group.commands.values():
+        if not any(p.name == "late_db" for p in command.params):
+            command.params.append(
+                TyperOption(
+                    param_decls=["--db", "late_db"],
+                    callback=_db_option,
+                    expose_value=False,
+                    metavar="DB",
+                    help=_("Database file (as --db before the command)."),
+                )
+            )
+        if hasattr(command, "commands"):
+            _accept_db_after_command(command)
 
 
 def _localise_help(command: Any) -> None:
@@ -347,6 +397,10 @@ def root(
     ),
 ) -> None:
     """Whom to call today, what happened, and how the shop is doing."""
+    if db is not None and not db.strip():
+        raise typer.BadParameter(
+            _("give a database file name, not an empty one"), param_hint="'--db'"
+        )
     if lang is not None:
         from followup_cli.i18n import normalise
 
@@ -355,7 +409,7 @@ def root(
                 _("--lang {value!r} is not a language (use zh or en)").format(value=lang)
             )
         set_language(normalise(lang))
-    ctx.obj = {"db": db}
+    ctx.obj = {**(ctx.obj or {}), "db": db}
 
 
 def _db_path(ctx: typer.Context) -> tuple[Path, bool]:
@@ -368,7 +422,13 @@ def _conn(ctx: typer.Context) -> sqlite3.Connection:
     from followup_cli import storage
 
     path, is_default = _db_path(ctx)
-    return storage.open_db(path, create_folder=is_default)
+    # A new file from --db (a typo, maybe) or the default place is announced, once; one named
+    # by $FOLLOWUP_DB was set up on purpose (scripts, cron) and stays quiet.
+    announce = not path.exists() and (is_default or ctx.find_root().obj["db"] is not None)
+    conn = storage.open_db(path, create_folder=is_default)
+    if announce:
+        render.warn(_("followup: created a new, empty database at {path}").format(path=path))
+    return conn
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -398,6 +458,17 @@ def _day(value: str | None, what: str = "--date") -> date:
     from followup_cli.dates import parse_iso
 
     return date.today() if value is None else parse_iso(value, what)
+
+
+def _not_after_today(day: date) -> date:
+    """What happened (a contact, a return) cannot be dated after the real today."""
+    if day > date.today():
+        raise FollowupError(
+            _("{day} is after today ({today}): only what has happened can be recorded").format(
+                day=day.isoformat(), today=date.today().isoformat()
+            )
+        )
+    return day
 
 
 DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
@@ -482,7 +553,7 @@ def today(
 
     Status: due (today), overdue (within the tier's grace window), late (past it).
     """
-    from followup_cli.service import due_list
+    from followup_cli import morning
 
     if (signature is not None or opt_out_line) and not with_message:
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
@@ -493,19 +564,10 @@ def today(
     _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
-    if segment is not None:
-        from followup_cli.purchases import due_in_segment
-
-        items = due_in_segment(conn, day, owner, limit, segment)
-    else:
-        items = due_list(conn, day, owner, limit)
-    if explain:
-        from followup_cli.purchases import explain_rhythm
-
-        explain_rhythm(conn, items)
     if with_message:
         from followup_cli.templates import send_list
 
+        items = morning.due_items(conn, day, owner, limit, segment, explain)
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
         render.send_list_view(rows, fmt, output)
         if left_out:
@@ -515,7 +577,8 @@ def today(
                 )
             )
         return
-    render.today_view([i.as_dict() for i in items], fmt, day.isoformat(), explain)
+    listed, total = morning.gather(conn, day, owner, limit, segment, explain)
+    morning.show(listed, total, fmt.value, day, explain)
 
 
 @app.command(
@@ -568,17 +631,35 @@ def log(
     ),
     score: int | None = typer.Option(None, "--score", min=1, max=5, help="Satisfaction 1-5."),
     nps: int | None = typer.Option(None, "--nps", min=0, max=10, help="Would recommend 0-10."),
+    again: bool = typer.Option(
+        False, "--again", help=_("Log it even if the same outcome is already logged that day.")
+    ),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Record the outcome of a contact and plan the next follow-up."""
-    from followup_cli.service import log_outcome
+    from followup_cli.service import log_outcome, same_outcome_logged
     from followup_cli.text import strip_controls
 
+    day = _not_after_today(_day(on))
+    conn = _conn(ctx)
+    already = None if again else same_outcome_logged(conn, customer, outcome, day)
+    if already is not None:
+        question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
+            who=already, outcome=outcome, day=day.isoformat()
+        )
+        if not sys.stdin.isatty():
+            raise FollowupError(
+                _(
+                    "{who} already has {outcome} logged on {day}: add --again to log a second one"
+                ).format(who=already, outcome=outcome, day=day.isoformat())
+            )
+        if not typer.confirm(question, default=False):
+            raise FollowupError(_("nothing logged"))
     result = log_outcome(
-        _conn(ctx),
+        conn,
         customer,
         outcome,
-        _day(on),
+        day,
         strip_controls(note) if note else note,
         channel,
         score,
@@ -907,6 +988,8 @@ def report(
     first, last_day = resolve_period(as_of, start, end, month, last, quarter, year)
     for path in (output, html):
         _check_output_folder(path)
+    if output and fmt is Format.table and not excel:
+        fmt = _format_of_file(output)
     from followup_cli.vocabulary import dimension
 
     dimensions = [
@@ -1132,6 +1215,9 @@ app.add_typer(imports_app, name="imports")
 def imports_list(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", min=1, help="Show the N most recent."),
+    every: bool = typer.Option(
+        False, "--all", help=_("Also the imports that changed nothing (a nightly re-import).")
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:
     """List past imports, newest first: when, which file, what it did."""
@@ -1139,7 +1225,7 @@ def imports_list(
         return
     from followup_cli.imports import list_imports
 
-    render.imports_view(list_imports(_conn(ctx), limit), fmt)
+    render.imports_view(list_imports(_conn(ctx), limit, every), fmt)
 
 
 @imports_app.command("undo")
@@ -1171,6 +1257,7 @@ def export_customers(
     """Every customer with every field, in a stable column order."""
     from followup_cli.service import export_customers as rows
 
+    _no_table(fmt)
     _check_output_folder(output)
     render.export_view(rows(_conn(ctx)), fmt, output)
 
@@ -1184,6 +1271,7 @@ def export_history(
     """Every logged contact: who, when, outcome, channel, scores and notes."""
     from followup_cli.service import export_history as rows
 
+    _no_table(fmt)
     _check_output_folder(output)
     render.export_rows(rows(_conn(ctx)), render.HISTORY_KEYS, fmt, output)
 
@@ -1199,6 +1287,28 @@ def export_customer(
 
     _check_output_folder(output)
     render.write_to(output, render.write_json, customer_export(_conn(ctx), customer))
+
+
+def _format_of_file(output: str) -> Format:
+    """--output without --format: the file's own extension says which, or it is refused."""
+    suffix = Path(output).suffix.lower()
+    if suffix in (".csv", ".json"):
+        return Format(suffix[1:])
+    raise typer.BadParameter(
+        _("{file} needs --format csv or json (or a file name ending .csv or .json)").format(
+            file=output
+        ),
+        param_hint="'--output'",
+    )
+
+
+def _no_table(fmt: Format) -> None:
+    """Exports are files for other programs: a table is refused, never quietly made CSV."""
+    if fmt is Format.table:
+        raise typer.BadParameter(
+            _("an export is csv or json, not a table"),
+            param_hint="'--format'",
+        )
 
 
 def _check_output_folder(output: str | None) -> None:
@@ -1258,6 +1368,11 @@ def backup(
     """Copy the database safely, even while it is in use."""
     from followup_cli.maintenance import backup as run_backup
 
+    path, _default = _db_path(ctx)
+    if file.expanduser().resolve() == path.expanduser().resolve():
+        raise FollowupError(
+            _("{file} is the database itself: back up to another file").format(file=file)
+        )
     target = run_backup(_conn(ctx), file, force)
     render.message(_("Backed up to {file}").format(file=target))
 
@@ -1374,15 +1489,24 @@ def rules_set(
 def rules_reset(
     ctx: typer.Context, on: str | None = typer.Option(None, "--date", help="Re-plan as of.")
 ) -> None:
-    """Go back to the default rules; open follow-ups are re-planned."""
+    """Go back to the default rules and shop options; open follow-ups are re-planned."""
     from followup_cli.planning import reset_rules
 
     done = reset_rules(_conn(ctx), _day(on))
-    render.message(
-        _("Default rules restored; {replanned} follow-ups re-planned").format(
-            replanned=done["replanned"]
-        )
+    changes = ", ".join(
+        f"{name} {change['was'] or '(none)'} -> {change['now'] or '(none)'}"
+        for name, change in done["options"].items()
     )
+    if changes:
+        text = _(
+            "Default rules restored, and the shop options too ({changes}); {replanned} "
+            "follow-ups re-planned"
+        )
+    else:
+        text = _(
+            "Default rules restored, and the shop options too; {replanned} follow-ups re-planned"
+        )
+    render.message(text.format(changes=changes, replanned=done["replanned"]))
 
 
 levels_app = typer.Typer(
@@ -1435,7 +1559,7 @@ def levels_remove(
     render.message(_("{level} removed from the level table").format(level=level))
 
 
-@rules_app.command("option")
+@rules_app.command("option", context_settings={"ignore_unknown_options": True})
 def rules_option(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="An option shown by 'followup rules'."),
@@ -1570,6 +1694,37 @@ def optout(
     render.message(
         sentence.format(
             customer_id=done["customer_id"], name=done["name"], next_due=done["next_due"]
+        )
+    )
+
+
+@app.command()
+def reactivate(
+    ctx: typer.Context,
+    customer: str = typer.Argument(..., help=_("Customer id, or a phone, e-mail or exact name.")),
+    on: str | None = typer.Option(
+        None, "--date", help=_("The day they came back (default today).")
+    ),
+) -> None:
+    """Bring back a customer marked lost: active again, with their next follow-up planned.
+
+    A purchase after the loss (imported, or 'converted' for a prospect) does this by itself.
+    """
+    from followup_cli.returning import reactivate as run_reactivate
+
+    day = _not_after_today(_day(on))
+    done = run_reactivate(_conn(ctx), customer, day)
+    if done["next_due"]:
+        text = _("{ref} {name} is active again from {day}; next: {due} ({reason})")
+    else:
+        text = _("{ref} {name} is active again from {day}; nothing planned")
+    render.message(
+        text.format(
+            ref=done["customer_id"],
+            name=done["name"],
+            day=done["returned_on"],
+            due=done["next_due"],
+            reason=done["next_reason"],
         )
     )
 

@@ -85,6 +85,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "assign": ("followup assign C001 --owner 小李",),
     "optout": ("followup optout C001", "followup optout C001 --undo"),
+    "reactivate": ("followup reactivate C001", "followup reactivate C001 --date 2026-11-20"),
     "plan": ("followup plan --spread 14d", "followup plan --spread 2w --capacity 15"),
     "upcoming": ("followup upcoming", "followup upcoming --days 14 --format csv"),
     "at-risk": ("followup at-risk", "followup at-risk --format csv"),

@@ -32,7 +32,9 @@ from followup_cli.importer import (
 from followup_cli.layouts import LevelTable, recognise
 from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import import_phone_reader
+from followup_cli.planning import spread_first_import
 from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
+from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
 Progress = Callable[[int], None]
@@ -83,6 +85,7 @@ class ImportResult:
     dry_run: bool = False
     refused: bool = False
     header: list[str] = field(default_factory=list)
+    spread: dict[str, Any] | None = None  # a first import's calls spread over the coming days
     header_line: int = 1
     layout: str | None = None  # the known export the file was read as
     merged: int = 0  # rows for a customer (or order) already read from this file
@@ -116,6 +119,7 @@ class ImportResult:
             "rejected": len(self.rejected),
             "dry_run": self.dry_run,
             "written": self.import_id is not None,
+            "spread": self.spread,
             "layout": self.layout,
             "header_line": self.header_line,
             "merged": self.merged,
@@ -275,7 +279,9 @@ def _write_plan(
             for name in ("tier", "owner")
             if name in changes
         )
-        if _SCHEDULE_FIELDS & changes.keys() and storage.drop_unstarted_followup(conn, customer_id):
+        if _SCHEDULE_FIELDS & changes.keys() and (
+            storage.drop_unstarted_followup(conn, customer_id) or "returned_on" in changes
+        ):
             to_plan.append(customer_id)
         elif "tier" in changes:
             re_ranked.append(customer_id)
@@ -284,6 +290,7 @@ def _write_plan(
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
     plan_occasions_after_import(conn, result.header, stamp, today)
+    result.spread = spread_first_import(conn, today, result.added)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
 
@@ -620,6 +627,11 @@ class _Merger:
             changes["ref"] = record.ref
         if changes.get("tier") == "prospect" and stored.get("converted_on"):
             del changes["tier"]  # a stale till export must not undo a logged conversion
+        changes.update(
+            came_back(
+                stored.get("status"), stored.get("churned_on"), [changes.get("last_purchase")]
+            )
+        )
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             encoded = json.dumps(merged, ensure_ascii=False)
@@ -890,13 +902,14 @@ def _apply_purchases(
             values["first_purchase"] = first.isoformat()
         if customer.last_purchase is None or last > customer.last_purchase:
             values["last_purchase"] = last.isoformat()
+        values.update(came_back(customer.status, customer.churned_on, [first, last]))
         if not values:
             continue
         row = storage.customer_row(conn, customer_id)
         before = {name: row[name] for name in values}
         changed.append((import_id, customer_id, "updated", json.dumps(before)))
         storage.update_customer(conn, customer_id, values, now)
-        if storage.drop_unstarted_followup(conn, customer_id):
+        if storage.drop_unstarted_followup(conn, customer_id) or "returned_on" in values:
             to_plan.append(customer_id)
     storage.record_changes(conn, changed)
     replan(conn, to_plan, today)
@@ -906,8 +919,12 @@ def _apply_purchases(
 # --- history and undo ------------------------------------------------------------------------
 
 
-def list_imports(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
-    return [dict(row) for row in storage.list_imports(conn, limit)]
+def list_imports(
+    conn: sqlite3.Connection, limit: int = 50, every: bool = False
+) -> list[dict[str, Any]]:
+    """Newest first; an import that added, changed and rejected nothing is left out unless
+    `every` (a nightly cron re-import of the same file would bury the ones that mattered)."""
+    return [dict(row) for row in storage.list_imports(conn, limit, every)]
 
 
 def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[str, Any]:

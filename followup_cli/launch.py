@@ -60,6 +60,10 @@ def shop_language(db: str | None, environ: Mapping[str, str] = os.environ) -> st
 def main() -> None:
     options = global_options(sys.argv[1:])
     set_language(choose_language(options.get("--lang"), shop_language(options.get("--db"))))
+    from followup_cli.morning import run_plain_today
+
+    if run_plain_today(sys.argv[1:]):  # the morning list, without the whole command tree
+        return
     from followup_cli.cli import main as run
 
     run()

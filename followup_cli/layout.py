@@ -68,9 +68,12 @@ def _char_width(char: str) -> int:
 
 def text_width(text: str) -> int:
     """Columns the text takes on a terminal (CJK characters take two)."""
-    if text.isascii():
-        return len(text)
-    return sum(_char_width(char) for char in text)
+    return len(text) if text.isascii() else _wide_width(text)
+
+
+@lru_cache(maxsize=65536)
+def _wide_width(text: str) -> int:
+    return sum(map(_char_width, text))
 
 
 def clean(text: str) -> str:
@@ -123,6 +126,8 @@ def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
 
 
 def _longest_word(text: str) -> int:
+    if " " not in text:
+        return text_width(text)
     if text.isascii():
         return max((len(word) for word in text.split()), default=0)
     return max((text_width(word) for word in text.split()), default=0)
@@ -145,21 +150,22 @@ def terminal_width() -> int:
 class _Placed:
     col: Col
     cells: list[str]
-    folded: list[tuple[Col, list[str]]] = field(default_factory=list)
+    sizes: list[int]  # each cell's width
+    folded: list[tuple[Col, list[str], list[int]]] = field(default_factory=list)
     natural: int = 0
     least: int = 0
     width: int = 0
 
 
-def _measure(col: Col, cells: list[str], heading: bool = True) -> tuple[int, int]:
+def _measure(col: Col, cells: list[str], sizes: list[int], heading: bool = True) -> tuple[int, int]:
     """(natural width, least width) of a column's cells (and heading)."""
-    natural = max(map(text_width, cells), default=0)
+    natural = max(sizes, default=0)
     if col.whole:
         least = natural
+    elif col.free:
+        least = min(natural, FREE_MIN)
     else:
         least = max(map(_longest_word, cells), default=0)
-        if col.free:
-            least = min(natural, FREE_MIN)
     if heading:
         natural = max(natural, text_width(col.heading))
         least = max(least, _longest_word(col.heading))
@@ -170,8 +176,8 @@ def fit(columns: Sequence[Col], cells: dict[str, list[str]], width: int) -> list
     """Choose the columns shown and their widths for a table `width` columns wide."""
     placed = []
     for col in columns:
-        spot = _Placed(col, cells[col.key])
-        spot.natural, spot.least = _measure(col, spot.cells)
+        spot = _Placed(col, cells[col.key], list(map(text_width, cells[col.key])))
+        spot.natural, spot.least = _measure(col, spot.cells, spot.sizes)
         placed.append(spot)
     order = {id(p): index for index, p in enumerate(placed)}
     leaving = sorted((p for p in placed if p.col.keep > 0), key=lambda p: -p.col.keep)
@@ -197,8 +203,8 @@ def fit(columns: Sequence[Col], cells: dict[str, list[str]], width: int) -> list
         if host is None:
             dropped.append(gone)
         else:
-            host.folded.append((gone.col, gone.cells))
-            natural, least = _measure(gone.col, gone.cells, heading=False)
+            host.folded.append((gone.col, gone.cells, gone.sizes))
+            natural, least = _measure(gone.col, gone.cells, gone.sizes, heading=False)
             host.natural = max(host.natural, natural)
             host.least = max(host.least, least)
 
@@ -234,11 +240,23 @@ def sgr(style: str | None) -> str:
 
 
 def _lines(spot: _Placed, index: int) -> list[str]:
+    """A cell as lines padded to the column's width (the folded columns' text under it)."""
     width, squeezed = spot.width, spot.width < spot.least  # squeezed: words must be cut
-    lines = wrap(spot.cells[index], width, spot.col.free or squeezed)
-    for col, cells in spot.folded:
+    size = spot.sizes[index]
+    if size <= width:  # the usual case: one line, its width already known
+        lines = [spot.cells[index] + " " * (width - size)]
+    else:
+        lines = [
+            pad(line, width) for line in wrap(spot.cells[index], width, spot.col.free or squeezed)
+        ]
+    for col, cells, sizes in spot.folded:
         if cells[index]:
-            lines += wrap(cells[index], width, col.free or squeezed)
+            if sizes[index] <= width:
+                lines.append(cells[index] + " " * (width - sizes[index]))
+            else:
+                lines += [
+                    pad(line, width) for line in wrap(cells[index], width, col.free or squeezed)
+                ]
     return lines
 
 
@@ -272,13 +290,19 @@ def draw(
             texts = [f"{bold}{t}\x1b[0m" for t in texts]
         out.append("┃ " + " ┃ ".join(texts) + " ┃")
     out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+    blanks = [" " * w for w in widths]
     for index in range(rows):
         cells = [_lines(spot, index) for spot in placed]
         start = sgr(row_style(index)) if colour and row_style else ""
-        for line in range(max(map(len, cells))):
-            texts = [
-                pad(c[line] if line < len(c) else "", w) for c, w in zip(cells, widths, strict=True)
-            ]
+        height = max(map(len, cells))
+        for line in range(height):
+            if height == 1:
+                texts = [cell[0] for cell in cells]
+            else:
+                texts = [
+                    cell[line] if line < len(cell) else blank
+                    for cell, blank in zip(cells, blanks, strict=True)
+                ]
             if start:
                 texts = [f"{start}{t}\x1b[0m" for t in texts]
             out.append("│ " + " │ ".join(texts) + " │")

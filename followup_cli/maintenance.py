@@ -17,9 +17,14 @@ from followup_cli.service import customer_record, resolve_customer
 def customer_export(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     """One person's data, machine-readable (PIPL/GDPR access and portability)."""
     customer = resolve_customer(conn, key)
+    internal = {"id", "customer_id", "followup_id"}  # the file's own row numbers
+    tables = {
+        name: [{k: v for k, v in row.items() if k not in internal} for row in rows]
+        for name, rows in storage.customer_data(conn, customer.id).items()
+    }
     return {
         "customer": customer_record(customer),
-        **storage.customer_data(conn, customer.id),
+        **tables,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -77,6 +82,8 @@ def check_backup(db_path: Path, source: Path) -> tuple[Path, int]:
     its schema version. The caller removes the copy with `discard`."""
     if not source.exists():
         raise FollowupError(_("file {source} does not exist").format(source=source))
+    if source.is_dir():
+        raise FollowupError(_("{path} is a folder: give the backup file in it").format(path=source))
     if source.resolve() == db_path.resolve():
         raise FollowupError(_("that is the database itself"))
     staged = storage.stage_copy(source, db_path.parent)

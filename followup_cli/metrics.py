@@ -55,6 +55,7 @@ class CustomerFact:
     churned_on: date | None  # the day `lost` was logged
     owner: str = NONE
     contactable: bool = True  # active and not opted out (for churn risk)
+    returned_on: date | None = None  # came back (bought again) after `churned_on`
     segment: str = NONE
 
 
@@ -143,9 +144,17 @@ def last_activity(fact: CustomerFact) -> date:
 def churn_date(
     fact: CustomerFact, as_of: date, window: Duration, last: date | None = None
 ) -> date | None:
-    """`lost` logged, else the day the churn window ran out with no purchase or contact."""
-    if fact.churned_on is not None:
+    """`lost` logged (and not back since), else the day the churn window ran out with no
+    purchase or contact."""
+    if fact.churned_on is not None and fact.returned_on is None:
         return fact.churned_on
+    return window_ran_out(fact, as_of, window, last)
+
+
+def window_ran_out(
+    fact: CustomerFact, as_of: date, window: Duration, last: date | None = None
+) -> date | None:
+    """The day the churn window ran out with no purchase or contact, if it has by `as_of`."""
     if customer_since(fact) is None:
         return None
     runs_out = window.after(last or last_activity(fact))
@@ -172,6 +181,20 @@ class Lifeline:
     converted_on: date | None
     lost_on: date | None
     at_risk: bool
+    returned_on: date | None = None  # back after `lost_on`: the loss counts until then
+    silent_gone: date | None = None  # when the churn window ran out (used once back)
+
+    def still_lost(self, day: date, inclusive: bool) -> bool:
+        """Lost, and not back by `day` (`inclusive`: coming back on `day` itself counts)."""
+        if self.lost_on is None:
+            return False
+        if self.returned_on is None:
+            return True
+        return self.returned_on > day if inclusive else self.returned_on >= day
+
+    def gone_on(self, day: date, inclusive: bool) -> date | None:
+        """The churn date in effect on `day`: the loss while it lasts, else the churn window's."""
+        return self.lost_on if self.still_lost(day, inclusive) else self.silent_gone
 
 
 def lifeline(
@@ -181,7 +204,7 @@ def lifeline(
     last = last_activity(fact)
     at_risk = (
         fact.contactable
-        and fact.churned_on is None
+        and (fact.churned_on is None or fact.returned_on is not None)
         and interval is not None
         and interval.after(last, 2) < as_of
     )
@@ -193,6 +216,8 @@ def lifeline(
         converted_on=fact.converted_on,
         lost_on=fact.churned_on,
         at_risk=bool(at_risk),
+        returned_on=fact.returned_on,
+        silent_gone=window_ran_out(fact, as_of, window, last),
     )
 
 
@@ -202,10 +227,12 @@ def churn(lives: Iterable[Lifeline], start: date, end: date) -> tuple[int, int]:
     for life in lives:
         if life.since is None or life.since >= start:
             continue
-        if life.gone is not None and life.gone < start:
+        gone = life.gone_on(start, inclusive=False)
+        if gone is not None and gone < start:
             continue
         active += 1
-        churned += life.gone is not None and life.gone <= end
+        gone = life.gone_on(end, inclusive=True)
+        churned += gone is not None and gone <= end
     return active, churned
 
 
@@ -217,7 +244,7 @@ def conversion(lives: Iterable[Lifeline], start: date, end: date) -> tuple[int, 
             continue
         if life.converted_on is not None and life.converted_on < start:
             continue
-        if life.lost_on is not None and life.lost_on < start:
+        if life.still_lost(start, inclusive=False) and life.lost_on < start:  # type: ignore[operator]
             continue
         prospects += 1
         converted += life.converted_on is not None and life.converted_on <= end

@@ -246,3 +246,4 @@ class Customer:
     last_note: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     spend: float | None = None  # sum of imported purchases, when there are any
+    returned_on: date | None = None  # a lost customer's return (churned_on: when lost)

@@ -141,8 +141,25 @@ def reset_rules(conn: sqlite3.Connection, today: date) -> dict[str, Any]:
                 ).format(listing=listing)
             )
         storage.save_rules(conn, DEFAULT_RULES)
+        options = _reset_options(conn)
         replanned = _replan_tiers(conn, None, today)
-    return {"replanned": replanned}
+    return {"replanned": replanned, "options": options}
+
+
+def _reset_options(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """The shop options back to a new shop's too (phone region, gaps, capacity, closed days):
+    what each changed option was and now is."""
+    current, defaults = storage.load_settings(conn), Settings()
+    changed = {}
+    for name in Settings.__dataclass_fields__:
+        was, default = getattr(current, name), getattr(defaults, name)
+        if was != default:
+            changed[name] = {
+                "was": Settings.format_value(was),
+                "now": Settings.format_value(default),
+            }
+        storage.save_setting(conn, name, default)
+    return changed
 
 
 # Options of purchases-driven planning that move dates (rhythm.py).
@@ -351,6 +368,38 @@ def spread(
         "not_placed": len(movable) - len(moved),
         "capacity": capacity,
         "per_day": per_day,
+    }
+
+
+def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> dict[str, Any] | None:
+    """The first import of a long-neglected list would put thousands on day one: when its
+    overdue calls alone are more than a day's capacity, what falls due now is spread over the
+    coming open days up to the daily capacity, most important first, as `plan --spread` does
+    (each keeps its due date for the numbers). Runs inside the import's transaction; returns
+    what it did, or None when the list was not neglected (a normal day's work stays)."""
+    if not added or storage.customer_count(conn) != added:  # customers were there before
+        return None
+    settings = storage.load_settings(conn)
+    capacity = settings.daily_capacity
+    if storage.overdue_count(conn, today) <= capacity:
+        return None
+    order = [(followup_id, today) for followup_id in storage.due_followup_ids(conn, today)]
+    is_closed = closed_day_checker(settings)
+    days = 2 * (len(order) // capacity + 1) + 31
+    while True:
+        load = storage.load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
+        moved = spread_backlog(order, load, today, days, capacity, is_closed)
+        if len(moved) == len(order) or days > 366 * 50:
+            break
+        days *= 2
+    storage.move_followups(conn, {fid: day for fid, day in moved.items() if day != today})
+    return {
+        "backlog": len(order),
+        "kept_today": sum(1 for day in moved.values() if day == today),
+        "moved": sum(1 for day in moved.values() if day != today),
+        "open_days": len(set(moved.values())),
+        "last_day": max(moved.values()).isoformat(),
+        "capacity": capacity,
     }
 
 

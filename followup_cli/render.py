@@ -334,6 +334,21 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
                 "regular. Map one with: followup rules levels set '{example}' vip"
             ).format(count=sum(unknown.values()), listed=listed, example=example)
         )
+    spread = summary.get("spread")
+    if spread:
+        message(
+            _(
+                "First import: the {backlog} calls due now are spread over {days} open days, "
+                "until {last}, at most {capacity} a day (option daily_capacity), most important "
+                "first; {kept} are on today's list."
+            ).format(
+                backlog=spread["backlog"],
+                days=spread["open_days"],
+                last=spread["last_day"],
+                capacity=spread["capacity"],
+                kept=spread["kept_today"],
+            )
+        )
 
 
 def _read_as(summary: dict[str, Any]) -> str:
@@ -492,7 +507,7 @@ def _explain_columns() -> tuple[Col, ...]:
 
 
 _STATUS_STYLE = {"late": "bold red", "overdue": "yellow"}
-TODAY_CSV_KEYS = (
+TODAY_CSV_KEYS = (  # the same fields as --format json, in the table's order
     "customer_id",
     "name",
     "phone",
@@ -500,12 +515,18 @@ TODAY_CSV_KEYS = (
     "owner",
     "due_date",
     "days_overdue",
+    "status",
+    "late_after",
     "kind",
     "reason",
+    "win_back",
+    "anchor",
+    "rule",
     "attempts",
     "last_contact",
     "last_outcome",
     "last_note",
+    "last_purchase",
 )
 CUSTOMER_KEYS = (
     "customer_id",
@@ -520,6 +541,7 @@ CUSTOMER_KEYS = (
     "contract_end",
     "status",
     "churned_on",
+    "returned_on",
     "converted_on",
     "do_not_contact",
     "last_contact",
@@ -542,7 +564,14 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool = False) -> None:
+def today_view(
+    items: list[dict[str, Any]],
+    fmt: Format,
+    on: str,
+    explain: bool = False,
+    total: int | None = None,
+) -> None:
+    """The morning list; `total` is the whole list's length when only the first are shown."""
     if fmt is not Format.table:
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
@@ -550,12 +579,15 @@ def today_view(items: list[dict[str, Any]], fmt: Format, on: str, explain: bool 
         print(_("Nothing due on {day}.").format(day=on))
         return
     late = sum(1 for i in items if i["status"] == "late")
+    count = str(len(items))
+    if total is not None and total > len(items):
+        count = _("{shown} of {total}").format(shown=len(items), total=total)
     if late:
         title = _("Follow-ups due on {day}: {count} ({late} late)").format(
-            day=on, count=len(items), late=late
+            day=on, count=count, late=late
         )
     else:
-        title = _("Follow-ups due on {day}: {count}").format(day=on, count=len(items))
+        title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
     write_table(
         items,
         _explain_columns() if explain else _today_columns(),

@@ -118,7 +118,7 @@ def replan(
 
 def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
     """The customer a user means: id, else the one customer with that phone, e-mail or name."""
-    found = storage.customer_by_ref(conn, key)
+    found = storage.customer_by_ref(conn, key) or _one(storage.customers_by_ref_any_case(conn, key))
     if found is not None:
         return found
     phone_key = None
@@ -140,6 +140,10 @@ def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
             )
         )
     return matches[0]
+
+
+def _one(customers: list[Customer]) -> Customer | None:
+    return customers[0] if len(customers) == 1 else None
 
 
 # --- today --------------------------------------------------------------------------------------
@@ -192,25 +196,31 @@ def due_list(
         if limit is None or len(kept) >= limit or len(rows) < (fetch or 0):
             break
         fetch = 2 * (fetch or 0)  # the cap held some back: read further down the list
+    if owner is not None and not kept:
+        _check_owner(conn, owner)
     return kept[:limit] if limit else kept
 
 
 def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) -> list[DueItem]:
+    described = {tier: rule.describe() for tier, rule in rules.items()}
     items = []
     for row in rows:
         due = date.fromisoformat(row["due_date"])
         rule = rules.get(row["tier"])
         late_after = (rule.grace if rule else Duration(1, "w")).after(due)
         status = "due" if due >= on else ("late" if on > late_after else "overdue")
-        activity = max(
-            date.fromisoformat(v)
-            for v in (
-                row["added"],
-                row["first_purchase"],
-                row["last_purchase"],
-                row["last_success"],
+        # ISO dates sort as text: the latest of them, read once
+        activity = date.fromisoformat(
+            max(
+                v
+                for v in (
+                    row["added"],
+                    row["first_purchase"],
+                    row["last_purchase"],
+                    row["last_success"],
+                )
+                if v
             )
-            if v
         )
         win_back = row["kind"] == "cadence" and queue.at_risk(row["ref"], row["tier"], activity)
         reason = row["reason"]
@@ -232,7 +242,7 @@ def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) ->
                 kind=row["kind"],
                 reason=reason,
                 anchor=row["anchor"],
-                rule=rule.describe() if rule else "",
+                rule=described.get(row["tier"], ""),
                 win_back=win_back,
                 attempts=row["attempts"],
                 last_contact=row["last_contact"],
@@ -242,6 +252,24 @@ def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) ->
             )
         )
     return items
+
+
+def due_count(conn: sqlite3.Connection, on: date, owner: str | None = None) -> int:
+    """The whole list's length, for "5 of 23" when --limit shows only the first."""
+    return storage.due_count(conn, on, owner)
+
+
+def _check_owner(conn: sqlite3.Connection, owner: str) -> None:
+    """An empty list for a mistyped owner would look like a quiet day: say so instead."""
+    from followup_cli.i18n import _
+
+    known = storage.owner_names(conn)
+    if owner.strip().casefold() not in {name.casefold() for name in known}:
+        raise FollowupError(
+            _("no customer is followed up by {owner!r} (owners: {known})").format(
+                owner=owner, known=", ".join(known) or "none yet"
+            )
+        )
 
 
 # --- log ----------------------------------------------------------------------------------------
@@ -280,10 +308,7 @@ def log_outcome(
     """
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
-        if customer.status == "churned":
-            raise FollowupError(
-                _("customer {ref} is marked lost (churned)").format(ref=customer.ref)
-            )
+        _check_outcome(customer, outcome)
         if customer.do_not_contact:
             raise FollowupError(
                 _("customer {ref} asked not to be contacted").format(ref=customer.ref)
@@ -330,6 +355,35 @@ def log_outcome(
     )
 
 
+def _check_outcome(customer: Customer, outcome: str) -> None:
+    """`converted` is a prospect's first purchase; a lost customer comes back by buying
+    (converted, for a prospect; an imported purchase) or with `followup reactivate`."""
+    from followup_cli.i18n import _
+
+    if outcome == "converted" and customer.tier != "prospect":
+        raise FollowupError(
+            _(
+                "{ref} is a {tier} customer, not a prospect: 'converted' is a prospect's first "
+                "purchase (bring purchases in with 'followup import purchases')"
+            ).format(ref=customer.ref, tier=customer.tier)
+        )
+    if customer.status == "churned" and outcome != "converted":
+        raise FollowupError(
+            _(
+                "customer {ref} is marked lost (churned): 'followup reactivate {ref}' brings "
+                "them back"
+            ).format(ref=customer.ref)
+        )
+
+
+def same_outcome_logged(conn: sqlite3.Connection, key: str, outcome: str, on: date) -> str | None:
+    """'C001 王芳' when that outcome is already logged for them on that day (a double entry?)."""
+    customer = resolve_customer(conn, key)
+    if storage.contact_logged(conn, customer.id, on, outcome):
+        return f"{customer.ref} {customer.name}"
+    return None
+
+
 def _contact_row(customer, followup, outcome, on, note, channel, score, nps) -> dict[str, Any]:
     return {
         "customer_id": customer.id,
@@ -356,9 +410,12 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
     ):
         changes["last_success"] = on.isoformat()
     if outcome == "converted":
+        from followup_cli.returning import came_back
+
         changes.update(_conversion_changes(customer, on))
+        changes.update(came_back(customer.status, customer.churned_on, [on]))
     elif outcome == "lost":
-        changes.update({"status": "churned", "churned_on": on.isoformat()})
+        changes.update({"status": "churned", "churned_on": on.isoformat(), "returned_on": None})
     elif outcome == "opt-out":
         changes["do_not_contact"] = 1
     return changes
@@ -414,6 +471,7 @@ def customer_record(customer: Customer) -> dict[str, Any]:
         "contract_end": _iso(customer.contract_end),
         "status": customer.status,
         "churned_on": _iso(customer.churned_on),
+        "returned_on": _iso(customer.returned_on),
         "converted_on": _iso(customer.converted_on),
         "do_not_contact": customer.do_not_contact,
         "last_contact": _iso(customer.last_contact),

@@ -45,6 +45,7 @@ CUSTOMER_COLUMNS = (
     "last_outcome",
     "last_note",
     "extra",
+    "returned_on",
 )
 _DATE_FIELDS = frozenset(
     {
@@ -56,6 +57,7 @@ _DATE_FIELDS = frozenset(
         "converted_on",
         "last_contact",
         "last_success",
+        "returned_on",
     }
 )
 
@@ -571,6 +573,14 @@ def _m11_ownership_and_erasure(db: Any) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS backups (path TEXT PRIMARY KEY, made_at TEXT)")
 
 
+def _m12_returning_customers(db: Any) -> None:
+    """A lost customer who buys again is active again; the day they came back is kept
+    (churned_on keeps the day they were lost), so the churn figures count both."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
+    if "returned_on" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN returned_on TEXT")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -583,6 +593,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m9_message_templates,
     _m10_purchase_rhythm,
     _m11_ownership_and_erasure,
+    _m12_returning_customers,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -702,6 +713,24 @@ def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
 def customer_by_ref(conn: sqlite3.Connection, ref: str) -> Customer | None:
     row = conn.execute(f"{_WITH_SPEND} WHERE c.ref = ?", (ref,)).fetchone()
     return row_to_customer(row) if row is not None else None
+
+
+def customers_by_ref_any_case(conn: sqlite3.Connection, ref: str) -> list[Customer]:
+    """`c001` for C001: ids typed in another case (two ids differing only in case: both)."""
+    rows = conn.execute(
+        f"{_WITH_SPEND} WHERE c.ref = ? COLLATE NOCASE ORDER BY c.ref LIMIT 2", (ref.strip(),)
+    ).fetchall()
+    return [row_to_customer(r) for r in rows]
+
+
+def owner_names(conn: sqlite3.Connection) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL AND owner != '' "
+            "ORDER BY owner"
+        )
+    ]
 
 
 def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) -> list[Customer]:
@@ -980,6 +1009,15 @@ def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.R
     )
 
 
+def contact_logged(conn: sqlite3.Connection, customer_id: int, on: date, outcome: str) -> bool:
+    """Whether this outcome is already logged for the customer on that day."""
+    row = conn.execute(
+        "SELECT 1 FROM contacts WHERE customer_id = ? AND date = ? AND outcome = ? LIMIT 1",
+        (customer_id, on.isoformat(), outcome),
+    ).fetchone()
+    return row is not None
+
+
 def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
     """A new contact row; returns its id."""
     columns = list(values)
@@ -991,14 +1029,15 @@ def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
 
 
 _DUE_SELECT = """
-SELECT c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome, c.last_note, c.last_contact,
+SELECT f.id AS followup_id, c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome,
+       c.last_note, c.last_contact,
        c.added, c.first_purchase, c.last_purchase, c.last_success,
        f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor
 FROM followups f
 JOIN customers c ON c.id = f.customer_id
 WHERE f.status = 'open' AND f.show_date <= :on
   AND c.do_not_contact = 0 AND c.status = 'active'
-  AND (:owner IS NULL OR c.owner = :owner)
+  AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)
 """
 # Today's list in three slices, each read in order from an index and cut by LIMIT:
 # check-backs first, then overdue by tier rank and age, then what falls due today.
@@ -1024,6 +1063,66 @@ def due_rows(
         params = {"on": on.isoformat(), "owner": owner, "limit": left}
         rows += conn.execute(query, params).fetchall()
     return rows
+
+
+def due_count(conn: sqlite3.Connection, on: date, owner: str | None) -> int:
+    """How many are on today's list in all (when --limit shows only the first few).
+
+    Without an owner, counted from the open-show index alone: an open follow-up never
+    belongs to a lost or opted-out customer (logging either closes it)."""
+    if owner is None:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM followups WHERE status = 'open' AND show_date <= ?",
+                (on.isoformat(),),
+            ).fetchone()[0]
+        )
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
+            "WHERE f.status = 'open' AND f.show_date <= :on AND c.do_not_contact = 0 "
+            "AND c.status = 'active' AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)",
+            {"on": on.isoformat(), "owner": owner},
+        ).fetchone()[0]
+    )
+
+
+def overdue_count(conn: sqlite3.Connection, on: date) -> int:
+    """Open follow-ups due before `on` (read from the open-due index alone)."""
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM followups WHERE status = 'open' AND due_date < ?",
+            (on.isoformat(),),
+        ).fetchone()[0]
+    )
+
+
+def customer_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+
+def move_followups(conn: sqlite3.Connection, days: dict[int, date]) -> None:
+    """Show follow-ups on other days (their due dates stay, for the numbers)."""
+    conn.executemany(
+        "UPDATE followups SET show_date = ? WHERE id = ?",
+        ((day.isoformat(), followup_id) for followup_id, day in days.items()),
+    )
+
+
+def due_followup_ids(conn: sqlite3.Connection, on: date) -> list[int]:
+    """The open follow-ups showing by `on`, check-backs aside, in today's order (overdue by
+    tier rank and age, then due today by rank): just their ids, for spreading a backlog."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT f.id FROM followups f JOIN customers c ON c.id = f.customer_id "
+            "WHERE f.status = 'open' AND f.show_date <= :on AND f.kind != 'check-back' "
+            "AND c.do_not_contact = 0 AND c.status = 'active' "
+            "ORDER BY f.due_date >= :on, f.rank, CASE WHEN f.due_date < :on THEN f.due_date END, "
+            "c.name, c.ref",
+            {"on": on.isoformat()},
+        )
+    ]
 
 
 def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
@@ -1257,22 +1356,27 @@ def customer_counts(
             f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} < :e1 ELSE {window_gone} END"
         )
         risk = f"CASE WHEN rk IS NOT NULL THEN {silent.format('rk')} < :as_of ELSE {risk} END"
+    # A loss counts until the customer came back (returned_on); from then on the churn window
+    # runs from their last activity, the purchase that brought them back included.
+    lost_at_start = "churned_on IS NOT NULL AND COALESCE(returned_on >= :start, 1)"
+    lost_at_end = "churned_on IS NOT NULL AND COALESCE(returned_on > :end, 1)"
     active = (
-        "since IS NOT NULL AND since < :start AND CASE WHEN churned_on IS NOT NULL "
+        f"since IS NOT NULL AND since < :start AND CASE WHEN {lost_at_start} "
         f"THEN churned_on >= :start ELSE {window_active} END"
     )
-    gone_by_end = f"CASE WHEN churned_on IS NOT NULL THEN churned_on <= :end ELSE {window_gone} END"
+    gone_by_end = f"CASE WHEN {lost_at_end} THEN churned_on <= :end ELSE {window_gone} END"
     prospect = (
         "(tier = 'prospect' OR converted_on IS NOT NULL) AND added <= :end "
-        "AND NOT COALESCE(converted_on < :start, 0) AND NOT COALESCE(churned_on < :start, 0)"
+        "AND NOT COALESCE(converted_on < :start, 0) "
+        f"AND NOT COALESCE(churned_on < :start AND ({lost_at_start}), 0)"
     )
     sql = (
         f"SELECT {select}SUM({active}) AS active_at_start, "
         f"SUM(({active}) AND {gone_by_end}) AS churned, SUM({prospect}) AS prospects, "
         f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
-        f"SUM(contactable AND churned_on IS NULL AND "
+        f"SUM(contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND "
         f"{risk}) AS churn_risk FROM ("
-        "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, "
+        "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, returned_on, "
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
@@ -1318,8 +1422,16 @@ def record_changes(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, str,
     )
 
 
-def list_imports(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
-    return conn.execute("SELECT * FROM imports ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+def list_imports(conn: sqlite3.Connection, limit: int, every: bool = True) -> list[sqlite3.Row]:
+    """Newest first; without `every`, only imports that added, changed or rejected something."""
+    changed = (
+        ""
+        if every
+        else "WHERE NOT (status = 'done' AND added = 0 AND updated = 0 AND rejected = 0) "
+    )
+    return conn.execute(
+        f"SELECT * FROM imports {changed}ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
 
 
 def get_import(conn: sqlite3.Connection, import_id: int) -> sqlite3.Row | None:

@@ -299,11 +299,20 @@ def test_spread_never_exceeds_capacity_and_keeps_priority_order(n, capacity, day
         max_size=12,
     )
 )
-def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(cli, isolated_db, steps):
+def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(
+    cli, isolated_db, tmp_path, steps
+):
+    import re
     import sqlite3
+    from pathlib import Path
 
-    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
-    day = date(2026, 11, 23)
+    # The example shop two years back, so that every step is a day that has already come
+    # (a contact dated after today is refused).
+    earlier = tmp_path / "earlier.csv"
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    earlier.write_text(re.sub(r"\b(20\d\d)-", lambda m: f"{int(m[1]) - 2}-", text), "utf-8")
+    cli("import", "customers", str(earlier), "--date", "2024-11-23", "-q")
+    day = date(2024, 11, 23)
     from followup_cli.cli import app
 
     for ref, action, gap in steps:

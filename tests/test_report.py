@@ -391,6 +391,7 @@ def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
         maybe,
         st.sampled_from(["Li", None]),
         st.booleans(),
+        maybe,  # came back after being lost (used only when after the loss)
     )
 
     @settings(max_examples=60, derandomize=True, deadline=None)
@@ -405,9 +406,10 @@ def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
         end = start + timedelta(days=span)
         db.execute("DELETE FROM customers")
         facts = []
-        for n, (tier, added, first, last, success, converted, lost, owner, dnc) in enumerate(
+        for n, (tier, added, first, last, success, converted, lost, owner, dnc, back) in enumerate(
             people
         ):
+            back = back if lost and back and back > lost else None
             values = {
                 "ref": f"R{n}",
                 "name": "x",
@@ -420,7 +422,8 @@ def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
                 "churned_on": lost and lost.isoformat(),
                 "owner": owner,
                 "do_not_contact": int(dnc),
-                "status": "churned" if lost else "active",
+                "status": "churned" if lost and not back else "active",
+                "returned_on": back and back.isoformat(),
             }
             storage.insert_customer(db, values, "now")
             facts.append(
@@ -433,7 +436,8 @@ def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
                     converted,
                     lost,
                     owner or "(none)",
-                    not dnc and not lost,
+                    not dnc and not (lost and not back),
+                    back,
                 )
             )
         reference = metrics.with_lives(metrics.Facts([], facts, [], []), as_of, window, intervals)

@@ -138,8 +138,8 @@ def test_files_are_private_whatever_the_umask(tmp_path, monkeypatch):
 
 def test_forget_erases_the_customer_from_the_files_bytes(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
-    cli("log", "C001", "complaint", "--date", "2026-11-23", "--note", "SECRET-NOTE-7781")
-    cli("log", "C001", "reached", "--date", "2026-11-26", "--note", "SECRET-NOTE-7782")
+    cli("log", "C001", "complaint", "--date", "2026-11-20", "--note", "SECRET-NOTE-7781")
+    cli("log", "C001", "reached", "--date", "2026-11-23", "--note", "SECRET-NOTE-7782")
     assert "no" in cli("forget", "C001", code=1).stderr  # not on a terminal: needs --yes
     assert cli("show", "C001").exit_code == 0
     out = cli("forget", "C001", "--yes").stdout

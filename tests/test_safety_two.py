@@ -56,7 +56,7 @@ WRITER_LOOP = textwrap.dedent(
         i += 1
         note = f"loop-{i}"
         try:
-            app(["log", "C002", "reached", "--date", "2026-11-23", "--note", note],
+            app(["log", "C002", "reached", "--date", "2026-11-23", "--note", note, "--again"],
                 prog_name="followup", standalone_mode=False)
         except BaseException as exc:
             print("failed", note, exc, file=sys.stderr, flush=True)
