@@ -26,7 +26,18 @@ DEFAULT_WIDTH = 120  # when not on a terminal and COLUMNS is not set
 WHOLE_KEYS = frozenset({"customer_id", "id", "name", "phone", "email"})
 # Free text: wrapped at spaces, and a word too long for the column is cut.
 FREE_KEYS = frozenset(
-    {"reason", "note", "last_note", "notes", "message", "file", "describe", "names", "basis"}
+    {
+        "reason",
+        "note",
+        "last_note",
+        "notes",
+        "message",
+        "text",
+        "file",
+        "describe",
+        "names",
+        "basis",
+    }
 )
 
 

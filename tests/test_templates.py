@@ -255,3 +255,19 @@ def test_readme_templates_table_is_the_real_output_at_80_columns(cli, monkeypatc
     out = cli("templates").stdout
     assert [line.rstrip() for line in out.rstrip("\n").splitlines()] == shown.splitlines()
     assert max(len(line) for line in shown.splitlines()) <= 80
+
+
+def test_chinese_templates_keep_their_text_at_80_and_60_columns(cli, monkeypatch):
+    # Chinese wording has no spaces to wrap at: it is broken between characters, never dropped
+    try:
+        for columns in ("80", "60"):
+            monkeypatch.setenv("COLUMNS", columns)
+            lines = cli("--lang", "zh", "templates").stdout.splitlines()
+            assert "内容" in lines[2]  # the heading row: 模板 | 措辞 | 内容
+            assert "│ first-week │ 默认 │ {name}您好，我是{shop}的{owner}。" in lines[4]
+            assert max(
+                sum(2 if "\u4e00" <= ch <= "\u9fff" or ch in "，。？！（）" else 1 for ch in line)
+                for line in lines[1:]
+            ) <= int(columns)
+    finally:
+        i18n.set_language("en")
