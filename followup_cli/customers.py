@@ -15,23 +15,11 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
+from followup_cli.models import CUSTOMER_FIELDS
 from followup_cli.service import _now, customer_record, replan, resolve_customer, show_customer
 
 # The fields a person can type for a customer, as the import knows them.
-EDITABLE = (
-    "id",
-    "name",
-    "phone",
-    "email",
-    "tier",
-    "first_purchase",
-    "last_purchase",
-    "added",
-    "owner",
-    "notes",
-    "contract_end",
-)
-_DATES = ("first_purchase", "last_purchase", "added", "contract_end")
+EDITABLE = CUSTOMER_FIELDS
 # Changing these can move the next follow-up.
 _SCHEDULE_FIELDS = frozenset({"tier", "first_purchase", "last_purchase", "added", "contract_end"})
 # Changes worth a line on the timeline (not the bookkeeping of the last contact).

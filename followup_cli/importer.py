@@ -20,24 +20,13 @@ from followup_cli.dates import DateFormatError, parse_import_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
 from followup_cli.layouts import Layout, LevelTable, header_key
+from followup_cli.models import CUSTOMER_DATE_FIELDS, CUSTOMER_FIELDS
 from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
 from followup_cli.phones import InvalidValue, clean_cell
 from followup_cli.text import has_controls, strip_controls
 
-FIELDS = (
-    "id",
-    "name",
-    "phone",
-    "email",
-    "tier",
-    "first_purchase",
-    "last_purchase",
-    "added",
-    "owner",
-    "notes",
-    "contract_end",
-)
-DATE_FIELDS = ("first_purchase", "last_purchase", "added", "contract_end")
+FIELDS = CUSTOMER_FIELDS
+DATE_FIELDS = CUSTOMER_DATE_FIELDS
 PAST_DATE_FIELDS = ("first_purchase", "last_purchase", "added")
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {

@@ -247,3 +247,20 @@ class Customer:
     extra: dict[str, str] = field(default_factory=dict)
     spend: float | None = None  # sum of imported purchases, when there are any
     returned_on: date | None = None  # a lost customer's return (churned_on: when lost)
+
+
+# The customer fields an import row or a person can set, and which of them are dates.
+CUSTOMER_FIELDS = (
+    "id",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "first_purchase",
+    "last_purchase",
+    "added",
+    "owner",
+    "notes",
+    "contract_end",
+)
+CUSTOMER_DATE_FIELDS = ("first_purchase", "last_purchase", "added", "contract_end")
