@@ -355,12 +355,17 @@ FIELD_NAMES = {
 }
 
 
+def _worded(names: dict[str, str], key: str, english: str) -> str:
+    """`english` in English; elsewhere the translated name from `names`, else the key itself."""
+    if language() == "en":
+        return english
+    name = names.get(key)
+    return _(name) if name else key
+
+
 def field(key: str) -> str:
     """A customer field's name in `show` (English keeps the key itself)."""
-    if language() == "en":
-        return key
-    name = FIELD_NAMES.get(key)
-    return _(name) if name else key
+    return _worded(FIELD_NAMES, key, key)
 
 
 COUNTED_NAMES = {
@@ -375,10 +380,7 @@ COUNTED_NAMES = {
 
 def counted(key: str) -> str:
     """What `doctor` counted (English: the table name with spaces)."""
-    if language() == "en":
-        return key.replace("_", " ")
-    name = COUNTED_NAMES.get(key)
-    return _(name) if name else key
+    return _worded(COUNTED_NAMES, key, key.replace("_", " "))
 
 
 _DIMENSION_WORDS = {
@@ -422,10 +424,7 @@ COLUMN_NAMES = {
 
 def column(key: str) -> str:
     """A report column's heading in an `--excel` file (English keeps the key)."""
-    if language() == "en":
-        return key
-    name = COLUMN_NAMES.get(key)
-    return _(name) if name else key
+    return _worded(COLUMN_NAMES, key, key)
 
 
 _OS_ERRORS = {
