@@ -62,7 +62,7 @@ def test_log_succeeds_while_a_large_import_is_running(cli, tmp_path, isolated_db
 
 def test_a_wait_that_runs_out_says_what_to_do(cli, isolated_db, monkeypatch):
     cli("today")
-    monkeypatch.setattr(storage, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(storage.connection, "BUSY_TIMEOUT_MS", 200)
     writer = sqlite3.connect(isolated_db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another command holds the write lock
     try:

@@ -260,12 +260,12 @@ def test_a_full_disk_fails_in_one_line_and_writes_nothing(cli, isolated_db, monk
         conn.execute(f"PRAGMA max_page_count = {pages + 2}")
         return conn
 
-    monkeypatch.setattr(storage, "connect", tiny_disk)
+    monkeypatch.setattr(storage.database, "connect", tiny_disk)
     source = big_csv(tmp_path / "more.csv", 5_000)
     result = cli("import", "customers", str(source), code=1)
     assert result.stderr.startswith("followup: error: database problem: database or disk is full")
     assert result.stderr.count("\n") == 1
-    monkeypatch.setattr(storage, "connect", real_connect)
+    monkeypatch.setattr(storage.database, "connect", real_connect)
     assert dump(isolated_db) == before
 
 
@@ -286,7 +286,7 @@ def test_a_read_only_database_gives_one_line_and_stays_as_it_was(
             conn.row_factory = sqlite3.Row
             return conn
 
-        monkeypatch.setattr(storage, "connect", read_only)
+        monkeypatch.setattr(storage.database, "connect", read_only)
     result = cli("--db", str(db), "log", "C001", "reached", code=1)
     assert result.stderr.startswith("followup: error:") and result.stderr.count("\n") == 1
     assert "readonly" in result.stderr, result.stderr

@@ -165,7 +165,7 @@ def test_forget_with_a_reader_holding_old_pages_says_so_and_scrubs_at_the_next_o
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     cli("log", "C001", "reached", "--date", "2026-11-23", "--note", "SECRET-NOTE-4417")
     secrets = ("王芳", "13800138001", "wangfang@example.com", "SECRET-NOTE-4417")
-    monkeypatch.setattr(storage, "SCRUB_WAIT_MS", 200, raising=False)  # the real wait is 3 s
+    monkeypatch.setattr(storage.files, "SCRUB_WAIT_MS", 200)  # the real wait is 3 s
     reader = sqlite3.connect(isolated_db, isolation_level=None)
     reader.execute("BEGIN")
     assert reader.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 36
@@ -550,7 +550,7 @@ def test_commands_that_write_refuse_a_damaged_file(cli, isolated_db, monkeypatch
     # Big files are checked at the first write of the day, and the day is recorded.
     healthy = Path(str(isolated_db) + ".2")
     cli("--db", str(healthy), "import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
-    monkeypatch.setattr(storage, "QUICK_CHECK_MAX_BYTES", 0, raising=False)
+    monkeypatch.setattr(storage.connection, "QUICK_CHECK_MAX_BYTES", 0)
     cli("--db", str(healthy), "log", "C002", "reached", "--date", "2026-11-23")
     conn = sqlite3.connect(healthy)
     checked = conn.execute("SELECT value FROM settings WHERE key = 'last_quick_check'")

@@ -1,0 +1,379 @@
+"""Customers: reading, adding, editing, finding, merging and their histories."""
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from followup_cli.dates import optional_date
+from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
+from followup_cli.models import Customer
+from followup_cli.storage.connection import _chunks, _text
+
+CUSTOMER_COLUMNS = (
+    "id",
+    "ref",
+    "name",
+    "phone",
+    "email",
+    "tier",
+    "first_purchase",
+    "last_purchase",
+    "added",
+    "owner",
+    "notes",
+    "contract_end",
+    "status",
+    "churned_on",
+    "converted_on",
+    "do_not_contact",
+    "last_contact",
+    "last_success",
+    "last_outcome",
+    "last_note",
+    "extra",
+    "returned_on",
+)
+
+
+_DATE_FIELDS = frozenset(
+    {
+        "first_purchase",
+        "last_purchase",
+        "added",
+        "contract_end",
+        "churned_on",
+        "converted_on",
+        "last_contact",
+        "last_success",
+        "returned_on",
+    }
+)
+
+
+def row_to_customer(row: sqlite3.Row) -> Customer:
+    values = {}
+    for name in CUSTOMER_COLUMNS:
+        value = row[name]
+        if name in _DATE_FIELDS:
+            value = optional_date(value)
+        elif name == "do_not_contact":
+            value = bool(value)
+        elif name == "extra":
+            value = json.loads(value) if value else {}
+        values[name] = value
+    if "spend" in row.keys():  # noqa: SIM118 - sqlite3.Row: `in` looks at values
+        values["spend"] = row["spend"]
+    return Customer(**values)
+
+
+_WITH_SPEND = (
+    "SELECT c.*, (SELECT SUM(p.amount) FROM purchases p WHERE p.customer_id = c.id) AS spend "
+    "FROM customers c"
+)
+
+
+def get_customer(conn: sqlite3.Connection, customer_id: int) -> Customer:
+    row = conn.execute(f"{_WITH_SPEND} WHERE c.id = ?", (customer_id,)).fetchone()
+    if row is None:
+        raise FollowupError(
+            _("no customer with internal id {customer_id}").format(customer_id=customer_id)
+        )
+    return row_to_customer(row)
+
+
+def customer_by_ref(conn: sqlite3.Connection, ref: str) -> Customer | None:
+    row = conn.execute(f"{_WITH_SPEND} WHERE c.ref = ?", (ref,)).fetchone()
+    return row_to_customer(row) if row is not None else None
+
+
+def customers_by_ref_any_case(conn: sqlite3.Connection, ref: str) -> list[Customer]:
+    """`c001` for C001: ids typed in another case (two ids differing only in case: both)."""
+    rows = conn.execute(
+        f"{_WITH_SPEND} WHERE c.ref = ? COLLATE NOCASE ORDER BY c.ref LIMIT 2", (ref.strip(),)
+    ).fetchall()
+    return [row_to_customer(r) for r in rows]
+
+
+def owner_names(conn: sqlite3.Connection) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT owner FROM customers WHERE owner IS NOT NULL AND owner != '' "
+            "ORDER BY owner"
+        )
+    ]
+
+
+def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) -> list[Customer]:
+    """Customers whose phone, e-mail or name is exactly this."""
+    rows = conn.execute(
+        f"{_WITH_SPEND} WHERE c.phone = ? OR c.email = ? OR c.name = ? ORDER BY c.ref",
+        (phone_key or key, key.strip().casefold(), key.strip()),
+    ).fetchall()
+    return [row_to_customer(r) for r in rows]
+
+
+def all_customers(conn: sqlite3.Connection) -> Iterator[Customer]:
+    for row in conn.execute(f"{_WITH_SPEND} ORDER BY c.id"):
+        yield row_to_customer(row)
+
+
+def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) -> int:
+    columns = [*values, "created_at", "updated_at"]
+    cursor = conn.execute(
+        f"INSERT INTO customers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [*values.values(), now, now],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+# What an import writes for a new customer (up to contract_end, and extra); the rest defaults.
+_INSERTED_COLUMNS = (*CUSTOMER_COLUMNS[: CUSTOMER_COLUMNS.index("contract_end") + 1], "extra")
+
+
+def insert_customers(conn: sqlite3.Connection, rows: list[dict[str, Any]], now: str) -> None:
+    """Many new customers in one statement; ids were given by `next_customer_id`."""
+    conn.executemany(
+        f"INSERT INTO customers ({', '.join(_INSERTED_COLUMNS)}, created_at, updated_at) "
+        f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))}, ?, ?)",
+        ([*(row.get(c) for c in _INSERTED_COLUMNS), now, now] for row in rows),
+    )
+
+
+def next_customer_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetchone()[0])
+
+
+def update_customer(
+    conn: sqlite3.Connection, customer_id: int, values: dict[str, Any], now: str
+) -> None:
+    if not values:
+        return
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(
+        f"UPDATE customers SET {assignments}, updated_at = ? WHERE id = ?",
+        [*values.values(), now, customer_id],
+    )
+
+
+def next_generated_ref(conn: sqlite3.Connection) -> Callable[[], str]:
+    """References for customers that came without the shop's own id: fu-1, fu-2, ..."""
+    row = conn.execute(
+        "SELECT MAX(CAST(substr(ref, 4) AS INTEGER)) FROM customers WHERE ref LIKE 'fu-%'"
+    ).fetchone()
+    counter = [int(row[0] or 0)]
+
+    def take() -> str:
+        counter[0] += 1
+        return f"fu-{counter[0]}"
+
+    return take
+
+
+def customer_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+
+# Every table with a row per customer (customer_id), cleared when a customer goes.
+CUSTOMER_TABLES = (
+    "log_undo",
+    "customer_changes",
+    "contacts",
+    "purchases",
+    "followups",
+    "purchase_stats",
+)
+
+
+def delete_customer(conn: sqlite3.Connection, customer_id: int) -> None:
+    """Remove a customer and everything about them."""
+    for table in CUSTOMER_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (customer_id,))
+    conn.execute("DELETE FROM import_changes WHERE customer_id = ?", (customer_id,))
+    conn.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+
+
+def customer_row(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+
+
+def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Everything stored about one customer, table by table (for access requests), including
+    the earlier values imports replaced (kept for undo: names, phones, e-mails...)."""
+    tables = {
+        "followups": "SELECT * FROM followups WHERE customer_id = ? ORDER BY id",
+        "contacts": "SELECT * FROM contacts WHERE customer_id = ? ORDER BY id",
+        "purchases": "SELECT * FROM purchases WHERE customer_id = ? ORDER BY id",
+        "import_history": "SELECT c.import_id, i.started_at, i.file, c.action, c.before "
+        "FROM import_changes c JOIN imports i ON i.id = c.import_id "
+        "WHERE c.customer_id = ? ORDER BY c.id",
+        "changes": "SELECT * FROM customer_changes WHERE customer_id = ? ORDER BY id",
+    }
+    data = {
+        name: [dict(row) for row in conn.execute(sql, (customer_id,))]
+        for name, sql in tables.items()
+    }
+    for change in data["import_history"]:
+        change["before"] = json.loads(change["before"]) if change["before"] else None
+    return data
+
+
+def customers_by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Customer]:
+    found: list[Customer] = []
+    for chunk in _chunks(list(ids)):
+        rows = conn.execute(
+            f"{_WITH_SPEND} WHERE c.id IN ({', '.join('?' * len(chunk))}) ORDER BY c.ref", chunk
+        )
+        found += [row_to_customer(r) for r in rows]
+    return found
+
+
+FOOTPRINT_TABLES = ("followups", "purchases")
+
+
+def customer_footprint(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any]:
+    """The rows a log may change for one customer: their row, follow-ups and purchases."""
+    row = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+    footprint: dict[str, Any] = {"customers": {customer_id: dict(row)} if row else {}}
+    for table in FOOTPRINT_TABLES:
+        footprint[table] = {
+            r["id"]: dict(r)
+            for r in conn.execute(f"SELECT * FROM {table} WHERE customer_id = ?", (customer_id,))
+        }
+    return footprint
+
+
+def record_customer_changes(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    on: date,
+    changes: Iterable[tuple[str, Any, Any]],
+    source: str,
+    now: str,
+) -> None:
+    """Remember field changes (field, old, new) so the timeline can show them."""
+    conn.executemany(
+        "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (customer_id, on.isoformat(), name, _text(old), _text(new), source, now)
+            for name, old, new in changes
+        ],
+    )
+
+
+def search_customers(
+    conn: sqlite3.Connection, text: str, digits: str | None, limit: int
+) -> tuple[int, list[sqlite3.Row]]:
+    """Customers whose id, name or e-mail contains `text` (case-folded), or whose phone ends
+    with `digits`; the best matches first (exact id, then id, name, phone, e-mail), at most
+    `limit`, with the total number that matched.
+
+    One pass over the customers. SQLite's LIKE ignores case for ASCII letters only, so a query
+    with other cased letters (é, Ä, Cyrillic) is compared through Python's casefold instead.
+    """
+    if any(not ch.isascii() and ch.lower() != ch.upper() for ch in text):
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
+        same = "casefold(c.ref) = :text"
+
+        def has(column: str) -> str:
+            return f"instr(casefold({column}), :text)"
+
+    else:
+        same = "c.ref = :text COLLATE NOCASE"
+
+        def has(column: str) -> str:
+            return f"{column} LIKE :pattern ESCAPE '\\'"
+
+    rank = (
+        f"CASE WHEN {same} THEN 0 WHEN {has('c.ref')} THEN 1 WHEN {has('c.name')} THEN 2 "
+        "WHEN :digits IS NOT NULL AND c.phone LIKE '%' || :digits THEN 3 "
+        f"WHEN {has('c.email')} THEN 4 END"
+    )
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        "SELECT m.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = m.id "
+        "AND f.status = 'open') AS next_due FROM ("
+        f"SELECT *, COUNT(*) OVER () AS total FROM (SELECT c.*, {rank} AS match_rank "
+        "FROM customers c) WHERE match_rank IS NOT NULL "
+        "ORDER BY match_rank, name, ref LIMIT :limit) m ORDER BY match_rank, name, ref",
+        {"text": text, "pattern": pattern, "digits": digits, "limit": limit},
+    ).fetchall()
+    return (int(rows[0]["total"]) if rows else 0), rows
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
+
+
+def customers_with_keys(
+    conn: sqlite3.Connection, ref: str | None, phone: str | None, email: str | None
+) -> list[sqlite3.Row]:
+    """Stored customers that have this id, phone or e-mail (to refuse a duplicate)."""
+    return conn.execute(
+        "SELECT id, ref, name, phone, email FROM customers "
+        "WHERE ref = :ref OR phone = :phone OR email = :email ORDER BY id",
+        {"ref": ref, "phone": phone, "email": email},
+    ).fetchall()
+
+
+def customer_changes_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT date, field, old, new, source, logged_at FROM customer_changes "
+        "WHERE customer_id = ? ORDER BY date, id",
+        (customer_id,),
+    ).fetchall()
+
+
+def purchases_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT date, amount, order_ref FROM purchases WHERE customer_id = ? ORDER BY date, id",
+        (customer_id,),
+    ).fetchall()
+
+
+def contacts_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT k.id, k.date, k.outcome, k.channel, k.score, k.nps, k.note, k.owner, "
+        "f.due_date AS followup_due, f.show_date AS followup_show FROM contacts k "
+        "LEFT JOIN followups f ON f.id = k.followup_id WHERE k.customer_id = ? "
+        "ORDER BY k.date, k.id",
+        (customer_id,),
+    ).fetchall()
+
+
+def move_history(conn: sqlite3.Connection, from_id: int, to_id: int) -> None:
+    """Give one customer's contacts, follow-ups, purchases and recorded changes to another.
+
+    A purchase both already have (the same line imported into each) is kept once.
+    """
+    for table in ("contacts", "followups", "customer_changes"):
+        conn.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
+    conn.execute(
+        "UPDATE OR IGNORE purchases SET customer_id = ? WHERE customer_id = ?", (to_id, from_id)
+    )
+    conn.execute("DELETE FROM purchases WHERE customer_id = ?", (from_id,))
+    conn.execute("DELETE FROM log_undo WHERE customer_id = ?", (from_id,))
+
+
+def customer_refs_starting(
+    conn: sqlite3.Connection, prefix: str, limit: int
+) -> list[tuple[str, str]]:
+    """(id, name) of customers whose id starts with `prefix`, for shell completion."""
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        "SELECT ref, name FROM customers WHERE ref LIKE ? ESCAPE '\\' ORDER BY ref LIMIT ?",
+        (pattern, limit),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def customers_by(conn: sqlite3.Connection, column: str, value: str) -> list[sqlite3.Row]:
+    """Stored customers with this ref, phone or e-mail (an indexed lookup)."""
+    assert column in ("ref", "phone", "email")
+    return conn.execute(
+        f"SELECT * FROM customers WHERE {column} = ? ORDER BY id", (value,)
+    ).fetchall()

@@ -1,0 +1,102 @@
+"""Opening a followup database: where it lives, that it is ours, its schema up to date."""
+
+import os
+import sqlite3
+from pathlib import Path
+
+from followup_cli.errors import FollowupError
+from followup_cli.i18n import _
+from followup_cli.storage.connection import (
+    _make_private,
+    _make_private_folders,
+    connect,
+    create_private_file,
+)
+from followup_cli.storage.files import scrub_if_pending
+from followup_cli.storage.schema import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    _newer,
+    migrate,
+    schema_version,
+)
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("followup", appauthor=False)) / "followup.db"
+
+
+def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
+    """--db, else $FOLLOWUP_DB, else the user data dir. Returns (path, is_default)."""
+    chosen = cli_value or os.environ.get("FOLLOWUP_DB")
+    if chosen:
+        return Path(chosen).expanduser(), False
+    return default_db_path(), True
+
+
+def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
+    """Open (creating 0600 if new) and migrate the database file."""
+    if path.is_dir():
+        raise FollowupError(_("database path {path} is a folder").format(path=path))
+    if not path.exists():
+        folder = path.parent
+        if not folder.exists():
+            if not create_folder:
+                raise FollowupError(_("folder {folder} does not exist").format(folder=folder))
+            _make_private_folders(folder)
+        create_private_file(path)
+    elif path.stat().st_size == 0:
+        _make_private(path)  # an empty file becomes a shop only as the owner's alone
+    sidecars = {s for s in ("-wal", "-shm") if os.path.lexists(f"{path}{s}")}
+    try:
+        conn = connect(path)
+        try:
+            _check_ours(conn, path)
+        except BaseException:
+            conn.close()
+            for suffix in {"-wal", "-shm"} - sidecars:  # leave a foreign file as it was
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            raise
+        migrate(conn)
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        scrub_if_pending(conn)
+    except sqlite3.OperationalError as exc:
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=path, exc=exc)
+        ) from None
+    except sqlite3.DatabaseError as exc:
+        raise FollowupError(
+            _("{path} is not a usable followup database ({exc})").format(path=path, exc=exc)
+        ) from None
+    return conn
+
+
+_OUR_TABLES = frozenset({"customers", "followups", "contacts", "rules", "settings"})
+
+
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse, before anything is changed, a file that is not a followup database this
+    version can use: another application's SQLite file, or one from a newer followup.
+
+    Ours: our application id in the header; or a followup file from before the id (schema
+    version set, our tables present); or an empty file, which becomes a new shop.
+    """
+    from followup_cli.i18n import _
+
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = schema_version(conn)
+    if app_id != APPLICATION_ID:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        empty = not tables and version == 0
+        if app_id != 0 or not (empty or (version >= 1 and tables >= _OUR_TABLES)):
+            raise FollowupError(
+                _(
+                    "{path} is another application's database, not a followup one: nothing "
+                    "was changed (give followup a file of its own with --db)"
+                ).format(path=path)
+            )
+    if version > SCHEMA_VERSION:
+        raise _newer(version)
