@@ -36,10 +36,14 @@ class FollowupGroup(TyperGroup):
         from followup_cli.help_examples import wants_help
 
         argv = args[0] if args else kwargs.get("args")
-        if wants_help(sys.argv[1:] if argv is None else argv):
+        words = list(sys.argv[1:] if argv is None else argv)
+        if wants_help(words):
+            from followup_cli.branches import file_is_chain
             from followup_cli.help_examples import add_examples
 
-            add_examples(self)
+            chain = file_is_chain([str(word) for word in words])
+            _show_chain_options(self, chain)
+            add_examples(self, chain=chain)
         _accept_db_after_command(self)
         _localise_help(self)
         if not standalone_mode:
@@ -141,6 +145,24 @@ def _db_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
     root = ctx.find_root()
     root.obj = {**(root.obj or {}), "db": value}
     return value
+
+
+_BY_HELP_IN_A_CHAIN = N_(
+    "Break down by tier, owner, branch, channel, month or segment (repeatable)."
+)
+
+
+def _show_chain_options(group: Any, chain: bool) -> None:
+    """A single shop never reads the word branch in help: the --branch options show only in
+    a chain's help (they work everywhere), and `report --by` names branch only there."""
+    for command in group.commands.values():
+        for param in command.params:
+            if param.name == "branch" and getattr(param, "opts", None) == ["--branch"]:
+                param.hidden = not chain
+            if chain and param.name == "by":
+                param.help = _BY_HELP_IN_A_CHAIN
+        if hasattr(command, "commands"):
+            _show_chain_options(command, chain)
 
 
 def _accept_db_after_command(group: Any) -> None:
@@ -548,6 +570,9 @@ def today(
     output: str | None = typer.Option(
         None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
     ),
+    branch: str | None = typer.Option(
+        None, "--branch", help=_("Only this branch's customers (a chain of shops)."), hidden=True
+    ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
 
@@ -565,9 +590,10 @@ def today(
     day = _day(on)
     conn = _conn(ctx)
     if with_message:
+        from followup_cli.branches import optional
         from followup_cli.templates import send_list
 
-        items = morning.due_items(conn, day, owner, limit, segment, explain)
+        items = morning.due_items(conn, day, owner, limit, segment, explain, optional(conn, branch))
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
         render.send_list_view(rows, fmt, output)
         if left_out:
@@ -577,8 +603,8 @@ def today(
                 )
             )
         return
-    listed, total = morning.gather(conn, day, owner, limit, segment, explain)
-    morning.show(listed, total, fmt.value, day, explain)
+    listed, total = morning.gather(conn, day, owner, limit, segment, explain, branch)
+    morning.show(listed, total, fmt.value, day, explain, branch is not None)
 
 
 @app.command(
@@ -785,6 +811,14 @@ ContractOpt = Annotated[
     str | None, typer.Option("--contract-end", help="Contract or membership end date.")
 ]
 IdOpt = Annotated[str | None, typer.Option("--id", help="The shop's own customer number.")]
+BranchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--branch",
+        help="The branch of a chain the customer belongs to (else their owner's).",
+        hidden=True,
+    ),
+]
 DayOpt = Annotated[str | None, typer.Option("--date", help=DATE_HELP)]
 TextFormatOpt = Annotated[TextOrJson, typer.Option("--format", help="text or json.")]
 
@@ -803,6 +837,7 @@ def add(
     last_purchase: LastOpt = None,
     added: AddedOpt = None,
     contract_end: ContractOpt = None,
+    branch: BranchOpt = None,
     on: DayOpt = None,
     fmt: TextFormatOpt = TextOrJson.text,
 ) -> None:
@@ -826,6 +861,7 @@ def add(
         last_purchase=last_purchase,
         added=added,
         contract_end=contract_end,
+        branch=branch,
     )
     done = run_add(_conn(ctx), fields, _day(on))
     if fmt is TextOrJson.json:
@@ -876,6 +912,7 @@ def edit(
     last_purchase: LastOpt = None,
     added: AddedOpt = None,
     contract_end: ContractOpt = None,
+    branch: BranchOpt = None,
     on: DayOpt = None,
     fmt: TextFormatOpt = TextOrJson.text,
 ) -> None:
@@ -896,6 +933,7 @@ def edit(
         last_purchase=last_purchase,
         added=added,
         contract_end=contract_end,
+        branch=branch,
     )
     done = run_edit(_conn(ctx), customer, fields, _day(on))
     if fmt is TextOrJson.json:
@@ -1253,13 +1291,18 @@ def export_customers(
     ctx: typer.Context,
     fmt: Format = typer.Option(Format.csv, "--format", help="csv or json."),
     output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+    branch: str | None = typer.Option(
+        None, "--branch", help=_("Only this branch's customers (a chain of shops)."), hidden=True
+    ),
 ) -> None:
     """Every customer with every field, in a stable column order."""
+    from followup_cli.branches import optional
     from followup_cli.service import export_customers as rows
 
     _no_table(fmt)
     _check_output_folder(output)
-    render.export_view(rows(_conn(ctx)), fmt, output)
+    conn = _conn(ctx)
+    render.export_view(rows(conn, optional(conn, branch)), fmt, output)
 
 
 @export_app.command("history")
@@ -1267,13 +1310,21 @@ def export_history(
     ctx: typer.Context,
     fmt: Format = typer.Option(Format.csv, "--format", help="csv or json."),
     output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        help=_("Only contacts with this branch's customers (a chain of shops)."),
+        hidden=True,
+    ),
 ) -> None:
     """Every logged contact: who, when, outcome, channel, scores and notes."""
+    from followup_cli.branches import optional
     from followup_cli.service import export_history as rows
 
     _no_table(fmt)
     _check_output_folder(output)
-    render.export_rows(rows(_conn(ctx)), render.HISTORY_KEYS, fmt, output)
+    conn = _conn(ctx)
+    render.export_rows(rows(conn, optional(conn, branch)), render.HISTORY_KEYS, fmt, output)
 
 
 @export_app.command("customer")
@@ -1631,6 +1682,52 @@ def templates_reset(
         render.message(_("All templates are back to the default wording."))
     else:
         render.message(_("Template {key} is back to the default wording.").format(key=done["key"]))
+
+
+staff_app = typer.Typer(
+    help="The staff who follow customers up: their customers and open follow-ups.",
+    invoke_without_command=True,
+)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.callback()
+def staff_show(
+    ctx: typer.Context,
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """Each staff member: active customers, open follow-ups and those due by --date; in a
+    chain, the branch each works at."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from followup_cli.branches import staff
+
+    render.staff_view(staff(_conn(ctx), _day(on)), fmt)
+
+
+@staff_app.command(
+    "set",
+    help=_(
+        "Put a staff member in a branch of a chain; their customers without a branch of "
+        "their own belong to it too."
+    ),
+)
+def staff_set(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help=_("The staff member, as customers' owner names them.")),
+    branch: str = typer.Option(..., "--branch", help=_("The branch ('' for none).")),
+) -> None:
+    from followup_cli.branches import set_staff
+
+    done = set_staff(_conn(ctx), name, branch)
+    if done["branch"]:
+        text = _("{name} works at {branch}.").format(name=done["name"], branch=done["branch"])
+    else:
+        text = _("{name} is in no branch.").format(name=done["name"])
+    if not done["owns_customers"]:
+        text += " " + _("(No customer names {name} as owner yet.)").format(name=done["name"])
+    render.message(text)
 
 
 @app.command()

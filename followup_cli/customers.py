@@ -12,7 +12,7 @@ import sqlite3
 from datetime import date
 from typing import Any
 
-from followup_cli import storage
+from followup_cli import branches, storage
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.models import CUSTOMER_FIELDS
@@ -49,6 +49,7 @@ def find(conn: sqlite3.Connection, text: str, limit: int) -> dict[str, Any]:
             "email": row["email"],
             "tier": row["tier"],
             "owner": row["owner"],
+            "branch": row["in_branch"],
             "status": "opted out" if row["do_not_contact"] else row["status"],
             "next_due": row["next_due"],
             "matched": matched_on[row["match_rank"]],
@@ -113,6 +114,7 @@ def _values(record: Any) -> dict[str, Any]:
         "tier": record.tier,
         "owner": record.owner,
         "notes": record.notes,
+        "branch": record.branch,
     }
     values.update({k: v.isoformat() if v else None for k, v in record.dates.items()})
     return values
@@ -142,6 +144,7 @@ def add(conn: sqlite3.Connection, fields: dict[str, str | None], today: date) ->
     """A new customer typed in by hand, with their first follow-up planned."""
     record = _clean(conn, {k: v for k, v in fields.items() if v is not None}, today)
     values = _values(record)
+    values["branch"] = branches.canonical(conn, values["branch"])
     with storage.transaction(conn):
         _refuse_taken(
             conn,
@@ -194,6 +197,7 @@ def edit(
             for name in ("first_purchase", "last_purchase"):
                 cells.setdefault(name, stored[name] or "")
         values = _values(_clean(conn, cells, today))
+        values["branch"] = branches.canonical(conn, values["branch"])
         columns = {"id": "ref"}
         wanted = {columns.get(k, k): values[columns.get(k, k)] for k in given}
         changes = {k: v for k, v in wanted.items() if v != stored[k]}

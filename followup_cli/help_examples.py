@@ -89,6 +89,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "plan": ("followup plan --spread 14d", "followup plan --spread 2w --capacity 15"),
     "upcoming": ("followup upcoming", "followup upcoming --days 14 --format csv"),
     "at-risk": ("followup at-risk", "followup at-risk --format csv"),
+    "staff": ("followup staff", "followup staff --format csv"),
+    "staff set": ("followup staff set 小李 --branch 浦东店",),
+}
+
+# Shown too in a chain's help (a single shop never reads the word branch in help).
+CHAIN_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "today": ("followup today --branch 浦东店 --owner 小李",),
+    "report": ("followup report --month 2026-10 --by branch",),
+    "add": ("followup add 林欣 --phone 13900139026 --branch 浦东店",),
+    "edit": ("followup edit C007 --branch 徐汇店",),
+    "export customers": ("followup export customers --branch 浦东店 -o 浦东.csv",),
+    "export history": ("followup export history --branch 浦东店 -o 浦东回访.csv",),
 }
 
 
@@ -103,15 +115,16 @@ def wants_help(argv: Any) -> bool:
     return not words or "--help" in words or "-h" in words or words[-1] in _GROUPS
 
 
-def add_examples(group: Any, prefix: str = "") -> None:
-    """Put each command's examples after its options in `--help` (`\\b`: keep the lines)."""
+def add_examples(group: Any, prefix: str = "", chain: bool = False) -> None:
+    """Put each command's examples after its options in `--help` (`\\b`: keep the lines);
+    a chain's help shows its branch examples too."""
     from followup_cli.i18n import _
 
     for name, command in group.commands.items():
         path = f"{prefix}{name}"
-        examples = EXAMPLES.get(path)
+        examples = EXAMPLES.get(path, ()) + (CHAIN_EXAMPLES.get(path, ()) if chain else ())
         if examples and not command.epilog:
             lines = "\n".join(f"  {example}" for example in examples)
             command.epilog = f"\b\n{_('Examples:')}\n{lines}"
         if hasattr(command, "commands"):
-            add_examples(command, f"{path} ")
+            add_examples(command, f"{path} ", chain)

@@ -135,6 +135,23 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "会员到期日",
         "到期日",
     ),
+    # A chain's branch: member exports of 银豹/客如云 say 所属门店 (or the store the card was
+    # opened at), Shopify and POS exports `Location`/`Store`.
+    "branch": (
+        "branch",
+        "store",
+        "store name",
+        "location",
+        "branch name",
+        "所属门店",
+        "门店",
+        "归属门店",
+        "门店名称",
+        "所属店铺",
+        "所属分店",
+        "分店",
+        "开卡门店",
+    ),
 }
 # Columns that help to fill our fields without being one: split names, a nickname to name
 # people who left none, a second phone, the row's country, tags and a second level column.
@@ -754,6 +771,7 @@ class Record:
     warnings: list[str] = field(default_factory=list)  # values left out, with their column
     unknown_level: str | None = None  # a level the level table does not know
     phone_left_out: bool = False
+    branch: str | None = None  # the branch of a chain (所属门店, store, location)
 
 
 @dataclass
@@ -952,6 +970,7 @@ class _RowCleaner:
             warnings,
             unknown,
             left_out,
+            " ".join(cell["branch"].split()) or None,
         )
 
     def _left_out(self, field_: str, reason: str) -> str:

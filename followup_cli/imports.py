@@ -267,7 +267,7 @@ def _write_plan(
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan: list[int] = []
     re_ranked: list[int] = []
-    timeline: list[tuple[int, str, Any, Any]] = []  # tier and owner changes, for `show`
+    timeline: list[tuple[int, str, Any, Any]] = []  # tier, owner, branch changes, for `show`
     for update in storage.spooled_updates(conn):
         customer_id = update["customer_id"]
         changes = json.loads(update["changes"])
@@ -276,7 +276,7 @@ def _write_plan(
         before = json.loads(update["before"])
         timeline.extend(
             (customer_id, name, before.get(name), changes[name])
-            for name in ("tier", "owner")
+            for name in ("tier", "owner", "branch")
             if name in changes
         )
         if _SCHEDULE_FIELDS & changes.keys() and (
@@ -398,6 +398,7 @@ _FINGERPRINT = (
     "contract_end",
     "extra",
     "converted_on",
+    "branch",
 )
 
 
@@ -568,6 +569,7 @@ class _Merger:
             "tier": record.tier,
             "owner": record.owner,
             "notes": record.notes,
+            "branch": record.branch,
         }
         for name, value in record.dates.items():
             values[name] = value.isoformat() if value else None

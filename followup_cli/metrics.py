@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from followup_cli.dates import Duration, months_between
 from followup_cli.i18n import N_
 
-DIMENSIONS = ("tier", "owner", "channel", "month", "segment")
+DIMENSIONS = ("tier", "owner", "channel", "month", "segment", "branch")
 NONE = "(none)"
 
 
@@ -30,6 +30,7 @@ class FollowupFact:
     owner: str = NONE
     channel: str = NONE  # how the contact that closed them was made
     segment: str = NONE  # value segment (RFM) of the customer
+    branch: str = NONE  # the branch of a chain the customer falls under
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class OpenFact:
     owner: str = NONE
     channel: str = NONE
     segment: str = NONE
+    branch: str = NONE
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class CustomerFact:
     contactable: bool = True  # active and not opted out (for churn risk)
     returned_on: date | None = None  # came back (bought again) after `churned_on`
     segment: str = NONE
+    branch: str = NONE
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class ScoreFact:
     owner: str = NONE
     channel: str = NONE
     segment: str = NONE
+    branch: str = NONE
 
 
 @dataclass(frozen=True)
@@ -424,6 +428,11 @@ _KEYS: dict[str, dict[str, Callable]] = {
         "followup": lambda f: f.segment,
         "contact": lambda c: c.segment,
         "customer": lambda c: c.segment,
+    },
+    "branch": {
+        "followup": lambda f: f.branch,
+        "contact": lambda c: c.branch,
+        "customer": lambda c: c.branch,
     },
 }
 

@@ -247,6 +247,8 @@ class Customer:
     extra: dict[str, str] = field(default_factory=dict)
     spend: float | None = None  # sum of imported purchases, when there are any
     returned_on: date | None = None  # a lost customer's return (churned_on: when lost)
+    branch: str | None = None  # the branch of a chain the customer belongs to, if set
+    in_branch: str | None = None  # the branch they fall under: their own, else their owner's
 
 
 # The customer fields an import row or a person can set, and which of them are dates.
@@ -262,5 +264,6 @@ CUSTOMER_FIELDS = (
     "owner",
     "notes",
     "contract_end",
+    "branch",
 )
 CUSTOMER_DATE_FIELDS = ("first_purchase", "last_purchase", "added", "contract_end")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-_VALUED = ("--date", "--owner", "--limit", "--format", "--db")
+_VALUED = ("--date", "--owner", "--limit", "--format", "--db", "--branch")
 _FLAGS = ("--explain",)
 _FORMATS = ("table", "csv", "json")
 
@@ -28,17 +28,18 @@ def due_items(
     limit: int | None,
     segment: str | None = None,
     explain: bool = False,
+    branches: Sequence[str] | None = None,
 ) -> list[Any]:
-    """Today's follow-ups (one value segment's, with --segment; with the repurchase rhythm
-    spelled out, with --explain)."""
+    """Today's follow-ups (one value segment's, with --segment; one branch's, given its stored
+    spellings; with the repurchase rhythm spelled out, with --explain)."""
     from followup_cli.service import due_list
 
     if segment is not None:
         from followup_cli.purchases import due_in_segment
 
-        items = due_in_segment(conn, day, owner, limit, segment)
+        items = due_in_segment(conn, day, owner, limit, segment, branches)
     else:
-        items = due_list(conn, day, owner, limit)
+        items = due_list(conn, day, owner, limit, branches)
     if explain:
         from followup_cli.purchases import explain_rhythm
 
@@ -53,22 +54,36 @@ def gather(
     limit: int | None,
     segment: str | None = None,
     explain: bool = False,
+    branch: str | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Today's items, and the whole list's length when --limit cut it short."""
+    """Today's items (one branch's, with `branch` as typed), and the whole list's length when
+    --limit cut it short."""
     from followup_cli.service import due_count
 
-    items = due_items(conn, day, owner, limit, segment, explain)
+    branches = None
+    if branch is not None:
+        from followup_cli.branches import resolve
+
+        branches = resolve(conn, branch)
+    items = due_items(conn, day, owner, limit, segment, explain, branches)
     cut = limit is not None and len(items) == limit and segment is None
-    total = due_count(conn, day, owner) if cut else None
+    total = due_count(conn, day, owner, branches) if cut else None
     return [item.as_dict() for item in items], total
 
 
 def show(
-    items: list[dict[str, Any]], total: int | None, fmt: str, day: date, explain: bool
+    items: list[dict[str, Any]],
+    total: int | None,
+    fmt: str,
+    day: date,
+    explain: bool,
+    one_branch: bool = False,
 ) -> None:
     from followup_cli import render
 
-    render.today_view(items, render.Format(fmt), day.isoformat(), explain, total)
+    render.today_view(
+        items, render.Format(fmt), day.isoformat(), explain, total, show_branch=not one_branch
+    )
 
 
 def plain_today(argv: Sequence[str]) -> dict[str, Any] | None:
@@ -129,11 +144,14 @@ def run_plain_today(argv: Sequence[str]) -> bool:
         conn = storage.open_db(path, create_folder=is_default)
         limit = int(found["--limit"]) if "--limit" in found else None
         explain = bool(found.get("--explain"))
-        items, total = gather(conn, day, found.get("--owner"), limit, explain=explain)
+        branch = found.get("--branch")
+        items, total = gather(
+            conn, day, found.get("--owner"), limit, explain=explain, branch=branch
+        )
     except Exception:
         return False  # nothing printed yet: the full command line reports it as usual
     try:
-        show(items, total, found.get("--format", "table"), day, explain)
+        show(items, total, found.get("--format", "table"), day, explain, branch is not None)
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -4,6 +4,7 @@ suggestions and the morning list cut by segment. Definitions in segments.py and 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -175,9 +176,14 @@ def parse_segment(text: str) -> Segment:
 
 
 def due_in_segment(
-    conn: sqlite3.Connection, on: date, owner: str | None, limit: int | None, segment: str
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None,
+    limit: int | None,
+    segment: str,
+    branches: Sequence[str] | None = None,
 ) -> list[Any]:
-    """Today's list, only the customers in one value segment."""
+    """Today's list, only the customers in one value segment (of one branch, with `branches`)."""
     from followup_cli.service import due_list
 
     chosen = parse_segment(segment)
@@ -185,7 +191,9 @@ def due_in_segment(
     if not model.count:
         return []
     members = set(storage.segment_member_refs(conn, model.high_above(), chosen.high))
-    items = [item for item in due_list(conn, on, owner) if item.customer_id in members]
+    items = [
+        item for item in due_list(conn, on, owner, None, branches) if item.customer_id in members
+    ]
     return items[:limit] if limit else items
 
 

@@ -527,6 +527,7 @@ TODAY_CSV_KEYS = (  # the same fields as --format json, in the table's order
     "last_outcome",
     "last_note",
     "last_purchase",
+    "branch",  # last: a chain's column, after the columns scripts already know
 )
 CUSTOMER_KEYS = (
     "customer_id",
@@ -552,6 +553,7 @@ CUSTOMER_KEYS = (
     "purchase_days",
     "notes",
     "extra",
+    "branch",  # last: a chain's column, after the columns scripts already know
 )
 HISTORY_COLUMNS: tuple[Column, ...] = (
     ("date", N_("Date")),
@@ -570,8 +572,10 @@ def today_view(
     on: str,
     explain: bool = False,
     total: int | None = None,
+    show_branch: bool = True,
 ) -> None:
-    """The morning list; `total` is the whole list's length when only the first are shown."""
+    """The morning list; `total` is the whole list's length when only the first are shown.
+    A Branch column when customers on it have one (not when the list is one branch's)."""
     if fmt is not Format.table:
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
@@ -588,12 +592,27 @@ def today_view(
         )
     else:
         title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
+    columns = _explain_columns() if explain else _today_columns()
+    if show_branch and any(item.get("branch") for item in items):
+        columns = _with_branch(columns, after="name" if explain else "phone", keep=3)
     write_table(
         items,
-        _explain_columns() if explain else _today_columns(),
+        columns,
         title,
         row_style=lambda row: _STATUS_STYLE.get(row["status"]),
     )
+
+
+def _with_branch(columns: Sequence[Col], after: str, keep: int) -> tuple[Col, ...]:
+    """A chain's tables name each customer's branch (a single shop never sees the column)."""
+    from followup_cli.layout import Col
+
+    shown: list[Col] = []
+    for column in columns:
+        shown.append(column)
+        if column.key == after:
+            shown.append(Col("branch", N_("Branch"), keep=keep))
+    return tuple(shown)
 
 
 def customer_view(record: dict[str, Any], fmt: Format) -> None:
@@ -603,9 +622,11 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.csv:
         write_csv(record["history"], [k for k, _ in HISTORY_COLUMNS])
         return
+    owner_at = CUSTOMER_KEYS.index("owner") + 1  # a chain's branch reads beside the owner
+    keys = (*CUSTOMER_KEYS[:owner_at], "branch", *CUSTOMER_KEYS[owner_at:-1])
     pairs = [
         {"field": wording.field(k), "value": _shown(k, record.get(k))}
-        for k in (*CUSTOMER_KEYS, "next_due", "next_reason")
+        for k in (*keys, "next_due", "next_reason")
         if record.get(k) not in (None, "", {})
     ]
     write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
@@ -663,6 +684,7 @@ HISTORY_KEYS = (
     "followup_due",
     "followup_kind",
     "logged_at",
+    "branch",  # last: a chain's column, after the columns scripts already know
 )
 DUE_KEYS = (
     "show_date",
@@ -1012,6 +1034,7 @@ FIND_KEYS = (
     "status",
     "next_due",
     "matched",
+    "branch",  # last: a chain's column, after the columns scripts already know
 )
 
 
@@ -1034,7 +1057,35 @@ def find_view(found: dict[str, Any], fmt: Format) -> None:
         title = _("Customers matching {query!r}: {total}").format(
             total=found["total"], query=found["query"]
         )
-    write_table(rows, _find_columns(), title)
+    columns = _find_columns()
+    if any(row.get("branch") for row in rows):
+        columns = list(_with_branch(columns, after="owner", keep=4))
+    write_table(rows, columns, title)
+
+
+STAFF_KEYS = ("name", "branch", "customers", "open", "due")
+
+
+def staff_view(data: dict[str, Any], fmt: Format) -> None:
+    """Staff and their load; the Branch column only in a chain."""
+    from followup_cli.layout import Col
+
+    rows = data["staff"]
+    if fmt is not Format.table:
+        emit(rows, [(k, k) for k in STAFF_KEYS], fmt)
+        return
+    if not rows:
+        print(_("No staff yet: give customers an owner (followup assign C001 --owner NAME)."))
+        return
+    columns = [
+        Col("name", N_("Staff"), keep=0, whole=True),
+        Col("customers", N_("Customers"), keep=3, whole=True),
+        Col("open", N_("Open follow-ups"), keep=2, whole=True),
+        Col("due", _("Due by {day}").format(day=data["date"]), keep=1, whole=True),
+    ]
+    if data["chain"]:
+        columns.insert(1, Col("branch", N_("Branch"), keep=4))
+    write_table(rows, columns, _("Staff: {count}").format(count=len(rows)))
 
 
 def timeline_details(event: dict[str, Any]) -> tuple[str, str]:

@@ -170,15 +170,21 @@ class DueItem:
     last_outcome: str | None
     last_note: str | None
     last_purchase: str | None = None  # for the words to say (message templates)
+    branch: str | None = None  # the branch of a chain the customer falls under
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 def due_list(
-    conn: sqlite3.Connection, on: date, owner: str | None = None, limit: int | None = None
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None = None,
+    limit: int | None = None,
+    branches: Sequence[str] | None = None,
 ) -> list[DueItem]:
-    """Open follow-ups showing on or before `on`, most important first.
+    """Open follow-ups showing on or before `on`, most important first (of the customers of
+    `branches`, the stored spellings of one branch, when given).
 
     Check-backs after a complaint lead; then overdue before due-today; then by tier rank
     (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
@@ -189,7 +195,7 @@ def due_list(
     queue = WinBackQueue.load(conn, rules, on)
     fetch = limit
     while True:
-        rows = storage.due_rows(conn, on, owner, fetch)
+        rows = storage.due_rows(conn, on, owner, fetch, branches)
         queue.prepare(conn, rows)
         items = _due_items(rows, on, rules, queue)
         kept = queue.cap(items)
@@ -249,14 +255,20 @@ def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) ->
                 last_outcome=row["last_outcome"],
                 last_note=row["last_note"],
                 last_purchase=row["last_purchase"],
+                branch=row["branch"],
             )
         )
     return items
 
 
-def due_count(conn: sqlite3.Connection, on: date, owner: str | None = None) -> int:
+def due_count(
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None = None,
+    branches: Sequence[str] | None = None,
+) -> int:
     """The whole list's length, for "5 of 23" when --limit shows only the first."""
-    return storage.due_count(conn, on, owner)
+    return storage.due_count(conn, on, owner, branches)
 
 
 def _check_owner(conn: sqlite3.Connection, owner: str) -> None:
@@ -465,6 +477,7 @@ def customer_record(customer: Customer) -> dict[str, Any]:
         "email": customer.email,
         "tier": customer.tier,
         "owner": customer.owner,
+        "branch": customer.in_branch if customer.in_branch is not None else customer.branch,
         "first_purchase": _iso(customer.first_purchase),
         "last_purchase": _iso(customer.last_purchase),
         "added": _iso(customer.added),
@@ -495,14 +508,22 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     return record
 
 
-def export_customers(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every customer, a customer at a time (memory stays flat however many customers and
-    columns); those with purchases carry their value segment and R, F, M scores."""
+def export_customers(
+    conn: sqlite3.Connection, branches: Sequence[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every customer (of one branch, with `branches`: its stored spellings), a customer at a
+    time (memory stays flat however many customers and columns); those with purchases carry
+    their value segment and R, F, M scores."""
     from followup_cli.purchases import customer_segments
 
     values = customer_segments(conn)
     none = {"segment": None, "rfm": None, "purchase_days": None}
-    return ({**customer_record(c), **values.get(c.id, none)} for c in storage.all_customers(conn))
+    wanted = None if branches is None else set(branches)
+    return (
+        {**customer_record(c), **values.get(c.id, none)}
+        for c in storage.all_customers(conn)
+        if wanted is None or c.in_branch in wanted
+    )
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -574,7 +595,7 @@ def build_report(
             metrics.OpenFact(
                 iso(r["due_date"]) if "month" in dims else as_of - timedelta(days=1),
                 r["count"],
-                **{d: r[d] for d in dims if d in ("tier", "owner", "segment")},
+                **{d: r[d] for d in dims if d in ("tier", "owner", "segment", "branch")},
             )
             for r in storage.report_open_items(conn, as_of, dims)
             if r["count"]
@@ -634,9 +655,12 @@ def _own_churn(
     }
 
 
-def export_history(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """A contact at a time: a million contacts export in the memory of one."""
-    return (dict(row) for row in storage.history_export(conn))
+def export_history(
+    conn: sqlite3.Connection, branches: Sequence[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """A contact at a time: a million contacts export in the memory of one (of one branch's
+    customers, with `branches`)."""
+    return (dict(row) for row in storage.history_export(conn, branches))
 
 
 # --- undo a logged contact --------------------------------------------------------------------

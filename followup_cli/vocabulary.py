@@ -70,6 +70,9 @@ DIMENSION_WORDS: dict[str, str] = {
     "渠道": "channel",
     "月份": "month",
     "月": "month",
+    "branch": "branch",
+    "门店": "branch",
+    "分店": "branch",
 }
 
 

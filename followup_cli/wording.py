@@ -87,6 +87,7 @@ DIMENSION_NAMES = {
     "owner": N_("Owner"),
     "channel": N_("Channel"),
     "month": N_("Month"),
+    "branch": N_("Branch"),
 }
 
 
@@ -333,6 +334,7 @@ FIELD_NAMES = {
     "email": N_("e-mail"),
     "tier": N_("tier"),
     "owner": N_("owner"),
+    "branch": N_("branch"),
     "first_purchase": N_("first purchase"),
     "last_purchase": N_("last purchase"),
     "added": N_("date added"),
@@ -388,6 +390,7 @@ _DIMENSION_WORDS = {
     "owner": N_("owner"),
     "channel": N_("channel"),
     "month": N_("month"),
+    "branch": N_("branch"),
 }
 
 
@@ -403,6 +406,7 @@ COLUMN_NAMES = {
     "owner": N_("owner"),
     "channel": N_("channel"),
     "month": N_("month"),
+    "branch": N_("branch"),
     "planned": N_("planned"),
     "completed": N_("completed"),
     "success_rate": N_("success rate"),

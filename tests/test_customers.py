@@ -74,8 +74,8 @@ def test_find_by_e_mail_and_its_csv_and_nothing_found(cli, example):
     assert ids(cli.json("find", "EXAMPLE.FR")) == [("C021", "email")]
     out = cli("find", "ava", "--format", "csv").stdout
     assert out.splitlines() == [
-        "customer_id,name,phone,email,tier,owner,status,next_due,matched",
-        "C021,Ava Martin,+33612345621,ava.martin@example.fr,vip,Sam,active,2026-11-15,name",
+        "customer_id,name,phone,email,tier,owner,status,next_due,matched,branch",
+        "C021,Ava Martin,+33612345621,ava.martin@example.fr,vip,Sam,active,2026-11-15,name,",
     ]
     assert cli("find", "nobody").stdout == "No customer matches 'nobody'.\n"
     assert cli.json("find", "nobody") == []

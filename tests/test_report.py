@@ -358,7 +358,7 @@ def test_export_history(cli, csv_file):
     text = cli("export", "history").stdout
     assert text.splitlines()[0] == (
         "customer_id,name,date,outcome,channel,score,nps,note,owner,followup_due,"
-        "followup_kind,logged_at"
+        "followup_kind,logged_at,branch"
     )
 
 

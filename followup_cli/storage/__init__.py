@@ -5,6 +5,16 @@ writer waits instead of failing. Split by what a newcomer looks for; everything 
 here, so callers write `storage.get_customer(...)`.
 """
 
+from followup_cli.storage.branches import (  # noqa: F401
+    branch_filter,
+    branch_names,
+    branch_of,
+    has_branches,
+    owner_workload,
+    set_staff_branch,
+    staff_member,
+    staff_members,
+)
 from followup_cli.storage.connection import (  # noqa: F401
     _LAST_CHECK,
     BUSY_TIMEOUT_MS,
@@ -214,6 +224,7 @@ from followup_cli.storage.schema import (  # noqa: F401
     _m10_purchase_rhythm,
     _m11_ownership_and_erasure,
     _m12_returning_customers,
+    _m13_branches,
     _migrate_in_transaction,
     _newer,
     migrate,

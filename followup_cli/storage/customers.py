@@ -10,6 +10,7 @@ from followup_cli.dates import optional_date
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.models import Customer
+from followup_cli.storage.branches import branch_of
 from followup_cli.storage.connection import _chunks, _text
 
 CUSTOMER_COLUMNS = (
@@ -25,6 +26,7 @@ CUSTOMER_COLUMNS = (
     "owner",
     "notes",
     "contract_end",
+    "branch",
     "status",
     "churned_on",
     "converted_on",
@@ -66,12 +68,14 @@ def row_to_customer(row: sqlite3.Row) -> Customer:
         values[name] = value
     if "spend" in row.keys():  # noqa: SIM118 - sqlite3.Row: `in` looks at values
         values["spend"] = row["spend"]
+    if "in_branch" in row.keys():  # noqa: SIM118
+        values["in_branch"] = row["in_branch"]
     return Customer(**values)
 
 
 _WITH_SPEND = (
-    "SELECT c.*, (SELECT SUM(p.amount) FROM purchases p WHERE p.customer_id = c.id) AS spend "
-    "FROM customers c"
+    "SELECT c.*, (SELECT SUM(p.amount) FROM purchases p WHERE p.customer_id = c.id) AS spend, "
+    f"{branch_of('c')} AS in_branch FROM customers c"
 )
 
 
@@ -130,8 +134,13 @@ def insert_customer(conn: sqlite3.Connection, values: dict[str, Any], now: str) 
     return int(cursor.lastrowid or 0)
 
 
-# What an import writes for a new customer (up to contract_end, and extra); the rest defaults.
-_INSERTED_COLUMNS = (*CUSTOMER_COLUMNS[: CUSTOMER_COLUMNS.index("contract_end") + 1], "extra")
+# What an import writes for a new customer (up to contract_end, extra and branch); the rest
+# defaults.
+_INSERTED_COLUMNS = (
+    *CUSTOMER_COLUMNS[: CUSTOMER_COLUMNS.index("contract_end") + 1],
+    "extra",
+    "branch",
+)
 
 
 def insert_customers(conn: sqlite3.Connection, rows: list[dict[str, Any]], now: str) -> None:
@@ -296,7 +305,7 @@ def search_customers(
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(
         "SELECT m.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = m.id "
-        "AND f.status = 'open') AS next_due FROM ("
+        f"AND f.status = 'open') AS next_due, {branch_of('m')} AS in_branch FROM ("
         f"SELECT *, COUNT(*) OVER () AS total FROM (SELECT c.*, {rank} AS match_rank "
         "FROM customers c) WHERE match_rank IS NOT NULL "
         "ORDER BY match_rank, name, ref LIMIT :limit) m ORDER BY match_rank, name, ref",

@@ -1,11 +1,12 @@
 """Follow-ups and contacts: the plan, the queue for today, and taking back a log."""
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
 from followup_cli.dates import optional_date
+from followup_cli.storage.branches import branch_of
 from followup_cli.storage.connection import _chunks
 
 
@@ -235,11 +236,12 @@ def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
     return int(cursor.lastrowid or 0)
 
 
-_DUE_SELECT = """
+_DUE_SELECT = f"""
 SELECT f.id AS followup_id, c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome,
        c.last_note, c.last_contact,
        c.added, c.first_purchase, c.last_purchase, c.last_success,
-       f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor
+       f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor,
+       {branch_of("c")} AS branch
 FROM followups f
 JOIN customers c ON c.id = f.customer_id
 WHERE f.status = 'open' AND f.show_date <= :on
@@ -260,26 +262,49 @@ DUE_QUERIES = (
 )
 
 
+def _branch_params(branches: Sequence[str] | None) -> tuple[str, dict[str, str]]:
+    """` AND <the customer c is in one of branches>` with named parameters (none: no test)."""
+    if branches is None:
+        return "", {}
+    names = {f"branch{i}": name for i, name in enumerate(branches)}
+    marks = ", ".join(f":{key}" for key in names) or "NULL"
+    return f"AND {branch_of('c')} IN ({marks})\n", names
+
+
 def due_rows(
-    conn: sqlite3.Connection, on: date, owner: str | None, limit: int | None = None
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None,
+    limit: int | None = None,
+    branches: Sequence[str] | None = None,
 ) -> list[sqlite3.Row]:
-    """Today's list in priority order, at most `limit` rows."""
+    """Today's list in priority order, at most `limit` rows (of one branch's customers, given
+    the branch's stored spellings)."""
     rows: list[sqlite3.Row] = []
+    clause, names = _branch_params(branches)
     for query in DUE_QUERIES:
         left = -1 if limit is None else limit - len(rows)
         if left == 0:
             break
-        params = {"on": on.isoformat(), "owner": owner, "limit": left}
+        if clause:
+            query = query.replace(_DUE_SELECT, _DUE_SELECT + clause, 1)
+        params = {"on": on.isoformat(), "owner": owner, "limit": left, **names}
         rows += conn.execute(query, params).fetchall()
     return rows
 
 
-def due_count(conn: sqlite3.Connection, on: date, owner: str | None) -> int:
+def due_count(
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None,
+    branches: Sequence[str] | None = None,
+) -> int:
     """How many are on today's list in all (when --limit shows only the first few).
 
-    Without an owner, counted from the open-show index alone: an open follow-up never
-    belongs to a lost or opted-out customer (logging either closes it)."""
-    if owner is None:
+    Without an owner or branch, counted from the open-show index alone: an open follow-up
+    never belongs to a lost or opted-out customer (logging either closes it)."""
+    clause, names = _branch_params(branches)
+    if owner is None and not clause:
         return int(
             conn.execute(
                 "SELECT COUNT(*) FROM followups WHERE status = 'open' AND show_date <= ?",
@@ -290,8 +315,9 @@ def due_count(conn: sqlite3.Connection, on: date, owner: str | None) -> int:
         conn.execute(
             "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
             "WHERE f.status = 'open' AND f.show_date <= :on AND c.do_not_contact = 0 "
-            "AND c.status = 'active' AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)",
-            {"on": on.isoformat(), "owner": owner},
+            "AND c.status = 'active' AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE) "
+            + clause,
+            {"on": on.isoformat(), "owner": owner, **names},
         ).fetchone()[0]
     )
 

@@ -7,11 +7,16 @@ from typing import Any
 
 from followup_cli.dates import months_between
 from followup_cli.models import CHANNELS
+from followup_cli.storage.branches import branch_filter, branch_of
 
 _COMPLETED = "f.outcome IN ('reached', 'complaint', 'converted', 'lost')"
 
 
-_CUSTOMER_KEYS = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')"}
+_CUSTOMER_KEYS = {
+    "tier": "c.tier",
+    "owner": "COALESCE(c.owner, '(none)')",
+    "branch": f"COALESCE({branch_of('c')}, '(none)')",
+}
 
 
 _SEGMENT_CASE: list[str] = []  # set by use_segments before a report broken down by segment
@@ -109,6 +114,7 @@ def report_open_items(
         "owner": "COALESCE(c.owner, '(none)')",
         "month": "f.due_date",
         "segment": _segment_key("c.id"),
+        "branch": _CUSTOMER_KEYS["branch"],
     }
     wanted = [d for d in dims if d in columns]
     keys = "".join(f"{columns[d]} AS {'due_date' if d == 'month' else d}, " for d in wanted)
@@ -131,6 +137,7 @@ def report_scores(
         "channel": "COALESCE(k.channel, '(none)')",
         "month": "substr(k.date, 1, 7)",
         "segment": _segment_key("c.id"),
+        "branch": _CUSTOMER_KEYS["branch"],
     }
     sums = (
         "COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
@@ -151,7 +158,11 @@ def report_scores(
             period,
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
-    join = "JOIN customers c ON c.id = k.customer_id " if {"tier", "segment"} & set(dims) else ""
+    join = (
+        "JOIN customers c ON c.id = k.customer_id "
+        if {"tier", "segment", "branch"} & set(dims)
+        else ""
+    )
     # By position: with customers joined, a name such as "owner" would be ambiguous.
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     return conn.execute(
@@ -184,6 +195,7 @@ def customer_counts(
         "tier": "CASE WHEN converted_on IS NOT NULL THEN 'prospect' ELSE tier END",
         "owner": "COALESCE(owner, '(none)')",
         "segment": _segment_key("cid"),
+        "branch": "in_branch",
     }
     # Group keys get names of their own: "tier" would otherwise mean the column in GROUP BY.
     select = "".join(f"{keys[d]} AS group_{d}, " for d in dims)
@@ -256,6 +268,7 @@ def customer_counts(
         f"SUM(contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND "
         f"{risk}) AS churn_risk FROM ("
         "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, returned_on, "
+        f"COALESCE({branch_of('customers')}, '(none)') AS in_branch, "
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
@@ -267,11 +280,17 @@ def customer_counts(
     return conn.execute(sql, params).fetchall()
 
 
-def history_export(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    """Every logged contact with whom it was about, oldest first, a row at a time."""
+def history_export(
+    conn: sqlite3.Connection, branches: Sequence[str] | None = None
+) -> Iterator[sqlite3.Row]:
+    """Every logged contact with whom it was about, oldest first, a row at a time (of the
+    customers of one branch, given its stored spellings)."""
+    clause, params = branch_filter("c", branches)
     yield from conn.execute(
         "SELECT c.ref AS customer_id, c.name, k.date, k.outcome, k.channel, k.score, k.nps, "
-        "k.note, k.owner, f.due_date AS followup_due, f.kind AS followup_kind, k.logged_at "
+        f"k.note, k.owner, {branch_of('c')} AS branch, f.due_date AS followup_due, "
+        "f.kind AS followup_kind, k.logged_at "
         "FROM contacts k JOIN customers c ON c.id = k.customer_id "
-        "LEFT JOIN followups f ON f.id = k.followup_id ORDER BY k.date, k.id"
+        f"LEFT JOIN followups f ON f.id = k.followup_id WHERE 1 = 1{clause} ORDER BY k.date, k.id",
+        params,
     )

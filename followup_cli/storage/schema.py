@@ -311,6 +311,20 @@ def _m12_returning_customers(db: Any) -> None:
         db.execute("ALTER TABLE customers ADD COLUMN returned_on TEXT")
 
 
+def _m13_branches(db: Any) -> None:
+    """A chain of shops: each customer may belong to a branch, and each staff member (an
+    owner) may work at one; a customer without a branch of their own falls under their
+    owner's."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(customers)").fetchall()}
+    if "branch" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN branch TEXT")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_customers_branch ON customers(branch)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS staff (name TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE, "
+        "branch TEXT, updated_at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -324,6 +338,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m10_purchase_rhythm,
     _m11_ownership_and_erasure,
     _m12_returning_customers,
+    _m13_branches,
 )
 
 
