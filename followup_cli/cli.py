@@ -621,6 +621,9 @@ def review(
     channel: Channel | None = typer.Option(
         None, "--channel", help=_("How you contact them this time, logged with each outcome.")
     ),
+    branch: str | None = typer.Option(
+        None, "--branch", help=_("Only this branch's customers (a chain of shops)."), hidden=True
+    ),
 ) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise FollowupError(
@@ -628,9 +631,12 @@ def review(
         )
     day = _day(on)
     conn = _conn(ctx)
+    from followup_cli.branches import optional
     from followup_cli.review import run_review
 
-    summary, printed = run_review(conn, day, owner, limit, channel.value if channel else None)
+    summary, printed = run_review(
+        conn, day, owner, limit, channel.value if channel else None, optional(conn, branch)
+    )
     for text in printed:
         render.message(text)
     render.message(summary)

@@ -96,6 +96,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 # Shown too in a chain's help (a single shop never reads the word branch in help).
 CHAIN_EXAMPLES: dict[str, tuple[str, ...]] = {
     "today": ("followup today --branch 浦东店 --owner 小李",),
+    "review": ("followup review --branch 浦东店",),
     "report": ("followup report --month 2026-10 --by branch",),
     "add": ("followup add 林欣 --phone 13900139026 --branch 浦东店",),
     "edit": ("followup edit C007 --branch 徐汇店",),

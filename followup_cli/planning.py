@@ -439,6 +439,7 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
                     "last_activity": row["last_activity"],
                     "silent_days": (today - last).days,
                     "interval": str(interval) if own is None else f"{own}d (own rhythm x 2)",
+                    "branch": row["branch"],
                 }
             )
     found.sort(key=lambda r: (-r["silent_days"], r["customer_id"]))

@@ -785,9 +785,15 @@ AT_RISK_COLUMNS: tuple[Column, ...] = (
 
 
 def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
+    columns = AT_RISK_COLUMNS
+    if fmt is not Format.table or any(row["branch"] for row in rows):
+        at = [key for key, _heading in columns].index("owner") + 1
+        columns = (*columns[:at], ("branch", N_("Branch")), *columns[at:])
+        if fmt is not Format.table:  # machine output: the chain's column last, always
+            columns = (*AT_RISK_COLUMNS, ("branch", "branch"))
     emit(
         rows,
-        AT_RISK_COLUMNS,
+        columns,
         fmt,
         _("At risk of churning: {count}").format(count=len(rows)),
         empty=N_("Nobody is at risk."),

@@ -430,9 +430,10 @@ def run_review(
     owner: str | None,
     limit: int | None,
     channel: str | None = None,
+    branches: list[str] | None = None,
 ) -> tuple[str, list[str]]:
     """Run the session on this terminal; returns the summary and the messages kept to print."""
-    session = ReviewSession(conn, day, owner, limit, channel)
+    session = ReviewSession(conn, day, owner, limit, channel, branches=branches)
     app = ReviewApp(session)
     summary = app.run()
     if app.failure:

@@ -64,13 +64,14 @@ class ReviewSession:
     done: list[Action] = field(default_factory=list)
     pending: dict[str, Pending] = field(default_factory=dict)
     printed: list[str] = field(default_factory=list)
+    branches: list[str] | None = None  # one branch of a chain (its stored spellings)
 
     def __post_init__(self) -> None:
         self.templates = Templates.load(self.conn)
         self.scheduler = service.Scheduler.load(self.conn)
 
     def items(self) -> list[DueItem]:
-        return service.due_list(self.conn, self.day, self.owner, self.limit)
+        return service.due_list(self.conn, self.day, self.owner, self.limit, self.branches)
 
     # --- actions: each one transaction, through the same functions as the commands ---------
 

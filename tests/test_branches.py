@@ -253,6 +253,7 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
         ("show", "C001"),
         ("staff",),
         ("report", "--date", "2026-11-23", "--by", "owner"),
+        ("at-risk", "--date", "2026-11-23"),
         ("today", "--help"),
         ("report", "--help"),
         ("add", "--help"),
@@ -316,3 +317,35 @@ def test_every_chain_example_is_a_valid_command_line():
                 args = [*ctx._protected_args, *ctx.args]
             assert args == [], example
             assert ctx.command_path == f"followup {name}", example
+
+
+def test_the_review_session_walks_one_branchs_list(chain, isolated_db):
+    from datetime import date
+
+    from followup_cli import storage
+    from followup_cli.review_session import ReviewSession
+
+    conn = storage.open_db(isolated_db)
+    session = ReviewSession(conn, date(2026, 1, 20), branches=["Riverside"])
+    assert [item.customer_id for item in session.items()] == ["M03"]
+    session.log(session.items()[0], "reached")
+    assert session.items() == []  # M05 (due 01-22) is not on the list yet
+
+
+def test_at_risk_names_each_customers_branch(chain):
+    # 2026-09-20, nobody called: silent since the card was opened (regulars 2025-10-20 -> 335
+    # days, 2025-10-22 -> 333, 2025-10-25 -> 330; VIPs 2025-12-10 -> 284, 2025-12-12 -> 282),
+    # all over twice their interval (6 months, 2 months).
+    lines = chain("at-risk", "--date", "2026-09-20", "--format", "csv").stdout.splitlines()
+    assert lines[0].endswith(",silent_days,interval,branch")
+    assert [
+        (line.split(",")[0], line.split(",")[6], line.split(",")[-1]) for line in lines[1:]
+    ] == [
+        ("M02", "335", "浦东店"),
+        ("M04", "335", "徐汇店"),
+        ("M05", "333", "Riverside"),
+        ("M06", "330", ""),
+        ("M01", "284", "浦东店"),
+        ("M03", "282", "Riverside"),
+    ]
+    assert "┃ Branch " in chain("at-risk", "--date", "2026-09-20").stdout

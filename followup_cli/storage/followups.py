@@ -212,8 +212,9 @@ def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.R
     """Each contactable customer's last purchase or successful contact (or when they joined)."""
     yield from conn.execute(
         "SELECT ref, name, phone, tier, owner, MAX(COALESCE(last_purchase, ''), "
-        "COALESCE(last_success, ''), COALESCE(first_purchase, ''), added) AS last_activity "
-        "FROM customers WHERE status = 'active' AND do_not_contact = 0"
+        "COALESCE(last_success, ''), COALESCE(first_purchase, ''), added) AS last_activity, "
+        f"{branch_of('c')} AS branch "
+        "FROM customers c WHERE status = 'active' AND do_not_contact = 0"
     )
 
 

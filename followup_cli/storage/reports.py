@@ -197,6 +197,10 @@ def customer_counts(
         "segment": _segment_key("cid"),
         "branch": "in_branch",
     }
+    # The branch (a lookup per customer) only when the report is broken down by it.
+    in_branch = (
+        f"COALESCE({branch_of('customers')}, '(none)') AS in_branch, " if "branch" in dims else ""
+    )
     # Group keys get names of their own: "tier" would otherwise mean the column in GROUP BY.
     select = "".join(f"{keys[d]} AS group_{d}, " for d in dims)
     params = {
@@ -268,7 +272,7 @@ def customer_counts(
         f"SUM(contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND "
         f"{risk}) AS churn_risk FROM ("
         "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, returned_on, "
-        f"COALESCE({branch_of('customers')}, '(none)') AS in_branch, "
+        f"{in_branch}"
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
         "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
