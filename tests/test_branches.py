@@ -242,6 +242,12 @@ def test_a_reimport_that_moves_a_member_is_on_their_timeline(chain, tmp_path):
     assert [(e["field"], e["from"], e["to"], e["source"]) for e in changes] == [
         ("branch", "Riverside", "浦东店", "import")
     ]
+    assert ids(chain.json("today", "--date", "2026-01-22", "--branch", "Riverside")) == [
+        ("M03", "Riverside")
+    ]
+    second = chain.json("imports")[0]["id"]
+    chain("imports", "undo", str(second), "--date", "2026-01-06")
+    assert chain.json("show", "M05")["branch"] == "Riverside"
 
 
 def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
@@ -262,6 +268,11 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
     ):
         out = cli(*command).stdout
         assert "branch" not in out.lower() and "Branch" not in out, command
+    err = cli("today", "--branch", "浦东店", code=1).stderr
+    assert err == (
+        "followup: error: no branch is called '浦东店': this shop has no branches yet "
+        "(set one with 'followup edit CUSTOMER --branch NAME')\n"
+    )
     # JSON and CSV carry the field always (null / empty), so scripts see one shape
     assert {row["branch"] for row in cli.json("today", "--date", "2026-11-23")} == {None}
     header = cli("today", "--date", "2026-11-23", "--format", "csv").stdout.splitlines()[0]
@@ -349,3 +360,29 @@ def test_at_risk_names_each_customers_branch(chain):
         ("M03", "282", "Riverside"),
     ]
     assert "┃ Branch " in chain("at-risk", "--date", "2026-09-20").stdout
+
+
+def test_the_readme_chain_is_what_the_tool_prints(chain, monkeypatch):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", "80")
+    for name, branch in (("小李", "浦东店"), ("Sam", "Riverside"), ("阿芳", "徐汇店")):
+        chain("staff", "set", name, "--branch", branch)
+
+    def shown(*args: str) -> str:
+        return "\n".join(line.rstrip() for line in chain(*args).stdout.rstrip("\n").split("\n"))
+
+    outputs = [shown("staff", "--date", "2026-01-20"), shown("today", "--date", "2026-01-20")]
+    csv_lines = shown("today", "--date", "2026-01-20", "--branch", "浦东店", "--format", "csv")
+    outputs.append("\n".join(",".join(line.split(",")[:8]) for line in csv_lines.split("\n")))
+    for ref, outcome, day, *more in (
+        ("M01", "reached", "2026-01-20"),
+        ("M02", "no-answer", "2026-01-20"),
+        ("M03", "reached", "2026-01-21"),
+        ("M04", "reached", "2026-01-21", "--score", "4"),
+        ("M06", "reached", "2026-01-26"),
+    ):
+        chain("log", ref, outcome, "--date", day, *more)
+    report = shown("report", "--month", "2026-01", "--date", "2026-01-31", "--by", "branch")
+    outputs.append("\n".join(report.split("\n")[-7:]))
+    for output in outputs:
+        assert f"```text\n{output}\n```" in readme
