@@ -604,7 +604,7 @@ def today(
             )
         return
     listed, total = morning.gather(conn, day, owner, limit, segment, explain, branch)
-    morning.show(listed, total, fmt.value, day, explain, branch is not None)
+    morning.show(listed, total, fmt.value, day, explain, branch)
 
 
 @app.command(

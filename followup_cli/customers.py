@@ -307,7 +307,7 @@ def _merged_fields(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     import json
 
     merged: dict[str, Any] = {}
-    for name in ("phone", "email", "owner", "contract_end"):
+    for name in ("phone", "email", "owner", "contract_end", "branch"):
         merged[name] = a[name] or b[name]
     notes = [n for n in (a["notes"], b["notes"]) if n]
     merged["notes"] = "\n".join(dict.fromkeys(notes)) or None

@@ -77,13 +77,12 @@ def show(
     fmt: str,
     day: date,
     explain: bool,
-    one_branch: bool = False,
+    branch: str | None = None,
 ) -> None:
     from followup_cli import render
 
-    render.today_view(
-        items, render.Format(fmt), day.isoformat(), explain, total, show_branch=not one_branch
-    )
+    shown = " ".join(branch.split()) if branch is not None else None
+    render.today_view(items, render.Format(fmt), day.isoformat(), explain, total, shown)
 
 
 def plain_today(argv: Sequence[str]) -> dict[str, Any] | None:
@@ -151,7 +150,7 @@ def run_plain_today(argv: Sequence[str]) -> bool:
     except Exception:
         return False  # nothing printed yet: the full command line reports it as usual
     try:
-        show(items, total, found.get("--format", "table"), day, explain, branch is not None)
+        show(items, total, found.get("--format", "table"), day, explain, branch)
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -572,28 +572,42 @@ def today_view(
     on: str,
     explain: bool = False,
     total: int | None = None,
-    show_branch: bool = True,
+    branch: str | None = None,
 ) -> None:
     """The morning list; `total` is the whole list's length when only the first are shown.
-    A Branch column when customers on it have one (not when the list is one branch's)."""
+    A Branch column when customers on it have one; one branch's list names it in the title
+    instead."""
     if fmt is not Format.table:
         emit(items, [(k, k) for k in TODAY_CSV_KEYS], fmt)
         return
+    if branch is not None:
+        branch = next((i["branch"] for i in items if i.get("branch")), branch)
     if not items:
-        print(_("Nothing due on {day}.").format(day=on))
+        if branch is not None:
+            print(_("Nothing due on {day} at {branch}.").format(day=on, branch=branch))
+        else:
+            print(_("Nothing due on {day}.").format(day=on))
         return
     late = sum(1 for i in items if i["status"] == "late")
     count = str(len(items))
     if total is not None and total > len(items):
         count = _("{shown} of {total}").format(shown=len(items), total=total)
-    if late:
+    if branch is not None and late:
+        title = _("Follow-ups due on {day} at {branch}: {count} ({late} late)").format(
+            day=on, branch=branch, count=count, late=late
+        )
+    elif branch is not None:
+        title = _("Follow-ups due on {day} at {branch}: {count}").format(
+            day=on, branch=branch, count=count
+        )
+    elif late:
         title = _("Follow-ups due on {day}: {count} ({late} late)").format(
             day=on, count=count, late=late
         )
     else:
         title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
     columns = _explain_columns() if explain else _today_columns()
-    if show_branch and any(item.get("branch") for item in items):
+    if branch is None and any(item.get("branch") for item in items):
         columns = _with_branch(columns, after="name" if explain else "phone", keep=3)
     write_table(
         items,

@@ -96,7 +96,7 @@ def test_today_for_one_branch_in_any_case_with_owner_and_formats(chain):
     ]
     # "2 of 4" counts the branch's list, not the whole shop's
     limited = chain("today", "--date", "2026-01-20", "--branch", "浦东店", "--limit", "1").stdout
-    assert limited.splitlines()[0].strip() == "Follow-ups due on 2026-01-20: 1 of 2"
+    assert limited.splitlines()[0].strip() == "Follow-ups due on 2026-01-20 at 浦东店: 1 of 2"
     # the whole list names each customer's branch; one branch's list does not repeat it
     table = chain("today", "--date", "2026-01-20").stdout
     assert "┃ Branch " in table and "│ Riverside │" in table
@@ -386,3 +386,42 @@ def test_the_readme_chain_is_what_the_tool_prints(chain, monkeypatch):
     outputs.append("\n".join(report.split("\n")[-7:]))
     for output in outputs:
         assert f"```text\n{output}\n```" in readme
+
+
+def test_the_light_morning_path_lists_one_branch_as_the_full_command_does(chain, isolated_db):
+    """`followup today --branch B` is drawn without the command tree, like a plain today."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "FOLLOWUP_DB": str(isolated_db), "COLUMNS": "100"}
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from followup_cli.launch import main; main()", *args],
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+            check=False,
+        )
+
+    for args in (("--branch", "浦东店"), ("--branch", "riverside", "--format", "csv")):
+        light = run("today", "--date", "2026-01-20", *args)
+        assert (light.returncode, light.stderr) == (0, "")
+        assert light.stdout == chain("today", "--date", "2026-01-20", *args).stdout
+    imported = run("today", "--branch", "浦东店", PYTHONPROFILEIMPORTTIME="1").stderr
+    assert "followup_cli.cli" not in imported
+    unknown = run("today", "--branch", "静安店")
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr.startswith("followup: error: no branch is called '静安店'")
+
+
+def test_merging_fills_a_missing_branch_from_the_second_record(chain):
+    chain("add", "孙悦", "--id", "X1", "--phone", "13900139066", "--branch", "浦东店")
+    done = chain.json("merge", "M06", "X1", "--yes", "--date", "2026-01-21")
+    assert done["changed"]["branch"] == {"from": None, "to": "浦东店"}
+    assert chain.json("show", "M06")["branch"] == "浦东店"
+    title = chain("today", "--date", "2026-01-25", "--branch", "徐汇店").stdout.splitlines()[0]
+    assert title.strip() == "Follow-ups due on 2026-01-25 at 徐汇店: 1"  # M04 only
+    assert chain("today", "--date", "2026-01-05", "--branch", "徐汇店").stdout == (
+        "Nothing due on 2026-01-05 at 徐汇店.\n"
+    )

@@ -918,4 +918,7 @@ MESSAGES: dict[str, str] = {
     "Staff: {count}": "员工：{count} 位",
     "Due by {day}": "截至 {day} 待回访",
     "branch": "门店",
+    "Nothing due on {day} at {branch}.": "{day} {branch}没有到期的回访。",
+    "Follow-ups due on {day} at {branch}: {count} ({late} late)": "{day} {branch}到期回访：{count} 个（严重逾期 {late} 个）",
+    "Follow-ups due on {day} at {branch}: {count}": "{day} {branch}到期回访：{count} 个",
 }
