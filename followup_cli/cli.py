@@ -532,6 +532,24 @@ def _complete_tiers(ctx: Any, incomplete: str) -> list[str]:
     return [tier for tier in tiers if tier.startswith(incomplete.lower())]
 
 
+def _complete_branches(ctx: Any, incomplete: str) -> list[str]:
+    """A chain's branch names for shell completion (any case); quiet on any problem."""
+    from followup_cli import storage
+
+    try:
+        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
+        if not path.is_file():
+            return []
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = storage.branch_names(conn)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return []
+    return [name for name in names if name.casefold().startswith(incomplete.casefold())]
+
+
 CustomerArg = Annotated[
     str,
     typer.Argument(
@@ -571,7 +589,11 @@ def today(
         None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
     ),
     branch: str | None = typer.Option(
-        None, "--branch", help=_("Only this branch's customers (a chain of shops)."), hidden=True
+        None,
+        "--branch",
+        help=_("Only this branch's customers (a chain of shops)."),
+        hidden=True,
+        autocompletion=_complete_branches,
     ),
 ) -> None:
     """List the follow-ups due today (overdue included), most important first.
@@ -622,7 +644,11 @@ def review(
         None, "--channel", help=_("How you contact them this time, logged with each outcome.")
     ),
     branch: str | None = typer.Option(
-        None, "--branch", help=_("Only this branch's customers (a chain of shops)."), hidden=True
+        None,
+        "--branch",
+        help=_("Only this branch's customers (a chain of shops)."),
+        hidden=True,
+        autocompletion=_complete_branches,
     ),
 ) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -823,6 +849,7 @@ BranchOpt = Annotated[
         "--branch",
         help="The branch of a chain the customer belongs to (else their owner's).",
         hidden=True,
+        autocompletion=_complete_branches,
     ),
 ]
 DayOpt = Annotated[str | None, typer.Option("--date", help=DATE_HELP)]
@@ -1298,7 +1325,11 @@ def export_customers(
     fmt: Format = typer.Option(Format.csv, "--format", help="csv or json."),
     output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
     branch: str | None = typer.Option(
-        None, "--branch", help=_("Only this branch's customers (a chain of shops)."), hidden=True
+        None,
+        "--branch",
+        help=_("Only this branch's customers (a chain of shops)."),
+        hidden=True,
+        autocompletion=_complete_branches,
     ),
 ) -> None:
     """Every customer with every field, in a stable column order."""
@@ -1321,6 +1352,7 @@ def export_history(
         "--branch",
         help=_("Only contacts with this branch's customers (a chain of shops)."),
         hidden=True,
+        autocompletion=_complete_branches,
     ),
 ) -> None:
     """Every logged contact: who, when, outcome, channel, scores and notes."""
@@ -1722,7 +1754,9 @@ def staff_show(
 def staff_set(
     ctx: typer.Context,
     name: str = typer.Argument(..., help=_("The staff member, as customers' owner names them.")),
-    branch: str = typer.Option(..., "--branch", help=_("The branch ('' for none).")),
+    branch: str = typer.Option(
+        ..., "--branch", help=_("The branch ('' for none)."), autocompletion=_complete_branches
+    ),
 ) -> None:
     from followup_cli.branches import set_staff
 

@@ -425,3 +425,11 @@ def test_merging_fills_a_missing_branch_from_the_second_record(chain):
     assert chain("today", "--date", "2026-01-05", "--branch", "徐汇店").stdout == (
         "Nothing due on 2026-01-05 at 徐汇店.\n"
     )
+
+
+def test_the_shell_completes_branch_names(chain):
+    from test_help import complete
+
+    assert complete(chain, "followup today --branch ") == ["Riverside", "徐汇店", "浦东店"]
+    assert complete(chain, "followup edit M01 --branch R") == ["Riverside"]
+    assert complete(chain, "followup staff set 小李 --branch 浦") == ["浦东店"]

@@ -53,15 +53,16 @@ def staff_members(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 def staff_member(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
     """A staff member by name, in any case."""
     return conn.execute(
-        "SELECT name, branch FROM staff WHERE name_key = LOWER(?)", (name,)
+        "SELECT name, branch FROM staff WHERE name_key = LOWER(CAST(? AS TEXT))", (name,)
     ).fetchone()
 
 
 def set_staff_branch(conn: sqlite3.Connection, name: str, branch: str | None, now: str) -> None:
     """Put a staff member in a branch (None: in none), keeping one row per name in any case."""
-    conn.execute("DELETE FROM staff WHERE name_key = LOWER(?)", (name,))
+    conn.execute("DELETE FROM staff WHERE name_key = LOWER(CAST(? AS TEXT))", (name,))
     conn.execute(
-        "INSERT INTO staff (name, name_key, branch, updated_at) VALUES (?, LOWER(?), ?, ?)",
+        "INSERT INTO staff (name, name_key, branch, updated_at) "
+        "VALUES (?, LOWER(CAST(? AS TEXT)), ?, ?)",
         (name, name, branch, now),
     )
 
