@@ -1902,11 +1902,20 @@ def upcoming(
     days: int = typer.Option(7, "--days", min=1, max=366, help="How many days ahead."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        help=_("Only this branch's customers (a chain of shops)."),
+        hidden=True,
+        autocompletion=_complete_branches,
+    ),
 ) -> None:
     """The coming days' calls, grouped by day, with the load per day."""
+    from followup_cli.branches import optional
     from followup_cli.planning import upcoming as run_upcoming
 
-    render.upcoming_view(run_upcoming(_conn(ctx), _day(on), days), fmt)
+    conn = _conn(ctx)
+    render.upcoming_view(run_upcoming(conn, _day(on), days, optional(conn, branch)), fmt)
 
 
 @app.command("at-risk")
@@ -1934,13 +1943,22 @@ def export_due(
     days: int = typer.Option(30, "--days", min=1, max=366, help="How many days ahead."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     output: str | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        help=_("Only this branch's customers (a chain of shops)."),
+        hidden=True,
+        autocompletion=_complete_branches,
+    ),
 ) -> None:
     """Planned calls (overdue included): CSV, JSON, or an iCalendar file for a phone calendar."""
+    from followup_cli.branches import optional
     from followup_cli.planning import due_export, to_ics
 
     _check_output_folder(output)
     today_ = _day(on)
-    rows = due_export(_conn(ctx), today_, days)
+    conn = _conn(ctx)
+    rows = due_export(conn, today_, days, optional(conn, branch))
     if fmt is DueFormat.ics:
         render.write_bytes(to_ics(rows, today_), output)
     else:

@@ -403,11 +403,16 @@ def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> di
     }
 
 
-def upcoming(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str, Any]]:
-    """The coming days' calls grouped by day, with the load per day."""
+def upcoming(
+    conn: sqlite3.Connection, today: date, days: int, branches: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The coming days' calls grouped by day, with the load per day (one branch's, given its
+    stored spellings)."""
     end = today + timedelta(days=days - 1)
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in storage.planned_between(conn, today, end):
+        if branches is not None and row["branch"] not in branches:
+            continue
         groups.setdefault(row["show_date"], []).append(dict(row))
     return [
         {"date": day, "count": len(items), "items": items} for day, items in sorted(groups.items())
@@ -446,10 +451,17 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
     return found
 
 
-def due_export(conn: sqlite3.Connection, today: date, days: int) -> list[dict[str, Any]]:
-    """Open follow-ups showing up to `days` ahead (overdue included), for a file or calendar."""
+def due_export(
+    conn: sqlite3.Connection, today: date, days: int, branches: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Open follow-ups showing up to `days` ahead (overdue included), for a file or calendar
+    (one branch's, given its stored spellings)."""
     end = today + timedelta(days=days - 1)
-    return [dict(row) for row in storage.planned_between(conn, None, end)]
+    return [
+        dict(row)
+        for row in storage.planned_between(conn, None, end)
+        if branches is None or row["branch"] in branches
+    ]
 
 
 def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:

@@ -711,6 +711,7 @@ DUE_KEYS = (
     "kind",
     "reason",
     "last_note",
+    "branch",  # last: a chain's column, after the columns scripts already know
 )
 
 

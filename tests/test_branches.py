@@ -433,3 +433,17 @@ def test_the_shell_completes_branch_names(chain):
     assert complete(chain, "followup today --branch ") == ["Riverside", "徐汇店", "浦东店"]
     assert complete(chain, "followup edit M01 --branch R") == ["Riverside"]
     assert complete(chain, "followup staff set 小李 --branch 浦") == ["浦东店"]
+
+
+def test_the_coming_days_and_the_calendar_of_one_branch(chain):
+    # From 2026-01-20, 7 days ahead: of Riverside's calls only M05's (01-22) falls in them;
+    # M03 has been showing since 01-12 (overdue: today's list, not the coming days).
+    days = chain.json("upcoming", "--date", "2026-01-20", "--branch", "Riverside")
+    assert [(d["date"], [i["customer_id"] for i in d["items"]]) for d in days] == [
+        ("2026-01-22", ["M05"])
+    ]
+    # the calendar export includes what is overdue: 浦东店's M01 (01-10) and M02 (01-20)
+    lines = chain("export", "due", "--date", "2026-01-20", "--branch", "浦东店").stdout
+    lines = lines.splitlines()
+    assert lines[0].endswith(",last_note,branch")
+    assert [line.split(",")[2] for line in lines[1:]] == ["M01", "M02"]

@@ -200,7 +200,8 @@ def planned_between(conn: sqlite3.Connection, start: date | None, end: date) -> 
     """Open follow-ups showing from `start` (or any earlier day) to `end`, in order."""
     return conn.execute(
         "SELECT f.id AS followup_id, f.show_date, f.due_date, f.kind, f.reason, c.ref AS "
-        "customer_id, c.name, c.phone, c.tier, c.owner, c.last_note FROM followups f "
+        f"customer_id, c.name, c.phone, c.tier, c.owner, c.last_note, {branch_of('c')} AS branch "
+        "FROM followups f "
         "JOIN customers c ON c.id = f.customer_id WHERE f.status = 'open' "
         "AND f.show_date BETWEEN ? AND ? AND c.status = 'active' AND c.do_not_contact = 0 "
         "ORDER BY f.show_date, c.name, c.ref",
