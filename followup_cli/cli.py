@@ -157,7 +157,8 @@ def _show_chain_options(group: Any, chain: bool) -> None:
     a chain's help (they work everywhere), and `report --by` names branch only there."""
     for command in group.commands.values():
         for param in command.params:
-            if param.name == "branch" and getattr(param, "opts", None) == ["--branch"]:
+            optional_branch = param.name == "branch" and not param.required
+            if optional_branch and getattr(param, "opts", None) == ["--branch"]:
                 param.hidden = not chain
             if chain and param.name == "by":
                 param.help = _BY_HELP_IN_A_CHAIN

@@ -273,6 +273,8 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
         "followup: error: no branch is called '浦东店': this shop has no branches yet "
         "(set one with 'followup edit CUSTOMER --branch NAME')\n"
     )
+    # the way in stays visible: `staff set` needs its --branch
+    assert "--branch" in cli("staff", "set", "--help").stdout
     # JSON and CSV carry the field always (null / empty), so scripts see one shape
     assert {row["branch"] for row in cli.json("today", "--date", "2026-11-23")} == {None}
     header = cli("today", "--date", "2026-11-23", "--format", "csv").stdout.splitlines()[0]
