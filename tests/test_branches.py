@@ -449,3 +449,47 @@ def test_the_coming_days_and_the_calendar_of_one_branch(chain):
     lines = lines.splitlines()
     assert lines[0].endswith(",last_note,branch")
     assert [line.split(",")[2] for line in lines[1:]] == ["M01", "M02"]
+
+
+BRANCH_COMBINATIONS = [
+    ("branch",),
+    ("branch", "tier"),
+    ("owner", "branch"),
+    ("branch", "channel"),
+    ("month", "branch"),
+    ("branch", "month", "channel", "owner", "tier"),
+]
+
+
+@pytest.mark.parametrize("combo", BRANCH_COMBINATIONS, ids="+".join)
+def test_every_breakdown_with_branch_adds_up_to_the_overall(cli, csv_file, tmp_path, combo):
+    from test_report import JANUARY, scenario
+
+    scenario(cli, csv_file)  # the report tests' January: 8 planned, 6 completed, 1 overdue
+    for ref, branch in (("V1", "北店"), ("V2", "北店"), ("R1", "South"), ("P1", "South")):
+        cli("edit", ref, "--branch", branch, "--date", "2025-01-31")
+    by = [arg for dim in combo for arg in ("--by", dim)]
+    report = cli.json("report", *JANUARY, *by)
+    rows = report["breakdown"]
+    assert rows and all(set(combo) <= row.keys() for row in rows)
+    totals = {k: sum(row[k] for row in rows) for k in ("planned", "completed", "overdue")}
+    assert totals == {"planned": 8, "completed": 6, "overdue": 1}
+    assert sum(row["csat_responses"] for row in rows) == 2
+    assert {row["branch"] for row in rows} <= {"北店", "South", "(none)"}
+    if combo == ("branch",):
+        # 北店: V1 5th reached, V2 20th missed -> 1/2; South: R1 10th and its check-back 13th,
+        # P1 8th and 15th, all contact made -> 4/4; none: P2 11th (lost: contact) and R3 20th
+        # (open, the overdue one) -> 1/2. Active on 1 Jan: 北店 V1 V2; South R1 (P1 only
+        # from 8 Jan); none R2 (lost 15 Jan: churned) and R3.
+        got = {
+            r["branch"]: (r["planned"], r["completed"], r["active_at_start"], r["churned"])
+            for r in rows
+        }
+        assert got == {"北店": (2, 1, 2, 0), "South": (4, 4, 1, 0), "(none)": (2, 1, 2, 1)}
+    out = cli("report", *JANUARY, *by, "--format", "csv").stdout
+    lines = list(csv.DictReader(io.StringIO(out)))
+    assert len(lines) == 1 + len(rows) and all(lines[0][d] == "all" for d in combo)
+    page = tmp_path / "report.html"
+    cli("report", *JANUARY, *by, "--html", str(page))
+    assert "<table" in page.read_text(encoding="utf-8")
+    assert "By " in cli("report", *JANUARY, *by).stdout
