@@ -264,6 +264,11 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
         ("report", "--help"),
         ("add", "--help"),
         ("export", "customers", "--help"),
+        ("export", "history", "--help"),
+        ("export", "due", "--help"),
+        ("edit", "--help"),
+        ("review", "--help"),
+        ("upcoming", "--help"),
         ("--help",),
     ):
         out = cli(*command).stdout
