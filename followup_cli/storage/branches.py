@@ -37,12 +37,13 @@ def has_branches(conn: sqlite3.Connection) -> bool:
 
 
 def branch_names(conn: sqlite3.Connection) -> list[str]:
-    """Every branch name stored, as written (customers' own and staff members')."""
+    """Every branch name stored, as written (customers' own and staff members'), in code
+    point order whatever the engine's collation."""
     rows = conn.execute(
         "SELECT branch FROM customers WHERE branch IS NOT NULL "
-        "UNION SELECT branch FROM staff WHERE branch IS NOT NULL ORDER BY 1"
+        "UNION SELECT branch FROM staff WHERE branch IS NOT NULL"
     )
-    return [row[0] for row in rows]
+    return sorted(row[0] for row in rows)
 
 
 def staff_members(conn: sqlite3.Connection) -> list[sqlite3.Row]:
