@@ -49,7 +49,10 @@ def file_is_chain(argv: list[str]) -> bool:
 
 
 def clean_name(text: str) -> str:
-    return " ".join(text.split())
+    """A name as stored: no control characters, single spaces."""
+    from followup_cli.text import strip_controls
+
+    return " ".join(strip_controls(text).split())
 
 
 def canonical(conn: sqlite3.Connection, name: str | None) -> str | None:

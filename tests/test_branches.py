@@ -137,6 +137,10 @@ def test_staff_put_in_a_branch_take_their_unbranched_customers_with_them(chain):
     assert out == "Mia works at Riverside. (No customer names Mia as owner yet.)\n"
     out = chain("staff", "set", "mia", "--branch", "").stdout
     assert out == "Mia is in no branch. (No customer names Mia as owner yet.)\n"
+    # text is text: a terminal escape in a name or branch is not stored
+    chain("staff", "set", "Jo\x1b]0;x\x07e", "--branch", "North\x1b[2J  Side")
+    jo = next(row for row in chain.json("staff") if row["name"].startswith("Jo"))
+    assert (jo["name"], jo["branch"]) == ("Jo]0;xe", "North[2J Side")
 
 
 def test_report_by_branch_with_rates_worked_out_by_hand(chain):
