@@ -94,6 +94,10 @@ def test_today_for_one_branch_in_any_case_with_owner_and_formats(chain):
     assert [(r["customer_id"], r["owner"], r["branch"], r["status"]) for r in rows] == [
         ("M04", "阿芳", "徐汇店", "due")
     ]
+    sends = chain(
+        "today", "--date", "2026-01-20", "--branch", "浦东店", "--with-message", "--format", "csv"
+    ).stdout.splitlines()
+    assert [line.split(",")[:2] for line in sends[1:]] == [["M01", "陈静"], ["M02", "王磊"]]
     # "2 of 4" counts the branch's list, not the whole shop's
     limited = chain("today", "--date", "2026-01-20", "--branch", "浦东店", "--limit", "1").stdout
     assert limited.splitlines()[0].strip() == "Follow-ups due on 2026-01-20 at 浦东店: 1 of 2"
