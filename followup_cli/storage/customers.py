@@ -121,7 +121,11 @@ def find_customers(conn: sqlite3.Connection, key: str, phone_key: str | None) ->
 
 
 def all_customers(conn: sqlite3.Connection) -> Iterator[Customer]:
-    for row in conn.execute(f"{_WITH_SPEND} ORDER BY c.id"):
+    query = _WITH_SPEND
+    staffed = conn.execute("SELECT EXISTS (SELECT 1 FROM staff WHERE branch IS NOT NULL)")
+    if not staffed.fetchone()[0]:  # no staff in a branch: a customer's branch is their own
+        query = query.replace(branch_of("c"), "c.branch")
+    for row in conn.execute(f"{query} ORDER BY c.id"):
         yield row_to_customer(row)
 
 
