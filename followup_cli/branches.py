@@ -27,24 +27,23 @@ def is_chain(conn: sqlite3.Connection) -> bool:
 
 def file_is_chain(argv: list[str]) -> bool:
     """Whether the database this command line names (--db anywhere, else $FOLLOWUP_DB, else
-    the default file) is a chain's; read-only, and False for a file that does not exist yet,
-    is older than branches, or cannot be read. Asked only when help is printed."""
+    the default file) is a chain's; read-only, and False for a database that does not exist
+    yet, is older than branches, or cannot be read. Asked only when help is printed."""
     named = None
     for position, word in enumerate(argv):
         option, equals, value = word.partition("=")
         if option == "--db":
             named = value if equals else (argv[position + 1] if position + 1 < len(argv) else None)
             break
-    path, _default = storage.resolve_db_path(named or None)
-    if not path.is_file():
-        return False
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        conn = storage.open_for_reading(named or None)
+        if conn is None:
+            return False
         try:
             return storage.has_branches(conn)
         finally:
             conn.close()
-    except sqlite3.Error:
+    except Exception:  # help is printed whatever state the database is in
         return False
 
 

@@ -348,10 +348,11 @@ def test_every_chain_example_is_a_valid_command_line():
 def test_the_review_session_walks_one_branchs_list(chain, isolated_db):
     from datetime import date
 
-    from followup_cli import storage
+    import dbtools
+
     from followup_cli.review_session import ReviewSession
 
-    conn = storage.open_db(isolated_db)
+    conn = dbtools.open_db(isolated_db)
     session = ReviewSession(conn, date(2026, 1, 20), branches=["Riverside"])
     assert [item.customer_id for item in session.items()] == ["M03"]
     session.log(session.items()[0], "reached")
@@ -403,6 +404,7 @@ def test_the_readme_chain_is_what_the_tool_prints(chain, monkeypatch):
         assert f"```text\n{output}\n```" in readme
 
 
+@pytest.mark.sqlite_only  # the light path reads a file; a server goes the full way
 def test_the_light_morning_path_lists_one_branch_as_the_full_command_does(chain, isolated_db):
     """`followup today --branch B` is drawn without the command tree, like a plain today."""
     import os

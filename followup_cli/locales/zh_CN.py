@@ -921,4 +921,18 @@ MESSAGES: dict[str, str] = {
     "Nothing due on {day} at {branch}.": "{day} {branch}没有到期的回访。",
     "Follow-ups due on {day} at {branch}: {count} ({late} late)": "{day} {branch}到期回访：{count} 个（严重逾期 {late} 个）",
     "Follow-ups due on {day} at {branch}: {count}": "{day} {branch}到期回访：{count} 个",
+    # --- a chain of shops on PostgreSQL
+    "a PostgreSQL database needs psycopg: pip install 'followup[server]'": "使用 PostgreSQL 数据库需要安装 psycopg：pip install 'followup[server]'",
+    "Move a shop onto a chain's PostgreSQL server, or back into a file.\n\nEvery table is copied whole into an empty database, counted on both sides, and the\nreport for the last 12 months compared; any difference and nothing is copied. `--from`\na server into a new file is also the offline backup of a chain.": "把店铺搬上连锁店的 PostgreSQL 服务器，或搬回文件。\n\n每张表整体复制到一个空数据库，两边逐表核对行数，\n并比较最近 12 个月的报表；有任何不同就什么也不复制。\n用 `--from` 把服务器复制到新文件，也就是连锁店的离线备份。",
+    "Copy this database into an empty one: a file or postgresql://…": "把本数据库复制到一个空数据库：文件或 postgresql://…",
+    "Copy a database (a file or postgresql://…) into this empty one.": "把另一个数据库（文件或 postgresql://…）复制到本空数据库。",
+    "The report compared ends on this day.": "用来核对的报表截至这一天。",
+    "give exactly one of --to and --from": "--to 和 --from 只能给一个，也必须给一个",
+    "copying": "正在复制",
+    "'{command}' works on a database file; on a PostgreSQL server keep a copy with 'followup --db FILE transfer --from URL' or the server's pg_dump": "「{command}」只用于数据库文件；在 PostgreSQL 服务器上，请用「followup --db 文件 transfer --from 网址」或服务器的 pg_dump 保留副本",
+    "{target} already holds a shop: transfer only into an empty database (nothing was copied)": "{target} 里已经有店铺数据：只能搬到空数据库（什么也没有复制）",
+    "the copy in {target} did not match the original ({what}): nothing was copied": "{target} 中的副本与原数据不一致（{what}）：什么也没有复制",
+    "the report": "报表",
+    "{table}: {source} rows copied, {target} there": "{table}：复制 {source} 行，目标中 {target} 行",
+    "the report from {start} to {end} reads the same in both: the copy is complete": "{start} 至 {end} 的报表两边完全一致：复制完成",
 }

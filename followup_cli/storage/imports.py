@@ -134,7 +134,9 @@ _SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, "line")
 
 
 def spool_create(conn: sqlite3.Connection) -> None:
-    columns = ", ".join(c for c in _SPOOL_NEW_COLUMNS if c != "id")
+    columns = ", ".join(
+        f"{c} INTEGER" if c == "line" else f"{c} TEXT" for c in _SPOOL_NEW_COLUMNS if c != "id"
+    )
     for statement in (
         "DROP TABLE IF EXISTS temp.import_new",
         "DROP TABLE IF EXISTS temp.import_updates",
@@ -272,7 +274,8 @@ def tune_for_import(conn: sqlite3.Connection) -> None:
 def spool_purchases_create(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
     conn.execute(
-        "CREATE TEMP TABLE import_purchases (customer_id INTEGER, date TEXT, amount REAL, "
+        "CREATE TEMP TABLE import_purchases (id INTEGER PRIMARY KEY, customer_id INTEGER, "
+        "date TEXT, amount REAL, "
         "order_ref TEXT, new INTEGER DEFAULT 0)"
     )
     conn.execute(
@@ -306,14 +309,14 @@ def spool_apply_purchases(conn: sqlite3.Connection, import_id: int) -> tuple[int
     conn.execute(
         "UPDATE temp.import_purchases AS t SET new = 1 WHERE NOT EXISTS (SELECT 1 FROM "
         "purchases p WHERE p.customer_id = t.customer_id AND p.date = t.date AND "
-        "p.amount = t.amount AND p.order_ref = t.order_ref) AND t.rowid = (SELECT MIN(u.rowid) "
+        "p.amount = t.amount AND p.order_ref = t.order_ref) AND t.id = (SELECT MIN(u.id) "
         "FROM temp.import_purchases u WHERE u.customer_id = t.customer_id AND u.date = t.date "
         "AND u.amount = t.amount AND u.order_ref = t.order_ref)"
     )
     conn.execute(
         "INSERT OR IGNORE INTO purchases (customer_id, date, amount, order_ref, import_id) "
         "SELECT customer_id, date, amount, order_ref, ? FROM temp.import_purchases WHERE new = 1 "
-        "ORDER BY rowid",
+        "ORDER BY id",
         (import_id,),
     )
     new, total = conn.execute(
