@@ -106,7 +106,7 @@ CHAIN_EXAMPLES: dict[str, tuple[str, ...]] = {
     "edit": ("followup edit C007 --branch 徐汇店",),
     "export customers": ("followup export customers --branch 浦东店 -o 浦东.csv",),
     "export history": ("followup export history --branch 浦东店 -o 浦东回访.csv",),
-    "export due": ("followup export due --branch 浦东店 --format ics -o 浦东.ics",),
+    "export due": ("followup export due --branch 浦东店 --format ics",),
     "upcoming": ("followup upcoming --branch 浦东店",),
 }
 

@@ -508,3 +508,41 @@ def test_every_breakdown_with_branch_adds_up_to_the_overall(cli, csv_file, tmp_p
     cli("report", *JANUARY, *by, "--html", str(page))
     assert "<table" in page.read_text(encoding="utf-8")
     assert "By " in cli("report", *JANUARY, *by).stdout
+
+
+def test_every_help_page_of_a_chain_is_in_chinese_and_fits_a_narrow_window(chain):
+    """The --branch options and branch examples a chain's help shows are translated too."""
+    import re
+
+    from test_i18n import FILE_FORMATS, HELP_VALUES, english_words
+    from typer.main import get_command
+
+    from followup_cli import i18n
+    from followup_cli.cli import app
+    from followup_cli.layout import text_width
+
+    def commands(group, prefix=()):
+        yield prefix
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from commands(command, (*prefix, name))
+            else:
+                yield (*prefix, name)
+
+    left, shown = {}, 0
+    try:
+        for command in commands(get_command(app)):
+            i18n.set_language("zh_CN")
+            page = chain.runner.invoke(
+                app, [*command, "--help"], prog_name="followup", terminal_width=60
+            ).stdout
+            assert max(map(text_width, page.splitlines())) <= 60, command
+            shown += "--branch" in page
+            words = set(english_words(re.sub(r"-\n\s*", "-", page))) - FILE_FORMATS - HELP_VALUES
+            if words:
+                left[" ".join(command)] = sorted(words)
+    finally:
+        i18n.set_language("en")
+    # today, review, add, edit, upcoming, staff set, export customers/history/due
+    assert shown == 9
+    assert left == {}
