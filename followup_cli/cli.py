@@ -410,7 +410,10 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: str | None = typer.Option(
-        None, "--db", help="Database file (default: $FOLLOWUP_DB, else the user data folder)."
+        None,
+        "--db",
+        help="Database file or a chain's postgresql:// URL (default: $FOLLOWUP_DB, else the "
+        "user data folder).",
     ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."

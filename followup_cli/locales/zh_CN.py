@@ -84,7 +84,7 @@ MESSAGES: dict[str, str] = {
     "<file>": "<文件>",
     "<yes/no>": "<是/否>",
     "Show this message and exit.": "显示本帮助并退出。",
-    "Database file (default: $FOLLOWUP_DB, else the user data folder).": "数据库文件（默认：$FOLLOWUP_DB，否则为用户数据文件夹）。",
+    "Database file or a chain's postgresql:// URL (default: $FOLLOWUP_DB, else the user data folder).": "数据库文件，或连锁店的 postgresql:// 网址（默认：$FOLLOWUP_DB，否则为用户数据文件夹）。",
     "Show the version and exit.": "显示版本号并退出。",
     "Language: zh or en (default: option 'language', else the locale).": "界面语言：zh 或 en（默认：店铺选项 language，否则按系统语言环境）。",
     "Bring customers in from a file.": "从文件导入客户。",

@@ -194,11 +194,13 @@ class ServerRow(Sequence[Any]):
         self._values = tuple(values)
 
     def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            try:
-                return self._values[self._names[key.lower()]]
-            except KeyError:
-                raise IndexError(key) from None
+        if key.__class__ is str:
+            index = self._names.get(key)
+            if index is None:
+                index = self._names.get(key.lower())
+                if index is None:
+                    raise IndexError(key)
+            return self._values[index]
         return self._values[key]
 
     def __len__(self) -> int:
