@@ -49,3 +49,10 @@ def broken_links(conn: Any) -> list[Any]:
     if dialect.on_server(conn):
         return []
     return conn.execute("PRAGMA foreign_key_check").fetchall()
+
+
+def integrity(conn: Any) -> str:
+    """SQLite's page check; a server checks its own pages."""
+    if dialect.on_server(conn):
+        return "ok"
+    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])

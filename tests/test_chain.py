@@ -246,3 +246,27 @@ def test_the_test_server_is_really_postgresql(isolated_db):
     conn.close()
     assert int(version.split(".")[0]) >= 13
     assert pg_server.base_url() is not None
+
+
+def test_an_older_server_schema_is_upgraded_in_place_with_its_data(cli, isolated_db):
+    from followup_cli.storage import dialect, schema
+
+    conn = dialect.ServerConnection(isolated_db, 15_000)
+    dialect.prepare_server(conn)
+    older = schema.SCHEMA_VERSION - 1
+    with schema.transaction(conn):
+        for number in range(1, older + 1):  # the schema as the previous followup left it
+            schema.MIGRATIONS[number - 1](conn)
+            dialect.write_version(conn, number)
+        conn.execute(
+            "INSERT INTO customers (ref, name, tier, added, status, do_not_contact) "
+            "VALUES ('OLD1', '老顾客', 'vip', '2026-10-01', 'active', 0)"
+        )
+    conn.close()
+    shown = cli.json("show", "OLD1")
+    assert (shown["customer_id"], shown["name"], shown["tier"]) == ("OLD1", "老顾客", "vip")
+    conn = dbtools.connect(isolated_db)
+    assert conn.execute("SELECT version FROM followup_schema").fetchone()[0] == (
+        schema.SCHEMA_VERSION
+    )
+    conn.close()
