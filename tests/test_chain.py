@@ -186,26 +186,18 @@ def test_eight_staff_logging_and_two_imports_at_once_lose_nothing(cli, isolated_
 
     until = str(time.time() + 12)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    loggers = [
-        subprocess.Popen(
-            [sys.executable, "-c", LOGGER, isolated_db, str(first), until],
+
+    def start(script: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, isolated_db, *args, until],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        for first in range(0, 80, 10)
-    ]
-    importers = [
-        subprocess.Popen(
-            [sys.executable, "-c", IMPORTER, isolated_db, str(night), until],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(2)
-    ]
+
+    loggers = [start(LOGGER, str(first)) for first in range(0, 80, 10)]
+    importers = [start(IMPORTER, str(night)) for _ in range(2)]
     reported: list[str] = []
     for proc in loggers:
         out, err = proc.communicate(timeout=180)
