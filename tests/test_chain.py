@@ -262,3 +262,18 @@ def test_an_older_server_schema_is_upgraded_in_place_with_its_data(cli, isolated
         schema.SCHEMA_VERSION
     )
     conn.close()
+
+
+def test_the_shops_language_option_speaks_for_every_branch_machine(cli, isolated_db):
+    cli("import", "customers", EXAMPLE, "--date", DAY, "-q")
+    cli("rules", "option", "language", "zh")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    shown = subprocess.run(
+        followup(isolated_db, "today", "--date", DAY, "--limit", "1"),
+        capture_output=True,
+        text=True,
+        env={**env, "LANG": "C.UTF-8", "COLUMNS": "80"},
+        check=True,
+    )
+    # 23 follow-ups are due on 23 November in the example shop (see test_loop)
+    assert shown.stdout.startswith("2026-11-23 到期回访：23 个中的 1 个")
