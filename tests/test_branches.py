@@ -404,7 +404,6 @@ def test_the_readme_chain_is_what_the_tool_prints(chain, monkeypatch):
         assert f"```text\n{output}\n```" in readme
 
 
-@pytest.mark.sqlite_only  # the light path reads a file; a server goes the full way
 def test_the_light_morning_path_lists_one_branch_as_the_full_command_does(chain, isolated_db):
     """`followup today --branch B` is drawn without the command tree, like a plain today."""
     import os
