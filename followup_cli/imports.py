@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.dates import optional_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.i18n import _
 from followup_cli.importer import (
@@ -30,9 +29,8 @@ from followup_cli.importer import (
     read_table,
 )
 from followup_cli.layouts import LevelTable, recognise
-from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import import_phone_reader
-from followup_cli.planning import spread_first_import
+from followup_cli.planning import FirstPlans, spread_first_import
 from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
@@ -467,8 +465,7 @@ class _Merger:
         self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
-        self.scheduler: Scheduler | None = None
-        self.plans: dict[tuple, Plan | None] = {}
+        self.first_plans = FirstPlans(Scheduler.load(conn), today)
 
     # --- finding the customer a row is ---
 
@@ -588,6 +585,7 @@ class _Merger:
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
         values["id"] = self.next_id
         values["line"] = record.line
+        self._plan_first(values)
         self.next_id += 1
         self.pending.append(values)
         self._index_new(values)
@@ -607,8 +605,11 @@ class _Merger:
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             values["extra"] = json.dumps(merged, ensure_ascii=False)
+        whole = {**stored, **values}
+        self._plan_first(whole)  # planned again from what they are now
+        values.update((name, whole[name]) for name in storage.SPOOL_PLAN_COLUMNS)
         storage.spool_new_update(self.conn, stored["id"], values)
-        self._index_new({**stored, **values})
+        self._index_new(whole)
 
     def _update(self, stored: dict[str, Any], record: Record, merging: bool = False) -> None:
         customer_id = stored["id"]
@@ -658,42 +659,33 @@ class _Merger:
 
     # --- planning the new customers' first follow-ups ---
 
+    def _plan_first(self, values: dict[str, Any]) -> None:
+        """A new customer has no history: their first follow-up is planned from the row,
+        and kept with it (a later row for them plans it again)."""
+        plan = self.first_plans.plan(
+            values["tier"],
+            values["added"],
+            values["first_purchase"],
+            values["last_purchase"],
+            values["contract_end"],
+        )
+        if plan is None:
+            values.update(plan_kind=None, plan_reason=None, plan_anchor=None, plan_due=None)
+            values["plan_rank"] = None
+            return
+        rule = self.rules.get(values["tier"])
+        values["plan_kind"] = plan.kind
+        values["plan_reason"] = plan.reason
+        values["plan_anchor"] = plan.anchor and plan.anchor.isoformat()
+        values["plan_due"] = plan.due_date.isoformat()
+        values["plan_rank"] = rule.rank if rule else 99
+
     def finish(self) -> None:
         self._flush_new()
-        self._plan_new()
 
     def _flush_new(self) -> None:
         storage.spool_new(self.conn, self.pending)
         self.pending.clear()
-
-    def _plan_new(self) -> None:
-        """New customers have no history: their state is all in the row planned for them."""
-        if self.scheduler is None:
-            self.scheduler = Scheduler.load(self.conn)
-        scheduler = self.scheduler
-        plans = self.plans  # tills repeat dates: plan each state once
-        for batch in storage.spooled_new_states(self.conn, BATCH):
-            planned = []
-            if len(plans) > 50_000:
-                plans.clear()
-            for customer_id, *key in batch:
-                state_key = tuple(key)
-                if state_key not in plans:
-                    plans[state_key] = scheduler.next_for(
-                        CustomerState(
-                            tier=key[0],
-                            added=date.fromisoformat(key[1]),
-                            first_purchase=optional_date(key[2]),
-                            last_purchase=optional_date(key[3]),
-                            contract_end=optional_date(key[4]),
-                        ),
-                        self.today,
-                    )
-                plan = plans[state_key]
-                if plan is not None:
-                    rule = self.rules.get(key[0])
-                    planned.append((customer_id, plan, rule.rank if rule else 99))
-            storage.spool_followups(self.conn, planned)
 
     def check_unchanged(self) -> None:
         """Inside the write transaction: is the plan still right? Else raise _Stale."""

@@ -108,6 +108,7 @@ from followup_cli.storage.followups import (  # noqa: F401
     insert_contact,
     insert_followup,
     insert_followups,
+    iter_due_followup_ids,
     latest_logged_contact,
     load_per_day,
     log_undo_changes,
@@ -129,7 +130,8 @@ from followup_cli.storage.followups import (  # noqa: F401
     take_back_unstarted,
 )
 from followup_cli.storage.imports import (  # noqa: F401
-    _SPOOL_NEW_COLUMNS,
+    SPOOL_NEW_COLUMNS,
+    SPOOL_PLAN_COLUMNS,
     contacts_logged_since,
     customers_of_import_purchases,
     customers_written_at,
@@ -149,7 +151,6 @@ from followup_cli.storage.imports import (  # noqa: F401
     spool_apply_purchases,
     spool_create,
     spool_drop,
-    spool_followups,
     spool_index,
     spool_new,
     spool_new_by,
@@ -158,7 +159,6 @@ from followup_cli.storage.imports import (  # noqa: F401
     spool_purchases_create,
     spool_purchases_drop,
     spool_update,
-    spooled_new_states,
     spooled_purchase_buyers_gone,
     spooled_purchase_spans,
     spooled_update,

@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from followup_cli.storage.connection import _chunks, _text
@@ -130,32 +131,22 @@ def forget_import_changes(conn: sqlite3.Connection, stamp: str) -> None:
     conn.execute("DELETE FROM customer_changes WHERE source = 'import' AND logged_at = ?", (stamp,))
 
 
-_SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, "line")
+# A new customer's first follow-up travels with them (plan_due NULL: none planned).
+SPOOL_PLAN_COLUMNS = ("plan_kind", "plan_reason", "plan_anchor", "plan_due", "plan_rank")
+SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, "line", *SPOOL_PLAN_COLUMNS)
+_spooled_values = itemgetter(*SPOOL_NEW_COLUMNS)
 
 
 def spool_create(conn: sqlite3.Connection) -> None:
-    columns = ", ".join(c for c in _SPOOL_NEW_COLUMNS if c != "id")
+    columns = ", ".join(c for c in SPOOL_NEW_COLUMNS if c != "id")
     for statement in (
         "DROP TABLE IF EXISTS temp.import_new",
         "DROP TABLE IF EXISTS temp.import_updates",
-        "DROP TABLE IF EXISTS temp.import_followups",
         f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns})",
         "CREATE TEMP TABLE import_updates (customer_id INTEGER PRIMARY KEY, changes TEXT, "
         "before TEXT, seen TEXT)",
-        "CREATE TEMP TABLE import_followups (customer_id INTEGER, kind TEXT, reason TEXT, "
-        "anchor TEXT, due_date TEXT, rank INTEGER)",
     ):
         conn.execute(statement)
-
-
-def spooled_new_states(conn: sqlite3.Connection, size: int) -> Iterator[list[sqlite3.Row]]:
-    """The planned new customers' scheduling fields, `size` at a time, in id order."""
-    cursor = conn.execute(
-        "SELECT id, tier, added, first_purchase, last_purchase, contract_end "
-        "FROM temp.import_new ORDER BY id"
-    )
-    while batch := cursor.fetchmany(size):
-        yield batch
 
 
 def spool_purchases_drop(conn: sqlite3.Connection) -> None:
@@ -163,15 +154,16 @@ def spool_purchases_drop(conn: sqlite3.Connection) -> None:
 
 
 def spool_drop(conn: sqlite3.Connection) -> None:
-    for table in ("import_new", "import_updates", "import_followups"):
+    for table in ("import_new", "import_updates"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def spool_new(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    """Planned new customers; each row has every column of SPOOL_NEW_COLUMNS."""
     conn.executemany(
-        f"INSERT INTO temp.import_new ({', '.join(_SPOOL_NEW_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_SPOOL_NEW_COLUMNS))})",
-        ([row.get(c) for c in _SPOOL_NEW_COLUMNS] for row in rows),
+        f"INSERT INTO temp.import_new ({', '.join(SPOOL_NEW_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(SPOOL_NEW_COLUMNS))})",
+        map(_spooled_values, rows),
     )
 
 
@@ -221,17 +213,6 @@ def spooled_updates(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
         yield from rows
 
 
-def spool_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any, int]]) -> None:
-    conn.executemany(
-        "INSERT INTO temp.import_followups (customer_id, kind, reason, anchor, due_date, rank) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            (cid, p.kind, p.reason, p.anchor and p.anchor.isoformat(), p.due_date.isoformat(), r)
-            for cid, p, r in planned
-        ),
-    )
-
-
 def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     """Write the new customers, their first follow-ups and their undo records in three
     statements (inside the caller's write transaction)."""
@@ -243,8 +224,8 @@ def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     )
     conn.execute(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status, "
-        "attempts, rank) SELECT customer_id, kind, reason, anchor, due_date, due_date, 'open', 0, "
-        "rank FROM temp.import_followups ORDER BY customer_id"
+        "attempts, rank) SELECT id, plan_kind, plan_reason, plan_anchor, plan_due, plan_due, "
+        "'open', 0, plan_rank FROM temp.import_new WHERE plan_due IS NOT NULL ORDER BY id"
     )
     conn.execute(
         "INSERT INTO import_changes (import_id, customer_id, action, before) "
