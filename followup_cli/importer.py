@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -465,6 +466,33 @@ class BrokenRow(list):
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
+    """Non-blank rows with the line each starts on, read straight by the csv module while
+    every row is one line (nearly every export); from the first row over several lines on,
+    the careful reader below takes over (it reads the rows before it again and skips them)."""
+    csv.field_size_limit(1_000_000)
+    yielded = 0
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        line = 0
+        try:
+            for cells in reader:
+                line += 1
+                if reader.line_num != line:
+                    break  # a quoted cell over several lines: maybe a quote never closed
+                if "".join(cells).strip():
+                    yielded += 1
+                    yield line, cells
+            else:
+                return
+        except csv.Error as exc:
+            raise FollowupError(
+                _("line {number}: cannot read CSV ({exc})").format(number=reader.line_num, exc=exc),
+                EXIT_NOTHING_IMPORTED,
+            ) from None
+    yield from itertools.islice(_careful_csv_rows(path, encoding, delimiter), yielded, None)
+
+
+def _careful_csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
     """Non-blank rows with the line each starts on (a quoted cell may span lines).
 
     A quote that is never closed would swallow the rest of the file into one cell: when a
@@ -782,6 +810,9 @@ _TOTAL_STARTS = frozenset("合总小汇TtSsGg")
 
 def is_total_row(cells: list[str]) -> bool:
     """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    lead = cells[0][:1] if cells else ""
+    if lead and lead not in _TOTAL_STARTS and not lead.isspace():
+        return False  # the usual row: its first cell starts with no total word's letter
     first = next((cell.lstrip()[:1] for cell in cells[:3] if cell.strip()), "")
     if first not in _TOTAL_STARTS:
         return False

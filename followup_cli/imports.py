@@ -31,7 +31,11 @@ from followup_cli.importer import (
 from followup_cli.layouts import LevelTable, recognise
 from followup_cli.phones import import_phone_reader
 from followup_cli.planning import FirstPlans, spread_first_import
-from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
+from followup_cli.purchases import (
+    has_occasion_columns,
+    plan_occasions_after_import,
+    refresh_after_purchases,
+)
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
@@ -261,6 +265,11 @@ def _write_plan(
     record = _import_row("customers", path, today)
     stamp = record["started_at"]  # every row this import writes carries it (see undo)
     result.import_id = import_id = storage.record_import(conn, record)
+    # A first import's backlog is spread before it is written, unless birthdays or dated
+    # columns will plan the new customers again (then it is spread once they are).
+    early = not has_occasion_columns(conn, result.header)
+    if early:
+        result.spread = spread_first_import(conn, today, result.added, spooled=True)
     storage.spool_apply_new(conn, import_id, stamp)
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan: list[int] = []
@@ -288,7 +297,8 @@ def _write_plan(
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
     plan_occasions_after_import(conn, result.header, stamp, today)
-    result.spread = spread_first_import(conn, today, result.added)
+    if not early:
+        result.spread = spread_first_import(conn, today, result.added)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
 

@@ -422,26 +422,41 @@ class FirstPlans:
         return plan
 
 
-def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> dict[str, Any] | None:
+def spread_first_import(
+    conn: sqlite3.Connection, today: date, added: int, spooled: bool = False
+) -> dict[str, Any] | None:
     """The first import of a long-neglected list would put thousands on day one: when its
     overdue calls alone are more than a day's capacity, what falls due now is spread over the
     coming open days up to the daily capacity, most important first, as `plan --spread` does
     (each keeps its due date for the numbers). Runs inside the import's transaction; returns
     what it did, or None when the list was not neglected (a normal day's work stays).
 
-    The backlog is held as an array of ids and moved in batches: memory stays small for a
-    first import of a million customers."""
-    if not added or storage.customer_count(conn) != added:  # customers were there before
-        return None
+    With `spooled`, the new customers still wait in the import's temporary table and their
+    follow-ups are written once, on the days found here. The backlog is held as an array of
+    ids and moved in batches: memory stays small for a first import of a million customers."""
+    if spooled:
+        if not added or storage.customer_count(conn) != 0:  # customers were there before
+            return None
+        overdue = storage.spooled_overdue_count
+        due_ids = storage.spooled_due_ids
+        load_per_day = storage.spooled_load_per_day
+        move = storage.spool_show_on
+    else:
+        if not added or storage.customer_count(conn) != added:  # customers were there before
+            return None
+        overdue = storage.overdue_count
+        due_ids = storage.iter_due_followup_ids
+        load_per_day = storage.load_per_day
+        move = storage.move_followups
     settings = storage.load_settings(conn)
     capacity = settings.daily_capacity
-    if storage.overdue_count(conn, today) <= capacity:
+    if overdue(conn, today) <= capacity:
         return None
-    order = array("q", storage.iter_due_followup_ids(conn, today))
+    order = array("q", due_ids(conn, today))
     is_closed = closed_day_checker(settings)
     days = 2 * (len(order) // capacity + 1) + 31
     while True:
-        load = storage.load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
+        load = load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
         open_days = [
             day for day in (today + timedelta(days=n) for n in range(days)) if not is_closed(day)
         ]
@@ -452,17 +467,17 @@ def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> di
     kept = moved = 0
     days_used: set[date] = set()
     batch: dict[int, date] = {}
-    for followup_id, day in zip(order, fill_days(open_days, load, capacity), strict=False):
+    for item_id, day in zip(order, fill_days(open_days, load, capacity), strict=False):
         days_used.add(day)
         if day == today:
             kept += 1
             continue
         moved += 1
-        batch[followup_id] = day
+        batch[item_id] = day
         if len(batch) >= 10_000:
-            storage.move_followups(conn, batch)
+            move(conn, batch)
             batch = {}
-    storage.move_followups(conn, batch)
+    move(conn, batch)
     return {
         "backlog": len(order),
         "kept_today": kept,

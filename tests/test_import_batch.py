@@ -102,3 +102,72 @@ def test_days_filled_in_order_are_those_the_backlog_spread_gives(
     open_days = [d for d in (start + timedelta(days=i) for i in range(days)) if not is_closed(d)]
     filled = dict(zip(range(n), fill_days(open_days, load, capacity), strict=False))
     assert filled == moved
+
+
+def test_rows_over_several_lines_after_plain_ones_keep_their_line_numbers(cli, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_bytes(
+        b"id,name,phone,notes\n"
+        b"1,Ann,13800000001,tea\n"  # line 2
+        b'2,Bob,13800000002,"two\nlines"\n'  # lines 3-4: a real two-line note
+        b"3,Cy,13800000003,\n"  # line 5
+        b'4,Di,13800000004,"Started on Monday\n'  # line 6: a quote never closed
+        b"5,Ed,13800000005,likes tea\n"  # line 7
+        b"6,Fay,12,\n"  # line 8: no phone there is; the id keeps the row
+    )
+    result = cli("import", "customers", str(path), "--date", "2025-01-01", code=3)
+    assert result.stderr.splitlines() == [
+        f"{path}: line 6: a quote opened on this line is never closed; the lines after it "
+        "were read as rows",
+        f"{path}: line 8: column 'phone': phone '12' is not a valid number for CN: left out",
+    ]
+    assert "read 6, added 5, updated 0, unchanged 0, rejected 1" in result.stdout
+    stored = {c["customer_id"]: c for c in cli.json("export", "customers")}
+    assert sorted(stored) == ["1", "2", "3", "5", "6"]
+    assert stored["2"]["notes"] == "two\nlines"
+    assert stored["6"]["phone"] is None
+
+
+def _neglected_list(birthday_column: bool) -> str:
+    """Eight monthly VIPs who last bought on 10 Feb (due 10 Mar) and four three-monthly
+    regulars who last bought on 15 Dec (due 15 Mar): all overdue on 20 Mar 2025."""
+    header = "id,name,phone,tier,last_purchase" + (",birthday" if birthday_column else "")
+    tail = "," if birthday_column else ""
+    rows = [f"V{n},Vip {n},1380000001{n},vip,2025-02-10{tail}" for n in range(1, 9)]
+    rows += [f"R{n},Reg {n},1380000002{n},regular,2024-12-15{tail}" for n in range(1, 5)]
+    return "\n".join([header, *rows]) + "\n"
+
+
+def test_a_neglected_first_import_is_spread_alike_with_or_without_a_birthday_column(cli, tmp_path):
+    """Without birthdays the backlog is spread before it is written; with a birthday column
+    the customers are planned again once written, and spread then. Same days either way."""
+    listings = []
+    for birthday_column in (False, True):
+        db = str(tmp_path / f"shop-{birthday_column}.db")
+        path = tmp_path / f"list-{birthday_column}.csv"
+        path.write_text(_neglected_list(birthday_column), encoding="utf-8")
+        cli("--db", db, "rules", "option", "daily_capacity", "5")
+        cli("--db", db, "rules", "option", "closed_weekdays", "fri")
+        out = cli.json("--db", db, "import", "customers", str(path), "--date", "2025-03-20")
+        # 12 overdue, 5 a day, Friday 21st closed: Thu 20th 5, Sat 22nd 5, Sun 23rd 2.
+        assert out["spread"] == {
+            "backlog": 12,
+            "kept_today": 5,
+            "moved": 7,
+            "open_days": 3,
+            "last_day": "2025-03-23",
+            "capacity": 5,
+        }
+        days = ("2025-03-20", "2025-03-21", "2025-03-22", "2025-03-23")
+        listings.append(
+            [[i["customer_id"] for i in cli.json("--db", db, "today", "--date", d)] for d in days]
+        )
+    vips = [f"V{n}" for n in range(1, 9)]
+    # VIPs first (rank), then regulars; what is not called stays on the list the next day.
+    assert listings[0] == [
+        vips[:5],
+        vips[:5],
+        [*vips, "R1", "R2"],
+        [*vips, "R1", "R2", "R3", "R4"],
+    ]
+    assert listings[1] == listings[0]

@@ -142,7 +142,7 @@ def spool_create(conn: sqlite3.Connection) -> None:
     for statement in (
         "DROP TABLE IF EXISTS temp.import_new",
         "DROP TABLE IF EXISTS temp.import_updates",
-        f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns})",
+        f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns}, plan_show TEXT)",
         "CREATE TEMP TABLE import_updates (customer_id INTEGER PRIMARY KEY, changes TEXT, "
         "before TEXT, seen TEXT)",
     ):
@@ -224,13 +224,57 @@ def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     )
     conn.execute(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status, "
-        "attempts, rank) SELECT id, plan_kind, plan_reason, plan_anchor, plan_due, plan_due, "
-        "'open', 0, plan_rank FROM temp.import_new WHERE plan_due IS NOT NULL ORDER BY id"
+        "attempts, rank) SELECT id, plan_kind, plan_reason, plan_anchor, plan_due, "
+        "COALESCE(plan_show, plan_due), 'open', 0, plan_rank FROM temp.import_new "
+        "WHERE plan_due IS NOT NULL ORDER BY id"
     )
     conn.execute(
         "INSERT INTO import_changes (import_id, customer_id, action, before) "
         "SELECT ?, id, 'added', NULL FROM temp.import_new ORDER BY id",
         (import_id,),
+    )
+
+
+# A first import's backlog spread before it is written (see planning.spread_first_import):
+# the same selection and order as followups.overdue_count, load_per_day and due_followup_ids,
+# over the new customers' first follow-ups as they wait in the import's temporary table.
+
+
+def spooled_overdue_count(conn: sqlite3.Connection, on: date) -> int:
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM temp.import_new WHERE plan_due < ?", (on.isoformat(),)
+        ).fetchone()[0]
+    )
+
+
+def spooled_load_per_day(conn: sqlite3.Connection, start: date, end: date) -> dict[date, int]:
+    rows = conn.execute(
+        "SELECT COALESCE(plan_show, plan_due) AS shown, COUNT(*) FROM temp.import_new "
+        "WHERE COALESCE(plan_show, plan_due) BETWEEN ? AND ? GROUP BY shown",
+        (start.isoformat(), end.isoformat()),
+    )
+    return {date.fromisoformat(row[0]): row[1] for row in rows}
+
+
+def spooled_due_ids(conn: sqlite3.Connection, on: date) -> Iterator[int]:
+    """The new customers whose first follow-up shows by `on`, in today's order."""
+    return (
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM temp.import_new WHERE COALESCE(plan_show, plan_due) <= :on "
+            "AND plan_kind != 'check-back' ORDER BY plan_due >= :on, plan_rank, "
+            "CASE WHEN plan_due < :on THEN plan_due END, name, ref",
+            {"on": on.isoformat()},
+        )
+    )
+
+
+def spool_show_on(conn: sqlite3.Connection, days: dict[int, date]) -> None:
+    """Show these new customers' first follow-ups on other days (due dates stay)."""
+    conn.executemany(
+        "UPDATE temp.import_new SET plan_show = ? WHERE id = ?",
+        ((day.isoformat(), customer_id) for customer_id, day in days.items()),
     )
 
 
