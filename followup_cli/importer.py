@@ -955,7 +955,17 @@ class _RowCleaner:
             else:
                 raise RowError(_("name is empty"))
         tier, unknown, kept = self._tier(cell)
-        dates = {field_: self._date(cell[field_], field_) for field_ in DATE_FIELDS}
+        dates: dict[str, date | None] = {}
+        cached, today = self.date_cache.get, self.today
+        for field_ in DATE_FIELDS:
+            raw = cell[field_]
+            if not raw:
+                dates[field_] = None
+                continue
+            value = cached(raw)
+            if value is None or value > today:
+                value = self._date(raw, field_)  # not read yet, or maybe in the future
+            dates[field_] = value
         first, last = dates["first_purchase"], dates["last_purchase"]
         if first and last and last < first:
             raise RowError(

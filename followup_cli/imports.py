@@ -183,6 +183,7 @@ def import_customers(
     the meantime, the plan is made again; the last attempt holds the lock throughout.
     """
     table, headers, normalise_phone, template, tick = _open(conn, path, options, dry_run, progress)
+    storage.tune_for_import(conn)
     for attempt in range(PLAN_ATTEMPTS):
         result = replace(template, rejected=[], unknown_levels={}, warnings=[])
         holding = attempt == PLAN_ATTEMPTS - 1 and not dry_run
@@ -672,23 +673,23 @@ class _Merger:
     def _plan_first(self, values: dict[str, Any]) -> None:
         """A new customer has no history: their first follow-up is planned from the row,
         and kept with it (a later row for them plans it again)."""
-        plan = self.first_plans.plan(
-            values["tier"],
+        tier = values["tier"]
+        kind, reason, anchor, due = self.first_plans.stored(
+            tier,
             values["added"],
             values["first_purchase"],
             values["last_purchase"],
             values["contract_end"],
         )
-        if plan is None:
-            values.update(plan_kind=None, plan_reason=None, plan_anchor=None, plan_due=None)
+        values["plan_kind"] = kind
+        values["plan_reason"] = reason
+        values["plan_anchor"] = anchor
+        values["plan_due"] = due
+        if due is None:
             values["plan_rank"] = None
-            return
-        rule = self.rules.get(values["tier"])
-        values["plan_kind"] = plan.kind
-        values["plan_reason"] = plan.reason
-        values["plan_anchor"] = plan.anchor and plan.anchor.isoformat()
-        values["plan_due"] = plan.due_date.isoformat()
-        values["plan_rank"] = rule.rank if rule else 99
+        else:
+            rule = self.rules.get(tier)
+            values["plan_rank"] = rule.rank if rule else 99
 
     def finish(self) -> None:
         self._flush_new()

@@ -388,6 +388,7 @@ class FirstPlans:
         self.anniversary = scheduler.settings.anniversary_before is not None
         self.anchors: dict[str, tuple[str, ...]] = {}
         self.plans: dict[tuple, Plan | None] = {}
+        self.texts: dict[tuple, tuple[str | None, str | None, str | None, str | None]] = {}
 
     def plan(
         self,
@@ -398,16 +399,71 @@ class FirstPlans:
         contract_end: str | None,
     ) -> Plan | None:
         """The plan for a new customer, from their stored (ISO text) fields."""
-        anchors = self.anchors.get(tier)
-        if anchors is None:
-            anchors = self.anchors[tier] = chain_anchors(tier, self.scheduler.rules)
-        key = first_plan_key(
-            tier, added, first_purchase, last_purchase, contract_end, anchors, self.anniversary
-        )
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
         try:
             return self.plans[key]
         except KeyError:
             pass
+        plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
+        if len(self.plans) >= self.CACHED:
+            self.plans.clear()
+        self.plans[key] = plan
+        return plan
+
+    def stored(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        """`plan` as the follow-up's stored text: (kind, reason, anchor, due date), all None
+        when the customer is not to be called."""
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        try:
+            return self.texts[key]
+        except KeyError:
+            pass
+        plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
+        text = (
+            (None, None, None, None)
+            if plan is None
+            else (
+                plan.kind,
+                plan.reason,
+                plan.anchor and plan.anchor.isoformat(),
+                plan.due_date.isoformat(),
+            )
+        )
+        if len(self.texts) >= self.CACHED:
+            self.texts.clear()
+        self.texts[key] = text
+        return text
+
+    def _key(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> tuple:
+        anchors = self.anchors.get(tier)
+        if anchors is None:
+            anchors = self.anchors[tier] = chain_anchors(tier, self.scheduler.rules)
+        return first_plan_key(
+            tier, added, first_purchase, last_purchase, contract_end, anchors, self.anniversary
+        )
+
+    def _make(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> Plan | None:
         state = CustomerState(
             tier=tier,
             added=date.fromisoformat(added),
@@ -415,11 +471,7 @@ class FirstPlans:
             last_purchase=optional_date(last_purchase),
             contract_end=optional_date(contract_end),
         )
-        plan = self.scheduler.next_for(state, self.today)
-        if len(self.plans) >= self.CACHED:
-            self.plans.clear()
-        self.plans[key] = plan
-        return plan
+        return self.scheduler.next_for(state, self.today)
 
 
 def spread_first_import(

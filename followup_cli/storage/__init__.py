@@ -19,6 +19,7 @@ from followup_cli.storage.connection import (  # noqa: F401
     create_private_file,
     read_snapshot,
     transaction,
+    tune_for_import,
 )
 from followup_cli.storage.customers import (  # noqa: F401
     _DATE_FIELDS,
@@ -167,7 +168,6 @@ from followup_cli.storage.imports import (  # noqa: F401
     spooled_purchase_spans,
     spooled_update,
     spooled_updates,
-    tune_for_import,
 )
 from followup_cli.storage.purchases import (  # noqa: F401
     _STATS_COLUMNS,

@@ -287,13 +287,6 @@ def last_customer_id(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0])
 
 
-def tune_for_import(conn: sqlite3.Connection) -> None:
-    """A bigger page cache for the import's own connection: the index inserts of a large file
-    stay in memory instead of going back and forth to disk (bounded: 32 + 16 MB)."""
-    conn.execute("PRAGMA cache_size = -32000")
-    conn.execute("PRAGMA temp.cache_size = -16000")
-
-
 def spool_purchases_create(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
     conn.execute(
