@@ -483,59 +483,93 @@ def spread_first_import(
     (each keeps its due date for the numbers). Runs inside the import's transaction; returns
     what it did, or None when the list was not neglected (a normal day's work stays).
 
-    With `spooled`, the new customers still wait in the import's temporary table and their
-    follow-ups are written once, on the days found here. The backlog is held as an array of
-    ids and moved in batches: memory stays small for a first import of a million customers."""
-    if spooled:
-        if not added or storage.customer_count(conn) != 0:  # customers were there before
-            return None
-        overdue = storage.spooled_overdue_count
-        due_ids = storage.spooled_due_ids
-        load_per_day = storage.spooled_load_per_day
-        move = storage.spool_show_on
-    else:
-        if not added or storage.customer_count(conn) != added:  # customers were there before
-            return None
-        overdue = storage.overdue_count
-        due_ids = storage.iter_due_followup_ids
-        load_per_day = storage.load_per_day
-        move = storage.move_followups
+    With `spooled`, the new customers still wait in the import's temporary table: the days
+    are worked out from counts and SQLite places the follow-ups by their position in the
+    order, so they are written once, on their days. Otherwise the written follow-ups are
+    moved, their ids held in an array: memory stays small for a million customers."""
+    if not added or storage.customer_count(conn) != (0 if spooled else added):
+        return None  # customers were there before: not a first import
     settings = storage.load_settings(conn)
     capacity = settings.daily_capacity
+    overdue = storage.spooled_overdue_count if spooled else storage.overdue_count
     if overdue(conn, today) <= capacity:
         return None
-    order = array("q", due_ids(conn, today))
+    if spooled:
+        order = None
+        backlog = storage.spooled_due_count(conn, today)
+    else:
+        order = array("q", storage.iter_due_followup_ids(conn, today))
+        backlog = len(order)
+    load_per_day = storage.spooled_load_per_day if spooled else storage.load_per_day
     is_closed = closed_day_checker(settings)
-    days = 2 * (len(order) // capacity + 1) + 31
+    days = 2 * (backlog // capacity + 1) + 31
     while True:
         load = load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
         open_days = [
             day for day in (today + timedelta(days=n) for n in range(days)) if not is_closed(day)
         ]
         room = sum(max(0, capacity - load.get(day, 0)) for day in open_days)
-        if room >= len(order) or days > 366 * 50:
+        if room >= backlog or days > 366 * 50:
             break
         days *= 2
+    if order is None:
+        return _spread_spooled(conn, today, backlog, open_days, load, capacity)
     kept = moved = 0
     days_used: set[date] = set()
     batch: dict[int, date] = {}
-    for item_id, day in zip(order, fill_days(open_days, load, capacity), strict=False):
+    for followup_id, day in zip(order, fill_days(open_days, load, capacity), strict=False):
         days_used.add(day)
         if day == today:
             kept += 1
             continue
         moved += 1
-        batch[item_id] = day
+        batch[followup_id] = day
         if len(batch) >= 10_000:
-            move(conn, batch)
+            storage.move_followups(conn, batch)
             batch = {}
-    move(conn, batch)
+    storage.move_followups(conn, batch)
     return {
-        "backlog": len(order),
+        "backlog": backlog,
         "kept_today": kept,
         "moved": moved,
         "open_days": len(days_used),
         "last_day": max(days_used).isoformat(),
+        "capacity": capacity,
+    }
+
+
+def _spread_spooled(
+    conn: sqlite3.Connection,
+    today: date,
+    backlog: int,
+    open_days: list[date],
+    load: dict[date, int],
+    capacity: int,
+) -> dict[str, Any]:
+    """The days `fill_days` gives, as ranges of positions in today's order."""
+    ranges: list[tuple[int, int, date]] = []
+    position = kept = used = 0
+    last = today
+    for day in open_days:
+        if position >= backlog:
+            break
+        room = min(capacity - load.get(day, 0), backlog - position)
+        if room <= 0:
+            continue
+        if day == today:
+            kept = room
+        else:
+            ranges.append((position, position + room - 1, day))
+        position += room
+        used += 1
+        last = day
+    storage.spool_show_by_position(conn, today, ranges)
+    return {
+        "backlog": backlog,
+        "kept_today": kept,
+        "moved": position - kept,
+        "open_days": used,
+        "last_day": last.isoformat(),
         "capacity": capacity,
     }
 

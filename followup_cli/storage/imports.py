@@ -142,9 +142,12 @@ def spool_create(conn: sqlite3.Connection) -> None:
     for statement in (
         "DROP TABLE IF EXISTS temp.import_new",
         "DROP TABLE IF EXISTS temp.import_updates",
-        f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns}, plan_show TEXT)",
+        "DROP TABLE IF EXISTS temp.import_shown",
+        f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns})",
         "CREATE TEMP TABLE import_updates (customer_id INTEGER PRIMARY KEY, changes TEXT, "
         "before TEXT, seen TEXT)",
+        # first follow-ups a first import's spread shows on another day than they are due
+        "CREATE TEMP TABLE import_shown (id INTEGER PRIMARY KEY, show_date TEXT)",
     ):
         conn.execute(statement)
 
@@ -154,7 +157,7 @@ def spool_purchases_drop(conn: sqlite3.Connection) -> None:
 
 
 def spool_drop(conn: sqlite3.Connection) -> None:
-    for table in ("import_new", "import_updates"):
+    for table in ("import_new", "import_updates", "import_shown", "import_days"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
@@ -224,9 +227,9 @@ def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     )
     conn.execute(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status, "
-        "attempts, rank) SELECT id, plan_kind, plan_reason, plan_anchor, plan_due, "
-        "COALESCE(plan_show, plan_due), 'open', 0, plan_rank FROM temp.import_new "
-        "WHERE plan_due IS NOT NULL ORDER BY id"
+        "attempts, rank) SELECT n.id, n.plan_kind, n.plan_reason, n.plan_anchor, n.plan_due, "
+        "COALESCE(s.show_date, n.plan_due), 'open', 0, n.plan_rank FROM temp.import_new n "
+        "LEFT JOIN temp.import_shown s ON s.id = n.id WHERE n.plan_due IS NOT NULL ORDER BY n.id"
     )
     conn.execute(
         "INSERT INTO import_changes (import_id, customer_id, action, before) "
@@ -250,31 +253,45 @@ def spooled_overdue_count(conn: sqlite3.Connection, on: date) -> int:
 
 def spooled_load_per_day(conn: sqlite3.Connection, start: date, end: date) -> dict[date, int]:
     rows = conn.execute(
-        "SELECT COALESCE(plan_show, plan_due) AS shown, COUNT(*) FROM temp.import_new "
-        "WHERE COALESCE(plan_show, plan_due) BETWEEN ? AND ? GROUP BY shown",
+        "SELECT plan_due, COUNT(*) FROM temp.import_new WHERE plan_due BETWEEN ? AND ? "
+        "GROUP BY plan_due",
         (start.isoformat(), end.isoformat()),
     )
     return {date.fromisoformat(row[0]): row[1] for row in rows}
 
 
-def spooled_due_ids(conn: sqlite3.Connection, on: date) -> Iterator[int]:
-    """The new customers whose first follow-up shows by `on`, in today's order."""
-    return (
-        row[0]
-        for row in conn.execute(
-            "SELECT id FROM temp.import_new WHERE COALESCE(plan_show, plan_due) <= :on "
-            "AND plan_kind != 'check-back' ORDER BY plan_due >= :on, plan_rank, "
-            "CASE WHEN plan_due < :on THEN plan_due END, name, ref",
-            {"on": on.isoformat()},
-        )
+def spooled_due_count(conn: sqlite3.Connection, on: date) -> int:
+    """New customers whose first follow-up shows by `on` (check-backs aside)."""
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM temp.import_new WHERE plan_due <= ? AND plan_kind != ?",
+            (on.isoformat(), "check-back"),
+        ).fetchone()[0]
     )
 
 
-def spool_show_on(conn: sqlite3.Connection, days: dict[int, date]) -> None:
-    """Show these new customers' first follow-ups on other days (due dates stay)."""
+def spool_show_by_position(
+    conn: sqlite3.Connection, on: date, ranges: list[tuple[int, int, date]]
+) -> None:
+    """Show the new customers' first follow-ups due by `on` on other days: in today's order
+    (as followups.due_followup_ids has it), positions `first` to `last` of each range on its
+    day. One statement: SQLite numbers and places them, whatever the size of the backlog."""
+    conn.execute("DROP TABLE IF EXISTS temp.import_days")
+    conn.execute(
+        "CREATE TEMP TABLE import_days (first INTEGER PRIMARY KEY, last INTEGER, day TEXT)"
+    )
     conn.executemany(
-        "UPDATE temp.import_new SET plan_show = ? WHERE id = ?",
-        ((day.isoformat(), customer_id) for customer_id, day in days.items()),
+        "INSERT INTO temp.import_days (first, last, day) VALUES (?, ?, ?)",
+        ((first, last, day.isoformat()) for first, last, day in ranges),
+    )
+    conn.execute(
+        "INSERT INTO temp.import_shown (id, show_date) SELECT p.id, d.day FROM ("
+        "SELECT id, ROW_NUMBER() OVER (ORDER BY plan_due >= :on, plan_rank, "
+        "CASE WHEN plan_due < :on THEN plan_due END, name, ref) - 1 AS position "
+        "FROM temp.import_new WHERE plan_due <= :on AND plan_kind != 'check-back') p "
+        "JOIN temp.import_days d ON d.first = (SELECT MAX(e.first) FROM temp.import_days e "
+        "WHERE e.first <= p.position) WHERE p.position <= d.last",
+        {"on": on.isoformat()},
     )
 
 
