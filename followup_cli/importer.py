@@ -931,7 +931,7 @@ class _RowCleaner:
         if not name and (cell["first_name"] or cell["last_name"]):
             name = join_name(cell["first_name"], cell["last_name"])
         ref = clean_cell(cell["id"]) or None
-        if ref and _SCIENTIFIC.match(ref):
+        if ref and "+" in ref and _SCIENTIFIC.match(ref):  # 1.38E+10: no "+", no mangling
             raise RowError(
                 _("id {ref!r} was mangled by Excel (format the column as text)").format(ref=ref)
             )

@@ -595,7 +595,6 @@ class _Merger:
         )
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
         values["id"] = self.next_id
-        values["line"] = record.line
         self._plan_first(values)
         self.next_id += 1
         self.pending.append(values)

@@ -171,25 +171,36 @@ def _step_plan(
     rule: Rule, state: CustomerState, rules: dict[str, Rule], today: date
 ) -> Plan | None:
     anchor = anchor_date(rule.anchor, state)
+    if state.previous_due is None:
+        follower = rules.get(rule.then or "")
+        return _nearest_step(rule, follower.interval if follower else None, anchor, today)
     dated = [(step, step.after(anchor)) for step in rule.steps]
-    if state.previous_due is not None:
-        pending = [(s, d) for s, d in dated if d > state.previous_due]
-        if not pending:
-            return None
-        step, due = pending[0]
-    else:
-        step, due = min(dated, key=lambda item: (abs((item[1] - today).days), item[1]))
-        if step == rule.steps[-1] and _overtaken(rule, due, rules, today):
-            return None
+    pending = [(s, d) for s, d in dated if d > state.previous_due]
+    if not pending:
+        return None
+    step, due = pending[0]
     return Plan(due, "step", f"{step.label()} after {rule.anchor.replace('_', ' ')}", anchor)
 
 
-def _overtaken(rule: Rule, last_step_due: date, rules: dict[str, Rule], today: date) -> bool:
-    """True when the tier that follows is due nearer to today than the last step."""
-    follower = rules.get(rule.then or "")
-    if not (follower and follower.interval):
+@lru_cache(maxsize=8192)
+def _nearest_step(
+    rule: Rule, follower_interval: Duration | None, anchor: date, today: date
+) -> Plan | None:
+    """The step nearest today (the earlier on a tie), or None when the tier that follows has
+    overtaken the last one. Memoised: an import plans many customers who share an anchor day."""
+    dated = [(step, step.after(anchor)) for step in rule.steps]
+    step, due = min(dated, key=lambda item: (abs((item[1] - today).days), item[1]))
+    if step == rule.steps[-1] and _overtaken_by(follower_interval, due, today):
+        return None
+    return Plan(due, "step", f"{step.label()} after {rule.anchor.replace('_', ' ')}", anchor)
+
+
+def _overtaken_by(interval: Duration | None, last_step_due: date, today: date) -> bool:
+    """True when the tier that follows (repeating every `interval`) is due nearer to today
+    than the last step."""
+    if interval is None:
         return False
-    follower_due = follower.interval.after(last_step_due)
+    follower_due = interval.after(last_step_due)
     return abs((follower_due - today).days) < abs((last_step_due - today).days)
 
 

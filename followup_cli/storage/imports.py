@@ -133,7 +133,7 @@ def forget_import_changes(conn: sqlite3.Connection, stamp: str) -> None:
 
 # A new customer's first follow-up travels with them (plan_due NULL: none planned).
 SPOOL_PLAN_COLUMNS = ("plan_kind", "plan_reason", "plan_anchor", "plan_due", "plan_rank")
-SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, "line", *SPOOL_PLAN_COLUMNS)
+SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, *SPOOL_PLAN_COLUMNS)
 _spooled_values = itemgetter(*SPOOL_NEW_COLUMNS)
 
 
