@@ -427,6 +427,20 @@ class _KeyFilter:
         bits[c >> 3] |= 1 << (c & 7)
         bits[d >> 3] |= 1 << (d & 7)
 
+    def check_add(self, key: str) -> bool:
+        """`key in self`, then `add(key)`: one hashing for a key about to be added anyway."""
+        h = hash(key) & 0xFFFFFFFFFFFFFFFF
+        a, b, size, bits = h % self.size, ((h >> 32) | 1), self.size, self.bits
+        c, d = (a + b) % size, (a + 2 * b) % size
+        at_a, bit_a = a >> 3, 1 << (a & 7)
+        at_c, bit_c = c >> 3, 1 << (c & 7)
+        at_d, bit_d = d >> 3, 1 << (d & 7)
+        seen = bits[at_a] & bit_a and bits[at_c] & bit_c and bits[at_d] & bit_d
+        bits[at_a] |= bit_a
+        bits[at_c] |= bit_c
+        bits[at_d] |= bit_d
+        return bool(seen)
+
     def __contains__(self, key: str) -> bool:
         h = hash(key) & 0xFFFFFFFFFFFFFFFF
         a, b, size, bits = h % self.size, ((h >> 32) | 1), self.size, self.bits
@@ -485,7 +499,9 @@ class _Merger:
         marked = tag + key
         if not self.shop_is_empty and marked in self.stored_keys:
             found += [dict(row) for row in storage.customers_by(self.conn, kind, key)]
-        if marked in self.new_keys:
+        # Marked as seen now: a key not seen before is added with the row (or, when the row
+        # is a customer already stored, it only costs a look in the spool if it comes again).
+        if self.new_keys.check_add(marked):
             if self.pending:
                 self._flush_new()  # a repeated row: look in the temporary table, all of it
             if not self.spool_indexed:
@@ -598,7 +614,8 @@ class _Merger:
         self._plan_first(values)
         self.next_id += 1
         self.pending.append(values)
-        self._index_new(values)
+        if not record.ref:  # the row's own ref, phone and e-mail were marked by _match
+            self.new_keys.add("r:" + values["ref"])
         self.result.added += 1
         if len(self.pending) >= BATCH:
             self._flush_new()
