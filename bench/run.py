@@ -171,6 +171,52 @@ def fresh(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def server_figures(args, record, floor: float) -> None:
+    """The 100k shop (1M follow-ups, 1M purchases) moved onto PostgreSQL with `transfer`, and
+    the morning commands timed there beside the same commands on the file."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    import pg_server
+
+    url = args.server
+    if url == "auto":
+        if pg_server.base_url() is None:
+            raise SystemExit(f"no PostgreSQL: {pg_server.missing_reason()}")
+        url = pg_server.new_schema("bench")
+    try:
+        shop = WORK / "shop-100000.db"
+        started = time.perf_counter()
+        subprocess.run(
+            [*FOLLOWUP, "--db", str(shop), "transfer", "--to", url, "--date", AS_OF],
+            env=ENV,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"moved the 100k shop onto PostgreSQL in {time.perf_counter() - started:.1f} s")
+        on_file, on_server = [*FOLLOWUP, "--db", str(shop)], [*FOLLOWUP, "--db", url]
+        measures = (
+            ("today --limit 50", lambda run: ["today", "--date", AS_OF, "--limit", "50"]),
+            (
+                "log",
+                lambda run: ["log", f"C{500 + run:07d}", "reached", "--date", AS_OF],
+            ),
+            (
+                "report --last 1y",
+                lambda run: ["report", "--last", "1y", "--date", AS_OF, "--format", "json"],
+            ),
+        )
+        for name, words in measures:
+            file_seconds = timed(lambda run, w=words: [*on_file, *w(run)], args.repeat)
+            record(
+                f"{name} (100k, PostgreSQL)",
+                lambda w=words: timed(lambda run: [*on_server, *w(run + 50)], args.repeat),
+                "the same on the SQLite file",
+                file_seconds,
+                None,
+            )
+    finally:
+        pg_server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1M-customer shop")
@@ -185,6 +231,11 @@ def main() -> None:
         "--only-import",
         action="store_true",
         help="only the import figures (merged into the last results.json)",
+    )
+    parser.add_argument(
+        "--server",
+        help="also time the 100k shop on PostgreSQL: a postgresql:// URL of an empty database "
+        "you may fill, or 'auto' for a throwaway server (initdb/pg_ctl, as tests do)",
     )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -469,6 +520,8 @@ def main() -> None:
             floor,
             3.0 if n == 100_000 else None,
         )
+    if args.server:
+        server_figures(args, record, floor)
     if args.only:
         print("a partial run (--only): bench/results.json is left as it was")
         return

@@ -387,7 +387,10 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: str | None = typer.Option(
-        None, "--db", help="Database file (default: $FOLLOWUP_DB, else the user data folder)."
+        None,
+        "--db",
+        help="Database file or a chain's postgresql:// URL (default: $FOLLOWUP_DB, else the "
+        "user data folder).",
     ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -421,6 +424,11 @@ def _db_path(ctx: typer.Context) -> tuple[Path, bool]:
 def _conn(ctx: typer.Context) -> sqlite3.Connection:
     from followup_cli import storage
 
+    url = storage.chosen_server(ctx.find_root().obj["db"])
+    if url is not None:
+        server = storage.open_server(url)
+        ctx.call_on_close(server.close)  # a server counts its connections; a file does not
+        return server  # type: ignore[return-value]
     path, is_default = _db_path(ctx)
     # A new file from --db (a typo, maybe) or the default place is announced, once; one named
     # by $FOLLOWUP_DB was set up on purpose (scripts, cron) and stays quiet.
@@ -479,10 +487,9 @@ def _complete_customers(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
     from followup_cli import storage
 
     try:
-        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
-        if not path.is_file():
+        conn = storage.open_for_reading(ctx.find_root().params.get("db"))
+        if conn is None:
             return []
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             return storage.customer_refs_starting(conn, incomplete, 50)
         finally:
@@ -498,9 +505,8 @@ def _complete_tiers(ctx: Any, incomplete: str) -> list[str]:
 
     tiers = [rule.tier for rule in DEFAULT_RULES]
     try:
-        path, _ = storage.resolve_db_path(ctx.find_root().params.get("db"))
-        if path.is_file():
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = storage.open_for_reading(ctx.find_root().params.get("db"))
+        if conn is not None:
             try:
                 tiers = [row[0] for row in conn.execute("SELECT tier FROM rules ORDER BY rank")]
             finally:
@@ -1330,7 +1336,13 @@ def forget(
         _("Erase {customer} and all their history?").format(customer=describe(conn, customer)), yes
     )
     gone = forget_customer(conn, customer)
-    copies = forget_in_copies(conn, _db_path(ctx)[0], gone["customer_id"])
+    from followup_cli import storage
+
+    copies = (
+        {"erased_in": [], "backups": [], "unreachable": []}
+        if storage.chosen_server(ctx.find_root().obj["db"])
+        else forget_in_copies(conn, _db_path(ctx)[0], gone["customer_id"])
+    )
     if gone["scrubbed"]:
         render.message(
             _("Erased {customer_id} {name} and all their history.").format(
@@ -1368,6 +1380,7 @@ def backup(
     """Copy the database safely, even while it is in use."""
     from followup_cli.maintenance import backup as run_backup
 
+    _file_only(ctx, "backup")
     path, _default = _db_path(ctx)
     if file.expanduser().resolve() == path.expanduser().resolve():
         raise FollowupError(
@@ -1387,6 +1400,7 @@ def restore(
     from followup_cli.maintenance import check_backup, discard
     from followup_cli.maintenance import restore as run_restore
 
+    _file_only(ctx, "restore")
     path, _is_default = _db_path(ctx)
     conn = _conn(ctx)
     staged, version = check_backup(path, file)
@@ -1411,13 +1425,88 @@ def doctor(
 
     Exit 0 when all is well, 1 when a problem was found.
     """
+    from followup_cli import storage
     from followup_cli.maintenance import doctor as run_doctor
 
-    path, _is_default = _db_path(ctx)
-    report = run_doctor(_conn(ctx), path)
+    url = storage.chosen_server(ctx.find_root().obj["db"])
+    report = run_doctor(_conn(ctx), None if url else _db_path(ctx)[0], url)
     render.doctor_view(report, fmt is TextOrJson.json)
     if report["problems"]:
         raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    to: str | None = typer.Option(
+        None, "--to", help="Copy this database into an empty one: a file or postgresql://…"
+    ),
+    source: str | None = typer.Option(
+        None, "--from", help="Copy a database (a file or postgresql://…) into this empty one."
+    ),
+    on: str | None = typer.Option(None, "--date", help="The report compared ends on this day."),
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
+) -> None:
+    """Move a shop onto a chain's PostgreSQL server, or back into a file.
+
+    Every table is copied whole into an empty database, counted on both sides, and the
+    report for the last 12 months compared; any difference and nothing is copied. `--from`
+    a server into a new file is also the offline backup of a chain.
+    """
+    from followup_cli import storage
+    from followup_cli.transfer import transfer as run_transfer
+
+    if (to is None) == (source is None):
+        raise FollowupError(_("give exactly one of --to and --from"))
+    other = (to or source or "").strip()
+    if not other:
+        raise FollowupError(_("give a database file name, not an empty one"))
+    here = _conn(ctx)
+    there = _open_other(other)
+    try:
+        origin, copy = (here, there) if to is not None else (there, here)
+        name = other if to is not None else _here_name(ctx)
+        with render.progress(_("copying")) as bar:
+            tick = bar(10**9) if bar else None
+            result = run_transfer(
+                origin,
+                copy,
+                storage.shown_name(name),
+                _day(on),
+                (lambda _table, n: tick(n)) if tick else None,
+            )
+    finally:
+        there.close()
+    render.transfer_view(result, fmt is TextOrJson.json)
+
+
+def _open_other(target: str) -> Any:
+    """The other database of a transfer: a server, or a file (created if new)."""
+    from followup_cli import storage
+
+    if storage.is_server(target):
+        return storage.open_server(target)
+    return storage.open_db(Path(target).expanduser())
+
+
+def _here_name(ctx: typer.Context) -> str:
+    from followup_cli import storage
+
+    url = storage.chosen_server(ctx.find_root().obj["db"])
+    return url if url is not None else str(_db_path(ctx)[0])
+
+
+def _file_only(ctx: typer.Context, command: str) -> None:
+    """Commands about the file's bytes: a chain's server keeps its own (pg_dump, transfer)."""
+    from followup_cli import storage
+
+    if storage.chosen_server(ctx.find_root().obj["db"]) is not None:
+        raise FollowupError(
+            _(
+                "'{command}' works on a database file; on a PostgreSQL server keep a copy with "
+                "'followup --db FILE transfer --from URL' or the server's pg_dump"
+            ).format(command=command)
+        )
 
 
 rules_app = typer.Typer(

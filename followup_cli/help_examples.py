@@ -63,6 +63,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "backup": ("followup backup ~/followup-backup.db",),
     "restore": ("followup restore ~/followup-backup.db",),
     "doctor": ("followup doctor", "followup doctor --format json"),
+    "transfer": (
+        "followup transfer --to postgresql://hq.lan/shop",
+        "followup transfer --from postgresql://hq.lan/shop",
+    ),
     "rules": ("followup rules", "followup rules set vip --every 2w"),
     "rules set": (
         "followup rules set vip --every 2w",

@@ -128,8 +128,14 @@ def _keep_aside(partial: Path, db_path: Path) -> Path:
     )
 
 
-def doctor(conn: sqlite3.Connection, db_path: Path) -> dict[str, Any]:
+def doctor(
+    conn: sqlite3.Connection, db_path: Path | None, url: str | None = None
+) -> dict[str, Any]:
     report = storage.health(conn)
+    if db_path is None:  # a chain's server: no file of ours to check
+        report["file"] = storage.shown_name(url or "")
+        report["file_mode"] = "server"
+        return report
     report["file"] = str(db_path)
     mode = db_path.stat().st_mode & 0o777
     report["file_mode"] = oct(mode)

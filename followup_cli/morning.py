@@ -122,6 +122,8 @@ def run_plain_today(argv: Sequence[str]) -> bool:
         from followup_cli import storage
         from followup_cli.dates import parse_iso
 
+        if storage.chosen_server(found.get("--db")) is not None:
+            return False  # a chain's server: the full command line connects
         path, is_default = storage.resolve_db_path(found.get("--db"))
         if not path.is_file():
             return False  # a new file is announced by the full command line

@@ -460,6 +460,23 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
         message(_("no problems found"))
 
 
+def transfer_view(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        write_json(result)
+        return
+    for row in result["tables"]:
+        message(
+            _("{table}: {source} rows copied, {target} there").format(
+                table=row["table"], source=row["source"], target=row["target"]
+            )
+        )
+    message(
+        _("the report from {start} to {end} reads the same in both: the copy is complete").format(
+            start=result["report_from"], end=result["report_to"]
+        )
+    )
+
+
 def message(text: str) -> None:
     print(strip_controls(text))
 

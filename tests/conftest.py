@@ -1,21 +1,73 @@
-"""Every test runs the real CLI against its own temporary database file."""
+"""Every test runs the real CLI against its own temporary database, twice: on a SQLite file
+and on a PostgreSQL schema of a throwaway server (tests/pg_server.py) — the engine a chain of
+shops uses. A test about the file itself (backups, permissions, pages) is marked `sqlite_only`.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pg_server
 import pytest
 from typer.testing import CliRunner
 
 from followup_cli.cli import app
 
+ENGINES = ("sqlite", "postgresql")
+_schemas = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: about the SQLite file itself; not run on PostgreSQL"
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    pg_server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if pg_server.missing_reason():
+        terminalreporter.write_line(
+            f"WARNING: the PostgreSQL half of the suite was SKIPPED: {pg_server.missing_reason()}",
+            red=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(params=ENGINES, autouse=True)
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        if request.node.get_closest_marker("sqlite_only"):
+            pytest.skip("about the SQLite file itself")
+        if pg_server.base_url() is None:
+            pytest.skip(f"PostgreSQL not available: {pg_server.missing_reason()}")
+    return str(request.param)
+
+
+@pytest.fixture
+def server_url(engine: str) -> Iterator[str | None]:
+    """A fresh, empty PostgreSQL schema for this test (None on SQLite)."""
+    if engine != "postgresql":
+        yield None
+        return
+    name = f"t{next(_schemas)}"
+    yield pg_server.new_schema(name)
+    pg_server.drop_schema(name)
+
 
 @pytest.fixture(autouse=True)
-def isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test can touch a real user's file: FOLLOWUP_DB always points into tmp_path."""
-    db = tmp_path / "followup.db"
+def isolated_db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server_url: str | None
+) -> Path | str:
+    """No test can touch a real user's data: FOLLOWUP_DB always points into tmp_path (or, on
+    PostgreSQL, at a schema of the test server made for this test alone)."""
+    db: Path | str = server_url or tmp_path / "followup.db"
     monkeypatch.setenv("FOLLOWUP_DB", str(db))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+import dbtools
 import pytest
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
@@ -12,13 +12,11 @@ EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
 
 def dump(db) -> list:
     """Every row of every table (customers without their update time stamp)."""
-    conn = sqlite3.connect(db)
-    tables = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"))
+    conn = dbtools.connect(db)
+    tables = dbtools.tables(conn)
     rows = []
     for table in tables:
-        columns = [
-            f'"{r[1]}"' for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "updated_at"
-        ]
+        columns = [f'"{c}"' for c in dbtools.columns(conn, table) if c != "updated_at"]
         rows.append((table, conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()))
     conn.close()
     return rows
@@ -193,7 +191,7 @@ def test_edit_keeps_a_follow_up_under_way(cli, csv_file, isolated_db):
     cli("import", "customers", str(csv_file(SHOP)), "--date", "2025-01-01")
     cli("log", "R1", "no-answer", "--date", "2025-01-10")  # retry shows 12 Jan, attempt 1
     cli("edit", "R1", "--tier", "vip", "--date", "2025-01-11")
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     row = conn.execute(
         "SELECT due_date, show_date, attempts, rank FROM followups WHERE status = 'open'"
     ).fetchone()
@@ -379,7 +377,7 @@ def test_merge_keeps_both_histories_and_one_open_follow_up(cli, csv_file, tmp_pa
     merged = shown["timeline"][4]
     assert (merged["field"], merged["from"]) == ("merged", "W2 王芳 wang@example.com")
     cli("show", "W2", code=1)
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM followups WHERE status = 'open'").fetchone() == (1,)
     assert conn.execute("SELECT COUNT(*) FROM customers").fetchone() == (1,)
     # the purchase facts behind rhythm and segments cover the joined history: 2 days, 350

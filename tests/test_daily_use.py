@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from test_report import scenario
 
 # --- a period is counted up to the report date -------------------------------------------------
@@ -89,6 +90,7 @@ def test_square_brackets_in_names_and_notes_are_shown_as_written(cli, csv_file):
 # --- which database -----------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_a_new_database_from_a_mistyped_db_is_announced_once(cli, tmp_path, isolated_db):
     typo = tmp_path / "shop.bd"
     first = cli("--db", str(typo), "today", "--date", "2026-11-23")
@@ -99,6 +101,7 @@ def test_a_new_database_from_a_mistyped_db_is_announced_once(cli, tmp_path, isol
     assert not isolated_db.exists()  # $FOLLOWUP_DB's file was never touched
 
 
+@pytest.mark.sqlite_only
 def test_an_empty_db_name_is_an_error_not_the_default(cli, isolated_db):
     for args in (("--db", "", "today"), ("today", "--db", ""), ("today", "--db", "  ")):
         err = cli(*args, code=2).stderr
@@ -106,6 +109,7 @@ def test_an_empty_db_name_is_an_error_not_the_default(cli, isolated_db):
     assert not isolated_db.exists()
 
 
+@pytest.mark.sqlite_only
 def test_db_may_come_after_the_command(cli, csv_file, tmp_path, isolated_db):
     shop = tmp_path / "shop.db"
     body = "D1,Dora,13800000021,,vip,2026-01-05,2026-10-20,2026-01-05,Li,\n"
@@ -460,6 +464,7 @@ def test_a_negative_option_value_is_a_bad_value_not_an_unknown_option(cli):
     assert err == "followup: error: max_attempts must be a whole number of at least 1\n"
 
 
+@pytest.mark.sqlite_only
 def test_restore_from_a_folder_and_backup_onto_itself_are_refused(cli, tmp_path, isolated_db):
     cli("rules")  # the database exists
     err = cli("restore", str(tmp_path), "--yes", code=1).stderr

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 
+import dbtools
 import pytest
 from test_loop import EXAMPLE
 from test_review import Terminal, needs_pty
@@ -18,7 +18,7 @@ TWO_VIPS = "S1,Su Mei,13800000005,,vip,,2024-12-05,,,\nS2,Sam Ode,13800000006,,v
 
 def snooze_state(db) -> dict:
     """The snoozed customer's follow-ups and contacts, and any broken link in the file."""
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     try:
         followups = conn.execute(
             "SELECT f.id, f.due_date, f.show_date, f.status FROM followups f "
@@ -30,7 +30,7 @@ def snooze_state(db) -> dict:
             "JOIN customers c ON c.id = k.customer_id WHERE c.ref = ? ORDER BY k.id",
             ("S1",),
         ).fetchall()
-        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        broken = dbtools.broken_links(conn)
     finally:
         conn.close()
     return {"followups": followups, "contacts": contacts, "broken": broken}
@@ -56,7 +56,7 @@ def test_changing_a_rule_after_a_snooze_keeps_the_snooze_on_the_example_shop(cli
     # regular rule changed. Before the fix the re-plan deleted the snoozed follow-up under its
     # snooze row and the command failed with "FOREIGN KEY constraint failed".
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     regulars = conn.execute(
         "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
         "WHERE c.tier IN ('regular', 'new') AND f.status = 'open'"
@@ -68,13 +68,13 @@ def test_changing_a_rule_after_a_snooze_keeps_the_snooze_on_the_example_shop(cli
     # Every open follow-up of regular and of new (which ends as regular) is re-planned,
     # except the snoozed one.
     assert out == f"regular: every 2 months (late after 1m); {regulars - 1} follow-ups re-planned\n"
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     rows = conn.execute(
         "SELECT f.due_date, f.show_date, f.status, k.outcome, k.date FROM contacts k "
         "JOIN followups f ON f.id = k.followup_id JOIN customers c ON c.id = k.customer_id "
         "WHERE c.ref = 'C015'"
     ).fetchall()
-    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    broken = dbtools.broken_links(conn)
     conn.close()
     assert rows == [("2026-10-15", "2026-11-30", "open", "snoozed", "2026-11-23")]
     assert broken == []
@@ -184,7 +184,7 @@ def test_output_into_a_closed_pipe_ends_quietly_with_exit_code_0(cli, isolated_d
 
 
 def customer_refs(db) -> list[str]:
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     try:
         return [row[0] for row in conn.execute("SELECT ref FROM customers ORDER BY ref")]
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import pytest
 from typer.main import get_command
 
 from followup_cli.cli import app
@@ -84,6 +85,7 @@ def test_completion_of_commands_customer_ids_and_tiers(cli):
     assert complete(cli, "followup edit C001 --tier w") == ["wholesale"]
 
 
+@pytest.mark.sqlite_only
 def test_completion_without_a_database_offers_default_tiers_and_creates_nothing(cli, isolated_db):
     assert complete(cli, "followup show C") == []
     assert complete(cli, "followup add Zoe --tier ") == ["vip", "new", "regular", "prospect"]

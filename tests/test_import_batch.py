@@ -4,15 +4,38 @@ exactly those each customer gets when imported alone."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import pg_server
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from followup_cli.schedule import fill_days, spread_backlog
 
 TODAY = "2025-03-01"
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def new_db(engine: str, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """More databases, empty, on the engine under test: a file, or a schema of the server."""
+    made: list[str] = []
+
+    def make(name: str) -> str:
+        if engine != "postgresql":
+            return str(tmp_path / f"{name}.db")
+        schema = f"batch{next(_numbers)}"
+        made.append(schema)
+        return pg_server.new_schema(schema)
+
+    yield make
+    for schema in made:
+        pg_server.drop_schema(schema)
+
 
 # tier, first purchase, last purchase; blank dates for the prospect.
 ROWS = [
@@ -29,26 +52,26 @@ ROWS = [
 ]
 
 
-def _first_calls(cli, db: Path, refs: list[str]) -> dict[str, tuple[str, str]]:
+def _first_calls(cli, db: str, refs: list[str]) -> dict[str, tuple[str, str]]:
     shown = {}
     for ref in refs:
-        one = cli.json("--db", str(db), "show", ref)
+        one = cli.json("--db", db, "show", ref)
         shown[ref] = (one["next_due"], one["next_reason"])
     return shown
 
 
-def test_new_customers_imported_together_get_the_dates_they_get_one_by_one(cli, csv_file, tmp_path):
-    together = tmp_path / "together.db"
+def test_new_customers_imported_together_get_the_dates_they_get_one_by_one(cli, csv_file, new_db):
+    together = new_db("together")
     out = cli.json(
-        "--db", str(together), "import", "customers", str(csv_file("\n".join(ROWS) + "\n")),
+        "--db", together, "import", "customers", str(csv_file("\n".join(ROWS) + "\n")),
         "--date", TODAY,
     )  # fmt: skip
     assert (out["read"], out["added"], out["merged"], out["rejected"]) == (9, 8, 1, 0)
 
-    alone = tmp_path / "alone.db"
+    alone = new_db("alone")
     for number, row in enumerate(ROWS):
         path = csv_file(row + "\n", name=f"row{number}.csv")
-        cli("--db", str(alone), "import", "customers", str(path), "--date", TODAY, "-q")
+        cli("--db", alone, "import", "customers", str(path), "--date", TODAY, "-q")
 
     refs = ["V1", "V2", "R1", "R2", "N1", "N2", "P1", "R3"]
     calls = _first_calls(cli, together, refs)
@@ -138,12 +161,14 @@ def _neglected_list(birthday_column: bool) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def test_a_neglected_first_import_is_spread_alike_with_or_without_a_birthday_column(cli, tmp_path):
+def test_a_neglected_first_import_is_spread_alike_with_or_without_a_birthday_column(
+    cli, tmp_path, new_db
+):
     """Without birthdays the backlog is spread before it is written; with a birthday column
     the customers are planned again once written, and spread then. Same days either way."""
     listings = []
     for birthday_column in (False, True):
-        db = str(tmp_path / f"shop-{birthday_column}.db")
+        db = new_db(f"shop-{birthday_column}")
         path = tmp_path / f"list-{birthday_column}.csv"
         path.write_text(_neglected_list(birthday_column), encoding="utf-8")
         cli("--db", db, "rules", "option", "daily_capacity", "5")

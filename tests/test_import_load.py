@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+import dbtools
+import pytest
+
 from followup_cli import storage
 
 ROWS = 80_000
@@ -50,7 +53,7 @@ def test_log_succeeds_while_a_large_import_is_running(cli, tmp_path, isolated_db
     # the log did not wait for the import to finish: the import was still at work after it
     assert still_importing, "the import finished before the log: make the file larger"
     assert importing.returncode == 0, err
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == ROWS + 1
     assert conn.execute("SELECT COUNT(*) FROM contacts").fetchone()[0] == 1
     # every new customer has its first follow-up, L1 its next one after the call
@@ -60,6 +63,7 @@ def test_log_succeeds_while_a_large_import_is_running(cli, tmp_path, isolated_db
     conn.close()
 
 
+@pytest.mark.sqlite_only  # the server's lock: test_chain.py
 def test_a_wait_that_runs_out_says_what_to_do(cli, isolated_db, monkeypatch):
     cli("today")
     monkeypatch.setattr(storage.connection, "BUSY_TIMEOUT_MS", 200)
@@ -92,7 +96,7 @@ def test_a_plan_made_stale_by_another_command_is_made_again(
 
     def finish_while_someone_assigns(self):
         if not calls:  # while the plan is made, the owner assigns Sam to Mei
-            other = storage.connect(isolated_db)
+            other = dbtools.connect(isolated_db)
             other.execute("UPDATE customers SET owner = 'Mei' WHERE ref = 'S1'")
             other.close()
         calls.append(1)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import stat
 from pathlib import Path
+
+import dbtools
+import pytest
 
 from followup_cli.storage import SCHEMA_VERSION
 
@@ -14,12 +16,8 @@ EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
 
 def dump(db, skip: tuple[str, ...] = ()) -> list:
     """Every row of every table, to prove a failed command changed nothing."""
-    conn = sqlite3.connect(db)
-    tables = [
-        r[0]
-        for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        if r[0] not in skip
-    ]
+    conn = dbtools.connect(db)
+    tables = [r[0] for r in [(t,) for t in dbtools.tables(conn)] if r[0] not in skip]
     rows = [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in sorted(tables)]
     conn.close()
     return rows
@@ -242,10 +240,11 @@ def test_export_neutralises_formulas_but_keeps_phones(cli, csv_file, tmp_path):
     assert data[0]["name"] == '=HYPERLINK("http://x")'  # JSON keeps the value as it is
 
 
+@pytest.mark.sqlite_only
 def test_database_is_private_and_versioned(cli, isolated_db):
     cli("today")
     assert stat.S_IMODE(isolated_db.stat().st_mode) == 0o600
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
@@ -253,6 +252,7 @@ def test_database_is_private_and_versioned(cli, isolated_db):
     assert "written by a newer followup" in err
 
 
+@pytest.mark.sqlite_only
 def test_db_option_beats_the_environment(cli, tmp_path, isolated_db):
     other = tmp_path / "other.db"
     cli("--db", str(other), "today")

@@ -60,6 +60,7 @@ def _run(db: Path, *args: str, **more: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.sqlite_only
 def test_the_light_path_prints_what_the_full_command_prints(cli, isolated_db, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     cli("import", "customers", EXAMPLE, *ON)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import dbtools
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_loop import EXAMPLE, dump
@@ -303,7 +305,6 @@ def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(
     cli, isolated_db, tmp_path, steps
 ):
     import re
-    import sqlite3
     from pathlib import Path
 
     # The example shop two years back, so that every step is a day that has already come
@@ -324,10 +325,10 @@ def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(
         result = cli.runner.invoke(app, args)
         assert result.exit_code in (0, 1), result.stderr
         assert "unexpected" not in result.stderr
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     worst = conn.execute(
         "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM followups WHERE status = 'open' "
-        "GROUP BY customer_id)"
+        "GROUP BY customer_id) AS per_customer"
     ).fetchone()[0]
     opted = conn.execute(
         "SELECT COUNT(*) FROM followups f JOIN customers c ON c.id = f.customer_id "
@@ -338,13 +339,13 @@ def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(
     assert opted == 0
 
 
+@pytest.mark.sqlite_only
 def test_today_reads_its_index_and_never_scans_every_customer(cli, isolated_db):
-    import sqlite3
 
     from followup_cli.storage import DUE_QUERIES
 
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     params = {"on": "2026-11-23", "owner": None, "limit": 20}
     for query in DUE_QUERIES:
         plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query, params)]

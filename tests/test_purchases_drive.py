@@ -6,10 +6,11 @@ formula count 30 days (regular: 3 months = 90 days, VIP: 1 month = 30 days).
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
 from fractions import Fraction
 
+import dbtools
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -487,9 +488,10 @@ def test_win_back_calls_are_capped_per_day(cli, csv_file):
 # --- the file ------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_an_older_file_gets_its_purchase_facts_on_upgrade(cli, csv_file, tmp_path, isolated_db):
     _rhythm_shop(cli, csv_file, tmp_path)
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     conn.execute("DELETE FROM purchase_stats")
     conn.execute("PRAGMA user_version = 9")  # the schema before purchase facts
     conn.commit()
@@ -498,7 +500,7 @@ def test_an_older_file_gets_its_purchase_facts_on_upgrade(cli, csv_file, tmp_pat
     row = cli.json("export", "customers")[0]
     assert (row["purchase_days"], row["spend"]) == (3, 320.0)
     cli("forget", "R1", "--yes")
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM purchase_stats").fetchone()[0] == 0
     conn.close()
 

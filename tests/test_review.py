@@ -6,17 +6,17 @@ import asyncio
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
+import dbtools
 import pytest
 from rich.cells import cell_len
 
-from followup_cli import i18n, planning, service, storage
+from followup_cli import i18n, planning, service
 from followup_cli.errors import FollowupError
 from followup_cli.review import ReviewApp, screen_lines
 from followup_cli.review_session import ReviewSession
@@ -52,13 +52,13 @@ def run(db: Path, keys: list[str], day: date = DAY, **filters) -> tuple[ReviewAp
             await pilot.pause()
             return screen_lines(app)
 
-    conn = storage.open_db(db)
+    conn = dbtools.open_db(db)
     app = ReviewApp(ReviewSession(conn, day, **filters))
     return app, asyncio.run(scenario())
 
 
 def rows(db: Path) -> tuple[list[tuple], list[tuple]]:
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     contacts = conn.execute(
         "SELECT c.ref, k.date, k.outcome, k.score, k.note, k.followup_id IS NOT NULL "
         "FROM contacts k JOIN customers c ON c.id = k.customer_id ORDER BY k.id"
@@ -116,7 +116,7 @@ def test_a_snooze_to_a_date_and_a_converted_prospect(shop):
         ("P1", "2025-03-08", "converted", None, None, 1),
         ("N2", "2025-03-08", "snoozed", None, "until 2025-03-20", 1),
     ]
-    conn = sqlite3.connect(shop)
+    conn = dbtools.connect(shop)
     assert conn.execute(
         "SELECT tier, first_purchase, converted_on FROM customers WHERE ref = 'P1'"
     ).fetchone() == ("new", "2025-03-08", "2025-03-08")
@@ -180,7 +180,7 @@ def _status(line: str) -> list[str]:
 
 
 def test_undo_of_a_snooze_is_refused_once_the_follow_up_was_logged(shop):
-    conn = storage.open_db(shop)
+    conn = dbtools.open_db(shop)
     snoozed = planning.snooze(conn, "N2", date(2025, 3, 12), DAY, None)
     service.log_outcome(conn, "N2", "reached", date(2025, 3, 12))
     with pytest.raises(FollowupError, match="logged, moved or re-planned since"):
@@ -261,7 +261,7 @@ def test_on_a_real_terminal_the_summary_is_printed_on_quit(shop):
     _, status = os.waitpid(term.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert rows(shop)[0] == [("V1", "2025-03-08", "reached", None, None, 1)]
-    conn = sqlite3.connect(shop)
+    conn = dbtools.connect(shop)
     assert conn.execute("SELECT channel FROM contacts").fetchall() == [("phone",)]
 
 
@@ -342,7 +342,7 @@ def test_an_unexpected_failure_is_one_line_without_local_variables(shop, monkeyp
         raise RuntimeError("card failed")
 
     monkeypatch.setattr(ReviewSession, "card", broken)
-    app = ReviewApp(ReviewSession(storage.open_db(shop), DAY))
+    app = ReviewApp(ReviewSession(dbtools.open_db(shop), DAY))
 
     async def scenario() -> None:
         async with app.run_test(size=(80, 24)) as pilot:

@@ -12,12 +12,17 @@ import sys
 import time
 from pathlib import Path
 
+import dbtools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_loop import EXAMPLE, dump
 
 from followup_cli.storage import SCHEMA_VERSION
+
+# The file itself: its bytes, pages, permissions, backups and restores (a chain's server
+# keeps its own; see test_chain.py for what the server must guarantee).
+pytestmark = pytest.mark.sqlite_only
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -42,7 +47,7 @@ def big_csv(path: Path, rows: int) -> Path:
 
 
 def count(db: Path, table: str = "customers") -> int:
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     try:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     finally:
@@ -69,7 +74,7 @@ def test_kill_9_in_the_middle_of_an_import_leaves_the_database_as_it_was(
     wait_for_wal(isolated_db, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     assert dump(isolated_db) == before
@@ -218,7 +223,7 @@ def test_doctor_finds_what_is_inconsistent(cli, isolated_db):
         [],
     )
     assert healthy["counts"]["customers"] == 36
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     conn.execute(
         "DELETE FROM followups WHERE customer_id = (SELECT id FROM customers WHERE ref = 'C005')"
     )
@@ -234,14 +239,14 @@ def test_doctor_finds_what_is_inconsistent(cli, isolated_db):
 
 
 def test_an_old_schema_file_upgrades_in_place_with_its_data(cli, isolated_db):
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     conn.executescript((FIXTURES / "schema_v1.sql").read_text(encoding="utf-8"))
     conn.execute("PRAGMA user_version = 1")
     conn.close()
     shown = cli.json("show", "C001")
     assert (shown["name"], shown["next_due"]) == ("王芳", "2025-02-28")
     assert shown["history"][0]["note"] == "happy"
-    assert sqlite3.connect(isolated_db).execute("PRAGMA user_version").fetchone()[0] == (
+    assert dbtools.connect(isolated_db).execute("PRAGMA user_version").fetchone()[0] == (
         SCHEMA_VERSION
     )
     assert cli.json("imports") == []
@@ -311,7 +316,7 @@ def test_random_bytes_never_crash_the_importer(cli, isolated_db, tmp_path, data)
     assert result.exit_code in (0, 3, 4), (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.stderr
     assert dump(isolated_db, skip=("imports", "import_changes", "customers", "followups")) == before
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT name FROM customers WHERE ref = 'C001'").fetchone()[0] == "王芳"
     conn.close()
@@ -345,7 +350,7 @@ def test_random_csv_structures_never_crash_and_never_touch_stored_customers(
     )
     assert result.exit_code in (0, 3, 4), (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("SELECT name FROM customers WHERE ref = 'C001'").fetchone()[0] == "王芳"
     conn.close()
 
@@ -372,7 +377,7 @@ def test_random_text_in_every_option_never_crashes(cli, isolated_db, text):
         result = cli.runner.invoke(__import__("followup_cli.cli").cli.app, args)
         assert result.exit_code in (0, 1, 2, 4), (args, result.exit_code, result.exception)
         assert "unexpected" not in result.stderr, (args, result.stderr)
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 36
     conn.close()

@@ -17,11 +17,16 @@ import textwrap
 import time
 from pathlib import Path
 
+import dbtools
 import pytest
 from test_loop import EXAMPLE
 from test_safety import big_csv, count
 
 from followup_cli.storage import SCHEMA_VERSION
+
+# The file itself: its bytes, pages, permissions, backups and restores (a chain's server
+# keeps its own; see test_chain.py for what the server must guarantee).
+pytestmark = pytest.mark.sqlite_only
 
 
 def run(*args: str, db: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
@@ -37,7 +42,7 @@ def run(*args: str, db: Path, timeout: float = 120, **kwargs) -> subprocess.Comp
 
 
 def notes(db: Path) -> set[str]:
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     try:
         return {r[0] for r in conn.execute("SELECT note FROM contacts WHERE note LIKE 'loop-%'")}
     finally:
@@ -183,7 +188,7 @@ def test_forget_with_a_reader_holding_old_pages_says_so_and_scrubs_at_the_next_o
         reader.close()
     assert len(cli.json("today", "--date", "2026-11-23")) == 22  # any command: scrubbed first
     assert secrets_in(isolated_db, secrets) == []
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert (
         conn.execute("SELECT COUNT(*) FROM settings WHERE key = 'scrub_pending'").fetchone()[0] == 0
     )
@@ -432,7 +437,7 @@ def test_terminal_escapes_in_names_never_reach_the_terminal(cli, isolated_db, cs
     stored = cli.json("show", "E1")
     assert (stored["name"], stored["notes"]) == ("Evil]0;PWNED[2J", "note[31m red")
     # A name already stored with escapes (from before this release) is cleaned when printed.
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     conn.execute("UPDATE customers SET name = ? WHERE ref = 'E1'", (EVIL,))
     conn.commit()
     conn.close()
@@ -491,7 +496,7 @@ def test_csv_exports_neutralise_every_formula_form(cli, tmp_path):
 
 def test_imports_undo_is_linear_and_finds_customers_by_index(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     plan = " ".join(
         row[3]
         for row in conn.execute(
@@ -518,7 +523,7 @@ def test_imports_undo_is_linear_and_finds_customers_by_index(cli, isolated_db, t
 
 def damage_an_index_page(db: Path) -> None:
     """Flip the cell count of the name index's page: `log` never reads that page."""
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = conn.execute("PRAGMA page_size").fetchone()[0]
     root = conn.execute(
@@ -622,7 +627,7 @@ def test_exports_stream_in_bounded_memory(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     out = tmp_path / "out.json"
     small = peak_kb(isolated_db, "export", "history", "--format", "json", "-o", str(out))
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     # 60 000 contacts with 300-character notes: about 25 MB of history.
     conn.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000) "

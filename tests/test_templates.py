@@ -6,10 +6,10 @@ import csv
 import io
 import json
 import re
-import sqlite3
 from datetime import date
 from pathlib import Path
 
+import dbtools
 import pytest
 
 from followup_cli import i18n
@@ -115,7 +115,7 @@ def test_owner_wording_is_used_and_a_missing_purchase_drops_its_bracketed_part(s
     listed = {t["key"]: t for t in shop.json("templates")}
     assert listed["prospect"] == {"key": "prospect", "text": text, "custom": True}
     assert listed["vip"] == {"key": "vip", "text": DEFAULTS["en"]["vip"], "custom": False}
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     stored = conn.execute("SELECT key, text FROM message_templates ORDER BY key").fetchall()
     assert stored == [("first-week", text), ("prospect", text)]
     assert shop("templates", "reset", "prospect").stdout == (
@@ -137,7 +137,7 @@ def test_bad_templates_and_options_are_refused_and_nothing_is_stored(shop, isola
     # attribute lookups are not fields: an owner's text can never reach into the program
     shop("templates", "set", "vip", "{name.__class__}", code=1)
     shop("templates", "reset", "nope", code=1)
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM message_templates").fetchone()[0] == 0
     assert shop("today", "--date", "2025-03-08", "--signature", "X", code=1).stderr == (
         "followup: error: --signature and --opt-out-line go with --with-message\n"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+import dbtools
 import pytest
 
 SHOP = (
@@ -15,10 +14,8 @@ SHOP = (
 
 def state(db) -> dict[str, list]:
     """Customers (without the update time stamp), follow-ups, contacts and undo records."""
-    conn = sqlite3.connect(db)
-    customer_columns = [
-        r[1] for r in conn.execute("PRAGMA table_info(customers)") if r[1] != "updated_at"
-    ]
+    conn = dbtools.connect(db)
+    customer_columns = [c for c in dbtools.columns(conn, "customers") if c != "updated_at"]
     found = {
         "customers": conn.execute(
             f"SELECT {', '.join(customer_columns)} FROM customers ORDER BY id"
@@ -32,7 +29,7 @@ def state(db) -> dict[str, list]:
 
 
 def open_followups(db) -> list[tuple]:
-    conn = sqlite3.connect(db)
+    conn = dbtools.connect(db)
     rows = conn.execute(
         "SELECT c.ref, f.due_date, f.show_date, f.kind, f.attempts FROM followups f "
         "JOIN customers c ON c.id = f.customer_id WHERE f.status = 'open' ORDER BY c.ref"
@@ -189,7 +186,7 @@ def test_undo_with_nothing_to_take_back_says_why(cli, shop, isolated_db):
 def test_forget_removes_what_undo_kept(cli, shop, isolated_db):
     cli("log", "V1", "reached", "--date", "2025-01-10", "--note", "secret")
     cli("forget", "V1", "--yes")
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     assert conn.execute("SELECT COUNT(*) FROM log_undo").fetchone()[0] == 0
 
 
@@ -207,7 +204,7 @@ def test_undo_after_a_merge_says_why_it_cannot(cli, shop, isolated_db):
 
 def test_undo_of_a_contact_from_before_undo_existed_is_refused(cli, shop, isolated_db):
     logged = cli.json("log", "V1", "reached", "--date", "2025-01-10")["contact_id"]
-    conn = sqlite3.connect(isolated_db)
+    conn = dbtools.connect(isolated_db)
     conn.execute("DELETE FROM log_undo")  # as a database upgraded from schema 6 has it
     conn.commit()
     conn.close()

@@ -21,6 +21,17 @@ from followup_cli.storage.connection import (  # noqa: F401
     transaction,
     tune_for_import,
 )
+from followup_cli.storage.copying import (  # noqa: F401
+    NOT_COPIED,
+    SEEDED,
+    clear_table,
+    holds_a_shop,
+    ordered_columns,
+    read_table,
+    row_count,
+    table_names,
+    write_rows,
+)
 from followup_cli.storage.customers import (  # noqa: F401
     _DATE_FIELDS,
     _INSERTED_COLUMNS,
@@ -60,9 +71,19 @@ from followup_cli.storage.customers import (  # noqa: F401
 from followup_cli.storage.database import (  # noqa: F401
     _OUR_TABLES,
     _check_ours,
+    chosen_server,
     default_db_path,
     open_db,
+    open_for_reading,
+    open_server,
     resolve_db_path,
+    shown_name,
+)
+from followup_cli.storage.dialect import (  # noqa: F401
+    ServerConnection,
+    is_server,
+    on_server,
+    plus_days,
 )
 from followup_cli.storage.files import (  # noqa: F401
     _SCRUB_PENDING,

@@ -280,7 +280,7 @@ def search_customers(
         same = "casefold(c.ref) = :text"
 
         def has(column: str) -> str:
-            return f"instr(casefold({column}), :text)"
+            return f"instr(casefold({column}), :text) > 0"
 
     else:
         same = "c.ref = :text COLLATE NOCASE"
@@ -298,7 +298,7 @@ def search_customers(
         "SELECT m.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = m.id "
         "AND f.status = 'open') AS next_due FROM ("
         f"SELECT *, COUNT(*) OVER () AS total FROM (SELECT c.*, {rank} AS match_rank "
-        "FROM customers c) WHERE match_rank IS NOT NULL "
+        "FROM customers c) AS ranked WHERE match_rank IS NOT NULL "
         "ORDER BY match_rank, name, ref LIMIT :limit) m ORDER BY match_rank, name, ref",
         {"text": text, "pattern": pattern, "digits": digits, "limit": limit},
     ).fetchall()
@@ -353,7 +353,10 @@ def move_history(conn: sqlite3.Connection, from_id: int, to_id: int) -> None:
     for table in ("contacts", "followups", "customer_changes"):
         conn.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
     conn.execute(
-        "UPDATE OR IGNORE purchases SET customer_id = ? WHERE customer_id = ?", (to_id, from_id)
+        "UPDATE purchases SET customer_id = :to WHERE customer_id = :from AND NOT EXISTS "
+        "(SELECT 1 FROM purchases q WHERE q.customer_id = :to AND q.date = purchases.date "
+        "AND q.amount = purchases.amount AND q.order_ref = purchases.order_ref)",
+        {"to": to_id, "from": from_id},
     )
     conn.execute("DELETE FROM purchases WHERE customer_id = ?", (from_id,))
     conn.execute("DELETE FROM log_undo WHERE customer_id = ?", (from_id,))

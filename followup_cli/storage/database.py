@@ -1,17 +1,21 @@
 """Opening a followup database: where it lives, that it is ours, its schema up to date."""
 
 import os
+import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.storage.connection import (
+    BUSY_TIMEOUT_MS,
     _make_private,
     _make_private_folders,
     connect,
     create_private_file,
 )
+from followup_cli.storage.dialect import ServerConnection, is_server, server_tables
 from followup_cli.storage.files import scrub_if_pending
 from followup_cli.storage.schema import (
     APPLICATION_ID,
@@ -26,6 +30,62 @@ def default_db_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("followup", appauthor=False)) / "followup.db"
+
+
+def chosen_server(cli_value: str | None) -> str | None:
+    """The PostgreSQL URL a chain runs on (--db or $FOLLOWUP_DB), or None for a file."""
+    chosen = cli_value or os.environ.get("FOLLOWUP_DB")
+    return chosen.strip() if is_server(chosen) else None
+
+
+def open_server(url: str) -> ServerConnection:
+    """Connect to a chain's PostgreSQL database, check it is ours and bring its schema up to
+    date (the same numbered steps a file takes)."""
+    shown = shown_name(url)
+    try:
+        conn = ServerConnection(url, BUSY_TIMEOUT_MS)
+    except ImportError:
+        raise FollowupError(
+            _("a PostgreSQL database needs psycopg: pip install 'followup[server]'")
+        ) from None
+    except sqlite3.OperationalError as exc:
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=shown, exc=exc)
+        ) from None
+    try:
+        tables = server_tables(conn)
+        version = schema_version(conn)
+        if "followup_schema" not in tables and tables:
+            raise FollowupError(
+                _(
+                    "{path} is another application's database, not a followup one: nothing "
+                    "was changed (give followup a file of its own with --db)"
+                ).format(path=shown)
+            )
+        if version > SCHEMA_VERSION:
+            raise _newer(version)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_for_reading(cli_value: str | None) -> Any | None:
+    """A connection that never creates, migrates or changes anything (shell completion), or
+    None when there is no database yet."""
+    url = chosen_server(cli_value)
+    if url is not None:
+        return ServerConnection(url, 500)
+    path, _default = resolve_db_path(cli_value)
+    if not path.is_file():
+        return None
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def shown_name(url: str) -> str:
+    """A database name fit to print: a server URL's password replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:

@@ -8,7 +8,8 @@ from typing import Any
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.storage.connection import BUSY_TIMEOUT_MS, connect, transaction
-from followup_cli.storage.customers import delete_customer
+from followup_cli.storage.customers import CUSTOMER_TABLES, delete_customer
+from followup_cli.storage.dialect import on_server
 from followup_cli.storage.schema import SCHEMA_VERSION, _migrate_in_transaction, schema_version
 
 
@@ -63,6 +64,14 @@ def erase_customer(conn: sqlite3.Connection, customer_id: int) -> bool:
     checkpointed and truncated. A reader in another program can hold old pages in place:
     then False, and the file is marked so that the next open scrubs it.
     """
+    if on_server(conn):
+        with transaction(conn):
+            delete_customer(conn, customer_id)
+        # The server keeps deleted rows until a vacuum: have it now, so they are not lying
+        # about in the tables' pages (its own WAL archives and dumps are the owner's to manage).
+        for table in (*CUSTOMER_TABLES, "customers", "import_changes"):
+            conn.execute(f"VACUUM {table}")
+        return True
     conn.execute("PRAGMA secure_delete = ON")
     with transaction(conn):
         delete_customer(conn, customer_id)
@@ -90,6 +99,8 @@ def scrub(conn: sqlite3.Connection, wait_ms: int) -> bool:
 
 def scrub_if_pending(conn: sqlite3.Connection) -> None:
     """Finish an erasure that a reader held up, without making this command wait for it."""
+    if on_server(conn):
+        return
     try:
         if conn.execute("SELECT 1 FROM settings WHERE key = ?", (_SCRUB_PENDING,)).fetchone():
             scrub(conn, 0)
@@ -276,8 +287,9 @@ def _replace_content(conn: sqlite3.Connection) -> None:
 
 def health(conn: sqlite3.Connection) -> dict[str, Any]:
     """Facts `followup doctor` reports; the problems list is empty when all is well."""
-    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
+    server = on_server(conn)  # the server checks its own pages and every reference
+    integrity = ["ok"] if server else [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    foreign = [] if server else conn.execute("PRAGMA foreign_key_check").fetchall()
     counts = {
         table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         for table in ("customers", "followups", "contacts", "purchases", "imports")
@@ -287,7 +299,7 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
     ).fetchone()[0]
     double_open = conn.execute(
         "SELECT c.ref FROM followups f JOIN customers c ON c.id = f.customer_id "
-        "WHERE f.status = 'open' GROUP BY f.customer_id HAVING COUNT(*) > 1"
+        "WHERE f.status = 'open' GROUP BY f.customer_id, c.ref HAVING COUNT(*) > 1"
     ).fetchall()
     orphans = conn.execute(
         "SELECT COUNT(*) FROM followups WHERE customer_id NOT IN (SELECT id FROM customers)"
@@ -316,7 +328,7 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
     return {
         "schema_version": schema_version(conn),
         "integrity": "ok" if integrity == ["ok"] else "damaged",
-        "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+        "journal_mode": "server" if server else conn.execute("PRAGMA journal_mode").fetchone()[0],
         "counts": counts,
         "problems": problems,
     }

@@ -7,6 +7,7 @@ from typing import Any
 
 from followup_cli.dates import optional_date
 from followup_cli.storage.connection import _chunks
+from followup_cli.storage.dialect import greatest
 
 
 def open_followup(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
@@ -209,9 +210,15 @@ def planned_between(conn: sqlite3.Connection, start: date | None, end: date) -> 
 
 def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
     """Each contactable customer's last purchase or successful contact (or when they joined)."""
+    last = greatest(
+        conn,
+        "COALESCE(last_purchase, '')",
+        "COALESCE(last_success, '')",
+        "COALESCE(first_purchase, '')",
+        "added",
+    )
     yield from conn.execute(
-        "SELECT ref, name, phone, tier, owner, MAX(COALESCE(last_purchase, ''), "
-        "COALESCE(last_success, ''), COALESCE(first_purchase, ''), added) AS last_activity "
+        f"SELECT ref, name, phone, tier, owner, {last} AS last_activity "
         "FROM customers WHERE status = 'active' AND do_not_contact = 0"
     )
 

@@ -138,7 +138,9 @@ _spooled_values = itemgetter(*SPOOL_NEW_COLUMNS)
 
 
 def spool_create(conn: sqlite3.Connection) -> None:
-    columns = ", ".join(c for c in SPOOL_NEW_COLUMNS if c != "id")
+    columns = ", ".join(
+        f"{c} INTEGER" if c == "plan_rank" else f"{c} TEXT" for c in SPOOL_NEW_COLUMNS if c != "id"
+    )
     for statement in (
         "DROP TABLE IF EXISTS temp.import_new",
         "DROP TABLE IF EXISTS temp.import_updates",
@@ -278,19 +280,20 @@ def spool_show_by_position(
     day. One statement: SQLite numbers and places them, whatever the size of the backlog."""
     conn.execute("DROP TABLE IF EXISTS temp.import_days")
     conn.execute(
-        "CREATE TEMP TABLE import_days (first INTEGER PRIMARY KEY, last INTEGER, day TEXT)"
+        "CREATE TEMP TABLE import_days (first_place INTEGER PRIMARY KEY, last_place INTEGER, "
+        "show_date TEXT)"
     )
     conn.executemany(
-        "INSERT INTO temp.import_days (first, last, day) VALUES (?, ?, ?)",
+        "INSERT INTO temp.import_days (first_place, last_place, show_date) VALUES (?, ?, ?)",
         ((first, last, day.isoformat()) for first, last, day in ranges),
     )
     conn.execute(
-        "INSERT INTO temp.import_shown (id, show_date) SELECT p.id, d.day FROM ("
+        "INSERT INTO temp.import_shown (id, show_date) SELECT p.id, d.show_date FROM ("
         "SELECT id, ROW_NUMBER() OVER (ORDER BY plan_due >= :on, plan_rank, "
-        "CASE WHEN plan_due < :on THEN plan_due END, name, ref) - 1 AS position "
+        "CASE WHEN plan_due < :on THEN plan_due END, name, ref) - 1 AS place "
         "FROM temp.import_new WHERE plan_due <= :on AND plan_kind != 'check-back') p "
-        "JOIN temp.import_days d ON d.first = (SELECT MAX(e.first) FROM temp.import_days e "
-        "WHERE e.first <= p.position) WHERE p.position <= d.last",
+        "JOIN temp.import_days d ON d.first_place = (SELECT MAX(e.first_place) "
+        "FROM temp.import_days e WHERE e.first_place <= p.place) WHERE p.place <= d.last_place",
         {"on": on.isoformat()},
     )
 
@@ -307,7 +310,8 @@ def last_customer_id(conn: sqlite3.Connection) -> int:
 def spool_purchases_create(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.import_purchases")
     conn.execute(
-        "CREATE TEMP TABLE import_purchases (customer_id INTEGER, date TEXT, amount REAL, "
+        "CREATE TEMP TABLE import_purchases (id INTEGER PRIMARY KEY, customer_id INTEGER, "
+        "date TEXT, amount REAL, "
         "order_ref TEXT, new INTEGER DEFAULT 0)"
     )
     conn.execute(
@@ -341,14 +345,14 @@ def spool_apply_purchases(conn: sqlite3.Connection, import_id: int) -> tuple[int
     conn.execute(
         "UPDATE temp.import_purchases AS t SET new = 1 WHERE NOT EXISTS (SELECT 1 FROM "
         "purchases p WHERE p.customer_id = t.customer_id AND p.date = t.date AND "
-        "p.amount = t.amount AND p.order_ref = t.order_ref) AND t.rowid = (SELECT MIN(u.rowid) "
+        "p.amount = t.amount AND p.order_ref = t.order_ref) AND t.id = (SELECT MIN(u.id) "
         "FROM temp.import_purchases u WHERE u.customer_id = t.customer_id AND u.date = t.date "
         "AND u.amount = t.amount AND u.order_ref = t.order_ref)"
     )
     conn.execute(
         "INSERT OR IGNORE INTO purchases (customer_id, date, amount, order_ref, import_id) "
         "SELECT customer_id, date, amount, order_ref, ? FROM temp.import_purchases WHERE new = 1 "
-        "ORDER BY rowid",
+        "ORDER BY id",
         (import_id,),
     )
     new, total = conn.execute(

@@ -8,6 +8,7 @@ from typing import Any
 
 from followup_cli.dates import optional_date
 from followup_cli.storage.connection import _chunks
+from followup_cli.storage.dialect import plus_days
 
 
 def insert_purchase(
@@ -209,14 +210,15 @@ def win_back_tallies(
 ) -> sqlite3.Row:
     """Dormant customers contacted (contact made) in the period, and how many of them bought
     within `within_days` days of that contact (a purchase imported, or a later last purchase)."""
+    until = plus_days(conn, "k.date", ":within")
     return conn.execute(
         "SELECT COUNT(*) AS contacted, COALESCE(SUM(bought), 0) AS bought FROM ("
-        "SELECT k.customer_id, MAX(EXISTS (SELECT 1 FROM purchases p "
-        "WHERE p.customer_id = k.customer_id AND p.date BETWEEN k.date AND "
-        "date(k.date, printf('+%d days', :within))) OR (c.last_purchase BETWEEN k.date AND "
-        "date(k.date, printf('+%d days', :within)))) AS bought "
+        "SELECT k.customer_id, MAX(CASE WHEN EXISTS (SELECT 1 FROM purchases p "
+        f"WHERE p.customer_id = k.customer_id AND p.date BETWEEN k.date AND {until}) "
+        f"OR (c.last_purchase BETWEEN k.date AND {until}) THEN 1 ELSE 0 END) AS bought "
         "FROM contacts k JOIN customers c ON c.id = k.customer_id "
         "WHERE k.win_back = 1 AND k.date BETWEEN :start AND :end "
-        "AND k.outcome IN ('reached', 'complaint', 'converted', 'lost') GROUP BY k.customer_id)",
+        "AND k.outcome IN ('reached', 'complaint', 'converted', 'lost') GROUP BY k.customer_id"
+        ") AS per_customer",
         {"start": start.isoformat(), "end": end.isoformat(), "within": within_days},
     ).fetchone()

@@ -7,6 +7,7 @@ from typing import Any
 
 from followup_cli.dates import months_between
 from followup_cli.models import CHANNELS
+from followup_cli.storage.dialect import greatest, plus_days
 
 _COMPLETED = "f.outcome IN ('reached', 'complaint', 'converted', 'lost')"
 
@@ -15,6 +16,11 @@ _CUSTOMER_KEYS = {"tier": "c.tier", "owner": "COALESCE(c.owner, '(none)')"}
 
 
 _SEGMENT_CASE: list[str] = []  # set by use_segments before a report broken down by segment
+
+
+def _count_if(condition: str) -> str:
+    """How many rows meet a condition (SQLite would sum the condition; the server will not)."""
+    return f"COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
 
 
 def use_segments(high: dict[str, Any], names: dict[tuple[bool, bool, bool], str]) -> None:
@@ -66,10 +72,9 @@ def report_followups(
     group = [d for d in dims if d != "channel"]
     sums = []
     for index, channel in enumerate(channels):
-        when = f"COALESCE(f.channel, '(none)') = '{channel}'" if channel else "1"
+        when = f"COALESCE(f.channel, '(none)') = '{channel}'" if channel else "TRUE"
         sums.append(
-            f"COALESCE(SUM({when}), 0) AS p{index}, "
-            f"COALESCE(SUM({when} AND {_COMPLETED}), 0) AS c{index}"
+            f"{_count_if(when)} AS p{index}, {_count_if(f'{when} AND {_COMPLETED}')} AS c{index}"
         )
     period = (start.isoformat(), end.isoformat())
     where = "f.due_date BETWEEN ? AND ? AND f.status != 'cancelled'"
@@ -84,7 +89,7 @@ def report_followups(
             f"SELECT {', '.join(group)}, {outer} FROM ("
             f"SELECT {keys}, {', '.join(sums)} FROM customers c JOIN followups f "
             f"INDEXED BY idx_followups_customer_tally ON f.customer_id = c.id "
-            f"WHERE {where} GROUP BY c.id) GROUP BY {', '.join(group)}",
+            f"WHERE {where} GROUP BY c.id) AS per_customer GROUP BY {', '.join(group)}",
             period,
         )
     result = []
@@ -134,8 +139,8 @@ def report_scores(
     }
     sums = (
         "COUNT(k.score) AS scores, COALESCE(SUM(k.score), 0) AS score_total, "
-        "COALESCE(SUM(k.score >= 4), 0) AS satisfied, COUNT(k.nps) AS answers, "
-        "COALESCE(SUM(k.nps >= 9), 0) AS promoters, COALESCE(SUM(k.nps <= 6), 0) AS detractors"
+        f"{_count_if('k.score >= 4')} AS satisfied, COUNT(k.nps) AS answers, "
+        f"{_count_if('k.nps >= 9')} AS promoters, {_count_if('k.nps <= 6')} AS detractors"
     )
     where = "k.date BETWEEN ? AND ? AND (k.score IS NOT NULL OR k.nps IS NOT NULL)"
     period = (start.isoformat(), end.isoformat())
@@ -147,7 +152,7 @@ def report_scores(
         return conn.execute(
             f"SELECT tier, {totals} FROM (SELECT c.tier AS tier, {sums} FROM customers c "
             f"JOIN contacts k INDEXED BY idx_contacts_customer_tally ON k.customer_id = c.id "
-            f"WHERE {where} GROUP BY c.id) GROUP BY tier",
+            f"WHERE {where} GROUP BY c.id) AS per_customer GROUP BY tier",
             period,
         ).fetchall()
     keys = "".join(f"{columns[d]} AS {d}, " for d in dims)
@@ -197,7 +202,7 @@ def customer_counts(
     for index, (tier, day) in enumerate(sorted(risk_before.items())):
         risk_case += f" WHEN :tier{index} THEN last < :quiet{index}"
         params.update({f"tier{index}": tier, f"quiet{index}": day.isoformat()})
-    risk = f"COALESCE(CASE tier{risk_case} END, 0)" if risk_case else "0"
+    risk = f"COALESCE(CASE tier{risk_case} END, FALSE)" if risk_case else "FALSE"
     window_active, window_gone = "last >= :gone_before_start", "last < :gone_by_end"
     own_columns, own_join = "", ""
     if own is not None:
@@ -227,7 +232,7 @@ def customer_counts(
             "/ s.days END AS rk"
         )
         own_join = " LEFT JOIN purchase_stats s ON s.customer_id = customers.id"
-        silent = "date(last, printf('+%d days', {}))"
+        silent = plus_days(conn, "last", "{}")
         window_active = (
             f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} >= :s1 ELSE {window_active} END"
         )
@@ -237,8 +242,8 @@ def customer_counts(
         risk = f"CASE WHEN rk IS NOT NULL THEN {silent.format('rk')} < :as_of ELSE {risk} END"
     # A loss counts until the customer came back (returned_on); from then on the churn window
     # runs from their last activity, the purchase that brought them back included.
-    lost_at_start = "churned_on IS NOT NULL AND COALESCE(returned_on >= :start, 1)"
-    lost_at_end = "churned_on IS NOT NULL AND COALESCE(returned_on > :end, 1)"
+    lost_at_start = "churned_on IS NOT NULL AND COALESCE(returned_on >= :start, TRUE)"
+    lost_at_end = "churned_on IS NOT NULL AND COALESCE(returned_on > :end, TRUE)"
     active = (
         f"since IS NOT NULL AND since < :start AND CASE WHEN {lost_at_start} "
         f"THEN churned_on >= :start ELSE {window_active} END"
@@ -246,22 +251,29 @@ def customer_counts(
     gone_by_end = f"CASE WHEN {lost_at_end} THEN churned_on <= :end ELSE {window_gone} END"
     prospect = (
         "(tier = 'prospect' OR converted_on IS NOT NULL) AND added <= :end "
-        "AND NOT COALESCE(converted_on < :start, 0) "
-        f"AND NOT COALESCE(churned_on < :start AND ({lost_at_start}), 0)"
+        "AND NOT COALESCE(converted_on < :start, FALSE) "
+        f"AND NOT COALESCE(churned_on < :start AND ({lost_at_start}), FALSE)"
     )
+    at_risk = f"contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND {risk}"
     sql = (
-        f"SELECT {select}SUM({active}) AS active_at_start, "
-        f"SUM(({active}) AND {gone_by_end}) AS churned, SUM({prospect}) AS prospects, "
-        f"SUM(({prospect}) AND COALESCE(converted_on <= :end, 0)) AS converted, "
-        f"SUM(contactable AND (churned_on IS NULL OR returned_on IS NOT NULL) AND "
-        f"{risk}) AS churn_risk FROM ("
+        f"SELECT {select}{_count_if(active)} AS active_at_start, "
+        f"{_count_if(f'({active}) AND {gone_by_end}')} AS churned, "
+        f"{_count_if(prospect)} AS prospects, "
+        f"{_count_if(f'({prospect}) AND COALESCE(converted_on <= :end, FALSE)')} AS converted, "
+        f"{_count_if(at_risk)} AS churn_risk FROM ("
         "SELECT customers.id AS cid, tier, owner, added, converted_on, churned_on, returned_on, "
         "CASE WHEN converted_on IS NOT NULL THEN converted_on "
         "WHEN tier != 'prospect' THEN COALESCE(first_purchase, added) END AS since, "
-        "MAX(added, COALESCE(first_purchase, ''), COALESCE(last_purchase, ''), "
-        "COALESCE(last_success, '')) AS last, "
+        + greatest(
+            conn,
+            "added",
+            "COALESCE(first_purchase, '')",
+            "COALESCE(last_purchase, '')",
+            "COALESCE(last_success, '')",
+        )
+        + " AS last, "
         f"(status = 'active' AND do_not_contact = 0) AS contactable{own_columns} "
-        f"FROM customers{own_join})"
+        f"FROM customers{own_join}) AS per_customer"
         + (f" GROUP BY {', '.join(f'group_{d}' for d in dims)}" if dims else "")
     )
     return conn.execute(sql, params).fetchall()

@@ -1,0 +1,94 @@
+"""Whole tables read from one database and written into another (`followup transfer`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from followup_cli.storage.dialect import on_server, server_tables
+
+# Parents before children, so every reference finds its row; tables not named here (added by
+# a later schema step) follow in name order.
+TABLE_ORDER = (
+    "rules",
+    "settings",
+    "level_map",
+    "message_templates",
+    "import_profiles",
+    "imports",
+    "customers",
+    "followups",
+    "contacts",
+    "import_changes",
+    "purchases",
+    "purchase_stats",
+    "log_undo",
+    "customer_changes",
+)
+# About one copy of the data, not the shop: where a file's backups are; the schema's own table.
+NOT_COPIED = frozenset({"backups", "followup_schema"})
+# Facts a new database is born with (the default rules, options and level words): replaced.
+SEEDED = frozenset({"rules", "settings", "level_map"})
+# A database that holds any of these is a shop already: never copied into.
+SHOP_TABLES = ("customers", "contacts", "imports", "purchases")
+
+
+def table_names(conn: Any) -> list[str]:
+    """The shop's tables, parents first."""
+    if on_server(conn):
+        found = server_tables(conn)
+    else:
+        found = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    found -= NOT_COPIED
+    return [t for t in TABLE_ORDER if t in found] + sorted(found - set(TABLE_ORDER))
+
+
+def ordered_columns(conn: Any, table: str) -> list[str]:
+    if on_server(conn):
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema() ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def row_count(conn: Any, table: str) -> int:
+    return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def holds_a_shop(conn: Any) -> bool:
+    return any(
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+        for table in SHOP_TABLES
+    )
+
+
+def read_table(
+    conn: Any, table: str, columns: Sequence[str], size: int = 5_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """A table's rows in its key order, `size` at a time."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    cursor = conn.execute(f"SELECT {quoted} FROM {table} ORDER BY 1")
+    while batch := cursor.fetchmany(size):
+        yield [tuple(row) for row in batch]
+
+
+def clear_table(conn: Any, table: str) -> None:
+    conn.execute(f"DELETE FROM {table}")
+
+
+def write_rows(conn: Any, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Rows as they are, ids included (the server takes them by COPY, the fastest way in)."""
+    if on_server(conn):
+        conn.copy_rows(table, columns, rows)
+        return
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" * len(columns))
+    conn.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)

@@ -1,0 +1,248 @@
+"""A chain of shops on PostgreSQL: what the server must guarantee that a file gets from
+SQLite (one writer at a time, nothing lost, one open follow-up per customer), and moving a
+shop onto the server and back with nothing lost.
+
+Each test here runs once, against a schema of the throwaway server (tests/pg_server.py);
+every other test file runs on both engines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dbtools
+import pg_server
+import pytest
+
+EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+DAY = "2026-11-23"
+
+
+@pytest.fixture(autouse=True)
+def server_only(engine: str) -> None:
+    if engine != "postgresql":
+        pytest.skip("about the PostgreSQL server (the file's own tests are in test_safety*)")
+
+
+def followup(db: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "followup_cli", "--db", db, *args]
+
+
+def shop_state(cli, db: str) -> dict:
+    """What an owner sees of a shop: today's list, the report, the customers and history."""
+    return {
+        "today": cli.json("--db", db, "today", "--date", DAY),
+        "report": cli.json("--db", db, "report", "--date", DAY, "--by", "tier"),
+        "customers": cli("--db", db, "export", "customers", "--format", "csv").stdout,
+        "history": cli("--db", db, "export", "history", "--format", "csv").stdout,
+    }
+
+
+def test_a_shop_moves_onto_the_server_and_back_with_nothing_lost(cli, isolated_db, tmp_path):
+    shop = str(tmp_path / "shop.db")
+    cli("--db", shop, "import", "customers", EXAMPLE, "--date", DAY, "-q")
+    cli("--db", shop, "log", "C001", "reached", "--date", DAY, "--score", "5", "--note", "好")
+    cli("--db", shop, "log", "C021", "no-answer", "--date", DAY)
+    cli("--db", shop, "log", "C011", "converted", "--date", DAY)
+    before = shop_state(cli, shop)
+
+    moved = cli.json("--db", shop, "transfer", "--to", isolated_db, "--date", DAY)
+    counts = {row["table"]: (row["source"], row["target"]) for row in moved["tables"]}
+    # 36 customers in the example, 3 contacts logged; every table the same on both sides
+    assert counts["customers"] == (36, 36)
+    assert counts["contacts"] == (3, 3)
+    assert all(source == target for source, target in counts.values())
+    assert moved["report_identical"] is True
+    assert shop_state(cli, isolated_db) == before
+
+    # ... and back into a new file: the chain's offline backup
+    back = str(tmp_path / "back.db")
+    cli.json("--db", back, "transfer", "--from", isolated_db, "--date", DAY)
+    assert shop_state(cli, back) == before
+
+    # the server goes on numbering where the file left off: a new contact is number 4
+    cli("--db", isolated_db, "log", "C005", "reached", "--date", DAY)
+    undone = cli.json("--db", isolated_db, "undo", "--date", DAY)
+    assert (undone["contact_id"], undone["customer_id"]) == (4, "C005")
+
+
+def test_transfer_never_copies_into_a_shop(cli, isolated_db, tmp_path):
+    shop = str(tmp_path / "shop.db")
+    cli("--db", shop, "import", "customers", EXAMPLE, "--date", DAY, "-q")
+    cli("import", "customers", EXAMPLE, "--date", DAY, "-q")  # the server holds a shop too
+    err = cli("--db", shop, "transfer", "--to", isolated_db, code=1).stderr
+    assert err.startswith("followup: error: ") and "already holds a shop" in err
+    assert err.count("\n") == 1
+    assert cli.json("doctor")["counts"]["customers"] == 36
+    assert cli("--db", shop, "transfer", code=1).stderr == (
+        "followup: error: give exactly one of --to and --from\n"
+    )
+
+
+def test_file_commands_say_what_to_use_on_a_server(cli, isolated_db, tmp_path):
+    err = cli("backup", str(tmp_path / "copy.db"), code=1).stderr
+    assert err == (
+        "followup: error: 'backup' works on a database file; on a PostgreSQL server keep a "
+        "copy with 'followup --db FILE transfer --from URL' or the server's pg_dump\n"
+    )
+    assert not (tmp_path / "copy.db").exists()
+    report = cli.json("doctor")
+    assert (report["integrity"], report["file_mode"], report["problems"]) == ("ok", "server", [])
+
+
+def test_another_applications_schema_and_a_newer_one_are_refused_untouched(cli, isolated_db):
+    conn = dbtools.connect(isolated_db)
+    conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+    conn.close()
+    err = cli("today", code=1).stderr
+    assert "another application's database, not a followup one: nothing was changed" in err
+    conn = dbtools.connect(isolated_db)
+    assert dbtools.tables(conn) == ["orders"]
+    conn.execute("DROP TABLE orders")
+    conn.close()
+
+    cli("today", "--date", DAY)  # an empty schema becomes a shop
+    conn = dbtools.connect(isolated_db)
+    conn.execute("UPDATE followup_schema SET version = version + 1")
+    conn.close()
+    err = cli("today", code=1).stderr
+    assert "written by a newer followup" in err and err.count("\n") == 1
+
+
+def test_a_wait_for_another_writer_that_runs_out_says_what_to_do(cli, isolated_db, monkeypatch):
+    from followup_cli import storage
+
+    cli("import", "customers", EXAMPLE, "--date", DAY, "-q")
+    monkeypatch.setattr(storage.database, "BUSY_TIMEOUT_MS", 300)
+    holder = dbtools.connect(isolated_db)
+    holder.execute("BEGIN IMMEDIATE")  # another command is writing
+    try:
+        err = cli("log", "C001", "reached", "--date", DAY, code=1).stderr
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert err == (
+        "followup: error: the database is busy: another followup command (the nightly "
+        "import?) is writing; try again in a minute\n"
+    )
+    assert cli.json("show", "C001")["last_outcome"] is None
+
+
+# Each logger logs its own customers in turn, as fast as it can, each log a whole command on a
+# fresh connection; it prints the note of every log that reported success.
+LOGGER = """
+import subprocess, sys, time
+db, first, until = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+n = 0
+while time.time() < until:
+    ref = f"K{first + n % 10:03d}"
+    note = f"loop-{first}-{n}"
+    done = subprocess.run(
+        [sys.executable, "-m", "followup_cli", "--db", db, "log", ref, "reached", "--again",
+         "--date", "2026-11-23", "--note", note],
+        capture_output=True, text=True,
+    )
+    if done.returncode == 0:
+        print(note, flush=True)
+    else:
+        print("FAILED", done.stderr.strip(), file=sys.stderr, flush=True)
+    n += 1
+"""
+
+IMPORTER = """
+import subprocess, sys, time
+db, path, until = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rounds = 0
+while time.time() < until:
+    done = subprocess.run(
+        [sys.executable, "-m", "followup_cli", "--db", db, "import", "customers", path,
+         "--date", "2026-11-23", "-q"],
+        capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        print("FAILED", done.stderr.strip(), file=sys.stderr, flush=True)
+    rounds += 1
+print(rounds)
+"""
+
+
+def test_eight_staff_logging_and_two_imports_at_once_lose_nothing(cli, isolated_db, tmp_path):
+    """8 processes log outcomes for their own 10 customers while 2 others import the till's
+    export again and again, for a fixed time: every log that said it was done is there, no
+    customer has two open follow-ups, and doctor finds nothing wrong."""
+    lines = ["id,name,phone,tier,first_purchase"]
+    lines += [f"K{i:03d},顾客{i},138{i:08d},regular,2026-01-05" for i in range(80)]
+    shop = tmp_path / "shop.csv"
+    shop.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    night = tmp_path / "night.csv"  # the nightly export: the same people and 40 new ones
+    more = [f"N{i:03d},新客{i},139{i:08d},new,2026-11-20" for i in range(40)]
+    night.write_text("\n".join([*lines, *more]) + "\n", encoding="utf-8")
+    cli("import", "customers", str(shop), "--date", DAY, "-q")
+
+    until = str(time.time() + 12)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    loggers = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOGGER, isolated_db, str(first), until],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for first in range(0, 80, 10)
+    ]
+    importers = [
+        subprocess.Popen(
+            [sys.executable, "-c", IMPORTER, isolated_db, str(night), until],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    reported: list[str] = []
+    for proc in loggers:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0 and "FAILED" not in err, err
+        reported += out.split()
+    for proc in importers:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0 and "FAILED" not in err, err
+        assert int(out) >= 1
+
+    conn = dbtools.connect(isolated_db)
+    stored = [r[0] for r in conn.execute("SELECT note FROM contacts WHERE note LIKE 'loop-%'")]
+    most_open = conn.execute(
+        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM followups WHERE status = 'open' "
+        "GROUP BY customer_id) AS per_customer"
+    ).fetchone()[0]
+    customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+    conn.close()
+    assert len(reported) >= 8  # every logger got its turn at least once
+    assert sorted(stored) == sorted(reported)  # zero lost writes, nothing logged twice
+    assert most_open == 1
+    assert customers == 120
+    health = json.loads(
+        subprocess.run(
+            followup(isolated_db, "doctor", "--format", "json"),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        ).stdout
+    )
+    assert health["problems"] == []
+
+
+def test_the_test_server_is_really_postgresql(isolated_db):
+    conn = dbtools.connect(isolated_db)
+    version = conn.execute("SHOW server_version").fetchone()[0]
+    conn.close()
+    assert int(version.split(".")[0]) >= 13
+    assert pg_server.base_url() is not None
