@@ -36,6 +36,8 @@ def global_options(argv: Sequence[str]) -> dict[str, str]:
 def shop_language(db: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
     """The `language` option stored in the shop's file, or None (no file, not set, unreadable)."""
     chosen = db or environ.get("FOLLOWUP_DB")
+    if chosen and chosen.strip().lower().startswith(("postgresql://", "postgres://")):
+        return _server_language(chosen.strip())
     if chosen:
         path = Path(chosen).expanduser()
     else:
@@ -53,6 +55,23 @@ def shop_language(db: str | None, environ: Mapping[str, str] = os.environ) -> st
         finally:
             conn.close()
     except sqlite3.Error:
+        return None
+    return row[0] if row and row[0] else None
+
+
+def _server_language(url: str) -> str | None:
+    """The `language` option of a chain's server database, or None (unreachable, not set)."""
+    import sqlite3
+
+    from followup_cli.storage.dialect import ServerConnection
+
+    try:
+        conn = ServerConnection(url, 500)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'language'").fetchone()
+        finally:
+            conn.close()
+    except (sqlite3.Error, ImportError):
         return None
     return row[0] if row and row[0] else None
 

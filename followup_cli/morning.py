@@ -122,13 +122,15 @@ def run_plain_today(argv: Sequence[str]) -> bool:
         from followup_cli import storage
         from followup_cli.dates import parse_iso
 
-        if storage.chosen_server(found.get("--db")) is not None:
-            return False  # a chain's server: the full command line connects
-        path, is_default = storage.resolve_db_path(found.get("--db"))
-        if not path.is_file():
-            return False  # a new file is announced by the full command line
         day = parse_iso(found["--date"], "--date") if "--date" in found else date.today()
-        conn = storage.open_db(path, create_folder=is_default)
+        url = storage.chosen_server(found.get("--db"))
+        if url is not None:  # a chain's server
+            conn = storage.open_server(url)
+        else:
+            path, is_default = storage.resolve_db_path(found.get("--db"))
+            if not path.is_file():
+                return False  # a new file is announced by the full command line
+            conn = storage.open_db(path, create_folder=is_default)
         limit = int(found["--limit"]) if "--limit" in found else None
         explain = bool(found.get("--explain"))
         items, total = gather(conn, day, found.get("--owner"), limit, explain=explain)

@@ -34,14 +34,7 @@ def tables(conn: Any) -> list[str]:
 
 def columns(conn: Any, table: str) -> list[str]:
     """A table's columns in their order."""
-    if dialect.on_server(conn):
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "AND table_schema = current_schema() ORDER BY ordinal_position",
-            (table,),
-        )
-        return [r[0] for r in rows]
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    return dialect.column_names(conn, table)
 
 
 def broken_links(conn: Any) -> list[Any]:
@@ -49,3 +42,10 @@ def broken_links(conn: Any) -> list[Any]:
     if dialect.on_server(conn):
         return []
     return conn.execute("PRAGMA foreign_key_check").fetchall()
+
+
+def integrity(conn: Any) -> str:
+    """SQLite's page check; a server checks its own pages."""
+    if dialect.on_server(conn):
+        return "ok"
+    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])

@@ -169,4 +169,5 @@ def stop() -> None:
         )
     if "folder" in _state:
         shutil.rmtree(str(_state["folder"]), ignore_errors=True)
-    _state.clear()
+    for key in ("pg_ctl", "folder", "url"):  # why it was missing stays, for the summary
+        _state.pop(key, None)

@@ -186,26 +186,18 @@ def test_eight_staff_logging_and_two_imports_at_once_lose_nothing(cli, isolated_
 
     until = str(time.time() + 12)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    loggers = [
-        subprocess.Popen(
-            [sys.executable, "-c", LOGGER, isolated_db, str(first), until],
+
+    def start(script: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", script, isolated_db, *args, until],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
-        for first in range(0, 80, 10)
-    ]
-    importers = [
-        subprocess.Popen(
-            [sys.executable, "-c", IMPORTER, isolated_db, str(night), until],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(2)
-    ]
+
+    loggers = [start(LOGGER, str(first)) for first in range(0, 80, 10)]
+    importers = [start(IMPORTER, str(night)) for _ in range(2)]
     reported: list[str] = []
     for proc in loggers:
         out, err = proc.communicate(timeout=180)
@@ -246,3 +238,42 @@ def test_the_test_server_is_really_postgresql(isolated_db):
     conn.close()
     assert int(version.split(".")[0]) >= 13
     assert pg_server.base_url() is not None
+
+
+def test_an_older_server_schema_is_upgraded_in_place_with_its_data(cli, isolated_db):
+    from followup_cli.storage import dialect, schema
+
+    conn = dialect.ServerConnection(isolated_db, 15_000)
+    dialect.prepare_server(conn)
+    older = schema.SCHEMA_VERSION - 1
+    with schema.transaction(conn):
+        for number in range(1, older + 1):  # the schema as the previous followup left it
+            schema.MIGRATIONS[number - 1](conn)
+            dialect.write_version(conn, number)
+        conn.execute(
+            "INSERT INTO customers (ref, name, tier, added, status, do_not_contact) "
+            "VALUES ('OLD1', '老顾客', 'vip', '2026-10-01', 'active', 0)"
+        )
+    conn.close()
+    shown = cli.json("show", "OLD1")
+    assert (shown["customer_id"], shown["name"], shown["tier"]) == ("OLD1", "老顾客", "vip")
+    conn = dbtools.connect(isolated_db)
+    assert conn.execute("SELECT version FROM followup_schema").fetchone()[0] == (
+        schema.SCHEMA_VERSION
+    )
+    conn.close()
+
+
+def test_the_shops_language_option_speaks_for_every_branch_machine(cli, isolated_db):
+    cli("import", "customers", EXAMPLE, "--date", DAY, "-q")
+    cli("rules", "option", "language", "zh")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    shown = subprocess.run(
+        followup(isolated_db, "today", "--date", DAY, "--limit", "1"),
+        capture_output=True,
+        text=True,
+        env={**env, "LANG": "C.UTF-8", "COLUMNS": "80"},
+        check=True,
+    )
+    # 23 follow-ups are due on 23 November in the example shop (see test_loop)
+    assert shown.stdout.startswith("2026-11-23 到期回访：23 个中的 1 个")

@@ -20,10 +20,6 @@ from test_loop import EXAMPLE, dump
 
 from followup_cli.storage import SCHEMA_VERSION
 
-# The file itself: its bytes, pages, permissions, backups and restores (a chain's server
-# keeps its own; see test_chain.py for what the server must guarantee).
-pytestmark = pytest.mark.sqlite_only
-
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -64,6 +60,7 @@ def wait_for_wal(db: Path, proc: subprocess.Popen, size: int = 1 << 20) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_kill_9_in_the_middle_of_an_import_leaves_the_database_as_it_was(
     cli, isolated_db, tmp_path
 ):
@@ -75,7 +72,7 @@ def test_kill_9_in_the_middle_of_an_import_leaves_the_database_as_it_was(
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     conn = dbtools.connect(isolated_db)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert dbtools.integrity(conn) == "ok"
     conn.close()
     assert dump(isolated_db) == before
     rerun = followup(
@@ -85,6 +82,7 @@ def test_kill_9_in_the_middle_of_an_import_leaves_the_database_as_it_was(
     assert count(isolated_db) == 36 + 200_000
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_readers_do_not_wait_for_a_writer_and_writers_wait_for_each_other(cli, isolated_db):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
     holder = sqlite3.connect(isolated_db, isolation_level=None)
@@ -141,6 +139,7 @@ def test_files_are_private_whatever_the_umask(tmp_path, monkeypatch):
         assert stat.S_IMODE(Path(f"{db}{suffix}").stat().st_mode) == 0o600, suffix
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_forget_erases_the_customer_from_the_files_bytes(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
     cli("log", "C001", "complaint", "--date", "2026-11-20", "--note", "SECRET-NOTE-7781")
@@ -181,6 +180,7 @@ def test_export_one_customer_for_an_access_request(cli):
     ]
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_backup_restore_round_trip_keeps_the_old_file_aside(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
     copy = tmp_path / "backup.db"
@@ -196,6 +196,7 @@ def test_backup_restore_round_trip_keeps_the_old_file_aside(cli, isolated_db, tm
     assert cli("doctor").exit_code == 0
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_restore_refuses_files_that_are_not_compatible_followup_databases(cli, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
     junk = tmp_path / "junk.db"
@@ -214,6 +215,7 @@ def test_restore_refuses_files_that_are_not_compatible_followup_databases(cli, t
     assert cli.json("show", "C001")["name"] == "王芳"
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_doctor_finds_what_is_inconsistent(cli, isolated_db):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
     healthy = json.loads(cli("doctor", "--format", "json").stdout)
@@ -238,6 +240,7 @@ def test_doctor_finds_what_is_inconsistent(cli, isolated_db):
     assert "problem: active customers with nothing planned: C005" in result.stdout
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_an_old_schema_file_upgrades_in_place_with_its_data(cli, isolated_db):
     conn = dbtools.connect(isolated_db)
     conn.executescript((FIXTURES / "schema_v1.sql").read_text(encoding="utf-8"))
@@ -252,6 +255,7 @@ def test_an_old_schema_file_upgrades_in_place_with_its_data(cli, isolated_db):
     assert cli.json("imports") == []
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_a_full_disk_fails_in_one_line_and_writes_nothing(cli, isolated_db, monkeypatch, tmp_path):
     from followup_cli import storage
 
@@ -274,6 +278,7 @@ def test_a_full_disk_fails_in_one_line_and_writes_nothing(cli, isolated_db, monk
     assert dump(isolated_db) == before
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_a_read_only_database_gives_one_line_and_stays_as_it_was(
     cli, isolated_db, tmp_path, monkeypatch
 ):
@@ -317,7 +322,7 @@ def test_random_bytes_never_crash_the_importer(cli, isolated_db, tmp_path, data)
     assert "Traceback" not in result.stderr
     assert dump(isolated_db, skip=("imports", "import_changes", "customers", "followups")) == before
     conn = dbtools.connect(isolated_db)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert dbtools.integrity(conn) == "ok"
     assert conn.execute("SELECT name FROM customers WHERE ref = 'C001'").fetchone()[0] == "王芳"
     conn.close()
 
@@ -378,7 +383,7 @@ def test_random_text_in_every_option_never_crashes(cli, isolated_db, text):
         assert result.exit_code in (0, 1, 2, 4), (args, result.exit_code, result.exception)
         assert "unexpected" not in result.stderr, (args, result.stderr)
     conn = dbtools.connect(isolated_db)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert dbtools.integrity(conn) == "ok"
     assert conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 36
     conn.close()
 

@@ -24,10 +24,6 @@ from test_safety import big_csv, count
 
 from followup_cli.storage import SCHEMA_VERSION
 
-# The file itself: its bytes, pages, permissions, backups and restores (a chain's server
-# keeps its own; see test_chain.py for what the server must guarantee).
-pytestmark = pytest.mark.sqlite_only
-
 
 def run(*args: str, db: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "FOLLOWUP_DB": str(db), "NO_COLOR": "1"}
@@ -71,6 +67,7 @@ WRITER_LOOP = textwrap.dedent(
 )
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_logs_written_during_a_restore_are_kept_in_one_file_or_the_other(
     cli, isolated_db, tmp_path
 ):
@@ -109,6 +106,7 @@ def small_disk(limit: int):
     return apply
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_backup_force_on_a_full_disk_keeps_the_previous_backup(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     cli("import", "customers", str(big_csv(tmp_path / "big.csv", 5_000)), "--date", "2026-11-23")
@@ -162,6 +160,7 @@ def secrets_in(db: Path, secrets: tuple[str, ...]) -> list[str]:
     return [s for s in secrets if s.encode() in raw]
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_forget_with_a_reader_holding_old_pages_says_so_and_scrubs_at_the_next_open(
     cli, isolated_db, monkeypatch
 ):
@@ -195,6 +194,7 @@ def test_forget_with_a_reader_holding_old_pages_says_so_and_scrubs_at_the_next_o
     conn.close()
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_forget_reaches_the_copies_restore_kept_and_names_the_backups(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     cli("log", "C001", "reached", "--date", "2026-11-23", "--note", "SECRET-NOTE-5521")
@@ -238,6 +238,7 @@ def leftovers(folder: Path, *expected: str) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in expected)
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_planted_links_and_files_at_the_temporary_names_are_never_written_through(
     cli, isolated_db, tmp_path
 ):
@@ -274,6 +275,7 @@ def test_planted_links_and_files_at_the_temporary_names_are_never_written_throug
     assert victim.read_text() == "precious\n"
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_failures_leave_no_temporary_file_behind(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     cli("import", "customers", str(big_csv(tmp_path / "big.csv", 5_000)), "--date", "2026-11-23")
@@ -362,6 +364,7 @@ def test_a_rejects_file_that_cannot_be_written_does_not_hide_a_finished_import(
     assert [i["added"] for i in cli.json("imports")] == [1]
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_files_that_are_not_ours_are_refused_untouched(cli, isolated_db, tmp_path):
     other = tmp_path / "other-app.db"
     conn = sqlite3.connect(other)
@@ -494,6 +497,7 @@ def test_csv_exports_neutralise_every_formula_form(cli, tmp_path):
     assert header == ["id", "name", "phone", "notes", "'=cmd|' /C calc'!A0", "reason"]
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_imports_undo_is_linear_and_finds_customers_by_index(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     conn = dbtools.connect(isolated_db)
@@ -535,6 +539,7 @@ def damage_an_index_page(db: Path) -> None:
         handle.write(b"\x00\x60")
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_commands_that_write_refuse_a_damaged_file(cli, isolated_db, monkeypatch):
     from datetime import date
 
@@ -623,6 +628,7 @@ def peak_kb(db: Path, *args: str) -> int:
     return int(peak)
 
 
+@pytest.mark.sqlite_only  # the file itself (test_chain.py: the server)
 def test_exports_stream_in_bounded_memory(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
     out = tmp_path / "out.json"

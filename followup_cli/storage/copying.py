@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from followup_cli.storage.dialect import on_server, server_tables
+from followup_cli.storage.dialect import column_names, on_server, server_tables
 
 # Parents before children, so every reference finds its row; tables not named here (added by
 # a later schema step) follow in name order.
@@ -49,14 +49,7 @@ def table_names(conn: Any) -> list[str]:
 
 
 def ordered_columns(conn: Any, table: str) -> list[str]:
-    if on_server(conn):
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "AND table_schema = current_schema() ORDER BY ordinal_position",
-            (table,),
-        )
-        return [r[0] for r in rows]
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    return column_names(conn, table)
 
 
 def row_count(conn: Any, table: str) -> int:

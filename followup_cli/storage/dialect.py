@@ -461,15 +461,20 @@ def server_tables(conn: Any) -> set[str]:
     return {r[0] for r in rows}
 
 
-def columns_of(conn: Any, table: str) -> set[str]:
+def column_names(conn: Any, table: str) -> list[str]:
+    """A table's columns in their order."""
     if on_server(conn):
         rows = conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "AND table_schema = current_schema()",
+            "AND table_schema = current_schema() ORDER BY ordinal_position",
             (table,),
         )
-        return {r[0] for r in rows}
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        return [r[0] for r in rows]
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def columns_of(conn: Any, table: str) -> set[str]:
+    return set(column_names(conn, table))
 
 
 def read_version(conn: Any) -> int:
