@@ -330,25 +330,25 @@ def main() -> None:
             )
         fresh(target)
         load = os.getloadavg()[0]
-        memory = {
-            n: peak_memory_kb(
+        # Peak memory of each shop's first import (a new database), then the nightly case at
+        # its largest: the same 1M-row file again into the 1M-customer shop it made.
+        memory = {}
+        for n in sizes:
+            db = WORK / f"mem-{n}.db"
+            fresh(db)
+            memory[n] = peak_memory_kb(
                 [
                     *FOLLOWUP,
                     "--db",
-                    str(target),
+                    str(db),
                     "import",
                     "customers",
-                    str(source),
+                    str(files[n]),
                     "--date",
                     AS_OF,
                     "-q",
-                ],
-                3,
-                before=lambda _: fresh(target),
+                ]
             )
-            for n in sizes
-        }
-        # The nightly case at its largest: the same 1M-row file again into the 1M-customer shop.
         reimport = None
         if 1_000_000 in sizes:
             reimport = peak_memory_kb(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -482,6 +483,33 @@ class BrokenRow(list):
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
+    """Non-blank rows with the line each starts on, read straight by the csv module while
+    every row is one line (nearly every export); from the first row over several lines on,
+    the careful reader below takes over (it reads the rows before it again and skips them)."""
+    csv.field_size_limit(1_000_000)
+    yielded = 0
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        line = 0
+        try:
+            for cells in reader:
+                line += 1
+                if reader.line_num != line:
+                    break  # a quoted cell over several lines: maybe a quote never closed
+                if "".join(cells).strip():
+                    yielded += 1
+                    yield line, cells
+            else:
+                return
+        except csv.Error as exc:
+            raise FollowupError(
+                _("line {number}: cannot read CSV ({exc})").format(number=reader.line_num, exc=exc),
+                EXIT_NOTHING_IMPORTED,
+            ) from None
+    yield from itertools.islice(_careful_csv_rows(path, encoding, delimiter), yielded, None)
+
+
+def _careful_csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
     """Non-blank rows with the line each starts on (a quoted cell may span lines).
 
     A quote that is never closed would swallow the rest of the file into one cell: when a
@@ -800,6 +828,9 @@ _TOTAL_STARTS = frozenset("合总小汇TtSsGg")
 
 def is_total_row(cells: list[str]) -> bool:
     """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    lead = cells[0][:1] if cells else ""
+    if lead and lead not in _TOTAL_STARTS and not lead.isspace():
+        return False  # the usual row: its first cell starts with no total word's letter
     first = next((cell.lstrip()[:1] for cell in cells[:3] if cell.strip()), "")
     if first not in _TOTAL_STARTS:
         return False
@@ -918,7 +949,7 @@ class _RowCleaner:
         if not name and (cell["first_name"] or cell["last_name"]):
             name = join_name(cell["first_name"], cell["last_name"])
         ref = clean_cell(cell["id"]) or None
-        if ref and _SCIENTIFIC.match(ref):
+        if ref and "+" in ref and _SCIENTIFIC.match(ref):  # 1.38E+10: no "+", no mangling
             raise RowError(
                 _("id {ref!r} was mangled by Excel (format the column as text)").format(ref=ref)
             )
@@ -942,7 +973,17 @@ class _RowCleaner:
             else:
                 raise RowError(_("name is empty"))
         tier, unknown, kept = self._tier(cell)
-        dates = {field_: self._date(cell[field_], field_) for field_ in DATE_FIELDS}
+        dates: dict[str, date | None] = {}
+        cached, today = self.date_cache.get, self.today
+        for field_ in DATE_FIELDS:
+            raw = cell[field_]
+            if not raw:
+                dates[field_] = None
+                continue
+            value = cached(raw)
+            if value is None or value > today:
+                value = self._date(raw, field_)  # not read yet, or maybe in the future
+            dates[field_] = value
         first, last = dates["first_purchase"], dates["last_purchase"]
         if first and last and last < first:
             raise RowError(

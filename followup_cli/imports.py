@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.dates import optional_date
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.i18n import _
 from followup_cli.importer import (
@@ -30,10 +29,13 @@ from followup_cli.importer import (
     read_table,
 )
 from followup_cli.layouts import LevelTable, recognise
-from followup_cli.models import CustomerState, Plan
 from followup_cli.phones import import_phone_reader
-from followup_cli.planning import spread_first_import
-from followup_cli.purchases import plan_occasions_after_import, refresh_after_purchases
+from followup_cli.planning import FirstPlans, spread_first_import
+from followup_cli.purchases import (
+    has_occasion_columns,
+    plan_occasions_after_import,
+    refresh_after_purchases,
+)
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
@@ -181,6 +183,7 @@ def import_customers(
     the meantime, the plan is made again; the last attempt holds the lock throughout.
     """
     table, headers, normalise_phone, template, tick = _open(conn, path, options, dry_run, progress)
+    storage.tune_for_import(conn)
     for attempt in range(PLAN_ATTEMPTS):
         result = replace(template, rejected=[], unknown_levels={}, warnings=[])
         holding = attempt == PLAN_ATTEMPTS - 1 and not dry_run
@@ -263,6 +266,11 @@ def _write_plan(
     record = _import_row("customers", path, today)
     stamp = record["started_at"]  # every row this import writes carries it (see undo)
     result.import_id = import_id = storage.record_import(conn, record)
+    # A first import's backlog is spread before it is written, unless birthdays or dated
+    # columns will plan the new customers again (then it is spread once they are).
+    early = not has_occasion_columns(conn, result.header)
+    if early:
+        result.spread = spread_first_import(conn, today, result.added, spooled=True)
     storage.spool_apply_new(conn, import_id, stamp)
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan: list[int] = []
@@ -290,7 +298,8 @@ def _write_plan(
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
     plan_occasions_after_import(conn, result.header, stamp, today)
-    result.spread = spread_first_import(conn, today, result.added)
+    if not early:
+        result.spread = spread_first_import(conn, today, result.added)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
 
@@ -419,6 +428,20 @@ class _KeyFilter:
         bits[c >> 3] |= 1 << (c & 7)
         bits[d >> 3] |= 1 << (d & 7)
 
+    def check_add(self, key: str) -> bool:
+        """`key in self`, then `add(key)`: one hashing for a key about to be added anyway."""
+        h = hash(key) & 0xFFFFFFFFFFFFFFFF
+        a, b, size, bits = h % self.size, ((h >> 32) | 1), self.size, self.bits
+        c, d = (a + b) % size, (a + 2 * b) % size
+        at_a, bit_a = a >> 3, 1 << (a & 7)
+        at_c, bit_c = c >> 3, 1 << (c & 7)
+        at_d, bit_d = d >> 3, 1 << (d & 7)
+        seen = bits[at_a] & bit_a and bits[at_c] & bit_c and bits[at_d] & bit_d
+        bits[at_a] |= bit_a
+        bits[at_c] |= bit_c
+        bits[at_d] |= bit_d
+        return bool(seen)
+
     def __contains__(self, key: str) -> bool:
         h = hash(key) & 0xFFFFFFFFFFFFFFFF
         a, b, size, bits = h % self.size, ((h >> 32) | 1), self.size, self.bits
@@ -468,8 +491,7 @@ class _Merger:
         self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
-        self.scheduler: Scheduler | None = None
-        self.plans: dict[tuple, Plan | None] = {}
+        self.first_plans = FirstPlans(Scheduler.load(conn), today)
 
     # --- finding the customer a row is ---
 
@@ -478,7 +500,9 @@ class _Merger:
         marked = tag + key
         if not self.shop_is_empty and marked in self.stored_keys:
             found += [dict(row) for row in storage.customers_by(self.conn, kind, key)]
-        if marked in self.new_keys:
+        # Marked as seen now: a key not seen before is added with the row (or, when the row
+        # is a customer already stored, it only costs a look in the spool if it comes again).
+        if self.new_keys.check_add(marked):
             if self.pending:
                 self._flush_new()  # a repeated row: look in the temporary table, all of it
             if not self.spool_indexed:
@@ -589,10 +613,11 @@ class _Merger:
         )
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
         values["id"] = self.next_id
-        values["line"] = record.line
+        self._plan_first(values)
         self.next_id += 1
         self.pending.append(values)
-        self._index_new(values)
+        if not record.ref:  # the row's own ref, phone and e-mail were marked by _match
+            self.new_keys.add("r:" + values["ref"])
         self.result.added += 1
         if len(self.pending) >= BATCH:
             self._flush_new()
@@ -609,8 +634,11 @@ class _Merger:
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             values["extra"] = json.dumps(merged, ensure_ascii=False)
+        whole = {**stored, **values}
+        self._plan_first(whole)  # planned again from what they are now
+        values.update((name, whole[name]) for name in storage.SPOOL_PLAN_COLUMNS)
         storage.spool_new_update(self.conn, stored["id"], values)
-        self._index_new({**stored, **values})
+        self._index_new(whole)
 
     def _update(self, stored: dict[str, Any], record: Record, merging: bool = False) -> None:
         customer_id = stored["id"]
@@ -660,42 +688,33 @@ class _Merger:
 
     # --- planning the new customers' first follow-ups ---
 
+    def _plan_first(self, values: dict[str, Any]) -> None:
+        """A new customer has no history: their first follow-up is planned from the row,
+        and kept with it (a later row for them plans it again)."""
+        tier = values["tier"]
+        kind, reason, anchor, due = self.first_plans.stored(
+            tier,
+            values["added"],
+            values["first_purchase"],
+            values["last_purchase"],
+            values["contract_end"],
+        )
+        values["plan_kind"] = kind
+        values["plan_reason"] = reason
+        values["plan_anchor"] = anchor
+        values["plan_due"] = due
+        if due is None:
+            values["plan_rank"] = None
+        else:
+            rule = self.rules.get(tier)
+            values["plan_rank"] = rule.rank if rule else 99
+
     def finish(self) -> None:
         self._flush_new()
-        self._plan_new()
 
     def _flush_new(self) -> None:
         storage.spool_new(self.conn, self.pending)
         self.pending.clear()
-
-    def _plan_new(self) -> None:
-        """New customers have no history: their state is all in the row planned for them."""
-        if self.scheduler is None:
-            self.scheduler = Scheduler.load(self.conn)
-        scheduler = self.scheduler
-        plans = self.plans  # tills repeat dates: plan each state once
-        for batch in storage.spooled_new_states(self.conn, BATCH):
-            planned = []
-            if len(plans) > 50_000:
-                plans.clear()
-            for customer_id, *key in batch:
-                state_key = tuple(key)
-                if state_key not in plans:
-                    plans[state_key] = scheduler.next_for(
-                        CustomerState(
-                            tier=key[0],
-                            added=date.fromisoformat(key[1]),
-                            first_purchase=optional_date(key[2]),
-                            last_purchase=optional_date(key[3]),
-                            contract_end=optional_date(key[4]),
-                        ),
-                        self.today,
-                    )
-                plan = plans[state_key]
-                if plan is not None:
-                    rule = self.rules.get(key[0])
-                    planned.append((customer_id, plan, rule.rank if rule else 99))
-            storage.spool_followups(self.conn, planned)
 
     def check_unchanged(self) -> None:
         """Inside the write transaction: is the plan still right? Else raise _Stale."""

@@ -116,7 +116,7 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
         found = cache.get(key)
         if found is not None:
             return found
-        if _SCIENTIFIC.match(text):
+        if "+" in text and _SCIENTIFIC.match(text):  # Excel's 1.38E+10 has a "+"
             raise InvalidValue(
                 _("phone {text!r} was mangled by Excel (format the column as text)").format(
                     text=text

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from array import array
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.dates import Duration
+from followup_cli.dates import Duration, optional_date
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.models import ANCHORS, DEFAULT_RULES, Rule, Settings
+from followup_cli.models import ANCHORS, DEFAULT_RULES, CustomerState, Plan, Rule, Settings
 from followup_cli.schedule import (
     RuleError,
+    chain_anchors,
     closed_day_checker,
     effective_interval,
+    fill_days,
+    first_plan_key,
     next_open_day,
     spread_backlog,
     validate_rules,
@@ -371,34 +375,201 @@ def spread(
     }
 
 
-def spread_first_import(conn: sqlite3.Connection, today: date, added: int) -> dict[str, Any] | None:
+class FirstPlans:
+    """First follow-ups of the customers an import adds (no history yet), each distinct set
+    of inputs planned once: a till's export repeats tiers and purchase days, and customers
+    who share them get the same plan (see `schedule.first_plan_key`)."""
+
+    CACHED = 50_000  # plans kept; memory stays flat on a file of a million customers
+
+    def __init__(self, scheduler: Scheduler, today: date) -> None:
+        self.scheduler = scheduler
+        self.today = today
+        self.anniversary = scheduler.settings.anniversary_before is not None
+        self.anchors: dict[str, tuple[str, ...]] = {}
+        self.plans: dict[tuple, Plan | None] = {}
+        self.texts: dict[tuple, tuple[str | None, str | None, str | None, str | None]] = {}
+
+    def plan(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> Plan | None:
+        """The plan for a new customer, from their stored (ISO text) fields."""
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        try:
+            return self.plans[key]
+        except KeyError:
+            pass
+        plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
+        if len(self.plans) >= self.CACHED:
+            self.plans.clear()
+        self.plans[key] = plan
+        return plan
+
+    def stored(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        """`plan` as the follow-up's stored text: (kind, reason, anchor, due date), all None
+        when the customer is not to be called."""
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        try:
+            return self.texts[key]
+        except KeyError:
+            pass
+        plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
+        text = (
+            (None, None, None, None)
+            if plan is None
+            else (
+                plan.kind,
+                plan.reason,
+                plan.anchor and plan.anchor.isoformat(),
+                plan.due_date.isoformat(),
+            )
+        )
+        if len(self.texts) >= self.CACHED:
+            self.texts.clear()
+        self.texts[key] = text
+        return text
+
+    def _key(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> tuple:
+        anchors = self.anchors.get(tier)
+        if anchors is None:
+            anchors = self.anchors[tier] = chain_anchors(tier, self.scheduler.rules)
+        return first_plan_key(
+            tier, added, first_purchase, last_purchase, contract_end, anchors, self.anniversary
+        )
+
+    def _make(
+        self,
+        tier: str,
+        added: str,
+        first_purchase: str | None,
+        last_purchase: str | None,
+        contract_end: str | None,
+    ) -> Plan | None:
+        state = CustomerState(
+            tier=tier,
+            added=date.fromisoformat(added),
+            first_purchase=optional_date(first_purchase),
+            last_purchase=optional_date(last_purchase),
+            contract_end=optional_date(contract_end),
+        )
+        return self.scheduler.next_for(state, self.today)
+
+
+def spread_first_import(
+    conn: sqlite3.Connection, today: date, added: int, spooled: bool = False
+) -> dict[str, Any] | None:
     """The first import of a long-neglected list would put thousands on day one: when its
     overdue calls alone are more than a day's capacity, what falls due now is spread over the
     coming open days up to the daily capacity, most important first, as `plan --spread` does
     (each keeps its due date for the numbers). Runs inside the import's transaction; returns
-    what it did, or None when the list was not neglected (a normal day's work stays)."""
-    if not added or storage.customer_count(conn) != added:  # customers were there before
-        return None
+    what it did, or None when the list was not neglected (a normal day's work stays).
+
+    With `spooled`, the new customers still wait in the import's temporary table: the days
+    are worked out from counts and SQLite places the follow-ups by their position in the
+    order, so they are written once, on their days. Otherwise the written follow-ups are
+    moved, their ids held in an array: memory stays small for a million customers."""
+    if not added or storage.customer_count(conn) != (0 if spooled else added):
+        return None  # customers were there before: not a first import
     settings = storage.load_settings(conn)
     capacity = settings.daily_capacity
-    if storage.overdue_count(conn, today) <= capacity:
+    overdue = storage.spooled_overdue_count if spooled else storage.overdue_count
+    if overdue(conn, today) <= capacity:
         return None
-    order = [(followup_id, today) for followup_id in storage.due_followup_ids(conn, today)]
+    if spooled:
+        order = None
+        backlog = storage.spooled_due_count(conn, today)
+    else:
+        order = array("q", storage.iter_due_followup_ids(conn, today))
+        backlog = len(order)
+    load_per_day = storage.spooled_load_per_day if spooled else storage.load_per_day
     is_closed = closed_day_checker(settings)
-    days = 2 * (len(order) // capacity + 1) + 31
+    days = 2 * (backlog // capacity + 1) + 31
     while True:
-        load = storage.load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
-        moved = spread_backlog(order, load, today, days, capacity, is_closed)
-        if len(moved) == len(order) or days > 366 * 50:
+        load = load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
+        open_days = [
+            day for day in (today + timedelta(days=n) for n in range(days)) if not is_closed(day)
+        ]
+        room = sum(max(0, capacity - load.get(day, 0)) for day in open_days)
+        if room >= backlog or days > 366 * 50:
             break
         days *= 2
-    storage.move_followups(conn, {fid: day for fid, day in moved.items() if day != today})
+    if order is None:
+        return _spread_spooled(conn, today, backlog, open_days, load, capacity)
+    kept = moved = 0
+    days_used: set[date] = set()
+    batch: dict[int, date] = {}
+    for followup_id, day in zip(order, fill_days(open_days, load, capacity), strict=False):
+        days_used.add(day)
+        if day == today:
+            kept += 1
+            continue
+        moved += 1
+        batch[followup_id] = day
+        if len(batch) >= 10_000:
+            storage.move_followups(conn, batch)
+            batch = {}
+    storage.move_followups(conn, batch)
     return {
-        "backlog": len(order),
-        "kept_today": sum(1 for day in moved.values() if day == today),
-        "moved": sum(1 for day in moved.values() if day != today),
-        "open_days": len(set(moved.values())),
-        "last_day": max(moved.values()).isoformat(),
+        "backlog": backlog,
+        "kept_today": kept,
+        "moved": moved,
+        "open_days": len(days_used),
+        "last_day": max(days_used).isoformat(),
+        "capacity": capacity,
+    }
+
+
+def _spread_spooled(
+    conn: sqlite3.Connection,
+    today: date,
+    backlog: int,
+    open_days: list[date],
+    load: dict[date, int],
+    capacity: int,
+) -> dict[str, Any]:
+    """The days `fill_days` gives, as ranges of positions in today's order."""
+    ranges: list[tuple[int, int, date]] = []
+    position = kept = used = 0
+    last = today
+    for day in open_days:
+        if position >= backlog:
+            break
+        room = min(capacity - load.get(day, 0), backlog - position)
+        if room <= 0:
+            continue
+        if day == today:
+            kept = room
+        else:
+            ranges.append((position, position + room - 1, day))
+        position += room
+        used += 1
+        last = day
+    storage.spool_show_by_position(conn, today, ranges)
+    return {
+        "backlog": backlog,
+        "kept_today": kept,
+        "moved": position - kept,
+        "open_days": used,
+        "last_day": last.isoformat(),
         "capacity": capacity,
     }
 

@@ -25,16 +25,22 @@ def refresh_after_purchases(conn: sqlite3.Connection, customer_ids: list[int]) -
     return storage.take_back_unstarted(conn, customer_ids)
 
 
+def has_occasion_columns(conn: sqlite3.Connection, header: list[str]) -> bool:
+    """Does an imported file carry a birthday or a date column the shop plans calls for?"""
+    from followup_cli.rhythm import BIRTHDAY_FIELDS, _key
+
+    settings = storage.load_settings(conn)
+    wanted = {_key(n) for n in BIRTHDAY_FIELDS} | {_key(n) for n, _b in settings.date_fields}
+    return any(_key(column) in wanted for column in header)
+
+
 def plan_occasions_after_import(
     conn: sqlite3.Connection, header: list[str], stamp: str, today: date
 ) -> None:
     """Customers imported with a birthday or a named date column are planned again with it."""
-    from followup_cli.rhythm import BIRTHDAY_FIELDS, _key
     from followup_cli.service import replan
 
-    settings = storage.load_settings(conn)
-    wanted = {_key(n) for n in BIRTHDAY_FIELDS} | {_key(n) for n, _b in settings.date_fields}
-    if not any(_key(column) in wanted for column in header):
+    if not has_occasion_columns(conn, header):
         return
     dropped = [
         row["id"]

@@ -6,7 +6,7 @@ be tested on hand-worked dates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -30,6 +30,49 @@ def anchor_date(anchor: str, state: CustomerState) -> date:
     if anchor == "added":
         return state.added
     return state.last_success or state.last_purchase or state.added
+
+
+def chain_anchors(tier: str, rules: dict[str, Rule]) -> tuple[str, ...]:
+    """The anchors of every rule a plan for `tier` may read: its own rule's, then those of
+    the tiers it becomes (an unknown tier has none; planning it fails as usual)."""
+    anchors: list[str] = []
+    seen: set[str] = set()
+    rule = rules.get(tier)
+    while rule is not None and rule.tier not in seen:
+        seen.add(rule.tier)
+        if rule.anchor not in anchors:
+            anchors.append(rule.anchor)
+        rule = rules.get(rule.then or "")
+    return tuple(anchors)
+
+
+def first_plan_key(
+    tier: str,
+    added: Any,
+    first_purchase: Any,
+    last_purchase: Any,
+    contract_end: Any,
+    anchors: tuple[str, ...],
+    anniversary: bool,
+) -> tuple:
+    """Everything the first plan of a customer with no history depends on, as a key.
+
+    Such a customer's plan reads only the anchor days of the tier's chain of rules (as
+    `anchor_date` picks them when nothing was logged yet), the contract end and, with
+    anniversary calls on, the first purchase. Customers with the same key get the same
+    plan, so an import plans each key once. Dates may be given as dates or ISO text.
+    """
+    days = []
+    for anchor in anchors:
+        if anchor == "first_purchase":
+            days.append(first_purchase or added)
+        elif anchor == "last_purchase":
+            days.append(last_purchase or first_purchase or added)
+        elif anchor == "added":
+            days.append(added)
+        else:  # counted from the last success, of which there is none yet
+            days.append(last_purchase or added)
+    return (tier, contract_end, first_purchase if anniversary else None, *days)
 
 
 ClosedDay = Callable[[date], bool]
@@ -128,25 +171,36 @@ def _step_plan(
     rule: Rule, state: CustomerState, rules: dict[str, Rule], today: date
 ) -> Plan | None:
     anchor = anchor_date(rule.anchor, state)
+    if state.previous_due is None:
+        follower = rules.get(rule.then or "")
+        return _nearest_step(rule, follower.interval if follower else None, anchor, today)
     dated = [(step, step.after(anchor)) for step in rule.steps]
-    if state.previous_due is not None:
-        pending = [(s, d) for s, d in dated if d > state.previous_due]
-        if not pending:
-            return None
-        step, due = pending[0]
-    else:
-        step, due = min(dated, key=lambda item: (abs((item[1] - today).days), item[1]))
-        if step == rule.steps[-1] and _overtaken(rule, due, rules, today):
-            return None
+    pending = [(s, d) for s, d in dated if d > state.previous_due]
+    if not pending:
+        return None
+    step, due = pending[0]
     return Plan(due, "step", f"{step.label()} after {rule.anchor.replace('_', ' ')}", anchor)
 
 
-def _overtaken(rule: Rule, last_step_due: date, rules: dict[str, Rule], today: date) -> bool:
-    """True when the tier that follows is due nearer to today than the last step."""
-    follower = rules.get(rule.then or "")
-    if not (follower and follower.interval):
+@lru_cache(maxsize=8192)
+def _nearest_step(
+    rule: Rule, follower_interval: Duration | None, anchor: date, today: date
+) -> Plan | None:
+    """The step nearest today (the earlier on a tie), or None when the tier that follows has
+    overtaken the last one. Memoised: an import plans many customers who share an anchor day."""
+    dated = [(step, step.after(anchor)) for step in rule.steps]
+    step, due = min(dated, key=lambda item: (abs((item[1] - today).days), item[1]))
+    if step == rule.steps[-1] and _overtaken_by(follower_interval, due, today):
+        return None
+    return Plan(due, "step", f"{step.label()} after {rule.anchor.replace('_', ' ')}", anchor)
+
+
+def _overtaken_by(interval: Duration | None, last_step_due: date, today: date) -> bool:
+    """True when the tier that follows (repeating every `interval`) is due nearer to today
+    than the last step."""
+    if interval is None:
         return False
-    follower_due = follower.interval.after(last_step_due)
+    follower_due = interval.after(last_step_due)
     return abs((follower_due - today).days) < abs((last_step_due - today).days)
 
 
@@ -293,6 +347,15 @@ def spread_backlog(
         used[day] += 1
         moved[item_id] = day
     return moved
+
+
+def fill_days(open_days: list[date], load: dict[date, int], capacity: int) -> Iterator[date]:
+    """The day of each next item of a backlog in priority order, as `spread_backlog` places
+    them (each open day filled up to the capacity, what is planned on it counted), without
+    holding the items: a million-customer first import spreads in constant memory."""
+    for day in open_days:
+        for _slot in range(capacity - load.get(day, 0)):
+            yield day
 
 
 def validate_rules(rules: dict[str, Rule]) -> None:

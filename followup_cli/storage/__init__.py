@@ -29,6 +29,7 @@ from followup_cli.storage.connection import (  # noqa: F401
     create_private_file,
     read_snapshot,
     transaction,
+    tune_for_import,
 )
 from followup_cli.storage.copying import (  # noqa: F401
     NOT_COPIED,
@@ -139,6 +140,7 @@ from followup_cli.storage.followups import (  # noqa: F401
     insert_contact,
     insert_followup,
     insert_followups,
+    iter_due_followup_ids,
     latest_logged_contact,
     load_per_day,
     log_undo_changes,
@@ -160,7 +162,8 @@ from followup_cli.storage.followups import (  # noqa: F401
     take_back_unstarted,
 )
 from followup_cli.storage.imports import (  # noqa: F401
-    _SPOOL_NEW_COLUMNS,
+    SPOOL_NEW_COLUMNS,
+    SPOOL_PLAN_COLUMNS,
     contacts_logged_since,
     customers_of_import_purchases,
     customers_written_at,
@@ -180,7 +183,6 @@ from followup_cli.storage.imports import (  # noqa: F401
     spool_apply_purchases,
     spool_create,
     spool_drop,
-    spool_followups,
     spool_index,
     spool_new,
     spool_new_by,
@@ -188,13 +190,15 @@ from followup_cli.storage.imports import (  # noqa: F401
     spool_purchases,
     spool_purchases_create,
     spool_purchases_drop,
+    spool_show_by_position,
     spool_update,
-    spooled_new_states,
+    spooled_due_count,
+    spooled_load_per_day,
+    spooled_overdue_count,
     spooled_purchase_buyers_gone,
     spooled_purchase_spans,
     spooled_update,
     spooled_updates,
-    tune_for_import,
 )
 from followup_cli.storage.purchases import (  # noqa: F401
     _STATS_COLUMNS,

@@ -74,6 +74,14 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def tune_for_import(conn: sqlite3.Connection) -> None:
+    """A bigger page cache for an import's own connection: the index inserts of a large file
+    and its temporary tables stay in memory instead of going back and forth to disk (measured
+    on 100 000 rows: about 1 s less waiting; bounded at 16 + 16 MB)."""
+    conn.execute("PRAGMA cache_size = -16000")
+    conn.execute("PRAGMA temp.cache_size = -16000")
+
+
 # Before a command's first write, SQLite's quick_check runs over the whole file. Measured on
 # 2 cores at load 6-8: 0.07 s for 10k customers (5 MB), 0.9 s for 100k customers with 1M
 # contacts (358 MB), 6.1 s for 1M customers (524 MB): about 12 ms a MB where customers

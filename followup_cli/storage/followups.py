@@ -352,7 +352,12 @@ def move_followups(conn: sqlite3.Connection, days: dict[int, date]) -> None:
 def due_followup_ids(conn: sqlite3.Connection, on: date) -> list[int]:
     """The open follow-ups showing by `on`, check-backs aside, in today's order (overdue by
     tier rank and age, then due today by rank): just their ids, for spreading a backlog."""
-    return [
+    return list(iter_due_followup_ids(conn, on))
+
+
+def iter_due_followup_ids(conn: sqlite3.Connection, on: date) -> Iterator[int]:
+    """`due_followup_ids` one at a time, for a backlog of a million."""
+    return (
         row[0]
         for row in conn.execute(
             "SELECT f.id FROM followups f JOIN customers c ON c.id = f.customer_id "
@@ -362,7 +367,7 @@ def due_followup_ids(conn: sqlite3.Connection, on: date) -> list[int]:
             "c.name, c.ref",
             {"on": on.isoformat()},
         )
-    ]
+    )
 
 
 def history(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]:

@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from followup_cli.storage.connection import _chunks, _text
@@ -130,34 +131,27 @@ def forget_import_changes(conn: sqlite3.Connection, stamp: str) -> None:
     conn.execute("DELETE FROM customer_changes WHERE source = 'import' AND logged_at = ?", (stamp,))
 
 
-_SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, "line")
+# A new customer's first follow-up travels with them (plan_due NULL: none planned).
+SPOOL_PLAN_COLUMNS = ("plan_kind", "plan_reason", "plan_anchor", "plan_due", "plan_rank")
+SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, *SPOOL_PLAN_COLUMNS)
+_spooled_values = itemgetter(*SPOOL_NEW_COLUMNS)
 
 
 def spool_create(conn: sqlite3.Connection) -> None:
     columns = ", ".join(
-        f"{c} INTEGER" if c == "line" else f"{c} TEXT" for c in _SPOOL_NEW_COLUMNS if c != "id"
+        f"{c} INTEGER" if c == "plan_rank" else f"{c} TEXT" for c in SPOOL_NEW_COLUMNS if c != "id"
     )
     for statement in (
         "DROP TABLE IF EXISTS temp.import_new",
         "DROP TABLE IF EXISTS temp.import_updates",
-        "DROP TABLE IF EXISTS temp.import_followups",
+        "DROP TABLE IF EXISTS temp.import_shown",
         f"CREATE TEMP TABLE import_new (id INTEGER PRIMARY KEY, {columns})",
         "CREATE TEMP TABLE import_updates (customer_id INTEGER PRIMARY KEY, changes TEXT, "
         "before TEXT, seen TEXT)",
-        "CREATE TEMP TABLE import_followups (customer_id INTEGER, kind TEXT, reason TEXT, "
-        "anchor TEXT, due_date TEXT, rank INTEGER)",
+        # first follow-ups a first import's spread shows on another day than they are due
+        "CREATE TEMP TABLE import_shown (id INTEGER PRIMARY KEY, show_date TEXT)",
     ):
         conn.execute(statement)
-
-
-def spooled_new_states(conn: sqlite3.Connection, size: int) -> Iterator[list[sqlite3.Row]]:
-    """The planned new customers' scheduling fields, `size` at a time, in id order."""
-    cursor = conn.execute(
-        "SELECT id, tier, added, first_purchase, last_purchase, contract_end "
-        "FROM temp.import_new ORDER BY id"
-    )
-    while batch := cursor.fetchmany(size):
-        yield batch
 
 
 def spool_purchases_drop(conn: sqlite3.Connection) -> None:
@@ -165,15 +159,16 @@ def spool_purchases_drop(conn: sqlite3.Connection) -> None:
 
 
 def spool_drop(conn: sqlite3.Connection) -> None:
-    for table in ("import_new", "import_updates", "import_followups"):
+    for table in ("import_new", "import_updates", "import_shown", "import_days"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def spool_new(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    """Planned new customers; each row has every column of SPOOL_NEW_COLUMNS."""
     conn.executemany(
-        f"INSERT INTO temp.import_new ({', '.join(_SPOOL_NEW_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_SPOOL_NEW_COLUMNS))})",
-        ([row.get(c) for c in _SPOOL_NEW_COLUMNS] for row in rows),
+        f"INSERT INTO temp.import_new ({', '.join(SPOOL_NEW_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(SPOOL_NEW_COLUMNS))})",
+        map(_spooled_values, rows),
     )
 
 
@@ -223,17 +218,6 @@ def spooled_updates(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
         yield from rows
 
 
-def spool_followups(conn: sqlite3.Connection, planned: Iterable[tuple[int, Any, int]]) -> None:
-    conn.executemany(
-        "INSERT INTO temp.import_followups (customer_id, kind, reason, anchor, due_date, rank) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            (cid, p.kind, p.reason, p.anchor and p.anchor.isoformat(), p.due_date.isoformat(), r)
-            for cid, p, r in planned
-        ),
-    )
-
-
 def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     """Write the new customers, their first follow-ups and their undo records in three
     statements (inside the caller's write transaction)."""
@@ -245,13 +229,72 @@ def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     )
     conn.execute(
         "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status, "
-        "attempts, rank) SELECT customer_id, kind, reason, anchor, due_date, due_date, 'open', 0, "
-        "rank FROM temp.import_followups ORDER BY customer_id"
+        "attempts, rank) SELECT n.id, n.plan_kind, n.plan_reason, n.plan_anchor, n.plan_due, "
+        "COALESCE(s.show_date, n.plan_due), 'open', 0, n.plan_rank FROM temp.import_new n "
+        "LEFT JOIN temp.import_shown s ON s.id = n.id WHERE n.plan_due IS NOT NULL ORDER BY n.id"
     )
     conn.execute(
         "INSERT INTO import_changes (import_id, customer_id, action, before) "
         "SELECT ?, id, 'added', NULL FROM temp.import_new ORDER BY id",
         (import_id,),
+    )
+
+
+# A first import's backlog spread before it is written (see planning.spread_first_import):
+# the same selection and order as followups.overdue_count, load_per_day and due_followup_ids,
+# over the new customers' first follow-ups as they wait in the import's temporary table.
+
+
+def spooled_overdue_count(conn: sqlite3.Connection, on: date) -> int:
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM temp.import_new WHERE plan_due < ?", (on.isoformat(),)
+        ).fetchone()[0]
+    )
+
+
+def spooled_load_per_day(conn: sqlite3.Connection, start: date, end: date) -> dict[date, int]:
+    rows = conn.execute(
+        "SELECT plan_due, COUNT(*) FROM temp.import_new WHERE plan_due BETWEEN ? AND ? "
+        "GROUP BY plan_due",
+        (start.isoformat(), end.isoformat()),
+    )
+    return {date.fromisoformat(row[0]): row[1] for row in rows}
+
+
+def spooled_due_count(conn: sqlite3.Connection, on: date) -> int:
+    """New customers whose first follow-up shows by `on` (check-backs aside)."""
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM temp.import_new WHERE plan_due <= ? AND plan_kind != ?",
+            (on.isoformat(), "check-back"),
+        ).fetchone()[0]
+    )
+
+
+def spool_show_by_position(
+    conn: sqlite3.Connection, on: date, ranges: list[tuple[int, int, date]]
+) -> None:
+    """Show the new customers' first follow-ups due by `on` on other days: in today's order
+    (as followups.due_followup_ids has it), positions `first` to `last` of each range on its
+    day. One statement: SQLite numbers and places them, whatever the size of the backlog."""
+    conn.execute("DROP TABLE IF EXISTS temp.import_days")
+    conn.execute(
+        "CREATE TEMP TABLE import_days (first_place INTEGER PRIMARY KEY, last_place INTEGER, "
+        "show_date TEXT)"
+    )
+    conn.executemany(
+        "INSERT INTO temp.import_days (first_place, last_place, show_date) VALUES (?, ?, ?)",
+        ((first, last, day.isoformat()) for first, last, day in ranges),
+    )
+    conn.execute(
+        "INSERT INTO temp.import_shown (id, show_date) SELECT p.id, d.show_date FROM ("
+        "SELECT id, ROW_NUMBER() OVER (ORDER BY plan_due >= :on, plan_rank, "
+        "CASE WHEN plan_due < :on THEN plan_due END, name, ref) - 1 AS place "
+        "FROM temp.import_new WHERE plan_due <= :on AND plan_kind != 'check-back') p "
+        "JOIN temp.import_days d ON d.first_place = (SELECT MAX(e.first_place) "
+        "FROM temp.import_days e WHERE e.first_place <= p.place) WHERE p.place <= d.last_place",
+        {"on": on.isoformat()},
     )
 
 
@@ -262,13 +305,6 @@ def import_match_keys(conn: sqlite3.Connection) -> Iterator[tuple[str, str | Non
 
 def last_customer_id(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0])
-
-
-def tune_for_import(conn: sqlite3.Connection) -> None:
-    """A bigger page cache for the import's own connection: the index inserts of a large file
-    stay in memory instead of going back and forth to disk (bounded: 32 + 16 MB)."""
-    conn.execute("PRAGMA cache_size = -32000")
-    conn.execute("PRAGMA temp.cache_size = -16000")
 
 
 def spool_purchases_create(conn: sqlite3.Connection) -> None:
