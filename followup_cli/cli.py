@@ -178,7 +178,7 @@ def _accept_db_after_command(group: Any) -> None:
                     callback=_db_option,
                     expose_value=False,
                     metavar="DB",
-                    help=_("Database file (as --db before the command)."),
+                    help=_("Database file or postgresql:// URL (as --db before the command)."),
                 )
             )
         if hasattr(command, "commands"):
@@ -451,6 +451,14 @@ def _conn(ctx: typer.Context) -> sqlite3.Connection:
     if url is not None:
         server = storage.open_server(url)
         ctx.call_on_close(server.close)  # a server counts its connections; a file does not
+        # A new shop from --db (a mistyped database name, maybe) is announced, as a new file
+        # is; one named by $FOLLOWUP_DB was set up on purpose (cron) and stays quiet.
+        if server.created and ctx.find_root().obj["db"] is not None:
+            render.warn(
+                _("followup: made {database} a new, empty followup shop").format(
+                    database=storage.shown_name(url)
+                )
+            )
         return server  # type: ignore[return-value]
     path, is_default = _db_path(ctx)
     # A new file from --db (a typo, maybe) or the default place is announced, once; one named
@@ -1486,10 +1494,17 @@ def restore(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Replace the database with a backup; the current one is kept aside."""
+    from followup_cli import storage
     from followup_cli.maintenance import check_backup, discard
     from followup_cli.maintenance import restore as run_restore
 
-    _file_only(ctx, "restore")
+    if storage.chosen_server(ctx.find_root().obj["db"]) is not None:
+        raise FollowupError(
+            _(
+                "'restore' works on a database file; to bring a copy back onto a PostgreSQL "
+                "server, use 'followup --db FILE transfer --to URL' into an empty database"
+            )
+        )
     path, _is_default = _db_path(ctx)
     conn = _conn(ctx)
     staged, version = check_backup(path, file)
@@ -1539,22 +1554,44 @@ def transfer(
     """Move a shop onto a chain's PostgreSQL server, or back into a file.
 
     Every table is copied whole into an empty database, counted on both sides, and the
-    report for the last 12 months compared; any difference and nothing is copied. `--from`
+    report for the last 12 months compared; any difference and nothing is copied. --from
     a server into a new file is also the offline backup of a chain.
     """
     from followup_cli import storage
     from followup_cli.transfer import transfer as run_transfer
 
     if (to is None) == (source is None):
-        raise FollowupError(_("give exactly one of --to and --from"))
+        raise UsageError(_("give exactly one of --to and --from"))
     other = (to or source or "").strip()
     if not other:
-        raise FollowupError(_("give a database file name, not an empty one"))
-    here = _conn(ctx)
-    there = _open_other(other)
+        raise typer.BadParameter(
+            _("give a database file name, not an empty one"),
+            param_hint="'--to'" if to is not None else "'--from'",
+        )
+    here_name = _here_name(ctx)
+    if _same_database(other, here_name):
+        raise FollowupError(
+            _("{database} is this database itself: give another one").format(
+                database=storage.shown_name(other)
+            )
+        )
+    if (
+        source is not None
+        and not storage.is_server(other)
+        and not Path(other).expanduser().is_file()
+    ):
+        raise FollowupError(_("no database file at {path}").format(path=other))
+    # Files this command would create: taken away again if the copy fails.
+    new_files = [
+        Path(name).expanduser()
+        for name in (here_name, other)
+        if not storage.is_server(name) and not Path(name).expanduser().exists()
+    ]
+    there = _open_other(other)  # first: a source that cannot be read leaves nothing behind
     try:
+        here = _conn(ctx)
         origin, copy = (here, there) if to is not None else (there, here)
-        name = other if to is not None else _here_name(ctx)
+        name = other if to is not None else here_name
         with render.progress(_("copying")) as bar:
             tick = bar(10**9) if bar else None
             result = run_transfer(
@@ -1564,8 +1601,12 @@ def transfer(
                 _day(on),
                 (lambda _table, n: tick(n)) if tick else None,
             )
-    finally:
+    except BaseException:
         there.close()
+        for path in new_files:
+            storage.remove_with_sidecars(path)
+        raise
+    there.close()
     render.transfer_view(result, fmt is TextOrJson.json)
 
 
@@ -1576,6 +1617,14 @@ def _open_other(target: str) -> Any:
     if storage.is_server(target):
         return storage.open_server(target)
     return storage.open_db(Path(target).expanduser())
+
+
+def _same_database(one: str, other: str) -> bool:
+    from followup_cli import storage
+
+    if storage.is_server(one) or storage.is_server(other):
+        return one.strip() == other.strip()
+    return Path(one).expanduser().resolve() == Path(other).expanduser().resolve()
 
 
 def _here_name(ctx: typer.Context) -> str:

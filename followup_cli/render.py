@@ -442,11 +442,14 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
         _("{count} {what}").format(count=v, what=wording.counted(k))
         for k, v in report["counts"].items()
     )
-    message(
-        _("file: {file} ({mode}, {journal})").format(
-            file=report["file"], mode=report["file_mode"], journal=report["journal_mode"]
+    if report["file_mode"] == "server":
+        message(_("database: {database} (a PostgreSQL server)").format(database=report["file"]))
+    else:
+        message(
+            _("file: {file} ({mode}, {journal})").format(
+                file=report["file"], mode=report["file_mode"], journal=report["journal_mode"]
+            )
         )
-    )
     message(
         _("schema version: {version}; integrity: {integrity}").format(
             version=report["schema_version"], integrity=wording.status(report["integrity"])

@@ -67,6 +67,7 @@ def transfer(
                     "the copy in {target} did not match the original ({what}): nothing was copied"
                 ).format(target=target_name, what=", ".join(different) or _("the report"))
             )
+    storage.analyze(target)  # a server plans its queries well only once it knows the tables
     return {
         "tables": counts,
         "report_from": start.isoformat(),

@@ -79,9 +79,10 @@ def test_transfer_never_copies_into_a_shop(cli, isolated_db, tmp_path):
     assert err.startswith("followup: error: ") and "already holds a shop" in err
     assert err.count("\n") == 1
     assert cli.json("doctor")["counts"]["customers"] == 36
-    assert cli("--db", shop, "transfer", code=1).stderr == (
-        "followup: error: give exactly one of --to and --from\n"
-    )
+    err = cli("--db", shop, "transfer", code=2).stderr
+    assert "give exactly one of --to and --from" in err and err.count("\n") == 1
+    err = cli("transfer", "--from", isolated_db, code=1).stderr
+    assert "is this database itself: give another one" in err
 
 
 def test_file_commands_say_what_to_use_on_a_server(cli, isolated_db, tmp_path):
@@ -277,3 +278,31 @@ def test_the_shops_language_option_speaks_for_every_branch_machine(cli, isolated
     )
     # 23 follow-ups are due on 23 November in the example shop (see test_loop)
     assert shown.stdout.startswith("2026-11-23 到期回访：23 个中的 1 个")
+
+
+def test_mistakes_with_a_server_name_are_one_line_and_leave_nothing_behind(
+    cli, isolated_db, tmp_path
+):
+    base, _schema = isolated_db.split("&options=", 1)
+    nowhere = base.replace("/followup_test?", "/no_such_db?") + "&password=secret"
+    err = cli("--db", nowhere, "today", code=1).stderr
+    assert err.startswith("followup: error: cannot use database ") and err.count("\n") == 1
+    assert "password=***" in err and "secret" not in err
+    err = cli("--db", "postgresq://followup@/chain", "today", code=1).stderr
+    assert err == (
+        "followup: error: postgresq://followup@/chain is not a database followup can use: "
+        "give a file name or a postgresql:// URL\n"
+    )
+    copy = tmp_path / "copy.db"
+    err = cli("--db", str(copy), "transfer", "--from", nowhere, code=1).stderr
+    assert err.count("\n") == 1 and not copy.exists()  # no empty shop left behind
+    err = cli("restore", str(copy), "--yes", code=1).stderr
+    assert "transfer --to URL' into an empty database" in err
+
+
+def test_a_new_server_shop_from_db_is_announced_once(cli, isolated_db):
+    first = cli("--db", isolated_db, "today", "--date", DAY)
+    assert first.stderr.startswith("followup: made postgresql://") and first.stderr.endswith(
+        " a new, empty followup shop\n"
+    )
+    assert cli("--db", isolated_db, "today", "--date", DAY).stderr == ""

@@ -708,7 +708,7 @@ MESSAGES: dict[str, str] = {
     # Daily use: which database
     "followup: created a new, empty database at {path}": "followup：已在 {path} 新建一个空数据库",
     "give a database file name, not an empty one": "请给出数据库文件名，不能为空",
-    "Database file (as --db before the command).": "数据库文件（与写在命令前的 --db 相同）。",
+    "Database file or postgresql:// URL (as --db before the command).": "数据库文件或 postgresql:// 网址（与写在命令前的 --db 相同）。",
     # Daily use: logging
     "{who} already has {outcome} logged on {day}. Log it again?": "{who} 在 {day} 已登记过 {outcome}。再登记一次吗？",
     "{who} already has {outcome} logged on {day}: add --again to log a second one": "{who} 在 {day} 已登记过 {outcome}：要再登记一次请加 --again",
@@ -923,7 +923,7 @@ MESSAGES: dict[str, str] = {
     "Follow-ups due on {day} at {branch}: {count}": "{day} {branch}到期回访：{count} 个",
     # --- a chain of shops on PostgreSQL
     "a PostgreSQL database needs psycopg: pip install 'followup[server]'": "使用 PostgreSQL 数据库需要安装 psycopg：pip install 'followup[server]'",
-    "Move a shop onto a chain's PostgreSQL server, or back into a file.\n\nEvery table is copied whole into an empty database, counted on both sides, and the\nreport for the last 12 months compared; any difference and nothing is copied. `--from`\na server into a new file is also the offline backup of a chain.": "把店铺搬上连锁店的 PostgreSQL 服务器，或搬回文件。\n\n每张表整体复制到一个空数据库，两边逐表核对行数，\n并比较最近 12 个月的报表；有任何不同就什么也不复制。\n用 `--from` 把服务器复制到新文件，也就是连锁店的离线备份。",
+    "Move a shop onto a chain's PostgreSQL server, or back into a file.\n\nEvery table is copied whole into an empty database, counted on both sides, and the\nreport for the last 12 months compared; any difference and nothing is copied. --from\na server into a new file is also the offline backup of a chain.": "把店铺搬上连锁店的 PostgreSQL 服务器，或搬回文件。\n\n每张表整体复制到一个空数据库，两边逐表核对行数，\n并比较最近 12 个月的报表；有任何不同就什么也不复制。\n用 --from 把服务器复制到新文件，也就是连锁店的离线备份。",
     "Copy this database into an empty one: a file or postgresql://…": "把本数据库复制到一个空数据库：文件或 postgresql://…",
     "Copy a database (a file or postgresql://…) into this empty one.": "把另一个数据库（文件或 postgresql://…）复制到本空数据库。",
     "The report compared ends on this day.": "用来核对的报表截至这一天。",
@@ -935,4 +935,11 @@ MESSAGES: dict[str, str] = {
     "the report": "报表",
     "{table}: {source} rows copied, {target} there": "{table}：复制 {source} 行，目标中 {target} 行",
     "the report from {start} to {end} reads the same in both: the copy is complete": "{start} 至 {end} 的报表两边完全一致：复制完成",
+    "{database} is not a database followup can use: give a file name or a postgresql:// URL": "{database} 不是 followup 能用的数据库：请给出文件名或 postgresql:// 网址",
+    "{path} is another application's database, not a followup one: nothing was changed (give followup an empty database of its own)": "{path} 是其他应用的数据库，不是 followup 的：未做任何改动（请给 followup 一个专用的空数据库）",
+    "followup: made {database} a new, empty followup shop": "followup：已把 {database} 建成一个新的空店铺数据库",
+    "'restore' works on a database file; to bring a copy back onto a PostgreSQL server, use 'followup --db FILE transfer --to URL' into an empty database": "「restore」只用于数据库文件；要把副本搬回 PostgreSQL 服务器，请用「followup --db 文件 transfer --to 网址」搬到一个空数据库",
+    "{database} is this database itself: give another one": "{database} 就是本数据库：请给出另一个",
+    "no database file at {path}": "{path} 没有数据库文件",
+    "database: {database} (a PostgreSQL server)": "数据库：{database}（PostgreSQL 服务器）",
 }

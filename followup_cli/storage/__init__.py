@@ -34,6 +34,7 @@ from followup_cli.storage.connection import (  # noqa: F401
 from followup_cli.storage.copying import (  # noqa: F401
     NOT_COPIED,
     SEEDED,
+    analyze,
     clear_table,
     holds_a_shop,
     ordered_columns,

@@ -73,6 +73,11 @@ def read_table(
         yield [tuple(row) for row in batch]
 
 
+def analyze(conn: Any) -> None:
+    """Fresh statistics for the query planner after a whole shop arrived at once."""
+    conn.execute("ANALYZE")
+
+
 def clear_table(conn: Any, table: str) -> None:
     conn.execute(f"DELETE FROM {table}")
 

@@ -33,14 +33,27 @@ def default_db_path() -> Path:
 
 
 def chosen_server(cli_value: str | None) -> str | None:
-    """The PostgreSQL URL a chain runs on (--db or $FOLLOWUP_DB), or None for a file."""
-    chosen = cli_value or os.environ.get("FOLLOWUP_DB")
-    return chosen.strip() if is_server(chosen) else None
+    """The PostgreSQL URL a chain runs on (--db or $FOLLOWUP_DB), or None for a file.
+
+    Anything else written like a URL (`postgresq://…`, `mysql://…`) is refused rather than
+    taken for a file name."""
+    chosen = (cli_value or os.environ.get("FOLLOWUP_DB") or "").strip()
+    if is_server(chosen):
+        scheme, rest = chosen.split("://", 1)
+        return f"{scheme.lower()}://{rest}"
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", chosen):
+        raise FollowupError(
+            _(
+                "{database} is not a database followup can use: give a file name or a "
+                "postgresql:// URL"
+            ).format(database=shown_name(chosen))
+        )
+    return None
 
 
 def open_server(url: str) -> ServerConnection:
     """Connect to a chain's PostgreSQL database, check it is ours and bring its schema up to
-    date (the same numbered steps a file takes)."""
+    date (the same numbered steps a file takes). `conn.created` says it became a shop now."""
     shown = shown_name(url)
     try:
         conn = ServerConnection(url, BUSY_TIMEOUT_MS)
@@ -59,11 +72,12 @@ def open_server(url: str) -> ServerConnection:
             raise FollowupError(
                 _(
                     "{path} is another application's database, not a followup one: nothing "
-                    "was changed (give followup a file of its own with --db)"
+                    "was changed (give followup an empty database of its own)"
                 ).format(path=shown)
             )
         if version > SCHEMA_VERSION:
             raise _newer(version)
+        conn.created = version == 0
         migrate(conn)
     except BaseException:
         conn.close()
@@ -85,7 +99,8 @@ def open_for_reading(cli_value: str | None) -> Any | None:
 
 def shown_name(url: str) -> str:
     """A database name fit to print: a server URL's password replaced by ***."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    hidden = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", hidden, flags=re.I)
 
 
 def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:

@@ -291,6 +291,7 @@ class ServerConnection:
 
     engine = "postgresql"
     health_checked = True  # the server checks its own pages
+    created = False  # set by open_server: this database became a shop just now
     row_factory = None
 
     def __init__(self, url: str, wait_ms: int) -> None:
