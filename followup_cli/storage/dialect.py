@@ -230,40 +230,30 @@ class ServerCursor:
         self.lastrowid = lastrowid
         self.rowcount = cursor.rowcount
         self.description = cursor.description
-
-    def _make(self, values: Sequence[Any] | None) -> ServerRow | None:
-        if values is None:
-            return None
-        names = {d.name.lower(): i for i, d in enumerate(self._cursor.description or ())}
-        return ServerRow(names, values)
+        # Column name -> position, shared by every row of the result (None: no rows to read).
+        self._names = (
+            None
+            if cursor.description is None
+            else {d.name.lower(): i for i, d in enumerate(cursor.description)}
+        )
 
     def fetchone(self) -> ServerRow | None:
-        if self._cursor.description is None:
-            return None
-        return self._make(self._cursor.fetchone())
+        values = None if self._names is None else self._cursor.fetchone()
+        return None if values is None else ServerRow(self._names, values)  # type: ignore[arg-type]
 
     def fetchmany(self, size: int = 1) -> list[ServerRow]:
-        if self._cursor.description is None:
+        if self._names is None:
             return []
-        names = {d.name.lower(): i for i, d in enumerate(self._cursor.description)}
-        return [ServerRow(names, v) for v in self._cursor.fetchmany(size)]
+        return [ServerRow(self._names, v) for v in self._cursor.fetchmany(size)]
 
     def fetchall(self) -> list[ServerRow]:
-        if self._cursor.description is None:
+        if self._names is None:
             return []
-        names = {d.name.lower(): i for i, d in enumerate(self._cursor.description)}
-        return [ServerRow(names, v) for v in self._cursor.fetchall()]
+        return [ServerRow(self._names, v) for v in self._cursor.fetchall()]
 
     def __iter__(self) -> Iterator[ServerRow]:
-        if self._cursor.description is None:
-            return
-        names = {d.name.lower(): i for i, d in enumerate(self._cursor.description)}
-        while True:
-            batch = self._cursor.fetchmany(2000)
-            if not batch:
-                return
-            for values in batch:
-                yield ServerRow(names, values)
+        while batch := self.fetchmany(2000):
+            yield from batch
 
     def close(self) -> None:
         self._cursor.close()
