@@ -36,6 +36,7 @@ def global_options(argv: Sequence[str]) -> dict[str, str]:
 def shop_language(db: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
     """The `language` option stored in the shop's file, or None (no file, not set, unreadable)."""
     chosen = db or environ.get("FOLLOWUP_DB")
+    # dialect.is_server, spelled out: importing the storage package here would slow start-up
     if chosen and chosen.strip().lower().startswith(("postgresql://", "postgres://")):
         return _server_language(chosen.strip())
     if chosen:

@@ -46,8 +46,8 @@ def transfer(
         for table in tables:
             if table not in wanted:
                 continue
-            there = set(storage.ordered_columns(target, table))
-            columns = [c for c in storage.ordered_columns(source, table) if c in there]
+            there = set(storage.column_names(target, table))
+            columns = [c for c in storage.column_names(source, table) if c in there]
             for rows in storage.read_table(source, table, columns):
                 storage.write_rows(target, table, columns, rows)
                 if progress:

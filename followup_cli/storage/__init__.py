@@ -16,14 +16,8 @@ from followup_cli.storage.branches import (  # noqa: F401
     staff_members,
 )
 from followup_cli.storage.connection import (  # noqa: F401
-    _LAST_CHECK,
     BUSY_TIMEOUT_MS,
     QUICK_CHECK_MAX_BYTES,
-    _chunks,
-    _Connection,
-    _make_private,
-    _make_private_folders,
-    _text,
     check_before_writing,
     connect,
     create_private_file,
@@ -33,24 +27,18 @@ from followup_cli.storage.connection import (  # noqa: F401
 )
 from followup_cli.storage.copying import (  # noqa: F401
     NOT_COPIED,
-    SEEDED,
     analyze,
     clear_table,
     holds_a_shop,
-    ordered_columns,
     read_table,
     row_count,
     table_names,
     write_rows,
 )
 from followup_cli.storage.customers import (  # noqa: F401
-    _DATE_FIELDS,
-    _INSERTED_COLUMNS,
-    _WITH_SPEND,
     CUSTOMER_COLUMNS,
     CUSTOMER_TABLES,
     FOOTPRINT_TABLES,
-    _casefold,
     all_customers,
     contacts_of,
     customer_by_ref,
@@ -80,8 +68,6 @@ from followup_cli.storage.customers import (  # noqa: F401
     update_customer,
 )
 from followup_cli.storage.database import (  # noqa: F401
-    _OUR_TABLES,
-    _check_ours,
     chosen_server,
     default_db_path,
     open_db,
@@ -92,17 +78,13 @@ from followup_cli.storage.database import (  # noqa: F401
 )
 from followup_cli.storage.dialect import (  # noqa: F401
     ServerConnection,
+    column_names,
     is_server,
     on_server,
     plus_days,
 )
 from followup_cli.storage.files import (  # noqa: F401
-    _SCRUB_PENDING,
     SCRUB_WAIT_MS,
-    _backups_made,
-    _copy_into,
-    _read_only_uri,
-    _replace_content,
     backup_paths,
     backup_to,
     erase_customer,
@@ -118,9 +100,6 @@ from followup_cli.storage.files import (  # noqa: F401
     stage_copy,
 )
 from followup_cli.storage.followups import (  # noqa: F401
-    _DUE_SELECT,
-    _RANK_OF_CUSTOMER,
-    _UNTOUCHED,
     DUE_QUERIES,
     activity_of_active_customers,
     cancel_open_followup,
@@ -202,10 +181,6 @@ from followup_cli.storage.imports import (  # noqa: F401
     spooled_updates,
 )
 from followup_cli.storage.purchases import (  # noqa: F401
-    _STATS_COLUMNS,
-    _STATS_SOURCE,
-    _stats_row,
-    _write_stats,
     all_purchase_stats,
     delete_purchases_of_import,
     insert_purchase,
@@ -223,10 +198,6 @@ from followup_cli.storage.purchases import (  # noqa: F401
     win_back_tallies,
 )
 from followup_cli.storage.reports import (  # noqa: F401
-    _COMPLETED,
-    _CUSTOMER_KEYS,
-    _SEGMENT_CASE,
-    _segment_key,
     customer_counts,
     history_export,
     report_followups,
@@ -238,26 +209,10 @@ from followup_cli.storage.schema import (  # noqa: F401
     APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
-    _m1_initial,
-    _m2_imports_and_purchases,
-    _m3_grace_and_closed_days,
-    _m4_report_indexes,
-    _m5_ranked_queue,
-    _m6_report_tallies,
-    _m7_undo_and_changes,
-    _m8_level_table,
-    _m9_message_templates,
-    _m10_purchase_rhythm,
-    _m11_ownership_and_erasure,
-    _m12_returning_customers,
-    _m13_branches,
-    _migrate_in_transaction,
-    _newer,
     migrate,
     schema_version,
 )
 from followup_cli.storage.settings import (  # noqa: F401
-    _rule_to_row,
     delete_templates,
     load_levels,
     load_profile,

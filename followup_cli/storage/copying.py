@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from followup_cli.storage.dialect import column_names, on_server, server_tables
+from followup_cli.storage.dialect import on_server, server_tables
 
 # Parents before children, so every reference finds its row; tables not named here (added by
 # a later schema step) follow in name order.
@@ -27,8 +27,6 @@ TABLE_ORDER = (
 )
 # About one copy of the data, not the shop: where a file's backups are; the schema's own table.
 NOT_COPIED = frozenset({"backups", "followup_schema"})
-# Facts a new database is born with (the default rules, options and level words): replaced.
-SEEDED = frozenset({"rules", "settings", "level_map"})
 # A database that holds any of these is a shop already: never copied into.
 SHOP_TABLES = ("customers", "contacts", "imports", "purchases")
 
@@ -46,10 +44,6 @@ def table_names(conn: Any) -> list[str]:
         }
     found -= NOT_COPIED
     return [t for t in TABLE_ORDER if t in found] + sorted(found - set(TABLE_ORDER))
-
-
-def ordered_columns(conn: Any, table: str) -> list[str]:
-    return column_names(conn, table)
 
 
 def row_count(conn: Any, table: str) -> int:

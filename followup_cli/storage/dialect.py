@@ -351,11 +351,6 @@ class ServerConnection:
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from None
 
-    def executescript(self, script: str) -> None:
-        for statement in script.split(";"):
-            if statement.strip():
-                self.execute(statement)
-
     def _run(self, sql: str, params: Any) -> ServerCursor:
         import psycopg
 
@@ -381,10 +376,6 @@ class ServerConnection:
     def commit(self) -> None:
         if self.in_transaction:
             self._run("COMMIT", None)
-
-    def rollback(self) -> None:
-        if self.in_transaction:
-            self._run("ROLLBACK", None)
 
     def close(self) -> None:
         self._conn.close()
