@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from followup_cli import wording
 from followup_cli.dates import DateFormatError, parse_import_date
@@ -234,6 +235,7 @@ class Table:
     delimiter: str
     source: Callable[[], Iterator[Row]]
     header_line: int = 1
+    size: int = 0  # bytes of the file on disk (0: not a regular file)
 
     def rows(self) -> Iterator[Row]:
         return self.source()
@@ -382,6 +384,20 @@ def read_table(
     is_header: Callable[[list[str]], bool] | None = None,
 ) -> Table:
     """Any file a shop hands over: CSV/TSV text in the usual encodings, or an Excel workbook."""
+    table = _read_table(path, encoding, delimiter, sheet, header_row, is_header)
+    if path.is_file():
+        table.size = path.stat().st_size
+    return table
+
+
+def _read_table(
+    path: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    header_row: int | None,
+    is_header: Callable[[list[str]], bool] | None,
+) -> Table:
     if not path.exists():
         raise FollowupError(
             _("file {path} does not exist").format(path=path), EXIT_NOTHING_IMPORTED
@@ -800,6 +816,9 @@ class Record:
     unknown_level: str | None = None  # a level the level table does not know
     phone_left_out: bool = False
     branch: str | None = None  # the branch of a chain (所属门店, store, location)
+    # (kind, reason, anchor, due, rank) of their first follow-up should the row be a new
+    # customer, worked out beside the reading (see imports.first_plan_of); None: not yet.
+    first_plan: tuple[Any, ...] | None = None
 
 
 @dataclass

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from followup_cli.purchases import (
     plan_occasions_after_import,
     refresh_after_purchases,
 )
+from followup_cli.readahead import can_fork, in_background
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
@@ -229,13 +231,82 @@ def _plan(
     table_of_levels = LevelTable(levels, {t: r.rank for t, r in rules.items()})
     storage.spool_create(conn)
     merger = _Merger(conn, today, result, rules, levels)
-    rows = clean_rows(
-        table, headers, today, set(rules), normalise_phone, options.dayfirst, table_of_levels
+
+    def rows() -> Iterator[Record | Rejection | Skipped]:
+        return clean_rows(
+            table, headers, today, set(rules), normalise_phone, options.dayfirst, table_of_levels
+        )
+
+    def planned_rows() -> Iterator[Record | Rejection | Skipped]:
+        plans = merger.first_plans
+        for item in rows():
+            if type(item) is Record:
+                item.first_plan = first_plan_of(item, plans, rules, today)
+            yield item
+
+    items = (
+        in_background(planned_rows, _record_as_tuple, _tuple_as_record)
+        if _reads_ahead(table)
+        else rows()
     )
-    for record in _counted(rows, result, tick):
+    for record in _counted(items, result, tick):
         merger.merge(record)
     merger.finish()
     return merger
+
+
+READ_AHEAD_BYTES = 2 << 20  # a file this big is read and checked in a second process
+_record_fields = attrgetter(*(f.name for f in fields(Record)))
+
+
+def _reads_ahead(table: Table) -> bool:
+    """Worth a second process: a big file on disk, on a system that can fork."""
+    return can_fork() and table.size >= READ_AHEAD_BYTES
+
+
+def _record_as_tuple(item: Any) -> Any:
+    return _record_fields(item) if type(item) is Record else item
+
+
+def _tuple_as_record(item: Any) -> Any:
+    return Record(*item) if type(item) is tuple else item
+
+
+def first_plan_of(
+    record: Record, plans: FirstPlans, rules: dict[str, Any], today: date
+) -> tuple[Any, ...]:
+    """The first follow-up of the new customer this row would be (see _Merger._add)."""
+    iso = {name: value.isoformat() if value else None for name, value in record.dates.items()}
+    added = iso["added"] or iso["first_purchase"] or iso["last_purchase"] or today.isoformat()
+    return _first_plan(
+        plans,
+        rules,
+        record.tier or "regular",
+        added,
+        iso["first_purchase"],
+        iso["last_purchase"],
+        iso["contract_end"],
+    )
+
+
+def _first_plan(
+    plans: FirstPlans,
+    rules: dict[str, Any],
+    tier: str,
+    added: str,
+    first_purchase: str | None,
+    last_purchase: str | None,
+    contract_end: str | None,
+) -> tuple[Any, ...]:
+    """(kind, reason, anchor, due, rank) of a new customer's first follow-up; all None when
+    they are not to be called."""
+    kind, reason, anchor, due = plans.stored(
+        tier, added, first_purchase, last_purchase, contract_end
+    )
+    if due is None:
+        return kind, reason, anchor, due, None
+    rule = rules.get(tier)
+    return kind, reason, anchor, due, rule.rank if rule else 99
 
 
 def _apply(
@@ -613,7 +684,7 @@ class _Merger:
         )
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
         values["id"] = self.next_id
-        self._plan_first(values)
+        self._plan_first(values, record.first_plan)
         self.next_id += 1
         self.pending.append(values)
         if not record.ref:  # the row's own ref, phone and e-mail were marked by _match
@@ -688,26 +759,27 @@ class _Merger:
 
     # --- planning the new customers' first follow-ups ---
 
-    def _plan_first(self, values: dict[str, Any]) -> None:
-        """A new customer has no history: their first follow-up is planned from the row,
-        and kept with it (a later row for them plans it again)."""
-        tier = values["tier"]
-        kind, reason, anchor, due = self.first_plans.stored(
-            tier,
-            values["added"],
-            values["first_purchase"],
-            values["last_purchase"],
-            values["contract_end"],
-        )
-        values["plan_kind"] = kind
-        values["plan_reason"] = reason
-        values["plan_anchor"] = anchor
-        values["plan_due"] = due
-        if due is None:
-            values["plan_rank"] = None
-        else:
-            rule = self.rules.get(tier)
-            values["plan_rank"] = rule.rank if rule else 99
+    def _plan_first(self, values: dict[str, Any], planned: tuple[Any, ...] | None = None) -> None:
+        """A new customer has no history: their first follow-up is planned from the row
+        (unless that was done beside the reading), and kept with it (a later row for them
+        plans it again)."""
+        if planned is None:
+            planned = _first_plan(
+                self.first_plans,
+                self.rules,
+                values["tier"],
+                values["added"],
+                values["first_purchase"],
+                values["last_purchase"],
+                values["contract_end"],
+            )
+        (
+            values["plan_kind"],
+            values["plan_reason"],
+            values["plan_anchor"],
+            values["plan_due"],
+            values["plan_rank"],
+        ) = planned
 
     def finish(self) -> None:
         self._flush_new()

@@ -14,7 +14,19 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from test_import import customers
+
+from followup_cli import imports, readahead
+
+
+@pytest.fixture(autouse=True, params=["read here", "read ahead"])
+def reading(request: pytest.FixtureRequest, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each layout is read in this process and, as a big file is, in a second process."""
+    if request.param == "read ahead":
+        if engine != "sqlite" or not readahead.can_fork():
+            pytest.skip("read ahead alike on every engine: checked once, on SQLite")
+        monkeypatch.setattr(imports, "READ_AHEAD_BYTES", 0)
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> str:

@@ -942,4 +942,8 @@ MESSAGES: dict[str, str] = {
     "{database} is this database itself: give another one": "{database} 就是本数据库：请给出另一个",
     "no database file at {path}": "{path} 没有数据库文件",
     "database: {database} (a PostgreSQL server)": "数据库：{database}（PostgreSQL 服务器）",
+    # --- Import speed: a big file read and checked in a second process ---
+    "reading the file failed: {problem}": "读取文件失败：{problem}",
+    "reading the file failed: the process reading it stopped unexpectedly (out of memory?); "
+    "nothing was written": "读取文件失败：读取文件的进程意外停止（内存不足？）；没有写入任何数据",
 }

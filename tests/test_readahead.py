@@ -1,0 +1,162 @@
+"""A big file is read and checked in a second process: the same customers, plans, counts and
+messages as reading it here, and a one-line error (nothing written) when that process fails.
+
+The size from which a file is read ahead is lowered to 0 so that small, hand-checked files
+take that path; `here` keeps every file in this process for the comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from followup_cli import imports, readahead
+
+pytestmark = pytest.mark.skipif(not readahead.can_fork(), reason="no fork on this system")
+
+
+@pytest.fixture
+def ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "READ_AHEAD_BYTES", 0)
+
+
+def _messy_file(path: Path) -> Path:
+    """Rows as a till exports them, with each kind of trouble an import meets."""
+    lines = [
+        "会员卡号,会员姓名,手机号码,邮箱,会员等级,开卡日期,最近消费时间,备注,所属门店",
+        "V001,王芳,138 0013 8001,,金卡,2024-03-05 10:12:00,2025-10-02 18:22:05,,",
+        "V002,李伟,13800138002,li@example.com,普通会员,2024/4/5 14:03,2025/9/1 9:00,常来,东门店",
+        "V003,张敏,13800138003,,钻石会员,2023-01-09,2025-08-30,,",
+        # the same member again, with a later purchase: merged, not a second customer
+        "V001,王芳,138 0013 8001,wang@example.com,金卡,2024-03-05,2025-10-20,,",
+        # a husband on his wife's phone: a second customer, reported
+        ",刘强,13800138003,,普通会员,2024-06-01,2025-07-01,,",
+        # no name: named from the phone
+        ",,13800138006,,普通会员,2025-01-02,2025-02-03,,",
+        # an American number in a Chinese shop: phone left out, the row kept by its e-mail
+        "V007,Emma Johnson,(408) 781-2076,emma@example.com,普通会员,2025-02-01,2025-03-01,,",
+        # a level nobody mapped: imported as regular, counted
+        "V008,陈静,13800138008,,铜牌,2025-03-01,2025-04-01,,",
+        # rejected: nothing to reach or match them by
+        ",赵磊,,,普通会员,2025-01-01,2025-01-02,,",
+        # rejected: a purchase in the future
+        "V010,孙悦,13800138010,,普通会员,2025-05-01,2026-05-01,,",
+        "V011,周婷,13800138011,,潜在客户,,,,",
+        "合计,11,,,,,,,",
+    ]
+    # enough plain rows for the backlog of a first import to be spread over the coming days
+    for n in range(12, 212):
+        month = 1 + n % 12
+        lines.append(
+            f"V{n:03d},客户{n},1390013{n:04d},,{('普通会员', '金卡', '银卡')[n % 3]},"
+            f"2023-{month:02d}-{1 + n % 27:02d},2024-{month:02d}-{1 + n % 28:02d},,"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _everything(cli) -> dict:
+    """What an owner can see of the shop after the import."""
+    return {
+        "customers": cli.json("export", "customers"),
+        "today": cli.json("today", "--date", "2025-11-01"),
+        "due": cli.json("export", "due", "--date", "2025-11-01", "--days", "366"),
+    }
+
+
+def test_a_file_read_ahead_gives_what_reading_it_here_gives(cli, tmp_path, monkeypatch):
+    source = _messy_file(tmp_path / "members.csv")
+    seen = {}
+    for way, size in (("here", 1 << 60), ("ahead", 0)):
+        monkeypatch.setattr(imports, "READ_AHEAD_BYTES", size)
+        monkeypatch.setenv("FOLLOWUP_DB", str(tmp_path / f"{way}.db"))
+        result = cli(
+            "import", "customers", str(source), "--date", "2025-11-01", "--format", "json", code=3
+        )
+        summary = json.loads(result.stdout)
+        summary.pop("import_id", None)
+        seen[way] = (summary, result.stderr, _everything(cli))
+    assert seen["ahead"] == seen["here"]
+    summary = seen["ahead"][0]
+    # worked out by hand: 211 data rows and the total row; V001 twice; 2 rejected
+    assert summary["read"] == 212
+    assert summary["skipped_totals"] == 1
+    assert summary["rejected"] == 2
+    assert summary["added"] == 208
+    assert summary["merged"] == 1
+    assert summary["shared_phones"] == 1
+    assert summary["named_from_contact"] == 1
+    assert summary["phones_left_out"] == 1
+    assert summary["unknown_levels"] == {"铜牌": 1}
+    customers = {c["customer_id"]: c for c in seen["ahead"][2]["customers"]}
+    assert customers["V001"]["email"] == "wang@example.com"
+    assert customers["V001"]["last_purchase"] == "2025-10-20"
+    assert customers["V002"]["added"] == "2024-04-05"  # 2024/4/5 14:03, as Excel saves it
+    assert customers["V003"]["tier"] == "vip"
+    assert customers["V007"]["phone"] is None
+    assert customers["V008"]["tier"] == "regular"
+
+
+def test_a_file_read_ahead_is_matched_to_the_customers_already_there(
+    cli, tmp_path, monkeypatch, ahead
+):
+    source = _messy_file(tmp_path / "members.csv")
+    cli("import", "customers", str(source), "--date", "2025-11-01", code=3)
+    again = json.loads(
+        cli(
+            "import", "customers", str(source), "--date", "2025-11-02", "--format", "json", code=3
+        ).stdout
+    )
+    assert (again["added"], again["merged"], again["rejected"]) == (0, 1, 2)
+    # V001's first row takes last_purchase back a little and its second row forward again:
+    # counted as an update, as reading the file here counts it
+    assert (again["updated"], again["unchanged"]) == (1, 207)
+    assert {c["customer_id"]: c for c in cli.json("export", "customers")}["V001"][
+        "last_purchase"
+    ] == "2025-10-20"
+
+
+def test_a_date_problem_found_ahead_is_the_usual_one_line_and_nothing_is_written(
+    cli, csv_file, monkeypatch
+):
+    # 25/12 is day-first, 12/25 month-first: the file cannot be read either way
+    path = csv_file(
+        "1,Ann,+441234567890,,regular,25/12/2024,,,,\n2,Bo,,b@x.org,regular,12/25/2024,,,,\n"
+    )
+    said = []
+    for size in (1 << 60, 0):
+        monkeypatch.setattr(imports, "READ_AHEAD_BYTES", size)
+        said.append(cli("import", "customers", str(path), "--date", "2025-11-01", code=4).stderr)
+    assert said[1] == said[0]
+    assert said[1].startswith("followup: error: ") and said[1].count("\n") == 1
+    assert cli.json("export", "customers") == []
+
+
+def test_when_the_reading_process_dies_nothing_is_written(cli, csv_file, monkeypatch, ahead):
+    path = csv_file("1,Ann,,a@x.org,regular,2025-01-01,,,,\n2,Bo,,b@x.org,regular,2025-01-02,,,,\n")
+    parent = os.getpid()
+
+    def dies(*args, **kwargs):
+        if os.getpid() != parent:
+            os._exit(9)  # as the kernel's out-of-memory killer would leave it
+
+    monkeypatch.setattr(imports, "first_plan_of", dies)
+    result = cli("import", "customers", str(path), "--date", "2025-11-01", code=1)
+    assert result.stderr == (
+        "followup: error: reading the file failed: the process reading it stopped "
+        "unexpectedly (out of memory?); nothing was written\n"
+    )
+    assert cli.json("export", "customers") == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # the reading process was waited for: no zombie left
+
+
+def test_the_reading_process_is_waited_for_after_an_import(cli, csv_file, ahead):
+    path = csv_file("1,Ann,,a@x.org,regular,2025-01-01,,,,\n")
+    cli("import", "customers", str(path), "--date", "2025-11-01")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert [c["name"] for c in cli.json("export", "customers")] == ["Ann"]
