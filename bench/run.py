@@ -314,6 +314,23 @@ def main() -> None:
                 before=lambda _: fresh(WORK / "shell.db"),
             )
             record("import customers 100k (full validation)", ours, "sqlite3 .import", shell, 10.0)
+        # The write floor: the same rows into the same tables and indexes, nothing checked.
+        blank = WORK / "blank.db"
+        fresh(blank)  # a new, empty shop of this version's schema
+        subprocess.run([*FOLLOWUP, "--db", str(blank), "doctor"], env=ENV, capture_output=True)
+        bare = WORK / "bare.db"
+        floor_import = timed(
+            [sys.executable, str(HERE / "floor_import.py"), str(source), str(bare)],
+            3,
+            before=lambda _: (fresh(bare), shutil.copyfile(blank, bare)),
+        )
+        record(
+            "import customers 100k (full validation)",
+            ours,
+            "bare csv+sqlite3, same tables, no checks",
+            floor_import,
+            None,
+        )
         utils = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent))
         if utils:
             su = timed(

@@ -276,37 +276,22 @@ def first_plan_of(
     record: Record, plans: FirstPlans, rules: dict[str, Any], today: date
 ) -> tuple[Any, ...]:
     """The first follow-up of the new customer this row would be (see _Merger._add)."""
-    iso = {name: value.isoformat() if value else None for name, value in record.dates.items()}
-    added = iso["added"] or iso["first_purchase"] or iso["last_purchase"] or today.isoformat()
-    return _first_plan(
-        plans,
-        rules,
-        record.tier or "regular",
-        added,
-        iso["first_purchase"],
-        iso["last_purchase"],
-        iso["contract_end"],
+    dates = record.dates
+    first, last = dates["first_purchase"], dates["last_purchase"]
+    tier = record.tier or "regular"
+    planned = plans.stored_for_dates(
+        tier, dates["added"] or first or last or today, first, last, dates["contract_end"]
     )
+    return _ranked(planned, rules, tier)
 
 
-def _first_plan(
-    plans: FirstPlans,
-    rules: dict[str, Any],
-    tier: str,
-    added: str,
-    first_purchase: str | None,
-    last_purchase: str | None,
-    contract_end: str | None,
-) -> tuple[Any, ...]:
+def _ranked(planned: tuple[str | None, ...], rules: dict[str, Any], tier: str) -> tuple[Any, ...]:
     """(kind, reason, anchor, due, rank) of a new customer's first follow-up; all None when
     they are not to be called."""
-    kind, reason, anchor, due = plans.stored(
-        tier, added, first_purchase, last_purchase, contract_end
-    )
-    if due is None:
-        return kind, reason, anchor, due, None
+    if planned[3] is None:
+        return (*planned, None)
     rule = rules.get(tier)
-    return kind, reason, anchor, due, rule.rank if rule else 99
+    return (*planned, rule.rank if rule else 99)
 
 
 def _apply(
@@ -522,6 +507,38 @@ class _KeyFilter:
         return bool(bits[c >> 3] & (1 << (c & 7)) and bits[d >> 3] & (1 << (d & 7)))
 
 
+class _NewKeys:
+    """The keys of the rows read so far: an exact set (a tenth of a microsecond a look) until
+    it holds EXACT_KEYS of them, then a Bloom filter, so a file of a million rows still fits
+    in a small, flat amount of memory."""
+
+    EXACT_KEYS = 250_000  # about 25 MB of keys
+
+    def __init__(self) -> None:
+        self.exact: set[str] | None = set()
+        self.filter: _KeyFilter | None = None
+
+    def add(self, key: str) -> None:
+        if self.exact is None:
+            self.filter.add(key)  # type: ignore[union-attr]
+            return
+        self.exact.add(key)
+        if len(self.exact) >= self.EXACT_KEYS:
+            self.filter = _KeyFilter()
+            for known in self.exact:
+                self.filter.add(known)
+            self.exact = None
+
+    def check_add(self, key: str) -> bool:
+        """`key in self`, then `add(key)`."""
+        if self.exact is None:
+            return self.filter.check_add(key)  # type: ignore[union-attr]
+        if key in self.exact:
+            return True
+        self.add(key)
+        return False
+
+
 _KEY_KINDS = (("ref", "r:"), ("phone", "p:"), ("email", "e:"))
 
 
@@ -558,7 +575,7 @@ class _Merger:
                 self.stored_keys.add("p:" + phone)
             if email:
                 self.stored_keys.add("e:" + email)
-        self.new_keys = _KeyFilter()
+        self.new_keys = _NewKeys()
         self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
@@ -764,15 +781,15 @@ class _Merger:
         (unless that was done beside the reading), and kept with it (a later row for them
         plans it again)."""
         if planned is None:
-            planned = _first_plan(
-                self.first_plans,
-                self.rules,
-                values["tier"],
+            tier = values["tier"]
+            stored = self.first_plans.stored(
+                tier,
                 values["added"],
                 values["first_purchase"],
                 values["last_purchase"],
                 values["contract_end"],
             )
+            planned = _ranked(stored, self.rules, tier)
         (
             values["plan_kind"],
             values["plan_reason"],

@@ -389,6 +389,7 @@ class FirstPlans:
         self.anchors: dict[str, tuple[str, ...]] = {}
         self.plans: dict[tuple, Plan | None] = {}
         self.texts: dict[tuple, tuple[str | None, str | None, str | None, str | None]] = {}
+        self.date_texts: dict[tuple, tuple[str | None, str | None, str | None, str | None]] = {}
 
     def plan(
         self,
@@ -439,6 +440,33 @@ class FirstPlans:
         if len(self.texts) >= self.CACHED:
             self.texts.clear()
         self.texts[key] = text
+        return text
+
+    def stored_for_dates(
+        self,
+        tier: str,
+        added: date,
+        first_purchase: date | None,
+        last_purchase: date | None,
+        contract_end: date | None,
+    ) -> tuple[str | None, str | None, str | None, str | None]:
+        """`stored`, from dates as a row's reading gives them: a row whose plan is known
+        costs no date-to-text work."""
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        try:
+            return self.date_texts[key]
+        except KeyError:
+            pass
+        text = self.stored(
+            tier,
+            added.isoformat(),
+            first_purchase and first_purchase.isoformat(),
+            last_purchase and last_purchase.isoformat(),
+            contract_end and contract_end.isoformat(),
+        )
+        if len(self.date_texts) >= self.CACHED:
+            self.date_texts.clear()
+        self.date_texts[key] = text
         return text
 
     def _key(

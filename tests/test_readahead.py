@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,49 @@ def test_the_reading_process_is_waited_for_after_an_import(cli, csv_file, ahead)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
     assert [c["name"] for c in cli.json("export", "customers")] == ["Ann"]
+
+
+def test_rows_matched_past_the_exact_key_set_are_matched_alike(cli, tmp_path, monkeypatch):
+    """The keys of a file's rows are held exactly up to a size, then in a Bloom filter: a
+    repeated row is found either way."""
+    source = _messy_file(tmp_path / "members.csv")
+    seen = []
+    for way, keys in (("exact", 1 << 40), ("filter", 3)):
+        monkeypatch.setattr(imports._NewKeys, "EXACT_KEYS", keys)
+        monkeypatch.setenv("FOLLOWUP_DB", str(tmp_path / f"{way}.db"))
+        result = cli(
+            "import", "customers", str(source), "--date", "2025-11-01", "--format", "json", code=3
+        )
+        seen.append((json.loads(result.stdout)["merged"], result.stderr, _everything(cli)))
+    assert seen[1] == seen[0]
+    assert seen[0][0] == 1
+
+
+@pytest.mark.sqlite_only
+def test_a_first_big_import_builds_the_indexes_after_its_rows_and_leaves_them_alike(
+    cli, tmp_path, monkeypatch, isolated_db
+):
+    from followup_cli.storage import imports as stored_imports
+
+    def indexes() -> list[tuple[str, str]]:
+        conn = sqlite3.connect(isolated_db)
+        found = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        ).fetchall()
+        conn.close()
+        return found
+
+    cli("doctor")  # a new, empty shop
+    before = indexes()
+    monkeypatch.setattr(stored_imports, "INDEX_AFTER_ROWS", 10)
+    source = _messy_file(tmp_path / "members.csv")
+    summary = json.loads(
+        cli(
+            "import", "customers", str(source), "--date", "2025-11-01", "--format", "json", code=3
+        ).stdout
+    )
+    assert summary["added"] == 208
+    assert indexes() == before
+    assert "no problems found" in cli("doctor").stdout
+    # the unique index on refs was made again: a second customer with V001's id is refused
+    cli("add", "Another", "--id", "V001", "--phone", "13900000001", code=1)

@@ -2,12 +2,14 @@
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
 from typing import Any
 
 from followup_cli.storage.connection import _chunks, _text
 from followup_cli.storage.customers import _INSERTED_COLUMNS, CUSTOMER_TABLES
+from followup_cli.storage.dialect import on_server
 
 
 def record_import(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
@@ -222,22 +224,64 @@ def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
     """Write the new customers, their first follow-ups and their undo records in three
     statements (inside the caller's write transaction)."""
     columns = ", ".join(_INSERTED_COLUMNS)
-    conn.execute(
-        f"INSERT INTO customers ({columns}, created_at, updated_at) "
-        f"SELECT {columns}, :now, :now FROM temp.import_new ORDER BY id",
-        {"now": now},
-    )
-    conn.execute(
-        "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, status, "
-        "attempts, rank) SELECT n.id, n.plan_kind, n.plan_reason, n.plan_anchor, n.plan_due, "
-        "COALESCE(s.show_date, n.plan_due), 'open', 0, n.plan_rank FROM temp.import_new n "
-        "LEFT JOIN temp.import_shown s ON s.id = n.id WHERE n.plan_due IS NOT NULL ORDER BY n.id"
-    )
+    with _indexes_built_after(conn, _first_fill(conn)):
+        conn.execute(
+            f"INSERT INTO customers ({columns}, created_at, updated_at) "
+            f"SELECT {columns}, :now, :now FROM temp.import_new ORDER BY id",
+            {"now": now},
+        )
+        conn.execute(
+            "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, "
+            "status, attempts, rank) SELECT n.id, n.plan_kind, n.plan_reason, n.plan_anchor, "
+            "n.plan_due, COALESCE(s.show_date, n.plan_due), 'open', 0, n.plan_rank "
+            "FROM temp.import_new n LEFT JOIN temp.import_shown s ON s.id = n.id "
+            "WHERE n.plan_due IS NOT NULL ORDER BY n.id"
+        )
     conn.execute(
         "INSERT INTO import_changes (import_id, customer_id, action, before) "
         "SELECT ?, id, 'added', NULL FROM temp.import_new ORDER BY id",
         (import_id,),
     )
+
+
+# A shop's first big import fills empty tables: SQLite builds an index from all its rows (one
+# sort) faster than it adds the rows to it one by one (100 000 customers: about 0.2 s less).
+INDEX_AFTER_ROWS = 20_000
+_FILLED_FIRST = ("customers", "followups")
+
+
+def _first_fill(conn: sqlite3.Connection) -> bool:
+    """A SQLite file whose customers and follow-ups are empty, about to get many rows."""
+    if on_server(conn):
+        return False
+    if conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM customers) OR EXISTS (SELECT 1 FROM followups)"
+    ).fetchone()[0]:
+        return False
+    count = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM temp.import_new LIMIT ?)", (INDEX_AFTER_ROWS,)
+    ).fetchone()[0]
+    return bool(count >= INDEX_AFTER_ROWS)
+
+
+@contextmanager
+def _indexes_built_after(conn: sqlite3.Connection, wanted: bool) -> Iterator[None]:
+    """Inside the write transaction: the tables' indexes dropped, then made again from the
+    rows written meanwhile (a failure rolls the whole transaction back, indexes included)."""
+    if not wanted:
+        yield
+        return
+    marks = ", ".join("?" * len(_FILLED_FIRST))
+    indexes = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY name",
+        _FILLED_FIRST,
+    ).fetchall()
+    for name, _sql in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    yield
+    for _name, sql in indexes:
+        conn.execute(sql)
 
 
 # A first import's backlog spread before it is written (see planning.spread_first_import):
