@@ -241,7 +241,7 @@ def _plan(
         plans = merger.first_plans
         for item in rows():
             if type(item) is Record:
-                item.first_plan = first_plan_of(item, plans, rules, today)
+                item.first_plan = first_plan_of(item, plans, rules, today, half=True)
             yield item
 
     items = (
@@ -256,7 +256,6 @@ def _plan(
 
 
 READ_AHEAD_BYTES = 2 << 20  # a file this big is read and checked in a second process
-_record_fields = attrgetter(*(f.name for f in fields(Record)))
 
 
 def _reads_ahead(table: Table) -> bool:
@@ -264,25 +263,35 @@ def _reads_ahead(table: Table) -> bool:
     return can_fork() and table.size >= READ_AHEAD_BYTES
 
 
+# What a row read ahead travels as: a plain tuple (a fraction of the pickling of a dataclass),
+# without the raw cells (only a rejected row shows them, and a rejection travels whole).
+_FIELDS = [f.name for f in fields(Record)]
+_CELLS_AT = _FIELDS.index("cells")
+_travelling = attrgetter(*(name for name in _FIELDS if name != "cells"))
+
+
 def _record_as_tuple(item: Any) -> Any:
-    return _record_fields(item) if type(item) is Record else item
+    return _travelling(item) if type(item) is Record else item
 
 
 def _tuple_as_record(item: Any) -> Any:
-    return Record(*item) if type(item) is tuple else item
+    if type(item) is not tuple:
+        return item
+    return Record(*item[:_CELLS_AT], [], *item[_CELLS_AT:])
 
 
 def first_plan_of(
-    record: Record, plans: FirstPlans, rules: dict[str, Any], today: date
-) -> tuple[Any, ...]:
-    """The first follow-up of the new customer this row would be (see _Merger._add)."""
+    record: Record, plans: FirstPlans, rules: dict[str, Any], today: date, half: bool = False
+) -> tuple[Any, ...] | None:
+    """The first follow-up of the new customer this row would be (see _Merger._add). With
+    `half`, None for a plan left to the matching process (see FirstPlans.stored_for_dates)."""
     dates = record.dates
     first, last = dates["first_purchase"], dates["last_purchase"]
     tier = record.tier or "regular"
     planned = plans.stored_for_dates(
-        tier, dates["added"] or first or last or today, first, last, dates["contract_end"]
+        tier, dates["added"] or first or last or today, first, last, dates["contract_end"], half
     )
-    return _ranked(planned, rules, tier)
+    return None if planned is None else _ranked(planned, rules, tier)
 
 
 def _ranked(planned: tuple[str | None, ...], rules: dict[str, Any], tier: str) -> tuple[Any, ...]:
@@ -519,23 +528,21 @@ class _NewKeys:
         self.filter: _KeyFilter | None = None
 
     def add(self, key: str) -> None:
-        if self.exact is None:
-            self.filter.add(key)  # type: ignore[union-attr]
-            return
-        self.exact.add(key)
-        if len(self.exact) >= self.EXACT_KEYS:
-            self.filter = _KeyFilter()
-            for known in self.exact:
-                self.filter.add(known)
-            self.exact = None
+        self.check_add(key)
 
     def check_add(self, key: str) -> bool:
         """`key in self`, then `add(key)`."""
-        if self.exact is None:
+        exact = self.exact
+        if exact is None:
             return self.filter.check_add(key)  # type: ignore[union-attr]
-        if key in self.exact:
+        if key in exact:
             return True
-        self.add(key)
+        exact.add(key)
+        if len(exact) >= self.EXACT_KEYS:
+            self.exact = None
+            self.filter = _KeyFilter()
+            for known in exact:
+                self.filter.add(known)
         return False
 
 

@@ -449,14 +449,18 @@ class FirstPlans:
         first_purchase: date | None,
         last_purchase: date | None,
         contract_end: date | None,
-    ) -> tuple[str | None, str | None, str | None, str | None]:
+        half: bool = False,
+    ) -> tuple[str | None, str | None, str | None, str | None] | None:
         """`stored`, from dates as a row's reading gives them: a row whose plan is known
-        costs no date-to-text work."""
+        costs no date-to-text work. With `half`, a plan not made yet is made only if its
+        key falls in this process's half (None: left to the other process, which plans
+        the other half: each makes about half of the distinct plans)."""
         key = self._key(tier, added, first_purchase, last_purchase, contract_end)
         try:
             return self.date_texts[key]
         except KeyError:
-            pass
+            if half and hash(key) & 1:
+                return None
         text = self.stored(
             tier,
             added.isoformat(),
