@@ -102,6 +102,10 @@ class FollowupGroup(TyperGroup):
             return super().invoke(ctx)
         except (ClickException, typer.Exit, typer.Abort):
             raise
+        except KeyboardInterrupt:
+            # A change under way is rolled back by its transaction; say why the command ended.
+            print(_("followup: interrupted"), file=sys.stderr)
+            raise typer.Exit(130) from None
         except BrokenPipeError:
             _reader_went_away()
         except OverflowError:  # date arithmetic past year 9999 or before year 1
@@ -1221,7 +1225,11 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
     run = imports.import_customers if kind == "customers" else imports.import_purchases
-    with render.progress(_("Importing {file}").format(file=file.name)) as progress:
+    with render.progress(
+        _("Importing {file}").format(file=file.name),
+        _("Writing {file}").format(file=file.name),
+        quiet=opts["quiet"],
+    ) as progress:
         result = run(
             conn,
             file,

@@ -6,6 +6,7 @@ Exit codes (documented in the README):
   2  usage error (unknown option, missing argument) - raised by click itself
   3  import finished but some rows were rejected
   4  import read nothing usable (bad file, wrong encoding, no known header)
+130  interrupted with ctrl-c (a change under way is rolled back)
 """
 
 from __future__ import annotations

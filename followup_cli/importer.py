@@ -406,6 +406,14 @@ def _read_table(
         raise FollowupError(
             _("{path} is a folder, not a file").format(path=path), EXIT_NOTHING_IMPORTED
         )
+    if not path.is_file():  # a pipe gives its rows once; an import reads the file more often
+        raise FollowupError(
+            _(
+                "{path} is a pipe or a device, not a file: save what it gives to a file and "
+                "import that"
+            ).format(path=path),
+            EXIT_NOTHING_IMPORTED,
+        )
     try:
         with path.open("rb") as handle:
             data = handle.read(_CHUNK)

@@ -389,6 +389,8 @@ def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) 
                     result.warnings.append((item.line, text))
                 result.phones_left_out += item.phone_left_out
             yield item
+    if tick and result.read % 1000:
+        tick(result.read % 1000)  # the last rows too: the bar reaches the end of the file
 
 
 def _open(

@@ -285,21 +285,44 @@ PROGRESS_MIN_ROWS = 20_000  # smaller files import in well under a second
 
 
 @contextmanager
-def progress(label: str) -> Iterator[Callable[[int], Callable[[int], None]] | None]:
-    """A factory (total rows -> tick) for a progress bar, only on a terminal and big files."""
-    if not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+def progress(
+    label: str, done_label: str | None = None, quiet: bool = False
+) -> Iterator[Callable[[int], Callable[[int], None]] | None]:
+    """A factory (total rows -> tick) for a progress bar: only for a person watching (both
+    outputs on a terminal, no --quiet) and a big file. The bar is drawn by the ticks, with no
+    thread of its own, so an import may fork its reading process at any time; once every row
+    is counted it says `done_label` (the writing that follows takes a while on a big file)."""
+    if (
+        quiet
+        or not (sys.stderr.isatty() and sys.stdout.isatty())
+        or os.environ.get("TERM") == "dumb"
+    ):
         yield None
         return
+    import time
+
     from rich.markup import escape
     from rich.progress import Progress
 
-    with Progress(console=console(stderr=True), transient=True) as bar:
+    with Progress(console=console(stderr=True), transient=True, auto_refresh=False) as bar:
 
         def start(total: int) -> Callable[[int], None]:
             if total < PROGRESS_MIN_ROWS:
                 return lambda _: None
             task = bar.add_task(escape(label), total=total)  # a file name is not markup
-            return lambda n: bar.advance(task, n)
+            drawn = [0.0]
+
+            def tick(rows: int) -> None:
+                bar.advance(task, rows)
+                finished = bar.tasks[task].completed >= total
+                if finished and done_label:
+                    bar.update(task, description=escape(done_label))
+                now = time.monotonic()
+                if finished or now - drawn[0] >= 0.1:
+                    bar.refresh()
+                    drawn[0] = now
+
+            return tick
 
         yield start
 

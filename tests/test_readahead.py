@@ -240,3 +240,89 @@ def test_a_row_travels_whole_but_for_its_raw_cells():
     record = Record(**values)
     back = imports._tuple_as_record(imports._record_as_tuple(record))
     assert back == replace(record, cells=[])
+
+
+def _processes_reading(path: Path) -> list[int]:
+    """Processes whose command line names `path` (the import and its reading process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                words = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(path).encode() in words:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.sqlite_only  # waits for the file's WAL to grow (test_chain.py: the server)
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find processes")
+def test_ctrl_c_during_a_big_import_says_so_writes_nothing_and_leaves_no_process(
+    cli, isolated_db, tmp_path
+):
+    import signal
+    import time
+
+    from test_safety import big_csv, dump, followup
+
+    cli(
+        "import",
+        "customers",
+        str(_messy_file(tmp_path / "first.csv")),
+        "--date",
+        "2025-11-01",
+        code=3,
+    )
+    before = dump(isolated_db)
+    source = big_csv(tmp_path / "big.csv", 200_000)  # 7 MB: read ahead
+    proc = followup("import", "customers", str(source), "--date", "2025-11-01", db=isolated_db)
+    deadline = time.monotonic() + 60
+    while len(_processes_reading(source)) < 2:  # the reading process has started
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == "followup: interrupted\n"
+    assert dump(isolated_db) == before
+    time.sleep(0.2)
+    assert _processes_reading(source) == []
+
+
+def test_a_pipe_is_refused_in_one_line_before_anything_is_read(cli, tmp_path):
+    pipe = tmp_path / "customers.csv"
+    os.mkfifo(pipe)  # nobody writes to it: reading it would wait for ever
+    result = cli("import", "customers", str(pipe), code=4)
+    assert result.stderr == (
+        f"followup: error: {pipe} is a pipe or a device, not a file: save what it gives to a "
+        "file and import that\n"
+    )
+
+
+class _Terminal:
+    def __init__(self, real, terminal: bool) -> None:
+        self.real, self.terminal = real, terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize(
+    ("stdout_terminal", "quiet", "shown"),
+    [(True, False, True), (False, False, False), (True, True, False)],
+)
+def test_the_progress_bar_is_only_for_a_person_watching(monkeypatch, stdout_terminal, quiet, shown):
+    """Output to a file or a pipe, or --quiet: no bar (README: never in cron or a file)."""
+    import sys
+
+    from followup_cli import render
+
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setattr(sys, "stderr", _Terminal(sys.stderr, True))
+    monkeypatch.setattr(sys, "stdout", _Terminal(sys.stdout, stdout_terminal))
+    with render.progress("Importing a.csv", "Writing a.csv", quiet=quiet) as start:
+        assert (start is not None) == shown
