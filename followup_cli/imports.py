@@ -587,6 +587,7 @@ class _Merger:
         self.new_keys = _NewKeys()
         self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
+        self.updated_bits = bytearray(len(self.seen))  # ... and counted as updated
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
         self.first_plans = FirstPlans(Scheduler.load(conn), today)
 
@@ -764,15 +765,20 @@ class _Merger:
             encoded = json.dumps(merged, ensure_ascii=False)
             if encoded != stored.get("extra"):
                 changes["extra"] = encoded
+        if not merging:
+            self.result.unchanged += 1  # until a change of theirs is spooled
         if not changes:
-            if not merging:
-                self.result.unchanged += 1
             return
         before = {name: original.get(name) for name in changes}
         if spooled is not None:
             changes = {**json.loads(spooled["changes"]), **changes}
             before = {**before, **json.loads(spooled["before"])}
             seen = spooled["seen"]
+            if all(before.get(name) == value for name, value in changes.items()):
+                # a later row took back what an earlier one changed: the customer is as stored
+                storage.spool_update_drop(self.conn, customer_id)
+                self._count_update(customer_id, False)
+                return
         storage.spool_update(
             self.conn,
             customer_id,
@@ -780,8 +786,18 @@ class _Merger:
             json.dumps(before),
             seen,
         )
-        if not merging:
-            self.result.updated += 1
+        self._count_update(customer_id, True)
+
+    def _count_update(self, customer_id: int, updated: bool) -> None:
+        """A stored customer counts once, as updated or unchanged, by what their rows in the
+        file come to together (a merging row may turn one into the other)."""
+        at, bit = customer_id >> 3, 1 << (customer_id & 7)
+        if bool(self.updated_bits[at] & bit) == updated:
+            return
+        self.updated_bits[at] ^= bit
+        step = 1 if updated else -1
+        self.result.updated += step
+        self.result.unchanged -= step
 
     # --- planning the new customers' first follow-ups ---
 

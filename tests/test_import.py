@@ -556,3 +556,35 @@ def test_dry_run_reports_every_value_left_out_and_writes_nothing(cli, tmp_path, 
         "rejected 0, named from nickname/phone/e-mail 1, phones left out 1, skipped 1 total rows\n"
     )
     assert dump(isolated_db) == before
+
+
+def test_a_customers_rows_in_one_file_count_and_undo_by_what_they_come_to(cli, csv_file):
+    """Two rows of one stored customer: counted once, by their joint effect, and the undo
+    record holds the old value of every field either row changed."""
+    cli(
+        "import",
+        "customers",
+        str(csv_file("A1,Ann,13800000001,a@x.org,regular,,2025-09-01,,,\n")),
+        "--date",
+        "2025-11-01",
+    )
+    # the first row buys again, the second takes the purchase back: nothing to write
+    back = csv_file(
+        "A1,Ann,13800000001,,regular,,2025-10-01,,,\nA1,Ann,13800000001,,regular,,2025-09-01,,,\n",
+        name="back.csv",
+    )
+    out = cli.json("import", "customers", str(back), "--date", "2025-11-02")
+    assert (out["updated"], out["unchanged"], out["merged"]) == (0, 1, 1)
+    assert customers(cli)["A1"]["last_purchase"] == "2025-09-01"
+    # the first row buys again, the second brings a new e-mail: one update, both undone
+    both = csv_file(
+        "A1,Ann,13800000001,,regular,,2025-10-01,,,\nA1,Ann,13800000001,new@x.org,regular,,,,,\n",
+        name="both.csv",
+    )
+    out = cli.json("import", "customers", str(both), "--date", "2025-11-03")
+    assert (out["updated"], out["unchanged"], out["merged"]) == (1, 0, 1)
+    stored = customers(cli)["A1"]
+    assert (stored["last_purchase"], stored["email"]) == ("2025-10-01", "new@x.org")
+    cli("imports", "undo", str(out["import_id"]))
+    stored = customers(cli)["A1"]
+    assert (stored["last_purchase"], stored["email"]) == ("2025-09-01", "a@x.org")

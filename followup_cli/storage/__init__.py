@@ -172,6 +172,7 @@ from followup_cli.storage.imports import (  # noqa: F401
     spool_purchases_drop,
     spool_show_by_position,
     spool_update,
+    spool_update_drop,
     spooled_due_count,
     spooled_load_per_day,
     spooled_overdue_count,

@@ -203,9 +203,15 @@ def spool_update(
 ) -> None:
     conn.execute(
         "INSERT INTO temp.import_updates (customer_id, changes, before, seen) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(customer_id) DO UPDATE SET changes = excluded.changes",
+        "ON CONFLICT(customer_id) DO UPDATE SET changes = excluded.changes, "
+        "before = excluded.before",
         (customer_id, changes, before, seen),
     )
+
+
+def spool_update_drop(conn: sqlite3.Connection, customer_id: int) -> None:
+    """A customer's rows in the file came back to what is stored: nothing to update."""
+    conn.execute("DELETE FROM temp.import_updates WHERE customer_id = ?", (customer_id,))
 
 
 def spooled_update(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
