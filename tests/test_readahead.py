@@ -169,7 +169,7 @@ def test_rows_matched_past_the_exact_key_set_are_matched_alike(cli, tmp_path, mo
     source = _messy_file(tmp_path / "members.csv")
     seen = []
     for way, keys in (("exact", 1 << 40), ("filter", 3)):
-        monkeypatch.setattr(imports._NewKeys, "EXACT_KEYS", keys)
+        monkeypatch.setattr(imports._Keys, "EXACT_KEYS", keys)
         monkeypatch.setenv("FOLLOWUP_DB", str(tmp_path / f"{way}.db"))
         result = cli(
             "import", "customers", str(source), "--date", "2025-11-01", "--format", "json", code=3

