@@ -314,6 +314,33 @@ def main() -> None:
                 before=lambda _: fresh(WORK / "shell.db"),
             )
             record("import customers 100k (full validation)", ours, "sqlite3 .import", shell, 10.0)
+            # The nightly case: the same file again, into the shop its first import made.
+            imported = WORK / "imported.db"
+            fresh(imported)
+            shutil.copyfile(target, imported)  # the last timed run's shop, closed and whole
+            again = WORK / "again.db"
+            nightly = timed(
+                lambda _: [
+                    *FOLLOWUP,
+                    "--db",
+                    str(again),
+                    "import",
+                    "customers",
+                    str(source),
+                    "--date",
+                    AS_OF,
+                    "-q",
+                ],
+                3,
+                before=lambda _: (fresh(again), shutil.copyfile(imported, again)),
+            )
+            record(
+                "import customers 100k again (nightly, unchanged)",
+                nightly,
+                "sqlite3 .import",
+                shell,
+                None,
+            )
         # The write floor: the same rows into the same tables and indexes, nothing checked.
         blank = WORK / "blank.db"
         fresh(blank)  # a new, empty shop of this version's schema
