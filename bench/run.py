@@ -291,21 +291,12 @@ def main() -> None:
     if not args.only or wanted("import customers"):
         source = files[100_000]
         target = WORK / "import.db"
-        ours = timed(
-            lambda _: [
-                *FOLLOWUP,
-                "--db",
-                str(target),
-                "import",
-                "customers",
-                str(source),
-                "--date",
-                AS_OF,
-                "-q",
-            ],
-            3,
-            before=lambda _: fresh(target),
-        )
+
+        def import_into(db: Path) -> list[str]:
+            command = ["import", "customers", str(source), "--date", AS_OF, "-q"]
+            return [*FOLLOWUP, "--db", str(db), *command]
+
+        ours = timed(lambda _: import_into(target), 3, before=lambda _: fresh(target))
         sqlite3_shell = shutil.which("sqlite3")
         if sqlite3_shell:
             shell = timed(
@@ -320,17 +311,7 @@ def main() -> None:
             shutil.copyfile(target, imported)  # the last timed run's shop, closed and whole
             again = WORK / "again.db"
             nightly = timed(
-                lambda _: [
-                    *FOLLOWUP,
-                    "--db",
-                    str(again),
-                    "import",
-                    "customers",
-                    str(source),
-                    "--date",
-                    AS_OF,
-                    "-q",
-                ],
+                lambda _: import_into(again),
                 3,
                 before=lambda _: (fresh(again), shutil.copyfile(imported, again)),
             )
