@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from followup_cli.i18n import choose_language, set_language
+from followup_cli.i18n import _, choose_language, set_language
 
 _GLOBAL_OPTIONS_WITH_VALUE = ("--db", "--lang")
 
@@ -78,12 +78,16 @@ def _server_language(url: str) -> str | None:
 
 
 def main() -> None:
-    options = global_options(sys.argv[1:])
-    set_language(choose_language(options.get("--lang"), shop_language(options.get("--db"))))
-    from followup_cli.morning import run_plain_today
+    try:
+        options = global_options(sys.argv[1:])
+        set_language(choose_language(options.get("--lang"), shop_language(options.get("--db"))))
+        from followup_cli.morning import run_plain_today
 
-    if run_plain_today(sys.argv[1:]):  # the morning list, without the whole command tree
-        return
-    from followup_cli.cli import main as run
+        if run_plain_today(sys.argv[1:]):  # the morning list, without the whole command tree
+            return
+        from followup_cli.cli import main as run
 
-    run()
+        run()
+    except KeyboardInterrupt:  # ctrl-c outside a command's own handling (start-up, `today`)
+        print(_("followup: interrupted"), file=sys.stderr)
+        sys.exit(130)
