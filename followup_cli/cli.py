@@ -19,7 +19,9 @@ from typer.core import TyperGroup
 from followup_cli import __version__, render
 from followup_cli.errors import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
+    INTERRUPTED,
     ClickException,
     FollowupError,
     UsageError,
@@ -104,8 +106,8 @@ class FollowupGroup(TyperGroup):
             raise
         except KeyboardInterrupt:
             # A change under way is rolled back by its transaction; say why the command ended.
-            print(_("followup: interrupted"), file=sys.stderr)
-            raise typer.Exit(130) from None
+            print(_(INTERRUPTED), file=sys.stderr)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             _reader_went_away()
         except OverflowError:  # date arithmetic past year 9999 or before year 1

@@ -21,6 +21,11 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL_IMPORT = 3
 EXIT_NOTHING_IMPORTED = 4
+EXIT_INTERRUPTED = 130
+# What ctrl-c ends a command with (translated where it is shown).
+INTERRUPTED = (
+    "followup: interrupted (what was saved before stays; a change under way was rolled back)"
+)
 
 
 class FollowupError(ClickException):

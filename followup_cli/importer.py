@@ -972,6 +972,7 @@ class _RowCleaner:
         for field_, index in self.present:
             cell[field_] = cells[index].strip()
         warnings: list[str] = []
+        self.problems: list[str] = []  # the reasons behind this row's warnings
         name = " ".join(cell["name"].split())
         if not name and (cell["first_name"] or cell["last_name"]):
             name = join_name(cell["first_name"], cell["last_name"])
@@ -987,8 +988,12 @@ class _RowCleaner:
             email = None
             warnings.append(self._left_out("email", str(exc)))
         if not (ref or phone or email):
-            if left_out or warnings:
-                raise RowError("; ".join(w.split(": ", 1)[-1] for w in warnings))
+            if left_out or warnings:  # what was there could not be used: say why, and so what
+                raise RowError(
+                    _("needs an id, a phone or an e-mail ({problems})").format(
+                        problems="; ".join(self.problems)
+                    )
+                )
             raise RowError(_("needs an id, a phone or an e-mail"))
         named_from = None
         if not name:
@@ -1042,6 +1047,7 @@ class _RowCleaner:
         )
 
     def _left_out(self, field_: str, reason: str) -> str:
+        self.problems.append(reason)
         column = self.names.get(field_, field_)
         return _("column {column!r}: {reason}: left out").format(column=column, reason=reason)
 

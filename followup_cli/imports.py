@@ -6,6 +6,7 @@ be undone), and plans follow-ups for the customers it added or re-tiered.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -190,22 +191,21 @@ def import_customers(
         result = replace(template, rejected=[], unknown_levels={}, warnings=[])
         holding = attempt == PLAN_ATTEMPTS - 1 and not dry_run
         try:
-            if holding:
-                with storage.transaction(conn):
-                    plan = _plan(
-                        conn, table, headers, normalise_phone, today, options, result, tick
-                    )
-                    _apply(conn, plan, path, today, result, dry_run, strict, check=False)
-            else:
-                with storage.read_snapshot(conn):
-                    plan = _plan(
-                        conn, table, headers, normalise_phone, today, options, result, tick
-                    )
-                _apply(conn, plan, path, today, result, dry_run, strict, check=True)
+            with _spool_dropped(conn, storage.spool_drop):
+                if holding:
+                    with storage.transaction(conn):
+                        plan = _plan(
+                            conn, table, headers, normalise_phone, today, options, result, tick
+                        )
+                        _apply(conn, plan, path, today, result, dry_run, strict, check=False)
+                else:
+                    with storage.read_snapshot(conn):
+                        plan = _plan(
+                            conn, table, headers, normalise_phone, today, options, result, tick
+                        )
+                    _apply(conn, plan, path, today, result, dry_run, strict, check=True)
         except _Stale:
             continue
-        finally:
-            storage.spool_drop(conn)
         break
     if strict and result.rejected and not dry_run:
         result.refused = True
@@ -214,6 +214,21 @@ def import_customers(
 
 class _Stale(Exception):
     """Someone changed what the plan was made from: make it again."""
+
+
+@contextlib.contextmanager
+def _spool_dropped(
+    conn: sqlite3.Connection, drop: Callable[[sqlite3.Connection], None]
+) -> Iterator[None]:
+    """The import's temporary tables dropped after each attempt. When the attempt failed
+    (ctrl-c part way, say), that failure is reported, not a table a cursor still holds."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            drop(conn)
+        raise
+    drop(conn)
 
 
 def _plan(
@@ -905,24 +920,23 @@ def import_purchases(
         result = replace(template, rejected=[], unknown_levels={}, warnings=[])
         holding = attempt == PLAN_ATTEMPTS - 1 and not dry_run
         try:
-            if holding:
-                with storage.transaction(conn):
-                    _plan_purchases(
-                        conn, table, headers, normalise_phone, today, options, result, tick
-                    )
-                    _apply_purchases_plan(conn, path, today, result, dry_run, strict, None)
-            else:
-                with storage.read_snapshot(conn):
-                    snapshot = _plan_purchases(
-                        conn, table, headers, normalise_phone, today, options, result, tick
-                    )
-                _apply_purchases_plan(conn, path, today, result, dry_run, strict, snapshot)
+            with _spool_dropped(conn, storage.spool_purchases_drop):
+                if holding:
+                    with storage.transaction(conn):
+                        _plan_purchases(
+                            conn, table, headers, normalise_phone, today, options, result, tick
+                        )
+                        _apply_purchases_plan(conn, path, today, result, dry_run, strict, None)
+                else:
+                    with storage.read_snapshot(conn):
+                        snapshot = _plan_purchases(
+                            conn, table, headers, normalise_phone, today, options, result, tick
+                        )
+                    _apply_purchases_plan(conn, path, today, result, dry_run, strict, snapshot)
         except _Stale:
             continue
         except _Rollback:
             result.import_id = None
-        finally:
-            storage.spool_purchases_drop(conn)
         break
     if strict and result.rejected and not dry_run:
         result.refused = True

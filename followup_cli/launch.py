@@ -89,5 +89,7 @@ def main() -> None:
 
         run()
     except KeyboardInterrupt:  # ctrl-c outside a command's own handling (start-up, `today`)
-        print(_("followup: interrupted"), file=sys.stderr)
-        sys.exit(130)
+        from followup_cli.errors import EXIT_INTERRUPTED, INTERRUPTED
+
+        print(_(INTERRUPTED), file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)

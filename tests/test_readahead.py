@@ -284,7 +284,9 @@ def test_ctrl_c_during_a_big_import_says_so_writes_nothing_and_leaves_no_process
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert err == "followup: interrupted\n"
+    assert err == (
+        "followup: interrupted (what was saved before stays; a change under way was rolled back)\n"
+    )
     assert dump(isolated_db) == before
     time.sleep(0.2)
     assert _processes_reading(source) == []

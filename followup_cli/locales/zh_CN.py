@@ -947,8 +947,11 @@ MESSAGES: dict[str, str] = {
     "reading the file failed: the process reading it stopped unexpectedly (out of memory?); "
     "nothing was written": "读取文件失败：读取文件的进程意外停止（内存不足？）；没有写入任何数据",
     "Writing {file}": "正在写入 {file}",
-    "followup: interrupted": "followup：已中断",
+    "followup: interrupted (what was saved before stays; a change under way was rolled back)": (
+        "followup：已中断（之前已保存的内容保留；进行中的更改已撤回）"
+    ),
     "{path} is a pipe or a device, not a file: save what it gives to a file and import that": (
         "{path} 是管道或设备，不是文件：请先把内容保存成文件，再导入该文件"
     ),
+    "needs an id, a phone or an e-mail ({problems})": "需要客户编号、手机或邮箱（{problems}）",
 }
