@@ -546,6 +546,16 @@ class _KeyFilter:
         return bool(bits[c >> 3] & (1 << (c & 7)) and bits[d >> 3] & (1 << (d & 7)))
 
 
+def _keep_purchase_span(current: dict[str, Any], values: dict[str, Any]) -> None:
+    """A further row of a customer in the same file never takes their last purchase back nor
+    their first purchase forward: a till lists a member's rows in any order."""
+    last, first = current.get("last_purchase"), current.get("first_purchase")
+    if last and values.get("last_purchase") and values["last_purchase"] < last:
+        del values["last_purchase"]
+    if first and values.get("first_purchase") and values["first_purchase"] > first:
+        del values["first_purchase"]
+
+
 class _Keys:
     """Keys (of the stored customers, or of the rows read so far): an exact set (a tenth of a
     microsecond a look) until it holds EXACT_KEYS of them, then a Bloom filter, so a shop or
@@ -774,6 +784,7 @@ class _Merger:
     def _merge_new(self, stored: dict[str, Any], record: Record) -> None:
         """A further row for a customer this file adds: its filled cells complete them."""
         values = {k: v for k, v in self._values(record).items() if v is not None}
+        _keep_purchase_span(stored, values)
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             values["extra"] = json.dumps(merged, ensure_ascii=False)
@@ -796,6 +807,8 @@ class _Merger:
             for name, value in self._values(record).items()
             if value is not None and value != stored.get(name)
         }
+        if merging:
+            _keep_purchase_span(stored, changes)
         if record.ref and stored["ref"] != record.ref:
             changes["ref"] = record.ref
         if changes.get("tier") == "prospect" and stored.get("converted_on"):

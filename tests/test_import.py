@@ -570,14 +570,14 @@ def test_a_customers_rows_in_one_file_count_and_undo_by_what_they_come_to(cli, c
         "--date",
         "2025-11-01",
     )
-    # the first row buys again, the second takes the purchase back: nothing to write
+    # the first row makes her a VIP, the second a regular again: nothing to write
     back = csv_file(
-        "A1,Ann,13800000001,,regular,,2025-10-01,,,\nA1,Ann,13800000001,,regular,,2025-09-01,,,\n",
+        "A1,Ann,13800000001,,vip,,2025-09-01,,,\nA1,Ann,13800000001,,regular,,2025-09-01,,,\n",
         name="back.csv",
     )
     out = cli.json("import", "customers", str(back), "--date", "2025-11-02")
     assert (out["updated"], out["unchanged"], out["merged"]) == (0, 1, 1)
-    assert customers(cli)["A1"]["last_purchase"] == "2025-09-01"
+    assert customers(cli)["A1"]["tier"] == "regular"
     # the first row buys again, the second brings a new e-mail: one update, both undone
     both = csv_file(
         "A1,Ann,13800000001,,regular,,2025-10-01,,,\nA1,Ann,13800000001,new@x.org,regular,,,,,\n",
@@ -590,3 +590,33 @@ def test_a_customers_rows_in_one_file_count_and_undo_by_what_they_come_to(cli, c
     cli("imports", "undo", str(out["import_id"]))
     stored = customers(cli)["A1"]
     assert (stored["last_purchase"], stored["email"]) == ("2025-09-01", "a@x.org")
+
+
+def test_a_customers_rows_in_any_order_keep_their_latest_and_earliest_purchase(cli, csv_file):
+    """A till lists a member's rows in any order: a later row with an older last purchase, or
+    a newer first purchase, does not move them."""
+    rows = (
+        "K1,Kai,13800000011,,regular,2023-01-01,2024-08-08,,,\n"
+        "K1,Kai,13800000011,,regular,2022-05-05,2023-06-15,,,\n"
+        "K2,Kim,13800000012,,regular,2023-03-03,2024-01-01,,,\n"
+    )
+    out = cli.json("import", "customers", str(csv_file(rows)), "--date", "2025-11-01")
+    assert (out["added"], out["merged"]) == (2, 1)
+    stored = customers(cli)
+    assert (stored["K1"]["first_purchase"], stored["K1"]["last_purchase"]) == (
+        "2022-05-05",
+        "2024-08-08",
+    )
+    # the nightly file: K2 bought again (its first row), then an older row of theirs
+    again = (
+        "K2,Kim,13800000012,,regular,2023-03-03,2025-02-02,,,\n"
+        "K2,Kim,13800000012,,regular,2023-04-04,2024-01-01,,,\n"
+    )
+    out = cli.json(
+        "import", "customers", str(csv_file(again, name="again.csv")), "--date", "2025-11-02"
+    )
+    assert (out["updated"], out["merged"]) == (1, 1)
+    assert (customers(cli)["K2"]["first_purchase"], customers(cli)["K2"]["last_purchase"]) == (
+        "2023-03-03",
+        "2025-02-02",
+    )
