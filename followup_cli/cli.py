@@ -1212,7 +1212,9 @@ import_app.command("purchases")(
 
 def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opts: Any) -> None:
     from followup_cli import imports
+    from followup_cli.importer import check_importable
 
+    check_importable(file)  # before a new database is made for an import that cannot start
     if opts["rejects"] is not None:
         render.check_output(str(opts["rejects"]))  # before the import, not after it
     given = imports.ImportOptions(

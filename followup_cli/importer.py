@@ -390,14 +390,9 @@ def read_table(
     return table
 
 
-def _read_table(
-    path: Path,
-    encoding: str | None,
-    delimiter: str | None,
-    sheet: str | None,
-    header_row: int | None,
-    is_header: Callable[[list[str]], bool] | None,
-) -> Table:
+def check_importable(path: Path) -> None:
+    """A file that is there and can be read more than once, checked before anything else
+    (before a new database is made for an import that cannot start)."""
     if not path.exists():
         raise FollowupError(
             _("file {path} does not exist").format(path=path), EXIT_NOTHING_IMPORTED
@@ -414,6 +409,17 @@ def _read_table(
             ).format(path=path),
             EXIT_NOTHING_IMPORTED,
         )
+
+
+def _read_table(
+    path: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    header_row: int | None,
+    is_header: Callable[[list[str]], bool] | None,
+) -> Table:
+    check_importable(path)
     try:
         with path.open("rb") as handle:
             data = handle.read(_CHUNK)

@@ -295,11 +295,13 @@ def test_ctrl_c_during_a_big_import_says_so_writes_nothing_and_leaves_no_process
 def test_a_pipe_is_refused_in_one_line_before_anything_is_read(cli, tmp_path):
     pipe = tmp_path / "customers.csv"
     os.mkfifo(pipe)  # nobody writes to it: reading it would wait for ever
-    result = cli("import", "customers", str(pipe), code=4)
+    new = tmp_path / "new.db"
+    result = cli("--db", str(new), "import", "customers", str(pipe), code=4)
     assert result.stderr == (
         f"followup: error: {pipe} is a pipe or a device, not a file: save what it gives to a "
         "file and import that\n"
     )
+    assert not new.exists()  # no new, empty database left behind for an import that cannot start
 
 
 class _Terminal:
