@@ -1131,7 +1131,7 @@ class _RowCleaner:
                 value = parse_import_date(raw, self.dayfirst)
             except DateFormatError as exc:
                 if self.order_of_file is None or "ambiguous" not in str(exc):
-                    raise RowError(f"{field_}: {exc}") from None
+                    raise RowError(f"{wording.field(field_)}: {exc}") from None
                 self.dayfirst, self.order_of_file = self.order_of_file(), None
                 return self._date(raw, field_)
             self.date_cache[raw] = value

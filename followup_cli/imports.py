@@ -16,7 +16,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from followup_cli import storage
+from followup_cli import storage, wording
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.i18n import _
 from followup_cli.importer import (
@@ -1139,7 +1139,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
         if record["status"] != "done":
             raise FollowupError(
                 _("import {import_id} is {status}: nothing to undo").format(
-                    import_id=import_id, status=record["status"]
+                    import_id=import_id, status=wording.status(record["status"])
                 )
             )
         changes = storage.import_changes(conn, import_id)
