@@ -406,10 +406,7 @@ class FirstPlans:
         except KeyError:
             pass
         plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
-        if len(self.plans) >= self.CACHED:
-            self.plans.clear()
-        self.plans[key] = plan
-        return plan
+        return self._remember(self.plans, key, plan)
 
     def stored(
         self,
@@ -437,10 +434,7 @@ class FirstPlans:
                 plan.due_date.isoformat(),
             )
         )
-        if len(self.texts) >= self.CACHED:
-            self.texts.clear()
-        self.texts[key] = text
-        return text
+        return self._remember(self.texts, key, text)
 
     def stored_for_dates(
         self,
@@ -468,10 +462,14 @@ class FirstPlans:
             last_purchase and last_purchase.isoformat(),
             contract_end and contract_end.isoformat(),
         )
-        if len(self.date_texts) >= self.CACHED:
-            self.date_texts.clear()
-        self.date_texts[key] = text
-        return text
+        return self._remember(self.date_texts, key, text)
+
+    def _remember(self, cache: dict[tuple, Any], key: tuple, value: Any) -> Any:
+        """`value`, kept under `key`; a full cache starts again (memory stays flat)."""
+        if len(cache) >= self.CACHED:
+            cache.clear()
+        cache[key] = value
+        return value
 
     def _key(
         self,
