@@ -235,7 +235,7 @@ class Table:
     delimiter: str
     source: Callable[[], Iterator[Row]]
     header_line: int = 1
-    size: int = 0  # bytes of the file on disk (0: not a regular file)
+    size: int = 0  # bytes of the file on disk (0: rows not read from a file, as `add` makes)
 
     def rows(self) -> Iterator[Row]:
         return self.source()
@@ -385,8 +385,7 @@ def read_table(
 ) -> Table:
     """Any file a shop hands over: CSV/TSV text in the usual encodings, or an Excel workbook."""
     table = _read_table(path, encoding, delimiter, sheet, header_row, is_header)
-    if path.is_file():
-        table.size = path.stat().st_size
+    table.size = path.stat().st_size  # a regular file: check_importable saw to it
     return table
 
 

@@ -310,11 +310,12 @@ def progress(
             if total < PROGRESS_MIN_ROWS:
                 return lambda _: None
             task = bar.add_task(escape(label), total=total)  # a file name is not markup
-            drawn = [0.0]
+            counted, drawn = [0], [0.0]
 
             def tick(rows: int) -> None:
                 bar.advance(task, rows)
-                finished = bar.tasks[task].completed >= total
+                counted[0] += rows
+                finished = counted[0] >= total
                 if finished and done_label:
                     bar.update(task, description=escape(done_label))
                 now = time.monotonic()
