@@ -2147,5 +2147,34 @@ def tiers_suggest(
     render.tier_suggestions_view(tier_suggestions(_conn(ctx), _day(on), apply), fmt, apply)
 
 
+@app.command()
+def forecast(
+    ctx: typer.Context,
+    horizon: str = typer.Option("90d", "--horizon", help="How far ahead (e.g. 30d, 3m, 1y)."),
+    on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    backtest: bool = typer.Option(
+        False, "--backtest", help="Refit without the last --holdout days and judge it on them."
+    ),
+    holdout: str = typer.Option("90d", "--holdout", help="Days held out for --backtest."),
+    show_all: bool = typer.Option(False, "--all", help="Every customer (table: 20 by default)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+) -> None:
+    """What the shop's own purchase history says of each customer: the chance they are still
+    a customer, purchases expected in the horizon, the next purchase date and the spend at
+    stake. Fitted to this shop's purchases (Pareto/NBD, Gamma-Gamma spend)."""
+    from followup_cli import forecasting
+    from followup_cli.forecast_view import backtest_view, forecast_view
+
+    today_ = _day(on)
+    conn = _conn(ctx)
+    if backtest:
+        days = forecasting.horizon_days(today_, holdout)
+        backtest_view(forecasting.backtest(conn, today_, days), fmt)
+        return
+    days = forecasting.horizon_days(today_, horizon)
+    limit = None if show_all else 20
+    forecast_view(forecasting.forecast(conn, today_, days), fmt, limit)
+
+
 def main() -> None:
     app(prog_name="followup")

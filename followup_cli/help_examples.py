@@ -19,6 +19,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "templates set": ("followup templates set vip '{name}您好，欢迎再来。'",),
     "templates reset": ("followup templates reset vip", "followup templates reset"),
     "segments": ("followup segments", "followup segments --format csv"),
+    "forecast": ("followup forecast --horizon 3m", "followup forecast --backtest --holdout 90d"),
     "tiers": ("followup tiers suggest", "followup tiers suggest --apply"),
     "tiers suggest": ("followup tiers suggest", "followup tiers suggest --apply"),
     "undo": ("followup undo", "followup undo --contact 42"),

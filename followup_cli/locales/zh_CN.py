@@ -393,6 +393,70 @@ MESSAGES: dict[str, str] = {
     "Interval": "间隔",
     "At risk of churning: {count}": "流失预警：{count} 位",
     "Nobody is at risk.": "没有需要预警的客户。",
+    # --- the purchase model (followup forecast) ---------------------------------------------------
+    "What the shop's own purchase history says of each customer: the chance they are still\na customer, purchases expected in the horizon, the next purchase date and the spend at\nstake. Fitted to this shop's purchases (Pareto/NBD, Gamma-Gamma spend).": (
+        "本店自己的消费记录对每位客户的预测：仍是本店客户的概率、预测期内预计的消费次数、"
+        "下次消费日期和可能的消费金额。模型按本店的消费记录拟合（帕累托/负二项模型，金额用伽马-伽马模型）。"
+    ),
+    "How far ahead (e.g. 30d, 3m, 1y).": "预测多远（如 30d、3m、1y）。",
+    "Refit without the last --holdout days and judge it on them.": (
+        "去掉最近 --holdout 天的记录重新拟合，再用这些天的真实消费检验预测。"
+    ),
+    "Days held out for --backtest.": "--backtest 留作检验的天数。",
+    "Every customer (table: 20 by default).": "列出全部客户（表格默认只列 20 位）。",
+    "too little purchase history for a forecast: {customers} customers with purchases, "
+    "{returning} of them came back (needs 30 and 10); until then the plan follows each tier's "
+    "cadence": (
+        "消费记录太少，无法预测：有消费的客户 {customers} 位，其中回头消费的 {returning} 位"
+        "（至少需要 30 位和 10 位）；在此之前，回访计划按各等级的周期安排"
+    ),
+    "a horizon of {text} is too long (at most 3 years)": "预测期 {text} 太长（最多 3 年）",
+    "nobody with purchases before {cut} bought again by {on}: nothing to judge the forecast by "
+    "(try a longer --holdout)": (
+        "{cut} 之前消费过的客户在 {on} 之前都没有再次消费，无从检验预测（请加长 --holdout）"
+    ),
+    "Still a customer": "仍是客户",
+    "Buys in horizon": "预测期内会消费",
+    "Expected purchases": "预计消费次数",
+    "Next purchase": "下次消费",
+    "Spend at stake": "可能消费金额",
+    "Last purchase": "最近消费",
+    "Forecast for the {days} days after {on}: {count} customers with purchases, {expected} "
+    "purchases expected": (
+        "{on} 之后 {days} 天的预测：有消费记录的客户 {count} 位，预计消费 {expected} 次"
+    ),
+    "{shown} of {total} shown; --all shows every customer, --format csv writes them": (
+        "共 {total} 位，显示了 {shown} 位；--all 显示全部，--format csv 导出全部"
+    ),
+    "Fitted on the purchases up to {cut}, then checked on the {days} days to {until}:": (
+        "按 {cut} 及以前的消费记录拟合，再用之后到 {until} 的 {days} 天检验："
+    ),
+    "- {bought} of {customers} customers bought again, on {purchases} purchase days.": (
+        "- {customers} 位客户中有 {bought} 位再次消费，共消费 {purchases} 天次。"
+    ),
+    "- The model expected {model} purchase days; each customer coming back at their past pace "
+    "would have said {naive}.": (
+        "- 模型预计消费 {model} 天次；若按每位客户以往回头消费的速度估计，则是 {naive} 天次。"
+    ),
+    "- It expected {model} of customers to buy at least once ({real} did; as many as came back "
+    "in the {days} days before would have been {naive}).": (
+        "- 模型预计 {model} 的客户至少消费一次（实际为 {real}；若按此前 {days} 天回头消费的比例估计，"
+        "则是 {naive}）。"
+    ),
+    "- Ranking: a customer who came back was placed above one who did not {model} of the time "
+    "(a coin: 50%; the past pace: {naive}).": (
+        "- 排序：回头消费的客户排在没回头的客户前面的比例为 {model}（随便猜为 50%；按以往速度排为 "
+        "{naive}）。"
+    ),
+    "- The tenth it ranked highest held {model} times the shop's share of returning customers "
+    "(the past pace: {naive} times).": (
+        "- 排在最前面的一成客户中，回头消费的比例是全店的 {model} 倍（按以往速度排为 {naive} 倍）。"
+    ),
+    "- Its next-purchase dates were {model} days off the real first purchase (median; last "
+    "purchase plus the usual gap: {naive} days off).": (
+        "- 预测的下次消费日期与实际第一次消费相差 {model} 天（中位数；按最近消费加上平常间隔估计，"
+        "相差 {naive} 天）。"
+    ),
     # --- reports ---------------------------------------------------------------------------------
     "no data": "无数据",
     "Success rate": "回访成功率",

@@ -182,6 +182,10 @@ from followup_cli.storage.imports import (  # noqa: F401
     spooled_update,
     spooled_updates,
 )
+from followup_cli.storage.purchase_days import (  # noqa: F401
+    purchase_days_between,
+    purchase_days_until,
+)
 from followup_cli.storage.purchases import (  # noqa: F401
     all_purchase_stats,
     delete_purchases_of_import,
