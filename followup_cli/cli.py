@@ -2168,7 +2168,7 @@ def forecast(
     today_ = _day(on)
     conn = _conn(ctx)
     if backtest:
-        days = forecasting.horizon_days(today_, holdout)
+        days = forecasting.horizon_days(today_, holdout, holdout=True)
         backtest_view(forecasting.backtest(conn, today_, days), fmt)
         return
     days = forecasting.horizon_days(today_, horizon)

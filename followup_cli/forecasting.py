@@ -72,9 +72,16 @@ def _histories(conn: sqlite3.Connection, cut: date) -> list[tuple[tuple[str, str
     ]
 
 
-def _fit(histories: list[Any]) -> Any:
+def _fit(histories: list[Any], cut: date) -> Any:
     from followup_cli.purchase_model import TooLittleHistory, fit, fit_spend
 
+    if not histories:
+        raise FollowupError(
+            _(
+                "no purchases on or before {day} to learn from: import the shop's sales with "
+                "'followup import purchases FILE'"
+            ).format(day=cut.isoformat())
+        )
     try:
         model = fit(histories)
     except TooLittleHistory as exc:
@@ -88,15 +95,18 @@ def _fit(histories: list[Any]) -> Any:
     return fit_spend(model, histories)
 
 
-def horizon_days(on: date, horizon: str) -> int:
-    """The horizon as a number of days from `on`, bounded."""
+def horizon_days(on: date, horizon: str, holdout: bool = False) -> int:
+    """A --horizon (or --holdout) as a number of days from `on`, bounded."""
     from followup_cli.dates import Duration
 
     duration = Duration.parse(horizon)
     if duration.approx_days() > MAX_HORIZON_DAYS:
-        raise FollowupError(
-            _("a horizon of {text} is too long (at most 3 years)").format(text=horizon), 2
+        message = (
+            _("a holdout of {text} is too long (at most 3 years)")
+            if holdout
+            else _("a horizon of {text} is too long (at most 3 years)")
         )
+        raise FollowupError(message.format(text=horizon), 2)
     return (duration.after(on) - on).days
 
 
@@ -106,7 +116,7 @@ def forecast(conn: sqlite3.Connection, on: date, horizon: int) -> Forecast:
 
     rows = _histories(conn, on)
     histories = [h for _who, (h, _days) in rows]
-    model = _fit(histories)
+    model = _fit(histories, on)
     outlooks = score_all(model, histories, horizon)
     customers = [
         CustomerForecast(
@@ -176,7 +186,7 @@ def backtest(conn: sqlite3.Connection, on: date, holdout: int) -> Backtest:
     cut = on - timedelta(days=holdout)
     rows = _histories(conn, cut)
     histories = [h for _who, (h, _days) in rows]
-    model = _fit(histories)
+    model = _fit(histories, cut)
     outlooks = score_all(model, histories, holdout)
     later = storage.purchase_days_between(conn, cut, on)
     actual = [len(later.get(ref, ())) for (ref, _n, _t), _h in rows]

@@ -280,10 +280,20 @@ def test_a_shop_with_too_little_history_is_told_so_in_one_line(cli, tmp_path):
     )
 
 
+def test_a_shop_with_no_purchases_is_told_how_to_import_them(cli):
+    result = cli("forecast", "--date", "2026-02-01", code=1)
+    assert result.stderr == (
+        "followup: error: no purchases on or before 2026-02-01 to learn from: import the "
+        "shop's sales with 'followup import purchases FILE'\n"
+    )
+
+
 def test_a_bad_horizon_is_refused_in_one_line(cli, tmp_path):
     _shop(cli, tmp_path)
     result = cli("forecast", "--horizon", "9000y", code=2)
     assert "at most 3 years" in result.stderr and "Traceback" not in result.stderr
+    result = cli("forecast", "--backtest", "--holdout", "5y", code=2)
+    assert "a holdout of 5y is too long (at most 3 years)" in result.stderr
     result = cli("forecast", "--horizon", "soon", code=1)
     assert "is not understood" in result.stderr
 

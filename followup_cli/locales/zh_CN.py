@@ -411,6 +411,11 @@ MESSAGES: dict[str, str] = {
         "（至少需要 30 位和 10 位）；在此之前，回访计划按各等级的周期安排"
     ),
     "a horizon of {text} is too long (at most 3 years)": "预测期 {text} 太长（最多 3 年）",
+    "a holdout of {text} is too long (at most 3 years)": "检验期 {text} 太长（最多 3 年）",
+    "no purchases on or before {day} to learn from: import the shop's sales with 'followup "
+    "import purchases FILE'": (
+        "{day} 及以前没有消费记录可供学习：请用 'followup import purchases 文件' 导入店里的销售记录"
+    ),
     "nobody with purchases before {cut} bought again by {on}: nothing to judge the forecast by "
     "(try a longer --holdout)": (
         "{cut} 之前消费过的客户在 {on} 之前都没有再次消费，无从检验预测（请加长 --holdout）"
