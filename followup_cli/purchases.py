@@ -42,12 +42,9 @@ def plan_occasions_after_import(
 
     if not has_occasion_columns(conn, header):
         return
-    dropped = [
-        row["id"]
-        for row in storage.customers_written_at(conn, stamp)
-        if storage.drop_unstarted_followup(conn, row["id"])
-    ]
-    replan(conn, dropped, today)
+    written = [row["id"] for row in storage.customers_written_at(conn, stamp)]
+    dropped = set(storage.take_back_unstarted(conn, written))
+    replan(conn, [customer_id for customer_id in written if customer_id in dropped], today)
 
 
 # --- today's list: the rhythm explained (the win-back queue is in winback.py) ---------------

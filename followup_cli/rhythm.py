@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 from followup_cli.dates import Duration, add_months
 from followup_cli.i18n import N_, _
@@ -264,6 +265,7 @@ _YEAR_MONTH_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+@lru_cache(maxsize=4096)  # a handful of column names, asked for every customer
 def _key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).casefold()
 
@@ -277,6 +279,7 @@ def birthday_field(extra: dict[str, str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # birthdays repeat: a shop re-plans thousands at once
 def parse_month_day(text: str) -> tuple[int | None, int, int] | None:
     """(year or None, month, day) from 05-20, 5月20日, 1990-05-20, 1990/5/20 or 1990年5月20日;
     None when it is not such a date (a birthday on 29 Feb is kept as it is)."""

@@ -44,7 +44,7 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def customer_state(conn: sqlite3.Connection, customer: Customer) -> CustomerState:
+def customer_state(customer: Customer, facts: storage.PlanFacts) -> CustomerState:
     return CustomerState(
         tier=customer.tier,
         added=customer.added,
@@ -55,12 +55,12 @@ def customer_state(conn: sqlite3.Connection, customer: Customer) -> CustomerStat
         contract_end=customer.contract_end,
         do_not_contact=customer.do_not_contact,
         churned=customer.status == "churned",
-        previous_due=storage.previous_due(conn, customer.id),
-        renewal_done_for=storage.renewal_done_for(conn, customer.id),
-        purchase_gaps=storage.purchase_gaps(conn, customer.id),
-        repurchase_done_for=storage.repurchase_done_for(conn, customer.id),
+        previous_due=facts.previous_due,
+        renewal_done_for=facts.renewal_done_for,
+        purchase_gaps=facts.purchase_gaps,
+        repurchase_done_for=facts.repurchase_done_for,
         dated_fields=tuple((k, str(v)) for k, v in customer.extra.items()),
-        occasions_done=storage.occasions_done(conn, customer.id),
+        occasions_done=facts.occasions_done,
     )
 
 
@@ -93,22 +93,30 @@ class Scheduler:
         return after_no_answer(attempts, on, self.settings, self.is_closed)
 
 
+REPLAN_BATCH = 500
+
+
 def replan(
     conn: sqlite3.Connection,
     customer_ids: list[int],
     today: date,
     scheduler: Scheduler | None = None,
 ) -> int:
-    """Plan a follow-up for each customer that has none open; returns how many were planned."""
+    """Plan a follow-up for each customer that has none open; returns how many were planned.
+    Their records and planning facts are read 500 customers at a time."""
     scheduler = scheduler or Scheduler.load(conn)
     planned = []
-    for customer_id in customer_ids:
-        if storage.open_followup(conn, customer_id) is not None:
-            continue
-        customer = storage.get_customer(conn, customer_id)
-        plan = scheduler.next_for(customer_state(conn, customer), today)
-        if plan is not None:
-            planned.append((customer_id, plan))
+    ids = list(dict.fromkeys(customer_ids))
+    for start in range(0, len(ids), REPLAN_BATCH):
+        chunk = ids[start : start + REPLAN_BATCH]
+        facts = storage.plan_facts(conn, chunk)
+        waiting = [cid for cid in chunk if not facts[cid].has_open]
+        customers = {c.id: c for c in storage.customers_by_ids(conn, waiting)}
+        for customer_id in waiting:
+            customer = customers.get(customer_id) or storage.get_customer(conn, customer_id)
+            plan = scheduler.next_for(customer_state(customer, facts[customer_id]), today)
+            if plan is not None:
+                planned.append((customer_id, plan))
     storage.insert_followups(conn, planned)
     return len(planned)
 

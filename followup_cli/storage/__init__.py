@@ -132,10 +132,8 @@ from followup_cli.storage.followups import (  # noqa: F401
     open_followups_of,
     overdue_count,
     planned_between,
-    previous_due,
     put_row,
     refresh_ranks,
-    renewal_done_for,
     retry_followup,
     row_by_id,
     save_log_undo,
@@ -182,6 +180,7 @@ from followup_cli.storage.imports import (  # noqa: F401
     spooled_update,
     spooled_updates,
 )
+from followup_cli.storage.plan_facts import PlanFacts, plan_facts  # noqa: F401
 from followup_cli.storage.purchase_days import (  # noqa: F401
     purchase_days_between,
     purchase_days_until,
@@ -190,12 +189,9 @@ from followup_cli.storage.purchases import (  # noqa: F401
     all_purchase_stats,
     delete_purchases_of_import,
     insert_purchase,
-    occasions_done,
     parse_gaps,
-    purchase_gaps,
     purchase_stats_row,
     refresh_purchase_stats,
-    repurchase_done_for,
     rfm_cut_points,
     segment_member_refs,
     segment_members,

@@ -5,7 +5,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from followup_cli.dates import optional_date
 from followup_cli.storage.branches import branch_of
 from followup_cli.storage.connection import _chunks
 from followup_cli.storage.dialect import greatest
@@ -17,23 +16,8 @@ def open_followup(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | N
     ).fetchone()
 
 
-def previous_due(conn: sqlite3.Connection, customer_id: int) -> date | None:
-    """Due date of the last closed cadence follow-up (check-backs and renewals don't count)."""
-    row = conn.execute(
-        "SELECT MAX(COALESCE(covers_due, due_date)) FROM followups WHERE customer_id = ? "
-        "AND status IN ('done', 'missed', 'closed') AND kind IN ('step', 'cadence')",
-        (customer_id,),
-    ).fetchone()
-    return optional_date(row[0])
 
 
-def renewal_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
-    row = conn.execute(
-        "SELECT MAX(anchor) FROM followups WHERE customer_id = ? AND kind = 'renewal' "
-        "AND status IN ('done', 'missed', 'closed')",
-        (customer_id,),
-    ).fetchone()
-    return optional_date(row[0])
 
 
 def insert_followup(conn: sqlite3.Connection, customer_id: int, plan: Any) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from followup_cli.dates import optional_date
 from followup_cli.storage.connection import _chunks
 from followup_cli.storage.dialect import plus_days
 
@@ -92,13 +91,6 @@ def parse_gaps(text: str | None) -> tuple[int, ...]:
     return tuple(int(g) for g in text.split(",")) if text else ()
 
 
-def purchase_gaps(conn: sqlite3.Connection, customer_id: int) -> tuple[int, ...]:
-    row = conn.execute(
-        "SELECT gaps FROM purchase_stats WHERE customer_id = ?", (customer_id,)
-    ).fetchone()
-    return parse_gaps(row[0]) if row else ()
-
-
 def purchase_stats_row(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
     return conn.execute(
         "SELECT * FROM purchase_stats WHERE customer_id = ?", (customer_id,)
@@ -121,25 +113,6 @@ def stats_by_ref(conn: sqlite3.Connection, refs: Sequence[str]) -> dict[str, sql
 
 def all_purchase_stats(conn: sqlite3.Connection) -> dict[int, sqlite3.Row]:
     return {row["customer_id"]: row for row in conn.execute("SELECT * FROM purchase_stats")}
-
-
-def occasions_done(conn: sqlite3.Connection, customer_id: int) -> frozenset[str]:
-    """Date triggers already called for (a closed or missed call counts: once per year)."""
-    rows = conn.execute(
-        "SELECT occasion FROM followups WHERE customer_id = ? AND occasion IS NOT NULL "
-        "AND status IN ('done', 'missed', 'closed')",
-        (customer_id,),
-    )
-    return frozenset(row[0] for row in rows)
-
-
-def repurchase_done_for(conn: sqlite3.Connection, customer_id: int) -> date | None:
-    row = conn.execute(
-        "SELECT MAX(anchor) FROM followups WHERE customer_id = ? AND kind = 'repurchase' "
-        "AND status IN ('done', 'missed', 'closed')",
-        (customer_id,),
-    ).fetchone()
-    return optional_date(row[0])
 
 
 _STATS_COLUMNS = {"recency": "last_day", "frequency": "days", "monetary": "spend"}
