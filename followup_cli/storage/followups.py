@@ -16,10 +16,6 @@ def open_followup(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | N
     ).fetchone()
 
 
-
-
-
-
 def insert_followup(conn: sqlite3.Connection, customer_id: int, plan: Any) -> None:
     insert_followups(conn, [(customer_id, plan)])
 
