@@ -32,7 +32,7 @@ from followup_cli.importer import (
 )
 from followup_cli.layouts import LevelTable, recognise
 from followup_cli.phones import import_phone_reader
-from followup_cli.planning import FirstPlans, spread_first_import
+from followup_cli.planning import FirstPlans, spread_first_import, spread_first_purchases
 from followup_cli.purchases import (
     has_occasion_columns,
     plan_occasions_after_import,
@@ -1014,12 +1014,15 @@ def _apply_purchases_plan(
             raise _Stale
         record = _import_row("purchases", path, today)
         result.import_id = import_id = storage.record_import(conn, record)
+        first_purchases = not storage.has_purchases(conn)
         result.added, result.unchanged = storage.spool_apply_purchases(conn, import_id)
         spans = storage.spooled_purchase_spans(conn)
         # Facts first, and unworked follow-ups taken back, so the re-plan sees the new rhythm.
         taken_back = refresh_after_purchases(conn, [span[0] for span in spans])
         result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
         replan(conn, taken_back, today)
+        if first_purchases:  # a new shop's first day: no backlog, nothing due in the past
+            result.spread = spread_first_purchases(conn, today)
         if dry_run or (result.rejected and (strict or not result.used)):
             raise _Rollback
         storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))

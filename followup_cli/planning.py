@@ -531,17 +531,7 @@ def spread_first_import(
         order = array("q", storage.iter_due_followup_ids(conn, today))
         backlog = len(order)
     load_per_day = storage.spooled_load_per_day if spooled else storage.load_per_day
-    is_closed = closed_day_checker(settings)
-    days = 2 * (backlog // capacity + 1) + 31
-    while True:
-        load = load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
-        open_days = [
-            day for day in (today + timedelta(days=n) for n in range(days)) if not is_closed(day)
-        ]
-        room = sum(max(0, capacity - load.get(day, 0)) for day in open_days)
-        if room >= backlog or days > 366 * 50:
-            break
-        days *= 2
+    open_days, load = _room_for(conn, today, backlog, settings, load_per_day)
     if order is None:
         return _spread_spooled(conn, today, backlog, open_days, load, capacity)
     kept = moved = 0
@@ -565,6 +555,53 @@ def spread_first_import(
         "open_days": len(days_used),
         "last_day": max(days_used).isoformat(),
         "capacity": capacity,
+    }
+
+
+def _room_for(
+    conn: sqlite3.Connection, today: date, backlog: int, settings: Settings, load_per_day: Any
+) -> tuple[list[date], dict[date, int]]:
+    """The open days from today with room for `backlog` calls at the daily capacity, beside
+    what is already planned on them."""
+    capacity = settings.daily_capacity
+    is_closed = closed_day_checker(settings)
+    days = 2 * (backlog // capacity + 1) + 31
+    while True:
+        load = load_per_day(conn, today + timedelta(days=1), today + timedelta(days=days))
+        open_days = [
+            day for day in (today + timedelta(days=n) for n in range(days)) if not is_closed(day)
+        ]
+        room = sum(max(0, capacity - load.get(day, 0)) for day in open_days)
+        if room >= backlog or days > 366 * 50:
+            return open_days, load
+        days *= 2
+
+
+def spread_first_purchases(conn: sqlite3.Connection, today: date) -> dict[str, Any] | None:
+    """The shop's first purchases re-plan its customers from their purchase dates, which can
+    put thousands of calls due before the import day. Every call due by today is placed on
+    today or a later open day, at most the daily capacity a day, most important first, and is
+    dated that day: nothing is planned before the import day. Returns what it did when some
+    calls had to wait for later days (else None: today holds them all)."""
+    order = array("q", storage.iter_due_followup_ids(conn, today))
+    if not order:
+        return None
+    settings = storage.load_settings(conn)
+    open_days, load = _room_for(conn, today, len(order), settings, storage.load_per_day)
+    placed = dict(zip(order, fill_days(open_days, load, settings.daily_capacity), strict=False))
+    storage.redate_followups(conn, placed)
+    days_used = set(placed.values())
+    kept = sum(1 for day in placed.values() if day == today)
+    if kept == len(placed):
+        return None
+    return {
+        "backlog": len(order),
+        "kept_today": kept,
+        "moved": len(placed) - kept,
+        "open_days": len(days_used),
+        "last_day": max(days_used).isoformat(),
+        "capacity": settings.daily_capacity,
+        "after": "purchases",
     }
 
 

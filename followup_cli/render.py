@@ -359,7 +359,22 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
             ).format(count=sum(unknown.values()), listed=listed, example=example)
         )
     spread = summary.get("spread")
-    if spread:
+    if spread and spread.get("after") == "purchases":
+        message(
+            _(
+                "The shop's first purchases: the {backlog} calls they make due now are spread "
+                "over {days} open days, until {last}, at most {capacity} a day (option "
+                "daily_capacity), most important first, each due on its day; {kept} are on "
+                "today's list."
+            ).format(
+                backlog=spread["backlog"],
+                days=spread["open_days"],
+                last=spread["last_day"],
+                capacity=spread["capacity"],
+                kept=spread["kept_today"],
+            )
+        )
+    elif spread:
         message(
             _(
                 "First import: the {backlog} calls due now are spread over {days} open days, "

@@ -302,3 +302,43 @@ def test_a_backtest_with_nothing_after_the_cut_says_so(cli, tmp_path):
     _shop(cli, tmp_path, late_days=False)
     result = cli("forecast", "--backtest", "--date", "2026-07-31", "--holdout", "31d", code=1)
     assert "bought again by 2026-07-31" in result.stderr
+
+
+# --- the first day: purchases imported after the customers keep the spread ---------------------
+
+
+def test_the_shops_first_purchases_spread_what_falls_due_and_date_nothing_in_the_past(
+    cli, tmp_path
+):
+    cli("rules", "option", "daily_capacity", "3")
+    members = "id,name,phone,tier\n" + "".join(
+        f"N{n},Name {n},1380000100{n},regular\n" for n in range(1, 7)
+    )
+    (tmp_path / "members.csv").write_text(members, encoding="utf-8")
+    cli("import", "customers", str(tmp_path / "members.csv"), "--date", "2025-03-20")
+    assert cli.json("today", "--date", "2025-03-20") == []  # no purchase dates: nothing due yet
+    # Each bought on 1 December 2024: a regular's every-3-months call fell due on 1 March,
+    # before the import day. Six calls, three a day: 20 and 21 March, each due on its day.
+    sales = "customer id,date,amount\n" + "".join(f"N{n},2024-12-01,50\n" for n in range(1, 7))
+    (tmp_path / "sales.csv").write_text(sales, encoding="utf-8")
+    out = cli("import", "purchases", str(tmp_path / "sales.csv"), "--date", "2025-03-20").stdout
+    assert out.splitlines()[1] == (
+        "The shop's first purchases: the 6 calls they make due now are spread over 2 open days, "
+        "until 2025-03-21, at most 3 a day (option daily_capacity), most important first, each "
+        "due on its day; 3 are on today's list."
+    )
+    first_day = cli.json("today", "--date", "2025-03-20")
+    assert [(i["customer_id"], i["due_date"], i["days_overdue"]) for i in first_day] == [
+        ("N1", "2025-03-20", 0),
+        ("N2", "2025-03-20", 0),
+        ("N3", "2025-03-20", 0),
+    ]
+    second = [i for i in cli.json("today", "--date", "2025-03-21") if i["due_date"] == "2025-03-21"]
+    assert [i["customer_id"] for i in second] == ["N4", "N5", "N6"]
+    report = cli.json("report", "--date", "2025-03-20", "--last", "30d")
+    assert report["overall"]["overdue"] == 0
+    # the next purchases import is not the first: what it plans stays where the plan puts it
+    more = "customer id,date,amount\nN1,2024-12-15,20\n"
+    (tmp_path / "more.csv").write_text(more, encoding="utf-8")
+    out = cli("import", "purchases", str(tmp_path / "more.csv"), "--date", "2025-03-20").stdout
+    assert "first purchases" not in out

@@ -420,6 +420,13 @@ MESSAGES: dict[str, str] = {
     "(try a longer --holdout)": (
         "{cut} 之前消费过的客户在 {on} 之前都没有再次消费，无从检验预测（请加长 --holdout）"
     ),
+    "The shop's first purchases: the {backlog} calls they make due now are spread over {days} "
+    "open days, until {last}, at most {capacity} a day (option daily_capacity), most important "
+    "first, each due on its day; {kept} are on today's list.": (
+        "本店首次导入消费记录：由此到期的 {backlog} 个回访分散到 {days} 个营业日，直到 {last}，每天最多 "
+        "{capacity} 个（选项 daily_capacity），重要的优先，每个都以安排的那天为到期日；今天的名单上有 "
+        "{kept} 个。"
+    ),
     "Still a customer": "仍是客户",
     "Buys in horizon": "预测期内会消费",
     "Expected purchases": "预计消费次数",

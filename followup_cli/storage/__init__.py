@@ -133,6 +133,7 @@ from followup_cli.storage.followups import (  # noqa: F401
     overdue_count,
     planned_between,
     put_row,
+    redate_followups,
     refresh_ranks,
     retry_followup,
     row_by_id,
@@ -182,6 +183,7 @@ from followup_cli.storage.imports import (  # noqa: F401
 )
 from followup_cli.storage.plan_facts import PlanFacts, plan_facts  # noqa: F401
 from followup_cli.storage.purchase_days import (  # noqa: F401
+    has_purchases,
     purchase_days_between,
     purchase_days_until,
 )

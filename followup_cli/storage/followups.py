@@ -329,6 +329,15 @@ def move_followups(conn: sqlite3.Connection, days: dict[int, date]) -> None:
     )
 
 
+def redate_followups(conn: sqlite3.Connection, days: dict[int, date]) -> None:
+    """Plan follow-ups for other days, due then too (a new shop's first day: see
+    planning.spread_first_purchases)."""
+    conn.executemany(
+        "UPDATE followups SET show_date = ?, due_date = ? WHERE id = ?",
+        ((day.isoformat(), day.isoformat(), followup_id) for followup_id, day in days.items()),
+    )
+
+
 def due_followup_ids(conn: sqlite3.Connection, on: date) -> list[int]:
     """The open follow-ups showing by `on`, check-backs aside, in today's order (overdue by
     tier rank and age, then due today by rank): just their ids, for spreading a backlog."""

@@ -42,3 +42,7 @@ def purchase_days_between(
     ):
         found.setdefault(ref, []).append(date.fromisoformat(day))
     return found
+
+
+def has_purchases(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM purchases LIMIT 1").fetchone() is not None
