@@ -438,7 +438,8 @@ def _load_numbers_as_sqlite_does(conn: Any) -> None:
 
 def server_tables(conn: Any) -> set[str]:
     rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_type = 'BASE TABLE'"
     )
     return {r[0] for r in rows}
 

@@ -275,6 +275,38 @@ def _m13_branches(conn: Any) -> None:
     )
 
 
+POWER_USER_VIEWS = {
+    # the shop's own customer id is `customers.ref`; `customer_id` elsewhere in the tables is
+    # an internal number: these views name things as the JSON output and the README do
+    "customer_list": (
+        "SELECT c.ref AS customer_id, c.name, c.phone, c.email, c.tier, c.status, c.owner, "
+        "c.branch, c.added, c.first_purchase, c.last_purchase, c.last_contact, c.last_outcome, "
+        "c.do_not_contact, c.churned_on, c.returned_on, c.notes FROM customers c"
+    ),
+    "call_plan": (
+        "SELECT f.id AS followup_id, c.ref AS customer_id, c.name, c.phone, f.kind, f.reason, "
+        "f.due_date, f.show_date, f.status, f.attempts, f.outcome, f.closed_on "
+        "FROM followups f JOIN customers c ON c.id = f.customer_id"
+    ),
+    "contact_log": (
+        "SELECT k.id AS contact_id, c.ref AS customer_id, c.name, k.date, k.outcome, k.channel, "
+        "k.score, k.nps, k.note, k.owner FROM contacts k JOIN customers c ON c.id = k.customer_id"
+    ),
+    "purchase_log": (
+        "SELECT c.ref AS customer_id, c.name, p.date, p.amount, p.order_ref AS order_no "
+        "FROM purchases p JOIN customers c ON c.id = p.customer_id"
+    ),
+}
+
+
+def _m14_views_for_power_users(conn: Any) -> None:
+    """Views for the sqlite3 shell, sqlite-utils and Datasette, with the names the README and
+    the JSON output use (customer_id is the shop's own id there)."""
+    for name, select in POWER_USER_VIEWS.items():
+        conn.execute(f"DROP VIEW IF EXISTS {name}")  # a migration may run again: same result
+        conn.execute(f"CREATE VIEW {name} AS {select}")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -289,6 +321,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m11_ownership_and_erasure,
     _m12_returning_customers,
     _m13_branches,
+    _m14_views_for_power_users,
 )
 
 
