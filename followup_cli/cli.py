@@ -608,6 +608,9 @@ def today(
     output: str | None = typer.Option(
         None, "--output", "-o", help=_("Write the send list to this file (readable by you only).")
     ),
+    excel: bool = typer.Option(
+        False, "--excel", help=_("A file for a person: CSV with a BOM, for Excel and WPS.")
+    ),
     branch: str | None = typer.Option(
         None,
         "--branch",
@@ -624,7 +627,12 @@ def today(
 
     if (signature is not None or opt_out_line) and not with_message:
         raise FollowupError(_("--signature and --opt-out-line go with --with-message"))
-    if with_message and fmt is Format.table:
+    from followup_cli.spreadsheet import is_workbook
+
+    for_a_person = excel or is_workbook(output)
+    if excel and not with_message:
+        raise FollowupError(_("--excel goes with --with-message"))
+    if with_message and fmt is Format.table and not for_a_person:
         raise FollowupError(_("--with-message writes a send list: add --format csv or json"))
     if output is not None and not with_message:
         raise FollowupError(_("--output goes with --with-message"))
@@ -637,7 +645,7 @@ def today(
 
         items = morning.due_items(conn, day, owner, limit, segment, explain, optional(conn, branch))
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
-        render.send_list_view(rows, fmt, output)
+        render.send_list_view(rows, fmt, output, excel)
         if left_out:
             render.warn(
                 _("Not in the send list, no phone: {ids}").format(
@@ -1067,7 +1075,9 @@ def report(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write CSV/JSON to a file."),
-    excel: bool = typer.Option(False, "--excel", help="CSV as UTF-8 with BOM, for Excel."),
+    excel: bool = typer.Option(
+        False, "--excel", help=_("A file for a person: CSV with a BOM, for Excel and WPS.")
+    ),
     html: str | None = typer.Option(None, "--html", help="Write a self-contained HTML page."),
     explain: bool = typer.Option(False, "--explain", help="Say what each figure means."),
 ) -> None:
@@ -1357,15 +1367,19 @@ def export_customers(
         hidden=True,
         autocompletion=_complete_branches,
     ),
+    excel: bool = typer.Option(
+        False, "--excel", help=_("A file for a person: CSV with a BOM, for Excel and WPS.")
+    ),
 ) -> None:
     """Every customer with every field, in a stable column order."""
     from followup_cli.branches import optional
     from followup_cli.service import export_customers as rows
 
     _no_table(fmt)
+    _excel_is_csv(fmt, excel)
     _check_output_folder(output)
     conn = _conn(ctx)
-    render.export_view(rows(conn, optional(conn, branch)), fmt, output)
+    render.export_view(rows(conn, optional(conn, branch)), fmt, output, excel)
 
 
 @export_app.command("history")
@@ -1380,15 +1394,19 @@ def export_history(
         hidden=True,
         autocompletion=_complete_branches,
     ),
+    excel: bool = typer.Option(
+        False, "--excel", help=_("A file for a person: CSV with a BOM, for Excel and WPS.")
+    ),
 ) -> None:
     """Every logged contact: who, when, outcome, channel, scores and notes."""
     from followup_cli.branches import optional
     from followup_cli.service import export_history as rows
 
     _no_table(fmt)
+    _excel_is_csv(fmt, excel)
     _check_output_folder(output)
     conn = _conn(ctx)
-    render.export_rows(rows(conn, optional(conn, branch)), render.HISTORY_KEYS, fmt, output)
+    render.export_rows(rows(conn, optional(conn, branch)), render.HISTORY_KEYS, fmt, output, excel)
 
 
 @export_app.command("customer")
@@ -1409,12 +1427,22 @@ def _format_of_file(output: str) -> Format:
     suffix = Path(output).suffix.lower()
     if suffix in (".csv", ".json"):
         return Format(suffix[1:])
+    if suffix == ".xlsx":  # a workbook for a person: written by spreadsheet.py
+        return Format.csv
     raise typer.BadParameter(
         _("{file} needs --format csv or json (or a file name ending .csv or .json)").format(
             file=output
         ),
         param_hint="'--output'",
     )
+
+
+def _excel_is_csv(fmt: Format, excel: bool) -> None:
+    """`--excel` is CSV for a person; JSON is for scripts."""
+    if excel and fmt is not Format.csv:
+        raise typer.BadParameter(
+            _("--excel is a CSV file for a person: leave out --format"), param_hint="'--excel'"
+        )
 
 
 def _no_table(fmt: Format) -> None:
@@ -2100,11 +2128,18 @@ def export_due(
         hidden=True,
         autocompletion=_complete_branches,
     ),
+    excel: bool = typer.Option(
+        False, "--excel", help=_("A file for a person: CSV with a BOM, for Excel and WPS.")
+    ),
 ) -> None:
     """Planned calls (overdue included): CSV, JSON, or an iCalendar file for a phone calendar."""
     from followup_cli.branches import optional
     from followup_cli.planning import due_export, to_ics
 
+    if excel and fmt is not DueFormat.csv:
+        raise typer.BadParameter(
+            _("--excel is a CSV file for a person: leave out --format"), param_hint="'--excel'"
+        )
     _check_output_folder(output)
     today_ = _day(on)
     conn = _conn(ctx)
@@ -2112,7 +2147,7 @@ def export_due(
     if fmt is DueFormat.ics:
         render.write_bytes(to_ics(rows, today_), output)
     else:
-        render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output)
+        render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output, excel)
 
 
 @app.command()
@@ -2158,12 +2193,18 @@ def forecast(
     holdout: str = typer.Option("90d", "--holdout", help="Days held out for --backtest."),
     show_all: bool = typer.Option(False, "--all", help="Every customer (table: 20 by default)."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help=_("Write every customer to this file (.csv, .json, .xlsx).")
+    ),
+    excel: bool = typer.Option(
+        False, "--excel", help=_("A file for a person: CSV with a BOM, for Excel and WPS.")
+    ),
 ) -> None:
     """What the shop's own purchase history says of each customer: the chance they are still
     a customer, purchases expected in the horizon, the next purchase date and the spend at
     stake. Fitted to this shop's purchases (Pareto/NBD, Gamma-Gamma spend)."""
     from followup_cli import forecasting
-    from followup_cli.forecast_view import backtest_view, forecast_view
+    from followup_cli.forecast_view import FORECAST_KEYS, backtest_view, forecast_view
 
     today_ = _day(on)
     conn = _conn(ctx)
@@ -2171,9 +2212,16 @@ def forecast(
         days = forecasting.horizon_days(today_, holdout, holdout=True)
         backtest_view(forecasting.backtest(conn, today_, days), fmt)
         return
+    _check_output_folder(output)
     days = forecasting.horizon_days(today_, horizon)
-    limit = None if show_all else 20
-    forecast_view(forecasting.forecast(conn, today_, days), fmt, limit)
+    result = forecasting.forecast(conn, today_, days)
+    if output or excel:
+        if output and fmt is Format.table and not excel:
+            fmt = _format_of_file(output)
+        render.export_rows([c.as_dict() for c in result.customers], FORECAST_KEYS, fmt, output,
+                           excel)  # fmt: skip
+        return
+    forecast_view(result, fmt, None if show_all else 20)
 
 
 def main() -> None:

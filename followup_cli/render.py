@@ -719,16 +719,29 @@ def _shown(key: str, value: Any) -> Any:
     return shown(value) if shown is not None else value
 
 
-def export_view(rows: Iterable[dict[str, Any]], fmt: Format, output: str | None) -> None:
-    export_rows(rows, CUSTOMER_KEYS, fmt, output)
+def export_view(
+    rows: Iterable[dict[str, Any]], fmt: Format, output: str | None, excel: bool = False
+) -> None:
+    export_rows(rows, CUSTOMER_KEYS, fmt, output, excel)
 
 
 def export_rows(
-    rows: Iterable[dict[str, Any]], keys: Sequence[str], fmt: Format, output: str | None
+    rows: Iterable[dict[str, Any]],
+    keys: Sequence[str],
+    fmt: Format,
+    output: str | None,
+    excel: bool = False,
 ) -> None:
-    """CSV (the default) or JSON, to a file written whole or to stdout, streamed a row at a
-    time."""
-    if fmt is Format.json:
+    """CSV (the default) or JSON for scripts, to a file written whole or to stdout, streamed a
+    row at a time; a file for a person (`-o NAME.xlsx`, or `--excel` for CSV with a BOM) is
+    written by spreadsheet.py."""
+    from followup_cli import spreadsheet
+
+    if spreadsheet.is_workbook(output):
+        spreadsheet.write_xlsx(rows, keys, str(output))
+    elif excel:
+        write_to(output, spreadsheet.write_people_csv, rows, keys, bom=True)
+    elif fmt is Format.json:
         write_to(output, write_json_rows, rows)
     else:
         write_to(output, write_csv, rows, keys)
@@ -908,24 +921,18 @@ def report_rows(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]
 
 
 def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bool) -> None:
-    if fmt is Format.json:
+    from followup_cli import spreadsheet
+
+    if spreadsheet.is_workbook(output):
+        spreadsheet.write_xlsx(*report_rows(report), str(output))
+    elif fmt is Format.json:
         write_to(output, write_json, report)
     elif fmt is Format.csv and bom:
-        write_to(output, _write_excel_csv, *report_rows(report), bom=bom)
+        write_to(output, spreadsheet.write_people_csv, *report_rows(report), bom=bom)
     elif fmt is Format.csv:
         write_to(output, write_csv, *report_rows(report), bom=bom)
     else:
         _report_table(report)
-
-
-def _write_excel_csv(
-    rows: Sequence[dict[str, Any]], keys: Sequence[str], out: TextIO | None = None
-) -> None:
-    """`--excel` is for people: the header row in their language (`--format csv` keeps keys)."""
-    writer = csv.writer(out or sys.stdout, lineterminator="\r\n")
-    writer.writerow(wording.column(k) for k in keys)
-    for row in rows:
-        writer.writerow(neutralise(_cell(row.get(k))) for k in keys)
 
 
 def _csat(value: float | None) -> str:
@@ -1220,9 +1227,11 @@ def timeline_table(events: list[dict[str, Any]]) -> None:
 SEND_KEYS = ("customer_id", "name", "phone", "owner", "template", "message")
 
 
-def send_list_view(rows: list[dict[str, Any]], fmt: Format, output: str | None = None) -> None:
+def send_list_view(
+    rows: list[dict[str, Any]], fmt: Format, output: str | None = None, excel: bool = False
+) -> None:
     """A send list for a bulk SMS or WeCom tool: CSV or JSON, to stdout or a private file."""
-    export_rows(rows, SEND_KEYS, fmt, output)
+    export_rows(rows, SEND_KEYS, fmt, output, excel)
 
 
 def templates_view(rows: list[dict[str, Any]], fmt: Format) -> None:

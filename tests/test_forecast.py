@@ -224,6 +224,22 @@ def test_forecast_csv_has_the_same_keys_as_json(cli, tmp_path):
     assert len(out.splitlines()) == 41
 
 
+def test_forecast_as_a_workbook_for_a_person(cli, tmp_path):
+    from openpyxl import load_workbook
+
+    _shop(cli, tmp_path)
+    target = tmp_path / "forecast.xlsx"
+    cli("--lang", "zh", "forecast", "--date", CUT.isoformat(), "-o", str(target))
+    rows = list(load_workbook(target).active.iter_rows())
+    assert [c.value for c in rows[0]][5:9] == [
+        "仍是客户",
+        "预测期内会消费",
+        "预计消费次数",
+        "下次消费",
+    ]
+    assert len(rows) == 41 and rows[1][5].number_format == "0.0%"
+
+
 def test_the_table_shows_a_screenful_and_says_how_to_see_the_rest(cli, tmp_path):
     _shop(cli, tmp_path)
     out = cli("forecast", "--date", CUT.isoformat()).stdout

@@ -139,7 +139,9 @@ MESSAGES: dict[str, str] = {
     "A calendar year, e.g. 2025.": "一个自然年，例如 2025。",
     "Break down by tier, owner, channel or month (repeatable).": "按等级、负责人、渠道或月份细分（可重复）。",
     "Write CSV/JSON to a file.": "把 CSV/JSON 写入文件。",
-    "CSV as UTF-8 with BOM, for Excel.": "CSV 使用带 BOM 的 UTF-8 编码，方便 Excel 打开（表头为中文）。",
+    "A file for a person: CSV with a BOM, for Excel and WPS.": (
+        "给人看的文件：带 BOM 的 CSV，用 Excel 等表格软件打开不乱码（表头为中文）。"
+    ),
     "Write a self-contained HTML page.": "生成一个独立的 HTML 网页。",
     "Say what each figure means.": "说明每个数字的含义。",
     "Show the N most recent.": "显示最近 N 次。",
@@ -404,6 +406,9 @@ MESSAGES: dict[str, str] = {
     ),
     "Days held out for --backtest.": "--backtest 留作检验的天数。",
     "Every customer (table: 20 by default).": "列出全部客户（表格默认只列 20 位）。",
+    "Write every customer to this file (.csv, .json, .xlsx).": (
+        "把全部客户写入这个文件（.csv、.json 或 .xlsx）。"
+    ),
     "too little purchase history for a forecast: {customers} customers with purchases, "
     "{returning} of them came back (needs 30 and 10); until then the plan follows each tier's "
     "cadence": (
@@ -468,6 +473,28 @@ MESSAGES: dict[str, str] = {
     "purchase plus the usual gap: {naive} days off).": (
         "- 预测的下次消费日期与实际第一次消费相差 {model} 天（中位数；按最近消费加上平常间隔估计，"
         "相差 {naive} 天）。"
+    ),
+    # --- files for a person (-o NAME.xlsx, --excel) ---------------------------------------------
+    "date": "日期",
+    "CSAT score": "满意度评分",
+    "note": "备注",
+    "follow-up due": "回访到期日",
+    "follow-up kind": "回访类型",
+    "logged at": "登记时间",
+    "listed on": "列入名单日期",
+    "kind": "类型",
+    "last note": "上次备注",
+    "message": "消息",
+    "came back on": "回归日期",
+    "still a customer": "仍是客户",
+    "buys in horizon": "预测期内会消费",
+    "expected purchases": "预计消费次数",
+    "next purchase": "下次消费",
+    "spend at stake": "可能消费金额",
+    "followup": "回访",
+    "--excel goes with --with-message": "--excel 需与 --with-message 一起使用",
+    "--excel is a CSV file for a person: leave out --format": (
+        "--excel 生成给人看的 CSV 文件：请不要同时写 --format"
     ),
     # --- reports ---------------------------------------------------------------------------------
     "no data": "无数据",
