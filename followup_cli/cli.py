@@ -500,9 +500,18 @@ _YES = frozenset({"y", "yes", "是", "确定", "确认"})
 
 
 def _day(value: str | None, what: str = "--date") -> date:
-    from followup_cli.dates import parse_iso
+    """The as-of day in any form a person types (2026/11/05, 11月5日, 昨天); exit 2 if none."""
+    from followup_cli.dates import parse_day
 
-    return date.today() if value is None else parse_iso(value, what)
+    return date.today() if value is None else parse_day(value, what)
+
+
+def _typed_dates(fields: dict[str, str | None], today: date) -> dict[str, str | None]:
+    """add/edit's date fields (--first-purchase 昨天) as ISO text, before the import's checks."""
+    from followup_cli.dates import option_dates
+    from followup_cli.models import CUSTOMER_DATE_FIELDS
+
+    return option_dates(fields, CUSTOMER_DATE_FIELDS, today)
 
 
 def _not_after_today(day: date) -> date:
@@ -516,7 +525,10 @@ def _not_after_today(day: date) -> date:
     return day
 
 
-DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
+DATE_HELP = (
+    "Act as of this day (2026-11-05, 2026/11/05, 2026年11月5日, today, 昨天; 11月5日 is the "
+    "latest 5 Nov not after today; default today)."
+)
 
 
 def _complete_customers(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
@@ -897,7 +909,7 @@ def add(
     """Add one customer by hand, checked as an import row is; their first follow-up is planned.
 
     Needs an id, a phone or an e-mail. Refused if that id, phone or e-mail already belongs to a
-    customer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日).
+    customer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日), or 昨天, 1月31日.
     """
     from followup_cli.customers import add as run_add
     from followup_cli.i18n import _
@@ -916,7 +928,8 @@ def add(
         contract_end=contract_end,
         branch=branch,
     )
-    done = run_add(_conn(ctx), fields, _day(on))
+    today_ = _day(on)
+    done = run_add(_conn(ctx), _typed_dates(fields, today_), today_)
     if fmt is TextOrJson.json:
         render.write_json(done)
         return
@@ -988,7 +1001,8 @@ def edit(
         contract_end=contract_end,
         branch=branch,
     )
-    done = run_edit(_conn(ctx), customer, fields, _day(on))
+    today_ = _day(on)
+    done = run_edit(_conn(ctx), customer, _typed_dates(fields, today_), today_)
     if fmt is TextOrJson.json:
         render.write_json(done)
         return
@@ -1694,7 +1708,9 @@ def rules_set(
         help="Tier to follow after the steps.",
     ),
     grace: str | None = typer.Option(None, "--grace", help="How long after due it is late."),
-    rank: int | None = typer.Option(None, "--rank", help="Order on today's list (low first)."),
+    rank: int | None = typer.Option(
+        None, "--rank", min=0, max=1000, help="Order on today's list (low first)."
+    ),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
@@ -1924,7 +1940,12 @@ def staff_set(
 def snooze(
     ctx: typer.Context,
     customer: CustomerArg,
-    until: str = typer.Option(..., "--until", help="A day (YYYY-MM-DD) or +3d, +2w, +1m."),
+    until: str = typer.Option(
+        ...,
+        "--until",
+        help="A day (2026-11-05, 11月5日 = the next 5 Nov, 明天) or a time from --date: 3d, 2w, "
+        "1m, 3天, 2周, 1个月, 半年.",
+    ),
     note: str | None = typer.Option(None, "--note", help="Why."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
