@@ -1792,7 +1792,11 @@ def levels_show(
 def levels_set(
     ctx: typer.Context,
     level: str = typer.Argument(..., help="A level, tag or stage word, e.g. 铂金卡 or Evangelist."),
-    tier: str = typer.Argument(..., help="The tier it gives: vip, new, regular, prospect, ..."),
+    tier: str = typer.Argument(
+        ...,
+        callback=lambda value: _typed_tier(value),
+        help="The tier it gives: vip, new, regular, prospect, ... (or VIP客户, 新客户 ...).",
+    ),
 ) -> None:
     """Map a level to a tier (applies from the next import)."""
     from followup_cli.i18n import _
@@ -1865,7 +1869,9 @@ def templates_show(
 @templates_app.command("set", help=_("Write your own wording of one message."))
 def templates_set(
     ctx: typer.Context,
-    key: str = typer.Argument(..., help=_("Which message, e.g. vip, first-week, win-back.")),
+    key: str = typer.Argument(
+        ..., help=_("Which message, e.g. vip, first-week, win-back (or 满月回访, 投诉回访, 唤回).")
+    ),
     text: str = typer.Argument(..., help=_("The text, with fields such as {name} and {shop}.")),
 ) -> None:
     from followup_cli.templates import set_template
