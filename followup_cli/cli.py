@@ -46,6 +46,7 @@ class FollowupGroup(TyperGroup):
             chain = file_is_chain([str(word) for word in words])
             _show_chain_options(self, chain)
             add_examples(self, chain=chain)
+            _add_outcome_words(self, kwargs.get("terminal_width"))
         _accept_db_after_command(self)
         _localise_help(self)
         if not standalone_mode:
@@ -189,6 +190,22 @@ def _accept_db_after_command(group: Any) -> None:
             )
         if hasattr(command, "commands"):
             _accept_db_after_command(command)
+
+
+def _add_outcome_words(group: Any, width: int | None) -> None:
+    """`log --help` lists every word taken for each outcome (vocabulary.py), before examples,
+    wrapped to the help page's width (click's: the terminal's, at most 80)."""
+    import shutil
+
+    from followup_cli.vocabulary import outcome_words_help
+
+    log_command = group.commands["log"]
+    if not hasattr(log_command, "_examples_epilog"):
+        log_command._examples_epilog = log_command.epilog
+    columns = min(width or shutil.get_terminal_size().columns, 80)
+    words = outcome_words_help(columns - 4)  # click indents an epilog by two
+    examples = log_command._examples_epilog
+    log_command.epilog = f"{words}\n\n{examples}" if examples else words
 
 
 def _localise_help(command: Any) -> None:
@@ -708,7 +725,7 @@ def log(
         ...,
         callback=lambda value: _typed_word("outcome", value),
         help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
-        "(or 已联系, 未接通, 投诉, 成交, 流失, 勿扰).",
+        "(or 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打: every word below).",
     ),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
@@ -734,14 +751,16 @@ def log(
     conn = _conn(ctx)
     already = None if again else same_outcome_logged(conn, customer, outcome, day)
     if already is not None:
+        from followup_cli.wording import outcome as outcome_name
+
         question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
-            who=already, outcome=outcome, day=day.isoformat()
+            who=already, outcome=outcome_name(outcome), day=day.isoformat()
         )
         if not sys.stdin.isatty():
             raise FollowupError(
                 _(
                     "{who} already has {outcome} logged on {day}: add --again to log a second one"
-                ).format(who=already, outcome=outcome, day=day.isoformat())
+                ).format(who=already, outcome=outcome_name(outcome), day=day.isoformat())
             )
         if not typer.confirm(question, default=False):
             raise FollowupError(_("nothing logged"))

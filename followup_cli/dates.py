@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from followup_cli.errors import FollowupError
-from followup_cli.i18n import _
+from followup_cli.i18n import N_, _
 
 _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _AMBIGUOUS = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -42,7 +42,7 @@ _DAY_WORDS = {
     "前天": -2,
 }
 _MONTH_DAY = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
-DATE_FORMS = "2026-11-05, 2026/11/05, 2026年11月5日, 11月5日, today, 今天"
+DATE_FORMS = N_("2026-11-05, 2026/11/05, 2026年11月5日, 11月5日, today, 今天")
 
 
 class UnreadableDate(FollowupError):
@@ -92,7 +92,7 @@ def parse_day(
     if day is None:
         raise UnreadableDate(
             _("{what} {text!r} is not a valid date (use {forms})").format(
-                what=what, text=text, forms=DATE_FORMS
+                what=what, text=text, forms=_(DATE_FORMS)
             ),
             EXIT_USAGE,
         )

@@ -1030,4 +1030,74 @@ MESSAGES: dict[str, str] = {
         "{path} 是管道或设备，不是文件：请先把内容保存成文件，再导入该文件"
     ),
     "needs an id, a phone or an e-mail ({problems})": "需要客户编号、手机或邮箱（{problems}）",
+    # --- The words a Chinese owner types: dates, durations, outcomes, templates, bounds ---
+    "Act as of this day (2026-11-05, 2026/11/05, 2026年11月5日, today, 昨天; 11月5日 is the "
+    "latest 5 Nov not after today; default today).": (
+        "按这一天处理（2026-11-05、2026/11/05、2026年11月5日、今天、昨天；11月5日 指今天或之前"
+        "最近的 11 月 5 日；默认今天）。"
+    ),
+    "A day (2026-11-05, 11月5日 = the next 5 Nov, 明天) or a time from --date: 3d, 2w, 1m, "
+    "3天, 2周, 1个月, 半年.": (
+        "某一天（2026-11-05、11月5日 指今天或之后最近的 11 月 5 日、明天），或从 --date 起的一段"
+        "时间：3天、2周、1个月、半年（或 3d、2w、1m）。"
+    ),
+    "Add one customer by hand, checked as an import row is; their first follow-up is planned."
+    "\n\nNeeds an id, a phone or an e-mail. Refused if that id, phone or e-mail already belongs "
+    "to a\ncustomer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日), or 昨天, "
+    "1月31日.": (
+        "手动添加一位客户，按导入行的规则检查；并安排其第一次回访。\n\n需要客户编号、手机或邮箱之一。"
+        "若该编号、手机或邮箱已属于某位客户则拒绝。日期写法与导入相同（2025-01-31、2025/1/31、"
+        "2025年1月31日），也可以写 昨天、1月31日。"
+    ),
+    "What happened: reached, no-answer, complaint, converted, lost, opt-out (or 已接通, 没人接, "
+    "投诉了, 下单了, 流失, 不要再打: every word below).": (
+        "联系结果：已接通、没人接、投诉了、下单了、流失、不要再打（或 reached、no-answer、"
+        "complaint、converted、lost、opt-out；全部说法见下表）。"
+    ),
+    "The tier it gives: vip, new, regular, prospect, ... (or VIP客户, 新客户 ...).": (
+        "对应的客户类型：VIP客户、新客户、老客户、潜在客户……（或 vip、new、regular、prospect）。"
+    ),
+    "Which message, e.g. vip, first-week, win-back (or 满月回访, 投诉回访, 唤回).": (
+        "哪一条消息，例如 满月回访、投诉回访、唤回（或 vip、first-week、win-back）。"
+    ),
+    "{what} {text!r} is not a valid date (use {forms})": "{what} {text!r} 不是有效日期（可写 {forms}）",
+    "{what} {text!r} could be day/month or month/day: write {one} or {other}": (
+        "{what} {text!r} 分不清是日/月还是月/日：请写成 {one} 或 {other}"
+    ),
+    "duration {text!r} is not understood (examples: 7d, 2w, 1m, 3m, 1y, '2 weeks', 3天, 2周, "
+    "1个月, 半年)": "无法识别时长 {text!r}（示例：3天、2周、1个月、3个月、半年、1年，或 7d、2w、1m）",
+    "duration {text!r} is too long: at most {longest}": "时长 {text!r} 太长：最多 {longest}",
+    "{name} must be a whole number from {lowest} to {highest}": (
+        "{name} 必须是 {lowest} 到 {highest} 之间的整数"
+    ),
+    "--until {text!r} is neither a day (2026-11-05, 11月5日, 明天) nor a time from today (3d, "
+    "2w, 1m, 3天, 2周, 1个月, 半年)": (
+        "--until {text!r} 既不是日期（2026-11-05、11月5日、明天），也不是从今天起的一段时间"
+        "（3天、2周、1个月、半年，或 3d、2w、1m）"
+    ),
+    "winback_daily must be a whole number from 0 to {most} (0: no win-back calls)": (
+        "winback_daily 必须是 0 到 {most} 之间的整数（0 表示不安排挽回回访）"
+    ),
+    "{ref} is a {tier} customer, not a prospect: '{converted}' is a prospect's first purchase "
+    "(bring purchases in with 'followup import purchases')": (
+        "{ref} 是{tier}，不是潜在客户：“{converted}”只用于潜在客户的第一次购买（已有客户的购买"
+        "请用 'followup import purchases' 导入）"
+    ),
+    "Words for each outcome:": "每种结果可用的说法：",
+    "  {outcome}: {words}": "  {outcome}：{words}",
+    "  {name} ({outcome}): {words}": "  {name}（{outcome}）：{words}",
+    "outcome {value!r} is not one of reached, no-answer, complaint, converted, lost, opt-out "
+    "(also 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打; every word: followup log --help)": (
+        "不认识结果 {value!r}：可用 已接通、没人接、投诉了、下单了、流失、不要再打 等（全部说法见 "
+        "followup log --help）"
+    ),
+    "outcome {value!r} is not a word we know: did you mean {guesses}? (every word: followup "
+    "log --help)": "不认识结果 {value!r}：是不是 {guesses}？（全部说法见 followup log --help）",
+    "repurchase: usually about every {typical} days, last bought {last}": (
+        "复购提醒：通常约 {typical} 天购买一次，上次购买 {last}"
+    ),
+    "auto": "自动",
+    "2026-11-05, 2026/11/05, 2026年11月5日, 11月5日, today, 今天": (
+        "2026-11-05、2026/11/05、2026年11月5日、11月5日、今天、明天、昨天"
+    ),
 }
