@@ -412,6 +412,20 @@ def _typed_word(kind: str, value: str | None) -> str | None:
         raise typer.BadParameter(exc.format_message()) from None
 
 
+def _typed_outcome(ctx: typer.Context, value: str) -> str | None:
+    """The outcome typed, kept as typed too (ctx.meta) to be echoed in the owner's own word."""
+    ctx.meta["typed_outcome"] = value.strip()
+    return _typed_word("outcome", value)
+
+
+def _shown_outcome(ctx: typer.Context, outcome: str) -> str:
+    """已接通 if that is what the owner typed; else the outcome's name in the reader's language."""
+    from followup_cli.wording import outcome as outcome_name
+
+    typed = ctx.meta.get("typed_outcome", "")
+    return typed if typed and not typed.isascii() else outcome_name(outcome)
+
+
 def _typed_tier(value: str | None) -> str | None:
     from followup_cli import vocabulary
 
@@ -723,7 +737,7 @@ def log(
     customer: CustomerArg,
     outcome: str = typer.Argument(
         ...,
-        callback=lambda value: _typed_word("outcome", value),
+        callback=lambda ctx, value: _typed_outcome(ctx, value),
         help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
         "(or 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打: every word below).",
     ),
@@ -751,16 +765,14 @@ def log(
     conn = _conn(ctx)
     already = None if again else same_outcome_logged(conn, customer, outcome, day)
     if already is not None:
-        from followup_cli.wording import outcome as outcome_name
-
         question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
-            who=already, outcome=outcome_name(outcome), day=day.isoformat()
+            who=already, outcome=_shown_outcome(ctx, outcome), day=day.isoformat()
         )
         if not sys.stdin.isatty():
             raise FollowupError(
                 _(
                     "{who} already has {outcome} logged on {day}: add --again to log a second one"
-                ).format(who=already, outcome=outcome_name(outcome), day=day.isoformat())
+                ).format(who=already, outcome=_shown_outcome(ctx, outcome), day=day.isoformat())
             )
         if not typer.confirm(question, default=False):
             raise FollowupError(_("nothing logged"))

@@ -402,7 +402,7 @@ def resolve_period(
             _("choose one way to give the period, not {given}").format(given=" and ".join(given))
         )
     if month is not None:
-        match = re.fullmatch(r"(\d{4})-(\d{1,2})", month.strip())
+        match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?", month.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise FollowupError(
                 _("--month {month!r} is not a month (use YYYY-MM)").format(month=month)
@@ -418,13 +418,14 @@ def resolve_period(
         first = date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
         return first, add_months(first, 3) - timedelta(days=1)
     if year is not None:
-        if not re.fullmatch(r"\d{4}", year.strip()):
+        if not re.fullmatch(r"\d{4}\s*年?", year.strip()):
             raise FollowupError(_("--year {year!r} is not a year (use YYYY)").format(year=year))
-        return date(int(year), 1, 1), date(int(year), 12, 31)
+        number = int(year.strip().rstrip("年"))
+        return date(number, 1, 1), date(number, 12, 31)
     if last is not None:
         return Duration.parse(last).before(as_of) + timedelta(days=1), as_of
-    last_day = parse_iso(end, "--to") if end else as_of
-    first_day = parse_iso(start, "--from") if start else last_day.replace(day=1)
+    last_day = parse_day(end, "--to", as_of) if end else as_of
+    first_day = parse_day(start, "--from", as_of) if start else last_day.replace(day=1)
     if first_day > last_day:
         raise FollowupError(
             _("--from {first_day} is after --to {last_day}").format(

@@ -90,6 +90,14 @@ TIER_WORDS: dict[str, str] = {
     "老": "regular",
     "潜在客户": "prospect",
     "潜在": "prospect",
+    "潜客": "prospect",
+    "潜在顾客": "prospect",
+    "意向客户": "prospect",
+    "新顾客": "new",
+    "老顾客": "regular",
+    "普通会员": "regular",
+    "vip会员": "vip",
+    "贵宾": "vip",
 }
 DIMENSION_WORDS: dict[str, str] = {
     "tier": "tier",
@@ -122,16 +130,15 @@ def outcome(text: str) -> str:
         guesses = nearest_outcome_words(text)
         if guesses:
             raise FollowupError(
-                _(
-                    "outcome {value!r} is not a word we know: did you mean {guesses}? "
-                    "(every word: followup log --help)"
-                ).format(value=text, guesses=_(", ").join(guesses))
+                _("{value!r} is not a word we know: did you mean {guesses}?").format(
+                    value=text, guesses=_(", ").join(guesses)
+                )
             )
         raise FollowupError(
             _(
-                "outcome {value!r} is not one of reached, no-answer, complaint, converted, lost, "
-                "opt-out (also 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打; every word: "
-                "followup log --help)"
+                "{value!r} is not one of reached, no-answer, complaint, converted, lost, "
+                "opt-out (also 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打; every word is in "
+                "the help)"
             ).format(value=text)
         )
     return found

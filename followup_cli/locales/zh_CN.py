@@ -1086,13 +1086,11 @@ MESSAGES: dict[str, str] = {
     "Words for each outcome:": "每种结果可用的说法：",
     "  {outcome}: {words}": "  {outcome}：{words}",
     "  {name} ({outcome}): {words}": "  {name}（{outcome}）：{words}",
-    "outcome {value!r} is not one of reached, no-answer, complaint, converted, lost, opt-out "
-    "(also 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打; every word: followup log --help)": (
-        "不认识结果 {value!r}：可用 已接通、没人接、投诉了、下单了、流失、不要再打 等（全部说法见 "
-        "followup log --help）"
+    "{value!r} is not one of reached, no-answer, complaint, converted, lost, opt-out (also "
+    "已接通, 没人接, 投诉了, 下单了, 流失, 不要再打; every word is in the help)": (
+        "不认识 {value!r}：可用 已接通、没人接、投诉了、下单了、流失、不要再打 等（全部说法见帮助）"
     ),
-    "outcome {value!r} is not a word we know: did you mean {guesses}? (every word: followup "
-    "log --help)": "不认识结果 {value!r}：是不是 {guesses}？（全部说法见 followup log --help）",
+    "{value!r} is not a word we know: did you mean {guesses}?": "不认识 {value!r}：是不是 {guesses}？",
     "repurchase: usually about every {typical} days, last bought {last}": (
         "复购提醒：通常约 {typical} 天购买一次，上次购买 {last}"
     ),
