@@ -244,9 +244,7 @@ def test_edit_refuses_bad_values_and_changes_nothing(cli, example, isolated_db, 
     assert dump(isolated_db) == before
 
 
-def test_an_impossible_date_in_edit_is_a_usage_error_and_changes_nothing(
-    cli, example, isolated_db
-):
+def test_an_impossible_date_in_edit_is_a_usage_error_and_changes_nothing(cli, example, isolated_db):
     before = dump(isolated_db)
     err = cli("edit", "C002", "--added", "2026-02-30", "--date", "2026-11-24", code=2).stderr
     assert err == (
