@@ -737,7 +737,7 @@ def log(
     customer: CustomerArg,
     outcome: str = typer.Argument(
         ...,
-        callback=lambda ctx, value: _typed_outcome(ctx, value),
+        callback=_typed_outcome,
         help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
         "(or 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打: every word below).",
     ),
