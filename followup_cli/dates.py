@@ -329,8 +329,9 @@ class Duration:
     unit: str  # one of d, w, m, y
 
     @classmethod
-    def parse(cls, text: str) -> Duration:
-        """A duration as typed (7d, '2 weeks', 3天, 2周, 1个月, 半年), at most ten years."""
+    def parse(cls, text: str, bounded: bool = True) -> Duration:
+        """A duration as typed (7d, '2 weeks', 3天, 2周, 1个月, 半年), at most ten years
+        (`bounded=False`: for a caller that says its own, smaller bound)."""
         read = _read_duration(text)
         if read is None or read[0] == 0:
             raise FollowupError(
@@ -340,7 +341,7 @@ class Duration:
                 ).format(text=text)
             )
         count, unit = read
-        if count > LONGEST[unit]:
+        if bounded and count > LONGEST[unit]:
             raise FollowupError(
                 _("duration {text!r} is too long: at most {longest}").format(
                     text=text.strip(), longest=LONGEST_TEXT
