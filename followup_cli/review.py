@@ -179,7 +179,11 @@ class ReviewApp(App[str]):
     #body { height: 1fr; }
     #list { width: 34; overflow-x: hidden; }
     #card { width: 1fr; padding: 0 1; }
-    #status { height: 1; padding: 0 1; color: $warning; }
+    /* one line, cut with … at the edge: wrapped, a Chinese sentence (no spaces) after the
+       customer's id went whole to a second line the status bar never shows */
+    #status {
+        height: 1; padding: 0 1; color: $warning; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     #keys { height: 2; background: $panel; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[Any]] = [

@@ -371,8 +371,8 @@ def test_converted_on_a_regular_says_it_is_for_prospects_in_the_language_in_forc
     # review's `v` shows this same refusal ("未完成：..."): one check for both
     result = zh(shop, "log", "R1", "下单了", *ON, code=1)
     assert result.stderr == (
-        "followup：错误：R1 是老客户，不是潜在客户：“成交”只用于潜在客户的第一次购买（已有客户的"
-        "购买请用 'followup import purchases' 导入）\n"
+        "followup：错误：R1 是老客户，不是潜在客户：“成交”只用于潜在客户（已有客户的购买请用 "
+        "'followup import purchases' 导入）\n"
     )
 
 
@@ -417,3 +417,39 @@ def test_report_breaks_down_by_chinese_words(shop):
     assert shop.json("report", "--by", "渠道,月份", *ON) == shop.json(
         "report", "--by", "channel", "--by", "month", *ON
     )
+
+
+# --- review (headless at 80x24, as tests/test_review.py drives it) ---------------------------
+
+
+def _review(db, keys: list[str]) -> list[str]:
+    import asyncio
+
+    from followup_cli.review import ReviewApp, screen_lines
+    from followup_cli.review_session import ReviewSession
+
+    async def scenario() -> list[str]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            for key in keys:
+                await pilot.press(key)
+            await pilot.pause()
+            return screen_lines(app)
+
+    app = ReviewApp(ReviewSession(dbtools.open_db(db), date(2026, 11, 23)))
+    return asyncio.run(scenario())
+
+
+def test_review_snoozes_for_a_chinese_duration_and_says_conversions_are_for_prospects(
+    shop, isolated_db
+):
+    i18n.set_language("zh")
+    # the list: R1 (regular, due from its last purchase) first, then the prospect P1
+    screen = _review(isolated_db, ["v"])
+    assert screen[-3] == (
+        " 未执行：R1 是老客户，不是潜在客户：“成交”只用于潜在客户（已有客户的购买请用 '…"
+    )
+    screen = _review(isolated_db, ["s", *["backspace"] * 3, "1", "个", "月", "enter"])
+    assert screen[-3] == " 已将 Rita（R1）推迟到 2026-12-23"
+    i18n.set_language("en")
+    assert shop.json("show", "R1")["next_due"] == "2026-12-23"

@@ -1080,8 +1080,8 @@ MESSAGES: dict[str, str] = {
     ),
     "{ref} is a {tier} customer, not a prospect: '{converted}' is a prospect's first purchase "
     "(bring purchases in with 'followup import purchases')": (
-        "{ref} 是{tier}，不是潜在客户：“{converted}”只用于潜在客户的第一次购买（已有客户的购买"
-        "请用 'followup import purchases' 导入）"
+        "{ref} 是{tier}，不是潜在客户：“{converted}”只用于潜在客户（已有客户的购买请用 "
+        "'followup import purchases' 导入）"
     ),
     "Words for each outcome:": "每种结果可用的说法：",
     "  {outcome}: {words}": "  {outcome}：{words}",
