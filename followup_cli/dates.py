@@ -41,7 +41,8 @@ _DAY_WORDS = {
     "后天": 2,
     "前天": -2,
 }
-_MONTH_DAY = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")
+# Compiled when first used (re's cache): the morning list never needs them.
+_MONTH_DAY = r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$"
 DATE_FORMS = N_("2026-11-05, 2026/11/05, 2026年11月5日, 11月5日, today, 今天")
 
 
@@ -74,7 +75,7 @@ def parse_day(
     if day is None and word.lower() in _DAY_WORDS:
         day = base + timedelta(days=_DAY_WORDS[word.lower()])
     if day is None:
-        month_day = _MONTH_DAY.match(word)
+        month_day = re.match(_MONTH_DAY, word)
         if month_day:
             day = _without_year(int(month_day.group(1)), int(month_day.group(2)), base, ahead)
         elif _AMBIGUOUS.match(word) and not _ambiguity_resolves(word):
@@ -263,7 +264,7 @@ _DURATION = re.compile(
 )
 # 3天, 2周, 两个星期, 1个月, 三个月, 1年 (and 半年, 半个月): what a Chinese owner writes.
 # 个月, never 月 alone: 3月 is March, and 3日 the 3rd.
-_CHINESE_DURATION = re.compile(
+_CHINESE_DURATION = (
     r"^\s*([0-9]+|[一二两三四五六七八九十]+)\s*(天|周|个?\s*星期|个?\s*礼拜|个\s*月|年)\s*$"
 )
 _CHINESE_UNITS = {"天": "d", "周": "w", "期": "w", "拜": "w", "月": "m", "年": "y"}
@@ -313,7 +314,7 @@ def _read_duration(text: str) -> tuple[int, str] | None:
     word = text.strip()
     if word in _HALVES:
         return _HALVES[word]
-    match = _CHINESE_DURATION.match(word)
+    match = re.match(_CHINESE_DURATION, word)
     if match:
         count = _chinese_number(match.group(1))
         if count is not None:
