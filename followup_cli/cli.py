@@ -28,6 +28,7 @@ from followup_cli.errors import (
 )
 from followup_cli.i18n import N_, _, language, set_language
 from followup_cli.models import CHANNELS, OUTCOMES
+from followup_cli.morning import LIMIT_MOST
 from followup_cli.render import Format
 
 
@@ -556,6 +557,10 @@ def _not_after_today(day: date) -> date:
     return day
 
 
+# The largest id of a contact or an import an option takes (LIMIT_MOST bounds the lists): a
+# number past the database's integers was reported as "a date ... out of range".
+ID_MOST = 999_999_999
+
 DATE_HELP = (
     "Act as of this day (2026-11-05, 2026/11/05, 2026年11月5日, today, 昨天; 11月5日 is the "
     "latest 5 Nov not after today; default today)."
@@ -627,7 +632,9 @@ def today(
     ctx: typer.Context,
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=LIMIT_MOST, help="At most N, most important."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
@@ -702,7 +709,9 @@ def review(
     ctx: typer.Context,
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=LIMIT_MOST, help="At most N, most important."
+    ),
     channel: Channel | None = typer.Option(
         None, "--channel", help=_("How you contact them this time, logged with each outcome.")
     ),
@@ -819,7 +828,11 @@ def log(
 def undo(
     ctx: typer.Context,
     contact: int | None = typer.Option(
-        None, "--contact", min=1, help="The contact's number (shown by 'log' and 'show')."
+        None,
+        "--contact",
+        min=1,
+        max=ID_MOST,
+        help="The contact's number (shown by 'log' and 'show').",
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
@@ -875,7 +888,7 @@ def find(
     text: str = typer.Argument(
         ..., help="Part of a name, an id, or the last 4+ digits of a phone."
     ),
-    limit: int = typer.Option(20, "--limit", min=1, help="Show at most N."),
+    limit: int = typer.Option(20, "--limit", min=1, max=LIMIT_MOST, help="Show at most N."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:
     """Find customers by part of a name, an id, an e-mail or the last digits of a phone."""
@@ -1356,7 +1369,7 @@ app.add_typer(imports_app, name="imports")
 @imports_app.callback()
 def imports_list(
     ctx: typer.Context,
-    limit: int = typer.Option(20, "--limit", min=1, help="Show the N most recent."),
+    limit: int = typer.Option(20, "--limit", min=1, max=LIMIT_MOST, help="Show the N most recent."),
     every: bool = typer.Option(
         False, "--all", help=_("Also the imports that changed nothing (a nightly re-import).")
     ),
@@ -1373,7 +1386,9 @@ def imports_list(
 @imports_app.command("undo")
 def imports_undo(
     ctx: typer.Context,
-    import_id: int = typer.Argument(..., help="The import's ID from 'followup imports'."),
+    import_id: int = typer.Argument(
+        ..., min=1, max=ID_MOST, help="The import's ID from 'followup imports'."
+    ),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Revert an import: customers it added removed, fields it changed restored.
@@ -2079,7 +2094,11 @@ def plan(
     ctx: typer.Context,
     spread_over: str = typer.Option(..., "--spread", help="Spread the backlog over, e.g. 14d."),
     capacity: int | None = typer.Option(
-        None, "--capacity", min=1, help="Calls per day (default: option daily_capacity)."
+        None,
+        "--capacity",
+        min=1,
+        max=10_000,
+        help="Calls per day (default: option daily_capacity).",
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:

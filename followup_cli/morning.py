@@ -19,6 +19,7 @@ from typing import Any
 _VALUED = ("--date", "--owner", "--limit", "--format", "--db", "--branch")
 _FLAGS = ("--explain",)
 _FORMATS = ("table", "csv", "json")
+LIMIT_MOST = 1_000_000  # `--limit` of today, review, find, imports (the full path says so)
 
 
 def due_items(
@@ -122,7 +123,9 @@ def plain_today(argv: Sequence[str]) -> dict[str, Any] | None:
     # What click's int reads, and nothing else: `²` and `٣` pass isdigit(), and int() takes
     # the second, so only ASCII digits stay here; anything else is the full command's to judge.
     limit = found.get("--limit")
-    if limit is not None and not (limit.isascii() and limit.isdigit() and int(limit) >= 1):
+    if limit is not None and not (
+        limit.isascii() and limit.isdigit() and 1 <= int(limit) <= LIMIT_MOST
+    ):
         return None
     if found.get("--format", "table") not in _FORMATS:
         return None

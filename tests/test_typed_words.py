@@ -453,3 +453,27 @@ def test_review_snoozes_for_a_chinese_duration_and_says_conversions_are_for_pros
     assert screen[-3] == " 已将 Rita（R1）推迟到 2026-12-23"
     i18n.set_language("en")
     assert shop.json("show", "R1")["next_due"] == "2026-12-23"
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "bound"),
+    [
+        (("today", "--limit", "99999999999999999999"), "'--limit'", "1<=x<=1000000"),
+        (("find", "R", "--limit", "99999999999999999999"), "'--limit'", "1<=x<=1000000"),
+        (("imports", "--limit", "99999999999999999999"), "'--limit'", "1<=x<=1000000"),
+        (("undo", "--contact", "99999999999999999999"), "'--contact'", "1<=x<=999999999"),
+        (
+            ("plan", "--spread", "2w", "--capacity", "99999999999999999999"),
+            "'--capacity'",
+            "1<=x<=10000",
+        ),
+    ],
+)
+def test_a_number_past_the_databases_integers_is_refused_with_its_range(shop, args, name, bound):
+    # they were "a date worked out from these options is out of range"
+    result = en(shop, *args, *ON if args[0] in ("today", "plan") else (), code=2)
+    command = " ".join(word for word in args[:2] if not word.startswith("-") and word != "R")
+    assert result.stderr == (
+        f"followup: error: Invalid value for {name}: 99999999999999999999 is not in the range "
+        f"{bound}. (see 'followup {command} --help')\n"
+    )
