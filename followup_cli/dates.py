@@ -66,6 +66,8 @@ def parse_day(
 
     base = date.today() if today is None else today
     word = text.strip()
+    if word.endswith("号"):  # 2026年11月5号, as people say it
+        word = word[:-1] + "日"
     day: date | None = None
     if len(word) == 10:
         try:

@@ -71,7 +71,9 @@ def _run(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
 # --- dates ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["2026/11/05", "2026年11月5日", "2026.11.5", "2026-11-05"])
+@pytest.mark.parametrize(
+    "typed", ["2026/11/05", "2026年11月5日", "2026.11.5", "2026年11月5号", "２０２６年１１月５日"]
+)
 def test_the_as_of_day_takes_every_form_the_import_reads(cli, typed):
     cli("import", "customers", EXAMPLE, *ON, "-q")
     listed = cli.json("today", "--date", typed)
@@ -319,6 +321,12 @@ def test_a_limit_only_unicode_calls_a_digit_is_the_same_usage_error_on_both_path
 )
 def test_a_shop_assistants_word_logs_its_outcome(shop, word, outcome):
     assert shop.json("log", "R1", word, *ON)["outcome"] == outcome
+
+
+@pytest.mark.parametrize(("word", "channel"), [("打电话", "phone"), ("企业微信", "wechat")])
+def test_a_channel_in_a_shop_assistants_word(shop, word, channel):
+    shop("log", "R1", "已接通", "--channel", word, *ON)
+    assert [row["channel"] for row in shop.json("show", "R1")["history"]] == [channel]
 
 
 @pytest.mark.parametrize("word", ["下单了", "已购买", "成交"])
