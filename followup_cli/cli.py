@@ -47,7 +47,9 @@ class FollowupGroup(TyperGroup):
             chain = file_is_chain([str(word) for word in words])
             _show_chain_options(self, chain)
             add_examples(self, chain=chain)
-            _add_outcome_words(self, kwargs.get("terminal_width"))
+            from followup_cli.vocabulary import add_outcome_words
+
+            add_outcome_words(self.commands["log"], kwargs.get("terminal_width"))
         _accept_db_after_command(self)
         _localise_help(self)
         if not standalone_mode:
@@ -191,22 +193,6 @@ def _accept_db_after_command(group: Any) -> None:
             )
         if hasattr(command, "commands"):
             _accept_db_after_command(command)
-
-
-def _add_outcome_words(group: Any, width: int | None) -> None:
-    """`log --help` lists every word taken for each outcome (vocabulary.py), before examples,
-    wrapped to the help page's width (click's: the terminal's, at most 80)."""
-    import shutil
-
-    from followup_cli.vocabulary import outcome_words_help
-
-    log_command = group.commands["log"]
-    if not hasattr(log_command, "_examples_epilog"):
-        log_command._examples_epilog = log_command.epilog
-    columns = min(width or shutil.get_terminal_size().columns, 80)
-    words = outcome_words_help(columns - 4)  # click indents an epilog by two
-    examples = log_command._examples_epilog
-    log_command.epilog = f"{words}\n\n{examples}" if examples else words
 
 
 def _localise_help(command: Any) -> None:
@@ -417,14 +403,6 @@ def _typed_outcome(ctx: typer.Context, value: str) -> str | None:
     """The outcome typed, kept as typed too (ctx.meta) to be echoed in the owner's own word."""
     ctx.meta["typed_outcome"] = value.strip()
     return _typed_word("outcome", value)
-
-
-def _shown_outcome(ctx: typer.Context, outcome: str) -> str:
-    """已接通 if that is what the owner typed; else the outcome's name in the reader's language."""
-    from followup_cli.wording import outcome as outcome_name
-
-    typed = ctx.meta.get("typed_outcome", "")
-    return typed if typed and not typed.isascii() else outcome_name(outcome)
 
 
 def _typed_tier(value: str | None) -> str | None:
@@ -769,19 +747,21 @@ def log(
     """Record the outcome of a contact and plan the next follow-up."""
     from followup_cli.service import log_outcome, same_outcome_logged
     from followup_cli.text import strip_controls
+    from followup_cli.vocabulary import shown_outcome
 
     day = _not_after_today(_day(on))
     conn = _conn(ctx)
     already = None if again else same_outcome_logged(conn, customer, outcome, day)
     if already is not None:
+        said = shown_outcome(ctx.meta.get("typed_outcome", ""), outcome)
         question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
-            who=already, outcome=_shown_outcome(ctx, outcome), day=day.isoformat()
+            who=already, outcome=said, day=day.isoformat()
         )
         if not sys.stdin.isatty():
             raise FollowupError(
                 _(
                     "{who} already has {outcome} logged on {day}: add --again to log a second one"
-                ).format(who=already, outcome=_shown_outcome(ctx, outcome), day=day.isoformat())
+                ).format(who=already, outcome=said, day=day.isoformat())
             )
         if not typer.confirm(question, default=False):
             raise FollowupError(_("nothing logged"))

@@ -388,6 +388,23 @@ class Duration:
         return f"{self.count} {name}{'s' if self.count != 1 else ''}"
 
 
+def _first_of_month(text: str, as_of: date) -> date:
+    """--month 2026-10, 2026/10, 2026年10月, or 10月: the latest October not after --date."""
+    word = text.strip()
+    with_year = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?", word)
+    alone = re.fullmatch(r"(\d{1,2})\s*月", word)
+    if with_year:
+        year, number = int(with_year.group(1)), int(with_year.group(2))
+    elif alone:
+        number = int(alone.group(1))
+        year = as_of.year if number <= as_of.month else as_of.year - 1
+    else:
+        number = 0
+    if not 1 <= number <= 12:
+        raise FollowupError(_("--month {month!r} is not a month (use YYYY-MM)").format(month=text))
+    return date(year, number, 1)
+
+
 def resolve_period(
     as_of: date,
     start: str | None = None,
@@ -406,12 +423,7 @@ def resolve_period(
             _("choose one way to give the period, not {given}").format(given=" and ".join(given))
         )
     if month is not None:
-        match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?", month.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise FollowupError(
-                _("--month {month!r} is not a month (use YYYY-MM)").format(month=month)
-            )
-        first = date(int(match.group(1)), int(match.group(2)), 1)
+        first = _first_of_month(month, as_of)
         return first, add_months(first, 1) - timedelta(days=1)
     if quarter is not None:
         match = re.fullmatch(r"(\d{4})-?[Qq]([1-4])", quarter.strip())

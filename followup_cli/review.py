@@ -355,7 +355,8 @@ class ReviewApp(App[str]):
                 self.drop(item)
 
         question = _("Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)").format(name=item.name)
-        self.push_screen(AskScreen(question, "+3d", replace=True), done)
+        # the suggested answer in the reader's words (3天 in Chinese): Enter takes it as it is
+        self.push_screen(AskScreen(question, _("+3d"), replace=True), done)
 
     def action_note(self) -> None:
         item = self.selected()

@@ -6,6 +6,8 @@ Chinese, in any case: each is turned into the one stable value the file keeps.
 
 from __future__ import annotations
 
+from typing import Any
+
 from followup_cli.i18n import _
 from followup_cli.models import CHANNELS, OUTCOMES
 
@@ -186,6 +188,26 @@ def outcome_words_help(width: int = 76) -> str:
             line += piece
         lines.append(line.rstrip())
     return "\b\n" + "\n".join(lines)
+
+
+def shown_outcome(typed: str, value: str) -> str:
+    """已接通 if that is what the owner typed; else the outcome's name in the reader's language."""
+    from followup_cli.wording import outcome as outcome_name
+
+    return typed if typed and not typed.isascii() else outcome_name(value)
+
+
+def add_outcome_words(log_command: Any, width: int | None) -> None:
+    """`log --help` lists every word taken for each outcome, before its examples, wrapped to
+    the help page's width (click's: the terminal's, at most 80)."""
+    import shutil
+
+    if not hasattr(log_command, "_examples_epilog"):
+        log_command._examples_epilog = log_command.epilog
+    columns = min(width or shutil.get_terminal_size().columns, 80)
+    words = outcome_words_help(columns - 4)  # click indents an epilog by two
+    examples = log_command._examples_epilog
+    log_command.epilog = f"{words}\n\n{examples}" if examples else words
 
 
 def channel(text: str) -> str:

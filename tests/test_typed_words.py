@@ -102,6 +102,9 @@ def test_day_words_and_a_day_without_a_year_are_read_from_the_day_in_force(shop)
     period = shop.json("report", "--month", "2026年10月", *ON)["period"]
     assert (period["from"], period["to"]) == ("2026-10-01", "2026-10-31")
     assert shop.json("report", "--year", "2025年", *ON)["period"]["to"] == "2025-12-31"
+    # a month without a year: the latest one not after --date (December: last year's)
+    assert shop.json("report", "--month", "12月", *ON)["period"]["from"] == "2025-12-01"
+    assert shop.json("report", "--month", "11月", *ON)["period"]["to"] == "2026-11-30"
 
 
 def test_today_and_its_chinese_twins_mean_the_real_today(shop):
@@ -457,10 +460,13 @@ def test_review_snoozes_for_a_chinese_duration_and_says_conversions_are_for_pros
     assert screen[-3] == (
         " 未执行：R1 是老客户，不是潜在客户：“成交”只用于潜在客户（已有客户的购买请用 '…"
     )
-    screen = _review(isolated_db, ["s", *["backspace"] * 3, "1", "个", "月", "enter"])
+    screen = _review(isolated_db, ["s", *["backspace"] * 2, "1", "个", "月", "enter"])
     assert screen[-3] == " 已将 Rita（R1）推迟到 2026-12-23"
+    # Enter on the suggested answer, 3天 in Chinese: three days on for P1
+    _review(isolated_db, ["s", "enter"])
     i18n.set_language("en")
     assert shop.json("show", "R1")["next_due"] == "2026-12-23"
+    assert shop.json("show", "P1")["next_due"] == "2026-11-26"
 
 
 @pytest.mark.parametrize(
