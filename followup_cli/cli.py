@@ -28,6 +28,7 @@ from followup_cli.errors import (
 )
 from followup_cli.i18n import N_, _, language, set_language
 from followup_cli.models import CHANNELS, OUTCOMES
+from followup_cli.morning import LIMIT_MOST
 from followup_cli.render import Format
 
 
@@ -46,6 +47,9 @@ class FollowupGroup(TyperGroup):
             chain = file_is_chain([str(word) for word in words])
             _show_chain_options(self, chain)
             add_examples(self, chain=chain)
+            from followup_cli.vocabulary import add_outcome_words
+
+            add_outcome_words(self.commands["log"], kwargs.get("terminal_width"))
         _accept_db_after_command(self)
         _localise_help(self)
         if not standalone_mode:
@@ -395,6 +399,12 @@ def _typed_word(kind: str, value: str | None) -> str | None:
         raise typer.BadParameter(exc.format_message()) from None
 
 
+def _typed_outcome(ctx: typer.Context, value: str) -> str | None:
+    """The outcome typed, kept as typed too (ctx.meta) to be echoed in the owner's own word."""
+    ctx.meta["typed_outcome"] = value.strip()
+    return _typed_word("outcome", value)
+
+
 def _typed_tier(value: str | None) -> str | None:
     from followup_cli import vocabulary
 
@@ -500,9 +510,18 @@ _YES = frozenset({"y", "yes", "是", "确定", "确认"})
 
 
 def _day(value: str | None, what: str = "--date") -> date:
-    from followup_cli.dates import parse_iso
+    """The as-of day in any form a person types (2026/11/05, 11月5日, 昨天); exit 2 if none."""
+    from followup_cli.dates import parse_day
 
-    return date.today() if value is None else parse_iso(value, what)
+    return date.today() if value is None else parse_day(value, what)
+
+
+def _typed_dates(fields: dict[str, str | None], today: date) -> dict[str, str | None]:
+    """add/edit's date fields (--first-purchase 昨天) as ISO text, before the import's checks."""
+    from followup_cli.dates import option_dates
+    from followup_cli.models import CUSTOMER_DATE_FIELDS
+
+    return option_dates(fields, CUSTOMER_DATE_FIELDS, today)
 
 
 def _not_after_today(day: date) -> date:
@@ -516,7 +535,14 @@ def _not_after_today(day: date) -> date:
     return day
 
 
-DATE_HELP = "Act as of this day (YYYY-MM-DD; default today)."
+# The largest id of a contact or an import an option takes (LIMIT_MOST bounds the lists): a
+# number past the database's integers was reported as "a date ... out of range".
+ID_MOST = 999_999_999
+
+DATE_HELP = (
+    "Act as of this day (2026-11-05, 2026/11/05, 2026年11月5日, today, 昨天; 11月5日 is the "
+    "latest 5 Nov not after today; default today)."
+)
 
 
 def _complete_customers(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
@@ -584,7 +610,9 @@ def today(
     ctx: typer.Context,
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=LIMIT_MOST, help="At most N, most important."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
@@ -667,7 +695,9 @@ def review(
     ctx: typer.Context,
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     owner: str | None = typer.Option(None, "--owner", help="Only this staff member's customers."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N, most important."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=LIMIT_MOST, help="At most N, most important."
+    ),
     channel: Channel | None = typer.Option(
         None, "--channel", help=_("How you contact them this time, logged with each outcome.")
     ),
@@ -702,9 +732,9 @@ def log(
     customer: CustomerArg,
     outcome: str = typer.Argument(
         ...,
-        callback=lambda value: _typed_word("outcome", value),
+        callback=_typed_outcome,
         help="What happened: reached, no-answer, complaint, converted, lost, opt-out "
-        "(or 已联系, 未接通, 投诉, 成交, 流失, 勿扰).",
+        "(or 已接通, 没人接, 投诉了, 下单了, 流失, 不要再打: every word below).",
     ),
     on: str | None = typer.Option(None, "--date", help="Day of the contact (default today)."),
     note: str | None = typer.Option(None, "--note", help="What was said."),
@@ -725,19 +755,21 @@ def log(
     """Record the outcome of a contact and plan the next follow-up."""
     from followup_cli.service import log_outcome, same_outcome_logged
     from followup_cli.text import strip_controls
+    from followup_cli.vocabulary import shown_outcome
 
     day = _not_after_today(_day(on))
     conn = _conn(ctx)
     already = None if again else same_outcome_logged(conn, customer, outcome, day)
     if already is not None:
+        said = shown_outcome(ctx.meta.get("typed_outcome", ""), outcome)
         question = _("{who} already has {outcome} logged on {day}. Log it again?").format(
-            who=already, outcome=outcome, day=day.isoformat()
+            who=already, outcome=said, day=day.isoformat()
         )
         if not sys.stdin.isatty():
             raise FollowupError(
                 _(
                     "{who} already has {outcome} logged on {day}: add --again to log a second one"
-                ).format(who=already, outcome=outcome, day=day.isoformat())
+                ).format(who=already, outcome=said, day=day.isoformat())
             )
         if not typer.confirm(question, default=False):
             raise FollowupError(_("nothing logged"))
@@ -784,7 +816,11 @@ def log(
 def undo(
     ctx: typer.Context,
     contact: int | None = typer.Option(
-        None, "--contact", min=1, help="The contact's number (shown by 'log' and 'show')."
+        None,
+        "--contact",
+        min=1,
+        max=ID_MOST,
+        help="The contact's number (shown by 'log' and 'show').",
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
@@ -840,7 +876,7 @@ def find(
     text: str = typer.Argument(
         ..., help="Part of a name, an id, or the last 4+ digits of a phone."
     ),
-    limit: int = typer.Option(20, "--limit", min=1, help="Show at most N."),
+    limit: int = typer.Option(20, "--limit", min=1, max=LIMIT_MOST, help="Show at most N."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:
     """Find customers by part of a name, an id, an e-mail or the last digits of a phone."""
@@ -905,7 +941,7 @@ def add(
     """Add one customer by hand, checked as an import row is; their first follow-up is planned.
 
     Needs an id, a phone or an e-mail. Refused if that id, phone or e-mail already belongs to a
-    customer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日).
+    customer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日), or 昨天, 1月31日.
     """
     from followup_cli.customers import add as run_add
     from followup_cli.i18n import _
@@ -924,7 +960,8 @@ def add(
         contract_end=contract_end,
         branch=branch,
     )
-    done = run_add(_conn(ctx), fields, _day(on))
+    today_ = _day(on)
+    done = run_add(_conn(ctx), _typed_dates(fields, today_), today_)
     if fmt is TextOrJson.json:
         render.write_json(done)
         return
@@ -996,7 +1033,8 @@ def edit(
         contract_end=contract_end,
         branch=branch,
     )
-    done = run_edit(_conn(ctx), customer, fields, _day(on))
+    today_ = _day(on)
+    done = run_edit(_conn(ctx), customer, _typed_dates(fields, today_), today_)
     if fmt is TextOrJson.json:
         render.write_json(done)
         return
@@ -1321,7 +1359,7 @@ app.add_typer(imports_app, name="imports")
 @imports_app.callback()
 def imports_list(
     ctx: typer.Context,
-    limit: int = typer.Option(20, "--limit", min=1, help="Show the N most recent."),
+    limit: int = typer.Option(20, "--limit", min=1, max=LIMIT_MOST, help="Show the N most recent."),
     every: bool = typer.Option(
         False, "--all", help=_("Also the imports that changed nothing (a nightly re-import).")
     ),
@@ -1338,7 +1376,9 @@ def imports_list(
 @imports_app.command("undo")
 def imports_undo(
     ctx: typer.Context,
-    import_id: int = typer.Argument(..., help="The import's ID from 'followup imports'."),
+    import_id: int = typer.Argument(
+        ..., min=1, max=ID_MOST, help="The import's ID from 'followup imports'."
+    ),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Revert an import: customers it added removed, fields it changed restored.
@@ -1722,7 +1762,9 @@ def rules_set(
         help="Tier to follow after the steps.",
     ),
     grace: str | None = typer.Option(None, "--grace", help="How long after due it is late."),
-    rank: int | None = typer.Option(None, "--rank", help="Order on today's list (low first)."),
+    rank: int | None = typer.Option(
+        None, "--rank", min=0, max=1000, help="Order on today's list (low first)."
+    ),
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
@@ -1804,7 +1846,11 @@ def levels_show(
 def levels_set(
     ctx: typer.Context,
     level: str = typer.Argument(..., help="A level, tag or stage word, e.g. 铂金卡 or Evangelist."),
-    tier: str = typer.Argument(..., help="The tier it gives: vip, new, regular, prospect, ..."),
+    tier: str = typer.Argument(
+        ...,
+        callback=lambda value: _typed_tier(value),
+        help="The tier it gives: vip, new, regular, prospect, ... (or VIP客户, 新客户 ...).",
+    ),
 ) -> None:
     """Map a level to a tier (applies from the next import)."""
     from followup_cli.i18n import _
@@ -1877,7 +1923,9 @@ def templates_show(
 @templates_app.command("set", help=_("Write your own wording of one message."))
 def templates_set(
     ctx: typer.Context,
-    key: str = typer.Argument(..., help=_("Which message, e.g. vip, first-week, win-back.")),
+    key: str = typer.Argument(
+        ..., help=_("Which message, e.g. vip, first-week, win-back (or 满月回访, 投诉回访, 唤回).")
+    ),
     text: str = typer.Argument(..., help=_("The text, with fields such as {name} and {shop}.")),
 ) -> None:
     from followup_cli.templates import set_template
@@ -1952,7 +2000,12 @@ def staff_set(
 def snooze(
     ctx: typer.Context,
     customer: CustomerArg,
-    until: str = typer.Option(..., "--until", help="A day (YYYY-MM-DD) or +3d, +2w, +1m."),
+    until: str = typer.Option(
+        ...,
+        "--until",
+        help="A day (2026-11-05, 11月5日 = the next 5 Nov, 明天) or a time from --date: 3d, 2w, "
+        "1m, 3天, 2周, 1个月, 半年.",
+    ),
     note: str | None = typer.Option(None, "--note", help="Why."),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
@@ -2049,7 +2102,11 @@ def plan(
     ctx: typer.Context,
     spread_over: str = typer.Option(..., "--spread", help="Spread the backlog over, e.g. 14d."),
     capacity: int | None = typer.Option(
-        None, "--capacity", min=1, help="Calls per day (default: option daily_capacity)."
+        None,
+        "--capacity",
+        min=1,
+        max=10_000,
+        help="Calls per day (default: option daily_capacity).",
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:

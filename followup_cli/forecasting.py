@@ -99,7 +99,7 @@ def horizon_days(on: date, horizon: str, holdout: bool = False) -> int:
     """A --horizon (or --holdout) as a number of days from `on`, bounded."""
     from followup_cli.dates import Duration
 
-    duration = Duration.parse(horizon)
+    duration = Duration.parse(horizon, bounded=False)  # its own bound, below
     if duration.approx_days() > MAX_HORIZON_DAYS:
         message = (
             _("a holdout of {text} is too long (at most 3 years)")

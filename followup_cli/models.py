@@ -95,6 +95,10 @@ PURCHASE_OPTIONS = frozenset(
 )
 
 
+# Whole-number options and what they may be: a day's calls and attempts a shop can make.
+NUMBER_BOUNDS = {"max_attempts": (1, 20), "daily_capacity": (1, 10_000)}
+
+
 def _is_pairs(value: object) -> bool:
     return isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple)
 
@@ -127,8 +131,12 @@ class Settings:
     winback_within: Duration = Duration(30, "d")
 
     @staticmethod
-    def parse_value(name: str, text: str) -> object:
-        """A setting from its stored/typed text; ValueError with a readable message if bad."""
+    def parse_value(name: str, text: str, stored: bool = False) -> object:
+        """A setting from its typed text; ValueError with a readable message (and the bound) if
+        bad. A `stored` value that is out of bounds (kept before the bound, or written by hand)
+        is read as the nearest allowed value, or the default, so no command fails on it."""
+        if stored:
+            return Settings._stored_value(name, text)
         text = text.strip()
         if name not in Settings.__dataclass_fields__:
             known = ", ".join(Settings.__dataclass_fields__)
@@ -139,9 +147,14 @@ class Settings:
             from followup_cli import rhythm
 
             return rhythm.parse_option(name, text)
-        if name in ("max_attempts", "daily_capacity"):
-            if not text.isdigit() or int(text) < 1:
-                raise ValueError(_("{name} must be a whole number of at least 1").format(name=name))
+        if name in NUMBER_BOUNDS:
+            lowest, highest = NUMBER_BOUNDS[name]
+            if not (text.isascii() and text.isdigit()) or not lowest <= int(text) <= highest:
+                raise ValueError(
+                    _("{name} must be a whole number from {lowest} to {highest}").format(
+                        name=name, lowest=lowest, highest=highest
+                    )
+                )
             return int(text)
         if name == "closed_weekdays":
             days = [d.strip().lower()[:3] for d in text.replace(" ", ",").split(",") if d.strip()]
@@ -177,6 +190,26 @@ class Settings:
             return Duration.parse(text)
         except FollowupError as exc:
             raise ValueError(exc.format_message()) from None
+
+    @staticmethod
+    def _stored_value(name: str, text: str) -> object:
+        try:
+            return Settings.parse_value(name, text)
+        except ValueError:
+            pass
+        default = getattr(Settings(), name, None)
+        word = text.strip()
+        if isinstance(default, Duration) or name in ("birthday_before", "anniversary_before"):
+            from followup_cli.errors import FollowupError
+
+            try:
+                return Duration.stored(word)
+            except FollowupError:
+                return default
+        if name in NUMBER_BOUNDS and word.isascii() and word.isdigit():
+            lowest, highest = NUMBER_BOUNDS[name]
+            return min(max(int(word), lowest), highest)
+        return default
 
     @staticmethod
     def format_value(value: object) -> str:

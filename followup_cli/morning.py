@@ -19,6 +19,7 @@ from typing import Any
 _VALUED = ("--date", "--owner", "--limit", "--format", "--db", "--branch")
 _FLAGS = ("--explain",)
 _FORMATS = ("table", "csv", "json")
+LIMIT_MOST = 1_000_000  # `--limit` of today, review, find, imports (the full path says so)
 
 
 def due_items(
@@ -119,8 +120,12 @@ def plain_today(argv: Sequence[str]) -> dict[str, Any] | None:
             return None
         found[name] = value
         position += 1
+    # What click's int reads, and nothing else: `²` and `٣` pass isdigit(), and int() takes
+    # the second, so only ASCII digits stay here; anything else is the full command's to judge.
     limit = found.get("--limit")
-    if limit is not None and not (limit.isdigit() and int(limit) >= 1):
+    if limit is not None and not (
+        limit.isascii() and limit.isdigit() and 1 <= int(limit) <= LIMIT_MOST
+    ):
         return None
     if found.get("--format", "table") not in _FORMATS:
         return None
@@ -134,9 +139,9 @@ def run_plain_today(argv: Sequence[str]) -> bool:
         return False
     try:
         from followup_cli import storage
-        from followup_cli.dates import parse_iso
+        from followup_cli.dates import parse_day
 
-        day = parse_iso(found["--date"], "--date") if "--date" in found else date.today()
+        day = parse_day(found["--date"], "--date") if "--date" in found else date.today()
         url = storage.chosen_server(found.get("--db"))
         if url is not None:  # a chain's server
             conn = storage.open_server(url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from array import array
 from dataclasses import replace
@@ -78,10 +79,11 @@ def set_rule(
             raise FollowupError(_("new tier {tier!r} needs --every or --then").format(tier=tier))
         changed = current
         if steps is not None:
-            parsed = tuple(Duration.parse(s) for s in steps.split(",") if s.strip())
+            parsed = tuple(Duration.parse(s) for s in re.split("[,，、]", steps) if s.strip())
             changed = replace(changed, steps=parsed)
         if every is not None:
-            interval = None if every.lower() in ("", "none", "-") else Duration.parse(every)
+            no_repeat = every.strip().lower() in ("", "none", "-", "无", "不重复")
+            interval = None if no_repeat else Duration.parse(every)
             changed = replace(changed, interval=interval)
         if anchor is not None:
             if anchor not in ANCHORS:
@@ -205,12 +207,28 @@ def set_option(conn: sqlite3.Connection, name: str, text: str, today: date) -> d
 
 
 def parse_until(text: str, today: date) -> date:
-    """An absolute date, or +3d / +2w / +1m from today."""
-    from followup_cli.dates import parse_iso
+    """A day (2026-11-05, 11月5日 = the next such day, 明天), or a time from today: 3d, +2w,
+    3天, 1个月, 半年. A value that is neither is a usage error naming both kinds."""
+    from followup_cli.dates import LATEST, UnreadableDate, parse_day, reads_as_duration
+    from followup_cli.errors import EXIT_USAGE
 
-    if text.startswith("+"):
-        return Duration.parse(text[1:]).after(today)
-    return parse_iso(text, "--until")
+    word = text.strip()
+    if word.startswith("+") or reads_as_duration(word):
+        try:
+            until = Duration.parse(word.removeprefix("+")).after(today)
+        except FollowupError as exc:
+            raise FollowupError(exc.format_message(), EXIT_USAGE) from None
+        return parse_day(until.isoformat(), "--until") if until > LATEST else until
+    try:
+        return parse_day(word, "--until", today, ahead=True)
+    except UnreadableDate:
+        raise FollowupError(
+            _(
+                "--until {text!r} is neither a day (2026-11-05, 11月5日, 明天) nor a time from "
+                "today (3d, 2w, 1m, 3天, 2周, 1个月, 半年)"
+            ).format(text=text),
+            EXIT_USAGE,
+        ) from None
 
 
 def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: str | None):

@@ -801,14 +801,11 @@ def rules_view(data: dict[str, Any], fmt: Format) -> None:
         write_csv(data["rules"], keys)
         return
     write_table(data["rules"], [(k, RULE_HEADINGS[k]) for k in (*keys, "describe")], _("Rules"))
-    options = [
-        {"option": k, "value": _(v) if v in OPTION_WORDS else v} for k, v in data["options"].items()
-    ]
+    from followup_cli.wording import option_value
+
+    options = [{"option": k, "value": option_value(v)} for k, v in data["options"].items()]
     write_table(options, (("option", N_("Option")), ("value", N_("Value"))), _("Options"))
 
-
-# Option values that are words (purchase-driven planning): shown in the reader's language.
-OPTION_WORDS = frozenset({N_("on"), N_("off"), N_("window"), N_("rhythm")})
 
 RULE_HEADINGS = {
     "tier": N_("Tier"),

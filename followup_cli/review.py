@@ -179,7 +179,11 @@ class ReviewApp(App[str]):
     #body { height: 1fr; }
     #list { width: 34; overflow-x: hidden; }
     #card { width: 1fr; padding: 0 1; }
-    #status { height: 1; padding: 0 1; color: $warning; }
+    /* one line, cut with … at the edge: wrapped, a Chinese sentence (no spaces) after the
+       customer's id went whole to a second line the status bar never shows */
+    #status {
+        height: 1; padding: 0 1; color: $warning; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     #keys { height: 2; background: $panel; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[Any]] = [
@@ -351,7 +355,8 @@ class ReviewApp(App[str]):
                 self.drop(item)
 
         question = _("Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)").format(name=item.name)
-        self.push_screen(AskScreen(question, "+3d", replace=True), done)
+        # the suggested answer in the reader's words (3天 in Chinese): Enter takes it as it is
+        self.push_screen(AskScreen(question, _("+3d"), replace=True), done)
 
     def action_note(self) -> None:
         item = self.selected()

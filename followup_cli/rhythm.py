@@ -45,6 +45,7 @@ OPTIONS = PURCHASE_OPTIONS
 _OFF = ("off", "none", "no", "0", "")
 _ON = ("on", "yes", "1")
 CHURN_DEFINITIONS = ("window", "rhythm")
+WINBACK_DAILY_MOST = 10_000
 
 
 def parse_option(name: str, text: str) -> object:
@@ -73,8 +74,12 @@ def parse_option(name: str, text: str) -> object:
     if name == "date_fields":
         return parse_date_fields(text)
     if name == "winback_daily":
-        if not word.isdigit():
-            raise ValueError(_("winback_daily must be a whole number (0: no win-back calls)"))
+        if not (word.isascii() and word.isdigit()) or int(word) > WINBACK_DAILY_MOST:
+            raise ValueError(
+                _(
+                    "winback_daily must be a whole number from 0 to {most} (0: no win-back calls)"
+                ).format(most=WINBACK_DAILY_MOST)
+            )
         return int(word)
     return _duration(text)
 

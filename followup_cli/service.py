@@ -381,11 +381,17 @@ def _check_outcome(customer: Customer, outcome: str) -> None:
     from followup_cli.i18n import _
 
     if outcome == "converted" and customer.tier != "prospect":
+        from followup_cli import wording
+
         raise FollowupError(
             _(
-                "{ref} is a {tier} customer, not a prospect: 'converted' is a prospect's first "
+                "{ref} is a {tier} customer, not a prospect: '{converted}' is a prospect's first "
                 "purchase (bring purchases in with 'followup import purchases')"
-            ).format(ref=customer.ref, tier=customer.tier)
+            ).format(
+                ref=customer.ref,
+                tier=wording.tier(customer.tier),
+                converted=wording.outcome("converted"),
+            )
         )
     if customer.status == "churned" and outcome != "converted":
         raise FollowupError(

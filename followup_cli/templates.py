@@ -39,6 +39,29 @@ KEYS = (
     "opt-out",
 )
 
+# Each template's Chinese name (the first) and the other words an owner may call it by:
+# `followup templates set 满月回访 ...` is `templates set one-month ...`.
+CHINESE_NAMES: dict[str, tuple[str, ...]] = {
+    "first-week": ("首周回访", "一周回访", "购后一周回访"),
+    "one-month": ("满月回访", "一个月回访", "月度回访"),
+    "regular": ("老客户回访", "定期回访", "普通客户回访"),
+    "vip": ("VIP回访", "VIP客户回访", "重要客户回访"),
+    "prospect": ("潜在客户跟进", "潜客跟进", "潜在客户回访"),
+    "check-back": ("投诉回访", "回访确认满意", "投诉跟进"),
+    "renewal": ("续约提醒", "续费提醒", "到期提醒"),
+    "win-back": ("唤回", "挽回", "沉睡唤醒", "老客唤回"),
+    "opt-out": ("退订提示", "退订", "拒收提示"),
+}
+_KEY_OF_WORD = {word.lower(): key for key, words in CHINESE_NAMES.items() for word in (key, *words)}
+
+
+def named_template(text: str) -> str:
+    """The template a person named, in English or Chinese (满月回访 -> one-month); an unknown
+    name comes back as typed, lower-cased, for `validate` to refuse."""
+    word = text.strip().lower()
+    return _KEY_OF_WORD.get(word, word)
+
+
 # The defaults, in the shop's language. Kept here rather than in the translation catalogue:
 # they are the shop's words to its customers, which the owner rewrites, not interface text.
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -240,8 +263,14 @@ def fill(text: str, values: Mapping[str, str | None], lang: str | None = None) -
 def validate(key: str, text: str) -> str:
     """The template text, checked: a known key, some text, only known fields."""
     if key not in KEYS:
+        from followup_cli.i18n import language
+
+        if language() == "en":
+            keys = ", ".join(KEYS)
+        else:
+            keys = _(", ").join(f"{CHINESE_NAMES[k][0]}（{k}）" for k in KEYS)
         raise FollowupError(
-            _("unknown template {key!r} (templates: {keys})").format(key=key, keys=", ".join(KEYS))
+            _("unknown template {key!r} (templates: {keys})").format(key=key, keys=keys)
         )
     text = text.strip()
     if not text:
@@ -309,7 +338,7 @@ def shop_name(conn: sqlite3.Connection) -> str:
 def set_template(conn: sqlite3.Connection, key: str, text: str) -> dict[str, Any]:
     from followup_cli.service import _now
 
-    key = key.strip().lower()
+    key = named_template(key)
     text = validate(key, text)
     with storage.transaction(conn):
         storage.save_template(conn, key, text, _now())
@@ -318,7 +347,7 @@ def set_template(conn: sqlite3.Connection, key: str, text: str) -> dict[str, Any
 
 def reset_templates(conn: sqlite3.Connection, key: str | None) -> dict[str, Any]:
     if key is not None:
-        key = key.strip().lower()
+        key = named_template(key)
         validate(key, "-")
     with storage.transaction(conn):
         reset = storage.delete_templates(conn, key)

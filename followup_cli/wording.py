@@ -152,6 +152,27 @@ def duration(text: object) -> str:
     return _(one if count == 1 else many).format(n=count)
 
 
+# Option values that are words, in the reader's language (the stored text stays English).
+_OPTION_VALUE_WORDS = {
+    word: word for word in (N_("auto"), N_("on"), N_("off"), N_("window"), N_("rhythm"))
+}
+
+
+def option_value(text: object) -> str:
+    """A shop option's value as `rules` shows it: 3d as 3 天, auto as 自动, off as 关."""
+    value = "" if text is None else str(text)
+    if language() == "en" or not value:
+        return value
+    if _DURATION_CODE.match(value):
+        return duration(value)
+    if value in _OPTION_VALUE_WORDS:
+        return _(_OPTION_VALUE_WORDS[value])
+    if "=" in value:  # date_fields: 会员到期=7d,warranty=30d
+        pairs = (part.partition("=") for part in value.split(","))
+        return _(", ").join(f"{name}={duration(before)}" for name, _sep, before in pairs)
+    return value
+
+
 def durations(text: object) -> str:
     """A comma-separated list of stored durations ('7d,1m,3m')."""
     value = "" if text is None else str(text)
@@ -214,6 +235,10 @@ def reason(text: object) -> str:
             for part in ("first", "second"):
                 if part in fields:
                     fields[part] = reason(fields[part])
+            if "typical" in fields and "." in fields["typical"]:
+                # 54.43 days reads as about 54: the exact figure is in --explain
+                sentence = N_("repurchase: usually about every {typical} days, last bought {last}")
+                fields["typical"] = str(round(float(fields["typical"])))
             if "monthday" in fields:
                 from followup_cli.rhythm import month_day
 
@@ -257,7 +282,8 @@ _USAGE_FORMS: tuple[tuple[_Pattern, str], ...] = (
     ),
     (
         _Pattern(
-            r"^Invalid value for '(?P<name>[^']+)': '(?P<value>.*)' is not a valid integer\.?$"
+            r"^Invalid value for '(?P<name>[^']+)': '(?P<value>.*)' "
+            r"is not a valid int(?:eger| range)\.?$"
         ),
         N_("'{name}' must be a whole number, not '{value}'"),
     ),

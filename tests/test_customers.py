@@ -234,7 +234,6 @@ def test_edit_id_phone_name_and_clearing_an_optional_field(cli, example):
             ("C002", "--last-purchase", "2020-01-01"),
             "last_purchase 2020-01-01 is before first_purchase 2024-02-01",
         ),
-        (("C002", "--added", "2026-02-30"), "added: "),
         (("nobody", "--tier", "vip"), "no customer matches 'nobody'"),
     ],
 )
@@ -242,6 +241,16 @@ def test_edit_refuses_bad_values_and_changes_nothing(cli, example, isolated_db, 
     before = dump(isolated_db)
     err = cli("edit", *args, "--date", "2026-11-24", code=1).stderr
     assert err.startswith(f"followup: error: {message}")
+    assert dump(isolated_db) == before
+
+
+def test_an_impossible_date_in_edit_is_a_usage_error_and_changes_nothing(cli, example, isolated_db):
+    before = dump(isolated_db)
+    err = cli("edit", "C002", "--added", "2026-02-30", "--date", "2026-11-24", code=2).stderr
+    assert err == (
+        "followup: error: --added '2026-02-30' is not a valid date (use 2026-11-05, 2026/11/05, "
+        "2026年11月5日, 11月5日, today, 今天)\n"
+    )
     assert dump(isolated_db) == before
 
 

@@ -461,7 +461,7 @@ def test_the_readme_log_example_matches_a_customer(cli):
 
 def test_a_negative_option_value_is_a_bad_value_not_an_unknown_option(cli):
     err = cli("rules", "option", "max_attempts", "-1", code=1).stderr
-    assert err == "followup: error: max_attempts must be a whole number of at least 1\n"
+    assert err == "followup: error: max_attempts must be a whole number from 1 to 20\n"
 
 
 @pytest.mark.sqlite_only

@@ -343,7 +343,7 @@ def chinese_day(cli, tmp_path: Path):
         (("log", "K001", "已联系", "--score", "9"), 2),
         (("log",), 2),
         (("log", "K005", "已联系", *DAY), 1),
-        (("today", "--date", "2026-02-30"), 1),
+        (("today", "--date", "2026-02-30"), 2),
         (("today", "--bogus"), 2),
         (("snooze", "K001"), 2),
         (("snooze", "K001", "--until", "2026-01-01", *DAY), 1),

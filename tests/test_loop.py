@@ -182,9 +182,9 @@ def test_bad_input_is_one_line_nonzero_and_changes_nothing(cli, csv_file, isolat
     cases = [
         (("log", "nobody", "reached"), 1, "no customer matches 'nobody'"),
         (("log", "A", "delighted"), 2, "Invalid value for 'outcome'"),
-        (("log", "A", "reached", "--date", "2025-02-31"), 1, "'2025-02-31' is not a valid date"),
+        (("log", "A", "reached", "--date", "2025-02-31"), 2, "'2025-02-31' is not a valid date"),
         (("log", "A", "reached", "--score", "6"), 2, "Invalid value for '--score'"),
-        (("today", "--date", "tomorrow"), 1, "'tomorrow' is not a valid date"),
+        (("today", "--date", "next week"), 2, "'next week' is not a valid date"),
         (("import", "customers", "missing.csv"), 4, "does not exist"),
         (("report", "--from", "2025-02-01", "--to", "2025-01-01"), 1, "is after --to"),
         (("export", "customers", "--output", "/no/such/dir/x.csv"), 1, "does not exist"),

@@ -83,9 +83,10 @@ def test_the_light_path_prints_what_the_full_command_prints(cli, isolated_db, mo
 def test_mistakes_are_reported_by_the_full_command_line(cli, isolated_db, tmp_path):
     cli("import", "customers", EXAMPLE, *ON)
     bad = _run(isolated_db, "today", "--date", "2026-02-31")
-    assert (bad.returncode, bad.stdout) == (1, "")
+    assert (bad.returncode, bad.stdout) == (2, "")
     assert bad.stderr == (
-        "followup: error: --date '2026-02-31' is not a valid date (use YYYY-MM-DD)\n"
+        "followup: error: --date '2026-02-31' is not a valid date (use 2026-11-05, 2026/11/05, "
+        "2026年11月5日, 11月5日, today, 今天)\n"
     )
     unknown = _run(isolated_db, "today", "--owner", "Nobody", *ON)
     assert unknown.returncode == 1

@@ -66,7 +66,7 @@ def test_bad_rules_are_refused_and_change_nothing(cli, isolated_db):
         (("rules", "set", "gold", "--grace", "1w"), "needs --every or --then"),
         (("rules", "set", "new", "--then", "platinum"), "unknown tier 'platinum'"),
         (("rules", "set", "vip", "--anchor", "birthday"), "anchor 'birthday' is not one of"),
-        (("rules", "option", "max_attempts", "0"), "at least 1"),
+        (("rules", "option", "max_attempts", "0"), "from 1 to 20"),
         (("rules", "option", "closed_weekdays", "funday"), "unknown weekday"),
         (("rules", "option", "closed_weekdays", "mon,tue,wed,thu,fri,sat,sun"), "must stay open"),
         (("rules", "option", "holidays", "XX"), "no holiday calendar"),

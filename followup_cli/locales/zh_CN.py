@@ -117,7 +117,6 @@ MESSAGES: dict[str, str] = {
     "Planned calls (overdue included): CSV, JSON, or an iCalendar file for a phone calendar.": "导出计划中的回访（含逾期）：CSV、JSON，或可导入手机日历的 iCalendar 文件。",
     "Add or update customers from a file. Re-importing the same file changes nothing.\n\nExit 0: every row used; 3: done, some rows rejected; 4: nothing imported.": "从文件新增或更新客户。重复导入同一文件不会有任何改变。\n\n退出码 0：所有行都已使用；3：已完成，但有行被拒绝；4：没有导入任何内容。",
     "Add purchases (customer id/phone/e-mail, date, amount, order number).\n\nUpdates first and last purchase dates and spend; a prospect who buys becomes a new\ncustomer. Exit codes as for 'import customers'.": "导入购买记录（客户编号/手机/邮箱、日期、金额、订单号）。\n\n更新首次和最近购买日期及消费金额；潜在客户购买后变为新客户。退出码与 import customers 相同。",
-    "Act as of this day (YYYY-MM-DD; default today).": "按这一天处理（YYYY-MM-DD；默认今天）。",
     "Only this staff member's customers.": "只看这位员工负责的客户。",
     "At most N, most important.": "最多 N 条，重要的优先。",
     "table, csv or json.": "table、csv 或 json。",
@@ -163,7 +162,6 @@ MESSAGES: dict[str, str] = {
     "Re-plan as of.": "按这一天重新安排。",
     "An option shown by 'followup rules'.": "followup rules 中列出的选项名。",
     "Its new value, e.g. 3d, 5, sun, CN, none.": "新的值，例如 3d、5、sun、CN、none。",
-    "A day (YYYY-MM-DD) or +3d, +2w, +1m.": "日期（YYYY-MM-DD）或 +3d、+2w、+1m。",
     "Why.": "原因。",
     "The staff member who follows them up.": "负责回访的员工。",
     "They agreed to be contacted again.": "客户同意再次被联系。",
@@ -242,11 +240,9 @@ MESSAGES: dict[str, str] = {
     "value": "值",
     "import number": "导入编号",
     # --- dates, durations, periods ---------------------------------------------------------------
-    "{what} {text!r} is not a valid date (use YYYY-MM-DD)": "{what} {text!r} 不是有效日期（请用 YYYY-MM-DD）",
     "date {text!r} is ambiguous (day/month): use --dayfirst or --monthfirst": "日期 {text!r} 有歧义（日/月）：请用 --dayfirst 或 --monthfirst",
     "date {text!r} is not a date we can read": "无法识别日期 {text!r}",
     "date {text!r} does not exist": "日期 {text!r} 不存在",
-    "duration {text!r} is not understood (examples: 7d, 2w, 1m, 3m, 1y, '2 weeks')": "无法识别时长 {text!r}（示例：7d、2w、1m、3m、1y）",
     "choose one way to give the period, not {given}": "请只用一种方式指定时期，不要同时用 {given}",
     "--month {month!r} is not a month (use YYYY-MM)": "--month {month!r} 不是月份（请用 YYYY-MM）",
     "--quarter {quarter!r} is not a quarter (use 2025Q1)": "--quarter {quarter!r} 不是季度（请用 2025Q1）",
@@ -273,7 +269,6 @@ MESSAGES: dict[str, str] = {
     "every {every}": "每 {every}",
     "then as {tier}": "之后按{tier}",
     "unknown option {name!r} (options: {known})": "没有选项 {name!r}（可用选项：{known}）",
-    "{name} must be a whole number of at least 1": "{name} 必须是不小于 1 的整数",
     "unknown weekday {day!r} (use mon, tue, ... sun)": "无法识别星期 {day!r}（请用 mon、tue … sun）",
     "at least one weekday must stay open": "每周至少要有一天营业",
     "phone_region must be a two-letter country code, e.g. CN, GB": "phone_region 必须是两个字母的国家代码，例如 CN、GB",
@@ -621,9 +616,7 @@ MESSAGES: dict[str, str] = {
     "{step} after {anchor}": "{anchor}后 {step}",
     "check-back after complaint": "投诉回访",
     # --- words typed in Chinese ------------------------------------------------------------------
-    "What happened: reached, no-answer, complaint, converted, lost, opt-out (or 已联系, 未接通, 投诉, 成交, 流失, 勿扰).": "联系结果：已联系、未接通、投诉、成交、流失、勿扰（或 reached、no-answer、complaint、converted、lost、opt-out）。",
     "How they were contacted: phone, sms, email, wechat, visit (or 电话, 短信, 微信, 邮件, 到店).": "联系渠道：电话、短信、微信、邮件、到店（或 phone、sms、wechat、email、visit）。",
-    "outcome {value!r} is not one of reached, no-answer, complaint, converted, lost, opt-out (also 已联系, 未接通, 投诉, 成交, 流失, 勿扰)": "无法识别结果 {value!r}：请用 已联系、未接通、投诉、成交、流失、勿扰（或 reached、no-answer、complaint、converted、lost、opt-out）",
     "channel {value!r} is not one of phone, sms, email, wechat, visit (also 电话, 短信, 微信, 邮件, 到店)": "无法识别渠道 {value!r}：请用 电话、短信、微信、邮件、到店（或 phone、sms、email、wechat、visit）",
     # Everyday commands: undo, add, edit, merge, find, timeline
     "Nothing has been logged yet: there is nothing to undo.": "还没有登记过任何回访，没有可撤销的内容。",
@@ -729,7 +722,6 @@ MESSAGES: dict[str, str] = {
     "Not in the send list, no phone: {ids}": "没有电话，未列入发送清单：{ids}",
     "Show or change the messages to send, one per reason.": "查看或修改各回访原因对应的消息模板。",
     "Write your own wording of one message.": "为一条消息写您自己的措辞。",
-    "Which message, e.g. vip, first-week, win-back.": "哪一条消息，例如 vip、first-week、win-back。",
     "The text, with fields such as {name} and {shop}.": "消息内容，可包含 {name}、{shop} 等字段。",
     "Template {key} saved: {text}": "模板 {key} 已保存：{text}",
     "Go back to the default wording (one message, or all).": "恢复默认措辞（一条或全部）。",
@@ -755,7 +747,7 @@ MESSAGES: dict[str, str] = {
     "v  converted: a prospect bought; they become a new customer": "v  成交：潜在客户已购买，成为新客户",
     "l  lost: the customer has gone; nothing more is planned": "l  流失：客户已流失，不再安排回访",
     "o  opt-out: never contact again": "o  拒绝回访：以后不再联系",
-    "s  snooze: +3d, +1w or a date; not a miss": "s  推迟：+3d、+1w 或某个日期；不算未完成",
+    "s  snooze: +3d, +1w or a date; not a miss": "s  推迟：3天、2周、1个月或某一天；不算未完成",
     "e  a note, and 1-5 a satisfaction score, written with the next outcome": "e  备注，1-5  满意度评分，随下一个结果一起登记",
     "u  undo the last action of this session": "u  撤销本次操作中的上一步",
     "y  copy the message (the terminal must allow OSC 52); p print it on quit": "y  复制消息（终端需支持 OSC 52）；p  退出时打印",
@@ -772,7 +764,7 @@ MESSAGES: dict[str, str] = {
     "Last: {outcome} on {day}": "上次：{day} {outcome}",
     "Last purchase: {day}": "最近购买：{day}",
     "Message ({template}):": "消息（{template}）：",
-    "Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)": "将 {name} 推迟到：+3d、+1w 或某个日期（YYYY-MM-DD）",
+    "Snooze {name} until: +3d, +1w or a date (YYYY-MM-DD)": "将 {name} 推迟到：3天、2周、1个月，或某一天（明天、11月5日、2026-11-05）",
     "Note for {name} (written with the next outcome key):": "{name} 的备注（随下一个结果键一起登记）：",
     "Message copied (where the terminal allows it).": "消息已复制（需终端支持）。",
     "no phone": "无电话",
@@ -824,7 +816,6 @@ MESSAGES: dict[str, str] = {
     "{ref} {name} is active again from {day}; next: {due} ({reason})": "{ref} {name} 自 {day} 起重新活跃；下次回访：{due}（{reason}）",
     "{ref} {name} is active again from {day}; nothing planned": "{ref} {name} 自 {day} 起重新活跃；暂无回访计划",
     "{day} is after today ({today}): only what has happened can be recorded": "{day} 在今天（{today}）之后：只能登记已经发生的事",
-    "{ref} is a {tier} customer, not a prospect: 'converted' is a prospect's first purchase (bring purchases in with 'followup import purchases')": "{ref} 是 {tier} 客户，不是潜在客户：“converted”表示潜在客户的首次购买（购买记录请用 'followup import purchases' 导入）",
     "customer {ref} is marked lost (churned): 'followup reactivate {ref}' brings them back": "客户 {ref} 已标记为流失：用 'followup reactivate {ref}' 恢复",
     # Daily use: rules reset
     "Default rules restored, and the shop options too ({changes}); {replanned} follow-ups re-planned": "已恢复默认规则，店铺选项也已恢复（{changes}）；重新安排了 {replanned} 个回访",
@@ -849,7 +840,6 @@ MESSAGES: dict[str, str] = {
     "Take a word out of the level table.": "从等级对照表中删除一个词。",
     "How member levels, tags and stages of other systems become tiers on import.": "导入时其他系统的会员等级、标签和阶段如何变成客户等级。",
     "A level, tag or stage word, e.g. 铂金卡 or Evangelist.": "会员等级、标签或阶段中的词，例如 铂金卡。",
-    "The tier it gives: vip, new, regular, prospect, ...": "对应的客户等级：vip、new、regular、prospect 等。",
     "A word of the level table.": "等级对照表中的一个词。",
     "Line of the header row (default: found in the file).": "表头所在的行号（默认：自动查找）。",
     "{level} -> {tier}": "{level} -> {tier}",
@@ -919,7 +909,6 @@ MESSAGES: dict[str, str] = {
     "repurchase must be on or off": "repurchase 只能是 on 或 off",
     "repurchase: usually every {typical} days, last bought {last}": "复购提醒：通常每 {typical} 天购买一次，上次购买 {last}",
     "unknown segment {text!r} (use one of {names}, or its Chinese name)": "没有分层 {text!r}（可用：{names}，或其中文名称）",
-    "winback_daily must be a whole number (0: no win-back calls)": "winback_daily 必须是整数（0 表示不安排挽回回访）",
     "window: silent for {window}; at risk over 2 x the tier's interval": "固定窗口：{window}无消费且无成功回访即流失；超过客户类型周期的 2 倍即有流失风险",
     "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else {window}); at risk over 2 x that gap": "按个人节奏：沉默超过本人典型间隔的 {factor} 倍即流失（至少 3 个消费日，否则按{window}）；超过该间隔 2 倍即有流失风险",
     "{name} must be a number from 1 to 100, e.g. 1.5": "{name} 必须是 1 到 100 之间的数，例如 1.5",
@@ -964,7 +953,6 @@ MESSAGES: dict[str, str] = {
     "Take back the last logged contact (or --contact N): the follow-up it closed is open again\nand what it planned is removed. Refused once something later depends on it.": "撤销最近一次登记的回访（或 --contact N 指定的一条）：它关闭的回访重新打开，它安排的计划被取消。之后已有记录依赖它时拒绝撤销。",
     "Show one customer and their story in date order: purchases, contacts, snoozes, tier\nand owner changes, and the next follow-up.": "显示一位客户及其按日期排列的经历：购买、回访、推迟、类型和负责人变更，以及下次回访。",
     "Find customers by part of a name, an id, an e-mail or the last digits of a phone.": "按姓名的一部分、客户编号、邮箱或电话尾号查找客户。",
-    "Add one customer by hand, checked as an import row is; their first follow-up is planned.\n\nNeeds an id, a phone or an e-mail. Refused if that id, phone or e-mail already belongs to a\ncustomer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日).": "手动添加一位客户，检查方式与导入相同；并安排第一次回访。\n\n需要客户编号、电话或邮箱之一。若该编号、电话或邮箱已属于某位客户则拒绝。日期格式与导入相同（2025-01-31、2025/1/31、2025年1月31日）。",
     "Correct a customer's details ('' clears an optional one). A new tier or date re-plans\nthe next follow-up; every change is kept and shown by 'followup show'.": "修改客户资料（'' 清空可选项）。类型或日期变化会重新安排下次回访；每次修改都会保留，并在 'followup show' 中显示。",
     "Merge two records of one person into the first: both histories kept, the first's\ndetails win and its gaps are filled from the second; at most one follow-up stays open.": "把同一个人的两条记录合并到第一条：两边的历史都保留，以第一条的资料为准，空缺处用第二条补上；合并后最多保留一个待办回访。",
     "Part of a name, an id, or the last 4+ digits of a phone.": "姓名的一部分、客户编号，或电话的后 4 位以上。",
@@ -1057,4 +1045,73 @@ MESSAGES: dict[str, str] = {
         "{path} 是管道或设备，不是文件：请先把内容保存成文件，再导入该文件"
     ),
     "needs an id, a phone or an e-mail ({problems})": "需要客户编号、手机或邮箱（{problems}）",
+    # --- The words a Chinese owner types: dates, durations, outcomes, templates, bounds ---
+    "Act as of this day (2026-11-05, 2026/11/05, 2026年11月5日, today, 昨天; 11月5日 is the "
+    "latest 5 Nov not after today; default today).": (
+        "按这一天处理（2026-11-05、2026/11/05、2026年11月5日、今天、昨天；11月5日 指今天或之前"
+        "最近的 11 月 5 日；默认今天）。"
+    ),
+    "A day (2026-11-05, 11月5日 = the next 5 Nov, 明天) or a time from --date: 3d, 2w, 1m, "
+    "3天, 2周, 1个月, 半年.": (
+        "某一天（2026-11-05、11月5日 指今天或之后最近的 11 月 5 日、明天），或从 --date 起的一段"
+        "时间：3天、2周、1个月、半年（或 3d、2w、1m）。"
+    ),
+    "Add one customer by hand, checked as an import row is; their first follow-up is planned."
+    "\n\nNeeds an id, a phone or an e-mail. Refused if that id, phone or e-mail already belongs "
+    "to a\ncustomer. Dates as in imports (2025-01-31, 2025/1/31, 2025年1月31日), or 昨天, "
+    "1月31日.": (
+        "手动添加一位客户，按导入行的规则检查；并安排其第一次回访。\n\n需要客户编号、手机或邮箱之一。"
+        "若该编号、手机或邮箱已属于某位客户则拒绝。日期写法与导入相同（2025-01-31、2025/1/31、"
+        "2025年1月31日），也可以写 昨天、1月31日。"
+    ),
+    "What happened: reached, no-answer, complaint, converted, lost, opt-out (or 已接通, 没人接, "
+    "投诉了, 下单了, 流失, 不要再打: every word below).": (
+        "联系结果：已接通、没人接、投诉了、下单了、流失、不要再打（或 reached、no-answer、"
+        "complaint、converted、lost、opt-out；全部说法见下表）。"
+    ),
+    "The tier it gives: vip, new, regular, prospect, ... (or VIP客户, 新客户 ...).": (
+        "对应的客户等级：VIP客户、新客户、老客户、潜在客户……（或 vip、new、regular、prospect）。"
+    ),
+    "Which message, e.g. vip, first-week, win-back (or 满月回访, 投诉回访, 唤回).": (
+        "哪一条消息，例如 满月回访、投诉回访、唤回（或 vip、first-week、win-back）。"
+    ),
+    "{what} {text!r} is not a valid date (use {forms})": "{what} {text!r} 不是有效日期（可写 {forms}）",
+    "{what} {text!r} could be day/month or month/day: write {one} or {other}": (
+        "{what} {text!r} 分不清是日/月还是月/日：请写成 {one} 或 {other}"
+    ),
+    "duration {text!r} is not understood (examples: 7d, 2w, 1m, 3m, 1y, '2 weeks', 3天, 2周, "
+    "1个月, 半年)": "无法识别时长 {text!r}（示例：3天、2周、1个月、3个月、半年、1年，或 7d、2w、1m）",
+    "duration {text!r} is too long: at most {longest}": "时长 {text!r} 太长：最多 {longest}",
+    "{name} must be a whole number from {lowest} to {highest}": (
+        "{name} 必须是 {lowest} 到 {highest} 之间的整数"
+    ),
+    "--until {text!r} is neither a day (2026-11-05, 11月5日, 明天) nor a time from today (3d, "
+    "2w, 1m, 3天, 2周, 1个月, 半年)": (
+        "--until {text!r} 既不是日期（2026-11-05、11月5日、明天），也不是从今天起的一段时间"
+        "（3天、2周、1个月、半年，或 3d、2w、1m）"
+    ),
+    "winback_daily must be a whole number from 0 to {most} (0: no win-back calls)": (
+        "winback_daily 必须是 0 到 {most} 之间的整数（0 表示不安排挽回回访）"
+    ),
+    "{ref} is a {tier} customer, not a prospect: '{converted}' is a prospect's first purchase "
+    "(bring purchases in with 'followup import purchases')": (
+        "{ref} 是{tier}，不是潜在客户：“{converted}”只用于潜在客户（已有客户的购买请用 "
+        "'followup import purchases' 导入）"
+    ),
+    "Words for each outcome:": "每种结果可用的说法：",
+    "  {outcome}: {words}": "  {outcome}：{words}",
+    "  {name} ({outcome}): {words}": "  {name}（{outcome}）：{words}",
+    "{value!r} is not one of reached, no-answer, complaint, converted, lost, opt-out (also "
+    "已接通, 没人接, 投诉了, 下单了, 流失, 不要再打; every word is in the help)": (
+        "不认识 {value!r}：可用 已接通、没人接、投诉了、下单了、流失、不要再打 等（全部说法见帮助）"
+    ),
+    "{value!r} is not a word we know: did you mean {guesses}?": "不认识 {value!r}：是不是 {guesses}？",
+    "repurchase: usually about every {typical} days, last bought {last}": (
+        "复购提醒：通常约 {typical} 天购买一次，上次购买 {last}"
+    ),
+    "auto": "自动",
+    "2026-11-05, 2026/11/05, 2026年11月5日, 11月5日, today, 今天": (
+        "2026-11-05、2026/11/05、2026年11月5日、11月5日、今天、明天、昨天"
+    ),
+    "+3d": "3天",
 }

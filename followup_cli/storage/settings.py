@@ -24,9 +24,10 @@ def _rule_to_row(rule: Rule) -> dict[str, Any]:
 def load_rules(conn: sqlite3.Connection) -> dict[str, Rule]:
     rules = {}
     for row in conn.execute("SELECT * FROM rules"):
-        steps = tuple(Duration.parse(s) for s in (row["steps"] or "").split(",") if s)
-        interval = Duration.parse(row["interval"]) if row["interval"] else None
-        grace = Duration.parse(row["grace"]) if row["grace"] else Duration(1, "w")
+        # stored: a value past today's bound (set before it existed) is read as the bound
+        steps = tuple(Duration.stored(s) for s in (row["steps"] or "").split(",") if s)
+        interval = Duration.stored(row["interval"]) if row["interval"] else None
+        grace = Duration.stored(row["grace"]) if row["grace"] else Duration(1, "w")
         rules[row["tier"]] = Rule(
             row["tier"], steps, interval, row["anchor"], row["then"], row["rank"], grace
         )
@@ -37,7 +38,7 @@ def load_settings(conn: sqlite3.Connection) -> Settings:
     values: dict[str, Any] = {}
     for row in conn.execute("SELECT key, value FROM settings"):
         if row["key"] in Settings.__dataclass_fields__:
-            values[row["key"]] = Settings.parse_value(row["key"], row["value"])
+            values[row["key"]] = Settings.parse_value(row["key"], row["value"], stored=True)
     return Settings(**values)
 
 
