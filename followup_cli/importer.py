@@ -202,13 +202,67 @@ PURCHASE_ALIASES: dict[str, tuple[str, ...]] = {
     "id": HEADER_ALIASES["id"],
     "phone": HEADER_ALIASES["phone"],
     "email": HEADER_ALIASES["email"],
-    "date": ("date", "purchase date", "order date", "日期", "购买日期", "消费日期", "订单日期"),
-    "amount": ("amount", "total", "spend", "value", "金额", "消费金额", "订单金额", "实付金额"),
-    "order": ("order", "order id", "order no", "receipt", "订单号", "单号", "小票号", "订单编号"),
+    "date": (
+        "date",
+        "purchase date",
+        "order date",
+        "日期",
+        "购买日期",
+        "消费日期",
+        "订单日期",
+        "销售时间",
+        "销售日期",
+        "消费时间",
+        "交易时间",
+        "下单时间",
+        "结账时间",
+        "单据日期",
+    ),
+    "amount": (
+        "amount",
+        "total",
+        "spend",
+        "value",
+        "金额",
+        "消费金额",
+        "订单金额",
+        "实付金额",
+        "实收金额",
+        "实收",
+        "实付",
+        "应收金额",
+        "销售金额",
+        "单据金额",
+    ),
+    "order": (
+        "order",
+        "order id",
+        "order no",
+        "receipt",
+        "订单号",
+        "单号",
+        "小票号",
+        "订单编号",
+        "单据号",
+        "单据编号",
+        "流水号",
+        "小票编号",
+        "销售单号",
+    ),
     # helpers: a second phone and date, whether the order was paid, whose name it carries
     "phone2": ("联系电话", "billing phone"),
     "date2": ("订单创建时间", "created at"),
-    "status": ("status", "order status", "financial status", "订单状态", "交易状态", "支付状态"),
+    "status": (
+        "status",
+        "order status",
+        "financial status",
+        "订单状态",
+        "交易状态",
+        "支付状态",
+        "单据状态",
+        "销售状态",
+        "单据类型",
+    ),
     "cancelled": ("cancelled at", "canceled at"),
     "name": ("customer name", "收货人姓名", "客户姓名", "姓名"),
     "country": ("country code", "billing country"),
@@ -1211,13 +1265,32 @@ _UNPAID = frozenset(
         "已取消",
         "未付款",
         "待付款",
+        # a till's receipts: returned, voided, reversed
+        "退货",
+        "已退货",
+        "退货单",
+        "退款",
+        "作废",
+        "已作废",
+        "撤单",
+        "已撤销",
+        "红冲",
+        "冲红",
     }
+)
+# A sale to nobody the shop knows: the till's word for it where the member card goes.
+_WALK_IN = frozenset(
+    {"散客", "非会员", "临时客户", "临时会员", "游客", "walkin", "walk_in", "guest"}
 )
 
 
 def is_unpaid(status: str) -> bool:
     key = "".join(status.casefold().split()).replace("-", "_")
-    return key in _UNPAID or key.startswith(("交易关闭", "refunded"))
+    return key in _UNPAID or key.startswith(("交易关闭", "refunded", "已退", "退款", "作废"))
+
+
+def _walk_in(text: str) -> bool:
+    return "".join(text.casefold().split()).replace("-", "_") in _WALK_IN
 
 
 def clean_purchase_rows(
@@ -1250,6 +1323,9 @@ def clean_purchase_rows(
         if is_unpaid(cell("status")) or cell("cancelled"):
             yield Skipped(line, "unpaid")
             continue
+        if _walk_in(cell("id")) or _walk_in(cell("name")):
+            yield Skipped(line, "walk-in")
+            continue
         try:
             ref = clean_cell(cell("id")) or None
             phone = None
@@ -1261,8 +1337,9 @@ def clean_purchase_rows(
                         if field_ == "phone2" or not cell("phone2"):
                             raise
             email = normalise_email(cell("email"))
-            if not (ref or phone or email):
-                raise RowError(_("needs a customer id, phone or e-mail"))
+            if not (ref or phone or email):  # a sale to nobody the file names: not a rejection
+                yield Skipped(line, "walk-in")
+                continue
             raw_date = cell("date") or cell("date2")
             if not raw_date:
                 raise RowError(_("date is empty"))
@@ -1276,6 +1353,9 @@ def clean_purchase_rows(
             if raw_amount and not _MONEY.match(raw_amount):
                 raise RowError(_("amount {value!r} is not a number").format(value=cell("amount")))
             amount = float(raw_amount) if raw_amount else 0.0
+            if amount < 0:  # a refund receipt: money given back is not a purchase
+                yield Skipped(line, "unpaid")
+                continue
             name = " ".join(cell("name").split()) or None
             yield PurchaseRecord(line, ref, phone, email, bought, amount, order, cells, name)
         except InvalidValue as exc:

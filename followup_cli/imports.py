@@ -99,12 +99,17 @@ class ImportResult:
     shared_phones: int = 0  # second customers on a phone another customer has
     skipped_totals: int = 0
     skipped_unpaid: int = 0
+    skipped_walk_ins: int = 0  # sales to nobody the file names (散客, no member key)
+    buyers_added: int = 0  # customers a purchases file named and the shop did not know
+    new_buyers: dict[int, dict[str, Any]] = field(default_factory=dict)  # placeholder -> buyer
     unknown_levels: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def used(self) -> bool:
-        return bool(self.added or self.updated or self.unchanged or self.merged)
+        return bool(
+            self.added or self.updated or self.unchanged or self.merged or self.skipped_walk_ins
+        )
 
     @property
     def exit_code(self) -> int:
@@ -133,6 +138,8 @@ class ImportResult:
             "shared_phones": self.shared_phones,
             "skipped_totals": self.skipped_totals,
             "skipped_unpaid": self.skipped_unpaid,
+            "skipped_walk_ins": self.skipped_walk_ins,
+            "buyers_added": self.buyers_added,
             "unknown_levels": dict(sorted(self.unknown_levels.items())),
             "warnings": len(self.warnings),
         }
@@ -407,6 +414,8 @@ def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) 
         elif isinstance(item, Skipped):
             if item.why == "total":
                 result.skipped_totals += 1
+            elif item.why == "walk-in":
+                result.skipped_walk_ins += 1
             else:
                 result.skipped_unpaid += 1
         elif isinstance(item, OrderLine):
@@ -930,7 +939,7 @@ def import_purchases(
         conn, path, options, dry_run, progress, purchases=True
     )
     for attempt in range(PLAN_ATTEMPTS):
-        result = replace(template, rejected=[], unknown_levels={}, warnings=[])
+        result = replace(template, rejected=[], unknown_levels={}, warnings=[], new_buyers={})
         holding = attempt == PLAN_ATTEMPTS - 1 and not dry_run
         try:
             with _spool_dropped(conn, storage.spool_purchases_drop):
@@ -981,6 +990,8 @@ def _plan_purchases(
             result.rejected.append(Rejection(item.line, str(exc), item.cells))
             continue
         if customer_id is None:
+            customer_id = _new_buyer(item, result.new_buyers)
+        if customer_id is None:
             who = item.ref or item.phone or item.email
             result.rejected.append(
                 Rejection(item.line, _("no customer matches {who}").format(who=who), item.cells)
@@ -992,6 +1003,53 @@ def _plan_purchases(
             batch.clear()
     storage.spool_purchases(conn, batch)
     return snapshot
+
+
+def _new_buyer(item: Any, buyers: dict[int, dict[str, Any]]) -> int | None:
+    """A buyer the shop does not know yet, named by the order (a name with a phone or an
+    e-mail, and no customer id of the shop's): they become a customer when the import is
+    written. Until then their purchases wait under a placeholder id below zero, one per
+    phone (else e-mail). A row that names nobody, or only an id, is not a new customer."""
+    if item.ref or not item.name or not (item.phone or item.email):
+        return None
+    key = item.phone or item.email
+    for placeholder, buyer in buyers.items():
+        if buyer["key"] == key:
+            buyer["first"] = min(buyer["first"], item.date)
+            return placeholder
+    placeholder = -(len(buyers) + 1)
+    buyers[placeholder] = {
+        "key": key,
+        "name": item.name,
+        "phone": item.phone,
+        "email": item.email,
+        "first": item.date,
+    }
+    return placeholder
+
+
+def _add_buyers(
+    conn: sqlite3.Connection, buyers: dict[int, dict[str, Any]], import_id: int, now: str
+) -> list[int]:
+    """The new buyers as customers (tier new, added on their first purchase in the file),
+    recorded as added by this import (so `imports undo` takes them back); their spooled
+    purchases move from the placeholder to the customer."""
+    make_ref = storage.next_generated_ref(conn)
+    added = []
+    for placeholder, buyer in sorted(buyers.items(), reverse=True):  # -1, -2, ...: file order
+        values = {
+            "ref": make_ref(),
+            "name": buyer["name"],
+            "phone": buyer["phone"],
+            "email": buyer["email"],
+            "tier": "new",
+            "added": buyer["first"].isoformat(),
+        }
+        customer_id = storage.insert_customer(conn, values, now)
+        storage.spool_purchases_rebind(conn, placeholder, customer_id)
+        added.append(customer_id)
+    storage.record_changes(conn, [(import_id, cid, "added", None) for cid in added])
+    return added
 
 
 def _apply_purchases_plan(
@@ -1015,12 +1073,14 @@ def _apply_purchases_plan(
         record = _import_row("purchases", path, today)
         result.import_id = import_id = storage.record_import(conn, record)
         first_purchases = not storage.has_purchases(conn)
+        buyers = _add_buyers(conn, result.new_buyers, import_id, record["started_at"])
+        result.buyers_added = len(buyers)
         result.added, result.unchanged = storage.spool_apply_purchases(conn, import_id)
         spans = storage.spooled_purchase_spans(conn)
         # Facts first, and unworked follow-ups taken back, so the re-plan sees the new rhythm.
         taken_back = refresh_after_purchases(conn, [span[0] for span in spans])
         result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
-        replan(conn, taken_back, today)
+        replan(conn, [*taken_back, *buyers], today)
         if first_purchases:  # a new shop's first day: no backlog, nothing due in the past
             result.spread = spread_first_purchases(conn, today)
         if dry_run or (result.rejected and (strict or not result.used)):

@@ -114,6 +114,27 @@ LAYOUTS: tuple[Layout, ...] = (
         {"会员卡号": "id", "开卡时间": "added", "最近消费时间": "last_purchase"},
     ),
     Layout(
+        "收银 sales receipts",
+        "purchases",
+        ("单据号", "销售时间"),
+        {
+            "单据号": "order",
+            "销售时间": "date",
+            "会员手机号": "phone",
+            "会员卡号": "id",
+            "实收金额": "amount",
+            "单据状态": "status",
+        },
+        ignore=("门店", "收银员", "应收金额"),
+    ),
+    Layout(
+        "收银 sales receipts",
+        "purchases",
+        ("小票号", "实收金额"),
+        {"小票号": "order", "会员手机号": "phone", "会员卡号": "id", "实收金额": "amount"},
+        ignore=("门店", "收银员", "应收金额"),
+    ),
+    Layout(
         "淘宝 orders",
         "purchases",
         ("订单编号", "买家会员名", "订单状态"),

@@ -413,6 +413,8 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("shared_phones"), _("sharing a phone {count}")),
         (summary.get("skipped_totals"), _("skipped {count} total rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
+        (summary.get("skipped_walk_ins"), _("skipped {count} sales to walk-in customers")),
+        (summary.get("buyers_added"), _("new customers from the orders {count}")),
     ]
     return "".join(
         _(", {part}").format(part=text.format(count=count)) for count, text in parts if count

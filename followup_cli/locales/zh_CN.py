@@ -487,6 +487,8 @@ MESSAGES: dict[str, str] = {
     "next purchase": "下次消费",
     "spend at stake": "可能消费金额",
     "followup": "回访",
+    "skipped {count} sales to walk-in customers": "跳过散客消费 {count} 笔",
+    "new customers from the orders {count}": "从订单新增客户 {count} 位",
     "--excel goes with --with-message": "--excel 需与 --with-message 一起使用",
     "--excel is a CSV file for a person: leave out --format": (
         "--excel 生成给人看的 CSV 文件：请不要同时写 --format"

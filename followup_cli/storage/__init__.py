@@ -170,6 +170,7 @@ from followup_cli.storage.imports import (  # noqa: F401
     spool_purchases,
     spool_purchases_create,
     spool_purchases_drop,
+    spool_purchases_rebind,
     spool_show_by_position,
     spool_update,
     spool_update_drop,

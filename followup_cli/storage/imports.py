@@ -378,11 +378,19 @@ def spool_purchases(conn: sqlite3.Connection, rows: list[tuple[int, str, float, 
     )
 
 
+def spool_purchases_rebind(conn: sqlite3.Connection, placeholder: int, customer_id: int) -> None:
+    """A new buyer's spooled purchases, from their placeholder id to their customer id."""
+    conn.execute(
+        "UPDATE temp.import_purchases SET customer_id = ? WHERE customer_id = ?",
+        (customer_id, placeholder),
+    )
+
+
 def spooled_purchase_buyers_gone(conn: sqlite3.Connection) -> bool:
     """Has a buyer this import matched been erased since?"""
     return (
         conn.execute(
-            "SELECT 1 FROM temp.import_purchases t WHERE NOT EXISTS "
+            "SELECT 1 FROM temp.import_purchases t WHERE t.customer_id > 0 AND NOT EXISTS "
             "(SELECT 1 FROM customers c WHERE c.id = t.customer_id) LIMIT 1"
         ).fetchone()
         is not None
