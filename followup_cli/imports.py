@@ -16,7 +16,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from followup_cli import storage, wording
+from followup_cli import storage, vocabulary, wording
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.i18n import _
 from followup_cli.importer import (
@@ -98,6 +98,7 @@ class ImportResult:
     phones_left_out: int = 0
     shared_phones: int = 0  # second customers on a phone another customer has
     skipped_totals: int = 0
+    skipped_placeholders: int = 0  # rows named `.` or `-` with nothing else: nobody
     skipped_unpaid: int = 0
     unknown_levels: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[int, str]] = field(default_factory=list)
@@ -132,6 +133,7 @@ class ImportResult:
             "phones_left_out": self.phones_left_out,
             "shared_phones": self.shared_phones,
             "skipped_totals": self.skipped_totals,
+            "skipped_placeholders": self.skipped_placeholders,
             "skipped_unpaid": self.skipped_unpaid,
             "unknown_levels": dict(sorted(self.unknown_levels.items())),
             "warnings": len(self.warnings),
@@ -388,6 +390,7 @@ def _write_plan(
             re_ranked.append(customer_id)
     storage.record_changes(conn, changed)
     storage.record_import_changes(conn, timeline, today, stamp)
+    storage.record_also_added(conn, plan.also_added, stamp)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
     plan_occasions_after_import(conn, result.header, stamp, today)
@@ -407,6 +410,8 @@ def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) 
         elif isinstance(item, Skipped):
             if item.why == "total":
                 result.skipped_totals += 1
+            elif item.why == "placeholder":
+                result.skipped_placeholders += 1
             else:
                 result.skipped_unpaid += 1
         elif isinstance(item, OrderLine):
@@ -633,6 +638,9 @@ class _Merger:
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.updated_bits = bytearray(len(self.seen))  # ... and counted as updated
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
+        # (customer id, date, staff member) of a second staff member who added someone
+        # another one had added first: kept on their timeline, not as their owner
+        self.also_added: list[tuple[int, str, str]] = []
         self.first_plans = FirstPlans(Scheduler.load(conn), today)
 
     # --- finding the customer a row is ---
@@ -785,6 +793,9 @@ class _Merger:
         """A further row for a customer this file adds: its filled cells complete them."""
         values = {k: v for k, v in self._values(record).items() if v is not None}
         _keep_purchase_span(stored, values)
+        self._first_adder_owns(stored, values)
+        if values.get("added") and stored.get("added") and values["added"] > stored["added"]:
+            del values["added"]  # they were a customer since the earlier row says
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             values["extra"] = json.dumps(merged, ensure_ascii=False)
@@ -809,6 +820,7 @@ class _Merger:
         }
         if merging:
             _keep_purchase_span(stored, changes)
+        self._first_adder_owns(stored, changes)
         if record.ref and stored["ref"] != record.ref:
             changes["ref"] = record.ref
         if changes.get("tier") == "prospect" and stored.get("converted_on"):
@@ -847,6 +859,19 @@ class _Merger:
             seen,
         )
         self._count_update(customer_id, True)
+
+    def _first_adder_owns(self, stored: dict[str, Any], values: dict[str, Any]) -> None:
+        """Two staff members added one person (企业微信 lists them once each): whoever
+        added them first owns them; the other is kept on the customer's timeline."""
+        mine, theirs = values.get("added"), stored.get("added")
+        owner, stored_owner = values.get("owner"), stored.get("owner")
+        if not (mine and theirs and owner and stored_owner) or owner == stored_owner:
+            return
+        if mine > theirs:  # this row's staff member came second
+            del values["owner"], values["added"]
+            self.also_added.append((stored["id"], mine, owner))
+        elif mine < theirs:  # this row's staff member came first: they own them
+            self.also_added.append((stored["id"], theirs, stored_owner))
 
     def _count_update(self, customer_id: int, updated: bool) -> None:
         """A stored customer counts once, as updated or unchanged, by what their rows in the
@@ -1199,7 +1224,7 @@ def levels_view(conn: sqlite3.Connection) -> list[dict[str, str]]:
 def set_level(conn: sqlite3.Connection, word: str, tier: str) -> dict[str, str]:
     """Map a level, tag or stage (or any text containing it) to one of the shop's tiers."""
     word = " ".join(word.split())
-    tier = tier.strip().casefold()
+    tier = vocabulary.tier(tier)  # 老客户 is regular, as everywhere a tier is typed
     if not word:
         raise FollowupError(_("a level needs some text"))
     with storage.transaction(conn):

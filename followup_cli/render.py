@@ -412,6 +412,7 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("phones_left_out"), _("phones left out {count}")),
         (summary.get("shared_phones"), _("sharing a phone {count}")),
         (summary.get("skipped_totals"), _("skipped {count} total rows")),
+        (summary.get("skipped_placeholders"), _("skipped {count} placeholder rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
     ]
     return "".join(
@@ -1185,6 +1186,8 @@ def timeline_details(event: dict[str, Any]) -> tuple[str, str]:
     if kind == "change":
         if event["field"] == "merged":
             return _("merged"), _("with {other}").format(other=event["from"])
+        if event["field"] == "added_by":
+            return _("also added by"), event["to"] or ""
         shown = wording.tier if event["field"] == "tier" else str
         old, new = (shown(v) if v else "-" for v in (event["from"], event["to"]))
         return _("{field} changed").format(field=wording.field(event["field"])), f"{old} -> {new}"

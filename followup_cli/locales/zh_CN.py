@@ -859,6 +859,8 @@ MESSAGES: dict[str, str] = {
     "phones left out {count}": "略过手机号 {count}",
     "sharing a phone {count}": "共用手机 {count}",
     "skipped {count} total rows": "跳过合计行 {count}",
+    "skipped {count} placeholder rows": "跳过占位行 {count}",
+    "also added by": "也由此人添加",
     "skipped {count} unpaid/refunded orders": "跳过未付款/已退款订单 {count}",
     "Level word": "等级用词",
     "The level table is empty.": "等级对照表是空的。",

@@ -63,6 +63,7 @@ from followup_cli.storage.customers import (  # noqa: F401
     next_generated_ref,
     owner_names,
     purchases_of,
+    record_also_added,
     record_customer_changes,
     row_to_customer,
     search_customers,

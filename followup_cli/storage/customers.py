@@ -358,6 +358,20 @@ def contacts_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]
     ).fetchall()
 
 
+def record_also_added(
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, str, str]], stamp: str
+) -> None:
+    """(customer id, date, staff member) of another staff member who added a customer, for
+    the timeline; once each (a nightly re-import lists them again)."""
+    for customer_id, on, owner in dict.fromkeys(rows):
+        conn.execute(
+            "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+            "SELECT ?, ?, 'added_by', NULL, ?, 'import', ? WHERE NOT EXISTS (SELECT 1 FROM "
+            "customer_changes WHERE customer_id = ? AND field = 'added_by' AND new = ?)",
+            (customer_id, on, owner, stamp, customer_id, owner),
+        )
+
+
 def move_history(conn: sqlite3.Connection, from_id: int, to_id: int) -> None:
     """Give one customer's contacts, follow-ups, purchases and recorded changes to another.
 
