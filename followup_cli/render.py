@@ -348,6 +348,8 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
             file=summary["file"], encoding=encoding, counts=counts
         )
     )
+    if summary["dry_run"] and summary.get("columns"):
+        message(_("Columns read: {columns}").format(columns=columns_read(summary["columns"])))
     unknown = summary.get("unknown_levels") or {}
     if unknown:
         listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
@@ -388,6 +390,29 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
                 kept=spread["kept_today"],
             )
         )
+
+
+# The fields an import fills besides a customer's own (see importer.HELPER_ALIASES).
+_HELPER_FIELD_NAMES = {
+    "first_name": N_("first name"),
+    "last_name": N_("last name"),
+    "nickname": N_("nickname"),
+    "phone2": N_("second phone"),
+    "country": N_("country"),
+    "tags": N_("tags"),
+    "level2": N_("second level"),
+    "spend": N_("spend (kept)"),
+    "visits": N_("visits (kept)"),
+}
+
+
+def columns_read(columns: dict[str, str]) -> str:
+    """`备注名 -> name, 备注手机号 -> phone`: which column of the file went to which field."""
+    return _(", ").join(
+        f"{column} -> "
+        + (_(_HELPER_FIELD_NAMES[name]) if name in _HELPER_FIELD_NAMES else wording.field(name))
+        for column, name in columns.items()
+    )
 
 
 def _read_as(summary: dict[str, Any]) -> str:
@@ -703,6 +728,8 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         for k in (*keys, "next_due", "next_reason")
         if record.get(k) not in (None, "", {})
     ]
+    if record.get("aliases"):  # their other ids (a second account, a merged customer)
+        pairs.insert(1, {"field": _("other ids"), "value": ", ".join(record["aliases"])})
     write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
     if "timeline" in record:
         timeline_table(record["timeline"])

@@ -198,6 +198,7 @@ CUSTOMER_TABLES = (
     "purchases",
     "followups",
     "purchase_stats",
+    "customer_aliases",
 )
 
 
@@ -372,12 +373,49 @@ def record_also_added(
         )
 
 
+def add_aliases(
+    conn: sqlite3.Connection, aliases: Iterable[tuple[str, int]], source: str, stamp: str
+) -> None:
+    """(other id, customer id): rows under the other id belong to the customer from now on."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO customer_aliases (ref, customer_id, source, logged_at) "
+        "VALUES (?, ?, ?, ?)",
+        [(ref, customer_id, source, stamp) for ref, customer_id in dict.fromkeys(aliases)],
+    )
+
+
+def customers_by_alias(conn: sqlite3.Connection, ref: str) -> list[sqlite3.Row]:
+    """The customer an other id of theirs names (empty: no such alias)."""
+    return conn.execute(
+        "SELECT c.* FROM customers c JOIN customer_aliases a ON a.customer_id = c.id "
+        "WHERE a.ref = ?",
+        (ref,),
+    ).fetchall()
+
+
+def alias_refs(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT ref FROM customer_aliases")]
+
+
+def aliases_of(conn: sqlite3.Connection, customer_id: int) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT ref FROM customer_aliases WHERE customer_id = ? ORDER BY ref", (customer_id,)
+        )
+    ]
+
+
+def forget_import_aliases(conn: sqlite3.Connection, stamp: str) -> None:
+    conn.execute("DELETE FROM customer_aliases WHERE source = 'import' AND logged_at = ?", (stamp,))
+
+
 def move_history(conn: sqlite3.Connection, from_id: int, to_id: int) -> None:
     """Give one customer's contacts, follow-ups, purchases and recorded changes to another.
 
     A purchase both already have (the same line imported into each) is kept once.
     """
-    for table in ("contacts", "followups", "customer_changes"):
+    for table in ("contacts", "followups", "customer_changes", "customer_aliases"):
         conn.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
     conn.execute(
         "UPDATE purchases SET customer_id = :to WHERE customer_id = :from AND NOT EXISTS "
