@@ -178,7 +178,23 @@ HELPER_ALIASES: dict[str, tuple[str, ...]] = {
     "last_name": ("last name", "lastname", "surname", "family name", "姓"),
     "nickname": ("nickname", "客户昵称", "昵称", "微信昵称"),
     "phone2": ("default address phone", "联系电话", "座机", "other phone"),
-    "country": ("country code", "default address country code", "cc"),
+    "country": (
+        "country code",
+        "default address country code",
+        "cc",
+    ),
+    # the country in words (or a code) where the file has no code column: United States, 美国
+    "country_name": (
+        "country",
+        "country/region",
+        "country / region",
+        "address country",
+        "国家",
+        "国家/地区",
+        "国家或地区",
+    ),
+    # Mailchimp: the date they confirmed, for contacts added without an opt-in time
+    "added2": ("confirm time",),
     "tags": ("tags", "标签", "客户标签"),
     "level2": ("免费等级",),
     # What a member system says they spent and how often they came: kept with the customer
@@ -1067,6 +1083,8 @@ class _RowCleaner:
                 name, named_from = (email, "email") if email else (phone, "phone")
             else:
                 raise RowError(_("name is empty"))
+        if not cell["added"] and cell["added2"]:
+            cell["added"] = cell["added2"]
         tier, unknown, kept = self._tier(cell)
         dates: dict[str, date | None] = {}
         cached, today = self.date_cache.get, self.today
@@ -1121,7 +1139,7 @@ class _RowCleaner:
     def _phone(self, cell: dict[str, str], warnings: list[str]) -> tuple[str | None, bool]:
         """The first phone that is valid for its country; the second column when the first
         is blank or unusable; None (reported) when neither is."""
-        country = cell["country"] or None
+        country = cell["country"] or cell["country_name"] or None
         left_out = False
         for field_ in ("phone", "phone2"):
             raw = cell[field_]

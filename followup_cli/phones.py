@@ -111,7 +111,7 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
         text = clean_cell(raw if raw.isascii() else raw.translate(_FULL_WIDTH))
         country = (country or "").strip().upper() or None
         if country not in regions:
-            country = None
+            country = COUNTRY_NAMES.get(" ".join(country.casefold().split())) if country else None
         key = (text, country)
         found = cache.get(key)
         if found is not None:
@@ -161,6 +161,55 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
         return result
 
     return read
+
+
+# A country column written out in words (an address country, HubSpot's Country/Region).
+COUNTRY_NAMES: dict[str, str] = {
+    "united states": "US",
+    "united states of america": "US",
+    "usa": "US",
+    "美国": "US",
+    "canada": "CA",
+    "加拿大": "CA",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "uk": "GB",
+    "英国": "GB",
+    "china": "CN",
+    "中国": "CN",
+    "中国大陆": "CN",
+    "hong kong": "HK",
+    "香港": "HK",
+    "中国香港": "HK",
+    "macau": "MO",
+    "macao": "MO",
+    "澳门": "MO",
+    "taiwan": "TW",
+    "台湾": "TW",
+    "singapore": "SG",
+    "新加坡": "SG",
+    "malaysia": "MY",
+    "马来西亚": "MY",
+    "japan": "JP",
+    "日本": "JP",
+    "south korea": "KR",
+    "korea": "KR",
+    "韩国": "KR",
+    "australia": "AU",
+    "澳大利亚": "AU",
+    "new zealand": "NZ",
+    "新西兰": "NZ",
+    "germany": "DE",
+    "德国": "DE",
+    "france": "FR",
+    "法国": "FR",
+    "spain": "ES",
+    "西班牙": "ES",
+    "italy": "IT",
+    "意大利": "IT",
+    "netherlands": "NL",
+    "ireland": "IE",
+}
 
 
 # What people type into a phone cell beside the number: full-width digits from a Chinese
