@@ -990,6 +990,11 @@ def clean_rows(
             yield Rejection(line, str(exc), cells)
 
 
+# A phone cell holding more than a number and its usual separators: what a person typed
+# beside it (a remark, a second number, full-width digits) is read by `typed_numbers`.
+_TYPED_BESIDE = re.compile(r"[^0-9 +\-.]")
+
+
 class PlaceholderRow(Exception):
     """A row with a name of `.` or `-` and no way to reach or know them: not a customer."""
 
@@ -1005,6 +1010,8 @@ def _visited(visits: str) -> bool:
 
 def _amount_text(text: str) -> str:
     """`¥1,280.00` or `1280元` as `1280.00`: money as a number a spreadsheet reads."""
+    if text.isdigit() or (text.isascii() and _MONEY.match(text)):
+        return text  # the usual cell: a plain number already
     bare = re.sub(r"[¥￥$€£,\s]|元|RMB|CNY", "", text)
     return bare if _MONEY.match(bare) else text.strip()
 
@@ -1145,7 +1152,7 @@ class _RowCleaner:
             raw = cell[field_]
             if not raw or raw in ("'", "-"):
                 continue
-            typed = [raw] if raw.isascii() and raw.isdigit() else typed_numbers(raw)
+            typed = typed_numbers(raw) if _TYPED_BESIDE.search(raw) else [raw]
             if len(typed) > 1:
                 found = self._several_phones(field_, raw, typed, country)
                 if found:
