@@ -1035,6 +1035,14 @@ class _RowCleaner:
         self.date_cache: dict[str, date] = {}
         self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
         self.has_tags = "tags" in headers.columns
+        self.has_added2 = "added2" in headers.columns
+        # what a member system says they spent and how often they came, kept as amounts
+        self.amounts = [
+            (headers.names[f], headers.columns[f])
+            for f in ("spend", "visits")
+            if f in headers.columns
+        ]
+        self.kept_cells: dict[str, str] | None = None
         self.tier_cache: dict[tuple[str, ...], tuple[str | None, str | None, dict[str, str]]] = {}
         self.order_of_file: Callable[[], bool | None] | None = None
         self.day_first = self.month_first = False  # what the file's dates showed so far
@@ -1056,7 +1064,7 @@ class _RowCleaner:
             cell[field_] = cells[index].strip()
         warnings: list[str] = []
         self.problems: list[str] = []  # the reasons behind this row's warnings
-        self.kept_cells: dict[str, str] = {}  # cells kept whole with the customer
+        self.kept_cells = None  # cells kept whole with the customer (two phones in one)
         name = " ".join(cell["name"].split())
         if not name and (cell["first_name"] or cell["last_name"]):
             name = join_name(cell["first_name"], cell["last_name"])
@@ -1090,7 +1098,7 @@ class _RowCleaner:
                 name, named_from = (email, "email") if email else (phone, "phone")
             else:
                 raise RowError(_("name is empty"))
-        if not cell["added"] and cell["added2"]:
+        if self.has_added2 and not cell["added"]:
             cell["added"] = cell["added2"]
         tier, unknown, kept = self._tier(cell)
         dates: dict[str, date | None] = {}
@@ -1113,10 +1121,11 @@ class _RowCleaner:
             )
         extra = {column: cells[i].strip() for column, i in self.extras if cells[i].strip()}
         extra.update(kept)
-        extra.update(self.kept_cells)
-        for field_ in ("spend", "visits"):
-            if cell[field_]:
-                extra[self.names[field_]] = _amount_text(cell[field_])
+        if self.kept_cells:
+            extra.update(self.kept_cells)
+        for column, index in self.amounts:
+            if cells[index].strip():
+                extra[column] = _amount_text(cells[index].strip())
         owner = cell["owner"] or None
         notes = cell["notes"] or None
         return Record(
@@ -1152,7 +1161,7 @@ class _RowCleaner:
             raw = cell[field_]
             if not raw or raw in ("'", "-"):
                 continue
-            typed = typed_numbers(raw) if _TYPED_BESIDE.search(raw) else [raw]
+            typed = [raw] if raw.isdigit() or not _TYPED_BESIDE.search(raw) else typed_numbers(raw)
             if len(typed) > 1:
                 found = self._several_phones(field_, raw, typed, country)
                 if found:
@@ -1177,7 +1186,7 @@ class _RowCleaner:
                 continue
         if not valid:
             return None
-        self.kept_cells[self.names.get(field_, field_)] = raw
+        self.kept_cells = {self.names.get(field_, field_): raw}
         return next((number for number in valid if is_mobile(number)), valid[0])
 
     def _tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
