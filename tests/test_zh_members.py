@@ -414,3 +414,63 @@ def test_a_sign_off_line_and_a_bad_phone_remark_still_reject_a_broken_row(cli, t
     out = json.loads(result.stdout)
     assert (out["added"], out["rejected"], out["skipped_totals"]) == (1, 2, 1)
     assert customers(cli)["fu-1"]["added"] == "2024-05-12"
+
+
+def test_youzan_paid_levels_by_their_name(cli, tmp_path):
+    header = ["客户姓名", "客户昵称", "客户手机号", "性别", "生日", "免费等级", "付费等级", "积分"]
+    header += ["成为客户时间", "最近消费时间", "累计消费金额", "消费次数", "标签"]
+    rows: list[list[object]] = [
+        ["客户列表", *[None] * 12],
+        header,
+        [
+            "何静",
+            "静静",
+            13800138051,
+            "女",
+            "",
+            "",
+            "VIP1 普通会员",
+            10,
+            "2024-04-01 10:00:00",
+            "2025-05-01 12:00:00",
+            99.0,
+            1,
+            "",
+        ],
+        [
+            "邓超",
+            "",
+            13800138052,
+            "男",
+            "",
+            "",
+            "VIP2 银卡会员",
+            200,
+            "2024-05-01 10:00:00",
+            "2025-05-02 12:00:00",
+            560.0,
+            4,
+            "",
+        ],
+        [
+            "许晴",
+            "",
+            13800138053,
+            "女",
+            "",
+            "",
+            "VIP4 钻石会员",
+            900,
+            "2023-05-01 10:00:00",
+            "2025-05-03 12:00:00",
+            9999.0,
+            30,
+            "",
+        ],
+    ]
+    out = imported(cli, write_xlsx(tmp_path / "客户列表.xlsx", rows, merged=("A1:M1",)))
+    assert (out["layout"], out["added"], out["unknown_levels"]) == ("有赞 customers", 3, {})
+    people = _by_phone(cli)
+    # before, the VIP prefix made all three monthly VIP calls
+    assert [people[f"+861380013805{n}"]["tier"] for n in (1, 2, 3)] == ["regular", "regular", "vip"]
+    assert people["+8613800138053"]["extra"]["累计消费金额"] == "9999"
