@@ -282,6 +282,8 @@ def test_a_second_account_and_a_merge_survive_the_nightly_import(cli, tmp_path):
         "vip",
     )
     assert cli.json("show", "C001")["aliases"] == ["C002"]
+    access = json.loads(cli("export", "customer", "C001").stdout)  # a PIPL access request
+    assert [(a["ref"], a["source"]) for a in access["aliases"]] == [("C002", "merge")]
     due = cli.json("today", "--date", "2025-09-01")
     assert sorted(r["customer_id"] for r in due).count("C001") == 1
 

@@ -225,6 +225,9 @@ def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[
         "FROM import_changes c JOIN imports i ON i.id = c.import_id "
         "WHERE c.customer_id = ? ORDER BY c.id",
         "changes": "SELECT * FROM customer_changes WHERE customer_id = ? ORDER BY id",
+        # their other ids (a second account, a customer merged into them)
+        "aliases": "SELECT ref, source, logged_at FROM customer_aliases WHERE customer_id = ? "
+        "ORDER BY ref",
     }
     data = {
         name: [dict(row) for row in conn.execute(sql, (customer_id,))]
