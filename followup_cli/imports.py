@@ -103,6 +103,7 @@ class ImportResult:
     unknown_levels: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # the file's column -> our field
+    kept_columns: list[str] = field(default_factory=list)  # columns kept as other fields
 
     @property
     def used(self) -> bool:
@@ -139,6 +140,7 @@ class ImportResult:
             "unknown_levels": dict(sorted(self.unknown_levels.items())),
             "warnings": len(self.warnings),
             "columns": self.columns,
+            "kept_columns": self.kept_columns,
         }
 
 
@@ -467,6 +469,7 @@ def _open(
         headers.names[name]: name
         for name, _index in sorted(headers.columns.items(), key=lambda item: item[1])
     }
+    result.kept_columns = list(headers.extras)
     tick = progress(table.count()) if progress else None
     return table, headers, normalise_phone, result, tick
 

@@ -349,7 +349,12 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         )
     )
     if summary["dry_run"] and summary.get("columns"):
-        message(_("Columns read: {columns}").format(columns=columns_read(summary["columns"])))
+        read = _("Columns read: {columns}").format(columns=columns_read(summary["columns"]))
+        if summary.get("kept_columns"):
+            read += _("; kept as other fields: {columns}").format(
+                columns=_(", ").join(summary["kept_columns"])
+            )
+        message(read)
     unknown = summary.get("unknown_levels") or {}
     if unknown:
         listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())

@@ -41,8 +41,14 @@ def _by_phone(cli) -> dict[str, dict]:
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_wecom_customer_export_with_no_flags(cli, tmp_path, kind):
     path = _wecom_file(tmp_path, kind)
+    dry = cli("import", "customers", path, "--date", "2025-06-01", "--dry-run").stdout
+    assert dry.splitlines()[1] == (
+        "Columns read: 客户名称 -> nickname, 备注名 -> name, 备注手机号 -> phone, "
+        "添加人 -> owner, 添加时间 -> added, 标签 -> tags; kept as other fields: 来源"
+    )
     out = imported(cli, path)
     assert out["layout"] == "企业微信 customers"
+    assert out["kept_columns"] == ["来源"]
     # the 制表人 line is not a person, and no row is rejected: exit 0 for cron
     assert (out["read"], out["added"], out["merged"], out["rejected"]) == (7, 5, 1, 0)
     assert (out["skipped_totals"], out["named_from_contact"]) == (1, 1)

@@ -863,6 +863,7 @@ MESSAGES: dict[str, str] = {
     "also added by": "也由此人添加",
     "other ids": "其他编号",
     "Columns read: {columns}": "读取的列：{columns}",
+    "; kept as other fields: {columns}": "；作为其他字段保留：{columns}",
     "first name": "名",
     "last name": "姓",
     "nickname": "昵称",
