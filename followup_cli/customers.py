@@ -276,6 +276,8 @@ def merge(conn: sqlite3.Connection, keep_key: str, other_key: str, today: date) 
         _keep_one_open_followup(conn, keep.id, other.id)
         storage.move_history(conn, other.id, keep.id)
         storage.delete_customer(conn, other.id)
+        # the till still lists the other id: its rows update this customer from now on
+        storage.add_aliases(conn, [(other.ref, keep.id)], "merge", _now())
         storage.refresh_purchase_stats(conn, [keep.id])  # rhythm and segments see both
         changes = {k: v for k, v in merged.items() if v != a[k]}
         storage.update_customer(conn, keep.id, changes, _now())
@@ -399,5 +401,8 @@ def timeline(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
             {"date": record["next_due"], "kind": "planned", "reason": record["next_reason"]}
         )
     events.sort(key=lambda e: (e["date"], _ORDER_IN_DAY[e["kind"]]))
+    aliases = storage.aliases_of(conn, customer.id)
+    if aliases:  # their other ids: a second account, a customer merged into them
+        record["aliases"] = aliases
     record["timeline"] = events
     return record

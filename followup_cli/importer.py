@@ -24,7 +24,7 @@ from followup_cli.i18n import _
 from followup_cli.layouts import Layout, LevelTable, header_key
 from followup_cli.models import CUSTOMER_DATE_FIELDS, CUSTOMER_FIELDS
 from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
-from followup_cli.phones import InvalidValue, clean_cell
+from followup_cli.phones import InvalidValue, clean_cell, is_mobile, typed_numbers
 from followup_cli.text import has_controls, strip_controls
 
 FIELDS = CUSTOMER_FIELDS
@@ -47,6 +47,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "会员卡号",
         "会员编号",
         "卡号",
+        "会员id",
+        "会员卡号码",
     ),
     "name": (
         "name",
@@ -59,6 +61,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "会员姓名",
         "会员名称",
         "名称",
+        "备注名",
     ),
     "phone": (
         "phone",
@@ -75,6 +78,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "客户手机号",
         "会员手机号",
         "联系手机",
+        "备注手机号",
+        "会员手机",
+        "联系方式",
     ),
     "email": ("email", "e mail", "mail", "email address", "邮箱", "电子邮件", "电子邮箱"),
     "tier": (
@@ -91,6 +97,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "会员等级",
         "会员类型",
         "付费等级",
+        "会员级别",
+        "客户级别",
     ),
     "first_purchase": (
         "first purchase",
@@ -110,6 +118,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "最后购买日期",
         "最近消费时间",
         "最后消费时间",
+        "最近消费",
+        "最后消费",
+        "最近消费日期",
+        "最后消费日期",
     ),
     "added": (
         "added",
@@ -126,8 +138,12 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "开卡日期",
         "开卡时间",
         "成为客户时间",
+        "入会时间",
+        "入会日期",
+        "添加时间",
+        "注册日",
     ),
-    "owner": ("owner", "staff", "contact owner", "负责人", "跟进人"),
+    "owner": ("owner", "staff", "contact owner", "负责人", "跟进人", "添加人", "所属员工"),
     "notes": ("notes", "note", "remarks", "memo", "备注"),
     "contract_end": (
         "contract end",
@@ -162,9 +178,38 @@ HELPER_ALIASES: dict[str, tuple[str, ...]] = {
     "last_name": ("last name", "lastname", "surname", "family name", "姓"),
     "nickname": ("nickname", "客户昵称", "昵称", "微信昵称"),
     "phone2": ("default address phone", "联系电话", "座机", "other phone"),
-    "country": ("country code", "default address country code", "cc"),
+    "country": (
+        "country code",
+        "default address country code",
+        "cc",
+    ),
+    # the country in words (or a code) where the file has no code column: United States, 美国
+    "country_name": (
+        "country",
+        "country/region",
+        "country / region",
+        "address country",
+        "国家",
+        "国家/地区",
+        "国家或地区",
+    ),
+    # Mailchimp: the date they confirmed, for contacts added without an opt-in time
+    "added2": ("confirm time",),
     "tags": ("tags", "标签", "客户标签"),
     "level2": ("免费等级",),
+    # What a member system says they spent and how often they came: kept with the customer
+    # (their own purchases are what `import purchases` brings), and a visit tells a real
+    # person from a placeholder row.
+    "spend": (
+        "累计消费",
+        "累计消费金额",
+        "累计消费金额(元)",
+        "累计消费金额（元）",
+        "消费总额",
+        "total spent",
+        "amount spent",
+    ),
+    "visits": ("消费次数", "累计消费次数", "到店次数", "total orders", "orders count"),
 }
 HELPER_FIELDS = tuple(HELPER_ALIASES)
 
@@ -909,11 +954,14 @@ _TOTAL_WORDS = frozenset({"合计", "总计", "小计", "汇总", "total", "tota
 _TAG_SPLIT = re.compile(r"[,;，；、|]")
 
 
-_TOTAL_STARTS = frozenset("合总小汇TtSsGg")
+_TOTAL_STARTS = frozenset("合总小汇TtSsGg制审打导报")
+# A sign-off under the rows (`制表人：小李`, "made by"; `打印时间：…`): a cell of its own.
+_FOOTER = re.compile(r"^(制表人?|制单人?|审核人?|打印人|打印时间|导出人|导出时间|报表日期)\s*[:：]")
 
 
 def is_total_row(cells: list[str]) -> bool:
-    """`合计`/`总计`/`Total` in one of the first cells: a sum line, not a customer."""
+    """`合计`/`总计`/`Total` in one of the first cells, or a sign-off line such as
+    `制表人：小李` alone on its row: not a customer."""
     lead = cells[0][:1] if cells else ""
     if lead and lead not in _TOTAL_STARTS and not lead.isspace():
         return False  # the usual row: its first cell starts with no total word's letter
@@ -923,7 +971,9 @@ def is_total_row(cells: list[str]) -> bool:
     for cell in cells[:3]:
         text = cell.strip().rstrip(":：").strip().casefold()
         if text:
-            return text in _TOTAL_WORDS
+            if text in _TOTAL_WORDS:
+                return True
+            return bool(_FOOTER.match(text)) and sum(1 for c in cells if c.strip()) == 1
     return False
 
 
@@ -988,8 +1038,36 @@ def clean_rows(
             continue
         try:
             yield clean(line, cells)
+        except PlaceholderRow:
+            yield Skipped(line, "placeholder")
         except InvalidValue as exc:
             yield Rejection(line, str(exc), cells)
+
+
+# A phone cell holding more than a number and its usual separators: what a person typed
+# beside it (a remark, a second number, full-width digits) is read by `typed_numbers`.
+_TYPED_BESIDE = re.compile(r"[^0-9 +\-.]")
+
+
+class PlaceholderRow(Exception):
+    """A row with a name of `.` or `-` and no way to reach or know them: not a customer."""
+
+
+_PLACEHOLDER = re.compile(r"^[.\-_—–·。…/\\?？*]+$")
+
+
+def _visited(visits: str) -> bool:
+    """The row says the person came or bought at least once."""
+    text = visits.strip()
+    return bool(text) and text not in ("0", "0.0", "0.00")
+
+
+def _amount_text(text: str) -> str:
+    """`¥1,280.00` or `1280元` as `1280.00`: money as a number a spreadsheet reads."""
+    if text.isdigit() or (text.isascii() and _MONEY.match(text)):
+        return text  # the usual cell: a plain number already
+    bare = re.sub(r"[¥￥$€£,\s]|元|RMB|CNY", "", text)
+    return bare if _MONEY.match(bare) else text.strip()
 
 
 _BROKEN = "a quote opened on this line is never closed; the lines after it were read as rows"
@@ -1011,6 +1089,14 @@ class _RowCleaner:
         self.date_cache: dict[str, date] = {}
         self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
         self.has_tags = "tags" in headers.columns
+        self.has_added2 = "added2" in headers.columns
+        # what a member system says they spent and how often they came, kept as amounts
+        self.amounts = [
+            (headers.names[f], headers.columns[f])
+            for f in ("spend", "visits")
+            if f in headers.columns
+        ]
+        self.kept_cells: dict[str, str] | None = None
         self.tier_cache: dict[tuple[str, ...], tuple[str | None, str | None, dict[str, str]]] = {}
         self.order_of_file: Callable[[], bool | None] | None = None
         self.day_first = self.month_first = False  # what the file's dates showed so far
@@ -1032,6 +1118,7 @@ class _RowCleaner:
             cell[field_] = cells[index].strip()
         warnings: list[str] = []
         self.problems: list[str] = []  # the reasons behind this row's warnings
+        self.kept_cells = None  # cells kept whole with the customer (two phones in one)
         name = " ".join(cell["name"].split())
         if not name and (cell["first_name"] or cell["last_name"]):
             name = join_name(cell["first_name"], cell["last_name"])
@@ -1046,6 +1133,8 @@ class _RowCleaner:
         except RowError as exc:
             email = None
             warnings.append(self._left_out("email", str(exc)))
+        if not (phone or email) and _PLACEHOLDER.match(name) and not _visited(cell["visits"]):
+            raise PlaceholderRow(name)  # `.` or `-` typed to fill a required cell: nobody
         if not (ref or phone or email):
             if left_out or warnings:  # what was there could not be used: say why, and so what
                 raise RowError(
@@ -1063,6 +1152,8 @@ class _RowCleaner:
                 name, named_from = (email, "email") if email else (phone, "phone")
             else:
                 raise RowError(_("name is empty"))
+        if self.has_added2 and not cell["added"]:
+            cell["added"] = cell["added2"]
         tier, unknown, kept = self._tier(cell)
         dates: dict[str, date | None] = {}
         cached, today = self.date_cache.get, self.today
@@ -1084,6 +1175,11 @@ class _RowCleaner:
             )
         extra = {column: cells[i].strip() for column, i in self.extras if cells[i].strip()}
         extra.update(kept)
+        if self.kept_cells:
+            extra.update(self.kept_cells)
+        for column, index in self.amounts:
+            if cells[index].strip():
+                extra[column] = _amount_text(cells[index].strip())
         owner = cell["owner"] or None
         notes = cell["notes"] or None
         return Record(
@@ -1113,18 +1209,39 @@ class _RowCleaner:
     def _phone(self, cell: dict[str, str], warnings: list[str]) -> tuple[str | None, bool]:
         """The first phone that is valid for its country; the second column when the first
         is blank or unusable; None (reported) when neither is."""
-        country = cell["country"] or None
+        country = cell["country"] or cell["country_name"] or None
         left_out = False
         for field_ in ("phone", "phone2"):
             raw = cell[field_]
             if not raw or raw in ("'", "-"):
                 continue
+            typed = [raw] if raw.isdigit() or not _TYPED_BESIDE.search(raw) else typed_numbers(raw)
+            if len(typed) > 1:
+                found = self._several_phones(field_, raw, typed, country)
+                if found:
+                    return found, left_out
             try:
-                return self.normalise_phone(raw, country), left_out
+                return self.normalise_phone(typed[0], country), left_out
             except InvalidValue as exc:
                 warnings.append(self._left_out(field_, str(exc)))
                 left_out = True
         return None, left_out
+
+    def _several_phones(
+        self, field_: str, raw: str, typed: list[str], country: str | None
+    ) -> str | None:
+        """Two numbers in one cell: the first mobile (else the first valid one) is the
+        phone; the cell as typed is kept with the customer, so the other is not lost."""
+        valid = []
+        for text in typed:
+            try:
+                valid.append(self.normalise_phone(text, country))
+            except InvalidValue:
+                continue
+        if not valid:
+            return None
+        self.kept_cells = {self.names.get(field_, field_): raw}
+        return next((number for number in valid if is_mobile(number)), valid[0])
 
     def _tier(self, cell: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
         """(tier, a level nobody mapped, the original levels to keep on the customer)."""

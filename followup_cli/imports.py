@@ -16,7 +16,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from followup_cli import storage, wording
+from followup_cli import storage, vocabulary, wording
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.i18n import _
 from followup_cli.importer import (
@@ -98,12 +98,15 @@ class ImportResult:
     phones_left_out: int = 0
     shared_phones: int = 0  # second customers on a phone another customer has
     skipped_totals: int = 0
+    skipped_placeholders: int = 0  # rows named `.` or `-` with nothing else: nobody
     skipped_unpaid: int = 0
     skipped_walk_ins: int = 0  # sales to nobody the file names (散客, no member key)
     buyers_added: int = 0  # customers a purchases file named and the shop did not know
     new_buyers: dict[int, dict[str, Any]] = field(default_factory=dict)  # placeholder -> buyer
     unknown_levels: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # the file's column -> our field
+    kept_columns: list[str] = field(default_factory=list)  # columns kept as other fields
 
     @property
     def used(self) -> bool:
@@ -137,11 +140,14 @@ class ImportResult:
             "phones_left_out": self.phones_left_out,
             "shared_phones": self.shared_phones,
             "skipped_totals": self.skipped_totals,
+            "skipped_placeholders": self.skipped_placeholders,
             "skipped_unpaid": self.skipped_unpaid,
             "skipped_walk_ins": self.skipped_walk_ins,
             "buyers_added": self.buyers_added,
             "unknown_levels": dict(sorted(self.unknown_levels.items())),
             "warnings": len(self.warnings),
+            "columns": self.columns,
+            "kept_columns": self.kept_columns,
         }
 
 
@@ -395,6 +401,8 @@ def _write_plan(
             re_ranked.append(customer_id)
     storage.record_changes(conn, changed)
     storage.record_import_changes(conn, timeline, today, stamp)
+    storage.record_also_added(conn, plan.also_added, stamp)
+    storage.add_aliases(conn, plan.aliases, "import", stamp)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
     plan_occasions_after_import(conn, result.header, stamp, today)
@@ -416,6 +424,8 @@ def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) 
                 result.skipped_totals += 1
             elif item.why == "walk-in":
                 result.skipped_walk_ins += 1
+            elif item.why == "placeholder":
+                result.skipped_placeholders += 1
             else:
                 result.skipped_unpaid += 1
         elif isinstance(item, OrderLine):
@@ -464,6 +474,11 @@ def _open(
     result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
     result.header_line = table.header_line
     result.layout = layout.name if layout else None
+    result.columns = {
+        headers.names[name]: name
+        for name, _index in sorted(headers.columns.items(), key=lambda item: item[1])
+    }
+    result.kept_columns = list(headers.extras)
     tick = progress(table.count()) if progress else None
     return table, headers, normalise_phone, result, tick
 
@@ -565,6 +580,19 @@ def _keep_purchase_span(current: dict[str, Any], values: dict[str, Any]) -> None
         del values["first_purchase"]
 
 
+def _fill_gaps_only(stored: dict[str, Any], changes: dict[str, Any]) -> None:
+    """What a customer's other account (an alias) may change: fields they have no value
+    for, and their purchase span widened."""
+    for name in list(changes):
+        value, now = changes[name], stored.get(name)
+        if name == "last_purchase" and now and value > now:
+            continue
+        if name == "first_purchase" and now and value < now:
+            continue
+        if now not in (None, ""):
+            del changes[name]
+
+
 class _Keys:
     """Keys (of the stored customers, or of the rows read so far): an exact set (a tenth of a
     microsecond a look) until it holds EXACT_KEYS of them, then a Bloom filter, so a shop or
@@ -637,11 +665,18 @@ class _Merger:
                 add("p:" + phone)
             if email:
                 add("e:" + email)
+        for ref in storage.alias_refs(conn):  # a merged-away id names the customer it joined
+            add("r:" + ref)
         self.new_keys = _Keys()
         self.spool_indexed = False
         self.seen = bytearray((self.snapshot >> 3) + 1)  # stored customers met in this file
         self.updated_bits = bytearray(len(self.seen))  # ... and counted as updated
         self.pending: list[dict[str, Any]] = []  # new customers, BATCH at a time
+        # (customer id, date, staff member) of a second staff member who added someone
+        # another one had added first: kept on their timeline, not as their owner
+        self.also_added: list[tuple[int, str, str]] = []
+        # (other id, customer id): a second account of one person, found in this file
+        self.aliases: list[tuple[str, int]] = []
         self.first_plans = FirstPlans(Scheduler.load(conn), today)
 
     # --- finding the customer a row is ---
@@ -661,7 +696,11 @@ class _Merger:
             rows = self.prefetched.get(key) if kind == "ref" else None
             if rows is None:
                 rows = storage.customers_by(self.conn, kind, key)
-            found += [dict(row) for row in rows]
+            if not rows and kind == "ref":
+                rows = storage.customers_by_alias(self.conn, key)
+                found += [{**dict(row), "_alias": key} for row in rows]
+            else:
+                found += [dict(row) for row in rows]
         # Marked as seen now: a key not seen before is added with the row (or, when the row
         # is a customer already stored, it only costs a look in the spool if it comes again).
         if self.new_keys.check_add(marked):
@@ -692,6 +731,8 @@ class _Merger:
                 continue
             for candidate in self._candidates(kind, tag, key):
                 if record.ref and not candidate["ref"].startswith("fu-"):
+                    if kind == "phone" and self._second_account(candidate, record):
+                        return {**candidate, "_alias": record.ref, "_new_alias": True}, None
                     if kind == "phone":
                         shared = shared or candidate
                     continue
@@ -700,6 +741,14 @@ class _Merger:
                 if kind == "phone":
                     shared = shared or candidate
         return None, shared
+
+    @staticmethod
+    def _second_account(stored: dict[str, Any], record: Record) -> bool:
+        """Another id with the same phone and exactly the same name: one person's second
+        account (a web shop), not a family member sharing the phone."""
+        if record.named_from or not stored.get("name") or stored.get("ref") == record.ref:
+            return False
+        return _name_key(stored["name"]) == _name_key(record.name)
 
     @staticmethod
     def _same_person(stored: dict[str, Any], record: Record) -> bool:
@@ -715,6 +764,8 @@ class _Merger:
 
     def merge(self, record: Record) -> None:
         stored, shared = self._match(record)
+        if stored is not None and stored.get("_new_alias") and record.ref:
+            self.aliases.append((record.ref, stored["id"]))
         if record.named_from:
             self.result.named += 1
         if record.unknown_level:
@@ -794,6 +845,11 @@ class _Merger:
         """A further row for a customer this file adds: its filled cells complete them."""
         values = {k: v for k, v in self._values(record).items() if v is not None}
         _keep_purchase_span(stored, values)
+        if stored.get("_alias"):
+            _fill_gaps_only(stored, values)
+        self._first_adder_owns(stored, values)
+        if values.get("added") and stored.get("added") and values["added"] > stored["added"]:
+            del values["added"]  # they were a customer since the earlier row says
         if record.extra:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             values["extra"] = json.dumps(merged, ensure_ascii=False)
@@ -818,8 +874,14 @@ class _Merger:
         }
         if merging:
             _keep_purchase_span(stored, changes)
-        if record.ref and stored["ref"] != record.ref:
+        self._first_adder_owns(stored, changes)
+        if stored.get("_alias"):
+            _fill_gaps_only(stored, changes)  # the other account completes, never overrules
+        elif record.ref and stored["ref"] != record.ref:
             changes["ref"] = record.ref
+        notes = changes.get("notes")
+        if notes and stored.get("notes") and notes in stored["notes"].split("\n"):
+            del changes["notes"]  # notes joined by a merge hold the file's: kept whole
         if changes.get("tier") == "prospect" and stored.get("converted_on"):
             del changes["tier"]  # a stale till export must not undo a logged conversion
         changes.update(
@@ -856,6 +918,19 @@ class _Merger:
             seen,
         )
         self._count_update(customer_id, True)
+
+    def _first_adder_owns(self, stored: dict[str, Any], values: dict[str, Any]) -> None:
+        """Two staff members added one person (企业微信 lists them once each): whoever
+        added them first owns them; the other is kept on the customer's timeline."""
+        mine, theirs = values.get("added"), stored.get("added")
+        owner, stored_owner = values.get("owner"), stored.get("owner")
+        if not (mine and theirs and owner and stored_owner) or owner == stored_owner:
+            return
+        if mine > theirs:  # this row's staff member came second
+            del values["owner"], values["added"]
+            self.also_added.append((stored["id"], mine, owner))
+        elif mine < theirs:  # this row's staff member came first: they own them
+            self.also_added.append((stored["id"], theirs, stored_owner))
 
     def _count_update(self, customer_id: int, updated: bool) -> None:
         """A stored customer counts once, as updated or unchanged, by what their rows in the
@@ -1239,6 +1314,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
         bought = storage.customers_of_import_purchases(conn, import_id)
         storage.delete_purchases_of_import(conn, import_id)
         storage.forget_import_changes(conn, record["started_at"])
+        storage.forget_import_aliases(conn, record["started_at"])
         to_plan += refresh_after_purchases(
             conn, [c for c in bought if storage.customer_row(conn, c)]
         )
@@ -1259,7 +1335,7 @@ def levels_view(conn: sqlite3.Connection) -> list[dict[str, str]]:
 def set_level(conn: sqlite3.Connection, word: str, tier: str) -> dict[str, str]:
     """Map a level, tag or stage (or any text containing it) to one of the shop's tiers."""
     word = " ".join(word.split())
-    tier = tier.strip().casefold()
+    tier = vocabulary.tier(tier)  # 老客户 is regular, as everywhere a tier is typed
     if not word:
         raise FollowupError(_("a level needs some text"))
     with storage.transaction(conn):

@@ -135,6 +135,19 @@ LAYOUTS: tuple[Layout, ...] = (
         ignore=("门店", "收银员", "应收金额"),
     ),
     Layout(
+        "企业微信 customers",
+        "customers",
+        ("备注名", "备注手机号", "添加人"),
+        {
+            "客户名称": "nickname",  # the WeChat nickname (`🌸芳芳`), a name only when no 备注名
+            "备注名": "name",
+            "备注手机号": "phone",
+            "添加人": "owner",
+            "添加时间": "added",
+            "标签": "tags",
+        },
+    ),
+    Layout(
         "淘宝 orders",
         "purchases",
         ("订单编号", "买家会员名", "订单状态"),
@@ -190,6 +203,9 @@ DEFAULT_LEVELS: tuple[tuple[str, str], ...] = (
 )
 
 
+_NUMBERED_LEVEL = re.compile(r"^(vip|v|lv|level)\.?\d+")
+
+
 def level_key(text: str) -> str:
     return "".join(text.casefold().split())
 
@@ -216,12 +232,21 @@ class LevelTable:
             return self.cache[key]
         tier = self.exact.get(key)
         if tier is None:
-            for word, candidate in self.ordered:
-                if word and word in key:
-                    tier = candidate
-                    break
+            named = _NUMBERED_LEVEL.sub("", key)
+            if named != key and named:
+                # 有赞 numbers every level `VIPn 名称`: the name says what it is, not the
+                # prefix (`VIP1 普通会员` is a regular customer)
+                tier = self.exact.get(named) or self._inside(named)
+            if tier is None:
+                tier = self._inside(key)
         self.cache[key] = tier
         return tier
+
+    def _inside(self, key: str) -> str | None:
+        for word, candidate in self.ordered:
+            if word and word in key:
+                return candidate
+        return None
 
     def best(self, tiers: list[str]) -> str | None:
         """The most important of several tiers (a customer with tags `VIP, newsletter`)."""

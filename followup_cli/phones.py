@@ -108,10 +108,10 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
     separators = str.maketrans("", "", " -().\u3000/")
 
     def read(raw: str, country: str | None = None) -> str:
-        text = clean_cell(raw)
+        text = clean_cell(raw if raw.isascii() else raw.translate(_FULL_WIDTH))
         country = (country or "").strip().upper() or None
         if country not in regions:
-            country = None
+            country = COUNTRY_NAMES.get(" ".join(country.casefold().split())) if country else None
         key = (text, country)
         found = cache.get(key)
         if found is not None:
@@ -161,3 +161,86 @@ def import_phone_reader(region: str) -> Callable[[str, str | None], str]:
         return result
 
     return read
+
+
+# A country column written out in words (an address country, HubSpot's Country/Region).
+COUNTRY_NAMES: dict[str, str] = {
+    "united states": "US",
+    "united states of america": "US",
+    "usa": "US",
+    "美国": "US",
+    "canada": "CA",
+    "加拿大": "CA",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "uk": "GB",
+    "英国": "GB",
+    "china": "CN",
+    "中国": "CN",
+    "中国大陆": "CN",
+    "hong kong": "HK",
+    "香港": "HK",
+    "中国香港": "HK",
+    "macau": "MO",
+    "macao": "MO",
+    "澳门": "MO",
+    "taiwan": "TW",
+    "台湾": "TW",
+    "singapore": "SG",
+    "新加坡": "SG",
+    "malaysia": "MY",
+    "马来西亚": "MY",
+    "japan": "JP",
+    "日本": "JP",
+    "south korea": "KR",
+    "korea": "KR",
+    "韩国": "KR",
+    "australia": "AU",
+    "澳大利亚": "AU",
+    "new zealand": "NZ",
+    "新西兰": "NZ",
+    "germany": "DE",
+    "德国": "DE",
+    "france": "FR",
+    "法国": "FR",
+    "spain": "ES",
+    "西班牙": "ES",
+    "italy": "IT",
+    "意大利": "IT",
+    "netherlands": "NL",
+    "ireland": "IE",
+}
+
+
+# What people type into a phone cell beside the number: full-width digits from a Chinese
+# input method, a remark in brackets (`（微信同号）`, "same number on WeChat"), and a second
+# number after a comma or a 、.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－（）　．", "0123456789+-() .")
+_REMARK = re.compile(r"[(\[（【][^)\]）】\d]*[^)\]）】\d\s+\-][^)\]）】\d]*[)\]）】]")
+_SEVERAL = re.compile(r"\s*[,，;；、|]\s*|\s+/\s+")
+
+
+def typed_numbers(raw: str) -> list[str]:
+    """The numbers in a phone cell as a person typed it, in order.
+
+    `1351234563５` -> [`13512345635`]; `13612345634（微信同号）` -> [`13612345634`];
+    `13712345622,0571-88886666` -> both. A cell of one plain number is returned as is.
+    """
+    text = raw.translate(_FULL_WIDTH) if not raw.isascii() else raw
+    if "(" in text or "[" in text or "（" in text or "【" in text:
+        text = _REMARK.sub(" ", text)
+    parts = [part.strip() for part in _SEVERAL.split(text)]
+    return [part for part in parts if part] or [text.strip()]
+
+
+def is_mobile(e164: str) -> bool:
+    """A mobile number (the one to call or message), as far as phonenumbers can tell."""
+    if e164.startswith("+861"):
+        return True  # every Chinese mobile; a landline has an area code of 2-4 digits
+    import phonenumbers
+
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )

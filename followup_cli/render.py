@@ -348,6 +348,13 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
             file=summary["file"], encoding=encoding, counts=counts
         )
     )
+    if summary["dry_run"] and summary.get("columns"):
+        read = _("Columns read: {columns}").format(columns=columns_read(summary["columns"]))
+        if summary.get("kept_columns"):
+            read += _("; kept as other fields: {columns}").format(
+                columns=_(", ").join(summary["kept_columns"])
+            )
+        message(read)
     unknown = summary.get("unknown_levels") or {}
     if unknown:
         listed = ", ".join(f"{level} ×{count}" for level, count in unknown.items())
@@ -390,6 +397,29 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
         )
 
 
+# The fields an import fills besides a customer's own (see importer.HELPER_ALIASES).
+_HELPER_FIELD_NAMES = {
+    "first_name": N_("first name"),
+    "last_name": N_("last name"),
+    "nickname": N_("nickname"),
+    "phone2": N_("second phone"),
+    "country": N_("country"),
+    "tags": N_("tags"),
+    "level2": N_("second level"),
+    "spend": N_("spend (kept)"),
+    "visits": N_("visits (kept)"),
+}
+
+
+def columns_read(columns: dict[str, str]) -> str:
+    """`备注名 -> name, 备注手机号 -> phone`: which column of the file went to which field."""
+    return _(", ").join(
+        f"{column} -> "
+        + (_(_HELPER_FIELD_NAMES[name]) if name in _HELPER_FIELD_NAMES else wording.field(name))
+        for column, name in columns.items()
+    )
+
+
 def _read_as(summary: dict[str, Any]) -> str:
     """Which known export the file was read as, and where its header was, when that matters."""
     layout, line = summary.get("layout"), summary.get("header_line", 1)
@@ -412,6 +442,7 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("phones_left_out"), _("phones left out {count}")),
         (summary.get("shared_phones"), _("sharing a phone {count}")),
         (summary.get("skipped_totals"), _("skipped {count} total rows")),
+        (summary.get("skipped_placeholders"), _("skipped {count} placeholder rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
         (summary.get("skipped_walk_ins"), _("skipped {count} sales to walk-in customers")),
         (summary.get("buyers_added"), _("new customers from the orders {count}")),
@@ -704,6 +735,8 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         for k in (*keys, "next_due", "next_reason")
         if record.get(k) not in (None, "", {})
     ]
+    if record.get("aliases"):  # their other ids (a second account, a merged customer)
+        pairs.insert(1, {"field": _("other ids"), "value": ", ".join(record["aliases"])})
     write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
     if "timeline" in record:
         timeline_table(record["timeline"])
@@ -1187,6 +1220,8 @@ def timeline_details(event: dict[str, Any]) -> tuple[str, str]:
     if kind == "change":
         if event["field"] == "merged":
             return _("merged"), _("with {other}").format(other=event["from"])
+        if event["field"] == "added_by":
+            return _("also added by"), event["to"] or ""
         shown = wording.tier if event["field"] == "tier" else str
         old, new = (shown(v) if v else "-" for v in (event["from"], event["to"]))
         return _("{field} changed").format(field=wording.field(event["field"])), f"{old} -> {new}"

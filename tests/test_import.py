@@ -556,6 +556,8 @@ def test_dry_run_reports_every_value_left_out_and_writes_nothing(cli, tmp_path, 
     assert result.stdout == (
         f"{path} (UTF-8): dry run, nothing written: read 3, added 2, updated 0, unchanged 0, "
         "rejected 0, named from nickname/phone/e-mail 1, phones left out 1, skipped 1 total rows\n"
+        "Columns read: First Name -> first name, Last Name -> last name, Email -> email, "
+        "Phone -> phone, Tags -> tags\n"
     )
     assert dump(isolated_db) == before
 

@@ -24,6 +24,7 @@ TABLE_ORDER = (
     "purchase_stats",
     "log_undo",
     "customer_changes",
+    "customer_aliases",
 )
 # About one copy of the data, not the shop: where a file's backups are; the schema's own table.
 NOT_COPIED = frozenset({"backups", "followup_schema"})

@@ -198,6 +198,7 @@ CUSTOMER_TABLES = (
     "purchases",
     "followups",
     "purchase_stats",
+    "customer_aliases",
 )
 
 
@@ -224,6 +225,9 @@ def customer_data(conn: sqlite3.Connection, customer_id: int) -> dict[str, list[
         "FROM import_changes c JOIN imports i ON i.id = c.import_id "
         "WHERE c.customer_id = ? ORDER BY c.id",
         "changes": "SELECT * FROM customer_changes WHERE customer_id = ? ORDER BY id",
+        # their other ids (a second account, a customer merged into them)
+        "aliases": "SELECT ref, source, logged_at FROM customer_aliases WHERE customer_id = ? "
+        "ORDER BY ref",
     }
     data = {
         name: [dict(row) for row in conn.execute(sql, (customer_id,))]
@@ -358,12 +362,63 @@ def contacts_of(conn: sqlite3.Connection, customer_id: int) -> list[sqlite3.Row]
     ).fetchall()
 
 
+def record_also_added(
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, str, str]], stamp: str
+) -> None:
+    """(customer id, date, staff member) of another staff member who added a customer, for
+    the timeline; once each (a nightly re-import lists them again)."""
+    for customer_id, on, owner in dict.fromkeys(rows):
+        conn.execute(
+            "INSERT INTO customer_changes (customer_id, date, field, old, new, source, logged_at) "
+            "SELECT ?, ?, 'added_by', NULL, ?, 'import', ? WHERE NOT EXISTS (SELECT 1 FROM "
+            "customer_changes WHERE customer_id = ? AND field = 'added_by' AND new = ?)",
+            (customer_id, on, owner, stamp, customer_id, owner),
+        )
+
+
+def add_aliases(
+    conn: sqlite3.Connection, aliases: Iterable[tuple[str, int]], source: str, stamp: str
+) -> None:
+    """(other id, customer id): rows under the other id belong to the customer from now on."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO customer_aliases (ref, customer_id, source, logged_at) "
+        "VALUES (?, ?, ?, ?)",
+        [(ref, customer_id, source, stamp) for ref, customer_id in dict.fromkeys(aliases)],
+    )
+
+
+def customers_by_alias(conn: sqlite3.Connection, ref: str) -> list[sqlite3.Row]:
+    """The customer an other id of theirs names (empty: no such alias)."""
+    return conn.execute(
+        "SELECT c.* FROM customers c JOIN customer_aliases a ON a.customer_id = c.id "
+        "WHERE a.ref = ?",
+        (ref,),
+    ).fetchall()
+
+
+def alias_refs(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT ref FROM customer_aliases")]
+
+
+def aliases_of(conn: sqlite3.Connection, customer_id: int) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT ref FROM customer_aliases WHERE customer_id = ? ORDER BY ref", (customer_id,)
+        )
+    ]
+
+
+def forget_import_aliases(conn: sqlite3.Connection, stamp: str) -> None:
+    conn.execute("DELETE FROM customer_aliases WHERE source = 'import' AND logged_at = ?", (stamp,))
+
+
 def move_history(conn: sqlite3.Connection, from_id: int, to_id: int) -> None:
     """Give one customer's contacts, follow-ups, purchases and recorded changes to another.
 
     A purchase both already have (the same line imported into each) is kept once.
     """
-    for table in ("contacts", "followups", "customer_changes"):
+    for table in ("contacts", "followups", "customer_changes", "customer_aliases"):
         conn.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (to_id, from_id))
     conn.execute(
         "UPDATE purchases SET customer_id = :to WHERE customer_id = :from AND NOT EXISTS "

@@ -52,6 +52,7 @@ _PRIMARY_KEYS = {
     "backups": "path",
     "purchase_stats": "customer_id",
     "staff": "name",
+    "customer_aliases": "ref",
 }
 
 

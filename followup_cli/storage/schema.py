@@ -307,6 +307,19 @@ def _m14_views_for_power_users(conn: Any) -> None:
         conn.execute(f"CREATE VIEW {name} AS {select}")
 
 
+def _m15_customer_aliases(conn: Any) -> None:
+    """Other ids of one customer: a second web-shop account, or a customer merged into
+    another. An import row under such an id updates the customer it now belongs to."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS customer_aliases (ref TEXT PRIMARY KEY, "
+        "customer_id INTEGER NOT NULL REFERENCES customers(id), source TEXT NOT NULL, "
+        "logged_at TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS idx_customer_aliases_customer ON customer_aliases(customer_id)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -322,6 +335,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m12_returning_customers,
     _m13_branches,
     _m14_views_for_power_users,
+    _m15_customer_aliases,
 )
 
 
