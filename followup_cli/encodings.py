@@ -130,16 +130,25 @@ _LATIN_LETTER = re.compile(r"[À-ÿŒœŠšŽžŸ]")
 
 def misread_as_gb18030(sample: bytes) -> str | None:
     """The encoding a file that decodes as GB18030 most likely really is, or None when it
-    reads as Chinese GBK: common Chinese (GB2312, both bytes 0xa1-0xfe) is nearly all of a
-    real GBK file; a third or more outside it, or characters inside Latin words, is not."""
+    reads as Chinese GBK: common Chinese is nearly all of a real GBK file; a third or more
+    outside it, or characters inside Latin words, is not."""
     pairs = _GB_PAIR.findall(sample)
     if not pairs:
         return None
-    outside = sum(1 for pair in pairs if len(pair) != 2 or pair[0] < 0xA1 or pair[1] < 0xA1)
+    outside = sum(1 for pair in pairs if not _common_chinese(pair))
     in_words = len(_IN_LATIN_WORD.findall(sample))
     if outside * 3 < len(pairs) and in_words * 5 < len(pairs):
         return None
     return likely_encoding(sample) or "cp1252"
+
+
+def _common_chinese(pair: bytes) -> bool:
+    """A GB2312 Hanzi (lead 0xb0-0xf7) or full-width punctuation (lead 0xa1-0xa3): what a
+    Chinese file is made of. Big5's commonest characters (lead 0xa4-0xaf) read as kana,
+    Greek or private-use here, Shift-JIS's (lead 0x81-0x9f) as rare GBK characters."""
+    if len(pair) != 2 or pair[1] < 0xA1:
+        return False
+    return 0xB0 <= pair[0] <= 0xF7 or 0xA1 <= pair[0] <= 0xA3
 
 
 def likely_encoding(sample: bytes) -> str | None:
