@@ -47,10 +47,10 @@ class BrokenRow(UnreadableRow):
     are read as the rows they are."""
 
     def __init__(self, cells: list[str]) -> None:
-        super().__init__(cells, _(_BROKEN))
-
-
-_BROKEN = "a quote opened on this line is never closed; the lines after it were read as rows"
+        super().__init__(
+            cells,
+            _("a quote opened on this line is never closed; the lines after it were read as rows"),
+        )
 
 
 @dataclass
@@ -321,14 +321,6 @@ def with_header(
 # --- CSV rows ------------------------------------------------------------------------------
 
 _STRAY = re.compile("[\udc80-\udcff]")
-_LONG_LINE = (
-    "the line is over {most} characters long (a cell this long is a broken export, not a "
-    "customer detail)"
-)
-_STRAY_BYTE = (
-    "byte 0x{byte:02x} here is not UTF-8, as the rest of the file is: re-type this row, or "
-    "name the file's encoding with --encoding"
-)
 
 
 def _lines(handle: io.TextIOWrapper, overlong: list[int]) -> Iterator[str]:
@@ -348,10 +340,18 @@ def _lines(handle: io.TextIOWrapper, overlong: list[int]) -> Iterator[str]:
 def _unreadable(line: int, cells: list[str] | None) -> Row:
     """A row that cannot be imported as it stands: a line too long, or a stray byte."""
     if cells is None:
-        return line, UnreadableRow([], _(_LONG_LINE).format(most=LINE_LIMIT))
+        reason = _(
+            "the line is over {most} characters long (a cell this long is a broken export, "
+            "not a customer detail)"
+        )
+        return line, UnreadableRow([], reason.format(most=LINE_LIMIT))
     byte = next(_STRAY.finditer("".join(cells))).group()
     shown = [_STRAY.sub("\ufffd", cell) for cell in cells]
-    return line, UnreadableRow(shown, _(_STRAY_BYTE).format(byte=ord(byte) - 0xDC00))
+    reason = _(
+        "byte 0x{byte:02x} here is not UTF-8, as the rest of the file is: re-type this row, "
+        "or name the file's encoding with --encoding"
+    )
+    return line, UnreadableRow(shown, reason.format(byte=ord(byte) - 0xDC00))
 
 
 def _stray(cells: list[str]) -> bool:
