@@ -31,6 +31,7 @@ CHUNK = 1 << 20
 HEADER_SEARCH = 30  # rows looked at for the header: title and export-time lines come first
 LINE_LIMIT = 1_000_000  # characters; a longer line is rejected without being held in memory
 _ZIP_MAGIC = b"PK\x03\x04"
+_STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, read as a lone surrogate
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old Excel (.xls, BIFF8 in an OLE2 container)
 
 
@@ -38,7 +39,7 @@ class UnreadableRow(list):
     """The cells (as far as they could be read) of a row that is rejected as it stands."""
 
     def __init__(self, cells: list[str], reason: str) -> None:
-        super().__init__(cells)
+        super().__init__(_STRAY.sub("\ufffd", cell) for cell in cells)  # shown, never re-encoded
         self.reason = reason
 
 
@@ -320,8 +321,6 @@ def with_header(
 
 # --- CSV rows ------------------------------------------------------------------------------
 
-_STRAY = re.compile("[\udc80-\udcff]")
-
 
 def _lines(handle: io.TextIOWrapper, overlong: list[int]) -> Iterator[str]:
     """The file's lines, none longer than LINE_LIMIT: a longer one is read past in pieces
@@ -346,12 +345,11 @@ def _unreadable(line: int, cells: list[str] | None) -> Row:
         )
         return line, UnreadableRow([], reason.format(most=LINE_LIMIT))
     byte = next(_STRAY.finditer("".join(cells))).group()
-    shown = [_STRAY.sub("\ufffd", cell) for cell in cells]
     reason = _(
         "byte 0x{byte:02x} here is not UTF-8, as the rest of the file is: re-type this row, "
         "or name the file's encoding with --encoding"
     )
-    return line, UnreadableRow(shown, reason.format(byte=ord(byte) - 0xDC00))
+    return line, UnreadableRow(cells, reason.format(byte=ord(byte) - 0xDC00))
 
 
 def _stray(cells: list[str]) -> bool:
