@@ -340,3 +340,23 @@ def test_a_100_mb_cell_rejects_its_row_and_the_rest_imports_in_bounded_memory(
     assert "read 4, added 2, updated 0, unchanged 0, rejected 2" in done.stdout
     peak = int(lines[-1].split()[1])
     assert peak < 150, done.stderr  # the 100 MB line is never held whole
+
+
+def test_rows_spoiled_by_a_stray_byte_go_to_the_rejects_file_readably(cli, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(
+        "id,name,phone,notes\nW1,王芳,13800138001,喜欢乌龙茶每周来\n".encode()
+        + "W2,李娜,13800138002,喜欢乌龙茶每周来\n".encode()
+        + b'"W5,Ren\xe9e,13800138005,x\nW6,\xe5\xbc\xa0\xe4\xbc\x9f,13800138006,1\n'
+        + b"W4,Ren\xe9e,13800138004,a\n"
+    )
+    rejects = tmp_path / "rejects.csv"
+    args = ("import", "customers", str(path), "--rejects", str(rejects), "--date", "2025-01-01")
+    cli(*args, code=3)
+    rows = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[1] == (
+        '"""W5",Ren\ufffde,13800138005,x,a quote opened on this line is never closed; the '
+        "lines after it were read as rows"
+    )
+    assert rows[2].startswith('W4,Ren\ufffde,13800138004,a,"byte 0xe9 here is not UTF-8')
+    assert [c["customer_id"] for c in cli.json("export", "customers")] == ["W1", "W2", "W6"]
