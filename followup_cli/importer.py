@@ -7,14 +7,10 @@ the records against the database and writes them.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from followup_cli import wording
@@ -25,6 +21,12 @@ from followup_cli.layouts import Layout, LevelTable, header_key
 from followup_cli.models import CUSTOMER_DATE_FIELDS, CUSTOMER_FIELDS
 from followup_cli.phones import EXCEL_SCIENTIFIC as _SCIENTIFIC
 from followup_cli.phones import InvalidValue, clean_cell, is_mobile, typed_numbers
+from followup_cli.reading import BrokenRow as BrokenRow  # re-exported: reading lives there
+from followup_cli.reading import Row as Row
+from followup_cli.reading import Table as Table
+from followup_cli.reading import UnreadableRow
+from followup_cli.reading import check_importable as check_importable
+from followup_cli.reading import read_table as read_table
 from followup_cli.text import has_controls, strip_controls
 
 FIELDS = CUSTOMER_FIELDS
@@ -322,504 +324,7 @@ _ALIAS_INDEX = _alias_index({**HEADER_ALIASES, **HELPER_ALIASES})
 _PURCHASE_INDEX = _alias_index(PURCHASE_ALIASES)
 
 
-Row = tuple[int, list[str]]  # (line number of the row's first line, its cells)
-
-
-@dataclass
-class Table:
-    """A file's header, and its rows read afresh from disk each time: never all in memory."""
-
-    header: list[str]
-    encoding: str
-    delimiter: str
-    source: Callable[[], Iterator[Row]]
-    header_line: int = 1
-    size: int = 0  # bytes of the file on disk (0: rows not read from a file, as `add` makes)
-
-    def rows(self) -> Iterator[Row]:
-        return self.source()
-
-    def count(self) -> int:
-        return sum(1 for _ in self.rows())
-
-
-_CHUNK = 1 << 20
-
-
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            yield chunk
-
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _decodes(path: Path, encoding: str, skip: int = 0) -> bool:
-    """True when the whole file decodes strictly, read a chunk at a time."""
-    return _scan(path, encoding, skip)[0]
-
-
-def _scan(path: Path, encoding: str, skip: int = 0) -> tuple[bool, bool]:
-    """(the whole file decodes strictly, it holds Chinese characters), in one pass."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    chinese = False
-    try:
-        for index, chunk in enumerate(_chunks(path)):
-            text = decoder.decode(chunk[skip:] if index == 0 else chunk)
-            chinese = chinese or bool(_CJK.search(text))
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False, chinese
-    return True, chinese
-
-
-def detect_encoding(path: Path, encoding: str | None = None) -> str:
-    """BOM, then strict UTF-8, then GB18030; never latin-1, which garbles Chinese silently."""
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise FollowupError(
-                _("unknown encoding {encoding!r}").format(encoding=encoding), EXIT_NOTHING_IMPORTED
-            ) from None
-        if not _decodes(path, encoding):
-            raise FollowupError(
-                _("file is not valid {encoding}").format(encoding=encoding), EXIT_NOTHING_IMPORTED
-            )
-        return encoding
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        if not _decodes(path, "utf-8", skip=3):
-            raise FollowupError(_("file starts as UTF-8 but is not"), EXIT_NOTHING_IMPORTED)
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        if not _decodes(path, "utf-16"):
-            raise FollowupError(_("file starts as UTF-16 but is not"), EXIT_NOTHING_IMPORTED)
-        return "utf-16"
-    if any(b"\x00" in chunk for chunk in _chunks(path)):
-        raise FollowupError(
-            _("file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)"),
-            EXIT_NOTHING_IMPORTED,
-        )
-    if _decodes(path, "utf-8"):
-        return "utf-8"
-    _refuse_stray_bytes(path)
-    decodes, chinese = _scan(path, "gb18030")
-    if not decodes:
-        raise FollowupError(
-            _("file is neither UTF-8 nor GBK/GB18030: name its encoding with --encoding"),
-            EXIT_NOTHING_IMPORTED,
-        )
-    if not chinese:
-        raise FollowupError(
-            _(
-                "file is not UTF-8 and does not look like Chinese "
-                "GBK: name its encoding with --encoding"
-            ),
-            EXIT_NOTHING_IMPORTED,
-        )
-    return "gb18030"
-
-
-def _refuse_stray_bytes(path: Path) -> None:
-    """A file that is UTF-8 but for a few bytes is UTF-8 with bad lines, not another encoding.
-
-    Decoding it all as GB18030 would turn every Chinese name into mojibake; refuse it and
-    say which lines to fix. Evidence: its valid multi-byte UTF-8 characters outnumber its
-    stray bytes four to one (GBK text decoded as UTF-8 is nearly all stray bytes).
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-    valid = stray = line = 0
-    bad_lines: list[tuple[int, int]] = []
-    for chunk in _chunks(path):
-        text = decoder.decode(chunk)
-        for part in _NON_ASCII.finditer(text):
-            bad = [ch for ch in part.group() if "\udc80" <= ch <= "\udcff"]
-            valid += len(part.group()) - len(bad)
-            stray += len(bad)
-            if bad and len(bad_lines) < 5:
-                number = line + text.count("\n", 0, part.start()) + 1
-                if not bad_lines or bad_lines[-1][0] != number:
-                    bad_lines.append((number, ord(bad[0]) - 0xDC00))
-        line += text.count("\n")
-    if not stray or valid < 4 * stray:
-        return
-    from followup_cli.i18n import _
-
-    shown = ", ".join(f"{number} (byte 0x{byte:02x})" for number, byte in bad_lines)
-    raise FollowupError(
-        _(
-            "file is UTF-8 except for {count} stray byte(s), on line(s) {lines}: fix those "
-            "lines (re-type the names there), or name the file's encoding with --encoding"
-        ).format(count=stray, lines=shown),
-        EXIT_NOTHING_IMPORTED,
-    )
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-
-
-def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter that splits the first lines into the most cells (the header may
-    come after a title line that has none)."""
-    lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH]
-    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
 MAX_CELL = 10_000  # characters; a longer cell is a broken export, not a customer detail
-_XLSX_MAGIC = b"PK\x03\x04"
-
-
-def read_table(
-    path: Path,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    sheet: str | None = None,
-    header_row: int | None = None,
-    is_header: Callable[[list[str]], bool] | None = None,
-) -> Table:
-    """Any file a shop hands over: CSV/TSV text in the usual encodings, or an Excel workbook."""
-    table = _read_table(path, encoding, delimiter, sheet, header_row, is_header)
-    table.size = path.stat().st_size  # a regular file: check_importable saw to it
-    return table
-
-
-def check_importable(path: Path) -> None:
-    """A file that is there and can be read more than once, checked before anything else
-    (before a new database is made for an import that cannot start)."""
-    if not path.exists():
-        raise FollowupError(
-            _("file {path} does not exist").format(path=path), EXIT_NOTHING_IMPORTED
-        )
-    if path.is_dir():
-        raise FollowupError(
-            _("{path} is a folder, not a file").format(path=path), EXIT_NOTHING_IMPORTED
-        )
-    if not path.is_file():  # a pipe gives its rows once; an import reads the file more often
-        raise FollowupError(
-            _(
-                "{path} is a pipe or a device, not a file: save what it gives to a file and "
-                "import that"
-            ).format(path=path),
-            EXIT_NOTHING_IMPORTED,
-        )
-
-
-def _read_table(
-    path: Path,
-    encoding: str | None,
-    delimiter: str | None,
-    sheet: str | None,
-    header_row: int | None,
-    is_header: Callable[[list[str]], bool] | None,
-) -> Table:
-    check_importable(path)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(_CHUNK)
-            blank = not data.strip() and not handle.read(1)
-    except OSError as exc:
-        raise FollowupError(
-            _("cannot read {path}: {strerror}").format(path=path, strerror=wording.os_error(exc)),
-            EXIT_NOTHING_IMPORTED,
-        ) from None
-    if blank:
-        raise FollowupError(_("file {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED)
-    if data.startswith(_XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_workbook(path, sheet, header_row, is_header)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FollowupError(
-            _("old Excel .xls files are not supported: save it as .xlsx or CSV"),
-            EXIT_NOTHING_IMPORTED,
-        )
-    if sheet is not None:
-        raise FollowupError(_("--sheet is only for Excel workbooks"), EXIT_NOTHING_IMPORTED)
-    used = detect_encoding(path, encoding)
-    with path.open(encoding=used, newline="") as handle:
-        delimiter = delimiter or sniff_delimiter(handle.read(64 * 1024))
-    chosen: str = delimiter
-    return _with_header(
-        lambda: _csv_rows(path, used, chosen), used, chosen, path, header_row, is_header
-    )
-
-
-HEADER_SEARCH = 30  # rows looked at for the header: title and export-time lines come first
-
-
-def _with_header(
-    rows: Callable[[], Iterator[Row]],
-    encoding: str,
-    delimiter: str,
-    path: Path,
-    header_row: int | None,
-    is_header: Callable[[list[str]], bool] | None,
-) -> Table:
-    """Find the header: line `header_row` if given, else the first row among the first
-    ones that looks like a header (Chinese back offices put a title and an export time above
-    it), else the first row."""
-    first: Row | None = None
-    taken: Row | None = None
-    position = 0
-    for position, row in enumerate(rows()):
-        if first is None:
-            first = row
-        if header_row is not None:
-            if row[0] >= header_row:
-                taken = row
-                break
-        elif is_header is None or is_header(row[1]):
-            taken = row
-            break
-        if position >= HEADER_SEARCH:
-            break
-    if first is None:
-        raise FollowupError(
-            _("file {path} has no header line").format(path=path), EXIT_NOTHING_IMPORTED
-        )
-    if header_row is not None and (taken is None or taken[0] != header_row):
-        raise FollowupError(
-            _("line {line} of {path} is blank or not the start of a row").format(
-                line=header_row, path=path
-            ),
-            EXIT_NOTHING_IMPORTED,
-        )
-    if taken is None:
-        taken, position = first, 0
-    skip = position
-
-    def after_header() -> Iterator[Row]:
-        source = rows()
-        for _index in range(skip + 1):
-            next(source, None)
-        yield from source
-
-    if next(after_header(), None) is None:  # a header and nothing under it: nothing to import
-        raise FollowupError(
-            _("file {path} has a header line but no rows").format(path=path),
-            EXIT_NOTHING_IMPORTED,
-        )
-    return Table(list(taken[1]), encoding, delimiter, after_header, taken[0])
-
-
-class BrokenRow(list):
-    """The cells of a row whose quote is never closed: reported, and the lines after it
-    are read as the rows they are."""
-
-
-def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
-    """Non-blank rows with the line each starts on, read straight by the csv module while
-    every row is one line (nearly every export); from the first row over several lines on,
-    the careful reader below takes over (it reads the rows before it again and skips them)."""
-    csv.field_size_limit(1_000_000)
-    yielded = 0
-    with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        line = 0
-        try:
-            for cells in reader:
-                line += 1
-                if reader.line_num != line:
-                    break  # a quoted cell over several lines: maybe a quote never closed
-                if "".join(cells).strip():
-                    yielded += 1
-                    yield line, cells
-            else:
-                return
-        except csv.Error as exc:
-            raise FollowupError(
-                _("line {number}: cannot read CSV ({exc})").format(number=reader.line_num, exc=exc),
-                EXIT_NOTHING_IMPORTED,
-            ) from None
-    yield from itertools.islice(_careful_csv_rows(path, encoding, delimiter), yielded, None)
-
-
-def _careful_csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
-    """Non-blank rows with the line each starts on (a quoted cell may span lines).
-
-    A quote that is never closed would swallow the rest of the file into one cell: when a
-    row runs over lines that look like rows themselves (as many delimiters as the first
-    row has), it is yielded as a `BrokenRow` of its first line, and reading resumes on the
-    next line.
-    """
-    csv.field_size_limit(1_000_000)
-    with path.open(encoding=encoding, newline="") as handle:
-        lines = _Lines(handle)
-        reader = csv.reader(lines, delimiter=delimiter)
-        width = 0
-        while True:
-            lines.taken.clear()
-            start = lines.number + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise FollowupError(
-                    _("line {number}: cannot read CSV ({exc})").format(
-                        number=lines.number, exc=exc
-                    ),
-                    EXIT_NOTHING_IMPORTED,
-                ) from None
-            taken = list(lines.taken)
-            if len(taken) > 1 and width > 2:
-                rowlike = sum(1 for line in taken[1:] if line.count(delimiter) >= width - 1)
-                if rowlike:
-                    first_line = taken[0].rstrip("\r\n")
-                    lines.push_back(taken[1:], start)
-                    reader = csv.reader(lines, delimiter=delimiter)
-                    yield start, BrokenRow(first_line.split(delimiter))
-                    continue
-            if any(cell.strip() for cell in cells):
-                width = max(width, len(cells))
-                yield start, cells
-
-
-class _Lines:
-    """The file's lines for csv.reader, counted, with the lines of the last row kept so a
-    broken row's lines can be read again."""
-
-    def __init__(self, handle: Iterator[str]) -> None:
-        self.handle = handle
-        self.number = 0
-        self.taken: list[str] = []
-        self.pending: list[str] = []
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self.pending.pop() if self.pending else next(self.handle)
-        self.number += 1
-        self.taken.append(line)
-        return line
-
-    def push_back(self, lines: list[str], first_number: int) -> None:
-        self.pending.extend(reversed(lines))
-        self.number = first_number
-
-
-def _read_workbook(
-    path: Path,
-    sheet: str | None,
-    header_row: int | None = None,
-    is_header: Callable[[list[str]], bool] | None = None,
-) -> Table:
-    """The first sheet (or the named one); date cells arrive as real dates, not text."""
-    rows = _workbook_rows(path, sheet)
-    first = next(rows, None)
-    rows.close()
-    if first is None:
-        raise FollowupError(
-            _("the sheet in {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED
-        )
-    return _with_header(
-        lambda: _workbook_rows(path, sheet), "xlsx", "", path, header_row, is_header
-    )
-
-
-# A workbook is refused before it is read when it would take minutes and gigabytes: a 2 MB
-# zip can hold gigabytes of repeated XML, or claim a sheet of 16 384 x 1 048 576 cells.
-XLSX_MAX_UNCOMPRESSED = 1 << 30  # bytes, all parts together (a 1M-row export is ~600 MB)
-XLSX_MAX_RATIO = 100  # a part over 50 MB packed tighter than this is a bomb (real ones: 5-20)
-XLSX_MAX_CELLS = 50_000_000  # 1M rows of 50 columns
-
-
-def _workbook_rows(path: Path, sheet: str | None) -> Iterator[Row]:
-    import warnings
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    def too_big(what: str) -> FollowupError:
-        return FollowupError(
-            _("{path} is not imported: {what} (an absurd workbook, or a zip bomb)").format(
-                path=path, what=what
-            ),
-            EXIT_NOTHING_IMPORTED,
-        )
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        parts = []  # load_workbook below says what is wrong with it
-    unpacked = sum(part.file_size for part in parts)
-    if unpacked > XLSX_MAX_UNCOMPRESSED:
-        raise too_big(_("it unpacks to {size} MB").format(size=unpacked >> 20))
-    for part in parts:
-        if part.file_size > 50 << 20 and part.file_size > XLSX_MAX_RATIO * part.compress_size:
-            raise too_big(
-                _("{part} unpacks to {size} MB from {packed} KB").format(
-                    part=part.filename, size=part.file_size >> 20, packed=part.compress_size >> 10
-                )
-            )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
-            workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # an untrusted file can break the reader in many ways
-        reason = str(exc).split(".")[0] or type(exc).__name__
-        raise FollowupError(
-            _("{path} is not a readable Excel workbook ({reason})").format(
-                path=path, reason=reason
-            ),
-            EXIT_NOTHING_IMPORTED,
-        ) from None
-    try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        else:
-            names = ", ".join(workbook.sheetnames)
-            raise FollowupError(
-                _("no sheet {sheet!r} in {path} (sheets: {names})").format(
-                    sheet=sheet, path=path, names=names
-                ),
-                EXIT_NOTHING_IMPORTED,
-            )
-        claimed = (worksheet.max_row or 0) * (worksheet.max_column or 0)
-        if claimed > XLSX_MAX_CELLS:
-            raise too_big(_("its sheet claims {count} cells").format(count=claimed))
-        cells_read = 0
-        try:
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                cells = [_excel_text(v) for v in values]
-                cells_read += len(cells)
-                if cells_read > XLSX_MAX_CELLS:
-                    raise too_big(_("its sheet holds over {count} cells").format(count=cells_read))
-                if any(c.strip() for c in cells):
-                    yield number, cells
-        except FollowupError:
-            raise
-        except Exception as exc:  # a damaged sheet inside a valid zip
-            raise FollowupError(
-                _("{path}: cannot read the sheet ({name})").format(
-                    path=path, name=type(exc).__name__
-                ),
-                EXIT_NOTHING_IMPORTED,
-            ) from None
-    finally:
-        workbook.close()
-
-
-def _excel_text(value: object) -> str:
-    """Cells as the text a CSV export would hold: dates ISO, whole numbers without .0."""
-    from datetime import datetime
-
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass
@@ -1030,8 +535,8 @@ def clean_rows(
         # an ISO-dated file is read once, not twice.
         clean.order_of_file = lambda: _file_date_order(table, headers)
     for line, cells in table.rows():
-        if isinstance(cells, BrokenRow):
-            yield Rejection(line, _(_BROKEN), list(cells))
+        if isinstance(cells, UnreadableRow):
+            yield Rejection(line, cells.reason, list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")
@@ -1068,9 +573,6 @@ def _amount_text(text: str) -> str:
         return text  # the usual cell: a plain number already
     bare = re.sub(r"[¥￥$€£,\s]|元|RMB|CNY", "", text)
     return bare if _MONEY.match(bare) else text.strip()
-
-
-_BROKEN = "a quote opened on this line is never closed; the lines after it were read as rows"
 
 
 class _RowCleaner:
@@ -1420,8 +922,8 @@ def clean_purchase_rows(
     cols = headers.columns
     orders_seen: set[str] = set()
     for line, cells in table.rows():
-        if isinstance(cells, BrokenRow):
-            yield Rejection(line, _(_BROKEN), list(cells))
+        if isinstance(cells, UnreadableRow):
+            yield Rejection(line, cells.reason, list(cells))
             continue
         if is_total_row(cells):
             yield Skipped(line, "total")

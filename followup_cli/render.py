@@ -459,6 +459,8 @@ ENCODING_NAMES = {
     "utf-16": "UTF-16",
     "gb18030": N_("GBK/GB18030"),
     "xlsx": N_("Excel workbook"),
+    "xls": N_("Excel workbook"),
+    "ods": N_("OpenDocument spreadsheet"),
 }
 
 

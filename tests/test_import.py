@@ -248,8 +248,8 @@ def test_rejects_file_dry_run_strict_and_quiet(cli, csv_file, tmp_path, isolated
         ("nul.csv", b"id,name\nA1,An\x00n\n", "NUL bytes"),
         ("latin1.csv", "id,name\nA1,Zoë Müller\n".encode("latin-1"), "--encoding"),
         ("huge.csv", b"id,name\nA1," + b"x" * 300_000 + b"\n", "300000 characters long"),
-        ("toobig.csv", b"id,name\nA1," + b"x" * 1_100_000 + b"\n", "cannot read CSV"),
-        ("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "old Excel .xls"),
+        ("toobig.csv", b"id,name\nA1," + b"x" * 1_100_000 + b"\n", "is over 1000000 characters"),
+        ("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "not a readable Excel workbook"),
         ("fake.xlsx", b"PK\x03\x04not really a zip", "not a readable Excel workbook"),
     ],
 )

@@ -140,14 +140,14 @@ def test_one_stray_latin1_byte_never_turns_chinese_names_into_mojibake(cli, csv_
         "id,name,phone\nW1,王芳,13800138001\nW2,李娜,13800138002\n".encode()
         + b"W4,Ren\xe9e,13800138004\nW3,\xe5\xbc\xa0\xe4\xbc\x9f,13800138003\n"
     )
-    result = cli("import", "customers", str(stray), code=4)
+    result = cli("import", "customers", str(stray), code=3)  # that row out, the rest in
     assert result.stderr == (
-        "followup: error: file is UTF-8 except for 1 stray byte(s), on line(s) 4 (byte 0xe9): "
-        "fix those lines (re-type the names there), or name the file's encoding with --encoding\n"
+        f"{stray}: line 4: byte 0xe9 here is not UTF-8, as the rest of the file is: re-type "
+        "this row, or name the file's encoding with --encoding\n"
     )
     names = [c["name"] for c in json.loads(cli("export", "customers", "--format", "json").stdout)]
-    assert names == ["王芳", "李娜", "张伟"]  # nothing "updated" to 鐜嬭姵
-    assert [i["read"] for i in cli.json("imports")] == [3]  # the refused file left no trace
+    assert names == ["王芳", "李娜", "张伟"]  # nothing "updated" to 鐜嬭姵, no Ren\ufffde
+    assert [(i["read"], i["rejected"]) for i in cli.json("imports")] == [(4, 1), (3, 0)]
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("id,name,phone\nW1,王芳,13800138001\n".encode("gbk"))
     assert "gbk.csv (GBK/GB18030): read 1, added 0, updated 0, unchanged 1" in (
@@ -693,10 +693,21 @@ def test_workbooks_that_would_take_minutes_and_gigabytes_are_refused_in_one_line
     )
     done = run(
         "import", "customers", str(claims), "--date", "2026-11-23", db=isolated_db, timeout=30
-    )  # refused from its claimed size before a row is read (it was imported before)
+    )  # the claim is not trusted: the sheet's one row imports, at once
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert "read 1, added 1" in done.stdout
+    corner = Workbook()
+    corner.active.append(["id", "name", "phone"])
+    corner.active.append(["K2", "孔雪", "13800000002"])
+    corner.active["XFD1048576"] = "x"  # one real cell in the far corner: a 16384 x 1M grid
+    sparse = tmp_path / "sparse.xlsx"
+    corner.save(sparse)
+    done = run(
+        "import", "customers", str(sparse), "--date", "2026-11-23", db=isolated_db, timeout=30
+    )  # refused before the reader lays out 512 GB of grid
     assert done.returncode == 4, done.stderr
     assert done.stderr == (
-        f"followup: error: {claims} is not imported: its sheet claims 17179869184 cells (an "
+        f"followup: error: {sparse} is not imported: its sheet spans 17179869184 cells (an "
         "absurd workbook, or a zip bomb)\n"
     )
     bomb = tmp_path / "bomb.xlsx"

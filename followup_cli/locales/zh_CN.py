@@ -1130,4 +1130,19 @@ MESSAGES: dict[str, str] = {
         "2026-11-05、2026/11/05、2026年11月5日、11月5日、今天、明天、昨天"
     ),
     "+3d": "3天",
+    # --- Reading any file a shop has: .xls/.ods, one open file, stray bytes, other encodings ---
+    "byte 0x{byte:02x} here is not UTF-8, as the rest of the file is: re-type this row, or name the file's encoding with --encoding": (
+        "此处的字节 0x{byte:02x} 不是 UTF-8（文件其余部分都是）：请重新输入这一行，或用 --encoding 指定文件编码"
+    ),
+    "file is not UTF-8, and read as Chinese GBK/GB18030 it would be garbled: it looks like {encoding}; import it with --encoding {encoding}": (
+        "文件不是 UTF-8，按中文 GBK/GB18030 读取会变成乱码：它看起来是 {encoding} 编码；请用 --encoding {encoding} 导入"
+    ),
+    "its sheet spans {count} cells": "其工作表跨越 {count} 个单元格",
+    "the line is over {most} characters long (a cell this long is a broken export, not a customer detail)": (
+        "该行超过 {most} 个字符（这么长的单元格是导出出错，不是客户资料）"
+    ),
+    "{path} changed while it was being read (saved again, or still being written): nothing was imported from it; import it again once it is saved": (
+        "{path} 在读取过程中被改动了（被重新保存，或仍在写入）：其中的内容均未导入；请等文件保存完毕后重新导入"
+    ),
+    "OpenDocument spreadsheet": "OpenDocument 电子表格",
 }
