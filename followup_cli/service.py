@@ -111,7 +111,8 @@ def replan(
         chunk = ids[start : start + REPLAN_BATCH]
         facts = storage.plan_facts(conn, chunk)
         waiting = [cid for cid in chunk if not facts[cid].has_open]
-        customers = {c.id: c for c in storage.customers_by_ids(conn, waiting)}
+        rows = storage.customer_rows_by_ids(conn, waiting)  # no spend or branch: not needed
+        customers = {cid: storage.row_to_customer(row) for cid, row in rows.items()}
         for customer_id in waiting:
             customer = customers.get(customer_id) or storage.get_customer(conn, customer_id)
             plan = scheduler.next_for(customer_state(customer, facts[customer_id]), today)

@@ -51,6 +51,7 @@ from followup_cli.storage.customers import (  # noqa: F401
     customer_footprint,
     customer_refs_starting,
     customer_row,
+    customer_rows_by_ids,
     customers_by,
     customers_by_alias,
     customers_by_ids,
@@ -73,6 +74,7 @@ from followup_cli.storage.customers import (  # noqa: F401
     row_to_customer,
     search_customers,
     update_customer,
+    update_customers,
 )
 from followup_cli.storage.database import (  # noqa: F401
     chosen_server,

@@ -172,6 +172,29 @@ def update_customer(
     )
 
 
+def update_customers(
+    conn: sqlite3.Connection, updates: list[tuple[int, dict[str, Any]]], now: str
+) -> None:
+    """Many customers' changes, one statement per set of columns changed."""
+    by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+    for customer_id, values in updates:
+        if values:
+            by_columns.setdefault(tuple(values), []).append([*values.values(), now, customer_id])
+    for columns, rows in by_columns.items():
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        conn.executemany(f"UPDATE customers SET {assignments}, updated_at = ? WHERE id = ?", rows)
+
+
+def customer_rows_by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, sqlite3.Row]:
+    """Customers' stored rows as they are (text dates), by internal id."""
+    found: dict[int, sqlite3.Row] = {}
+    for chunk in _chunks(list(ids)):
+        marks = ", ".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT * FROM customers WHERE id IN ({marks})", chunk):
+            found[row["id"]] = row
+    return found
+
+
 def next_generated_ref(conn: sqlite3.Connection) -> Callable[[], str]:
     """References for customers that came without the shop's own id: fu-1, fu-2, ..."""
     row = conn.execute(
