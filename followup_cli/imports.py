@@ -1058,7 +1058,7 @@ def _plan_purchases(
     keys = _CustomerKeys(conn)
     batch: list[tuple[int, str, float, str]] = []
     rows = clean_purchase_rows(table, headers, today, normalise_phone, options.dayfirst)
-    for item in _counted(rows, result, tick):
+    for item in keys.prefetched(_counted(rows, result, tick)):
         try:
             customer_id = keys.find(item.ref, item.phone, item.email, item.name)
         except RowError as exc:
@@ -1182,10 +1182,37 @@ class _CustomerKeys:
         found = self.cache.get((kind, key))
         if found is None:
             found = [(row["id"], row["name"]) for row in storage.customers_by(self.conn, kind, key)]
-            if len(self.cache) > 50_000:
-                self.cache.clear()
+            if kind == "ref" and not found:  # an id merged into another customer
+                rows = storage.customers_by_alias(self.conn, key)
+                found = [(row["id"], row["name"]) for row in rows]
             self.cache[(kind, key)] = found
         return found
+
+    def prefetched(self, items: Iterable[Any], size: int = 1000) -> Iterator[Any]:
+        """The purchases as they come, their buyers' keys looked up a thousand rows at a time
+        (one statement per kind of key, not one per row)."""
+        pending: list[Any] = []
+        for item in items:
+            pending.append(item)
+            if len(pending) >= size:
+                self._fetch(pending)
+                yield from pending
+                pending = []
+        self._fetch(pending)
+        yield from pending
+
+    def _fetch(self, items: list[Any]) -> None:
+        if len(self.cache) > 50_000:
+            self.cache.clear()
+        for kind in ("ref", "phone", "email"):
+            wanted = {getattr(i, kind) for i in items if getattr(i, kind, None)}
+            wanted = [k for k in wanted if (kind, k) not in self.cache]
+            if not wanted:
+                continue
+            found = storage.customers_by_values(self.conn, kind, wanted)
+            for key in wanted:
+                if key in found or kind != "ref":  # an unknown ref may be an alias: asked later
+                    self.cache[(kind, key)] = found.get(key, [])
 
     def find(
         self, ref: str | None, phone: str | None, email: str | None, name: str | None = None

@@ -57,6 +57,7 @@ from followup_cli.storage.customers import (  # noqa: F401
     customers_by_ids,
     customers_by_ref_any_case,
     customers_by_refs,
+    customers_by_values,
     customers_with_keys,
     delete_customer,
     find_customers,

@@ -473,6 +473,24 @@ def customers_by(conn: sqlite3.Connection, column: str, value: str) -> list[sqli
     ).fetchall()
 
 
+def customers_by_values(
+    conn: sqlite3.Connection, column: str, values: Sequence[str]
+) -> dict[str, list[tuple[int, str]]]:
+    """`customers_by` for many values of one column in a few statements: (id, name) of the
+    customers holding each value found, in id order."""
+    assert column in ("ref", "phone", "email")
+    found: dict[str, list[tuple[int, str]]] = {}
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        for value, customer_id, name in conn.execute(
+            f"SELECT {column}, id, name FROM customers WHERE {column} IN ({marks}) ORDER BY id",
+            chunk,
+        ):
+            found.setdefault(value, []).append((customer_id, name))
+    return found
+
+
 def customers_by_refs(
     conn: sqlite3.Connection, refs: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
