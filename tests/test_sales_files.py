@@ -165,3 +165,14 @@ def test_shopify_orders_add_the_buyers_they_name(cli, tmp_path):
     assert (ava["name"], ava["email"], ava["tier"], ava["spend"]) == (
         "Ava Smith", "ava@example.com", "new", 45.0,
     )  # fmt: skip
+
+
+def test_a_purchase_under_a_merged_away_id_goes_to_the_kept_customer(cli, tmp_path):
+    members = "id,name,phone\nC1,王芳,13800138001\nC2,王芳 (网店),13800138009\n"
+    (tmp_path / "members.csv").write_text(members, encoding="utf-8")
+    cli("import", "customers", str(tmp_path / "members.csv"), *DAY)
+    cli("merge", "C1", "C2", "--yes", *DAY)
+    sales = "customer id,date,amount\nC2,2025-11-03,58\n"
+    (tmp_path / "sales.csv").write_text(sales, encoding="utf-8")
+    cli("import", "purchases", str(tmp_path / "sales.csv"), *DAY)  # exit 0: C2 is C1 now
+    assert _figures(cli) == {"C1": (58.0, 1, "2025-11-03")}
