@@ -366,28 +366,23 @@ def import_summary(summary: dict[str, Any], as_json: bool, quiet: bool, strict: 
             ).format(count=sum(unknown.values()), listed=listed, example=example)
         )
     spread = summary.get("spread")
-    if spread and spread.get("after") == "purchases":
-        message(
+    if spread:
+        sentence = (
             _(
                 "The shop's first purchases: the {backlog} calls they make due now are spread "
                 "over {days} open days, until {last}, at most {capacity} a day (option "
                 "daily_capacity), most important first, each due on its day; {kept} are on "
                 "today's list."
-            ).format(
-                backlog=spread["backlog"],
-                days=spread["open_days"],
-                last=spread["last_day"],
-                capacity=spread["capacity"],
-                kept=spread["kept_today"],
             )
-        )
-    elif spread:
-        message(
-            _(
+            if spread.get("after") == "purchases"
+            else _(
                 "First import: the {backlog} calls due now are spread over {days} open days, "
                 "until {last}, at most {capacity} a day (option daily_capacity), most important "
                 "first; {kept} are on today's list."
-            ).format(
+            )
+        )
+        message(
+            sentence.format(
                 backlog=spread["backlog"],
                 days=spread["open_days"],
                 last=spread["last_day"],
