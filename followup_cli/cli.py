@@ -1262,6 +1262,15 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     from followup_cli import imports
     from followup_cli.importer import check_importable
 
+    if str(file) == "-":  # a cron pipe: `till-export | followup import customers -`
+        from followup_cli.reading import standard_input_copy
+
+        with standard_input_copy() as copy:
+            _run_import(kind, ctx, copy, on, **opts)
+        return
+    from followup_cli.reading import shown_path
+
+    shown = shown_path(file)
     check_importable(file)  # before a new database is made for an import that cannot start
     if opts["rejects"] is not None:
         render.check_output(str(opts["rejects"]))  # before the import, not after it
@@ -1278,8 +1287,8 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
     run = imports.import_customers if kind == "customers" else imports.import_purchases
     with render.progress(
-        _("Importing {file}").format(file=file.name),
-        _("Writing {file}").format(file=file.name),
+        _("Importing {file}").format(file=Path(shown).name),
+        _("Writing {file}").format(file=Path(shown).name),
         quiet=opts["quiet"],
     ) as progress:
         result = run(
@@ -1295,7 +1304,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     if not opts["quiet"]:
         reported += result.warnings  # values left out; the row itself was used
     for line, text in sorted(reported, key=lambda item: item[0]):
-        render.warn(_("{file}: line {line}: {reason}").format(file=file, line=line, reason=text))
+        render.warn(_("{file}: line {line}: {reason}").format(file=shown, line=line, reason=text))
     render.import_summary(
         result.summary(),
         opts["fmt"] is TextOrJson.json,

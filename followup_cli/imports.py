@@ -39,6 +39,7 @@ from followup_cli.purchases import (
     refresh_after_purchases,
 )
 from followup_cli.readahead import can_fork, in_background
+from followup_cli.reading import shown_path
 from followup_cli.returning import came_back
 from followup_cli.service import Scheduler, _now, replan
 
@@ -471,7 +472,7 @@ def _open(
             EXIT_NOTHING_IMPORTED,
         )
     headers = HeaderMap.build(table.header, options.mapping, purchases=purchases, layout=layout)
-    result = ImportResult(str(path), table.encoding, dry_run=dry_run, header=table.header)
+    result = ImportResult(shown_path(path), table.encoding, dry_run=dry_run, header=table.header)
     result.header_line = table.header_line
     result.layout = layout.name if layout else None
     result.columns = {
@@ -488,7 +489,7 @@ def _import_row(kind: str, path: Path, today: date) -> dict[str, Any]:
         "started_at": _now(),
         "as_of": today.isoformat(),
         "kind": kind,
-        "file": str(path),
+        "file": shown_path(path),
         "status": "running",
     }
 

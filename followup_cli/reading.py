@@ -201,6 +201,42 @@ def check_importable(path: Path) -> None:
         )
 
 
+_STDIN_FOLDER = "followup-stdin-"
+
+
+def shown_path(path: Path) -> str:
+    """How a file is named in messages and the import history: `-` for standard input."""
+    if path.name == "stdin" and path.parent.name.startswith(_STDIN_FOLDER):
+        return "-"
+    return str(path)
+
+
+@contextlib.contextmanager
+def standard_input_copy() -> Iterator[Path]:
+    """`import customers -`: what a cron pipe hands over, kept in a private file for the
+    import's passes (an import reads its file more than once), and removed afterwards."""
+    import shutil
+    import sys
+    import tempfile
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise FollowupError(
+            _(
+                "'-' reads the file from standard input, and nothing is piped in: "
+                "followup import customers - < members.csv"
+            ),
+            EXIT_NOTHING_IMPORTED,
+        )
+    folder = Path(tempfile.mkdtemp(prefix=_STDIN_FOLDER))  # 0700: yours only
+    copy = folder / "stdin"
+    try:
+        with copy.open("wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def read_table(
     path: Path,
     encoding: str | None = None,
