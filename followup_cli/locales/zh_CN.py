@@ -487,6 +487,10 @@ MESSAGES: dict[str, str] = {
     "next purchase": "下次消费",
     "spend at stake": "可能消费金额",
     "followup": "回访",
+    "'-' reads the file from standard input, and nothing is piped in: followup import "
+    "customers - < members.csv": (
+        "'-' 表示从标准输入读取文件，但没有内容输入：followup import customers - < 会员.csv"
+    ),
     "skipped {count} sales to walk-in customers": "跳过散客消费 {count} 笔",
     "new customers from the orders {count}": "从订单新增客户 {count} 位",
     "--excel goes with --with-message": "--excel 需与 --with-message 一起使用",
