@@ -86,7 +86,6 @@ _WORDS = [
     (re.compile(r"\btemp\.", re.I), "pg_temp."),
     (re.compile(r"\browid\b", re.I), "ctid"),
     (re.compile(r"\binstr\(", re.I), "strpos("),
-    (re.compile(r"\bcasefold\(", re.I), "lower("),
     (re.compile(r"\bifnull\(", re.I), "COALESCE("),
     (re.compile(r"\bAS\s+REAL\b", re.I), "AS DOUBLE PRECISION"),
     (re.compile(r"(?<!I)\bLIKE\b", re.I), "ILIKE"),  # SQLite's LIKE ignores case
