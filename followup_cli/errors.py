@@ -39,7 +39,8 @@ class FollowupError(ClickException):
 
     def show(self, file: object | None = None) -> None:
         from followup_cli.i18n import _
+        from followup_cli.redact import scrub
         from followup_cli.text import strip_controls
 
-        one_line = " ".join(strip_controls(self.format_message()).split())
+        one_line = " ".join(scrub(strip_controls(self.format_message())).split())
         print(_("followup: error: {message}").format(message=one_line), file=sys.stderr)

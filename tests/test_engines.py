@@ -32,5 +32,32 @@ def test_find_folds_sharp_s_and_dotted_capital_i_alike_on_both_engines(cli, fold
     assert found_ids(cli.json("find", "istanbul")) == ["fu-2"]
     assert found_ids(cli.json("find", "KIZ")) == []  # dotless ı is its own letter
     assert found_ids(cli.json("find", "kız")) == ["fu-2"]
-    assert found_ids(cli.json("find", "a")) == ["fu-3", "fu-1", "fu-2"]  # by name, in code point order
+    assert found_ids(cli.json("find", "a")) == ["fu-3", "fu-1", "fu-2"]  # by name (code points)
     assert cli.json("find", "a", "--limit", "1")[0]["customer_id"] == "fu-3"
+
+
+# --- secrets never reach a message ---------------------------------------------------------------
+
+SECRET_URLS = [
+    # (URL, the secret that must not appear, a word that must)
+    ("postgresql://:Pw1Hidden@127.0.0.1:1/db", ["Pw1Hidden"], "127.0.0.1"),
+    ("postgresql://ann:p@ss2Hidden@127.0.0.1:1/db", ["ss2Hidden", "p@ss"], "%40"),
+    ("postgresql://ann:my Hidden3@127.0.0.1:1/db", ["Hidden3"], "ann:***@"),
+    ("postgresql://ann:Pw4Hidden@[::1/chain", ["Pw4Hidden"], "ann:***@"),
+    ("postgresql://ann@127.0.0.1:1/db?sslpassword=Pw5Hidden", ["Pw5Hidden"], "sslpassword=***"),
+    ("postgresql://ann@127.0.0.1:1/db?password=Pw6Hidden", ["Pw6Hidden"], "password=***"),
+    ("postgresql://ann@/db?host=/nowhere&password=my%20Pw7Hidden&bad=1", ["Pw7Hidden"], "bad"),
+]
+
+
+@pytest.mark.sqlite_only  # the URL is the point: no server of the tests' own is reached
+@pytest.mark.parametrize(("url", "secrets", "shown"), SECRET_URLS)
+def test_no_message_shows_a_secret_of_the_server_url(cli, monkeypatch, url, secrets, shown):
+    monkeypatch.setenv("FOLLOWUP_DB", url)
+    for command in (["today"], ["find", "ann"], ["doctor"]):
+        result = cli(*command, code=1)
+        message = result.stderr
+        assert message.startswith("followup: error: ") and message.count("\n") == 1, message
+        for secret in secrets:
+            assert secret not in message and secret not in result.stdout, message
+        assert shown in message, message

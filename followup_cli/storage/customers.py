@@ -373,7 +373,7 @@ def _match_rank(
 
 
 def _with_rank(row: Any, rank: int) -> dict[str, Any]:
-    found = {key: row[key] for key in row.keys()}
+    found = dict(zip(row.keys(), row, strict=True))  # a sqlite3.Row iterates its values
     found["match_rank"] = rank
     return found
 

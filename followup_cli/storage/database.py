@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from followup_cli import redact
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.storage.connection import (
@@ -40,7 +41,16 @@ def chosen_server(cli_value: str | None) -> str | None:
     chosen = (cli_value or os.environ.get("FOLLOWUP_DB") or "").strip()
     if is_server(chosen):
         scheme, rest = chosen.split("://", 1)
-        return f"{scheme.lower()}://{rest}"
+        url = f"{scheme.lower()}://{rest}"
+        redact.remember(url)
+        if redact.stray_at(url):
+            raise FollowupError(
+                _(
+                    "{database} has more than one @ before the server's name: write an @ in "
+                    "the user name or password as %40"
+                ).format(database=shown_name(url))
+            )
+        return url
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", chosen):
         raise FollowupError(
             _(
@@ -98,9 +108,8 @@ def open_for_reading(cli_value: str | None) -> Any | None:
 
 
 def shown_name(url: str) -> str:
-    """A database name fit to print: a server URL's password replaced by ***."""
-    hidden = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
-    return re.sub(r"([?&]password=)[^&]*", r"\1***", hidden, flags=re.I)
+    """A database name fit to print: a server URL's password and *password= values as ***."""
+    return redact.shown_url(url)
 
 
 def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
