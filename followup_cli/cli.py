@@ -1521,8 +1521,16 @@ def forget(
     _confirm(
         _("Erase {customer} and all their history?").format(customer=describe(conn, customer)), yes
     )
-    gone = forget_customer(conn, customer)
     from followup_cli import storage
+
+    if storage.on_server(conn):
+        render.message(
+            _(
+                "Rewriting the server's tables that held them, so their details are gone from "
+                "its data files too; other commands at every branch wait until this is done."
+            )
+        )
+    gone = forget_customer(conn, customer)
 
     copies = (
         {"erased_in": [], "backups": [], "unreachable": []}

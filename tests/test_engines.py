@@ -4,6 +4,9 @@ the server, and a big import that lets other branches write."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pg_server
 import pytest
 
 
@@ -61,3 +64,47 @@ def test_no_message_shows_a_secret_of_the_server_url(cli, monkeypatch, url, secr
         for secret in secrets:
             assert secret not in message and secret not in result.stdout, message
         assert shown in message, message
+
+
+# --- forget: gone from the bytes on disk, on both engines ----------------------------------------
+
+EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+ERASED = ("王芳", "13800138001", "wangfang@example.com", "SECRET-NOTE-778", "Buys tea sets")
+
+
+def _bytes_on_disk(isolated_db: Path | str) -> bytes:
+    """Every byte of the database: the SQLite file and its WAL, or, on the server, every
+    data file of the cluster after a checkpoint (not its WAL: see the README)."""
+    if isinstance(isolated_db, Path):
+        files = [Path(f"{isolated_db}{s}") for s in ("", "-wal")]
+    else:
+        import psycopg
+
+        with psycopg.connect(isolated_db, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+        data = Path(str(pg_server._state["folder"])) / "data"
+        files = [p for p in (data / "base").rglob("*") if p.is_file()]
+    return b"".join(p.read_bytes() for p in files if p.exists())
+
+
+def test_forget_leaves_nothing_of_the_customer_in_the_data_files(cli, isolated_db):
+    if not isinstance(isolated_db, Path) and "folder" not in pg_server._state:
+        pytest.skip("a server of your own (FOLLOWUP_TEST_PG=URL): its files are not here")
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
+    cli("log", "C001", "complaint", "--date", "2026-11-20", "--note", "SECRET-NOTE-7781")
+    cli("log", "C001", "reached", "--date", "2026-11-23", "--note", "SECRET-NOTE-7782")
+    cli("edit", "C001", "--tier", "regular", "--date", "2026-11-24")
+    before = _bytes_on_disk(isolated_db)
+    assert all(secret.encode() in before for secret in ERASED)  # the search can see them
+    out = cli("forget", "C001", "--yes").stdout
+    told = (
+        "Rewriting the server's tables that held them, so their details are gone from its "
+        "data files too; other commands at every branch wait until this is done.\n"
+    )
+    erased = "Erased C001 王芳 and all their history.\n"
+    assert out == (erased if isinstance(isolated_db, Path) else told + erased)
+    raw = _bytes_on_disk(isolated_db)
+    for secret in ERASED:
+        assert secret.encode() not in raw, secret
+    assert "李娜".encode() in raw  # the others are still there
+    assert cli.json("find", "李娜")[0]["customer_id"] == "C002"

@@ -1047,6 +1047,7 @@ MESSAGES: dict[str, str] = {
     "{table}: {source} rows copied, {target} there": "{table}：复制 {source} 行，目标中 {target} 行",
     "the report from {start} to {end} reads the same in both: the copy is complete": "{start} 至 {end} 的报表两边完全一致：复制完成",
     "{database} is not a database followup can use: give a file name or a postgresql:// URL": "{database} 不是 followup 能用的数据库：请给出文件名或 postgresql:// 网址",
+    "Rewriting the server's tables that held them, so their details are gone from its data files too; other commands at every branch wait until this is done.": "正在重写服务器上存过其资料的表，使其资料也从数据文件中清除；在此期间各门店的其他命令都会等待。",
     "{database} has more than one @ before the server's name: write an @ in the user name or password as %40": "{database} 在服务器名之前有不止一个 @：用户名或密码里的 @ 请写成 %40",
     "{path} is another application's database, not a followup one: nothing was changed (give followup an empty database of its own)": "{path} 是其他应用的数据库，不是 followup 的：未做任何改动（请给 followup 一个专用的空数据库）",
     "followup: made {database} a new, empty followup shop": "followup：已把 {database} 建成一个新的空店铺数据库",

@@ -89,6 +89,7 @@ def open_server(url: str) -> ServerConnection:
             raise _newer(version)
         conn.created = version == 0
         migrate(conn)
+        scrub_if_pending(conn)
     except BaseException:
         conn.close()
         raise
