@@ -22,6 +22,7 @@ from followup_cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     INTERRUPTED,
+    SERVER_GONE,
     ClickException,
     FollowupError,
     UsageError,
@@ -119,6 +120,8 @@ class FollowupGroup(TyperGroup):
                 _("a date worked out from these options is out of range: use nearer days")
             ) from None
         except sqlite3.OperationalError as exc:
+            if getattr(exc, "server_gone", False):
+                raise FollowupError(_(SERVER_GONE).format(detail=exc)) from None
             raise FollowupError(_("database problem: {detail}").format(detail=exc)) from None
         except sqlite3.DatabaseError as exc:
             raise FollowupError(

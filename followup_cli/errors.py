@@ -27,6 +27,12 @@ INTERRUPTED = (
     "followup: interrupted (what was saved before stays; a change under way was rolled back)"
 )
 
+# A chain's server closed the connection part way (translated where it is shown).
+SERVER_GONE = (
+    "the database server went away ({detail}): what was saved before stays; the change "
+    "under way was not saved"
+)
+
 
 class FollowupError(ClickException):
     """A problem the user can fix; shown as one line on stderr, never a traceback."""
