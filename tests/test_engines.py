@@ -108,3 +108,119 @@ def test_forget_leaves_nothing_of_the_customer_in_the_data_files(cli, isolated_d
         assert secret.encode() not in raw, secret
     assert "李娜".encode() in raw  # the others are still there
     assert cli.json("find", "李娜")[0]["customer_id"] == "C002"
+
+
+# --- a big import on a chain's server: short transactions; the server going away -----------------
+
+SHOP_HEADER = "id,name,phone,email,tier,first_purchase,last_purchase,added,owner,notes\n"
+
+
+def _shop_file(tmp_path: Path, name: str, count: int, note: str) -> Path:
+    """`count` regular customers, as a till exports them; every row's note says `note`."""
+    rows = [
+        f"K{i:04d},Kunde {i},139{i:08d},,regular,2025-01-05,2026-10-01,2025-01-05,Ann,{note} {i}"
+        for i in range(1, count + 1)
+    ]
+    path = tmp_path / name
+    path.write_text(SHOP_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _on_server_only(engine: str) -> None:
+    if engine != "postgresql":
+        pytest.skip("about a chain's server")
+
+
+def test_a_big_import_lets_a_write_at_another_branch_through_between_batches(
+    cli, engine, isolated_db, tmp_path, monkeypatch
+):
+    import threading
+    import time
+
+    from followup_cli import imports, storage
+    from followup_cli.storage.dialect import ServerConnection
+
+    _on_server_only(engine)
+    cli("import", "customers", str(_shop_file(tmp_path, "a.csv", 1000, "old")), "-q")
+    updates_when_let_in: list[int] = []
+    updates = [0]
+
+    def another_branch_writes() -> None:
+        conn = ServerConnection(str(isolated_db), 15_000)
+        with storage.transaction(conn):
+            updates_when_let_in.append(updates[0])
+            conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('probe', '1')")
+        conn.close()
+
+    other = threading.Thread(target=another_branch_writes)
+    real_update = storage.update_customer
+
+    def counting_update(*args, **kwargs):
+        updates[0] += 1
+        if updates[0] == 1:  # the import holds the write lock: the other branch queues for it
+            other.start()
+            time.sleep(0.5)
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(storage, "update_customer", counting_update)
+    cli("import", "customers", str(_shop_file(tmp_path, "b.csv", 1000, "new")), "-q")
+    other.join(30)
+    assert updates_when_let_in == [imports.SERVER_WRITE_BATCH]  # after the first batch
+    listed = cli.json("imports")
+    assert [(i["updated"], i["status"]) for i in listed] == [(1000, "done"), (0, "done")]
+    assert cli.json("show", "K1000")["notes"] == "new 1000"
+
+
+def test_a_server_stopped_mid_import_says_what_was_kept_and_it_can_be_undone(
+    cli, engine, tmp_path, monkeypatch
+):
+    import subprocess
+
+    import pg_server
+
+    from followup_cli import storage
+
+    _on_server_only(engine)
+    own = pg_server.private_server()
+    if own is None:
+        pytest.skip("needs a server the tests start themselves")
+    url, pg_ctl, folder = own
+    monkeypatch.setenv("FOLLOWUP_DB", url)
+    try:
+        cli("import", "customers", str(_shop_file(tmp_path, "a.csv", 500, "old")), "-q")
+        updates = [0]
+        real_update = storage.update_customer
+
+        def stop_the_server_part_way(*args, **kwargs):
+            updates[0] += 1
+            if updates[0] == 250:  # in the second batch
+                subprocess.run([*pg_ctl, "-m", "immediate", "-w", "stop"], check=True)
+            return real_update(*args, **kwargs)
+
+        monkeypatch.setattr(storage, "update_customer", stop_the_server_part_way)
+        new = str(_shop_file(tmp_path, "b.csv", 500, "new"))
+        err = cli("import", "customers", new, "-q", code=1).stderr
+        assert err.startswith("followup: error: the database server went away (")
+        assert err.endswith(
+            "); import 2 stopped part way: its new customers and 200 updated customers were "
+            "kept; 'followup imports undo 2' takes them back, or import the file again to "
+            "finish\n"
+        )
+        assert err.count("\n") == 1
+        monkeypatch.setattr(storage, "update_customer", real_update)
+        log = str(Path(folder) / "log")  # the server's output: not a pipe it would hold open
+        subprocess.run([*pg_ctl, "-l", log, "-w", "restart"], check=True, stdout=subprocess.DEVNULL)
+        listed = cli.json("imports")
+        assert [(i["id"], i["status"]) for i in listed] == [(2, "partial"), (1, "done")]
+        assert [cli.json("show", ref)["notes"] for ref in ("K0200", "K0201")] == [
+            "new 200",
+            "old 201",
+        ]
+        out = cli("imports", "undo", "2").stdout
+        assert out == "Import 2 undone: 0 customers removed, 200 restored.\n"
+        assert cli.json("show", "K0200")["notes"] == "old 200"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True, check=False)
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
