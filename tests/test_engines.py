@@ -224,3 +224,65 @@ def test_a_server_stopped_mid_import_says_what_was_kept_and_it_can_be_undone(
         import shutil
 
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- a read-only file: commands that read work, commands that write say why not -----------------
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path):
+    """A folder followup can only read: a read-only bind mount as root (root ignores file
+    permissions, not a read-only mount), else a folder and file without write permission."""
+    import os
+    import subprocess
+
+    writable, shown = tmp_path / "writable", tmp_path / "shown"
+    writable.mkdir()
+    shown.mkdir()
+    yield writable, shown
+    if os.geteuid() == 0:
+        subprocess.run(["umount", "--lazy", str(shown)], check=False, capture_output=True)
+    else:
+        shown.chmod(0o700)
+
+
+@pytest.mark.sqlite_only  # the file itself
+def test_a_read_only_file_serves_every_command_that_only_reads(cli, read_only_folder, monkeypatch):
+    import os
+    import subprocess
+
+    writable, shown = read_only_folder
+    monkeypatch.setenv("FOLLOWUP_DB", str(writable / "shop.db"))
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23", "-q")
+    if os.geteuid() == 0:
+        try:
+            subprocess.run(["mount", "--bind", str(writable), str(shown)], check=True)
+            subprocess.run(["mount", "-o", "remount,ro,bind", str(shown)], check=True)
+        except (OSError, subprocess.CalledProcessError):
+            pytest.skip("running as root where a read-only bind mount cannot be made")
+        reason = "Read-only file system"
+    else:
+        shown.rmdir()
+        writable.rename(shown)
+        (shown / "shop.db").chmod(0o400)
+        shown.chmod(0o500)
+        reason = "Permission denied"
+    monkeypatch.setenv("FOLLOWUP_DB", str(shown / "shop.db"))
+    before = sorted(p.name for p in shown.iterdir())
+    assert len(cli.json("today", "--date", "2026-11-23")) == 23
+    assert cli.json("show", "C001")["name"] == "王芳"
+    assert found_ids(cli.json("find", "李娜")) == ["C002"]
+    cli("report", "--date", "2026-11-23")
+    assert cli("export", "customers").stdout.count("\n") == 37  # header and 36 customers
+    backup = read_only_folder[0].parent / "copy.db"
+    assert cli("backup", str(backup)).stdout == f"Backed up to {backup}\n"
+    refused = (
+        f"followup: error: the database file cannot be written ({reason}): this command "
+        "changes it. Commands that only read (today, show, find, report, export, backup) "
+        "work; copy the file somewhere writable to change it\n"
+    )
+    assert cli("log", "C001", "reached", "--date", "2026-11-23", code=1).stderr == refused
+    assert cli("add", "Bob", "--phone", "13900000000", code=1).stderr == refused
+    assert sorted(p.name for p in shown.iterdir()) == before  # no -wal or -shm made
+    monkeypatch.setenv("FOLLOWUP_DB", str(backup))
+    assert cli.json("show", "C001")["name"] == "王芳"  # the backup is whole

@@ -1047,6 +1047,8 @@ MESSAGES: dict[str, str] = {
     "{table}: {source} rows copied, {target} there": "{table}：复制 {source} 行，目标中 {target} 行",
     "the report from {start} to {end} reads the same in both: the copy is complete": "{start} 至 {end} 的报表两边完全一致：复制完成",
     "{database} is not a database followup can use: give a file name or a postgresql:// URL": "{database} 不是 followup 能用的数据库：请给出文件名或 postgresql:// 网址",
+    "the database file cannot be written ({reason}): this command changes it. Commands that only read (today, show, find, report, export, backup) work; copy the file somewhere writable to change it": "数据库文件无法写入（{reason}）：这个命令会修改它。只读的命令（today、show、find、report、export、backup）可以使用；要修改，请把文件复制到可写的位置",
+    "{path} cannot be written ({reason}) and is from an older followup: copy it somewhere writable and open it there once to bring it up to date": "{path} 无法写入（{reason}），而且来自旧版 followup：请复制到可写的位置并在那里打开一次以升级",
     "the database server went away ({detail}): what was saved before stays; the change under way was not saved": "数据库服务器断开了（{detail}）：之前保存的内容都在；正在进行的更改没有保存",
     "the database server went away ({detail}); {kept}": "数据库服务器断开了（{detail}）；{kept}",
     "database problem: {detail}; {kept}": "数据库出错：{detail}；{kept}",

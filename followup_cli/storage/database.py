@@ -15,6 +15,7 @@ from followup_cli.storage.connection import (
     _make_private_folders,
     connect,
     create_private_file,
+    read_only_reason,
 )
 from followup_cli.storage.dialect import ServerConnection, is_server, server_tables
 from followup_cli.storage.files import scrub_if_pending
@@ -134,6 +135,9 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
         create_private_file(path)
     elif path.stat().st_size == 0:
         _make_private(path)  # an empty file becomes a shop only as the owner's alone
+    read_only = read_only_reason(path)
+    if read_only is not None:
+        return _open_read_only(path, read_only)
     sidecars = {s for s in ("-wal", "-shm") if os.path.lexists(f"{path}{s}")}
     try:
         conn = connect(path)
@@ -155,6 +159,31 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise FollowupError(
             _("{path} is not a usable followup database ({exc})").format(path=path, exc=exc)
+        ) from None
+    return conn
+
+
+def _open_read_only(path: Path, why: str) -> sqlite3.Connection:
+    """A file followup may not write (read-only mount, no write permission): opened to read
+    only, never migrated; a file that needs a newer schema first is refused."""
+    try:
+        conn = connect(path, read_only=why)
+        try:
+            _check_ours(conn, path)
+            if schema_version(conn) < SCHEMA_VERSION:
+                raise FollowupError(
+                    _(
+                        "{path} cannot be written ({reason}) and is from an older followup: "
+                        "copy it somewhere writable and open it there once to bring it up "
+                        "to date"
+                    ).format(path=path, reason=why)
+                )
+        except BaseException:
+            conn.close()
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=path, exc=exc)
         ) from None
     return conn
 

@@ -14,6 +14,9 @@ from followup_cli.storage.schema import SCHEMA_VERSION, _migrate_in_transaction,
 
 
 def record_backup(conn: sqlite3.Connection, path: Path, now: str) -> None:
+    """Remember the backup (for `forget`); a file that cannot be written cannot remember it."""
+    if getattr(conn, "read_only", None) is not None:
+        return
     with transaction(conn):
         conn.execute(
             "INSERT INTO backups (path, made_at) VALUES (?, ?) "
