@@ -381,15 +381,21 @@ def _write_plan(
     conn: sqlite3.Connection, plan: _Merger, path: Path, today: date, result: ImportResult
 ) -> None:
     """The whole plan inside the caller's one write transaction."""
-    import_id, stamp, early = _write_new(conn, path, today, result, "running")
+    import_id, stamp, early = _write_new(conn, plan, path, today, result, "running")
     _write_updates(conn, storage.spooled_updates(conn), import_id, stamp, today, result, False)
     _finish(conn, import_id, stamp, today, result, early)
 
 
 def _write_new(
-    conn: sqlite3.Connection, path: Path, today: date, result: ImportResult, status: str
+    conn: sqlite3.Connection,
+    plan: _Merger,
+    path: Path,
+    today: date,
+    result: ImportResult,
+    status: str,
 ) -> tuple[int, str, bool]:
-    """The import's record, its new customers and their first follow-ups."""
+    """The import's record, its new customers and their first follow-ups, the ids merged
+    into others as their aliases."""
     record = {**_import_row("customers", path, today), "status": status}
     stamp = record["started_at"]  # every row this import writes carries it (see undo)
     result.import_id = import_id = storage.record_import(conn, record)
@@ -399,6 +405,8 @@ def _write_new(
     if early:
         result.spread = spread_first_import(conn, today, result.added, spooled=True)
     storage.spool_apply_new(conn, import_id, stamp)
+    storage.record_also_added(conn, plan.also_added, stamp)
+    storage.add_aliases(conn, plan.aliases, "import", stamp)
     return import_id, stamp, early
 
 
@@ -443,8 +451,6 @@ def _write_updates(
             re_ranked.append(customer_id)
     storage.record_changes(conn, changed)
     storage.record_import_changes(conn, timeline, today, stamp)
-    storage.record_also_added(conn, plan.also_added, stamp)
-    storage.add_aliases(conn, plan.aliases, "import", stamp)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
 
@@ -492,7 +498,7 @@ def _write_in_batches(
     undone, like a whole import, by `imports undo N`."""
     with storage.transaction(conn):
         plan.check_unchanged(rows=False)
-        import_id, stamp, early = _write_new(conn, path, today, result, PARTIAL)
+        import_id, stamp, early = _write_new(conn, plan, path, today, result, PARTIAL)
     written = 0
     try:
         for batch in _batches(storage.spooled_updates(conn), SERVER_WRITE_BATCH):

@@ -283,6 +283,7 @@ def test_a_read_only_file_serves_every_command_that_only_reads(cli, read_only_fo
     )
     assert cli("log", "C001", "reached", "--date", "2026-11-23", code=1).stderr == refused
     assert cli("add", "Bob", "--phone", "13900000000", code=1).stderr == refused
-    assert sorted(p.name for p in shown.iterdir()) == before  # no -wal or -shm made
+    # nothing made beside the file (the import's own -wal and -shm may go when it closes)
+    assert set(p.name for p in shown.iterdir()) <= set(before)
     monkeypatch.setenv("FOLLOWUP_DB", str(backup))
     assert cli.json("show", "C001")["name"] == "王芳"  # the backup is whole
