@@ -56,9 +56,15 @@ def main() -> None:
     try:
         db = pg_server.new_schema("bench_load")
         env = {**os.environ, "FOLLOWUP_DB": db, "NO_COLOR": "1"}
-        if args.code:
-            env["PYTHONPATH"] = args.code
         followup = [sys.executable, "-m", "followup_cli"]
+        if args.code:  # that checkout's package, not the one this venv has installed
+            followup = [
+                sys.executable,
+                "-c",
+                "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
+                f"repr(f)]; sys.path.insert(0, {args.code!r}); from followup_cli.launch import "
+                "main; sys.argv[0] = 'followup'; main()",
+            ]
         work = HERE / "out"
         work.mkdir(exist_ok=True)
         first = shop(work / "load-first.csv", args.rows, "old")
