@@ -22,6 +22,7 @@ from followup_cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     INTERRUPTED,
+    SERVER_GONE,
     ClickException,
     FollowupError,
     UsageError,
@@ -119,6 +120,8 @@ class FollowupGroup(TyperGroup):
                 _("a date worked out from these options is out of range: use nearer days")
             ) from None
         except sqlite3.OperationalError as exc:
+            if getattr(exc, "server_gone", False):
+                raise FollowupError(_(SERVER_GONE).format(detail=exc)) from None
             raise FollowupError(_("database problem: {detail}").format(detail=exc)) from None
         except sqlite3.DatabaseError as exc:
             raise FollowupError(
@@ -1521,8 +1524,16 @@ def forget(
     _confirm(
         _("Erase {customer} and all their history?").format(customer=describe(conn, customer)), yes
     )
-    gone = forget_customer(conn, customer)
     from followup_cli import storage
+
+    if storage.on_server(conn):
+        render.message(
+            _(
+                "Rewriting the server's tables that held them, so their details are gone from "
+                "its data files too; other commands at every branch wait until this is done."
+            )
+        )
+    gone = forget_customer(conn, customer)
 
     copies = (
         {"erased_in": [], "backups": [], "unreachable": []}

@@ -27,6 +27,12 @@ INTERRUPTED = (
     "followup: interrupted (what was saved before stays; a change under way was rolled back)"
 )
 
+# A chain's server closed the connection part way (translated where it is shown).
+SERVER_GONE = (
+    "the database server went away ({detail}): what was saved before stays; the change "
+    "under way was not saved"
+)
+
 
 class FollowupError(ClickException):
     """A problem the user can fix; shown as one line on stderr, never a traceback."""
@@ -39,7 +45,8 @@ class FollowupError(ClickException):
 
     def show(self, file: object | None = None) -> None:
         from followup_cli.i18n import _
+        from followup_cli.redact import scrub
         from followup_cli.text import strip_controls
 
-        one_line = " ".join(strip_controls(self.format_message()).split())
+        one_line = " ".join(scrub(strip_controls(self.format_message())).split())
         print(_("followup: error: {message}").format(message=one_line), file=sys.stderr)

@@ -345,6 +345,13 @@ def _ranked(planned: tuple[str | None, ...], rules: dict[str, Any], tier: str) -
     return (*planned, rule.rank if rule else 99)
 
 
+# On a chain's server, the changes to stored customers are written this many at a time, each
+# batch in a short transaction of its own, so a `log` at any branch waits for one batch (well
+# under a second), not for the whole import (see README, reliability).
+SERVER_WRITE_BATCH = 200
+PARTIAL = "partial"  # an import's status while its batches are written, and after a failure
+
+
 def _apply(
     conn: sqlite3.Connection,
     plan: _Merger,
@@ -356,21 +363,40 @@ def _apply(
     check: bool,
 ) -> None:
     """Write the plan in the current (or a new, short) write transaction, unless it is a dry
-    run, --strict found a rejected row, or nothing in the file was usable."""
+    run, --strict found a rejected row, or nothing in the file was usable. On a server the
+    updates go in short batches (see _write_in_batches)."""
     if dry_run or (result.rejected and (strict or not result.used)):
         return
-    if check:
+    if not check:
+        _write_plan(conn, plan, path, today, result)
+    elif storage.on_server(conn):
+        _write_in_batches(conn, plan, path, today, result)
+    else:
         with storage.transaction(conn):
             plan.check_unchanged()
             _write_plan(conn, plan, path, today, result)
-    else:
-        _write_plan(conn, plan, path, today, result)
 
 
 def _write_plan(
     conn: sqlite3.Connection, plan: _Merger, path: Path, today: date, result: ImportResult
 ) -> None:
-    record = _import_row("customers", path, today)
+    """The whole plan inside the caller's one write transaction."""
+    import_id, stamp, early = _write_new(conn, plan, path, today, result, "running")
+    _write_updates(conn, storage.spooled_updates(conn), import_id, stamp, today, result, False)
+    _finish(conn, import_id, stamp, today, result, early)
+
+
+def _write_new(
+    conn: sqlite3.Connection,
+    plan: _Merger,
+    path: Path,
+    today: date,
+    result: ImportResult,
+    status: str,
+) -> tuple[int, str, bool]:
+    """The import's record, its new customers and their first follow-ups, the ids merged
+    into others as their aliases."""
+    record = {**_import_row("customers", path, today), "status": status}
     stamp = record["started_at"]  # every row this import writes carries it (see undo)
     result.import_id = import_id = storage.record_import(conn, record)
     # A first import's backlog is spread before it is written, unless birthdays or dated
@@ -379,16 +405,39 @@ def _write_plan(
     if early:
         result.spread = spread_first_import(conn, today, result.added, spooled=True)
     storage.spool_apply_new(conn, import_id, stamp)
+    storage.record_also_added(conn, plan.also_added, stamp)
+    storage.add_aliases(conn, plan.aliases, "import", stamp)
+    return import_id, stamp, early
+
+
+def _write_updates(
+    conn: sqlite3.Connection,
+    updates: Iterable[Any],
+    import_id: int,
+    stamp: str,
+    today: date,
+    result: ImportResult,
+    recheck: bool,
+) -> None:
+    """Update stored customers as planned. With `recheck` (a batch written while others may
+    have written since the plan), a field someone changed since the file was read keeps
+    their value, and a customer erased or merged away meanwhile is left out."""
     changed: list[tuple[int, int, str, str | None]] = []
     to_plan: list[int] = []
     re_ranked: list[int] = []
     timeline: list[tuple[int, str, Any, Any]] = []  # tier, owner, branch changes, for `show`
-    for update in storage.spooled_updates(conn):
+    for update in updates:
         customer_id = update["customer_id"]
         changes = json.loads(update["changes"])
-        storage.update_customer(conn, customer_id, changes, stamp)
-        changed.append((import_id, customer_id, "updated", update["before"]))
         before = json.loads(update["before"])
+        if recheck:
+            changes, before = _still_to_change(conn, update, changes, before)
+            if not changes:
+                result.updated -= 1
+                result.unchanged += 1
+                continue
+        storage.update_customer(conn, customer_id, changes, stamp)
+        changed.append((import_id, customer_id, "updated", json.dumps(before, ensure_ascii=False)))
         timeline.extend(
             (customer_id, name, before.get(name), changes[name])
             for name in ("tier", "owner", "branch")
@@ -402,14 +451,92 @@ def _write_plan(
             re_ranked.append(customer_id)
     storage.record_changes(conn, changed)
     storage.record_import_changes(conn, timeline, today, stamp)
-    storage.record_also_added(conn, plan.also_added, stamp)
-    storage.add_aliases(conn, plan.aliases, "import", stamp)
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
+
+
+def _still_to_change(
+    conn: sqlite3.Connection, update: Any, changes: dict[str, Any], before: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The planned changes that still apply to the customer as stored now (see
+    _write_updates), and what they replace."""
+    row = storage.customer_row(conn, update["customer_id"])
+    if row is None:
+        return {}, {}
+    now = json.dumps([row[c] for c in _FINGERPRINT], ensure_ascii=False)
+    if now == update["seen"]:
+        return changes, before
+    stored = dict(zip(row.keys(), row, strict=True))
+    kept = {
+        name: value
+        for name, value in changes.items()
+        if name not in stored or stored[name] == before.get(name)
+    }
+    return kept, {name: stored.get(name, before.get(name)) for name in kept}
+
+
+def _finish(
+    conn: sqlite3.Connection,
+    import_id: int,
+    stamp: str,
+    today: date,
+    result: ImportResult,
+    early: bool,
+) -> None:
     plan_occasions_after_import(conn, result.header, stamp, today)
     if not early:
         result.spread = spread_first_import(conn, today, result.added)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
+
+
+def _write_in_batches(
+    conn: sqlite3.Connection, plan: _Merger, path: Path, today: date, result: ImportResult
+) -> None:
+    """A server's import in short transactions: first the new customers (with the checks
+    that the plan still fits the shop), then the updates SERVER_WRITE_BATCH at a time, then
+    the import is marked done. Until then it is 'partial': what a failure part way keeps is
+    undone, like a whole import, by `imports undo N`."""
+    with storage.transaction(conn):
+        plan.check_unchanged(rows=False)
+        import_id, stamp, early = _write_new(conn, plan, path, today, result, PARTIAL)
+    written = 0
+    try:
+        for batch in _batches(storage.spooled_updates(conn), SERVER_WRITE_BATCH):
+            with storage.transaction(conn):
+                if storage.import_status(conn, import_id) != PARTIAL:  # undone meanwhile
+                    raise FollowupError(
+                        _(
+                            "import {import_id} was undone while it was being written: it "
+                            "stopped there"
+                        ).format(import_id=import_id)
+                    )
+                _write_updates(conn, batch, import_id, stamp, today, result, True)
+            written += len(batch)
+        with storage.transaction(conn):
+            _finish(conn, import_id, stamp, today, result, early)
+    except (KeyboardInterrupt, sqlite3.Error) as exc:
+        raise _stopped_part_way(exc, import_id, written) from None
+
+
+def _stopped_part_way(exc: BaseException, import_id: int, written: int) -> BaseException:
+    """What a batched import that failed part way kept, and how to take it back."""
+    kept = _(
+        "import {import_id} stopped part way: its new customers and {written} updated "
+        "customers were kept; 'followup imports undo {import_id}' takes them back, or import "
+        "the file again to finish"
+    ).format(import_id=import_id, written=written)
+    if isinstance(exc, KeyboardInterrupt):
+        import sys
+
+        print(kept, file=sys.stderr)
+        return exc
+    from followup_cli.storage.dialect import ServerGone
+
+    if isinstance(exc, ServerGone):
+        return FollowupError(
+            _("the database server went away ({detail}); {kept}").format(detail=exc, kept=kept)
+        )
+    return FollowupError(_("database problem: {detail}; {kept}").format(detail=exc, kept=kept))
 
 
 def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) -> Iterator[Any]:
@@ -975,8 +1102,9 @@ class _Merger:
         storage.spool_new(self.conn, self.pending)
         self.pending.clear()
 
-    def check_unchanged(self) -> None:
-        """Inside the write transaction: is the plan still right? Else raise _Stale."""
+    def check_unchanged(self, rows: bool = True) -> None:
+        """Inside the write transaction: is the plan still right? Else raise _Stale. Without
+        `rows`, the customers to update are checked one by one as they are written."""
         conn = self.conn
         if (
             storage.last_customer_id(conn) != self.snapshot
@@ -985,6 +1113,8 @@ class _Merger:
             or storage.load_levels(conn) != self.levels
         ):
             raise _Stale
+        if not rows:
+            return
         for update in storage.spooled_updates(conn):
             row = storage.customer_row(conn, update["customer_id"])
             now = json.dumps([row[c] for c in _FINGERPRINT], ensure_ascii=False) if row else None
@@ -1307,7 +1437,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     import_id=import_id
                 )
             )
-        if record["status"] != "done":
+        if record["status"] not in ("done", PARTIAL):
             raise FollowupError(
                 _("import {import_id} is {status}: nothing to undo").format(
                     import_id=import_id, status=wording.status(record["status"])

@@ -46,6 +46,7 @@ STATUS_NAMES = {
     "ok": N_("ok"),
     "failed": N_("failed"),
     "undone": N_("undone"),
+    "partial": N_("partial"),  # an import written in batches, not finished
 }
 OUTCOME_NAMES = {
     "reached": N_("reached"),

@@ -66,61 +66,68 @@ def _start() -> None:
             "initdb/pg_ctl not found (install PostgreSQL 15, or set FOLLOWUP_TEST_PG)"
         )
         return
-    folder = tempfile.mkdtemp(prefix="followup-pg-")
+    try:
+        _state["pg_ctl"], admin, folder = start_cluster(initdb, pg_ctl)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        _state["missing"] = f"could not start PostgreSQL: {exc} {detail.decode(errors='replace')}"
+        return
     _state["folder"] = folder
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE followup_test")
+    _state["url"] = admin.replace("/postgres?", "/followup_test?")
+
+
+def start_cluster(initdb: str, pg_ctl: str, durable: bool = False) -> tuple[list[str], str, str]:
+    """initdb and start a server in a new temporary folder: (the pg_ctl command that stops
+    it, with `stop` to add, the URL of its `postgres` database, the folder). Not `durable`:
+    commits are not flushed (fast, but a crash loses the last ones)."""
+    folder = tempfile.mkdtemp(prefix="followup-pg-")
     prefix = _as_user()
     if prefix:
         user = prefix[2]
         os.chown(folder, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
     data = os.path.join(folder, "data")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
-    try:
-        subprocess.run(
-            [
-                *prefix,
-                initdb,
-                "-D",
-                data,
-                "-U",
-                "followup",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            ],
-            **quiet,
-        )
-        port = _free_port()
-        settings = (
-            f"-k {folder} -p {port} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-        )
-        subprocess.run(
-            [
-                *prefix,
-                pg_ctl,
-                "-D",
-                data,
-                "-o",
-                settings,
-                "-l",
-                os.path.join(folder, "log"),
-                "-w",
-                "start",
-            ],
-            **quiet,
-        )
-    except (subprocess.CalledProcessError, OSError) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        _state["missing"] = f"could not start PostgreSQL: {exc} {detail.decode(errors='replace')}"
-        return
-    _state["pg_ctl"] = [*prefix, pg_ctl, "-D", data]
-    admin = f"postgresql://followup@/postgres?host={quote(folder)}&port={port}"
-    import psycopg
+    subprocess.run(
+        [
+            *prefix,
+            initdb,
+            "-D",
+            data,
+            "-U",
+            "followup",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        **quiet,
+    )
+    port = _free_port()
+    flushing = "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+    settings = f"-k {folder} -p {port} -c listen_addresses='' {flushing}-c max_connections=100"
+    log = os.path.join(folder, "log")
+    subprocess.run([*prefix, pg_ctl, "-D", data, "-o", settings, "-l", log, "-w", "start"], **quiet)
+    return (
+        [*prefix, pg_ctl, "-D", data],
+        f"postgresql://followup@/postgres?host={quote(folder)}&port={port}",
+        folder,
+    )
 
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE followup_test")
-    _state["url"] = f"postgresql://followup@/followup_test?host={quote(folder)}&port={port}"
+
+def private_server() -> tuple[str, list[str], str] | None:
+    """A server of its own for a test that stops it, keeping every commit through a crash:
+    (URL, pg_ctl command, folder), or None
+    when the tests' server is not one they started."""
+    if "folder" not in _state:
+        return None
+    command, url, folder = start_cluster(
+        _binary("initdb") or "", _binary("pg_ctl") or "", durable=True
+    )
+    return url, command, folder
 
 
 def base_url() -> str | None:

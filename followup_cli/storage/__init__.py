@@ -163,6 +163,7 @@ from followup_cli.storage.imports import (  # noqa: F401
     get_import,
     import_changes,
     import_match_keys,
+    import_status,
     last_customer_id,
     list_imports,
     record_changes,

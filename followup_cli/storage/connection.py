@@ -58,15 +58,49 @@ def create_private_file(path: Path) -> None:
 
 
 class _Connection(sqlite3.Connection):
-    """A connection that remembers whether the file was checked before its first write."""
+    """A connection that remembers whether the file was checked before its first write, and
+    why it may only read (None: it may write)."""
 
     health_checked = False
+    read_only: str | None = None
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def read_only_reason(path: Path) -> str | None:
+    """Why followup cannot write this existing file, or None. A write needs the file and, for
+    the WAL beside it, its folder writable: a read-only mount (a backup disk) refuses both,
+    even to root; a file or folder without write permission refuses its non-owners."""
+    import errno
+
+    for target in (path, path.parent):
+        if not os.access(target, os.W_OK):
+            try:
+                on_read_only_mount = bool(os.statvfs(target).f_flag & os.ST_RDONLY)
+            except OSError:
+                on_read_only_mount = False
+            return os.strerror(errno.EROFS if on_read_only_mount else errno.EACCES)
+    return None
+
+
+def connect(path: Path, read_only: str | None = None) -> sqlite3.Connection:
+    """A connection to the file; with `read_only` (why), one that only reads and makes no
+    -wal or -shm file (SQLite's immutable mode, unless a WAL is there to be read)."""
+    target: Any = path
+    if read_only is not None:
+        from urllib.parse import quote
+
+        wal = Path(f"{path}-wal")
+        pending_wal = wal.exists() and wal.stat().st_size > 0
+        target = f"file:{quote(str(path.absolute()))}?mode=ro" + (
+            "" if pending_wal else "&immutable=1"
+        )
     conn = sqlite3.connect(
-        path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection
+        target,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        factory=_Connection,
+        uri=read_only is not None,
     )
+    conn.read_only = read_only  # type: ignore[attr-defined]
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -129,6 +163,15 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
     The first one on a connection checks the file's health first (check_before_writing).
     """
+    why = getattr(conn, "read_only", None)
+    if why is not None:
+        raise FollowupError(
+            _(
+                "the database file cannot be written ({reason}): this command changes it. "
+                "Commands that only read (today, show, find, report, export, backup) work; "
+                "copy the file somewhere writable to change it"
+            ).format(reason=why)
+        )
     checked_on = None
     if not getattr(conn, "health_checked", True):
         checked_on = check_before_writing(conn)
@@ -137,8 +180,6 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise
-        from followup_cli.i18n import _
-
         raise FollowupError(
             _(
                 "the database is busy: another followup command (the nightly import?) is "

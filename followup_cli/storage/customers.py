@@ -305,48 +305,77 @@ def record_customer_changes(
     )
 
 
+def fold(text: str) -> str:
+    """Case folded the same way on every engine: Unicode full case folding (ß -> ss), without
+    the dot above that folding leaves after an i (İ -> i̇), so `istanbul` finds İstanbul."""
+    return text.casefold().replace("i\u0307", "i")
+
+
 def search_customers(
     conn: sqlite3.Connection, text: str, digits: str | None, limit: int
 ) -> tuple[int, list[sqlite3.Row]]:
-    """Customers whose id, name or e-mail contains `text` (case-folded), or whose phone ends
+    """Customers whose id, name or e-mail contains `text` (folded), or whose phone ends
     with `digits`; the best matches first (exact id, then id, name, phone, e-mail), at most
     `limit`, with the total number that matched.
 
-    One pass over the customers. SQLite's LIKE ignores case for ASCII letters only, so a query
-    with other cased letters (é, Ä, Cyrillic) is compared through Python's casefold instead.
+    One pass over the customers' ids, names, phones and e-mails, compared in Python: neither
+    SQLite's LIKE (ASCII letters only) nor the server's lower() (its locale's) folds case as
+    Unicode does, and the two engines must find the same people.
     """
-    if any(not ch.isascii() and ch.lower() != ch.upper() for ch in text):
-        conn.create_function("casefold", 1, _casefold, deterministic=True)
-        same = "casefold(c.ref) = :text"
-
-        def has(column: str) -> str:
-            return f"instr(casefold({column}), :text) > 0"
-
-    else:
-        same = "c.ref = :text COLLATE NOCASE"
-
-        def has(column: str) -> str:
-            return f"{column} LIKE :pattern ESCAPE '\\'"
-
-    rank = (
-        f"CASE WHEN {same} THEN 0 WHEN {has('c.ref')} THEN 1 WHEN {has('c.name')} THEN 2 "
-        "WHEN :digits IS NOT NULL AND c.phone LIKE '%' || :digits THEN 3 "
-        f"WHEN {has('c.email')} THEN 4 END"
-    )
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    rows = conn.execute(
-        "SELECT m.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = m.id "
-        f"AND f.status = 'open') AS next_due, {branch_of('m')} AS in_branch FROM ("
-        f"SELECT *, COUNT(*) OVER () AS total FROM (SELECT c.*, {rank} AS match_rank "
-        "FROM customers c) AS ranked WHERE match_rank IS NOT NULL "
-        "ORDER BY match_rank, name, ref LIMIT :limit) m ORDER BY match_rank, name, ref",
-        {"text": text, "pattern": pattern, "digits": digits, "limit": limit},
-    ).fetchall()
-    return (int(rows[0]["total"]) if rows else 0), rows
+    wanted = fold(text)
+    ranked: list[tuple[int, str, str, int]] = []
+    for row_id, ref, name, phone, email in conn.execute(
+        "SELECT id, ref, name, phone, email FROM customers"
+    ):
+        rank = _match_rank(wanted, digits, ref, name, phone, email)
+        if rank is not None:
+            ranked.append((rank, name or "", ref or "", row_id))
+    ranked.sort()
+    chosen = ranked[:limit] if limit >= 0 else ranked
+    if not chosen:
+        return len(ranked), []
+    order = {row_id: position for position, (*_ignored, row_id) in enumerate(chosen)}
+    rank_of = {row_id: rank for rank, *_ignored, row_id in chosen}
+    rows: list[Any] = []
+    for ids in _chunks(list(order)):
+        marks = ", ".join("?" * len(ids))
+        rows += conn.execute(
+            "SELECT c.*, (SELECT f.show_date FROM followups f WHERE f.customer_id = c.id "
+            f"AND f.status = 'open') AS next_due, {branch_of('c')} AS in_branch "
+            f"FROM customers c WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
+    rows.sort(key=lambda row: order[row["id"]])
+    return len(ranked), [_with_rank(row, rank_of[row["id"]]) for row in rows]
 
 
-def _casefold(value: str | None) -> str | None:
-    return value.casefold() if value is not None else None
+def _match_rank(
+    wanted: str,
+    digits: str | None,
+    ref: str | None,
+    name: str | None,
+    phone: str | None,
+    email: str | None,
+) -> int | None:
+    """0 the id itself, 1 part of the id, 2 of the name, 3 the phone's end, 4 the e-mail."""
+    folded_ref = fold(ref or "")
+    if folded_ref == wanted:
+        return 0
+    if wanted in folded_ref:
+        return 1
+    if name and wanted in fold(name):
+        return 2
+    if digits is not None and phone and phone.endswith(digits):
+        return 3
+    if email and wanted in fold(email):
+        return 4
+    return None
+
+
+def _with_rank(row: Any, rank: int) -> dict[str, Any]:
+    found = dict(zip(row.keys(), row, strict=True))  # a sqlite3.Row iterates its values
+    found["match_rank"] = rank
+    return found
 
 
 def customers_with_keys(

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from followup_cli import redact
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.storage.connection import (
@@ -14,6 +15,7 @@ from followup_cli.storage.connection import (
     _make_private_folders,
     connect,
     create_private_file,
+    read_only_reason,
 )
 from followup_cli.storage.dialect import ServerConnection, is_server, server_tables
 from followup_cli.storage.files import scrub_if_pending
@@ -40,7 +42,16 @@ def chosen_server(cli_value: str | None) -> str | None:
     chosen = (cli_value or os.environ.get("FOLLOWUP_DB") or "").strip()
     if is_server(chosen):
         scheme, rest = chosen.split("://", 1)
-        return f"{scheme.lower()}://{rest}"
+        url = f"{scheme.lower()}://{rest}"
+        redact.remember(url)
+        if redact.stray_at(url):
+            raise FollowupError(
+                _(
+                    "{database} has more than one @ before the server's name: write an @ in "
+                    "the user name or password as %40"
+                ).format(database=shown_name(url))
+            )
+        return url
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", chosen):
         raise FollowupError(
             _(
@@ -79,6 +90,7 @@ def open_server(url: str) -> ServerConnection:
             raise _newer(version)
         conn.created = version == 0
         migrate(conn)
+        scrub_if_pending(conn)
     except BaseException:
         conn.close()
         raise
@@ -98,9 +110,8 @@ def open_for_reading(cli_value: str | None) -> Any | None:
 
 
 def shown_name(url: str) -> str:
-    """A database name fit to print: a server URL's password replaced by ***."""
-    hidden = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
-    return re.sub(r"([?&]password=)[^&]*", r"\1***", hidden, flags=re.I)
+    """A database name fit to print: a server URL's password and *password= values as ***."""
+    return redact.shown_url(url)
 
 
 def resolve_db_path(cli_value: str | None) -> tuple[Path, bool]:
@@ -124,6 +135,9 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
         create_private_file(path)
     elif path.stat().st_size == 0:
         _make_private(path)  # an empty file becomes a shop only as the owner's alone
+    read_only = read_only_reason(path)
+    if read_only is not None:
+        return _open_read_only(path, read_only)
     sidecars = {s for s in ("-wal", "-shm") if os.path.lexists(f"{path}{s}")}
     try:
         conn = connect(path)
@@ -145,6 +159,31 @@ def open_db(path: Path, create_folder: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise FollowupError(
             _("{path} is not a usable followup database ({exc})").format(path=path, exc=exc)
+        ) from None
+    return conn
+
+
+def _open_read_only(path: Path, why: str) -> sqlite3.Connection:
+    """A file followup may not write (read-only mount, no write permission): opened to read
+    only, never migrated; a file that needs a newer schema first is refused."""
+    try:
+        conn = connect(path, read_only=why)
+        try:
+            _check_ours(conn, path)
+            if schema_version(conn) < SCHEMA_VERSION:
+                raise FollowupError(
+                    _(
+                        "{path} cannot be written ({reason}) and is from an older followup: "
+                        "copy it somewhere writable and open it there once to bring it up "
+                        "to date"
+                    ).format(path=path, reason=why)
+                )
+        except BaseException:
+            conn.close()
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise FollowupError(
+            _("cannot use database {path}: {exc}").format(path=path, exc=exc)
         ) from None
     return conn
 

@@ -56,6 +56,13 @@ _PRIMARY_KEYS = {
 }
 
 
+class ServerGone(sqlite3.OperationalError):
+    """The server closed the connection (stopped, restarted, network gone): what was committed
+    stays; the transaction under way was rolled back by the server."""
+
+    server_gone = True
+
+
 def is_server(target: str | None) -> bool:
     """A PostgreSQL URL (`postgresql://…`) rather than a file name."""
     return bool(target) and target.strip().lower().startswith(SERVER_SCHEMES)  # type: ignore[union-attr]
@@ -86,7 +93,6 @@ _WORDS = [
     (re.compile(r"\btemp\.", re.I), "pg_temp."),
     (re.compile(r"\browid\b", re.I), "ctid"),
     (re.compile(r"\binstr\(", re.I), "strpos("),
-    (re.compile(r"\bcasefold\(", re.I), "lower("),
     (re.compile(r"\bifnull\(", re.I), "COALESCE("),
     (re.compile(r"\bAS\s+REAL\b", re.I), "AS DOUBLE PRECISION"),
     (re.compile(r"(?<!I)\bLIKE\b", re.I), "ILIKE"),  # SQLite's LIKE ignores case
@@ -303,6 +309,8 @@ class ServerConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self._conn.closed:  # gone: the server rolled back whatever was under way
+            return False
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def create_function(self, *args: Any, **kwargs: Any) -> None:
@@ -333,11 +341,11 @@ class ServerConnection:
             translated = translated[: -len(" RETURNING id")]
         import psycopg
 
-        cursor = self._conn.cursor()
         try:
+            cursor = self._conn.cursor()
             cursor.executemany(translated, [_params(r) for r in rows])
         except psycopg.Error as exc:
-            raise _as_sqlite_error(exc) from None
+            raise self._as_sqlite_error(exc) from None
         return ServerCursor(cursor)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -350,19 +358,27 @@ class ServerConnection:
                 for row in rows:
                     copy.write_row([_plain(v) for v in row])
         except psycopg.Error as exc:
-            raise _as_sqlite_error(exc) from None
+            raise self._as_sqlite_error(exc) from None
 
     def _run(self, sql: str, params: Any) -> ServerCursor:
         import psycopg
 
-        cursor = self._conn.cursor()
         try:
+            cursor = self._conn.cursor()
             cursor.execute(sql, params)
         except psycopg.Error as exc:
             if os.environ.get("FOLLOWUP_DEBUG_SQL"):  # for developers: the statement itself
                 sys.stderr.write(f"{exc}\n{sql}\n{params!r}\n")
-            raise _as_sqlite_error(exc) from None
+            raise self._as_sqlite_error(exc) from None
         return ServerCursor(cursor)
+
+    def _as_sqlite_error(self, exc: Exception) -> sqlite3.Error:
+        """As _as_sqlite_error, and ServerGone once the connection is lost."""
+        import psycopg
+
+        if isinstance(exc, psycopg.OperationalError) and self._conn.closed:
+            return ServerGone(_first_line(exc))
+        return _as_sqlite_error(exc)
 
     def _begin_writing(self) -> ServerCursor:
         self._run("BEGIN", None)
@@ -379,7 +395,7 @@ class ServerConnection:
             self._run("COMMIT", None)
 
     def close(self) -> None:
-        self._conn.close()
+        self._conn.close()  # no error on a connection the server already closed
 
     def __enter__(self) -> ServerConnection:
         return self

@@ -14,6 +14,9 @@ from followup_cli.storage.schema import SCHEMA_VERSION, _migrate_in_transaction,
 
 
 def record_backup(conn: sqlite3.Connection, path: Path, now: str) -> None:
+    """Remember the backup (for `forget`); a file that cannot be written cannot remember it."""
+    if getattr(conn, "read_only", None) is not None:
+        return
     with transaction(conn):
         conn.execute(
             "INSERT INTO backups (path, made_at) VALUES (?, ?) "
@@ -67,11 +70,10 @@ def erase_customer(conn: sqlite3.Connection, customer_id: int) -> bool:
     if on_server(conn):
         with transaction(conn):
             delete_customer(conn, customer_id)
-        # The server keeps deleted rows until a vacuum: have it now, so they are not lying
-        # about in the tables' pages (its own WAL archives and dumps are the owner's to manage).
-        for table in (*CUSTOMER_TABLES, "customers", "import_changes"):
-            conn.execute(f"VACUUM {table}")
-        return True
+            conn.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (_SCRUB_PENDING,)
+            )
+        return rewrite_server_tables(conn, SERVER_REWRITE_WAIT_MS)
     conn.execute("PRAGMA secure_delete = ON")
     with transaction(conn):
         delete_customer(conn, customer_id)
@@ -79,6 +81,31 @@ def erase_customer(conn: sqlite3.Connection, customer_id: int) -> bool:
             "INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (_SCRUB_PENDING,)
         )
     return scrub(conn, SCRUB_WAIT_MS)
+
+
+# The server's tables that hold a customer's details, their own rows or a copy of them
+# (notes, call notes, earlier values kept for undo); each is rewritten with its indexes.
+ERASED_SERVER_TABLES = (*CUSTOMER_TABLES, "customers", "import_changes")
+SERVER_REWRITE_WAIT_MS = 15_000  # how long `forget` waits for each table's readers
+
+
+def rewrite_server_tables(conn: Any, wait_ms: int) -> bool:
+    """Rewrite every table that held the erased rows (VACUUM FULL: a new file for the table,
+    its TOAST data and every index, the old files deleted), so their bytes are gone from the
+    server's data files. Each table is locked against every other command while it is
+    rewritten. False (and the erasure left pending for the next command) when a table's
+    readers did not let go within `wait_ms`."""
+    conn.execute(f"SET lock_timeout = {int(wait_ms)}")
+    try:
+        for table in ERASED_SERVER_TABLES:
+            conn.execute(f"VACUUM FULL {table}")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.execute("SET lock_timeout = 0")
+    with transaction(conn):
+        conn.execute("DELETE FROM settings WHERE key = ?", (_SCRUB_PENDING,))
+    return True
 
 
 def scrub(conn: sqlite3.Connection, wait_ms: int) -> bool:
@@ -99,9 +126,11 @@ def scrub(conn: sqlite3.Connection, wait_ms: int) -> bool:
 
 def scrub_if_pending(conn: sqlite3.Connection) -> None:
     """Finish an erasure that a reader held up, without making this command wait for it."""
-    if on_server(conn):
-        return
     try:
+        if on_server(conn):
+            if conn.execute("SELECT 1 FROM settings WHERE key = ?", (_SCRUB_PENDING,)).fetchone():
+                rewrite_server_tables(conn, 500)
+            return
         if conn.execute("SELECT 1 FROM settings WHERE key = ?", (_SCRUB_PENDING,)).fetchone():
             scrub(conn, 0)
     except sqlite3.OperationalError:

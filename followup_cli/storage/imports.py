@@ -26,6 +26,11 @@ def finish_import(conn: sqlite3.Connection, import_id: int, values: dict[str, An
     conn.execute(f"UPDATE imports SET {assignments} WHERE id = ?", [*values.values(), import_id])
 
 
+def import_status(conn: sqlite3.Connection, import_id: int) -> str | None:
+    row = conn.execute("SELECT status FROM imports WHERE id = ?", (import_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def record_changes(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, str, str | None]]):
     conn.executemany(
         "INSERT INTO import_changes (import_id, customer_id, action, before) VALUES (?, ?, ?, ?)",
