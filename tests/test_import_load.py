@@ -81,10 +81,12 @@ def test_a_wait_that_runs_out_says_what_to_do(cli, isolated_db, monkeypatch):
 
 
 def test_a_plan_made_stale_by_another_command_is_made_again(
-    cli, tmp_path, isolated_db, monkeypatch
+    cli, tmp_path, isolated_db, monkeypatch, engine
 ):
     """The import's plan is checked inside the write transaction: a customer it was about to
-    update, changed by someone else meanwhile, is planned again, never overwritten blind."""
+    update, changed by someone else meanwhile, is planned again, never overwritten blind. On
+    a chain's server the import writes in short batches and keeps a field someone changed
+    meanwhile as they left it, so one plan is enough there."""
     path = tmp_path / "shop.csv"
     path.write_text("id,name,phone,tier\nS1,Sam,13800000011,vip\n", encoding="utf-8")
     cli("import", "customers", str(path), "--date", "2025-06-01")
@@ -104,7 +106,7 @@ def test_a_plan_made_stale_by_another_command_is_made_again(
 
     monkeypatch.setattr(imports._Merger, "finish", finish_while_someone_assigns)
     out = cli.json("import", "customers", str(path), "--date", "2025-06-02")
-    # first plan refused (Sam changed), second plan made and written
-    assert (len(calls), out["updated"]) == (2, 1)
+    # the file: first plan refused (Sam changed), second plan made and written
+    assert (len(calls), out["updated"]) == ((2 if engine == "sqlite" else 1), 1)
     shown = cli.json("show", "S1")
     assert (shown["name"], shown["owner"]) == ("Sam Li", "Mei")
