@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 FREE_MIN = 12  # free text is not squeezed narrower than this while other columns can go
-DEFAULT_WIDTH = 120  # when not on a terminal and COLUMNS is not set
+DEFAULT_WIDTH = 80  # when not on a terminal and COLUMNS is not set (`today | less`)
 
 # Cells that are one thing, never wrapped; every other word is kept whole too, see `Col`.
 WHOLE_KEYS = frozenset({"customer_id", "id", "name", "phone", "email"})
@@ -98,14 +98,41 @@ def pad(text: str, width: int) -> str:
     return text + " " * (width - text_width(text))
 
 
+# Chinese line-breaking rules (GB/T 15834, JIS X 4051 kinsoku): a line never starts with
+# closing punctuation and never ends with opening punctuation.
+NO_LINE_START = frozenset("，。？！）」』、：；〉》】〕…,.?!:;)]}%")
+NO_LINE_END = frozenset("（「『〈《【〔([{")
+
+
+def break_before(current: str, char: str) -> int:
+    """Where to end a full line `current` so the next starts with `char`: how many of its last
+    characters go down to the next line (0 when the break is allowed where it is)."""
+    back = 0
+    # Pull characters down while the next line would start with closing punctuation or this
+    # one ends with an opening one; a line is never emptied (then the rule gives way).
+    while back < len(current) - 1:
+        follows = current[len(current) - back] if back else char
+        if follows in NO_LINE_START or current[len(current) - back - 1] in NO_LINE_END:
+            back += 1
+            continue
+        break
+    return back
+
+
 def _cut(word: str, width: int) -> list[str]:
-    """A word too long for the column, in pieces that fit."""
+    """A word too long for the column, in pieces that fit, broken where Chinese allows."""
     pieces, current, used = [], "", 0
     for char in word:
         size = _char_width(char)
         if used + size > width and current:
-            pieces.append(current)
-            current, used = "", 0
+            back = break_before(current, char)
+            if back:
+                pieces.append(current[:-back])
+                current = current[-back:]
+            else:
+                pieces.append(current)
+                current = ""
+            used = text_width(current)
         current += char
         used += size
     return [*pieces, current] if current else pieces
@@ -136,6 +163,38 @@ def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
     return lines or [""]
 
 
+def break_lines(text: str, width: int) -> list[str]:
+    """Prose (help, messages) in lines of at most `width` columns: a line may break after any
+    Chinese character and at spaces, never inside an ASCII word (an option, a value), and
+    never so that a line starts with closing punctuation or ends with an opening one."""
+    import re
+
+    lines: list[str] = []
+    tokens: list[str] = []  # the current line's tokens
+    used = 0
+    for token in re.findall(r"\s+|[!-~]+|.", text):
+        if token.isspace():
+            if tokens and used < width:
+                tokens.append(" ")
+                used += 1
+            continue
+        size = text_width(token)
+        if used + size > width and "".join(tokens).strip():
+            carried: list[str] = []
+            while len(tokens) > 1 and (
+                (carried or [token])[0][0] in NO_LINE_START or tokens[-1][-1] in NO_LINE_END
+            ):
+                carried.insert(0, tokens.pop())
+            lines.append("".join(tokens).rstrip())
+            tokens = [t for t in carried if not t.isspace()] if carried else []
+            used = text_width("".join(tokens))
+        tokens.append(token)
+        used += size
+    if "".join(tokens).strip():
+        lines.append("".join(tokens).rstrip())
+    return lines or [""]
+
+
 def _longest_word(text: str) -> int:
     if " " not in text:
         return text_width(text)
@@ -145,7 +204,7 @@ def _longest_word(text: str) -> int:
 
 
 def terminal_width() -> int:
-    """COLUMNS when set, else the terminal's width, else a wide default for files and pipes."""
+    """COLUMNS when set, else the terminal's width, else 80 for files and pipes (`| less`)."""
     value = os.environ.get("COLUMNS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)

@@ -98,7 +98,8 @@ def console(stderr: bool = False):
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "120"))
+    columns = os.environ.get("COLUMNS", "")
+    width = None if stream.isatty() else int(columns) if columns.isdigit() else 80
     return Console(
         file=stream,
         width=width,
@@ -561,19 +562,20 @@ def warn(text: str) -> None:
 
 
 def _today_columns() -> tuple[Col, ...]:
-    """The morning list: on a narrow screen the notes go first, then the reason moves under
-    the name, then tier, due date and days over go; id, name, phone and status stay."""
+    """The morning list, one line a customer at 80 columns: on a narrow screen the notes go
+    first, then days over and the due date (the status says how late), then the reason moves
+    under the name, then the tier; id, name (wrapped at spaces), phone and status stay."""
     from followup_cli.layout import Col
 
     return (
         Col("customer_id", "ID", keep=0, whole=True),
-        Col("name", "Name", keep=0, whole=True),
+        Col("name", "Name", keep=0),
         Col("phone", "Phone", keep=1, whole=True),
-        Col("tier", "Tier", keep=6),
-        Col("due_date", "Due", keep=4),
-        Col("days_overdue", "Days over", keep=5),
+        Col("tier", "Tier", keep=4),
+        Col("due_date", "Due", keep=6),
+        Col("days_overdue", "Days over", keep=7),
         Col("status", "Status", keep=0),
-        Col("reason", "Why", keep=7, fold_into="name", free=True),
+        Col("reason", "Why", keep=5, fold_into="name", whole=True, free=True),
         Col("last_outcome", "Last outcome", keep=8),
         Col("last_note", "Last note", keep=9, free=True),
     )
@@ -696,6 +698,8 @@ def today_view(
     else:
         title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
     columns = _explain_columns() if explain else _today_columns()
+    if not explain:  # the short reason; the full one is under --explain and `show`
+        items = [{**item, "reason": wording.short_reason(item["reason"])} for item in items]
     if branch is None and any(item.get("branch") for item in items):
         columns = _with_branch(columns, after="name" if explain else "phone", keep=3)
     write_table(

@@ -190,6 +190,7 @@ _REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
         _Pattern(r"^win-back: silent since (?P<since>\d{4}-\d\d-\d\d) \((?P<rest>.+)\)$"),
         N_("win-back: silent since {since} ({rest})"),
     ),
+    (_Pattern(r"^win-back \((?P<rest>.+)\)$"), N_("win-back ({rest})")),
     (
         _Pattern(r"^renewal: contract ends (?P<end>\d{4}-\d\d-\d\d)$"),
         N_("renewal: contract ends {end}"),
@@ -246,6 +247,22 @@ def reason(text: object) -> str:
                 fields["monthday"] = month_day(fields["monthday"])
             return _(sentence).format(**fields)
     return _(value)
+
+
+_SHORT_FORMS = (
+    (re.compile(r" \(moved: [a-z ]+\)$"), ""),
+    (re.compile(r"; also .+$"), ""),
+    (re.compile(r"^win-back: silent since \d{4}-\d\d-\d\d \((.+)\)$"), r"win-back (\1)"),
+)
+
+
+def short_reason(text: object) -> str:
+    """The stored reason in the short form the morning list shows on one line (the full one
+    is under `today --explain` and `show`), still in English for `reason()` to word."""
+    value = "" if text is None else str(text)
+    for pattern, replacement in _SHORT_FORMS:
+        value = pattern.sub(replacement, value)
+    return value
 
 
 def yes_no(value: bool) -> str:

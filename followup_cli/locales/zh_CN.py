@@ -618,6 +618,7 @@ MESSAGES: dict[str, str] = {
     "{rest} (moved: minimum gap)": "{rest}（因最短间隔顺延）",
     "{rest} (attempt {n})": "{rest}（第 {n} 次尝试）",
     "win-back: silent since {since} ({rest})": "挽回：自 {since} 起沉默（{rest}）",
+    "win-back ({rest})": "挽回（{rest}）",
     "renewal: contract ends {end}": "续约：合同 {end} 到期",
     "{step} after {anchor}": "{anchor}后 {step}",
     "check-back after complaint": "投诉回访",
