@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -47,8 +46,11 @@ class Col:
 
     `keep`: importance; when the table does not fit, the column with the highest number goes
     first; 0 never goes. `fold_into`: instead of going, its text goes under that column's.
-    `whole`: never wrapped. `free`: free text, long words may be cut. Any other column wraps
-    only at spaces and is never narrower than its longest word.
+    `whole`: never wrapped (with `free`: whole while beside the others, wrapped once folded).
+    `free`: free text, long words may be cut. `shorten`: kept to one
+    line, cut with … at the end (a long name) or in the middle (a file path, whose end says
+    the most). Any other column wraps only at spaces and is never narrower than its longest
+    word.
     """
 
     key: str
@@ -57,6 +59,7 @@ class Col:
     fold_into: str | None = None
     whole: bool = False
     free: bool = False
+    shorten: str | None = None  # "end" or "middle": cut to one line with … instead of wrapping
 
 
 def as_col(column: Col | tuple[str, str], position: int) -> Col:
@@ -70,28 +73,46 @@ def as_col(column: Col | tuple[str, str], position: int) -> Col:
 # --- text width ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
 def _char_width(char: str) -> int:
-    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    """Columns one character (or one grapheme: an emoji with its joiners) takes."""
+    from rich.cells import cell_len
+
+    return cell_len(char)
 
 
 def text_width(text: str) -> int:
-    """Columns the text takes on a terminal (CJK characters take two)."""
+    """Columns the text takes on a terminal, measured by Rich's maintained width tables: CJK
+    characters take two, `❤️` two, a joined family emoji two (not one and six)."""
     return len(text) if text.isascii() else _wide_width(text)
 
 
 @lru_cache(maxsize=65536)
 def _wide_width(text: str) -> int:
-    return sum(map(_char_width, text))
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _graphemes(text: str) -> list[str]:
+    """The text as what a reader sees as single characters (an emoji with joiners is one)."""
+    if text.isascii():
+        return list(text)
+    from rich.cells import split_graphemes
+
+    spans, _total = split_graphemes(text)
+    return [text[start:end] for start, end, _width in spans]
+
+
+# Joiners and variation selectors are part of how an emoji is written: kept, never spaces.
+_KEPT_FORMAT = frozenset("\u200c\u200d\ufe0e\ufe0f")
 
 
 def clean(text: str) -> str:
-    """One line of text: tabs, newlines and other control characters become spaces."""
+    """One line of text: tabs, newlines and other control characters become spaces; emoji
+    joiners stay, so a family emoji is drawn as written."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+    return "".join(ch if ch.isprintable() or ch in _KEPT_FORMAT else " " for ch in text)
 
 
 def pad(text: str, width: int) -> str:
@@ -122,7 +143,7 @@ def break_before(current: str, char: str) -> int:
 def _cut(word: str, width: int) -> list[str]:
     """A word too long for the column, in pieces that fit, broken where Chinese allows."""
     pieces, current, used = [], "", 0
-    for char in word:
+    for char in _graphemes(word):
         size = _char_width(char)
         if used + size > width and current:
             back = break_before(current, char)
@@ -136,6 +157,24 @@ def _cut(word: str, width: int) -> list[str]:
         current += char
         used += size
     return [*pieces, current] if current else pieces
+
+
+def shorten(text: str, width: int, middle: bool = False) -> str:
+    """The text cut to `width` columns with … where it was cut: at the end, or in the middle."""
+    if text_width(text) <= width:
+        return text
+    if width < 2:
+        return "…"[:width]
+    if not middle:
+        return _cut(text, width - 1)[0].rstrip() + "…"
+    tail_room = (width - 1) // 2
+    head = _cut(text, width - 1 - tail_room)[0]
+    tail, used = "", 0
+    for char in reversed(_graphemes(text)):
+        if used + _char_width(char) > width - 1 - text_width(head):
+            break
+        tail, used = char + tail, used + _char_width(char)
+    return f"{head}…{tail}"
 
 
 def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
@@ -232,7 +271,7 @@ def _measure(col: Col, cells: list[str], sizes: list[int], heading: bool = True)
     natural = max(sizes, default=0)
     if col.whole:
         least = natural
-    elif col.free:
+    elif col.free or col.shorten:
         least = min(natural, FREE_MIN)
     else:
         least = max(map(_longest_word, cells), default=0)
@@ -274,7 +313,9 @@ def fit(columns: Sequence[Col], cells: dict[str, list[str]], width: int) -> list
             dropped.append(gone)
         else:
             host.folded.append((gone.col, gone.cells, gone.sizes))
-            natural, least = _measure(gone.col, gone.cells, gone.sizes, heading=False)
+            # Under another column, free text wraps (a `whole` one stayed whole beside it).
+            folded = replace(gone.col, whole=False) if gone.col.free else gone.col
+            natural, least = _measure(folded, gone.cells, gone.sizes, heading=False)
             host.natural = max(host.natural, natural)
             host.least = max(host.least, least)
 
@@ -315,6 +356,8 @@ def _lines(spot: _Placed, index: int) -> list[str]:
     size = spot.sizes[index]
     if size <= width:  # the usual case: one line, its width already known
         lines = [spot.cells[index] + " " * (width - size)]
+    elif spot.col.shorten:
+        lines = [pad(shorten(spot.cells[index], width, spot.col.shorten == "middle"), width)]
     else:
         lines = [
             pad(line, width) for line in wrap(spot.cells[index], width, spot.col.free or squeezed)
@@ -378,6 +421,23 @@ def draw(
             out.append("│ " + " │ ".join(texts) + " │")
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return out
+
+
+def fits_in_full(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Col | tuple[str, str]],
+    text: Callable[[Any], str],
+    width: int | None = None,
+) -> bool:
+    """Whether every column (with anything in it) fits at its natural width: one line a row."""
+    width = width or terminal_width()
+    cols = [as_col(column, position) for position, column in enumerate(columns)]
+    used = 1
+    for col in cols:
+        widths = [text_width(clean(text(row.get(col.key)))) for row in rows]
+        if any(widths):
+            used += 3 + max(max(widths), text_width(col.heading))
+    return used <= width
 
 
 def table_lines(

@@ -564,12 +564,12 @@ def warn(text: str) -> None:
 def _today_columns() -> tuple[Col, ...]:
     """The morning list, one line a customer at 80 columns: on a narrow screen the notes go
     first, then days over and the due date (the status says how late), then the reason moves
-    under the name, then the tier; id, name (wrapped at spaces), phone and status stay."""
+    under the name, then the tier; id, name (a long one cut with …), phone and status stay."""
     from followup_cli.layout import Col
 
     return (
         Col("customer_id", "ID", keep=0, whole=True),
-        Col("name", "Name", keep=0),
+        Col("name", "Name", keep=0, shorten="end"),
         Col("phone", "Phone", keep=1, whole=True),
         Col("tier", "Tier", keep=4),
         Col("due_date", "Due", keep=6),
@@ -698,8 +698,8 @@ def today_view(
     else:
         title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
     columns = _explain_columns() if explain else _today_columns()
-    if not explain:  # the short reason; the full one is under --explain and `show`
-        items = [{**item, "reason": wording.short_reason(item["reason"])} for item in items]
+    if not explain:
+        items = _reasons_that_fit(items, columns)
     if branch is None and any(item.get("branch") for item in items):
         columns = _with_branch(columns, after="name" if explain else "phone", keep=3)
     write_table(
@@ -708,6 +708,18 @@ def today_view(
         title,
         row_style=lambda row: _STATUS_STYLE.get(row["status"]),
     )
+
+
+def _reasons_that_fit(items: list[dict[str, Any]], columns: Sequence[Col]) -> list[dict[str, Any]]:
+    """The full reason when the whole list fits one line a customer (a wide screen), else
+    the short form (`挽回（每 1 个月）`); the full one is always under --explain and `show`."""
+    from followup_cli.layout import fits_in_full
+
+    shown, headings, _style = _for_reader(items, columns, None)
+    wanted = [c for c in headings if c.key not in ("last_outcome", "last_note")]
+    if fits_in_full(shown, wanted, _text):
+        return items
+    return [{**item, "reason": wording.short_reason(item["reason"])} for item in items]
 
 
 def _with_branch(columns: Sequence[Col], after: str, keep: int) -> tuple[Col, ...]:

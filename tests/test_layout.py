@@ -52,46 +52,75 @@ def test_at_200_columns_every_column_is_shown_one_line_per_customer(cli, monkeyp
     ]
 
 
-def test_at_80_columns_the_reason_goes_under_the_name_and_the_tier_goes(cli, monkeypatch, three):
-    # Whole: ID 2, name 21 (Annabel Bigelow-Smith), phone 14, due 10, status 7; "Days over"
-    # may wrap to 4; borders 3 a column + 1 = 19: 58 + 19 = 77, the 3 left widen the name
-    # (+2) and the days (+1). The tier (8 + 3) no longer fits.
+def test_at_80_columns_the_short_reason_goes_under_the_name_and_the_tier_stays(
+    cli, monkeypatch, three
+):
+    # The full table (natural widths) does not fit, so reasons take their short form
+    # ("win-back (every 3 months)", 25). ID 2, name 21, phone 14, tier 7, due 10, days over 9,
+    # status 7, reason 27: days over, then the due date go; 2 + 21 + 14 + 7 + 7 + 27 + 19 of
+    # borders = 97 still does not fit, so the reason goes under the name (at least 12 there):
+    # 2 + 21 + 14 + 7 + 7 + 16 = 67, and the 13 left widen the name to the reason's 27 and
+    # bring nothing back (due 10 + 3 would need 13 beyond the least widths: it does not fit
+    # beside the name's 27).
     assert shown(cli, monkeypatch, 80, "today", *ON) == [
         "Follow-ups due on 2026-11-23: 3",
-        "┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━┓",
-        "┃ ID ┃ Name                    ┃ Phone          ┃ Due        ┃ Days  ┃ Status  ┃",
-        "┃    ┃                         ┃                ┃            ┃ over  ┃         ┃",
-        "┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━┩",
-        "│ C1 │ 王芳                    │ +8613800138001 │ 2026-11-20 │ 3     │ overdue │",
-        "│    │ every 1 month           │                │            │       │         │",
-        "│ C2 │ Annabel Bigelow-Smith   │ +447700900123  │ 2026-11-01 │ 22    │ overdue │",
-        "│    │ win-back: silent since  │                │            │       │         │",
-        "│    │ 2025-11-01 (every 3     │                │            │       │         │",
-        "│    │ months)                 │                │            │       │         │",
-        "│ C3 │ 欧阳娜娜                │ +8613900139003 │ 2026-11-23 │ 0     │ due     │",
-        "│    │ 7 days after first      │                │            │       │         │",
-        "│    │ purchase                │                │            │       │         │",
-        "└────┴─────────────────────────┴────────────────┴────────────┴───────┴─────────┘",
+        "┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┓",
+        "┃ ID ┃ Name                        ┃ Phone          ┃ Tier    ┃ Status  ┃",
+        "┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━┩",
+        "│ C1 │ 王芳                        │ +8613800138001 │ vip     │ overdue │",
+        "│    │ every 1 month               │                │         │         │",
+        "│ C2 │ Annabel Bigelow-Smith       │ +447700900123  │ regular │ overdue │",
+        "│    │ win-back (every 3 months)   │                │         │         │",
+        "│ C3 │ 欧阳娜娜                    │ +8613900139003 │ new     │ due     │",
+        "│    │ 7 days after first purchase │                │         │         │",
+        "└────┴─────────────────────────────┴────────────────┴─────────┴─────────┘",
     ]
 
 
-def test_at_60_columns_id_name_phone_and_status_stay_whole(cli, monkeypatch, three):
-    # 2 + 21 + 14 + 7 + 13 of borders = 57: the due date (10 + 3) and days over (4 + 3) no
-    # longer fit; the 3 columns left go to the name, where the reason wraps.
+@pytest.fixture
+def chinese(monkeypatch):
+    """LANG=zh_CN.UTF-8, as the launcher reads it before the command line loads."""
+    from followup_cli import i18n
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+def test_at_80_columns_in_chinese_one_line_a_customer(cli, monkeypatch, three, chinese):
+    # 编号 4, name cut to 15 with …, phone 14, 等级 7 (VIP客户), 状态 4, reason 17
+    # (挽回（每 3 个月）): 61 + 19 of borders = 80, one line a customer, phone and tier kept.
+    assert shown(cli, monkeypatch, 80, "today", *ON) == [
+        "2026-11-23 到期回访：3 个",
+        "┏━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━━━━━┓",
+        "┃ 编号 ┃ 姓名            ┃ 手机           ┃ 等级    ┃ 状态 ┃ 回访原因          ┃",
+        "┡━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━━━━━┩",
+        "│ C1   │ 王芳            │ +8613800138001 │ VIP客户 │ 逾期 │ 每 1 个月         │",
+        "│ C2   │ Annabel Bigelo… │ +447700900123  │ 老客户  │ 逾期 │ 挽回（每 3 个月） │",
+        "│ C3   │ 欧阳娜娜        │ +8613900139003 │ 新客户  │ 到期 │ 首次购买后 7 天   │",
+        "└──────┴─────────────────┴────────────────┴─────────┴──────┴───────────────────┘",
+    ]
+
+
+def test_at_60_columns_id_name_phone_and_status_stay(cli, monkeypatch, three):
+    # 2 + 14 + 7 + 7 + 16 of borders = 46 with the name at its least (12) and the reason
+    # under it; the 14 left widen the name to 14 and the tier stays: a long name is cut
+    # with … rather than the phone the owner dials going.
     assert shown(cli, monkeypatch, 60, "today", *ON)[1:] == [
-        "┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┓",
-        "┃ ID ┃ Name                     ┃ Phone          ┃ Status  ┃",
-        "┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━┩",
-        "│ C1 │ 王芳                     │ +8613800138001 │ overdue │",
-        "│    │ every 1 month            │                │         │",
-        "│ C2 │ Annabel Bigelow-Smith    │ +447700900123  │ overdue │",
-        "│    │ win-back: silent since   │                │         │",
-        "│    │ 2025-11-01 (every 3      │                │         │",
-        "│    │ months)                  │                │         │",
-        "│ C3 │ 欧阳娜娜                 │ +8613900139003 │ due     │",
-        "│    │ 7 days after first       │                │         │",
-        "│    │ purchase                 │                │         │",
-        "└────┴──────────────────────────┴────────────────┴─────────┘",
+        "┏━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┓",
+        "┃ ID ┃ Name           ┃ Phone          ┃ Tier    ┃ Status  ┃",
+        "┡━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━┩",
+        "│ C1 │ 王芳           │ +8613800138001 │ vip     │ overdue │",
+        "│    │ every 1 month  │                │         │         │",
+        "│ C2 │ Annabel Bigel… │ +447700900123  │ regular │ overdue │",
+        "│    │ win-back       │                │         │         │",
+        "│    │ (every 3       │                │         │         │",
+        "│    │ months)        │                │         │         │",
+        "│ C3 │ 欧阳娜娜       │ +8613900139003 │ new     │ due     │",
+        "│    │ 7 days after   │                │         │         │",
+        "│    │ first purchase │                │         │         │",
+        "└────┴────────────────┴────────────────┴─────────┴─────────┘",
     ]
 
 
