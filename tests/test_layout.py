@@ -167,3 +167,46 @@ def test_explain_imports_and_monthly_report_fit_narrow_screens(cli, monkeypatch,
     # Eleven months, one line each: figures are never broken.
     assert [m[2:9] for m in months] == [f"2026-{n:02d}" for n in range(1, 12)]
     assert "no data (0/0)" in months[0]
+
+
+def test_emoji_nicknames_keep_the_borders_straight_and_are_drawn_as_written(
+    cli, monkeypatch, csv_file
+):
+    # ❤️ (heart + VS16) and the family emoji (three people joined by ZWJ) take two columns
+    # each, as terminals draw them; the joiners stay in the text.
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    body = (
+        "E1,小美\u2764\ufe0f,13800138011,,vip,,,2026-11-16,2026-11-16,Li,\n"
+        f"E2,{family}一家,13800138012,,vip,,,2026-11-16,2026-11-16,Li,\n"
+    )
+    cli("import", "customers", str(csv_file(body)), *ON)
+    lines = shown(cli, monkeypatch, 80, "today", "--date", "2026-12-16")
+    rows = {line.split("│")[1].strip(): line for line in lines if line.startswith("│ E")}
+    # 小美❤️: 4 + 2 = 6 columns; 👨‍👩‍👧一家: 2 + 4 = 6; the name column is 6 wide.
+    assert rows["E1"].startswith("│ E1 │ 小美\u2764\ufe0f │ +8613800138011 │")
+    assert rows["E2"].startswith(f"│ E2 │ {family}一家 │ +8613800138012 │")
+
+
+def test_no_line_starts_with_closing_or_ends_with_opening_punctuation():
+    from followup_cli.layout import break_lines, wrap
+
+    text = "从默认起推迟（默认 +3d），最近有什么需要为您预留的吗？好的。"
+    # At 12 columns the 7th character （ would end the first line: it goes down with 默认.
+    assert break_lines(text, 12) == [
+        "从默认起推迟",
+        "（默认",
+        "+3d），最近",
+        "有什么需要为",
+        "您预留的吗？",
+        "好的。",
+    ]
+    # At 10, "的吗？" would leave ？ alone at a line's start: 吗 comes down with it.
+    assert break_lines(text, 10)[-2:] == ["的吗？好", "的。"]
+    assert wrap("什么需要为您预留的吗？", 10, cut_long_words=True) == [
+        "什么需要为",
+        "您预留的",
+        "吗？",
+    ]
+    for width in range(8, 30):  # below 8 a line may hold too little for the rule
+        for line in break_lines(text, width):
+            assert line[0] not in "，。？！）」』、：；" and line[-1] not in "（「『"
