@@ -484,9 +484,9 @@ def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
     # On a narrow screen what the import did stays; how many rows it read goes first.
     columns = (
         Col("id", N_("ID"), keep=0),
-        Col("started_at", N_("When (UTC)"), keep=0, whole=True),
+        Col("started_at", N_("When"), keep=0, whole=True),
         Col("kind", N_("Kind"), keep=8),
-        Col("file", N_("File"), keep=2, free=True),
+        Col("file", N_("File"), keep=2, shorten="middle"),  # one line; the name's end stays
         Col("read", N_("Read"), keep=6),
         Col("added", N_("Added"), keep=1),
         Col("updated", N_("Updated"), keep=3),
@@ -500,8 +500,19 @@ def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
 
 
 def _to_minute(stamp: str | None) -> str | None:
-    """2026-11-24T20:05:29.562527+00:00 -> 2026-11-24 20:05 (the table's When column)."""
-    return stamp[:16].replace("T", " ") if stamp else stamp
+    """2026-11-24T20:05:29.562527+00:00 -> 2026-11-25 04:05 in Shanghai: the shop's own clock
+    (the computer's time zone), to the minute, for the table's When column."""
+    if not stamp:
+        return stamp
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp[:16].replace("T", " ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def doctor_view(report: dict[str, Any], as_json: bool) -> None:

@@ -331,6 +331,7 @@ MESSAGES: dict[str, str] = {
     "nothing to show": "没有可显示的内容",
     "ID": "编号",
     "When (UTC)": "时间（UTC）",
+    "When": "时间（本地）",
     "Kind": "类型",
     "File": "文件",
     "Read": "读取",
