@@ -757,8 +757,9 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
     pairs = [
         {"field": wording.field(k), "value": _shown(k, record.get(k))}
         for k in (*keys, "next_due", "next_reason")
-        if record.get(k) not in (None, "", {})
+        if record.get(k) not in (None, "", {}) and k != "extra"
     ]
+    pairs += _other_fields(record.get("extra"))
     if record.get("aliases"):  # their other ids (a second account, a merged customer)
         pairs.insert(1, {"field": _("other ids"), "value": ", ".join(record["aliases"])})
     write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
@@ -768,6 +769,18 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         write_table(
             record["history"], HISTORY_COLUMNS, _("History"), empty=N_("No contacts logged yet.")
         )
+
+
+def _other_fields(extra: Any) -> list[dict[str, Any]]:
+    """The shop's own columns kept from an import, a labelled line each (`其他字段：生日`)."""
+    if not isinstance(extra, dict):
+        return [] if extra in (None, "") else [{"field": _("other fields"), "value": extra}]
+    label = _("other field: {name}")
+    return [
+        {"field": label.format(name=name), "value": value}
+        for name, value in extra.items()
+        if value not in (None, "")
+    ]
 
 
 def _shown(key: str, value: Any) -> Any:

@@ -210,3 +210,37 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation():
     for width in range(8, 30):  # below 8 a line may hold too little for the rule
         for line in break_lines(text, width):
             assert line[0] not in "，。？！）」』、：；" and line[-1] not in "（「『"
+
+
+def test_show_lists_the_shops_own_columns_as_labelled_lines(cli, monkeypatch, chinese, tmp_path):
+    path = tmp_path / "会员.csv"
+    path.write_text("id,name,phone,tier,会员卡号\nX1,王芳,13800138001,vip,VIP0001\n", "utf-8")
+    cli("import", "customers", str(path), *ON)
+    lines = shown(cli, monkeypatch, 80, "show", "X1")
+    assert "│ 其他字段：会员卡号 │ VIP0001        │" in lines
+    assert not any("{" in line for line in lines)  # no raw JSON
+
+
+def test_imports_keep_a_long_path_on_one_line_in_local_time(cli, monkeypatch, chinese, tmp_path):
+    import time
+    from datetime import datetime, timedelta
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    folder = tmp_path / "导出" / "2026年11月" / "很长的文件夹名字"
+    folder.mkdir(parents=True)
+    path = folder / "会员资料-全部门店.csv"
+    path.write_text("id,name,phone\nX1,王芳,13800138001\n", "utf-8")
+    cli("import", "customers", str(path), *ON)
+    (stored,) = cli.json("imports")
+    lines = shown(cli, monkeypatch, 80, "imports")
+    time.tzset()
+    (row,) = [line for line in lines if line.startswith("│ 1 ")]
+    assert max(map(width, lines)) <= 80
+    # Cut in the middle: the start of the path and the end of the file name stay.
+    file_cell = row.split("│")[3].strip()
+    assert "…" in file_cell and file_cell.endswith(".csv") and file_cell.startswith("/")
+    utc = datetime.fromisoformat(stored["started_at"])
+    shanghai = (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert row.split("│")[2].strip() == shanghai
+    assert "时间（本地）" in lines[2]

@@ -620,6 +620,7 @@ MESSAGES: dict[str, str] = {
     "{rest} (attempt {n})": "{rest}（第 {n} 次尝试）",
     "win-back: silent since {since} ({rest})": "挽回：自 {since} 起沉默（{rest}）",
     "win-back ({rest})": "挽回（{rest}）",
+    "other field: {name}": "其他字段：{name}",
     "renewal: contract ends {end}": "续约：合同 {end} 到期",
     "{step} after {anchor}": "{anchor}后 {step}",
     "check-back after complaint": "投诉回访",
