@@ -1365,17 +1365,23 @@ def segments_view(data: dict[str, Any], fmt: Format) -> None:
         }
         for row in data["segments"]
     ]
-    columns = (
-        ("segment", _("Segment")),
-        ("name", _("Segment name")),
-        ("label", _("Meaning")),
-        ("rfm", "R F M"),
-        ("customers", _("Customers")),
-        ("share", _("Share")),
-        ("spend", _("Spend")),
-        ("spend_pct", _("Spend share")),
-        ("bar", _("Spend (bar)")),
+    from followup_cli.layout import Col
+
+    # Narrow: the bar goes first, then the meaning (a legend), R F M and the name; the
+    # figures the README promises (customers, share, spend, spend share) stay.
+    columns: tuple[Col, ...] = (
+        Col("segment", _("Segment"), keep=0, whole=True),
+        Col("name", _("Segment name"), keep=5),
+        Col("label", _("Meaning"), keep=7, free=True),
+        Col("rfm", "R F M", keep=6),
+        Col("customers", _("Customers"), keep=0),
+        Col("share", _("Share"), keep=2),
+        Col("spend", _("Spend"), keep=3),
+        Col("spend_pct", _("Spend share"), keep=1),
+        Col("bar", _("Spend (bar)"), keep=8),
     )
+    if all(segment_name(row["segment"]) == row["name"] for row in rows):
+        columns = tuple(c for c in columns if c.key != "name")  # in Chinese: the same words
     title = _("Value segments: {customers} customers with purchases, spend {spend}").format(
         customers=data["customers"], spend=data["spend"]
     )

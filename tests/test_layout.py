@@ -244,3 +244,26 @@ def test_imports_keep_a_long_path_on_one_line_in_local_time(cli, monkeypatch, ch
     shanghai = (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
     assert row.split("│")[2].strip() == shanghai
     assert "时间（本地）" in lines[2]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_segments_keep_share_spend_and_spend_share_at_80_columns(
+    cli, monkeypatch, csv_file, tmp_path, chinese, columns
+):
+    from test_purchases_drive import _value_shop
+
+    _value_shop(cli, csv_file, tmp_path)
+    lines = shown(cli, monkeypatch, columns, "segments")
+    assert max(map(width, lines)) <= columns
+    # The segment's name column is left out in Chinese (the same words as 分层); share, spend
+    # and spend share stay at 80 columns, the bar goes: K01 bought 1 000 of 5 500 (18.2%).
+    heading = "┃ 分层     ┃ 含义 "
+    assert lines[2].startswith(heading)
+    assert lines[2].endswith(
+        "┃ R F M ┃ 客户数 ┃ 占比  ┃ 消费额    ┃ 消费额占比 ┃"
+        + (" 消费额（条形）       ┃" if columns == 120 else "")
+    )
+    (first,) = [line for line in lines if line.startswith("│ 重要价值 ")]
+    assert "│ HHH   │ 1      │ 10.0% │ ¥1,000.00 │ 18.2%      │" in first
+    (last,) = [line for line in lines if line.startswith("│ 一般挽留 ")]
+    assert "│ LLL   │ 3      │ 30.0% │ ¥600.00   │ 10.9%      │" in last
