@@ -419,6 +419,7 @@ def columns_read(columns: dict[str, str]) -> str:
 def _read_as(summary: dict[str, Any]) -> str:
     """Which known export the file was read as, and where its header was, when that matters."""
     layout, line = summary.get("layout"), summary.get("header_line", 1)
+    layout = wording.layout_name(layout) if layout else layout
     if layout and line != 1:
         return _("read as a {layout} export, header on line {line}; ").format(
             layout=layout, line=line

@@ -265,6 +265,37 @@ def short_reason(text: object) -> str:
     return value
 
 
+_LAYOUT_NAME = re.compile(
+    r"^(?P<system>.+) (?P<what>customers|members|orders|contacts|sales receipts)"
+    r"(?: \((?P<year>\d{4})(?P<on>\+)?\))?$"
+)
+_LAYOUT_WHAT = {
+    "customers": N_("{system} customer list"),
+    "members": N_("{system} member list"),
+    "orders": N_("{system} order list"),
+    "contacts": N_("{system} contact list"),
+    "sales receipts": N_("{system} sales receipts"),
+}
+
+
+def layout_name(name: object) -> str:
+    """A known export's name (`Shopify customers (2023+)`, `有赞 customers`) in the reader's
+    language: `Shopify 客户表（2023 年起）`, `有赞 客户表`; English keeps the name as it is."""
+    value = "" if name is None else str(name)
+    match = _LAYOUT_NAME.match(value)
+    if language() == "en" or not match:
+        return value
+    system = match["system"]
+    if system[-1].isascii():  # a space between a Latin name and Chinese: Shopify 客户表
+        system += " "
+    shown = _(_LAYOUT_WHAT[match["what"]]).format(system=system)
+    if match["year"] and match["on"]:
+        return _("{name} ({year} on)").format(name=shown, year=match["year"])
+    if match["year"]:
+        return _("{name} ({year} edition)").format(name=shown, year=match["year"])
+    return shown
+
+
 def yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 

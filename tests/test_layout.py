@@ -267,3 +267,28 @@ def test_segments_keep_share_spend_and_spend_share_at_80_columns(
     assert "│ HHH   │ 1      │ 10.0% │ ¥1,000.00 │ 18.2%      │" in first
     (last,) = [line for line in lines if line.startswith("│ 一般挽留 ")]
     assert "│ LLL   │ 3      │ 30.0% │ ¥600.00   │ 10.9%      │" in last
+
+
+def test_import_summaries_name_the_export_in_chinese(chinese):
+    from followup_cli.wording import layout_name
+
+    assert [
+        layout_name(name)
+        for name in (
+            "Shopify customers (2023+)",
+            "Shopify customers (2022)",
+            "有赞 customers",
+            "美团/客如云 members",
+            "淘宝 orders",
+            "HubSpot contacts",
+            "收银 sales receipts",
+        )
+    ] == [
+        "Shopify 客户表（2023 年起的格式）",
+        "Shopify 客户表（2022 年版）",
+        "有赞客户表",
+        "美团/客如云会员表",
+        "淘宝订单表",
+        "HubSpot 联系人表",
+        "收银销售小票",
+    ]
