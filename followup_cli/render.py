@@ -529,7 +529,9 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
     else:
         message(
             _("file: {file} ({mode}, {journal})").format(
-                file=report["file"], mode=report["file_mode"], journal=report["journal_mode"]
+                file=report["file"],
+                mode=wording.file_mode(report["file_mode"]),
+                journal=wording.journal_mode(report["journal_mode"]),
             )
         )
     message(

@@ -296,6 +296,24 @@ def layout_name(name: object) -> str:
     return shown
 
 
+_JOURNAL_NAMES = {"wal": N_("write-ahead log"), "delete": N_("rollback journal")}
+
+
+def journal_mode(value: object) -> str:
+    """SQLite's journal mode as `doctor` shows it: wal in English, 预写日志（WAL） in Chinese."""
+    text = "" if value is None else str(value)
+    name = _JOURNAL_NAMES.get(text.lower())
+    if language() == "en" or name is None:
+        return text
+    return _("{name} ({mode})").format(name=_(name), mode=text.upper())
+
+
+def file_mode(value: object) -> str:
+    """The file's permissions: 0o600 in English, 600 in Chinese (`权限 600`)."""
+    text = "" if value is None else str(value)
+    return text if language() == "en" else text.removeprefix("0o")
+
+
 def yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
