@@ -300,12 +300,10 @@ _JOURNAL_NAMES = {"wal": N_("write-ahead log"), "delete": N_("rollback journal")
 
 
 def journal_mode(value: object) -> str:
-    """SQLite's journal mode as `doctor` shows it: wal in English, 预写日志（WAL） in Chinese."""
+    """SQLite's journal mode as `doctor` shows it: wal in English, 预写日志 in Chinese."""
     text = "" if value is None else str(value)
     name = _JOURNAL_NAMES.get(text.lower())
-    if language() == "en" or name is None:
-        return text
-    return _("{name} ({mode})").format(name=_(name), mode=text.upper())
+    return text if language() == "en" or name is None else _(name)
 
 
 def file_mode(value: object) -> str:

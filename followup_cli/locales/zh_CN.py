@@ -324,7 +324,6 @@ MESSAGES: dict[str, str] = {
     "file: {file} ({mode}, {journal})": "文件：{file}（权限 {mode}，{journal}）",
     "write-ahead log": "预写日志",
     "rollback journal": "回滚日志",
-    "{name} ({mode})": "{name} {mode}",
     "schema version: {version}; integrity: {integrity}": "结构版本：{version}；完整性：{integrity}",
     "counts: {counts}": "数量：{counts}",
     "{count} {what}": "{what} {count}",
