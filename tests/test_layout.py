@@ -292,3 +292,29 @@ def test_import_summaries_name_the_export_in_chinese(chinese):
         "HubSpot 联系人表",
         "收银销售小票",
     ]
+
+
+def test_review_with_long_ids_never_cuts_the_status(cli, csv_file, isolated_db, chinese):
+    # A large shop's ids (fu-100001): the list widens for them. Regulars last bought
+    # on 1 Nov 2025 are due 1 Nov 2026: 22 days over on 23 Nov, 逾期.
+    from datetime import date
+
+    from rich.cells import cell_len
+    from test_review import run
+
+    body = "".join(
+        f"fu-1000{n:02d},客户{n:02d},139{n:08d},,regular,2024-02-01,2025-11-01,2024-02-01,Li,\n"
+        for n in range(40)
+    )
+    cli("import", "customers", str(csv_file(body)), *ON)
+    _, screen = run(isolated_db, [], day=date(2026, 11, 23))
+    listed = [line for line in screen[2:21] if "fu-1000" in line]
+    assert len(listed) == 10  # the shop's daily cap of 10
+    # 1 + 9 (fu-100000) + 12 + 8 (严重逾期, the longest status) + 4 x 2 of padding + 1 of
+    # scrollbar = 39 cells: the status is whole, and the scrollbar has its own last cell.
+    for line in listed:
+        part = line
+        while cell_len(part) > 38:
+            part = part[:-1]
+        assert part.rstrip().endswith(" 逾期"), line
+    assert all(cell_len(line) <= 80 for line in screen)
