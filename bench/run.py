@@ -33,6 +33,8 @@ WORK = HERE / "out"
 AS_OF = "2025-11-01"
 FOLLOWUP = [sys.executable, "-m", "followup_cli"]
 FLOOR = [sys.executable, "-c", "import typer, rich.console"]
+# The floor with Rich's table too: what drawing the morning list with Rich would cost at most.
+TABLE_FLOOR = [sys.executable, "-c", "import typer, rich.table, rich.console"]
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
 TIERS = ("vip", "regular", "regular", "regular", "new", "prospect", "老客户", "VIP客户", "新客户")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -284,6 +286,14 @@ def main() -> None:
     if not args.only_import:
         floor = timed(FLOOR, max(15, 3 * args.repeat))  # the yardstick: measured more often
         record("framework floor: import typer, rich.console", floor, "itself", floor, None)
+        table_floor = timed(TABLE_FLOOR, max(15, 3 * args.repeat))
+        record(
+            "table floor: import typer, rich.table, rich.console",
+            table_floor,
+            "itself",
+            table_floor,
+            None,
+        )
 
     # --- import of the 100k file, beside the sqlite3 shell and sqlite-utils ----------------
     memory: dict[int, int | None] = {}
@@ -474,6 +484,15 @@ def main() -> None:
             "floor",
             floor,
             goal,
+        )
+        record(  # start-up with a screenful: within 1.8x of importing what draws a table
+            f"today --limit 50 ({label}) vs table floor",
+            lambda base=base: timed(
+                [*base, "today", "--date", AS_OF, "--limit", "50"], args.repeat
+            ),
+            "table floor",
+            table_floor,
+            1.8,
         )
         if n == 100_000:  # a long list on a screen: the first 5 000 lines of the table
             record(

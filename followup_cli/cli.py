@@ -333,25 +333,10 @@ def _wrap_by_columns(wrap_text: Any) -> Any:
 
 
 def _wrap_columns(text: str, width: int) -> list[str]:
-    """Lines of at most `width` columns: a line may break after any Chinese character, and
-    at spaces; ASCII words (option names, values) are never cut."""
-    import re
+    """Help text in lines by columns, by the Chinese line-breaking rules (see layout.py)."""
+    from followup_cli.layout import break_lines
 
-    lines: list[str] = []
-    current, used = "", 0
-    for token in re.findall(r"\s+|[!-~]+|.", text):
-        if token.isspace():
-            if current and used < width:
-                current, used = current + " ", used + 1
-            continue
-        size = _display_width(token)
-        if used + size > width and current.strip():
-            lines.append(current.rstrip())
-            current, used = "", 0
-        current, used = current + token, used + size
-    if current.strip():
-        lines.append(current.rstrip())
-    return lines or [""]
+    return break_lines(text, width)
 
 
 def _display_width(text: str) -> int:

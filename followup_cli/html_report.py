@@ -123,7 +123,7 @@ def render(report: dict[str, Any]) -> str:
             _("{count} scores (1-5)").format(count=overall["csat_responses"]),
         ),
         (
-            "NPS",
+            _("NPS"),
             _num(overall["nps"], 0),
             _("{count} answers (0-10)").format(count=overall["nps_responses"]),
         ),

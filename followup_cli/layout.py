@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 FREE_MIN = 12  # free text is not squeezed narrower than this while other columns can go
-DEFAULT_WIDTH = 120  # when not on a terminal and COLUMNS is not set
+DEFAULT_WIDTH = 80  # when not on a terminal and COLUMNS is not set (`today | less`)
 
 # Cells that are one thing, never wrapped; every other word is kept whole too, see `Col`.
 WHOLE_KEYS = frozenset({"customer_id", "id", "name", "phone", "email"})
@@ -47,8 +46,11 @@ class Col:
 
     `keep`: importance; when the table does not fit, the column with the highest number goes
     first; 0 never goes. `fold_into`: instead of going, its text goes under that column's.
-    `whole`: never wrapped. `free`: free text, long words may be cut. Any other column wraps
-    only at spaces and is never narrower than its longest word.
+    `whole`: never wrapped (with `free`: whole while beside the others, wrapped once folded).
+    `free`: free text, long words may be cut. `shorten`: kept to one
+    line, cut with … at the end (a long name) or in the middle (a file path, whose end says
+    the most). Any other column wraps only at spaces and is never narrower than its longest
+    word.
     """
 
     key: str
@@ -57,6 +59,7 @@ class Col:
     fold_into: str | None = None
     whole: bool = False
     free: bool = False
+    shorten: str | None = None  # "end" or "middle": cut to one line with … instead of wrapping
 
 
 def as_col(column: Col | tuple[str, str], position: int) -> Col:
@@ -70,45 +73,108 @@ def as_col(column: Col | tuple[str, str], position: int) -> Col:
 # --- text width ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
 def _char_width(char: str) -> int:
-    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    """Columns one character (or one grapheme: an emoji with its joiners) takes."""
+    from rich.cells import cell_len
+
+    return cell_len(char)
 
 
 def text_width(text: str) -> int:
-    """Columns the text takes on a terminal (CJK characters take two)."""
+    """Columns the text takes on a terminal, measured by Rich's maintained width tables: CJK
+    characters take two, `❤️` two, a joined family emoji two (not one and six)."""
     return len(text) if text.isascii() else _wide_width(text)
 
 
 @lru_cache(maxsize=65536)
 def _wide_width(text: str) -> int:
-    return sum(map(_char_width, text))
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _graphemes(text: str) -> list[str]:
+    """The text as what a reader sees as single characters (an emoji with joiners is one)."""
+    if text.isascii():
+        return list(text)
+    from rich.cells import split_graphemes
+
+    spans, _total = split_graphemes(text)
+    return [text[start:end] for start, end, _width in spans]
+
+
+# Joiners and variation selectors are part of how an emoji is written: kept, never spaces.
+_KEPT_FORMAT = frozenset("\u200c\u200d\ufe0e\ufe0f")
 
 
 def clean(text: str) -> str:
-    """One line of text: tabs, newlines and other control characters become spaces."""
+    """One line of text: tabs, newlines and other control characters become spaces; emoji
+    joiners stay, so a family emoji is drawn as written."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+    return "".join(ch if ch.isprintable() or ch in _KEPT_FORMAT else " " for ch in text)
 
 
 def pad(text: str, width: int) -> str:
     return text + " " * (width - text_width(text))
 
 
+# Chinese line-breaking rules (GB/T 15834, JIS X 4051 kinsoku): a line never starts with
+# closing punctuation and never ends with opening punctuation.
+NO_LINE_START = frozenset("，。？！）」』、：；〉》】〕…,.?!:;)]}%")
+NO_LINE_END = frozenset("（「『〈《【〔([{")
+
+
+def break_before(current: str, char: str) -> int:
+    """Where to end a full line `current` so the next starts with `char`: how many of its last
+    characters go down to the next line (0 when the break is allowed where it is)."""
+    back = 0
+    # Pull characters down while the next line would start with closing punctuation or this
+    # one ends with an opening one; a line is never emptied (then the rule gives way).
+    while back < len(current) - 1:
+        follows = current[len(current) - back] if back else char
+        if follows in NO_LINE_START or current[len(current) - back - 1] in NO_LINE_END:
+            back += 1
+            continue
+        break
+    return back
+
+
 def _cut(word: str, width: int) -> list[str]:
-    """A word too long for the column, in pieces that fit."""
+    """A word too long for the column, in pieces that fit, broken where Chinese allows."""
     pieces, current, used = [], "", 0
-    for char in word:
+    for char in _graphemes(word):
         size = _char_width(char)
         if used + size > width and current:
-            pieces.append(current)
-            current, used = "", 0
+            back = break_before(current, char)
+            if back:
+                pieces.append(current[:-back])
+                current = current[-back:]
+            else:
+                pieces.append(current)
+                current = ""
+            used = text_width(current)
         current += char
         used += size
     return [*pieces, current] if current else pieces
+
+
+def shorten(text: str, width: int, middle: bool = False) -> str:
+    """The text cut to `width` columns with … where it was cut: at the end, or in the middle."""
+    if text_width(text) <= width:
+        return text
+    if width < 2:
+        return "…"[:width]
+    if not middle:
+        return _cut(text, width - 1)[0].rstrip() + "…"
+    tail_room = (width - 1) // 2
+    head = _cut(text, width - 1 - tail_room)[0]
+    tail, used = "", 0
+    for char in reversed(_graphemes(text)):
+        if used + _char_width(char) > width - 1 - text_width(head):
+            break
+        tail, used = char + tail, used + _char_width(char)
+    return f"{head}…{tail}"
 
 
 def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
@@ -136,6 +202,38 @@ def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
     return lines or [""]
 
 
+def break_lines(text: str, width: int) -> list[str]:
+    """Prose (help, messages) in lines of at most `width` columns: a line may break after any
+    Chinese character and at spaces, never inside an ASCII word (an option, a value), and
+    never so that a line starts with closing punctuation or ends with an opening one."""
+    import re
+
+    lines: list[str] = []
+    tokens: list[str] = []  # the current line's tokens
+    used = 0
+    for token in re.findall(r"\s+|[!-~]+|.", text):
+        if token.isspace():
+            if tokens and used < width:
+                tokens.append(" ")
+                used += 1
+            continue
+        size = text_width(token)
+        if used + size > width and "".join(tokens).strip():
+            carried: list[str] = []
+            while len(tokens) > 1 and (
+                (carried or [token])[0][0] in NO_LINE_START or tokens[-1][-1] in NO_LINE_END
+            ):
+                carried.insert(0, tokens.pop())
+            lines.append("".join(tokens).rstrip())
+            tokens = [t for t in carried if not t.isspace()] if carried else []
+            used = text_width("".join(tokens))
+        tokens.append(token)
+        used += size
+    if "".join(tokens).strip():
+        lines.append("".join(tokens).rstrip())
+    return lines or [""]
+
+
 def _longest_word(text: str) -> int:
     if " " not in text:
         return text_width(text)
@@ -145,7 +243,7 @@ def _longest_word(text: str) -> int:
 
 
 def terminal_width() -> int:
-    """COLUMNS when set, else the terminal's width, else a wide default for files and pipes."""
+    """COLUMNS when set, else the terminal's width, else 80 for files and pipes (`| less`)."""
     value = os.environ.get("COLUMNS", "")
     if value.isdigit() and int(value) > 0:
         return int(value)
@@ -173,7 +271,7 @@ def _measure(col: Col, cells: list[str], sizes: list[int], heading: bool = True)
     natural = max(sizes, default=0)
     if col.whole:
         least = natural
-    elif col.free:
+    elif col.free or col.shorten:
         least = min(natural, FREE_MIN)
     else:
         least = max(map(_longest_word, cells), default=0)
@@ -215,7 +313,9 @@ def fit(columns: Sequence[Col], cells: dict[str, list[str]], width: int) -> list
             dropped.append(gone)
         else:
             host.folded.append((gone.col, gone.cells, gone.sizes))
-            natural, least = _measure(gone.col, gone.cells, gone.sizes, heading=False)
+            # Under another column, free text wraps (a `whole` one stayed whole beside it).
+            folded = replace(gone.col, whole=False) if gone.col.free else gone.col
+            natural, least = _measure(folded, gone.cells, gone.sizes, heading=False)
             host.natural = max(host.natural, natural)
             host.least = max(host.least, least)
 
@@ -256,6 +356,8 @@ def _lines(spot: _Placed, index: int) -> list[str]:
     size = spot.sizes[index]
     if size <= width:  # the usual case: one line, its width already known
         lines = [spot.cells[index] + " " * (width - size)]
+    elif spot.col.shorten:
+        lines = [pad(shorten(spot.cells[index], width, spot.col.shorten == "middle"), width)]
     else:
         lines = [
             pad(line, width) for line in wrap(spot.cells[index], width, spot.col.free or squeezed)
@@ -319,6 +421,23 @@ def draw(
             out.append("│ " + " │ ".join(texts) + " │")
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return out
+
+
+def fits_in_full(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Col | tuple[str, str]],
+    text: Callable[[Any], str],
+    width: int | None = None,
+) -> bool:
+    """Whether every column (with anything in it) fits at its natural width: one line a row."""
+    width = width or terminal_width()
+    cols = [as_col(column, position) for position, column in enumerate(columns)]
+    used = 1
+    for col in cols:
+        widths = [text_width(clean(text(row.get(col.key)))) for row in rows]
+        if any(widths):
+            used += 3 + max(max(widths), text_width(col.heading))
+    return used <= width
 
 
 def table_lines(

@@ -98,7 +98,8 @@ def console(stderr: bool = False):
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "120"))
+    columns = os.environ.get("COLUMNS", "")
+    width = None if stream.isatty() else int(columns) if columns.isdigit() else 80
     return Console(
         file=stream,
         width=width,
@@ -418,6 +419,7 @@ def columns_read(columns: dict[str, str]) -> str:
 def _read_as(summary: dict[str, Any]) -> str:
     """Which known export the file was read as, and where its header was, when that matters."""
     layout, line = summary.get("layout"), summary.get("header_line", 1)
+    layout = wording.layout_name(layout) if layout else layout
     if layout and line != 1:
         return _("read as a {layout} export, header on line {line}; ").format(
             layout=layout, line=line
@@ -483,9 +485,9 @@ def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
     # On a narrow screen what the import did stays; how many rows it read goes first.
     columns = (
         Col("id", N_("ID"), keep=0),
-        Col("started_at", N_("When (UTC)"), keep=0, whole=True),
+        Col("started_at", N_("When"), keep=0, whole=True),
         Col("kind", N_("Kind"), keep=8),
-        Col("file", N_("File"), keep=2, free=True),
+        Col("file", N_("File"), keep=2, shorten="middle"),  # one line; the name's end stays
         Col("read", N_("Read"), keep=6),
         Col("added", N_("Added"), keep=1),
         Col("updated", N_("Updated"), keep=3),
@@ -499,8 +501,19 @@ def imports_view(rows: list[dict[str, Any]], fmt: Format) -> None:
 
 
 def _to_minute(stamp: str | None) -> str | None:
-    """2026-11-24T20:05:29.562527+00:00 -> 2026-11-24 20:05 (the table's When column)."""
-    return stamp[:16].replace("T", " ") if stamp else stamp
+    """2026-11-24T20:05:29.562527+00:00 -> 2026-11-25 04:05 in Shanghai: the shop's own clock
+    (the computer's time zone), to the minute, for the table's When column."""
+    if not stamp:
+        return stamp
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp[:16].replace("T", " ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def doctor_view(report: dict[str, Any], as_json: bool) -> None:
@@ -516,7 +529,9 @@ def doctor_view(report: dict[str, Any], as_json: bool) -> None:
     else:
         message(
             _("file: {file} ({mode}, {journal})").format(
-                file=report["file"], mode=report["file_mode"], journal=report["journal_mode"]
+                file=report["file"],
+                mode=wording.file_mode(report["file_mode"]),
+                journal=wording.journal_mode(report["journal_mode"]),
             )
         )
     message(
@@ -561,19 +576,20 @@ def warn(text: str) -> None:
 
 
 def _today_columns() -> tuple[Col, ...]:
-    """The morning list: on a narrow screen the notes go first, then the reason moves under
-    the name, then tier, due date and days over go; id, name, phone and status stay."""
+    """The morning list, one line a customer at 80 columns: on a narrow screen the notes go
+    first, then days over and the due date (the status says how late), then the reason moves
+    under the name, then the tier; id, name (a long one cut with …), phone and status stay."""
     from followup_cli.layout import Col
 
     return (
         Col("customer_id", "ID", keep=0, whole=True),
-        Col("name", "Name", keep=0, whole=True),
+        Col("name", "Name", keep=0, shorten="end"),
         Col("phone", "Phone", keep=1, whole=True),
-        Col("tier", "Tier", keep=6),
-        Col("due_date", "Due", keep=4),
-        Col("days_overdue", "Days over", keep=5),
+        Col("tier", "Tier", keep=4),
+        Col("due_date", "Due", keep=6),
+        Col("days_overdue", "Days over", keep=7),
         Col("status", "Status", keep=0),
-        Col("reason", "Why", keep=7, fold_into="name", free=True),
+        Col("reason", "Why", keep=5, fold_into="name", whole=True, free=True),
         Col("last_outcome", "Last outcome", keep=8),
         Col("last_note", "Last note", keep=9, free=True),
     )
@@ -696,6 +712,8 @@ def today_view(
     else:
         title = _("Follow-ups due on {day}: {count}").format(day=on, count=count)
     columns = _explain_columns() if explain else _today_columns()
+    if not explain:
+        items = _reasons_that_fit(items, columns)
     if branch is None and any(item.get("branch") for item in items):
         columns = _with_branch(columns, after="name" if explain else "phone", keep=3)
     write_table(
@@ -704,6 +722,18 @@ def today_view(
         title,
         row_style=lambda row: _STATUS_STYLE.get(row["status"]),
     )
+
+
+def _reasons_that_fit(items: list[dict[str, Any]], columns: Sequence[Col]) -> list[dict[str, Any]]:
+    """The full reason when the whole list fits one line a customer (a wide screen), else
+    the short form (`挽回（每 1 个月）`); the full one is always under --explain and `show`."""
+    from followup_cli.layout import fits_in_full
+
+    shown, headings, _style = _for_reader(items, columns, None)
+    wanted = [c for c in headings if c.key not in ("last_outcome", "last_note")]
+    if fits_in_full(shown, wanted, _text):
+        return items
+    return [{**item, "reason": wording.short_reason(item["reason"])} for item in items]
 
 
 def _with_branch(columns: Sequence[Col], after: str, keep: int) -> tuple[Col, ...]:
@@ -730,8 +760,9 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
     pairs = [
         {"field": wording.field(k), "value": _shown(k, record.get(k))}
         for k in (*keys, "next_due", "next_reason")
-        if record.get(k) not in (None, "", {})
+        if record.get(k) not in (None, "", {}) and k != "extra"
     ]
+    pairs += _other_fields(record.get("extra"))
     if record.get("aliases"):  # their other ids (a second account, a merged customer)
         pairs.insert(1, {"field": _("other ids"), "value": ", ".join(record["aliases"])})
     write_table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
@@ -741,6 +772,18 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
         write_table(
             record["history"], HISTORY_COLUMNS, _("History"), empty=N_("No contacts logged yet.")
         )
+
+
+def _other_fields(extra: Any) -> list[dict[str, Any]]:
+    """The shop's own columns kept from an import, a labelled line each (`其他字段：生日`)."""
+    if not isinstance(extra, dict):
+        return [] if extra in (None, "") else [{"field": _("other fields"), "value": extra}]
+    label = _("other field: {name}")
+    return [
+        {"field": label.format(name=name), "value": value}
+        for name, value in extra.items()
+        if value not in (None, "")
+    ]
 
 
 def _shown(key: str, value: Any) -> Any:
@@ -1325,17 +1368,23 @@ def segments_view(data: dict[str, Any], fmt: Format) -> None:
         }
         for row in data["segments"]
     ]
-    columns = (
-        ("segment", _("Segment")),
-        ("name", _("Segment name")),
-        ("label", _("Meaning")),
-        ("rfm", "R F M"),
-        ("customers", _("Customers")),
-        ("share", _("Share")),
-        ("spend", _("Spend")),
-        ("spend_pct", _("Spend share")),
-        ("bar", _("Spend (bar)")),
+    from followup_cli.layout import Col
+
+    # Narrow: the bar goes first, then the meaning (a legend), R F M and the name; the
+    # figures the README promises (customers, share, spend, spend share) stay.
+    columns: tuple[Col, ...] = (
+        Col("segment", _("Segment"), keep=0, whole=True),
+        Col("name", _("Segment name"), keep=5),
+        Col("label", _("Meaning"), keep=7, free=True),
+        Col("rfm", "R F M", keep=6),
+        Col("customers", _("Customers"), keep=0),
+        Col("share", _("Share"), keep=2),
+        Col("spend", _("Spend"), keep=3),
+        Col("spend_pct", _("Spend share"), keep=1),
+        Col("bar", _("Spend (bar)"), keep=8),
     )
+    if all(segment_name(row["segment"]) == row["name"] for row in rows):
+        columns = tuple(c for c in columns if c.key != "name")  # in Chinese: the same words
     title = _("Value segments: {customers} customers with purchases, spend {spend}").format(
         customers=data["customers"], spend=data["spend"]
     )

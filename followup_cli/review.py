@@ -131,6 +131,17 @@ def _cells(item: DueItem) -> tuple[str, str, str, str]:
     return "", escape(item.customer_id), escape(item.name), status
 
 
+def _list_widths(items: list[DueItem]) -> tuple[int, int]:
+    """The id column as wide as the longest id, the status as wide as the longest status
+    word in the reader's language (严重逾期: 8), so neither is ever cut."""
+    from followup_cli.layout import text_width
+
+    id_width = max([text_width(_("ID")), *(text_width(i.customer_id) for i in items)])
+    statuses = ("due", "overdue", "late")
+    status_width = max(text_width(_("Status")), *(text_width(wording.status(s)) for s in statuses))
+    return id_width, status_width
+
+
 class AskScreen(ModalScreen[str | None]):
     """One line of input: Enter gives it, Escape gives up."""
 
@@ -177,7 +188,9 @@ class ReviewApp(App[str]):
     CSS = """
     #title { height: 1; background: $primary; color: $text; padding: 0 1; }
     #body { height: 1fr; }
-    #list { width: 34; overflow-x: hidden; }
+    #list {
+        width: 34; overflow-x: hidden; scrollbar-gutter: stable; scrollbar-size-vertical: 1;
+    }
     #card { width: 1fr; padding: 0 1; }
     /* one line, cut with … at the edge: wrapped, a Chinese sentence (no spaces) after the
        customer's id went whole to a second line the status bar never shows */
@@ -218,11 +231,16 @@ class ReviewApp(App[str]):
 
     def on_mount(self) -> None:
         table = self.query_one("#list", DataTable)
+        items = self.session.items()
+        id_width, status_width = _list_widths(items)
         table.add_column(" ", width=1, key="mark")
-        table.add_column(_("ID"), key="id")
+        table.add_column(_("ID"), width=id_width, key="id")
         table.add_column(_("Name"), width=NAME_WIDTH, key="name")
-        table.add_column(_("Status"), key="status")
-        self.reload()
+        table.add_column(_("Status"), width=status_width, key="status")
+        # Each column has a cell of padding either side; the scrollbar has a gutter of its own
+        # (1 cell), so it never draws over the status; 34 cells unless long ids need more.
+        table.styles.width = max(34, 1 + id_width + NAME_WIDTH + status_width + 4 * 2 + 1)
+        self.reload(items=items)
         table.focus()
 
     # --- drawing -----------------------------------------------------------------------------

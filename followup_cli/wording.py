@@ -190,6 +190,7 @@ _REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
         _Pattern(r"^win-back: silent since (?P<since>\d{4}-\d\d-\d\d) \((?P<rest>.+)\)$"),
         N_("win-back: silent since {since} ({rest})"),
     ),
+    (_Pattern(r"^win-back \((?P<rest>.+)\)$"), N_("win-back ({rest})")),
     (
         _Pattern(r"^renewal: contract ends (?P<end>\d{4}-\d\d-\d\d)$"),
         N_("renewal: contract ends {end}"),
@@ -246,6 +247,69 @@ def reason(text: object) -> str:
                 fields["monthday"] = month_day(fields["monthday"])
             return _(sentence).format(**fields)
     return _(value)
+
+
+_SHORT_FORMS = (
+    (re.compile(r" \(moved: [a-z ]+\)$"), ""),
+    (re.compile(r"; also .+$"), ""),
+    (re.compile(r"^win-back: silent since \d{4}-\d\d-\d\d \((.+)\)$"), r"win-back (\1)"),
+)
+
+
+def short_reason(text: object) -> str:
+    """The stored reason in the short form the morning list shows on one line (the full one
+    is under `today --explain` and `show`), still in English for `reason()` to word."""
+    value = "" if text is None else str(text)
+    for pattern, replacement in _SHORT_FORMS:
+        value = pattern.sub(replacement, value)
+    return value
+
+
+_LAYOUT_NAME = re.compile(
+    r"^(?P<system>.+) (?P<what>customers|members|orders|contacts|sales receipts)"
+    r"(?: \((?P<year>\d{4})(?P<on>\+)?\))?$"
+)
+_LAYOUT_WHAT = {
+    "customers": N_("{system} customer list"),
+    "members": N_("{system} member list"),
+    "orders": N_("{system} order list"),
+    "contacts": N_("{system} contact list"),
+    "sales receipts": N_("{system} sales receipts"),
+}
+
+
+def layout_name(name: object) -> str:
+    """A known export's name (`Shopify customers (2023+)`, `有赞 customers`) in the reader's
+    language: `Shopify 客户表（2023 年起）`, `有赞 客户表`; English keeps the name as it is."""
+    value = "" if name is None else str(name)
+    match = _LAYOUT_NAME.match(value)
+    if language() == "en" or not match:
+        return value
+    system = match["system"]
+    if system[-1].isascii():  # a space between a Latin name and Chinese: Shopify 客户表
+        system += " "
+    shown = _(_LAYOUT_WHAT[match["what"]]).format(system=system)
+    if match["year"] and match["on"]:
+        return _("{name} ({year} on)").format(name=shown, year=match["year"])
+    if match["year"]:
+        return _("{name} ({year} edition)").format(name=shown, year=match["year"])
+    return shown
+
+
+_JOURNAL_NAMES = {"wal": N_("write-ahead log"), "delete": N_("rollback journal")}
+
+
+def journal_mode(value: object) -> str:
+    """SQLite's journal mode as `doctor` shows it: wal in English, 预写日志 in Chinese."""
+    text = "" if value is None else str(value)
+    name = _JOURNAL_NAMES.get(text.lower())
+    return text if language() == "en" or name is None else _(name)
+
+
+def file_mode(value: object) -> str:
+    """The file's permissions: 0o600 in English, 600 in Chinese (`权限 600`)."""
+    text = "" if value is None else str(value)
+    return text if language() == "en" else text.removeprefix("0o")
 
 
 def yes_no(value: bool) -> str:

@@ -277,7 +277,7 @@ def test_the_shops_language_option_speaks_for_every_branch_machine(cli, isolated
         check=True,
     )
     # 23 follow-ups are due on 23 November in the example shop (see test_loop)
-    assert shown.stdout.startswith("2026-11-23 到期回访：23 个中的 1 个")
+    assert shown.stdout.startswith("2026-11-23 到期回访：共 23 个，显示 1 个")
 
 
 def test_mistakes_with_a_server_name_are_one_line_and_leave_nothing_behind(

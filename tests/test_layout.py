@@ -52,46 +52,75 @@ def test_at_200_columns_every_column_is_shown_one_line_per_customer(cli, monkeyp
     ]
 
 
-def test_at_80_columns_the_reason_goes_under_the_name_and_the_tier_goes(cli, monkeypatch, three):
-    # Whole: ID 2, name 21 (Annabel Bigelow-Smith), phone 14, due 10, status 7; "Days over"
-    # may wrap to 4; borders 3 a column + 1 = 19: 58 + 19 = 77, the 3 left widen the name
-    # (+2) and the days (+1). The tier (8 + 3) no longer fits.
+def test_at_80_columns_the_short_reason_goes_under_the_name_and_the_tier_stays(
+    cli, monkeypatch, three
+):
+    # The full table (natural widths) does not fit, so reasons take their short form
+    # ("win-back (every 3 months)", 25). ID 2, name 21, phone 14, tier 7, due 10, days over 9,
+    # status 7, reason 27: days over, then the due date go; 2 + 21 + 14 + 7 + 7 + 27 + 19 of
+    # borders = 97 still does not fit, so the reason goes under the name (at least 12 there):
+    # 2 + 21 + 14 + 7 + 7 + 16 = 67, and the 13 left widen the name to the reason's 27 and
+    # bring nothing back (due 10 + 3 would need 13 beyond the least widths: it does not fit
+    # beside the name's 27).
     assert shown(cli, monkeypatch, 80, "today", *ON) == [
         "Follow-ups due on 2026-11-23: 3",
-        "┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━━━┓",
-        "┃ ID ┃ Name                    ┃ Phone          ┃ Due        ┃ Days  ┃ Status  ┃",
-        "┃    ┃                         ┃                ┃            ┃ over  ┃         ┃",
-        "┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━━━┩",
-        "│ C1 │ 王芳                    │ +8613800138001 │ 2026-11-20 │ 3     │ overdue │",
-        "│    │ every 1 month           │                │            │       │         │",
-        "│ C2 │ Annabel Bigelow-Smith   │ +447700900123  │ 2026-11-01 │ 22    │ overdue │",
-        "│    │ win-back: silent since  │                │            │       │         │",
-        "│    │ 2025-11-01 (every 3     │                │            │       │         │",
-        "│    │ months)                 │                │            │       │         │",
-        "│ C3 │ 欧阳娜娜                │ +8613900139003 │ 2026-11-23 │ 0     │ due     │",
-        "│    │ 7 days after first      │                │            │       │         │",
-        "│    │ purchase                │                │            │       │         │",
-        "└────┴─────────────────────────┴────────────────┴────────────┴───────┴─────────┘",
+        "┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┓",
+        "┃ ID ┃ Name                        ┃ Phone          ┃ Tier    ┃ Status  ┃",
+        "┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━┩",
+        "│ C1 │ 王芳                        │ +8613800138001 │ vip     │ overdue │",
+        "│    │ every 1 month               │                │         │         │",
+        "│ C2 │ Annabel Bigelow-Smith       │ +447700900123  │ regular │ overdue │",
+        "│    │ win-back (every 3 months)   │                │         │         │",
+        "│ C3 │ 欧阳娜娜                    │ +8613900139003 │ new     │ due     │",
+        "│    │ 7 days after first purchase │                │         │         │",
+        "└────┴─────────────────────────────┴────────────────┴─────────┴─────────┘",
     ]
 
 
-def test_at_60_columns_id_name_phone_and_status_stay_whole(cli, monkeypatch, three):
-    # 2 + 21 + 14 + 7 + 13 of borders = 57: the due date (10 + 3) and days over (4 + 3) no
-    # longer fit; the 3 columns left go to the name, where the reason wraps.
+@pytest.fixture
+def chinese(monkeypatch):
+    """LANG=zh_CN.UTF-8, as the launcher reads it before the command line loads."""
+    from followup_cli import i18n
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+def test_at_80_columns_in_chinese_one_line_a_customer(cli, monkeypatch, three, chinese):
+    # 编号 4, name cut to 15 with …, phone 14, 等级 7 (VIP客户), 状态 4, reason 17
+    # (挽回（每 3 个月）): 61 + 19 of borders = 80, one line a customer, phone and tier kept.
+    assert shown(cli, monkeypatch, 80, "today", *ON) == [
+        "2026-11-23 到期回访：3 个",
+        "┏━━━━━━┳━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━━━━━┓",
+        "┃ 编号 ┃ 姓名            ┃ 手机           ┃ 等级    ┃ 状态 ┃ 回访原因          ┃",
+        "┡━━━━━━╇━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━━━━━┩",
+        "│ C1   │ 王芳            │ +8613800138001 │ VIP客户 │ 逾期 │ 每 1 个月         │",
+        "│ C2   │ Annabel Bigelo… │ +447700900123  │ 老客户  │ 逾期 │ 挽回（每 3 个月） │",
+        "│ C3   │ 欧阳娜娜        │ +8613900139003 │ 新客户  │ 到期 │ 首次购买后 7 天   │",
+        "└──────┴─────────────────┴────────────────┴─────────┴──────┴───────────────────┘",
+    ]
+
+
+def test_at_60_columns_id_name_phone_and_status_stay(cli, monkeypatch, three):
+    # 2 + 14 + 7 + 7 + 16 of borders = 46 with the name at its least (12) and the reason
+    # under it; the 14 left widen the name to 14 and the tier stays: a long name is cut
+    # with … rather than the phone the owner dials going.
     assert shown(cli, monkeypatch, 60, "today", *ON)[1:] == [
-        "┏━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┓",
-        "┃ ID ┃ Name                     ┃ Phone          ┃ Status  ┃",
-        "┡━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━┩",
-        "│ C1 │ 王芳                     │ +8613800138001 │ overdue │",
-        "│    │ every 1 month            │                │         │",
-        "│ C2 │ Annabel Bigelow-Smith    │ +447700900123  │ overdue │",
-        "│    │ win-back: silent since   │                │         │",
-        "│    │ 2025-11-01 (every 3      │                │         │",
-        "│    │ months)                  │                │         │",
-        "│ C3 │ 欧阳娜娜                 │ +8613900139003 │ due     │",
-        "│    │ 7 days after first       │                │         │",
-        "│    │ purchase                 │                │         │",
-        "└────┴──────────────────────────┴────────────────┴─────────┘",
+        "┏━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┓",
+        "┃ ID ┃ Name           ┃ Phone          ┃ Tier    ┃ Status  ┃",
+        "┡━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━┩",
+        "│ C1 │ 王芳           │ +8613800138001 │ vip     │ overdue │",
+        "│    │ every 1 month  │                │         │         │",
+        "│ C2 │ Annabel Bigel… │ +447700900123  │ regular │ overdue │",
+        "│    │ win-back       │                │         │         │",
+        "│    │ (every 3       │                │         │         │",
+        "│    │ months)        │                │         │         │",
+        "│ C3 │ 欧阳娜娜       │ +8613900139003 │ new     │ due     │",
+        "│    │ 7 days after   │                │         │         │",
+        "│    │ first purchase │                │         │         │",
+        "└────┴────────────────┴────────────────┴─────────┴─────────┘",
     ]
 
 
@@ -138,3 +167,154 @@ def test_explain_imports_and_monthly_report_fit_narrow_screens(cli, monkeypatch,
     # Eleven months, one line each: figures are never broken.
     assert [m[2:9] for m in months] == [f"2026-{n:02d}" for n in range(1, 12)]
     assert "no data (0/0)" in months[0]
+
+
+def test_emoji_nicknames_keep_the_borders_straight_and_are_drawn_as_written(
+    cli, monkeypatch, csv_file
+):
+    # ❤️ (heart + VS16) and the family emoji (three people joined by ZWJ) take two columns
+    # each, as terminals draw them; the joiners stay in the text.
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    body = (
+        "E1,小美\u2764\ufe0f,13800138011,,vip,,,2026-11-16,2026-11-16,Li,\n"
+        f"E2,{family}一家,13800138012,,vip,,,2026-11-16,2026-11-16,Li,\n"
+    )
+    cli("import", "customers", str(csv_file(body)), *ON)
+    lines = shown(cli, monkeypatch, 80, "today", "--date", "2026-12-16")
+    rows = {line.split("│")[1].strip(): line for line in lines if line.startswith("│ E")}
+    # 小美❤️: 4 + 2 = 6 columns; 👨‍👩‍👧一家: 2 + 4 = 6; the name column is 6 wide.
+    assert rows["E1"].startswith("│ E1 │ 小美\u2764\ufe0f │ +8613800138011 │")
+    assert rows["E2"].startswith(f"│ E2 │ {family}一家 │ +8613800138012 │")
+
+
+def test_no_line_starts_with_closing_or_ends_with_opening_punctuation():
+    from followup_cli.layout import break_lines, wrap
+
+    text = "从默认起推迟（默认 +3d），最近有什么需要为您预留的吗？好的。"
+    # At 12 columns the 7th character （ would end the first line: it goes down with 默认.
+    assert break_lines(text, 12) == [
+        "从默认起推迟",
+        "（默认",
+        "+3d），最近",
+        "有什么需要为",
+        "您预留的吗？",
+        "好的。",
+    ]
+    # At 10, "的吗？" would leave ？ alone at a line's start: 吗 comes down with it.
+    assert break_lines(text, 10)[-2:] == ["的吗？好", "的。"]
+    assert wrap("什么需要为您预留的吗？", 10, cut_long_words=True) == [
+        "什么需要为",
+        "您预留的",
+        "吗？",
+    ]
+    for width in range(8, 30):  # below 8 a line may hold too little for the rule
+        for line in break_lines(text, width):
+            assert line[0] not in "，。？！）」』、：；" and line[-1] not in "（「『"
+
+
+def test_show_lists_the_shops_own_columns_as_labelled_lines(cli, monkeypatch, chinese, tmp_path):
+    path = tmp_path / "会员.csv"
+    path.write_text("id,name,phone,tier,会员卡号\nX1,王芳,13800138001,vip,VIP0001\n", "utf-8")
+    cli("import", "customers", str(path), *ON)
+    lines = shown(cli, monkeypatch, 80, "show", "X1")
+    assert "│ 其他字段：会员卡号 │ VIP0001        │" in lines
+    assert not any("{" in line for line in lines)  # no raw JSON
+
+
+def test_imports_keep_a_long_path_on_one_line_in_local_time(cli, monkeypatch, chinese, tmp_path):
+    import time
+    from datetime import datetime, timedelta
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    folder = tmp_path / "导出" / "2026年11月" / "很长的文件夹名字"
+    folder.mkdir(parents=True)
+    path = folder / "会员资料-全部门店.csv"
+    path.write_text("id,name,phone\nX1,王芳,13800138001\n", "utf-8")
+    cli("import", "customers", str(path), *ON)
+    (stored,) = cli.json("imports")
+    lines = shown(cli, monkeypatch, 80, "imports")
+    time.tzset()
+    (row,) = [line for line in lines if line.startswith("│ 1 ")]
+    assert max(map(width, lines)) <= 80
+    # Cut in the middle: the start of the path and the end of the file name stay.
+    file_cell = row.split("│")[3].strip()
+    assert "…" in file_cell and file_cell.endswith(".csv") and file_cell.startswith("/")
+    utc = datetime.fromisoformat(stored["started_at"])
+    shanghai = (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert row.split("│")[2].strip() == shanghai
+    assert "时间（本地）" in lines[2]
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_segments_keep_share_spend_and_spend_share_at_80_columns(
+    cli, monkeypatch, csv_file, tmp_path, chinese, columns
+):
+    from test_purchases_drive import _value_shop
+
+    _value_shop(cli, csv_file, tmp_path)
+    lines = shown(cli, monkeypatch, columns, "segments")
+    assert max(map(width, lines)) <= columns
+    # The segment's name column is left out in Chinese (the same words as 分层); share, spend
+    # and spend share stay at 80 columns, the bar goes: K01 bought 1 000 of 5 500 (18.2%).
+    heading = "┃ 分层     ┃ 含义 "
+    assert lines[2].startswith(heading)
+    assert lines[2].endswith(
+        "┃ R F M ┃ 客户数 ┃ 占比  ┃ 消费额    ┃ 消费额占比 ┃"
+        + (" 消费额（条形）       ┃" if columns == 120 else "")
+    )
+    (first,) = [line for line in lines if line.startswith("│ 重要价值 ")]
+    assert "│ HHH   │ 1      │ 10.0% │ ¥1,000.00 │ 18.2%      │" in first
+    (last,) = [line for line in lines if line.startswith("│ 一般挽留 ")]
+    assert "│ LLL   │ 3      │ 30.0% │ ¥600.00   │ 10.9%      │" in last
+
+
+def test_import_summaries_name_the_export_in_chinese(chinese):
+    from followup_cli.wording import layout_name
+
+    assert [
+        layout_name(name)
+        for name in (
+            "Shopify customers (2023+)",
+            "Shopify customers (2022)",
+            "有赞 customers",
+            "美团/客如云 members",
+            "淘宝 orders",
+            "HubSpot contacts",
+            "收银 sales receipts",
+        )
+    ] == [
+        "Shopify 客户表（2023 年起的格式）",
+        "Shopify 客户表（2022 年版）",
+        "有赞客户表",
+        "美团/客如云会员表",
+        "淘宝订单表",
+        "HubSpot 联系人表",
+        "收银销售小票",
+    ]
+
+
+def test_review_with_long_ids_never_cuts_the_status(cli, csv_file, isolated_db, chinese):
+    # A large shop's ids (fu-100001): the list widens for them. Regulars last bought
+    # on 1 Nov 2025 are due 1 Nov 2026: 22 days over on 23 Nov, 逾期.
+    from datetime import date
+
+    from rich.cells import cell_len
+    from test_review import run
+
+    body = "".join(
+        f"fu-1000{n:02d},客户{n:02d},139{n:08d},,regular,2024-02-01,2025-11-01,2024-02-01,Li,\n"
+        for n in range(40)
+    )
+    cli("import", "customers", str(csv_file(body)), *ON)
+    _, screen = run(isolated_db, [], day=date(2026, 11, 23))
+    listed = [line for line in screen[2:21] if "fu-1000" in line]
+    assert len(listed) == 10  # the shop's daily cap of 10
+    # 1 + 9 (fu-100000) + 12 + 8 (严重逾期, the longest status) + 4 x 2 of padding + 1 of
+    # scrollbar = 39 cells: the status is whole, and the scrollbar has its own last cell.
+    for line in listed:
+        part = line
+        while cell_len(part) > 38:
+            part = part[:-1]
+        assert part.rstrip().endswith(" 逾期"), line
+    assert all(cell_len(line) <= 80 for line in screen)

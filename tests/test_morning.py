@@ -106,4 +106,4 @@ def test_a_limited_list_in_chinese(isolated_db):
     shown = subprocess.run(
         [*run, "today", *ON, "--limit", "4"], env=env, capture_output=True, text=True
     )
-    assert shown.stdout.splitlines()[0].rstrip() == "2026-11-23 到期回访：23 个中的 4 个"
+    assert shown.stdout.splitlines()[0].rstrip() == "2026-11-23 到期回访：共 23 个，显示 4 个"
