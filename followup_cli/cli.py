@@ -655,6 +655,10 @@ def today(
     _check_output_folder(output)
     day = _day(on)
     conn = _conn(ctx)
+    if owner is not None and segment is not None:
+        from followup_cli.service import check_owner
+
+        check_owner(conn, owner)  # a mistyped owner is an error on every path, not a quiet day
     if with_message:
         from followup_cli.branches import optional
         from followup_cli.templates import send_list
@@ -741,7 +745,7 @@ def log(
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Record the outcome of a contact and plan the next follow-up."""
-    from followup_cli.service import log_outcome, same_outcome_logged
+    from followup_cli.service import AlreadyLogged, log_outcome, same_outcome_logged
     from followup_cli.text import strip_controls
     from followup_cli.vocabulary import shown_outcome
 
@@ -761,16 +765,26 @@ def log(
             )
         if not typer.confirm(question, default=False):
             raise FollowupError(_("nothing logged"))
-    result = log_outcome(
-        conn,
-        customer,
-        outcome,
-        day,
-        strip_controls(note) if note else note,
-        channel,
-        score,
-        nps,
-    )
+        again = True  # asked and confirmed
+    try:
+        result = log_outcome(
+            conn,
+            customer,
+            outcome,
+            day,
+            strip_controls(note) if note else note,
+            channel,
+            score,
+            nps,
+            refuse_same_day=not again,  # checked again under the write lock
+        )
+    except AlreadyLogged as exc:
+        said = shown_outcome(ctx.meta.get("typed_outcome", ""), outcome)
+        raise FollowupError(
+            _(
+                "{who} already has {outcome} logged on {day}: add --again to log a second one"
+            ).format(who=exc.who, outcome=said, day=day.isoformat())
+        ) from None
     if fmt is TextOrJson.json:
         render.write_json(result.as_dict())
         return
@@ -787,11 +801,12 @@ def log(
         if result.next_due
         else _("nothing planned")
     )
-    logged = _("Logged {outcome} for {customer_id} {name} on {date}").format(
+    logged = _("Logged {outcome} for {customer_id} {name} on {date} (contact {contact_id})").format(
         outcome=wording.outcome(result.outcome),
         customer_id=result.customer_id,
         name=result.name,
         date=result.date,
+        contact_id=result.contact_id,
     )
     render.message(
         _("{logged}; {done}; {next}").format(logged=logged, done=done, next=nxt)
@@ -811,27 +826,35 @@ def undo(
         help="The contact's number (shown by 'log' and 'show').",
     ),
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
+    owner: str | None = typer.Option(
+        None, "--owner", help=_("The last log of this staff member's customers.")
+    ),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        help=_("The last log at this branch (a chain of shops)."),
+        hidden=True,
+        autocompletion=_complete_branches,
+    ),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Take back the last logged contact (or --contact N): the follow-up it closed is open again
     and what it planned is removed. Refused once something later depends on it."""
     from followup_cli import wording
+    from followup_cli.branches import optional
     from followup_cli.i18n import _
     from followup_cli.service import undo_log
 
-    done = undo_log(_conn(ctx), contact, _day(on))
+    conn = _conn(ctx)
+    if contact is not None and (owner is not None or branch is not None):
+        raise FollowupError(_("--contact names one contact: leave out --owner and --branch"))
+    done = undo_log(conn, contact, _day(on), owner=owner, branches=optional(conn, branch))
     if fmt is TextOrJson.json:
         render.write_json(done)
         return
-    lines = [
-        _("Undid contact {contact_id}: {outcome} for {ref} {name} on {date}.").format(
-            contact_id=done["contact_id"],
-            outcome=wording.outcome(done["outcome"]),
-            ref=done["customer_id"],
-            name=done["name"],
-            date=done["date"],
-        )
-    ]
+    from followup_cli.undo_words import undid_line
+
+    lines = [undid_line(done)]
     if done["removed"] and done["removed"] != done["reopened"]:
         lines.append(_("No longer planned: {day}.").format(day=done["removed"]))
     if done["next_due"]:

@@ -281,6 +281,10 @@ class ReviewApp(App[str]):
         Cheaper than reading the whole list again, which a shop with a backlog of thousands
         would feel on every key; the rest of the list cannot have changed.
         """
+        self._remove(item)
+        self.show_card()
+
+    def _remove(self, item: DueItem) -> None:
         table = self.query_one("#list", DataTable)
         row = table.cursor_row
         self.items = [i for i in self.items if i.customer_id != item.customer_id]
@@ -289,12 +293,20 @@ class ReviewApp(App[str]):
         table.remove_row(item.customer_id)
         if self.items:
             table.move_cursor(row=min(row, len(self.items) - 1))
-        self.show_card()
 
     def show_card(self) -> None:
         item = self.selected()
-        self.mark(item)
         card = self.session.card(item) if item else None
+        while item is not None and card is None:  # forgotten or merged from another shell
+            self._remove(item)
+            self.say(
+                _("{name} ({id}) is no longer in the shop (forgotten or merged): left out.").format(
+                    name=item.name, id=item.customer_id
+                )
+            )
+            item = self.selected()
+            card = self.session.card(item) if item else None
+        self.mark(item)
         self.query_one("#card-text", Static).update(card_text(card, self.session.day))
         self.query_one("#title", Static).update(
             _("Review {day}: {left} to go, {done} done this session").format(
@@ -338,6 +350,9 @@ class ReviewApp(App[str]):
     def action_log(self, outcome: str) -> None:
         item = self.selected()
         if item is None:
+            return
+        if not self.session.still_here(item):
+            self.show_card()  # gone since the card was drawn: leave them out, go on
             return
         result = self.attempt(lambda: self.session.log(item, outcome))
         if result is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from followup_cli import planning, service
+from followup_cli import planning, service, storage
 from followup_cli.i18n import _
 from followup_cli.service import DueItem
 from followup_cli.templates import Templates
@@ -42,6 +42,7 @@ class Action:
     customer_id: str
     name: str
     contact_id: int
+    logged: service.LoggedContact | None = None  # a log: what its undo checks is still there
 
 
 @dataclass
@@ -78,10 +79,19 @@ class ReviewSession:
     def log(self, item: DueItem, outcome: str) -> service.LogResult:
         typed = self.pending.get(item.customer_id, Pending())
         result = service.log_outcome(
-            self.conn, item.customer_id, outcome, self.day, typed.note, self.channel, typed.score
+            self.conn,
+            item.customer_id,
+            outcome,
+            self.day,
+            typed.note,
+            self.channel,
+            typed.score,
+            refuse_same_day=True,  # another session may have logged them a moment ago
         )
         self.pending.pop(item.customer_id, None)
-        self.done.append(Action(outcome, item.customer_id, item.name, result.contact_id or 0))
+        self.done.append(
+            Action(outcome, item.customer_id, item.name, result.contact_id or 0, result.identity())
+        )
         return result
 
     def snooze(self, item: DueItem, until_text: str) -> dict[str, Any]:
@@ -101,7 +111,7 @@ class ReviewSession:
         if action.kind == "snoozed":
             planning.undo_snooze(self.conn, action.contact_id)
         else:
-            service.undo_log(self.conn, action.contact_id, self.day)
+            service.undo_log(self.conn, action.contact_id, self.day, expected=action.logged)
         self.done.pop()
         return action
 
@@ -121,8 +131,16 @@ class ReviewSession:
     def message(self, item: DueItem) -> tuple[str, str]:
         return self.templates.message(item, self.day)
 
-    def card(self, item: DueItem) -> dict[str, Any]:
-        """Everything the owner needs before calling: who, why, what happened last, what next."""
+    def still_here(self, item: DueItem) -> bool:
+        """Whether the customer is still in the shop under this id (not forgotten, nor merged
+        into another from another shell since the list was read)."""
+        return storage.customer_by_ref(self.conn, item.customer_id) is not None
+
+    def card(self, item: DueItem) -> dict[str, Any] | None:
+        """Everything the owner needs before calling: who, why, what happened last, what next
+        (None: the customer is gone since the list was read)."""
+        if not self.still_here(item):
+            return None
         record = service.show_customer(self.conn, item.customer_id)
         retry_on = self.scheduler.retry_date(item.attempts + 1, self.day)
         key, text = self.message(item)

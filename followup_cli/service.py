@@ -212,7 +212,7 @@ def due_list(
             break
         fetch = 2 * (fetch or 0)  # the cap held some back: read further down the list
     if owner is not None and not kept:
-        _check_owner(conn, owner)
+        check_owner(conn, owner)
     return kept[:limit] if limit else kept
 
 
@@ -280,7 +280,7 @@ def due_count(
     return storage.due_count(conn, on, owner, branches)
 
 
-def _check_owner(conn: sqlite3.Connection, owner: str) -> None:
+def check_owner(conn: sqlite3.Connection, owner: str) -> None:
     """An empty list for a mistyped owner would look like a quiet day: say so instead."""
     from followup_cli.i18n import _
 
@@ -307,9 +307,24 @@ class LogResult:
     next_due: str | None
     next_reason: str | None
     contact_id: int | None = None  # what `undo --contact` takes
+    logged_at: str | None = None  # when it was written: an undo checks it is still this one
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "logged_at"}
+
+    def identity(self) -> LoggedContact:
+        return LoggedContact(self.contact_id or 0, self.customer_id, self.outcome, self.logged_at)
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    """What an undo remembers of the contact it means: its number, and the customer, outcome
+    and time it was written with, so it never takes back another contact under that number."""
+
+    contact_id: int
+    customer_ref: str
+    outcome: str
+    logged_at: str | None
 
 
 def log_outcome(
@@ -321,14 +336,19 @@ def log_outcome(
     channel: str | None = None,
     score: int | None = None,
     nps: int | None = None,
+    refuse_same_day: bool = False,
 ) -> LogResult:
     """Record what happened, close (or retry) the due follow-up and plan the next one.
 
     A contact before the open follow-up is due does not complete it: a successful one
     re-plans it from the new contact (any touch counts), an unsuccessful one changes nothing.
+    With `refuse_same_day`, the same outcome already logged for them that day is refused
+    (AlreadyLogged), checked under the write lock so two shells logging at once store one.
     """
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)
+        if refuse_same_day and storage.contact_logged(conn, customer.id, on, outcome):
+            raise AlreadyLogged(f"{customer.ref} {customer.name}", outcome, on)
         _check_outcome(customer, outcome)
         if customer.do_not_contact:
             raise FollowupError(
@@ -373,6 +393,7 @@ def log_outcome(
         next_due=upcoming["show_date"] if upcoming else None,
         next_reason=upcoming["reason"] if upcoming else None,
         contact_id=contact_id,
+        logged_at=contact["logged_at"],
     )
 
 
@@ -400,6 +421,20 @@ def _check_outcome(customer: Customer, outcome: str) -> None:
                 "customer {ref} is marked lost (churned): 'followup reactivate {ref}' brings "
                 "them back"
             ).format(ref=customer.ref)
+        )
+
+
+class AlreadyLogged(FollowupError):
+    """The same outcome is logged for this customer on that day already (a double entry?)."""
+
+    def __init__(self, who: str, outcome: str, on: date) -> None:
+        from followup_cli import wording
+
+        self.who = who
+        super().__init__(
+            _(
+                "{who} already has {outcome} logged on {day}: add --again to log a second one"
+            ).format(who=who, outcome=wording.outcome(outcome), day=on.isoformat())
         )
 
 
@@ -714,8 +749,17 @@ def _comparable(row: dict[str, Any] | None, ignored: set[str]) -> dict[str, Any]
     return None if row is None else {k: v for k, v in row.items() if k not in ignored}
 
 
-def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> dict[str, Any]:
-    """Take back one logged contact (None: the most recent), in one transaction.
+def undo_log(
+    conn: sqlite3.Connection,
+    contact_id: int | None,
+    today: date,
+    expected: LoggedContact | None = None,
+    owner: str | None = None,
+    branches: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Take back one logged contact (None: the most recent of `owner`'s customers or of the
+    `branches`' customers, when given), in one transaction; `expected`: the contact a session
+    logged, refused when the number now holds another.
 
     The follow-up it closed (or the retry it counted) is open again as before; what it planned
     (next follow-up, check-back) is removed; the customer's fields it set (last contact, tier on
@@ -724,13 +768,26 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
     """
     import json
 
+    from followup_cli import wording
     from followup_cli.i18n import _
 
     with storage.transaction(conn):
+        if expected is not None:
+            contact_id = expected.contact_id
         if contact_id is None:
-            contact = storage.latest_logged_contact(conn)
+            if owner is not None:
+                check_owner(conn, owner)
+            contact = storage.latest_logged_contact(conn, owner, branches)
+            if contact is None and (owner is not None or branches is not None):
+                raise FollowupError(
+                    _("Nothing logged for {whose}: there is nothing to undo.").format(
+                        whose=_whose(owner, branches)
+                    )
+                )
             if contact is None:
                 raise FollowupError(_("Nothing has been logged yet: there is nothing to undo."))
+            if owner is None and branches is None and storage.has_branches(conn):
+                _refuse_anyones_last(conn, contact)
         else:
             contact = storage.get_contact(conn, contact_id)
             if contact is None:
@@ -740,6 +797,21 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
                     )
                 )
         customer = storage.get_customer(conn, contact["customer_id"])
+        if expected is not None and (
+            customer.ref,
+            contact["outcome"],
+            contact["logged_at"],
+        ) != (expected.customer_ref, expected.outcome, expected.logged_at):
+            raise FollowupError(
+                _(
+                    "Not undone: contact {contact_id} is no longer the {outcome} logged for "
+                    "{ref} (it was undone or erased elsewhere)."
+                ).format(
+                    contact_id=expected.contact_id,
+                    outcome=wording.outcome(expected.outcome),
+                    ref=expected.customer_ref,
+                )
+            )
         if contact["outcome"] == "snoozed":
             raise FollowupError(
                 _(
@@ -747,8 +819,6 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
                     "snooze {ref} again to move the follow-up."
                 ).format(contact_id=contact["id"], ref=customer.ref)
             )
-        from followup_cli import wording
-
         later = storage.contact_after(conn, customer.id, contact["id"])
         if later is not None and later["outcome"] == "snoozed":
             raise FollowupError(
@@ -781,6 +851,7 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
             )
         changes = json.loads(raw)
         _check_unchanged_since(conn, changes, customer, contact["id"])
+        branch = storage.branch_of_contact(conn, contact["id"])
         storage.delete_contact(conn, contact["id"])
         followup_changes = [c for c in changes if c["table"] == "followups"]
         removed = [c["after"]["show_date"] for c in followup_changes if _is_open(c["after"])]
@@ -802,6 +873,8 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
         "contact_id": contact["id"],
         "customer_id": customer.ref,
         "name": customer.name,
+        "owner": contact["owner"],
+        "branch": branch,
         "date": contact["date"],
         "outcome": contact["outcome"],
         "reopened": reopened[0] if reopened else None,
@@ -810,6 +883,37 @@ def undo_log(conn: sqlite3.Connection, contact_id: int | None, today: date) -> d
         "next_reason": upcoming["reason"] if upcoming else None,
         "due_now": bool(upcoming and upcoming["show_date"] <= today.isoformat()),
     }
+
+
+def _refuse_anyones_last(conn: sqlite3.Connection, contact: Any) -> None:
+    """On a chain the last log may be a colleague's at another branch: say whose it is and
+    take nothing back until the caller says it is theirs."""
+    from followup_cli import wording
+
+    customer = storage.get_customer(conn, contact["customer_id"])
+    raise FollowupError(
+        _(
+            "On a chain, say whose log to take back: the last one is contact {contact_id}, "
+            "{outcome} for {ref} {name} (owner {owner}, branch {branch}); add --branch, "
+            "--owner or --contact {contact_id}."
+        ).format(
+            contact_id=contact["id"],
+            outcome=wording.outcome(contact["outcome"]),
+            ref=customer.ref,
+            name=customer.name,
+            owner=contact["owner"] or "-",
+            branch=contact["branch"] or "-",
+        )
+    )
+
+
+def _whose(owner: str | None, branches: Sequence[str] | None) -> str:
+    """'Li', 'branch North' or 'Li at branch North', for a message about one person's logs."""
+    if branches is None:
+        return owner or ""
+    if owner is None:
+        return _("branch {branch}").format(branch=branches[0])
+    return _("{owner} at branch {branch}").format(owner=owner, branch=branches[0])
 
 
 def _is_open(row: dict[str, Any] | None) -> bool:

@@ -198,7 +198,7 @@ MESSAGES: dict[str, str] = {
     "no answer after the last attempt: follow-up missed": "最后一次尝试仍未接通：本次回访记为漏访",
     "next: {due} ({reason})": "下次：{due}（{reason}）",
     "nothing planned": "没有后续安排",
-    "Logged {outcome} for {customer_id} {name} on {date}": "已记录 {customer_id} {name} 于 {date} 的结果：{outcome}",
+    "Logged {outcome} for {customer_id} {name} on {date} (contact {contact_id})": "已记录 {customer_id} {name} 于 {date} 的结果：{outcome}（回访 {contact_id}）",
     "{logged}; {done}; {next}": "{logged}；{done}；{next}",
     "{logged}; {next}": "{logged}；{next}",
     "Report written to {file}": "报告已写入 {file}",
@@ -1171,4 +1171,17 @@ MESSAGES: dict[str, str] = {
         "{path} 在读取过程中被改动了（被重新保存，或仍在写入）：其中的内容均未导入；请等文件保存完毕后重新导入"
     ),
     "OpenDocument spreadsheet": "OpenDocument 电子表格",
+    # contacts never renumbered; undo says whose it takes back; review goes on without the gone
+    "The last log of this staff member's customers.": "撤销这位员工负责的客户的最后一次登记。",
+    "The last log at this branch (a chain of shops).": "撤销这家门店的最后一次登记（连锁门店）。",
+    "--contact names one contact: leave out --owner and --branch": "--contact 已指明一次回访：请不要再加 --owner 和 --branch",
+    "Nothing logged for {whose}: there is nothing to undo.": "{whose} 没有登记过任何回访，没有可撤销的内容。",
+    "branch {branch}": "门店 {branch}",
+    "{owner} at branch {branch}": "门店 {branch} 的 {owner}",
+    "Not undone: contact {contact_id} is no longer the {outcome} logged for {ref} (it was undone or erased elsewhere).": "未撤销：回访 {contact_id} 已不是为 {ref} 登记的那次 {outcome}（已在别处被撤销或删除）。",
+    "On a chain, say whose log to take back: the last one is contact {contact_id}, {outcome} for {ref} {name} (owner {owner}, branch {branch}); add --branch, --owner or --contact {contact_id}.": "连锁门店请说明要撤销谁的登记：最后一次是回访 {contact_id}，{ref} {name} 的 {outcome}（负责人 {owner}，门店 {branch}）；请加 --branch、--owner 或 --contact {contact_id}。",
+    "Undid contact {contact_id} ({owner}'s, at {branch}): {outcome} for {ref} {name} on {date}.": "已撤销 {branch} 的 {owner} 的回访 {contact_id}：{ref} {name} 于 {date} 的 {outcome}。",
+    "Undid contact {contact_id} ({owner}'s): {outcome} for {ref} {name} on {date}.": "已撤销 {owner} 的回访 {contact_id}：{ref} {name} 于 {date} 的 {outcome}。",
+    "Undid contact {contact_id} (at {branch}): {outcome} for {ref} {name} on {date}.": "已撤销 {branch} 的回访 {contact_id}：{ref} {name} 于 {date} 的 {outcome}。",
+    "{name} ({id}) is no longer in the shop (forgotten or merged): left out.": "{name}（{id}）已不在店里（已删除或已合并）：已从列表中去掉。",
 }

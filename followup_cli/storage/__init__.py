@@ -112,6 +112,7 @@ from followup_cli.storage.files import (  # noqa: F401
 from followup_cli.storage.followups import (  # noqa: F401
     DUE_QUERIES,
     activity_of_active_customers,
+    branch_of_contact,
     cancel_open_followup,
     close_followup,
     contact_after,

@@ -215,14 +215,29 @@ def contact_logged(conn: sqlite3.Connection, customer_id: int, on: date, outcome
     return row is not None
 
 
+def _next_contact_id(conn: sqlite3.Connection) -> int:
+    """A contact number never handed out before, even if the contact was undone or erased
+    since: an undo that remembers a number never takes back a colleague's later call. Runs
+    inside the write transaction, so two writers never take the same number."""
+    row = conn.execute("SELECT last_id FROM id_counters WHERE name = 'contacts'").fetchone()
+    largest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM contacts").fetchone()[0]
+    number = max(int(row[0]) if row else 0, int(largest)) + 1
+    if row is None:
+        conn.execute("INSERT INTO id_counters (name, last_id) VALUES ('contacts', ?)", (number,))
+    else:
+        conn.execute("UPDATE id_counters SET last_id = ? WHERE name = 'contacts'", (number,))
+    return number
+
+
 def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
-    """A new contact row; returns its id."""
+    """A new contact row, under a number never used before; returns its id."""
+    values = {"id": _next_contact_id(conn), **values}
     columns = list(values)
-    cursor = conn.execute(
+    conn.execute(
         f"INSERT INTO contacts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         list(values.values()),
     )
-    return int(cursor.lastrowid or 0)
+    return int(values["id"])
 
 
 _DUE_SELECT = f"""
@@ -405,11 +420,29 @@ def get_contact(conn: sqlite3.Connection, contact_id: int) -> sqlite3.Row | None
     return conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
 
 
-def latest_logged_contact(conn: sqlite3.Connection) -> sqlite3.Row | None:
-    """The contact logged last (snoozes are not logged contacts)."""
+def latest_logged_contact(
+    conn: sqlite3.Connection, owner: str | None = None, branches: Sequence[str] | None = None
+) -> sqlite3.Row | None:
+    """The contact logged last (snoozes are not logged contacts), of one staff member's
+    customers (as logged) or one branch's, when given; with the customer's branch."""
+    clause, names = _branch_params(branches)
     return conn.execute(
-        "SELECT * FROM contacts WHERE outcome != 'snoozed' ORDER BY id DESC LIMIT 1"
+        f"SELECT k.*, {branch_of('c')} AS branch FROM contacts k "
+        "JOIN customers c ON c.id = k.customer_id WHERE k.outcome != 'snoozed' "
+        "AND (:owner IS NULL OR k.owner = :owner COLLATE NOCASE) "
+        f"{clause}ORDER BY k.id DESC LIMIT 1",
+        {"owner": owner, **names},
     ).fetchone()
+
+
+def branch_of_contact(conn: sqlite3.Connection, contact_id: int) -> str | None:
+    """The branch of the customer a contact is for (None: no branch)."""
+    row = conn.execute(
+        f"SELECT {branch_of('c')} FROM contacts k JOIN customers c ON c.id = k.customer_id "
+        "WHERE k.id = ?",
+        (contact_id,),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def contact_after(

@@ -320,6 +320,18 @@ def _m15_customer_aliases(conn: Any) -> None:
     )
 
 
+def _m16_contact_numbers_never_reused(conn: Any) -> None:
+    """The last number each kind of row was given, so a contact undone or erased never hands
+    its number to the next one (an undo by number would take back a colleague's call)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS id_counters (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"
+    )
+    conn.execute(
+        "INSERT INTO id_counters (name, last_id) SELECT 'contacts', COALESCE(MAX(id), 0) "
+        "FROM contacts WHERE NOT EXISTS (SELECT 1 FROM id_counters WHERE name = 'contacts')"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -336,6 +348,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m13_branches,
     _m14_views_for_power_users,
     _m15_customer_aliases,
+    _m16_contact_numbers_never_reused,
 )
 
 
