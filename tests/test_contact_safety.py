@@ -247,7 +247,7 @@ def review_with(db: Path, meanwhile, keys: list[str]) -> tuple[ReviewApp, list[s
 
 
 def test_review_leaves_out_a_customer_forgotten_from_another_shell(cli, shop):
-    app, screen = review_with(shop, lambda: cli("forget", "N1", "--yes"), ["down", "r"])
+    app, _screen = review_with(shop, lambda: cli("forget", "N1", "--yes"), ["down", "r"])
     assert app.failure is None
     assert app.session.summary() == "This session: 1 reached."
     assert contacts(shop) == [(1, "N2", "reached")]

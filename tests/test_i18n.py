@@ -413,10 +413,14 @@ def test_chinese_words_are_stored_as_the_stable_values(cli, tmp_path):
     cli("import", "customers", str(file), *DAY)
     out = cli("--lang", "zh", "log", "K001", "已联系", "--channel", "微信", *DAY).stdout
     # VIP, every month from the contact: 2 March + 1 month = 2 April
-    assert out == "已记录 K001 王芳 于 2026-03-02 的结果：已联系（回访 1）；下次：2026-04-02（每 1 个月）\n"
+    assert out == (
+        "已记录 K001 王芳 于 2026-03-02 的结果：已联系（回访 1）；下次：2026-04-02（每 1 个月）\n"
+    )
     out = cli("--lang", "zh", "log", "K003", "投诉", *DAY).stdout
     # a complaint plans a check-back 3 days later: 5 March
-    assert out == "已记录 K003 张伟 于 2026-03-02 的结果：投诉（回访 2）；下次：2026-03-05（投诉回访）\n"
+    assert out == (
+        "已记录 K003 张伟 于 2026-03-02 的结果：投诉（回访 2）；下次：2026-03-05（投诉回访）\n"
+    )
     history = cli.json("export", "history")
     assert [(h["customer_id"], h["outcome"], h["channel"]) for h in history] == [
         ("K001", "reached", "wechat"),
