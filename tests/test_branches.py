@@ -542,6 +542,6 @@ def test_every_help_page_of_a_chain_is_in_chinese_and_fits_a_narrow_window(chain
                 left[" ".join(command)] = sorted(words)
     finally:
         i18n.set_language("en")
-    # today, review, add, edit, upcoming, staff set, export customers/history/due
-    assert shown == 9
+    # today, review, undo, add, edit, upcoming, staff set, export customers/history/due
+    assert shown == 10
     assert left == {}

@@ -327,8 +327,9 @@ def _m16_contact_numbers_never_reused(conn: Any) -> None:
         "CREATE TABLE IF NOT EXISTS id_counters (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL)"
     )
     conn.execute(
+        # an aggregate always yields one row, so a second run must not insert it again
         "INSERT INTO id_counters (name, last_id) SELECT 'contacts', COALESCE(MAX(id), 0) "
-        "FROM contacts WHERE NOT EXISTS (SELECT 1 FROM id_counters WHERE name = 'contacts')"
+        "FROM contacts WHERE 1 = 1 ON CONFLICT (name) DO NOTHING"
     )
 
 
