@@ -1,4 +1,4 @@
-"""One error type for everything a user can get wrong, caught in one place by click.
+"""One error type for everything a user can get wrong, caught once at the top (cli/app.py).
 
 Exit codes (documented in the README):
   0  success
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from typer._click.exceptions import ClickException, UsageError  # typer vendors click
-
-__all__ = ["ClickException", "FollowupError", "UsageError"]
+__all__ = ["FollowupError"]
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -34,14 +32,18 @@ SERVER_GONE = (
 )
 
 
-class FollowupError(ClickException):
+class FollowupError(Exception):
     """A problem the user can fix; shown as one line on stderr, never a traceback."""
 
     exit_code = EXIT_FAILURE
 
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
         super().__init__(message)
+        self.message = message
         self.exit_code = exit_code
+
+    def format_message(self) -> str:
+        return self.message
 
     def show(self, file: object | None = None) -> None:
         from followup_cli.i18n import _

@@ -1,6 +1,6 @@
 """The `followup` program: choose the language, then load the command line in it.
 
-Typer reads every help text when `followup_cli.cli` is imported, so the language is settled
+Typer reads every help text when `followup_cli.cli.app` is imported, so the language is settled
 first, from what costs almost nothing: `--lang` (and `--db`) in the arguments before the
 command, the shop option `language` read from the database with one query on a read-only
 connection (only if the file exists; nothing is ever created here), and the locale variables.
@@ -81,11 +81,11 @@ def main() -> None:
     try:
         options = global_options(sys.argv[1:])
         set_language(choose_language(options.get("--lang"), shop_language(options.get("--db"))))
-        from followup_cli.morning import run_plain_today
+        from followup_cli.commands.morning import run_plain_today
 
         if run_plain_today(sys.argv[1:]):  # the morning list, without the whole command tree
             return
-        from followup_cli.cli import main as run
+        from followup_cli.cli.app import main as run
 
         run()
     except KeyboardInterrupt:  # ctrl-c outside a command's own handling (start-up, `today`)

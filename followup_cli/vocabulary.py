@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from followup_cli.core.models import CHANNELS, OUTCOMES
 from followup_cli.i18n import _
-from followup_cli.models import CHANNELS, OUTCOMES
 
 # What a shop assistant says happened, per outcome (DOMAIN.md): the first word is the one
 # `followup` shows in Chinese. A call not answered for any reason (switched off, busy, the
@@ -168,7 +168,7 @@ def nearest_outcome_words(text: str, most: int = 3) -> list[str]:
 def outcome_words_help(width: int = 76) -> str:
     """The table of outcome words for `log --help`, in the reader's language, each outcome's
     words wrapped to `width` columns between words (`\b`: click keeps the lines)."""
-    from followup_cli.layout import text_width
+    from followup_cli.output.table import text_width
     from followup_cli.wording import outcome as outcome_name
 
     separator = _(", ")

@@ -242,7 +242,7 @@ def reason(text: object) -> str:
                 sentence = N_("repurchase: usually about every {typical} days, last bought {last}")
                 fields["typical"] = str(round(float(fields["typical"])))
             if "monthday" in fields:
-                from followup_cli.rhythm import month_day
+                from followup_cli.core.rhythm import month_day
 
                 fields["monthday"] = month_day(fields["monthday"])
             return _(sentence).format(**fields)

@@ -15,7 +15,7 @@ import pg_server
 import pytest
 from typer.testing import CliRunner
 
-from followup_cli.cli import app
+from followup_cli.cli.app import app
 
 ENGINES = ("sqlite", "postgresql")
 _schemas = itertools.count(1)

@@ -296,12 +296,12 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
 
 def test_a_chains_help_shows_the_branch_options_in_chinese_too(chain, monkeypatch):
     from followup_cli import i18n
-    from followup_cli.layout import text_width
+    from followup_cli.output.table import text_width
 
     assert "--branch" in chain("today", "--help").stdout
     assert "followup today --branch 浦东店 --owner 小李" in chain("today", "--help").stdout
     assert "tier, owner, branch, channel" in " ".join(chain("report", "--help").stdout.split())
-    from followup_cli.cli import app
+    from followup_cli.cli.app import app
 
     i18n.set_language("zh_CN")  # as the launcher does before the command line loads
     try:
@@ -328,7 +328,7 @@ def test_every_chain_example_is_a_valid_command_line():
 
     from typer.main import get_command
 
-    from followup_cli.cli import app
+    from followup_cli.cli.app import app
     from followup_cli.help_examples import CHAIN_EXAMPLES
 
     root = get_command(app)
@@ -350,7 +350,7 @@ def test_the_review_session_walks_one_branchs_list(chain, isolated_db):
 
     import dbtools
 
-    from followup_cli.review_session import ReviewSession
+    from followup_cli.commands.review_session import ReviewSession
 
     conn = dbtools.open_db(isolated_db)
     session = ReviewSession(conn, date(2026, 1, 20), branches=["Riverside"])
@@ -425,7 +425,7 @@ def test_the_light_morning_path_lists_one_branch_as_the_full_command_does(chain,
         assert (light.returncode, light.stderr) == (0, "")
         assert light.stdout == chain("today", "--date", "2026-01-20", *args).stdout
     imported = run("today", "--branch", "浦东店", PYTHONPROFILEIMPORTTIME="1").stderr
-    assert "followup_cli.cli" not in imported
+    assert "followup_cli.cli.app" not in imported
     unknown = run("today", "--branch", "静安店")
     assert (unknown.returncode, unknown.stdout) == (1, "")
     assert unknown.stderr.startswith("followup: error: no branch is called '静安店'")
@@ -517,8 +517,8 @@ def test_every_help_page_of_a_chain_is_in_chinese_and_fits_a_narrow_window(chain
     from typer.main import get_command
 
     from followup_cli import i18n
-    from followup_cli.cli import app
-    from followup_cli.layout import text_width
+    from followup_cli.cli.app import app
+    from followup_cli.output.table import text_width
 
     def commands(group, prefix=()):
         yield prefix

@@ -15,9 +15,9 @@ from pathlib import Path
 import dbtools
 import pytest
 
+from followup_cli.commands.review_session import ReviewSession
 from followup_cli.errors import FollowupError
-from followup_cli.review import ReviewApp, screen_lines
-from followup_cli.review_session import ReviewSession
+from followup_cli.tui.review_app import ReviewApp, screen_lines
 
 DAY = "2025-03-08"
 # Imported on 8 March 2025, everyone due that day; today's order: V1, N1, N2 (see test_review).
@@ -104,7 +104,7 @@ def test_reviews_undo_refuses_a_number_that_now_holds_another_contact(cli, shop)
 
 RACER = """
 import sys, time
-from followup_cli.cli import app
+from followup_cli.cli.app import app
 db, start = sys.argv[1], float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.001)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.main import get_command
 
-from followup_cli.cli import app
+from followup_cli.cli.app import app
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -137,7 +137,8 @@ def test_a_big_import_lets_a_write_at_another_branch_through_between_batches(
     import threading
     import time
 
-    from followup_cli import imports, storage
+    from followup_cli import storage
+    from followup_cli.imports import run as imports
     from followup_cli.storage.dialect import ServerConnection
 
     _on_server_only(engine)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from followup_cli import i18n
-from followup_cli.purchase_model import (
+from followup_cli.core.purchase_model import (
     History,
     ShopModel,
     TooLittleHistory,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.main import get_command
 
-from followup_cli.cli import app
+from followup_cli.cli.app import app
 from followup_cli.help_examples import EXAMPLES, add_examples
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")

@@ -267,9 +267,9 @@ def _typed_words() -> frozenset[str]:
     (outcomes, channels, tiers, breakdowns, weekdays, shop options), and date patterns."""
     from typer.main import get_command
 
-    from followup_cli.cli import app
-    from followup_cli.metrics import DIMENSIONS
-    from followup_cli.models import CHANNELS, OUTCOMES, WEEKDAYS, Settings
+    from followup_cli.cli.app import app
+    from followup_cli.core.metrics import DIMENSIONS
+    from followup_cli.core.models import CHANNELS, OUTCOMES, WEEKDAYS, Settings
 
     def names(group) -> set[str]:
         found = set(group.commands)
@@ -526,8 +526,8 @@ def test_every_help_page_is_in_chinese_and_fits_a_narrow_window():
     from typer.main import get_command
     from typer.testing import CliRunner
 
-    from followup_cli.cli import app
-    from followup_cli.layout import text_width
+    from followup_cli.cli.app import app
+    from followup_cli.output.table import text_width
 
     def commands(group, prefix=()):
         yield prefix

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup_cli.schedule import fill_days, spread_backlog
+from followup_cli.core.schedule import fill_days, spread_backlog
 
 TODAY = "2025-03-01"
 _numbers = itertools.count(1)

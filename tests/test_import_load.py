@@ -91,7 +91,7 @@ def test_a_plan_made_stale_by_another_command_is_made_again(
     path.write_text("id,name,phone,tier\nS1,Sam,13800000011,vip\n", encoding="utf-8")
     cli("import", "customers", str(path), "--date", "2025-06-01")
     path.write_text("id,name,phone,tier\nS1,Sam Li,13800000011,vip\n", encoding="utf-8")
-    from followup_cli import imports
+    from followup_cli.imports import run as imports
 
     calls = []
     real_finish = imports._Merger.finish

@@ -188,7 +188,7 @@ def test_emoji_nicknames_keep_the_borders_straight_and_are_drawn_as_written(
 
 
 def test_no_line_starts_with_closing_or_ends_with_opening_punctuation():
-    from followup_cli.layout import break_lines, wrap
+    from followup_cli.output.table import break_lines, wrap
 
     text = "从默认起推迟（默认 +3d），最近有什么需要为您预留的吗？好的。"
     # At 12 columns the 7th character （ would end the first line: it goes down with 默认.

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from test_import import customers
 
-from followup_cli import imports, readahead
+from followup_cli.imports import read_ahead as readahead
+from followup_cli.imports import run as imports
 
 
 @pytest.fixture(autouse=True, params=["read here", "read ahead"])

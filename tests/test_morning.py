@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from followup_cli.morning import plain_today
+from followup_cli.commands.morning import plain_today
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
 ON = ("--date", "2026-11-23")
@@ -77,7 +77,7 @@ def test_the_light_path_prints_what_the_full_command_prints(cli, isolated_db, mo
         assert light.stdout == cli("today", *ON, *args).stdout, args
     # ... without loading the command tree (cli.py) at all
     imported = _run(isolated_db, "today", *ON, PYTHONPROFILEIMPORTTIME="1").stderr
-    assert "followup_cli.morning" in imported and "followup_cli.cli" not in imported
+    assert "followup_cli.commands.morning" in imported and "followup_cli.cli.app" not in imported
 
 
 def test_mistakes_are_reported_by_the_full_command_line(cli, isolated_db, tmp_path):

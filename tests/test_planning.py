@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_loop import EXAMPLE, dump
 
-from followup_cli.models import DEFAULT_RULES, CustomerState, Settings
-from followup_cli.schedule import (
+from followup_cli.core.models import DEFAULT_RULES, CustomerState, Settings
+from followup_cli.core.schedule import (
     closed_day_checker,
     plan_next,
     spread_backlog,
@@ -314,7 +314,7 @@ def test_any_sequence_of_actions_keeps_one_open_follow_up_at_most(
     earlier.write_text(re.sub(r"\b(20\d\d)-", lambda m: f"{int(m[1]) - 2}-", text), "utf-8")
     cli("import", "customers", str(earlier), "--date", "2024-11-23", "-q")
     day = date(2024, 11, 23)
-    from followup_cli.cli import app
+    from followup_cli.cli.app import app
 
     for ref, action, gap in steps:
         day += timedelta(days=gap)

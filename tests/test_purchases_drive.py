@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup_cli.dates import Duration
-from followup_cli.models import DEFAULT_RULES, CustomerState, Settings
-from followup_cli.rhythm import churn_days, parse_month_day, repurchase_plan, risk_days
-from followup_cli.schedule import plan_next
+from followup_cli.core.dates import Duration
+from followup_cli.core.models import DEFAULT_RULES, CustomerState, Settings
+from followup_cli.core.rhythm import churn_days, parse_month_day, repurchase_plan, risk_days
+from followup_cli.core.schedule import plan_next
 
 PURCHASE_HEADER = "customer id,date,amount,order\n"
 
@@ -552,8 +552,8 @@ def test_first_purchase_anniversary_is_an_option(cli, csv_file):
 
 
 def test_the_birthday_reason_in_chinese():
+    from followup_cli.core.rhythm import Occasion
     from followup_cli.i18n import set_language
-    from followup_cli.rhythm import Occasion
 
     birthday = Occasion("birthday", date(2026, 5, 20), Duration(3, "d"))
     assert birthday.call_on == date(2026, 5, 17)
@@ -587,7 +587,7 @@ def test_a_shop_without_purchases_has_no_segments_and_no_suggestions(cli, csv_fi
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(values=st.lists(st.integers(0, 10_000), min_size=1, max_size=60, unique=True))
 def test_quintile_scores_split_distinct_values_into_fifths(values):
-    from followup_cli.segments import cut_points, score
+    from followup_cli.core.segments import cut_points, score
 
     cuts = cut_points(values)
     scores = [score(v, cuts) for v in values]

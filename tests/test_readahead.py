@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from followup_cli import imports, readahead
+from followup_cli.imports import read_ahead as readahead
+from followup_cli.imports import run as imports
 
 pytestmark = pytest.mark.skipif(not readahead.can_fork(), reason="no fork on this system")
 
@@ -215,7 +216,7 @@ def test_a_row_travels_whole_but_for_its_raw_cells():
     from dataclasses import fields, replace
     from datetime import date
 
-    from followup_cli.importer import Record
+    from followup_cli.imports.clean import Record
 
     values = {
         "line": 7,
@@ -323,7 +324,7 @@ def test_the_progress_bar_is_only_for_a_person_watching(monkeypatch, stdout_term
     """Output to a file or a pipe, or --quiet: no bar (README: never in cron or a file)."""
     import sys
 
-    from followup_cli import render
+    from followup_cli.views import render
 
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setattr(sys, "stderr", _Terminal(sys.stderr, True))

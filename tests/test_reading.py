@@ -14,7 +14,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from followup_cli import imports, reading
+from followup_cli.imports import read as reading
+from followup_cli.imports import run as imports
 
 TITLE = "会员资料导出"  # Chinese back offices put a title line and a blank line first
 HEADER = ["客户编号", "姓名", "手机号", "首次购买日期", "备注"]
@@ -313,7 +314,7 @@ def test_a_100_mb_cell_rejects_its_row_and_the_rest_imports_in_bounded_memory(
     # high-water mark is the process's own (ru_maxrss carries pytest's over from exec).
     measure = (
         "import re, runpy, sys\n"
-        "from followup_cli import imports\n"
+        "from followup_cli.imports import run as imports\n"
         "imports.READ_AHEAD_BYTES = 1 << 62\n"
         "sys.argv = ['followup', 'import', 'customers', sys.argv[1], '--date', '2025-01-01']\n"
         "try:\n"

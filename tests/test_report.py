@@ -372,8 +372,9 @@ def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from followup_cli import metrics, storage
-    from followup_cli.dates import Duration
+    from followup_cli import storage
+    from followup_cli.core import metrics
+    from followup_cli.core.dates import Duration
 
     db = storage.open_db(tmp_path / "counts.db")
     intervals = {

@@ -16,10 +16,12 @@ import dbtools
 import pytest
 from rich.cells import cell_len
 
-from followup_cli import i18n, planning, service
+from followup_cli import i18n
+from followup_cli.commands import service
+from followup_cli.commands.review_session import ReviewSession
 from followup_cli.errors import FollowupError
-from followup_cli.review import ReviewApp, screen_lines
-from followup_cli.review_session import ReviewSession
+from followup_cli.planner import plans as planning
+from followup_cli.tui.review_app import ReviewApp, screen_lines
 
 ROOT = Path(__file__).parent.parent
 DAY = date(2025, 3, 8)
@@ -203,7 +205,7 @@ def test_other_commands_never_load_textual(shop):
         "from followup_cli import launch\n"
         "sys.argv = ['followup', 'today', '--date', '2025-03-08']\n"
         "try:\n    launch.main()\nexcept SystemExit:\n    pass\n"
-        "print('textual' in sys.modules, 'followup_cli.review' in sys.modules)\n"
+        "print('textual' in sys.modules, 'followup_cli.tui.review_app' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True

@@ -316,7 +316,7 @@ def test_random_bytes_never_crash_the_importer(cli, isolated_db, tmp_path, data)
     path = tmp_path / "random.csv"
     path.write_bytes(data)
     result = cli.runner.invoke(
-        __import__("followup_cli.cli").cli.app, ["import", "customers", str(path), "-q"]
+        __import__("followup_cli.cli.app").cli.app.app, ["import", "customers", str(path), "-q"]
     )
     assert result.exit_code in (0, 3, 4), (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.stderr
@@ -351,7 +351,7 @@ def test_random_csv_structures_never_crash_and_never_touch_stored_customers(
         writer.writerow(["id", "name", "phone", "email", "tier", "last_purchase"])
         writer.writerows(rows)
     result = cli.runner.invoke(
-        __import__("followup_cli.cli").cli.app, ["import", "customers", str(path), "-q"]
+        __import__("followup_cli.cli.app").cli.app.app, ["import", "customers", str(path), "-q"]
     )
     assert result.exit_code in (0, 3, 4), (result.exit_code, result.stderr, result.exception)
     assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
@@ -379,7 +379,7 @@ def test_random_text_in_every_option_never_crashes(cli, isolated_db, text):
         ["report", "--from", text or "x"],
     ]
     for args in attempts:
-        result = cli.runner.invoke(__import__("followup_cli.cli").cli.app, args)
+        result = cli.runner.invoke(__import__("followup_cli.cli.app").cli.app.app, args)
         assert result.exit_code in (0, 1, 2, 4), (args, result.exit_code, result.exception)
         assert "unexpected" not in result.stderr, (args, result.stderr)
     conn = dbtools.connect(isolated_db)

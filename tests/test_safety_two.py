@@ -50,7 +50,7 @@ def notes(db: Path) -> set[str]:
 WRITER_LOOP = textwrap.dedent(
     """
     import sys, time
-    from followup_cli.cli import app
+    from followup_cli.cli.app import app
     stop = time.monotonic() + float(sys.argv[1])
     i = 0
     while time.monotonic() < stop:
@@ -347,7 +347,7 @@ def test_outputs_that_are_not_regular_files(cli, isolated_db, tmp_path):
 def test_a_rejects_file_that_cannot_be_written_does_not_hide_a_finished_import(
     cli, tmp_path, monkeypatch
 ):
-    from followup_cli import render
+    from followup_cli.views import render
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -608,7 +608,7 @@ def test_a_period_past_the_calendar_is_refused_with_the_bound(cli):
 PEAK = textwrap.dedent(
     """
     import resource, sys
-    from followup_cli.cli import app
+    from followup_cli.cli.app import app
     try:
         app(sys.argv[1:], prog_name="followup")
     except SystemExit as done:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup_cli.dates import Duration
-from followup_cli.models import DEFAULT_RULES, CustomerState, Rule, Settings
-from followup_cli.schedule import RuleError, plan_check_back, plan_next, validate_rules
+from followup_cli.core.dates import Duration
+from followup_cli.core.models import DEFAULT_RULES, CustomerState, Rule, Settings
+from followup_cli.core.schedule import RuleError, plan_check_back, plan_next, validate_rules
 
 RULES = {r.tier: r for r in DEFAULT_RULES}
 SETTINGS = Settings()
@@ -190,7 +190,7 @@ def test_durations_read_both_ways(text):
 def test_calendar_months_match_dateutil(start, months):
     from dateutil.relativedelta import relativedelta
 
-    from followup_cli.dates import add_months
+    from followup_cli.core.dates import add_months
 
     assert add_months(start, months) == start + relativedelta(months=months)
 
@@ -198,7 +198,7 @@ def test_calendar_months_match_dateutil(start, months):
 @settings(max_examples=300, derandomize=True)
 @given(anchor=days, span=st.integers(-100, 1500), unit=st.sampled_from("dwmy"), n=st.integers(1, 6))
 def test_fresh_plan_takes_the_cadence_date_nearest_today(anchor, span, unit, n):
-    from followup_cli.schedule import _multiple_nearest
+    from followup_cli.core.schedule import _multiple_nearest
 
     interval = Duration(n, unit)
     today = anchor + timedelta(days=span)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from followup_cli.cli import app
+from followup_cli.cli.app import app
 
 
 def test_customers_and_purchases_come_in_through_a_pipe(cli):

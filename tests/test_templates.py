@@ -13,7 +13,7 @@ import dbtools
 import pytest
 
 from followup_cli import i18n
-from followup_cli.templates import (
+from followup_cli.commands.templates import (
     DEFAULTS,
     field_values,
     fill,

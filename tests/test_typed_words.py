@@ -16,7 +16,7 @@ import dbtools
 import pytest
 
 from followup_cli import i18n
-from followup_cli.morning import plain_today
+from followup_cli.commands.morning import plain_today
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
 ON = ("--date", "2026-11-23")
@@ -436,8 +436,8 @@ def test_report_breaks_down_by_chinese_words(shop):
 def _review(db, keys: list[str]) -> list[str]:
     import asyncio
 
-    from followup_cli.review import ReviewApp, screen_lines
-    from followup_cli.review_session import ReviewSession
+    from followup_cli.commands.review_session import ReviewSession
+    from followup_cli.tui.review_app import ReviewApp, screen_lines
 
     async def scenario() -> list[str]:
         async with app.run_test(size=(80, 24)) as pilot:

@@ -14,7 +14,7 @@ import pytest
 from typer.main import get_command
 
 from followup_cli import i18n, wording
-from followup_cli.cli import app
+from followup_cli.cli.app import app
 from followup_cli.locales.zh_CN import MESSAGES
 
 ROOT = Path(__file__).parent.parent

@@ -134,8 +134,8 @@ def review_screen(lang: str = "en") -> str:
     from datetime import date
 
     from followup_cli import i18n, storage
-    from followup_cli.review import ReviewApp, screen_lines
-    from followup_cli.review_session import ReviewSession
+    from followup_cli.commands.review_session import ReviewSession
+    from followup_cli.tui.review_app import ReviewApp, screen_lines
 
     async def capture(app: ReviewApp) -> list[str]:
         async with app.run_test(size=(80, 24)) as pilot:

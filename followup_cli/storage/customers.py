@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from followup_cli.dates import optional_date
+from followup_cli.core.dates import optional_date
+from followup_cli.core.models import Customer
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.models import Customer
 from followup_cli.storage.branches import branch_of
 from followup_cli.storage.connection import _chunks, _text
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from followup_cli.dates import optional_date
+from followup_cli.core.dates import optional_date
 from followup_cli.storage.connection import _chunks
 from followup_cli.storage.purchases import parse_gaps
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from followup_cli.dates import months_between
-from followup_cli.models import CHANNELS
+from followup_cli.core.dates import months_between
+from followup_cli.core.models import CHANNELS
 from followup_cli.storage.branches import branch_filter, branch_of
 from followup_cli.storage.dialect import greatest, plus_days
 

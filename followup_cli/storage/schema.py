@@ -4,9 +4,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from followup_cli.core.models import DEFAULT_RULES, Settings
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.models import DEFAULT_RULES, Settings
 from followup_cli.storage.connection import transaction
 from followup_cli.storage.dialect import (
     columns_of,
@@ -209,7 +209,7 @@ def _m7_undo_and_changes(conn: Any) -> None:
 
 def _m8_level_table(conn: Any) -> None:
     """Member levels, tags and lifecycle stages of other systems -> our tiers, owner-editable."""
-    from followup_cli.layouts import DEFAULT_LEVELS
+    from followup_cli.imports.known_layouts import DEFAULT_LEVELS
 
     conn.execute("CREATE TABLE IF NOT EXISTS level_map (word TEXT PRIMARY KEY, tier TEXT NOT NULL)")
     conn.executemany("INSERT OR IGNORE INTO level_map (word, tier) VALUES (?, ?)", DEFAULT_LEVELS)

@@ -4,8 +4,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from followup_cli.dates import Duration
-from followup_cli.models import Rule, Settings
+from followup_cli.core.dates import Duration
+from followup_cli.core.models import Rule, Settings
 from followup_cli.storage.followups import refresh_ranks
 
 

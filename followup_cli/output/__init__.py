@@ -1,0 +1,1 @@
+"""Output plumbing: the table-fitting policy over Rich, and workbook writing."""

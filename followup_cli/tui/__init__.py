@@ -1,0 +1,1 @@
+"""The full-screen review (Textual); imported only when `followup review` runs."""

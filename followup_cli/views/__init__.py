@@ -1,0 +1,1 @@
+"""Results put into words for the screen and for files (table, CSV, JSON, xlsx, HTML)."""
