@@ -176,3 +176,66 @@ def test_a_purchase_under_a_merged_away_id_goes_to_the_kept_customer(cli, tmp_pa
     (tmp_path / "sales.csv").write_text(sales, encoding="utf-8")
     cli("import", "purchases", str(tmp_path / "sales.csv"), *DAY)  # exit 0: C2 is C1 now
     assert _figures(cli) == {"C1": (58.0, 1, "2025-11-03")}
+
+
+# --- what a real month of nightly files holds: a first week's findings --------------------
+
+
+def test_the_word_walk_in_in_the_phone_column_is_a_walk_in_sale_not_a_rejection(cli, tmp_path):
+    _members(cli, tmp_path)
+    sales = tmp_path / "销售流水.csv"
+    sales.write_text(
+        POS_HEADER
+        + "XS101,2025-11-04 10:00:00,散客,,20.00,已完成,人民路店\n"
+        + "XS102,2025-11-04 11:00:00,非会员,,12.00,已完成,人民路店\n"
+        + "XS103,2025-11-04 12:00:00,13800138001,VIP001,50.00,已完成,人民路店\n",
+        encoding="utf-8",
+    )
+    out = cli("import", "purchases", str(sales), *DAY).stdout  # exit 0: cron stays quiet
+    assert out.splitlines()[0].endswith(
+        "read 3, added 1, updated 1, unchanged 0, rejected 0, skipped 2 sales to walk-in customers"
+    )
+    assert _figures(cli)["VIP001"] == (50.0, 1, "2025-11-04")
+
+
+def test_an_order_whose_phone_the_marketplace_hid_is_skipped_and_counted(cli, tmp_path):
+    import csv
+
+    rows = [
+        TAOBAO_HEADER,
+        _taobao_row("3325011234567895", "tb_fang88", "128.00", "交易成功", "王芳",
+                    "'13800138001", "2025-10-01 10:00:01", "2025-10-01 10:00:30", "龙井"),
+        _taobao_row("3325011234567896", "chen_8", "58.00", "交易成功", "陈刚",
+                    "136****0035", "2025-10-02 10:00:01", "2025-10-02 10:00:30", "绿茶"),
+    ]  # fmt: skip
+    path = tmp_path / "ExportOrderList.csv"
+    with path.open("w", newline="", encoding="gbk") as handle:
+        csv.writer(handle).writerows(rows)
+    out = cli("import", "purchases", str(path), *DAY)  # exit 0, every night
+    assert out.stdout.splitlines()[0].endswith(
+        "read 2, added 1, updated 1, unchanged 0, rejected 0, skipped 1 orders whose phone "
+        "the marketplace hid, new customers from the orders 1"
+    )
+    assert [c["name"] for c in cli.json("export", "customers")] == ["王芳"]  # nobody invented
+    summary = cli.json("import", "purchases", str(path), "--date", "2025-11-06")
+    assert (summary["skipped_masked"], summary["rejected"], summary["added"]) == (1, 0, 0)
+
+
+def test_a_member_file_exported_before_the_sales_never_takes_a_purchase_back(cli, tmp_path):
+    members = tmp_path / "会员.csv"
+    members.write_text(
+        "会员卡号,姓名,手机号,会员等级,最后消费时间\nVIP001,王芳,13800138001,金卡会员,2025-08-08\n",
+        encoding="utf-8-sig",
+    )
+    cli("import", "customers", str(members), *DAY)
+    sales = tmp_path / "销售流水.csv"
+    sales.write_text(
+        POS_HEADER + "XS201,2025-11-04 10:00:00,13800138001,VIP001,88.00,已完成,人民路店\n",
+        encoding="utf-8",
+    )
+    cli("import", "purchases", str(sales), *DAY)
+    # the member system's export, unchanged since August, comes in again that night
+    again = cli.json("import", "customers", str(members), "--date", "2025-11-06")
+    assert (again["updated"], again["unchanged"]) == (0, 1)
+    row = cli.json("export", "customers")[0]
+    assert (row["last_purchase"], row["spend"]) == ("2025-11-04", 88.0)

@@ -482,3 +482,25 @@ def test_youzan_paid_levels_by_their_name(cli, tmp_path):
     # before, the VIP prefix made all three monthly VIP calls
     assert [people[f"+861380013805{n}"]["tier"] for n in (1, 2, 3)] == ["regular", "regular", "vip"]
     assert people["+8613800138053"]["extra"]["累计消费金额"] == "9999"
+
+
+def test_a_wecom_contact_with_no_phone_is_skipped_and_counted_not_rejected(cli, tmp_path):
+    rows = [
+        WECOM_HEADER,
+        WECOM_ROWS[0],
+        ["婷婷🌷", "周婷婷", "", "小李", "2024-04-01 10:00:00", "", "扫描二维码"],
+    ]
+    path = write_xlsx(tmp_path / "客户联系.xlsx", rows)
+    out = imported(cli, path)  # exit 0 every night: she is reached in 企业微信 itself
+    assert (out["read"], out["added"], out["rejected"], out["skipped_keyless"]) == (2, 1, 0, 1)
+    text = cli("import", "customers", path, "--date", "2025-06-02").stdout
+    assert text.splitlines()[0].endswith(
+        "unchanged 1, rejected 0, skipped 1 contacts with no phone or e-mail"
+    )
+    assert [c["name"] for c in customers(cli).values()] == ["王芳"]
+
+
+def test_a_row_with_a_name_only_is_still_a_rejection_in_any_other_file(cli, tmp_path):
+    path = write_csv(tmp_path / "members.csv", [["姓名", "手机号"], ["周婷婷", ""]])
+    result = cli("import", "customers", path, "--date", "2025-06-01", code=4)
+    assert "needs an id, a phone or an e-mail" in result.stderr

@@ -545,6 +545,8 @@ def clean_rows(
             yield clean(line, cells)
         except PlaceholderRow:
             yield Skipped(line, "placeholder")
+        except KeylessRow:
+            yield Skipped(line, "keyless")
         except InvalidValue as exc:
             yield Rejection(line, str(exc), cells)
 
@@ -556,6 +558,10 @@ _TYPED_BESIDE = re.compile(r"[^0-9 +\-.]")
 
 class PlaceholderRow(Exception):
     """A row with a name of `.` or `-` and no way to reach or know them: not a customer."""
+
+
+class KeylessRow(Exception):
+    """A contact of a system that keeps its own key (企业微信) with no phone or e-mail here."""
 
 
 _PLACEHOLDER = re.compile(r"^[.\-_—–·。…/\\?？*]+$")
@@ -592,6 +598,7 @@ class _RowCleaner:
         self.level_columns = [f for f in ("tier", "level2") if f in headers.columns]
         self.has_tags = "tags" in headers.columns
         self.has_added2 = "added2" in headers.columns
+        self.skip_keyless = headers.layout is not None and headers.layout.skip_keyless
         # what a member system says they spent and how often they came, kept as amounts
         self.amounts = [
             (headers.names[f], headers.columns[f])
@@ -638,6 +645,8 @@ class _RowCleaner:
         if not (phone or email) and _PLACEHOLDER.match(name) and not _visited(cell["visits"]):
             raise PlaceholderRow(name)  # `.` or `-` typed to fill a required cell: nobody
         if not (ref or phone or email):
+            if self.skip_keyless and not left_out:
+                raise KeylessRow
             if left_out or warnings:  # what was there could not be used: say why, and so what
                 raise RowError(
                     _("needs an id, a phone or an e-mail ({problems})").format(
@@ -908,6 +917,10 @@ def is_unpaid(status: str) -> bool:
     return key in _UNPAID or key.startswith(("交易关闭", "refunded", "已退", "退款", "作废"))
 
 
+# A phone the marketplace hid (`136****0035`, `138xxxx0001`): nobody can be matched by it.
+_MASKED = re.compile(r"\d[*＊xX]{3,}\d")
+
+
 def _walk_in(text: str) -> bool:
     return "".join(text.casefold().split()).replace("-", "_") in _WALK_IN
 
@@ -942,14 +955,17 @@ def clean_purchase_rows(
         if is_unpaid(cell("status")) or cell("cancelled"):
             yield Skipped(line, "unpaid")
             continue
-        if _walk_in(cell("id")) or _walk_in(cell("name")):
+        if _walk_in(cell("id")) or _walk_in(cell("name")) or _walk_in(cell("phone")):
             yield Skipped(line, "walk-in")
             continue
         try:
             ref = clean_cell(cell("id")) or None
             phone = None
+            masked = False
             for field_ in ("phone", "phone2"):
-                if cell(field_) and phone is None:
+                if _MASKED.search(cell(field_)):  # 136****0035: the marketplace hid it
+                    masked = True
+                elif cell(field_) and phone is None:
                     try:
                         phone = normalise_phone(cell(field_), cell("country") or None)
                     except InvalidValue:
@@ -957,7 +973,7 @@ def clean_purchase_rows(
                             raise
             email = normalise_email(cell("email"))
             if not (ref or phone or email):  # a sale to nobody the file names: not a rejection
-                yield Skipped(line, "walk-in")
+                yield Skipped(line, "masked" if masked else "walk-in")
                 continue
             raw_date = cell("date") or cell("date2")
             if not raw_date:

@@ -25,6 +25,10 @@ class Layout:
     signature: tuple[str, ...]  # header keys that must all be present
     columns: dict[str, str] = field(default_factory=dict)  # header key -> field
     ignore: tuple[str, ...] = ()  # columns that must never be taken for one of our fields
+    # A row with a name and no id, phone or e-mail is someone reachable only inside the system
+    # that exported them (a 企业微信 contact never given a phone): skipped and counted, where
+    # in any other file it is a rejection.
+    skip_keyless: bool = False
 
 
 LAYOUTS: tuple[Layout, ...] = (
@@ -146,6 +150,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "添加时间": "added",
             "标签": "tags",
         },
+        skip_keyless=True,
     ),
     Layout(
         "淘宝 orders",

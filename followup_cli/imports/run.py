@@ -102,6 +102,8 @@ class ImportResult:
     skipped_placeholders: int = 0  # rows named `.` or `-` with nothing else: nobody
     skipped_unpaid: int = 0
     skipped_walk_ins: int = 0  # sales to nobody the file names (散客, no member key)
+    skipped_masked: int = 0  # orders whose only key is a phone the marketplace hid
+    skipped_keyless: int = 0  # contacts with no phone or e-mail (企业微信 keeps its own key)
     buyers_added: int = 0  # customers a purchases file named and the shop did not know
     new_buyers: dict[int, dict[str, Any]] = field(default_factory=dict)  # placeholder -> buyer
     unknown_levels: dict[str, int] = field(default_factory=dict)
@@ -112,7 +114,13 @@ class ImportResult:
     @property
     def used(self) -> bool:
         return bool(
-            self.added or self.updated or self.unchanged or self.merged or self.skipped_walk_ins
+            self.added
+            or self.updated
+            or self.unchanged
+            or self.merged
+            or self.skipped_walk_ins
+            or self.skipped_masked
+            or self.skipped_keyless
         )
 
     @property
@@ -144,6 +152,8 @@ class ImportResult:
             "skipped_placeholders": self.skipped_placeholders,
             "skipped_unpaid": self.skipped_unpaid,
             "skipped_walk_ins": self.skipped_walk_ins,
+            "skipped_masked": self.skipped_masked,
+            "skipped_keyless": self.skipped_keyless,
             "buyers_added": self.buyers_added,
             "unknown_levels": dict(sorted(self.unknown_levels.items())),
             "warnings": len(self.warnings),
@@ -554,6 +564,10 @@ def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) 
                 result.skipped_walk_ins += 1
             elif item.why == "placeholder":
                 result.skipped_placeholders += 1
+            elif item.why == "masked":
+                result.skipped_masked += 1
+            elif item.why == "keyless":
+                result.skipped_keyless += 1
             else:
                 result.skipped_unpaid += 1
         elif isinstance(item, OrderLine):
@@ -699,8 +713,9 @@ class _KeyFilter:
 
 
 def _keep_purchase_span(current: dict[str, Any], values: dict[str, Any]) -> None:
-    """A further row of a customer in the same file never takes their last purchase back nor
-    their first purchase forward: a till lists a member's rows in any order."""
+    """A row never takes a customer's last purchase back nor their first purchase forward: a
+    till lists a member's rows in any order, and a member file exported before the sales
+    already imported is older news than they are."""
     last, first = current.get("last_purchase"), current.get("first_purchase")
     if last and values.get("last_purchase") and values["last_purchase"] < last:
         del values["last_purchase"]
@@ -1000,8 +1015,8 @@ class _Merger:
             for name, value in self._values(record).items()
             if value is not None and value != stored.get(name)
         }
-        if merging:
-            _keep_purchase_span(stored, changes)
+        # a member file exported before tonight's sales never takes a purchase back
+        _keep_purchase_span(stored, changes)
         self._first_adder_owns(stored, changes)
         if stored.get("_alias"):
             _fill_gaps_only(stored, changes)  # the other account completes, never overrules

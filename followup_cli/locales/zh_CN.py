@@ -495,6 +495,8 @@ MESSAGES: dict[str, str] = {
         "'-' 表示从标准输入读取文件，但没有内容输入：followup import customers - < 会员.csv"
     ),
     "skipped {count} sales to walk-in customers": "跳过散客消费 {count} 笔",
+    "skipped {count} orders whose phone the marketplace hid": "跳过手机号被平台隐藏的订单 {count} 笔",
+    "skipped {count} contacts with no phone or e-mail": "跳过没有手机和邮箱的联系人 {count} 位",
     "new customers from the orders {count}": "从订单新增客户 {count} 位",
     "--excel goes with --with-message": "--excel 需与 --with-message 一起使用",
     "--excel is a CSV file for a person: leave out --format": (

@@ -442,6 +442,14 @@ def _more_counts(summary: dict[str, Any]) -> str:
         (summary.get("skipped_placeholders"), _("skipped {count} placeholder rows")),
         (summary.get("skipped_unpaid"), _("skipped {count} unpaid/refunded orders")),
         (summary.get("skipped_walk_ins"), _("skipped {count} sales to walk-in customers")),
+        (
+            summary.get("skipped_masked"),
+            _("skipped {count} orders whose phone the marketplace hid"),
+        ),
+        (
+            summary.get("skipped_keyless"),
+            _("skipped {count} contacts with no phone or e-mail"),
+        ),
         (summary.get("buyers_added"), _("new customers from the orders {count}")),
     ]
     return "".join(
