@@ -21,6 +21,8 @@ Progress = Callable[[int], None]
 
 @dataclass
 class ImportResult:
+    """One import's counts and findings, as `import` prints them and the history keeps them."""
+
     file: str
     encoding: str
     import_id: int | None = None

@@ -42,6 +42,7 @@ PARTIAL = "partial"  # an import's status while its batches are written, and aft
 
 
 def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """`items` in lists of `size` (the last one shorter): rows matched, updates written."""
     batch: list[Any] = []
     for item in items:
         batch.append(item)
