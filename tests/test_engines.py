@@ -138,7 +138,7 @@ def test_a_big_import_lets_a_write_at_another_branch_through_between_batches(
     import time
 
     from followup_cli import storage
-    from followup_cli.imports import run as imports
+    from followup_cli.imports import write
     from followup_cli.storage.dialect import ServerConnection
 
     _on_server_only(engine)
@@ -166,7 +166,7 @@ def test_a_big_import_lets_a_write_at_another_branch_through_between_batches(
     monkeypatch.setattr(storage, "update_customer", counting_update)
     cli("import", "customers", str(_shop_file(tmp_path, "b.csv", 1000, "new")), "-q")
     other.join(30)
-    assert updates_when_let_in == [imports.SERVER_WRITE_BATCH]  # after the first batch
+    assert updates_when_let_in == [write.SERVER_WRITE_BATCH]  # after the first batch
     listed = cli.json("imports")
     assert [(i["updated"], i["status"]) for i in listed] == [(1000, "done"), (0, "done")]
     assert cli.json("show", "K1000")["notes"] == "new 1000"

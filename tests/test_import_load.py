@@ -91,10 +91,10 @@ def test_a_plan_made_stale_by_another_command_is_made_again(
     path.write_text("id,name,phone,tier\nS1,Sam,13800000011,vip\n", encoding="utf-8")
     cli("import", "customers", str(path), "--date", "2025-06-01")
     path.write_text("id,name,phone,tier\nS1,Sam Li,13800000011,vip\n", encoding="utf-8")
-    from followup_cli.imports import run as imports
+    from followup_cli.imports import match
 
     calls = []
-    real_finish = imports._Merger.finish
+    real_finish = match.Merger.finish
 
     def finish_while_someone_assigns(self):
         if not calls:  # while the plan is made, the owner assigns Sam to Mei
@@ -104,7 +104,7 @@ def test_a_plan_made_stale_by_another_command_is_made_again(
         calls.append(1)
         return real_finish(self)
 
-    monkeypatch.setattr(imports._Merger, "finish", finish_while_someone_assigns)
+    monkeypatch.setattr(match.Merger, "finish", finish_while_someone_assigns)
     out = cli.json("import", "customers", str(path), "--date", "2025-06-02")
     # the file: first plan refused (Sam changed), second plan made and written
     assert (len(calls), out["updated"]) == ((2 if engine == "sqlite" else 1), 1)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from followup_cli.imports import key_filter, match
 from followup_cli.imports import read_ahead as readahead
 from followup_cli.imports import run as imports
 
@@ -145,7 +146,7 @@ def test_when_the_reading_process_dies_nothing_is_written(cli, csv_file, monkeyp
         if os.getpid() != parent:
             os._exit(9)  # as the kernel's out-of-memory killer would leave it
 
-    monkeypatch.setattr(imports, "first_plan_of", dies)
+    monkeypatch.setattr(match, "first_plan_of", dies)
     result = cli("import", "customers", str(path), "--date", "2025-11-01", code=1)
     assert result.stderr == (
         "followup: error: reading the file failed: the process reading it stopped "
@@ -170,7 +171,7 @@ def test_rows_matched_past_the_exact_key_set_are_matched_alike(cli, tmp_path, mo
     source = _messy_file(tmp_path / "members.csv")
     seen = []
     for way, keys in (("exact", 1 << 40), ("filter", 3)):
-        monkeypatch.setattr(imports._Keys, "EXACT_KEYS", keys)
+        monkeypatch.setattr(key_filter.Keys, "EXACT_KEYS", keys)
         monkeypatch.setenv("FOLLOWUP_DB", str(tmp_path / f"{way}.db"))
         result = cli(
             "import", "customers", str(source), "--date", "2025-11-01", "--format", "json", code=3

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from followup_cli.imports import read as reading
+from followup_cli.imports import opened
 from followup_cli.imports import run as imports
 
 TITLE = "会员资料导出"  # Chinese back offices put a title line and a blank line first
@@ -181,14 +181,14 @@ ORDER_TWO = "id,notes,name\n" + "".join(f"S{n},Note {n},Name {n}\n" for n in ran
 
 def _after_the_header(monkeypatch, change) -> None:
     """Run `change()` once the header has been read and before the rows are."""
-    found = reading.with_header
+    found = opened.with_header
 
     def and_then_change(*args, **kwargs):
         table = found(*args, **kwargs)
         change()
         return table
 
-    monkeypatch.setattr(reading, "with_header", and_then_change)
+    monkeypatch.setattr(opened, "with_header", and_then_change)
 
 
 @pytest.mark.parametrize("ahead", [False, True], ids=["here", "read-ahead"])

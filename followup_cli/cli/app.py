@@ -1271,7 +1271,7 @@ import_app.command("purchases")(
 
 def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opts: Any) -> None:
     from followup_cli.imports import run as imports
-    from followup_cli.imports.clean import check_importable
+    from followup_cli.imports.read import check_importable
 
     if str(file) == "-":  # a cron pipe: `till-export | followup import customers -`
         from followup_cli.imports.read import standard_input_copy
@@ -1353,7 +1353,7 @@ def _delimiter(value: str | None) -> str | None:
 
 
 def _parse_mapping(pairs: list[str], kind: str) -> dict[str, str]:
-    from followup_cli.imports.clean import FIELDS, PURCHASE_FIELDS
+    from followup_cli.imports.headers import FIELDS, PURCHASE_FIELDS
 
     fields = FIELDS if kind == "customers" else PURCHASE_FIELDS
     mapping = {}
@@ -1388,7 +1388,7 @@ def imports_list(
     """List past imports, newest first: when, which file, what it did."""
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.imports.run import list_imports
+    from followup_cli.imports.history import list_imports
 
     render.imports_view(list_imports(_conn(ctx), limit, every), fmt)
 
@@ -1405,7 +1405,7 @@ def imports_undo(
 
     Refused when anything was logged on those customers since the import.
     """
-    from followup_cli.imports.run import undo_import
+    from followup_cli.imports.history import undo_import
 
     done = undo_import(_conn(ctx), import_id, _day(on))
     render.message(
@@ -1865,7 +1865,7 @@ def levels_show(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.imports.run import levels_view
+    from followup_cli.imports.levels import levels_view
 
     render.levels_view(levels_view(_conn(ctx)), fmt)
 
@@ -1882,7 +1882,7 @@ def levels_set(
 ) -> None:
     """Map a level to a tier (applies from the next import)."""
     from followup_cli.i18n import _
-    from followup_cli.imports.run import set_level
+    from followup_cli.imports.levels import set_level
 
     done = set_level(_conn(ctx), level, tier)
     render.message(_("{level} -> {tier}").format(**done))
@@ -1894,7 +1894,7 @@ def levels_remove(
 ) -> None:
     """Take a word out of the level table."""
     from followup_cli.i18n import _
-    from followup_cli.imports.run import remove_level
+    from followup_cli.imports.levels import remove_level
 
     remove_level(_conn(ctx), level)
     render.message(_("{level} removed from the level table").format(level=level))

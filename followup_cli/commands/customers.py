@@ -76,9 +76,11 @@ def _clean(conn: sqlite3.Connection, cells: dict[str, str], today: date):
     says so), and so is a tier that neither the rules nor the level table know.
     """
     from followup_cli.core.phones import InvalidValue, import_phone_reader
-    from followup_cli.imports.clean import FIELDS, HeaderMap, Record, Table, clean_rows
+    from followup_cli.imports.clean import Record, clean_rows
     from followup_cli.imports.clean import normalise_email as check_email
+    from followup_cli.imports.headers import FIELDS, HeaderMap
     from followup_cli.imports.known_layouts import LevelTable
+    from followup_cli.imports.opened import Table
 
     if "name" in cells and not cells["name"].split():
         raise FollowupError(_("name is empty"))

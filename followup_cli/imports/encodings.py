@@ -16,7 +16,7 @@ from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
 
 if TYPE_CHECKING:
-    from followup_cli.imports.read import OpenFile
+    from followup_cli.imports.opened import OpenFile
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")

@@ -6,6 +6,9 @@ file saved over the old one (the usual swap) leaves this import reading the vers
 started with, and a file rewritten in place is refused in one line, never read half old and
 half new. Rows the reader cannot take (a stray byte, a line of megabytes) are handed on as
 `UnreadableRow`s, rejected with their line, and the rest of the file imports.
+
+The pieces the workbook reader and the encoding detector share with this one (the open
+file, the table, the header search) sit below them all in opened.py.
 """
 
 from __future__ import annotations
@@ -14,167 +17,28 @@ import contextlib
 import csv
 import io
 import itertools
-import os
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from followup_cli import wording
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
+from followup_cli.imports import opened
+from followup_cli.imports.encodings import detect_encoding
+from followup_cli.imports.opened import (
+    CHUNK,
+    HEADER_SEARCH,
+    STRAY,
+    BrokenRow,
+    OpenFile,
+    Row,
+    Table,
+    UnreadableRow,
+)
+from followup_cli.imports.workbook import read_workbook
 
-Row = tuple[int, list[str]]  # (line number of the row's first line, its cells)
-
-CHUNK = 1 << 20
-HEADER_SEARCH = 30  # rows looked at for the header: title and export-time lines come first
 LINE_LIMIT = 1_000_000  # characters; a longer line is rejected without being held in memory
 _ZIP_MAGIC = b"PK\x03\x04"
-_STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, read as a lone surrogate
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old Excel (.xls, BIFF8 in an OLE2 container)
-
-
-class UnreadableRow(list):
-    """The cells (as far as they could be read) of a row that is rejected as it stands."""
-
-    def __init__(self, cells: list[str], reason: str) -> None:
-        super().__init__(_STRAY.sub("\ufffd", cell) for cell in cells)  # shown, never re-encoded
-        self.reason = reason
-
-
-class BrokenRow(UnreadableRow):
-    """The cells of a row whose quote is never closed: reported, and the lines after it
-    are read as the rows they are."""
-
-    def __init__(self, cells: list[str]) -> None:
-        super().__init__(
-            cells,
-            _("a quote opened on this line is never closed; the lines after it were read as rows"),
-        )
-
-
-@dataclass
-class Table:
-    """A file's header, and its rows read afresh from the one open file each time: never
-    all in memory (a workbook's cells are, once, in the reader's compact form)."""
-
-    header: list[str]
-    encoding: str
-    delimiter: str
-    source: Callable[[], Iterator[Row]]
-    header_line: int = 1
-    size: int = 0  # bytes of the file on disk (0: rows not read from a file, as `add` makes)
-
-    def rows(self) -> Iterator[Row]:
-        return self.source()
-
-    def count(self) -> int:
-        return sum(1 for _ in self.rows())
-
-
-# --- one open file -------------------------------------------------------------------------
-
-
-class OpenFile:
-    """The file as it was opened: every read goes through this descriptor at its own
-    offset (`pread`), so a forked reader and this process never move each other's place."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except OSError as exc:
-            raise _cannot_read(path, exc) from None
-        self.identity = self._identity()
-
-    def _identity(self) -> tuple[int, int, int, int]:
-        st = os.fstat(self.fd)
-        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-    @property
-    def size(self) -> int:
-        return self.identity[2]
-
-    def check(self) -> None:
-        """Refuse a file written to while it is read: its rows would mix two versions."""
-        if self._identity() != self.identity:
-            raise FollowupError(
-                _(
-                    "{path} changed while it was being read (saved again, or still being "
-                    "written): nothing was imported from it; import it again once it is saved"
-                ).format(path=self.path),
-                EXIT_NOTHING_IMPORTED,
-            )
-
-    def read_at(self, offset: int, size: int) -> bytes:
-        try:
-            return os.pread(self.fd, size, offset)
-        except OSError as exc:
-            raise _cannot_read(self.path, exc) from None
-
-    def chunks(self) -> Iterator[bytes]:
-        self.check()
-        offset = 0
-        while chunk := self.read_at(offset, CHUNK):
-            offset += len(chunk)
-            yield chunk
-        self.check()
-
-    def binary(self) -> io.BufferedReader:
-        self.check()
-        return io.BufferedReader(_Positioned(self), buffer_size=1 << 16)
-
-    def text(self, encoding: str, errors: str = "strict") -> io.TextIOWrapper:
-        return io.TextIOWrapper(self.binary(), encoding=encoding, errors=errors, newline="")
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-    def __del__(self) -> None:
-        with contextlib.suppress(OSError):
-            self.close()
-
-
-class _Positioned(io.RawIOBase):
-    """A raw stream over an OpenFile with a position of its own; the file's identity is
-    checked again at its end, so a pass that saw a rewrite never finishes quietly."""
-
-    def __init__(self, source: OpenFile) -> None:
-        super().__init__()
-        self.source = source
-        self.position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.source.size}
-        self.position = max(0, base[whence] + offset)
-        return self.position
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.source.read_at(self.position, len(buffer))
-        if not data:
-            self.source.check()
-        buffer[: len(data)] = data
-        self.position += len(data)
-        return len(data)
-
-
-def _cannot_read(path: Path, exc: OSError) -> FollowupError:
-    return FollowupError(
-        _("cannot read {path}: {strerror}").format(path=path, strerror=wording.os_error(exc)),
-        EXIT_NOTHING_IMPORTED,
-    )
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -254,8 +118,6 @@ def read_table(
         raise FollowupError(_("file {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED)
     suffix = path.suffix.lower()
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or suffix in WORKBOOK_SUFFIXES:
-        from followup_cli.imports.workbook import read_workbook
-
         table = read_workbook(source, sheet, header_row, is_header)
     else:
         if sheet is not None:
@@ -275,13 +137,11 @@ def _read_text(
     header_row: int | None,
     is_header: Callable[[list[str]], bool] | None,
 ) -> Table:
-    from followup_cli.imports.encodings import detect_encoding
-
     used, tolerant = detect_encoding(source, encoding)
     errors = "surrogateescape" if tolerant else "strict"
     with source.text(used, errors) as handle:
         chosen = delimiter or sniff_delimiter(handle.read(64 * 1024))
-    return with_header(
+    return opened.with_header(  # looked up when called: a test steps in after the header
         lambda: _csv_rows(source, used, chosen, tolerant),
         used,
         chosen,
@@ -298,61 +158,6 @@ def sniff_delimiter(text: str) -> str:
     counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
-
-
-def with_header(
-    rows: Callable[[], Iterator[Row]],
-    encoding: str,
-    delimiter: str,
-    path: Path,
-    header_row: int | None,
-    is_header: Callable[[list[str]], bool] | None,
-) -> Table:
-    """Find the header: line `header_row` if given, else the first row among the first
-    ones that looks like a header (Chinese back offices put a title and an export time above
-    it), else the first row."""
-    first: Row | None = None
-    taken: Row | None = None
-    position = 0
-    for position, row in enumerate(rows()):
-        if first is None:
-            first = row
-        if header_row is not None:
-            if row[0] >= header_row:
-                taken = row
-                break
-        elif is_header is None or is_header(row[1]):
-            taken = row
-            break
-        if position >= HEADER_SEARCH:
-            break
-    if first is None:
-        raise FollowupError(
-            _("file {path} has no header line").format(path=path), EXIT_NOTHING_IMPORTED
-        )
-    if header_row is not None and (taken is None or taken[0] != header_row):
-        raise FollowupError(
-            _("line {line} of {path} is blank or not the start of a row").format(
-                line=header_row, path=path
-            ),
-            EXIT_NOTHING_IMPORTED,
-        )
-    if taken is None:
-        taken, position = first, 0
-    skip = position
-
-    def after_header() -> Iterator[Row]:
-        source = rows()
-        for _index in range(skip + 1):
-            next(source, None)
-        yield from source
-
-    if next(after_header(), None) is None:  # a header and nothing under it: nothing to import
-        raise FollowupError(
-            _("file {path} has a header line but no rows").format(path=path),
-            EXIT_NOTHING_IMPORTED,
-        )
-    return Table(list(taken[1]), encoding, delimiter, after_header, taken[0])
 
 
 # --- CSV rows ------------------------------------------------------------------------------
@@ -380,7 +185,7 @@ def _unreadable(line: int, cells: list[str] | None) -> Row:
             "not a customer detail)"
         )
         return line, UnreadableRow([], reason.format(most=LINE_LIMIT))
-    byte = next(_STRAY.finditer("".join(cells))).group()
+    byte = next(STRAY.finditer("".join(cells))).group()
     reason = _(
         "byte 0x{byte:02x} here is not UTF-8, as the rest of the file is: re-type this row, "
         "or name the file's encoding with --encoding"
@@ -389,7 +194,7 @@ def _unreadable(line: int, cells: list[str] | None) -> Row:
 
 
 def _stray(cells: list[str]) -> bool:
-    return any(_STRAY.search(cell) for cell in cells)
+    return any(STRAY.search(cell) for cell in cells)
 
 
 def _csv_rows(source: OpenFile, encoding: str, delimiter: str, tolerant: bool) -> Iterator[Row]:

@@ -19,7 +19,8 @@ from typing import Any
 
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
-from followup_cli.imports.read import OpenFile, Row, Table, with_header
+from followup_cli.imports import opened
+from followup_cli.imports.opened import OpenFile, Row, Table
 
 XLSX_MAX_UNCOMPRESSED = 1 << 30  # bytes, all parts together (a 1M-row export is ~600 MB)
 XLSX_MAX_RATIO = 100  # a part over 50 MB packed tighter than this is a bomb (real ones: 5-20)
@@ -41,7 +42,9 @@ def read_workbook(
         raise FollowupError(
             _("the sheet in {path} is empty").format(path=source.path), EXIT_NOTHING_IMPORTED
         )
-    return with_header(lambda: _sheet_rows(grid), kind, "", source.path, header_row, is_header)
+    return opened.with_header(  # looked up when called, as the text reader does
+        lambda: _sheet_rows(grid), kind, "", source.path, header_row, is_header
+    )
 
 
 def _kind(source: OpenFile) -> str:
