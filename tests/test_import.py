@@ -251,6 +251,11 @@ def test_rejects_file_dry_run_strict_and_quiet(cli, csv_file, tmp_path, isolated
         ("toobig.csv", b"id,name\nA1," + b"x" * 1_100_000 + b"\n", "is over 1000000 characters"),
         ("old.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "not a readable Excel workbook"),
         ("fake.xlsx", b"PK\x03\x04not really a zip", "not a readable Excel workbook"),
+        ("脚本.xlsx", b"id,name\nA1,An\n", "is not an Excel workbook, though its name says so"),
+        # what an owner picks by mistake is named, with what to do instead
+        ("小票.pdf", b"%PDF-1.7\n%\xe2\xe3\x00\x01", "this is a PDF document, not a table"),
+        ("会员.csv", b"PK\x03\x04\x14\x00\x00\x00", "this is a compressed archive, not a table"),
+        ("名单.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF", "this is a picture, not a table"),
     ],
 )
 def test_bad_files_are_refused_with_one_line_and_nothing_written(

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
-from followup_cli.i18n import _
+from followup_cli.i18n import N_, _
 
 if TYPE_CHECKING:
     from followup_cli.imports.opened import OpenFile
@@ -21,6 +21,25 @@ if TYPE_CHECKING:
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 SAMPLE = 1 << 20  # bytes looked at for the signs of a misread file
+
+# Files an owner picks by mistake (the PDF the till printed, a photo of the list, a zipped
+# export): named, with what to do, instead of a hint about encodings.
+_PDF = N_("this is a PDF document, not a table: export the list as CSV or Excel (.xlsx)")
+_PICTURE = N_("this is a picture, not a table: export the list as CSV or Excel (.xlsx)")
+ARCHIVE = N_("this is a compressed archive, not a table: unpack it and import the file inside")
+_DOCUMENTS = (
+    (b"%PDF", _PDF),
+    (b"\x89PNG", _PICTURE),
+    (b"\xff\xd8\xff", _PICTURE),
+    (b"GIF8", _PICTURE),
+    (b"PK\x03\x04", ARCHIVE),
+    (b"Rar!", ARCHIVE),
+    (b"7z\xbc\xaf", ARCHIVE),
+)
+
+
+def _document_kind(head: bytes) -> str | None:
+    return next((kind for magic, kind in _DOCUMENTS if head.startswith(magic)), None)
 
 
 def detect_encoding(source: OpenFile, encoding: str | None = None) -> tuple[str, bool]:
@@ -47,6 +66,9 @@ def detect_encoding(source: OpenFile, encoding: str | None = None) -> tuple[str,
         if not _scan(source, "utf-16")[0]:
             raise FollowupError(_("file starts as UTF-16 but is not"), EXIT_NOTHING_IMPORTED)
         return "utf-16", False
+    document = _document_kind(source.read_at(0, 8))
+    if document:
+        raise FollowupError(_(document), EXIT_NOTHING_IMPORTED)
     if any(b"\x00" in chunk for chunk in source.chunks()):
         raise FollowupError(
             _("file contains NUL bytes: it is binary or UTF-16 without a BOM (try --encoding)"),

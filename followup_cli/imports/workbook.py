@@ -20,6 +20,7 @@ from typing import Any
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports import opened
+from followup_cli.imports.encodings import ARCHIVE
 from followup_cli.imports.opened import OpenFile, Row, Table
 
 XLSX_MAX_UNCOMPRESSED = 1 << 30  # bytes, all parts together (a 1M-row export is ~600 MB)
@@ -137,9 +138,22 @@ def _load_sheet(source: OpenFile, sheet: str | None) -> Any:
     except FollowupError:
         raise
     except Exception as exc:  # an untrusted file can break the reader in many ways
+        reason = _reason(exc)
+        if source.path.suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".ods"):
+            # a zip or an old Office file under another name: no table an owner meant
+            raise FollowupError(_(ARCHIVE), EXIT_NOTHING_IMPORTED) from None
+        if not source.read_at(0, 4).startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            # the reader's own words for "this is no workbook at all": said in the shop's
+            raise FollowupError(
+                _(
+                    "{path} is not an Excel workbook, though its name says so: open it in "
+                    "Excel or WPS and save it as .xlsx or CSV"
+                ).format(path=source.path),
+                EXIT_NOTHING_IMPORTED,
+            ) from None
         raise FollowupError(
             _("{path} is not a readable Excel workbook ({reason})").format(
-                path=source.path, reason=_reason(exc)
+                path=source.path, reason=reason
             ),
             EXIT_NOTHING_IMPORTED,
         ) from None

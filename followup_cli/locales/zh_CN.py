@@ -497,6 +497,10 @@ MESSAGES: dict[str, str] = {
     "skipped {count} sales to walk-in customers": "跳过散客消费 {count} 笔",
     "skipped {count} orders whose phone the marketplace hid": "跳过手机号被平台隐藏的订单 {count} 笔",
     "skipped {count} contacts with no phone or e-mail": "跳过没有手机和邮箱的联系人 {count} 位",
+    "this is a PDF document, not a table: export the list as CSV or Excel (.xlsx)": "这是 PDF 文档，不是表格：请把名单导出成 CSV 或 Excel（.xlsx）再导入",
+    "this is a picture, not a table: export the list as CSV or Excel (.xlsx)": "这是一张图片，不是表格：请把名单导出成 CSV 或 Excel（.xlsx）再导入",
+    "this is a compressed archive, not a table: unpack it and import the file inside": "这是压缩包，不是表格：请先解压，再导入里面的文件",
+    "{path} is not an Excel workbook, though its name says so: open it in Excel or WPS and save it as .xlsx or CSV": "{path} 不是 Excel 工作簿（虽然文件名像）：请用 Excel 或 WPS 打开，另存为 .xlsx 或 CSV",
     "new customers from the orders {count}": "从订单新增客户 {count} 位",
     "--excel goes with --with-message": "--excel 需与 --with-message 一起使用",
     "--excel is a CSV file for a person: leave out --format": (
