@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage, vocabulary, wording
-from followup_cli.commands.service import Scheduler, _now, replan
 from followup_cli.core.phones import import_phone_reader
+from followup_cli.core.returning import came_back
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, EXIT_PARTIAL_IMPORT, FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports.clean import (
@@ -35,13 +35,14 @@ from followup_cli.imports.clean import (
 from followup_cli.imports.known_layouts import LevelTable, recognise
 from followup_cli.imports.read import shown_path
 from followup_cli.imports.read_ahead import can_fork, in_background
-from followup_cli.planner.plans import FirstPlans, spread_first_import, spread_first_purchases
+from followup_cli.planner.first_plans import FirstPlans, spread_first_import, spread_first_purchases
 from followup_cli.planner.purchases import (
     has_occasion_columns,
     plan_occasions_after_import,
     refresh_after_purchases,
 )
-from followup_cli.planner.returning import came_back
+from followup_cli.planner.replan import Scheduler, replan
+from followup_cli.storage import write_stamp as _now
 
 Progress = Callable[[int], None]
 
