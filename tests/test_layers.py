@@ -47,18 +47,19 @@ LONGEST = 650
 
 # (importer, imported): an import that points up.
 UPWARD_ALLOWED = {
-    # the morning fast path draws its list itself; helper "views" moves the drawing out
+    # the plain `today` fast path hands its list to render.today_view (helper "views")
     ("followup_cli.commands.morning", "followup_cli.views.render"),
-    # the spreadsheet writer borrows render's cell words; helper "views" splits render.py
+    # the spreadsheet writer borrows render's cell text, neutralise and open_output ("views")
     ("followup_cli.output.xlsx", "followup_cli.views.render"),
-    # the help words measure text with the table's fit policy; wants a width helper below
+    # log --help's table of outcome words measures them with output.table.text_width
     ("followup_cli.vocabulary", "followup_cli.output.table"),
 }
 # Modules importing each other round a circle.
 CIRCLES_ALLOWED = {
     # render.py and xlsx.py call each other; helper "views" splits render.py
     frozenset({"followup_cli.output.xlsx", "followup_cli.views.render"}),
-    # the reading stages share helpers both ways; helper "imports" splits them into stages
+    # encodings names read.OpenFile in a type hint, read calls encodings and workbook, and
+    # workbook builds read's tables; helper "imports" splits the stages
     frozenset(
         {
             "followup_cli.imports.encodings",

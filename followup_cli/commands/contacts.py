@@ -167,7 +167,16 @@ def same_outcome_logged(conn: sqlite3.Connection, key: str, outcome: str, on: da
     return None
 
 
-def _contact_row(customer, followup, outcome, on, note, channel, score, nps) -> dict[str, Any]:
+def _contact_row(
+    customer: Customer,
+    followup: Any,
+    outcome: str,
+    on: date,
+    note: str | None,
+    channel: str | None,
+    score: int | None,
+    nps: int | None,
+) -> dict[str, Any]:
     return {
         "customer_id": customer.id,
         "followup_id": followup["id"] if followup else None,
@@ -203,7 +212,12 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
 
 
 def _settle_followup(
-    conn, followup, outcome: str, on: date, scheduler: Scheduler, channel: str | None
+    conn: sqlite3.Connection,
+    followup: Any,
+    outcome: str,
+    on: date,
+    scheduler: Scheduler,
+    channel: str | None,
 ) -> str:
     """What the outcome does to the due follow-up: done, closed, retry later, or missed."""
     if followup is None:

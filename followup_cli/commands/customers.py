@@ -435,7 +435,7 @@ def assign(
     return {"customer_id": customer.ref, "name": customer.name, "owner": owner}
 
 
-def set_opt_out(conn: sqlite3.Connection, key: str, opted_out: bool, today: date):
+def set_opt_out(conn: sqlite3.Connection, key: str, opted_out: bool, today: date) -> dict[str, Any]:
     """Do-not-contact on or off; off plans the next follow-up again."""
     with storage.transaction(conn):
         customer = resolve_customer(conn, key)

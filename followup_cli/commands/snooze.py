@@ -45,7 +45,9 @@ def parse_until(text: str, today: date) -> date:
         ) from None
 
 
-def snooze(conn: sqlite3.Connection, key: str, until: date, today: date, note: str | None):
+def snooze(
+    conn: sqlite3.Connection, key: str, until: date, today: date, note: str | None
+) -> dict[str, Any]:
     """Postpone the open follow-up; it keeps its due date for the numbers and is not a miss."""
     if until <= today:
         raise FollowupError(

@@ -5,7 +5,7 @@ planned calls as a file or a phone calendar. Read-only.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from followup_cli import storage
@@ -107,7 +107,5 @@ def to_ics(rows: list[dict[str, Any]], today: date) -> bytes:
     return calendar.to_ical()
 
 
-def _stamp():
-    from datetime import UTC, datetime
-
+def _stamp() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
