@@ -9,8 +9,14 @@ values. In English every function returns its input unchanged.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from followup_cli.core.rhythm import MONTH_NAMES, number_text
 from followup_cli.i18n import N_, _, language
+
+if TYPE_CHECKING:
+    from followup_cli.core.dates import Duration
+    from followup_cli.core.models import Rule, Settings
 
 
 class _Pattern:
@@ -153,6 +159,48 @@ def duration(text: object) -> str:
     return _(one if count == 1 else many).format(n=count)
 
 
+def describe_rule(rule: Rule) -> str:
+    """A tier's rule in words, in the reader's language (shown, never stored)."""
+    parts = []
+    if rule.steps:
+        steps = _(", ").join(duration(s.label()) for s in rule.steps)
+        parts.append(
+            _("{steps} after {anchor}").format(
+                steps=steps, anchor=anchor(rule.anchor) or rule.anchor.replace("_", " ")
+            )
+        )
+    if rule.interval:
+        parts.append(_("every {every}").format(every=duration(rule.interval.label())))
+    if rule.then:
+        parts.append(_("then as {tier}").format(tier=tier(rule.then)))
+    return _("; ").join(parts)
+
+
+def churn_definition_text(settings: Settings) -> str:
+    """The churn definition in force, said in every report."""
+    if settings.churn_definition == "rhythm":
+        return _(
+            "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else "
+            "{window}); at risk over 2 x that gap"
+        ).format(factor=number_text(settings.churn_factor), window=_label(settings.churn_window))
+    return _("window: silent for {window}; at risk over 2 x the tier's interval").format(
+        window=_label(settings.churn_window)
+    )
+
+
+def _label(span: Duration) -> str:
+    """'365 days', in the reader's language."""
+    return duration(span.label())
+
+
+def month_day(text: str) -> str:
+    """'20 May' as a shop says it in the reader's language (5月20日 in Chinese)."""
+    day, _space, name = text.partition(" ")
+    if language() == "zh_CN" and name in MONTH_NAMES:
+        return f"{MONTH_NAMES.index(name) + 1}月{day}日"
+    return text
+
+
 # Option values that are words, in the reader's language (the stored text stays English).
 _OPTION_VALUE_WORDS = {
     word: word for word in (N_("auto"), N_("on"), N_("off"), N_("window"), N_("rhythm"))
@@ -242,8 +290,6 @@ def reason(text: object) -> str:
                 sentence = N_("repurchase: usually about every {typical} days, last bought {last}")
                 fields["typical"] = str(round(float(fields["typical"])))
             if "monthday" in fields:
-                from followup_cli.core.rhythm import month_day
-
                 fields["monthday"] = month_day(fields["monthday"])
             return _(sentence).format(**fields)
     return _(value)

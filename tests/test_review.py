@@ -17,10 +17,10 @@ import pytest
 from rich.cells import cell_len
 
 from followup_cli import i18n
-from followup_cli.commands import service
+from followup_cli.commands import contacts as service
+from followup_cli.commands import snooze as planning
 from followup_cli.commands.review_session import ReviewSession
 from followup_cli.errors import FollowupError
-from followup_cli.planner import plans as planning
 from followup_cli.tui.review_app import ReviewApp, screen_lines
 
 ROOT = Path(__file__).parent.parent

@@ -656,7 +656,7 @@ def today(
     day = _day(on)
     conn = _conn(ctx)
     if owner is not None and segment is not None:
-        from followup_cli.commands.service import check_owner
+        from followup_cli.commands.lookup import check_owner
 
         check_owner(conn, owner)  # a mistyped owner is an error on every path, not a quiet day
     if with_message:
@@ -745,7 +745,7 @@ def log(
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", help="text or json."),
 ) -> None:
     """Record the outcome of a contact and plan the next follow-up."""
-    from followup_cli.commands.service import AlreadyLogged, log_outcome, same_outcome_logged
+    from followup_cli.commands.contacts import AlreadyLogged, log_outcome, same_outcome_logged
     from followup_cli.text import strip_controls
     from followup_cli.vocabulary import shown_outcome
 
@@ -842,7 +842,7 @@ def undo(
     and what it planned is removed. Refused once something later depends on it."""
     from followup_cli import wording
     from followup_cli.commands.branches import optional
-    from followup_cli.commands.service import undo_log
+    from followup_cli.commands.contacts import undo_log
     from followup_cli.i18n import _
 
     conn = _conn(ctx)
@@ -1131,7 +1131,7 @@ def report(
     explain: bool = typer.Option(False, "--explain", help="Say what each figure means."),
 ) -> None:
     """Success, churn and conversion rates, CSAT, NPS, overdue and churn risk for a period."""
-    from followup_cli.commands.service import build_report
+    from followup_cli.commands.report import build_report
     from followup_cli.core.dates import resolve_period
 
     as_of = _day(on)
@@ -1433,7 +1433,7 @@ def export_customers(
 ) -> None:
     """Every customer with every field, in a stable column order."""
     from followup_cli.commands.branches import optional
-    from followup_cli.commands.service import export_customers as rows
+    from followup_cli.commands.export import export_customers as rows
 
     _no_table(fmt)
     _excel_is_csv(fmt, excel)
@@ -1460,7 +1460,7 @@ def export_history(
 ) -> None:
     """Every logged contact: who, when, outcome, channel, scores and notes."""
     from followup_cli.commands.branches import optional
-    from followup_cli.commands.service import export_history as rows
+    from followup_cli.commands.export import export_history as rows
 
     _no_table(fmt)
     _excel_is_csv(fmt, excel)
@@ -1769,7 +1769,7 @@ def rules_show(
     """Show each tier's rule and the shop-wide options."""
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.planner.plans import rules_view
+    from followup_cli.planner.rules import rules_view
 
     render.rules_view(rules_view(_conn(ctx)), fmt)
 
@@ -1797,7 +1797,7 @@ def rules_set(
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
     from followup_cli import vocabulary
-    from followup_cli.planner.plans import set_rule
+    from followup_cli.planner.rules import set_rule
 
     done = set_rule(
         _conn(ctx),
@@ -1827,7 +1827,7 @@ def rules_reset(
     ctx: typer.Context, on: str | None = typer.Option(None, "--date", help="Re-plan as of.")
 ) -> None:
     """Go back to the default rules and shop options; open follow-ups are re-planned."""
-    from followup_cli.planner.plans import reset_rules
+    from followup_cli.planner.rules import reset_rules
 
     done = reset_rules(_conn(ctx), _day(on))
     changes = ", ".join(
@@ -1908,7 +1908,7 @@ def rules_option(
     on: str | None = typer.Option(None, "--date", help="Re-plan as of this day."),
 ) -> None:
     """Change a shop-wide option (gaps, retries, capacity, closed weekdays, holidays)."""
-    from followup_cli.planner.plans import set_option
+    from followup_cli.planner.rules import set_option
 
     done = set_option(_conn(ctx), name, value, _day(on))
     render.message(
@@ -2038,8 +2038,8 @@ def snooze(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Postpone a customer's follow-up (not a miss)."""
-    from followup_cli.planner.plans import parse_until
-    from followup_cli.planner.plans import snooze as run_snooze
+    from followup_cli.commands.snooze import parse_until
+    from followup_cli.commands.snooze import snooze as run_snooze
     from followup_cli.text import strip_controls
 
     today_ = _day(on)
@@ -2060,7 +2060,7 @@ def assign(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Give a customer to a staff member."""
-    from followup_cli.planner.plans import assign as run_assign
+    from followup_cli.commands.customers import assign as run_assign
 
     done = run_assign(_conn(ctx), customer, owner, _day(on))
     render.message(
@@ -2078,7 +2078,7 @@ def optout(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Mark a customer do-not-contact (kept across re-imports), or undo it."""
-    from followup_cli.planner.plans import set_opt_out
+    from followup_cli.commands.customers import set_opt_out
 
     done = set_opt_out(_conn(ctx), customer, not undo, _day(on))
     if done["do_not_contact"]:
@@ -2106,7 +2106,7 @@ def reactivate(
 
     A purchase after the loss (imported, or 'converted' for a prospect) does this by itself.
     """
-    from followup_cli.planner.returning import reactivate as run_reactivate
+    from followup_cli.commands.customers import reactivate as run_reactivate
 
     day = _not_after_today(_day(on))
     done = run_reactivate(_conn(ctx), customer, day)
@@ -2139,8 +2139,8 @@ def plan(
     on: str | None = typer.Option(None, "--date", help=DATE_HELP),
 ) -> None:
     """Re-plan an overdue backlog across the next open days, most important first."""
+    from followup_cli.commands.due import spread
     from followup_cli.core.dates import Duration
-    from followup_cli.planner.plans import spread
 
     today_ = _day(on)
     days = (Duration.parse(spread_over).after(today_) - today_).days
@@ -2175,7 +2175,7 @@ def upcoming(
 ) -> None:
     """The coming days' calls, grouped by day, with the load per day."""
     from followup_cli.commands.branches import optional
-    from followup_cli.planner.plans import upcoming as run_upcoming
+    from followup_cli.planner.upcoming import upcoming as run_upcoming
 
     conn = _conn(ctx)
     render.upcoming_view(run_upcoming(conn, _day(on), days, optional(conn, branch)), fmt)
@@ -2188,7 +2188,7 @@ def at_risk(
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json."),
 ) -> None:
     """Customers silent for longer than twice their tier's interval (churn risk)."""
-    from followup_cli.planner.plans import at_risk as run_at_risk
+    from followup_cli.planner.upcoming import at_risk as run_at_risk
 
     render.at_risk_view(run_at_risk(_conn(ctx), _day(on)), fmt)
 
@@ -2219,7 +2219,7 @@ def export_due(
 ) -> None:
     """Planned calls (overdue included): CSV, JSON, or an iCalendar file for a phone calendar."""
     from followup_cli.commands.branches import optional
-    from followup_cli.planner.plans import due_export, to_ics
+    from followup_cli.planner.upcoming import due_export, to_ics
 
     if excel and fmt is not DueFormat.csv:
         raise typer.BadParameter(

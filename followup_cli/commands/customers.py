@@ -1,5 +1,6 @@
-"""Customers by hand: find one, add one, correct one, merge two records of one person, and
-read one person's story as a timeline.
+"""Customers by hand: find one, add one, correct one, merge two records of one person, read
+one person's story as a timeline; give them an owner, stop or resume calling them, and bring a
+lost customer back.
 
 A customer typed in is checked exactly as an imported row is (the import's own cleaning: phones
 in international form with the shop's region, e-mails, tier aliases, dates), and matched the
@@ -14,16 +15,11 @@ from typing import Any
 
 from followup_cli import storage
 from followup_cli.commands import branches
-from followup_cli.commands.service import (
-    _now,
-    customer_record,
-    replan,
-    resolve_customer,
-    show_customer,
-)
+from followup_cli.commands.lookup import customer_record, resolve_customer, show_customer
 from followup_cli.core.models import CUSTOMER_FIELDS
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
+from followup_cli.planner.replan import replan
 
 # The fields a person can type for a customer, as the import knows them.
 EDITABLE = CUSTOMER_FIELDS
@@ -173,7 +169,7 @@ def add(conn: sqlite3.Connection, fields: dict[str, str | None], today: date) ->
             or values["last_purchase"]
             or today.isoformat()
         )
-        customer_id = storage.insert_customer(conn, values, _now())
+        customer_id = storage.insert_customer(conn, values, storage.write_stamp())
         replan(conn, [customer_id], today)
         namesakes = [c.ref for c in storage.find_customers(conn, values["name"], None)]
     record = show_customer(conn, values["ref"])
@@ -221,14 +217,14 @@ def edit(
                 "use 'followup merge'."
             ),
         )
-        storage.update_customer(conn, customer.id, changes, _now())
+        storage.update_customer(conn, customer.id, changes, storage.write_stamp())
         storage.record_customer_changes(
             conn,
             customer.id,
             today,
             [(_KEY_NAMES.get(k, k) if k == "ref" else k, stored[k], v) for k, v in changes.items()],
             "edit",
-            _now(),
+            storage.write_stamp(),
         )
         _replan_after_change(conn, customer.id, set(changes), today)
     summary = _summary(conn, customer.id)
@@ -286,10 +282,10 @@ def merge(conn: sqlite3.Connection, keep_key: str, other_key: str, today: date) 
         storage.move_history(conn, other.id, keep.id)
         storage.delete_customer(conn, other.id)
         # the till still lists the other id: its rows update this customer from now on
-        storage.add_aliases(conn, [(other.ref, keep.id)], "merge", _now())
+        storage.add_aliases(conn, [(other.ref, keep.id)], "merge", storage.write_stamp())
         storage.refresh_purchase_stats(conn, [keep.id])  # rhythm and segments see both
         changes = {k: v for k, v in merged.items() if v != a[k]}
-        storage.update_customer(conn, keep.id, changes, _now())
+        storage.update_customer(conn, keep.id, changes, storage.write_stamp())
         described = " ".join(str(v) for v in (b["ref"], b["name"], b["phone"], b["email"]) if v)
         storage.record_customer_changes(
             conn,
@@ -298,7 +294,7 @@ def merge(conn: sqlite3.Connection, keep_key: str, other_key: str, today: date) 
             [("merged", described, a["ref"])]
             + [(k, a[k], v) for k, v in changes.items() if k in _SHOWN_CHANGES],
             "merge",
-            _now(),
+            storage.write_stamp(),
         )
         customer = storage.get_customer(conn, keep.id)
         if customer.status != "active" or customer.do_not_contact:
@@ -415,3 +411,80 @@ def timeline(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
         record["aliases"] = aliases
     record["timeline"] = events
     return record
+
+
+# --- owner, do-not-contact, coming back ---------------------------------------------------
+
+
+def assign(
+    conn: sqlite3.Connection, key: str, owner: str, today: date | None = None
+) -> dict[str, Any]:
+    owner = owner.strip()
+    if not owner:
+        raise FollowupError(_("--owner must not be empty"))
+    with storage.transaction(conn):
+        customer = resolve_customer(conn, key)
+        storage.update_customer(conn, customer.id, {"owner": owner}, storage.write_stamp())
+        if owner != customer.owner:  # kept for the customer's timeline in `show`
+            storage.record_customer_changes(
+                conn,
+                customer.id,
+                today or date.today(),
+                [("owner", customer.owner, owner)],
+                "assign",
+                storage.write_stamp(),
+            )
+    return {"customer_id": customer.ref, "name": customer.name, "owner": owner}
+
+
+def set_opt_out(conn: sqlite3.Connection, key: str, opted_out: bool, today: date) -> dict[str, Any]:
+    """Do-not-contact on or off; off plans the next follow-up again."""
+    with storage.transaction(conn):
+        customer = resolve_customer(conn, key)
+        storage.update_customer(
+            conn, customer.id, {"do_not_contact": int(opted_out)}, storage.write_stamp()
+        )
+        if opted_out:
+            storage.cancel_open_followup(conn, customer.id)
+        else:
+            replan(conn, [customer.id], today)
+        upcoming = storage.open_followup(conn, customer.id)
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "do_not_contact": opted_out,
+        "next_due": upcoming["show_date"] if upcoming else None,
+    }
+
+
+def reactivate(conn: sqlite3.Connection, key: str, on: date) -> dict[str, Any]:
+    """By hand: the owner knows they are back (they came in, called, bought elsewhere)."""
+    with storage.transaction(conn):
+        customer = resolve_customer(conn, key)
+        if customer.status != "churned":
+            raise FollowupError(
+                _("{ref} {name} is not marked lost: nothing to bring back").format(
+                    ref=customer.ref, name=customer.name
+                )
+            )
+        if customer.churned_on is not None and on < customer.churned_on:
+            raise FollowupError(
+                _("{ref} was marked lost on {lost}: they cannot be back on {day}").format(
+                    ref=customer.ref, lost=customer.churned_on.isoformat(), day=on.isoformat()
+                )
+            )
+        storage.update_customer(
+            conn,
+            customer.id,
+            {"status": "active", "returned_on": on.isoformat()},
+            storage.write_stamp(),
+        )
+        replan(conn, [customer.id], on)
+        upcoming = storage.open_followup(conn, customer.id)
+    return {
+        "customer_id": customer.ref,
+        "name": customer.name,
+        "returned_on": on.isoformat(),
+        "next_due": upcoming["show_date"] if upcoming else None,
+        "next_reason": upcoming["reason"] if upcoming else None,
+    }

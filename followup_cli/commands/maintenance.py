@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.commands.service import customer_record, resolve_customer
+from followup_cli.commands.lookup import customer_record, resolve_customer
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 

@@ -33,10 +33,10 @@ def due_items(
 ) -> list[Any]:
     """Today's follow-ups (one value segment's, with --segment; one branch's, given its stored
     spellings; with the repurchase rhythm spelled out, with --explain)."""
-    from followup_cli.commands.service import due_list
+    from followup_cli.commands.due import due_list
 
     if segment is not None:
-        from followup_cli.planner.purchases import due_in_segment
+        from followup_cli.commands.due import due_in_segment
 
         items = due_in_segment(conn, day, owner, limit, segment, branches)
     else:
@@ -59,7 +59,7 @@ def gather(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Today's items (one branch's, with `branch` as typed), and the whole list's length when
     --limit cut it short."""
-    from followup_cli.commands.service import due_count
+    from followup_cli.commands.due import due_count
 
     branches = None
     if branch is not None:

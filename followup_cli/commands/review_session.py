@@ -13,11 +13,13 @@ from datetime import date
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.commands import service
-from followup_cli.commands.service import DueItem
+from followup_cli.commands.contacts import LoggedContact, LogResult, log_outcome, undo_log
+from followup_cli.commands.due import DueItem, due_list
+from followup_cli.commands.lookup import show_customer
+from followup_cli.commands.snooze import parse_until, snooze, undo_snooze
 from followup_cli.commands.templates import Templates
 from followup_cli.i18n import _
-from followup_cli.planner import plans as planning
+from followup_cli.planner.replan import Scheduler
 
 # Summary order, and the words for each count.
 ACTION_ORDER = ("reached", "no-answer", "complaint", "converted", "lost", "opt-out", "snoozed")
@@ -44,7 +46,7 @@ class Action:
     customer_id: str
     name: str
     contact_id: int
-    logged: service.LoggedContact | None = None  # a log: what its undo checks is still there
+    logged: LoggedContact | None = None  # a log: what its undo checks is still there
 
 
 @dataclass
@@ -71,16 +73,16 @@ class ReviewSession:
 
     def __post_init__(self) -> None:
         self.templates = Templates.load(self.conn)
-        self.scheduler = service.Scheduler.load(self.conn)
+        self.scheduler = Scheduler.load(self.conn)
 
     def items(self) -> list[DueItem]:
-        return service.due_list(self.conn, self.day, self.owner, self.limit, self.branches)
+        return due_list(self.conn, self.day, self.owner, self.limit, self.branches)
 
     # --- actions: each one transaction, through the same functions as the commands ---------
 
-    def log(self, item: DueItem, outcome: str) -> service.LogResult:
+    def log(self, item: DueItem, outcome: str) -> LogResult:
         typed = self.pending.get(item.customer_id, Pending())
-        result = service.log_outcome(
+        result = log_outcome(
             self.conn,
             item.customer_id,
             outcome,
@@ -97,9 +99,9 @@ class ReviewSession:
         return result
 
     def snooze(self, item: DueItem, until_text: str) -> dict[str, Any]:
-        until = planning.parse_until(until_text.strip(), self.day)
+        until = parse_until(until_text.strip(), self.day)
         typed = self.pending.get(item.customer_id, Pending())
-        done = planning.snooze(self.conn, item.customer_id, until, self.day, typed.note)
+        done = snooze(self.conn, item.customer_id, until, self.day, typed.note)
         if typed.note:
             typed.note = None  # written with the snooze; a score waits for an outcome
         self.done.append(Action("snoozed", item.customer_id, item.name, done["contact_id"]))
@@ -111,9 +113,9 @@ class ReviewSession:
             return None
         action = self.done[-1]
         if action.kind == "snoozed":
-            planning.undo_snooze(self.conn, action.contact_id)
+            undo_snooze(self.conn, action.contact_id)
         else:
-            service.undo_log(self.conn, action.contact_id, self.day, expected=action.logged)
+            undo_log(self.conn, action.contact_id, self.day, expected=action.logged)
         self.done.pop()
         return action
 
@@ -143,7 +145,7 @@ class ReviewSession:
         (None: the customer is gone since the list was read)."""
         if not self.still_here(item):
             return None
-        record = service.show_customer(self.conn, item.customer_id)
+        record = show_customer(self.conn, item.customer_id)
         retry_on = self.scheduler.retry_date(item.attempts + 1, self.day)
         key, text = self.message(item)
         typed = self.pending.get(item.customer_id, Pending())

@@ -316,7 +316,7 @@ class Templates:
         return cls(texts, storage.load_settings(conn).shop, chosen)
 
     def message(self, item: Any, today: date) -> tuple[str, str]:
-        """(template key, filled text) for one line of today's list (a service.DueItem)."""
+        """(template key, filled text) for one line of today's list (a commands.due.DueItem)."""
         key = template_key(item.kind, item.tier, item.win_back, item.anchor, item.due_date)
         last = date.fromisoformat(item.last_purchase) if item.last_purchase else None
         values = field_values(item.name, self.shop, item.owner, last, today, self.lang)
@@ -336,12 +336,10 @@ def shop_name(conn: sqlite3.Connection) -> str:
 
 
 def set_template(conn: sqlite3.Connection, key: str, text: str) -> dict[str, Any]:
-    from followup_cli.commands.service import _now
-
     key = named_template(key)
     text = validate(key, text)
     with storage.transaction(conn):
-        storage.save_template(conn, key, text, _now())
+        storage.save_template(conn, key, text, storage.write_stamp())
     return {"key": key, "text": text, "custom": True}
 
 

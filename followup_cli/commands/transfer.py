@@ -26,7 +26,7 @@ def transfer(
     Returns the rows per table on both sides and whether the report for the last 12 months
     up to `today` reads the same on both. A difference rolls the whole copy back.
     """
-    from followup_cli.commands.service import build_report
+    from followup_cli.commands.report import build_report
 
     if storage.holds_a_shop(target):
         raise FollowupError(

@@ -1,14 +1,14 @@
-"""Plain data shared by storage, the scheduling engine, metrics and rendering."""
+"""Plain data shared by storage, the scheduling engine, metrics and rendering: no behaviour
+beyond what a value needs (a rule in words is `wording.describe_rule`, a setting from text is
+`core/options.py`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
 from followup_cli.core.dates import Duration
-from followup_cli.i18n import _
 
 OUTCOMES = ("reached", "no-answer", "complaint", "converted", "lost", "opt-out")
 # Outcomes that mean contact was made: they count as a completed follow-up.
@@ -33,28 +33,6 @@ class Rule:
     rank: int = 50  # lower is more important on today's list
     grace: Duration = Duration(1, "w")
 
-    def describe(self) -> str:
-        """The rule in words, in the reader's language (shown, never stored)."""
-        from followup_cli import wording
-
-        parts = []
-        if self.steps:
-            steps = _(", ").join(wording.duration(s.label()) for s in self.steps)
-            parts.append(
-                _("{steps} after {anchor}").format(
-                    steps=steps, anchor=wording.anchor(self.anchor) or _anchor(self)
-                )
-            )
-        if self.interval:
-            parts.append(_("every {every}").format(every=wording.duration(self.interval.label())))
-        if self.then:
-            parts.append(_("then as {tier}").format(tier=wording.tier(self.then)))
-        return _("; ").join(parts)
-
-
-def _anchor(rule: Rule) -> str:
-    return rule.anchor.replace("_", " ")
-
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("vip", interval=Duration(1, "m"), anchor="last_contact", rank=10, grace=Duration(2, "w")),
@@ -78,34 +56,38 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
 )
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Options of purchase-driven planning, read and written by rhythm.py.
-PURCHASE_OPTIONS = frozenset(
-    {
-        "repurchase",
-        "repurchase_margin",
-        "churn_definition",
-        "churn_factor",
-        "birthday_before",
-        "anniversary_before",
-        "date_fields",
-        "winback_daily",
-        "winback_within",
-    }
+# Built-in words for the common member levels, tags and lifecycle stages. A fresh database
+# holds these in its level table; `followup rules levels` shows and changes them.
+DEFAULT_LEVELS: tuple[tuple[str, str], ...] = (
+    ("钻石", "vip"),
+    ("黑金", "vip"),
+    ("至尊", "vip"),
+    ("金卡", "vip"),
+    ("vip", "vip"),
+    ("gold", "vip"),
+    ("platinum", "vip"),
+    ("diamond", "vip"),
+    ("银卡", "regular"),
+    ("silver", "regular"),
+    ("普通", "regular"),
+    ("会员", "regular"),
+    ("customer", "regular"),
+    ("潜在", "prospect"),
+    ("意向", "prospect"),
+    ("粉丝", "prospect"),
+    ("lead", "prospect"),
+    ("subscriber", "prospect"),
+    ("opportunity", "prospect"),
 )
 
 
-# Whole-number options and what they may be: a day's calls and attempts a shop can make.
-NUMBER_BOUNDS = {"max_attempts": (1, 20), "daily_capacity": (1, 10_000)}
-
-
-def _is_pairs(value: object) -> bool:
-    return isinstance(value, tuple) and bool(value) and isinstance(value[0], tuple)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Shop-wide scheduling knobs, with the defaults a new shop starts from."""
+    """Shop-wide scheduling knobs, with the defaults a new shop starts from (read from text and
+    written back by core/options.py)."""
 
     min_gap: Duration = Duration(3, "d")
     retry_after: Duration = Duration(2, "d")
@@ -129,97 +111,6 @@ class Settings:
     date_fields: tuple[tuple[str, Duration], ...] = ()
     winback_daily: int = 10
     winback_within: Duration = Duration(30, "d")
-
-    @staticmethod
-    def parse_value(name: str, text: str, stored: bool = False) -> object:
-        """A setting from its typed text; ValueError with a readable message (and the bound) if
-        bad. A `stored` value that is out of bounds (kept before the bound, or written by hand)
-        is read as the nearest allowed value, or the default, so no command fails on it."""
-        if stored:
-            return Settings._stored_value(name, text)
-        text = text.strip()
-        if name not in Settings.__dataclass_fields__:
-            known = ", ".join(Settings.__dataclass_fields__)
-            raise ValueError(
-                _("unknown option {name!r} (options: {known})").format(name=name, known=known)
-            )
-        if name in PURCHASE_OPTIONS:
-            from followup_cli.core import rhythm
-
-            return rhythm.parse_option(name, text)
-        if name in NUMBER_BOUNDS:
-            lowest, highest = NUMBER_BOUNDS[name]
-            if not (text.isascii() and text.isdigit()) or not lowest <= int(text) <= highest:
-                raise ValueError(
-                    _("{name} must be a whole number from {lowest} to {highest}").format(
-                        name=name, lowest=lowest, highest=highest
-                    )
-                )
-            return int(text)
-        if name == "closed_weekdays":
-            days = [d.strip().lower()[:3] for d in text.replace(" ", ",").split(",") if d.strip()]
-            unknown = [d for d in days if d not in WEEKDAYS]
-            if unknown:
-                raise ValueError(
-                    _("unknown weekday {day!r} (use mon, tue, ... sun)").format(day=unknown[0])
-                )
-            closed = tuple(sorted({WEEKDAYS.index(d) for d in days}))
-            if len(closed) == 7:
-                raise ValueError(_("at least one weekday must stay open"))
-            return closed
-        if name == "holidays":
-            return text.upper() if text.lower() not in ("", "none", "off") else ""
-        if name == "phone_region":
-            if not re.fullmatch(r"[A-Za-z]{2}", text):
-                raise ValueError(_("phone_region must be a two-letter country code, e.g. CN, GB"))
-            return text.upper()
-        if name == "language":
-            choice = text.lower().replace("-", "_")
-            if choice in ("", "auto", "none"):
-                return "auto"
-            if choice in ("zh", "zh_cn", "中文", "cn"):
-                return "zh"
-            if choice in ("en", "english", "英文"):
-                return "en"
-            raise ValueError(_("language must be zh, en or auto"))
-        if name == "shop":
-            return "" if text.lower() in ("none", "-") else " ".join(text.split())
-        from followup_cli.errors import FollowupError
-
-        try:
-            return Duration.parse(text)
-        except FollowupError as exc:
-            raise ValueError(exc.format_message()) from None
-
-    @staticmethod
-    def _stored_value(name: str, text: str) -> object:
-        try:
-            return Settings.parse_value(name, text)
-        except ValueError:
-            pass
-        default = getattr(Settings(), name, None)
-        word = text.strip()
-        if isinstance(default, Duration) or name in ("birthday_before", "anniversary_before"):
-            from followup_cli.errors import FollowupError
-
-            try:
-                return Duration.stored(word)
-            except FollowupError:
-                return default
-        if name in NUMBER_BOUNDS and word.isascii() and word.isdigit():
-            lowest, highest = NUMBER_BOUNDS[name]
-            return min(max(int(word), lowest), highest)
-        return default
-
-    @staticmethod
-    def format_value(value: object) -> str:
-        if value is None or isinstance(value, bool | Fraction) or _is_pairs(value):
-            from followup_cli.core import rhythm
-
-            return rhythm.format_option(value)
-        if isinstance(value, tuple):
-            return ",".join(WEEKDAYS[d] for d in value)
-        return str(value)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from followup_cli.core.dates import Duration, add_months
-from followup_cli.core.models import PURCHASE_OPTIONS, CustomerState, Plan, Settings
+from followup_cli.core.models import CustomerState, Plan, Settings
 from followup_cli.i18n import N_, _
 
 # Reasons as stored (English); wording.py has their translations, matched back at display time.
@@ -38,93 +38,6 @@ BOTH_REASONS = N_("{first}; also {second}")
 
 MIN_GAPS = 2  # three purchase days: two gaps, the least that has a median worth the name
 WEEK = 7  # two calls this close are one call (the nearer carries both reasons)
-
-# --- options ------------------------------------------------------------------------------------
-
-OPTIONS = PURCHASE_OPTIONS
-_OFF = ("off", "none", "no", "0", "")
-_ON = ("on", "yes", "1")
-CHURN_DEFINITIONS = ("window", "rhythm")
-WINBACK_DAILY_MOST = 10_000
-
-
-def parse_option(name: str, text: str) -> object:
-    """One of this module's shop options from its text; ValueError saying what is wanted."""
-    word = text.strip().lower()
-    if name == "repurchase":
-        if word in _ON:
-            return True
-        if word in _OFF:
-            return False
-        raise ValueError(_("repurchase must be on or off"))
-    if name in ("repurchase_margin", "churn_factor"):
-        try:
-            value = Fraction(word)
-        except (ValueError, ZeroDivisionError):
-            value = Fraction(0)
-        if value < 1 or value > 100:
-            raise ValueError(_("{name} must be a number from 1 to 100, e.g. 1.5").format(name=name))
-        return value
-    if name == "churn_definition":
-        if word not in CHURN_DEFINITIONS:
-            raise ValueError(_("churn_definition must be window or rhythm"))
-        return word
-    if name in ("birthday_before", "anniversary_before"):
-        return None if word in ("off", "none", "no") else _days_before(text)
-    if name == "date_fields":
-        return parse_date_fields(text)
-    if name == "winback_daily":
-        if not (word.isascii() and word.isdigit()) or int(word) > WINBACK_DAILY_MOST:
-            raise ValueError(
-                _(
-                    "winback_daily must be a whole number from 0 to {most} (0: no win-back calls)"
-                ).format(most=WINBACK_DAILY_MOST)
-            )
-        return int(word)
-    return _duration(text)
-
-
-def _days_before(text: str) -> Duration:
-    """`0d` means on the day itself; otherwise any duration (3d, 1w)."""
-    if text.strip().lower() in ("0", "0d"):
-        return Duration(0, "d")
-    return _duration(text)
-
-
-def _duration(text: str) -> Duration:
-    from followup_cli.errors import FollowupError
-
-    try:
-        return Duration.parse(text)
-    except FollowupError as exc:
-        raise ValueError(exc.format_message()) from None
-
-
-def parse_date_fields(text: str) -> tuple[tuple[str, Duration], ...]:
-    """`会员到期=7d,warranty end=30d`: the owner's own date columns and how long before."""
-    fields = []
-    for part in re.split(r"[,，;]", text):
-        if not part.strip() or part.strip().lower() in _OFF:
-            continue
-        name, sep, before = part.rpartition("=")
-        if not sep or not name.strip():
-            raise ValueError(
-                _("date_fields takes 'column=days before' pairs, e.g. 会员到期=7d,warranty=30d")
-            )
-        fields.append((name.strip(), _days_before(before)))
-    return tuple(fields)
-
-
-def format_option(value: object) -> str:
-    if value is None or value is False:
-        return "off"
-    if value is True:
-        return "on"
-    if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else str(float(value))
-    assert isinstance(value, tuple)
-    return ",".join(f"{name}={before}" for name, before in value)
-
 
 # --- the customer's own rhythm ----------------------------------------------------------------
 
@@ -156,19 +69,19 @@ class Rhythm:
             "typical = {late} days, on {late_on}"
         ).format(
             gaps=", ".join(str(g) for g in self.gaps),
-            median=_number(self.median),
+            median=number_text(self.median),
             count=len(self.gaps),
             tier=self.tier_days,
             weight=len(self.gaps) + 1,
-            typical=_number(self.typical),
+            typical=number_text(self.typical),
             expected=expected.isoformat(),
-            margin=_number(margin),
+            margin=number_text(margin),
             late=late,
             late_on=(last_purchase + timedelta(days=late)).isoformat(),
         )
 
 
-def _number(value: Fraction) -> str:
+def number_text(value: Fraction) -> str:
     """1.5 stays 1.5, 30 stays 30, 91/3 shows as 30.33."""
     if value.denominator == 1:
         return str(value.numerator)
@@ -210,7 +123,7 @@ def repurchase_plan(
     due = state.last_purchase + timedelta(days=late)
     # Stored in English, like every planned reason; wording.reason() says it in the reader's.
     reason = REPURCHASE_REASON.format(
-        typical=_number(Fraction(top, bottom)), last=state.last_purchase.isoformat()
+        typical=number_text(Fraction(top, bottom)), last=state.last_purchase.isoformat()
     )
     return Plan(due, "repurchase", reason, state.last_purchase)
 
@@ -243,31 +156,12 @@ def risk_days(gaps: tuple[int, ...], tier_interval: Duration | None, settings: S
     return None if rhythm is None else math.ceil(2 * rhythm.typical)
 
 
-def churn_definition_text(settings: Settings) -> str:
-    """The churn definition in force, said in every report."""
-    if settings.churn_definition == "rhythm":
-        return _(
-            "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else "
-            "{window}); at risk over 2 x that gap"
-        ).format(factor=_number(settings.churn_factor), window=_label(settings.churn_window))
-    return _("window: silent for {window}; at risk over 2 x the tier's interval").format(
-        window=_label(settings.churn_window)
-    )
-
-
-def _label(duration: Duration) -> str:
-    """'365 days', in the reader's language."""
-    from followup_cli.wording import duration as in_words
-
-    return in_words(duration.label())
-
-
 # --- dated occasions: birthdays, anniversaries, the owner's own date fields ------------------
 
 BIRTHDAY_FIELDS = ("birthday", "生日", "出生日期", "生日日期", "date of birth", "dob", "birth date")
 _MONTH_DAY = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _YEAR_MONTH_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @lru_cache(maxsize=4096)  # a handful of column names, asked for every customer
@@ -331,22 +225,12 @@ class Occasion:
 
     def reason(self) -> str:
         """Stored in English ('birthday 20 May'); wording.reason() says it as 生日 5月20日."""
-        monthday = f"{self.on.day} {_MONTH_NAMES[self.on.month - 1]}"
+        monthday = f"{self.on.day} {MONTH_NAMES[self.on.month - 1]}"
         if self.trigger == "birthday":
             return BIRTHDAY_REASON.format(monthday=monthday)
         if self.trigger == "anniversary":
             return ANNIVERSARY_REASON.format(monthday=monthday)
         return f"{self.trigger} {self.on.isoformat()}"
-
-
-def month_day(text: str) -> str:
-    """'20 May' as a shop says it in the reader's language (5月20日 in Chinese)."""
-    from followup_cli.i18n import language
-
-    day, _space, name = text.partition(" ")
-    if language() == "zh_CN" and name in _MONTH_NAMES:
-        return f"{_MONTH_NAMES.index(name) + 1}月{day}日"
-    return text
 
 
 def next_occasion(state: CustomerState, settings: Settings, today: date) -> Occasion | None:

@@ -13,11 +13,12 @@ from datetime import date
 from typing import Any
 
 from followup_cli import storage, wording
-from followup_cli.commands.service import _now, replan
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports.write import PARTIAL, SCHEDULE_FIELDS
 from followup_cli.planner.purchases import refresh_after_purchases
+from followup_cli.planner.replan import replan
+from followup_cli.storage import write_stamp as _now
 
 
 def list_imports(

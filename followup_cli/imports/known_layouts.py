@@ -183,31 +183,6 @@ def recognise(header: list[str], kind: str) -> Layout | None:
 
 # --- levels and stages -> tiers -----------------------------------------------------------------
 
-# Built-in words for the common member levels, tags and lifecycle stages. A fresh database
-# holds these in its level table; `followup rules levels` shows and changes them.
-DEFAULT_LEVELS: tuple[tuple[str, str], ...] = (
-    ("钻石", "vip"),
-    ("黑金", "vip"),
-    ("至尊", "vip"),
-    ("金卡", "vip"),
-    ("vip", "vip"),
-    ("gold", "vip"),
-    ("platinum", "vip"),
-    ("diamond", "vip"),
-    ("银卡", "regular"),
-    ("silver", "regular"),
-    ("普通", "regular"),
-    ("会员", "regular"),
-    ("customer", "regular"),
-    ("潜在", "prospect"),
-    ("意向", "prospect"),
-    ("粉丝", "prospect"),
-    ("lead", "prospect"),
-    ("subscriber", "prospect"),
-    ("opportunity", "prospect"),
-)
-
-
 _NUMBERED_LEVEL = re.compile(r"^(vip|v|lv|level)\.?\d+")
 
 

@@ -17,13 +17,13 @@ from datetime import date
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.commands.service import Scheduler
+from followup_cli.core.returning import came_back
 from followup_cli.i18n import _
 from followup_cli.imports.clean import Record, RowError
 from followup_cli.imports.key_filter import Keys
 from followup_cli.imports.result import ImportResult, Stale
-from followup_cli.planner.plans import FirstPlans
-from followup_cli.planner.returning import came_back
+from followup_cli.planner.first_plans import FirstPlans
+from followup_cli.planner.replan import Scheduler
 
 
 def _name_key(name: str) -> str:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.commands.service import _now
 from followup_cli.core.phones import import_phone_reader
 from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
@@ -37,6 +36,7 @@ from followup_cli.imports.read import read_table, shown_path
 from followup_cli.imports.read_ahead import can_fork, in_background
 from followup_cli.imports.result import ImportResult, Progress, Rollback, Stale
 from followup_cli.imports.write import batches, write_customers, write_purchases
+from followup_cli.storage import write_stamp as _now
 
 
 @dataclass

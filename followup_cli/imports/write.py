@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from followup_cli import storage
-from followup_cli.commands.service import _now, replan
+from followup_cli.core.returning import came_back
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports.match import BATCH, FINGERPRINT, Merger
 from followup_cli.imports.read import shown_path
 from followup_cli.imports.result import ImportResult, Rollback, Stale
-from followup_cli.planner.plans import spread_first_import, spread_first_purchases
+from followup_cli.planner.first_plans import spread_first_import, spread_first_purchases
 from followup_cli.planner.purchases import (
     has_occasion_columns,
     plan_occasions_after_import,
     refresh_after_purchases,
 )
-from followup_cli.planner.returning import came_back
+from followup_cli.planner.replan import replan
+from followup_cli.storage import write_stamp as _now
 
 SCHEDULE_FIELDS = frozenset({"tier", "first_purchase", "last_purchase", "added", "contract_end"})
 

@@ -1,10 +1,10 @@
 """What purchases drive: facts kept up to date when purchases arrive, value segments, tier
-suggestions and the morning list cut by segment. Definitions in segments.py and rhythm.py."""
+suggestions and win-back figures (the morning list cut by segment is in commands/due.py).
+Definitions in segments.py and rhythm.py."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +14,7 @@ from followup_cli.core.models import BUYING_TIERS as BUYING
 from followup_cli.core.segments import SEGMENTS, Segment, find_segment, score, segment_for
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
+from followup_cli.planner.replan import replan
 
 # --- upkeep at import time ----------------------------------------------------------------------
 
@@ -38,8 +39,6 @@ def plan_occasions_after_import(
     conn: sqlite3.Connection, header: list[str], stamp: str, today: date
 ) -> None:
     """Customers imported with a birthday or a named date column are planned again with it."""
-    from followup_cli.commands.service import replan
-
     if not has_occasion_columns(conn, header):
         return
     written = [row["id"] for row in storage.customers_written_at(conn, stamp)]
@@ -178,28 +177,6 @@ def parse_segment(text: str) -> Segment:
     return found
 
 
-def due_in_segment(
-    conn: sqlite3.Connection,
-    on: date,
-    owner: str | None,
-    limit: int | None,
-    segment: str,
-    branches: Sequence[str] | None = None,
-) -> list[Any]:
-    """Today's list, only the customers in one value segment (of one branch, with `branches`)."""
-    from followup_cli.commands.service import due_list
-
-    chosen = parse_segment(segment)
-    model = ValueModel.load(conn)
-    if not model.count:
-        return []
-    members = set(storage.segment_member_refs(conn, model.high_above(), chosen.high))
-    items = [
-        item for item in due_list(conn, on, owner, None, branches) if item.customer_id in members
-    ]
-    return items[:limit] if limit else items
-
-
 # --- tier suggestions -------------------------------------------------------------------------
 
 PROMOTE_FROM, PROMOTE_TO = "regular", "vip"
@@ -210,8 +187,6 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
     suggested as VIP; VIPs who fell away (low on all three and last bought in the older two
     fifths, R 1-2) suggested back to regular. --apply changes them all in one transaction."""
     from contextlib import nullcontext
-
-    from followup_cli.commands.service import _now, replan
 
     # Only --apply writes (and takes the write lock); a listing leaves a cron import alone.
     with storage.transaction(conn) if apply else nullcontext(conn):
@@ -251,14 +226,16 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
         if apply and suggestions:
             ids = [s["_id"] for s in suggestions]
             for item in suggestions:
-                storage.update_customer(conn, item["_id"], {"tier": item["suggested"]}, _now())
+                storage.update_customer(
+                    conn, item["_id"], {"tier": item["suggested"]}, storage.write_stamp()
+                )
                 storage.record_customer_changes(  # for the customer's timeline in `show`
                     conn,
                     item["_id"],
                     today,
                     [("tier", item["tier"], item["suggested"])],
                     "suggest",
-                    _now(),
+                    storage.write_stamp(),
                 )
             storage.refresh_ranks(conn, ids)
             dropped = [cid for cid in ids if storage.drop_unstarted_followup(conn, cid)]

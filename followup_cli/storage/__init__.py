@@ -15,6 +15,7 @@ from followup_cli.storage.branches import (  # noqa: F401
     staff_member,
     staff_members,
 )
+from followup_cli.storage.clock import write_stamp  # noqa: F401
 from followup_cli.storage.connection import (  # noqa: F401
     BUSY_TIMEOUT_MS,
     QUICK_CHECK_MAX_BYTES,

@@ -4,7 +4,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from followup_cli.core.models import DEFAULT_RULES, Settings
+from followup_cli.core.models import DEFAULT_LEVELS, DEFAULT_RULES, Settings
+from followup_cli.core.options import format_value
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.storage.connection import transaction
@@ -135,7 +136,7 @@ def _m3_grace_and_closed_days(conn: Any) -> None:
     for name in ("daily_capacity", "closed_weekdays", "holidays"):
         conn.execute(
             "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
-            [name, Settings.format_value(getattr(defaults, name))],
+            [name, format_value(getattr(defaults, name))],
         )
 
 
@@ -209,8 +210,6 @@ def _m7_undo_and_changes(conn: Any) -> None:
 
 def _m8_level_table(conn: Any) -> None:
     """Member levels, tags and lifecycle stages of other systems -> our tiers, owner-editable."""
-    from followup_cli.imports.known_layouts import DEFAULT_LEVELS
-
     conn.execute("CREATE TABLE IF NOT EXISTS level_map (word TEXT PRIMARY KEY, tier TEXT NOT NULL)")
     conn.executemany("INSERT OR IGNORE INTO level_map (word, tier) VALUES (?, ?)", DEFAULT_LEVELS)
 

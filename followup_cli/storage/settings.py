@@ -6,6 +6,7 @@ from typing import Any
 
 from followup_cli.core.dates import Duration
 from followup_cli.core.models import Rule, Settings
+from followup_cli.core.options import format_value, parse_value
 from followup_cli.storage.followups import refresh_ranks
 
 
@@ -38,7 +39,7 @@ def load_settings(conn: sqlite3.Connection) -> Settings:
     values: dict[str, Any] = {}
     for row in conn.execute("SELECT key, value FROM settings"):
         if row["key"] in Settings.__dataclass_fields__:
-            values[row["key"]] = Settings.parse_value(row["key"], row["value"], stored=True)
+            values[row["key"]] = parse_value(row["key"], row["value"], stored=True)
     return Settings(**values)
 
 
@@ -46,7 +47,7 @@ def save_setting(conn: sqlite3.Connection, name: str, value: object) -> None:
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (name, Settings.format_value(value)),
+        (name, format_value(value)),
     )
 
 

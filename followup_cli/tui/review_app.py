@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from followup_cli import wording
+from followup_cli.commands.due import DueItem
 from followup_cli.commands.review_session import ReviewSession
-from followup_cli.commands.service import DueItem
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 

@@ -1,299 +1,26 @@
-"""What each command does, in domain terms: storage + engine + metrics, returning plain data.
+"""Contacts: logging what happened on a call, and taking a logged contact back.
 
-Commands in cli.py call exactly one function here and hand its result to render.py.
+`log` closes (or retries) the due follow-up and plans the next one, and keeps per contact the
+rows it changed as before/after pairs; `undo` checks each row is still as the log left it and
+puts the "before" back, so it restores exactly and refuses once anything has moved on since.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from followup_cli import storage
-from followup_cli.core.dates import Duration
-from followup_cli.core.models import (
-    SUCCESSFUL_OUTCOMES,
-    Customer,
-    CustomerState,
-    Plan,
-    Rule,
-    Settings,
-)
-from followup_cli.core.schedule import (
-    ClosedDay,
-    RuleError,
-    after_no_answer,
-    closed_day_checker,
-    plan_check_back,
-    plan_next,
-)
+from followup_cli import storage, wording
+from followup_cli.commands.lookup import check_owner, resolve_customer
+from followup_cli.core.models import SUCCESSFUL_OUTCOMES, Customer
+from followup_cli.core.returning import came_back
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-
-
-def _now() -> str:
-    """A write's time stamp; to the microsecond, so that `imports undo` can tell an import's
-    own writes from anything done after it."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def customer_state(customer: Customer, facts: storage.PlanFacts) -> CustomerState:
-    return CustomerState(
-        tier=customer.tier,
-        added=customer.added,
-        first_purchase=customer.first_purchase,
-        last_purchase=customer.last_purchase,
-        last_success=customer.last_success,
-        last_contact=customer.last_contact,
-        contract_end=customer.contract_end,
-        do_not_contact=customer.do_not_contact,
-        churned=customer.status == "churned",
-        previous_due=facts.previous_due,
-        renewal_done_for=facts.renewal_done_for,
-        purchase_gaps=facts.purchase_gaps,
-        repurchase_done_for=facts.repurchase_done_for,
-        dated_fields=tuple((k, str(v)) for k, v in customer.extra.items()),
-        occasions_done=facts.occasions_done,
-    )
-
-
-@dataclass
-class Scheduler:
-    """The engine with this shop's rules, settings and closed days, loaded once per command."""
-
-    rules: dict[str, Rule]
-    settings: Settings
-    is_closed: ClosedDay
-
-    @classmethod
-    def load(cls, conn: sqlite3.Connection) -> Scheduler:
-        settings = storage.load_settings(conn)
-        try:
-            return cls(storage.load_rules(conn), settings, closed_day_checker(settings))
-        except RuleError as exc:
-            raise FollowupError(str(exc)) from None
-
-    def next_for(self, state: CustomerState, today: date) -> Plan | None:
-        try:
-            return plan_next(state, self.rules, self.settings, today, self.is_closed)
-        except RuleError as exc:
-            raise FollowupError(str(exc)) from None
-
-    def check_back(self, on: date) -> Plan:
-        return plan_check_back(on, self.settings, self.is_closed)
-
-    def retry_date(self, attempts: int, on: date) -> date | None:
-        return after_no_answer(attempts, on, self.settings, self.is_closed)
-
-
-REPLAN_BATCH = 500
-
-
-def replan(
-    conn: sqlite3.Connection,
-    customer_ids: list[int],
-    today: date,
-    scheduler: Scheduler | None = None,
-) -> int:
-    """Plan a follow-up for each customer that has none open; returns how many were planned.
-    Their records and planning facts are read 500 customers at a time."""
-    scheduler = scheduler or Scheduler.load(conn)
-    planned = []
-    ids = list(dict.fromkeys(customer_ids))
-    for start in range(0, len(ids), REPLAN_BATCH):
-        chunk = ids[start : start + REPLAN_BATCH]
-        facts = storage.plan_facts(conn, chunk)
-        waiting = [cid for cid in chunk if not facts[cid].has_open]
-        rows = storage.customer_rows_by_ids(conn, waiting)  # no spend or branch: not needed
-        customers = {cid: storage.row_to_customer(row) for cid, row in rows.items()}
-        for customer_id in waiting:
-            customer = customers.get(customer_id) or storage.get_customer(conn, customer_id)
-            plan = scheduler.next_for(customer_state(customer, facts[customer_id]), today)
-            if plan is not None:
-                planned.append((customer_id, plan))
-    storage.insert_followups(conn, planned)
-    return len(planned)
-
-
-# --- finding a customer ---------------------------------------------------------------------
-
-
-def resolve_customer(conn: sqlite3.Connection, key: str) -> Customer:
-    """The customer a user means: id, else the one customer with that phone, e-mail or name."""
-    found = storage.customer_by_ref(conn, key) or _one(storage.customers_by_ref_any_case(conn, key))
-    if found is not None:
-        return found
-    phone_key = None
-    if any(ch.isdigit() for ch in key):
-        from followup_cli.core.phones import InvalidValue, phone_normaliser
-
-        with contextlib.suppress(InvalidValue):  # not a phone: try it as e-mail or name
-            phone_key = phone_normaliser(storage.load_settings(conn).phone_region)(key)
-    matches = storage.find_customers(conn, key, phone_key)
-    if not matches:
-        raise FollowupError(
-            _("no customer matches {key!r} (try an id, phone, e-mail or name)").format(key=key)
-        )
-    if len(matches) > 1:
-        listing = "; ".join(f"{c.ref} {c.name} {c.phone or ''}".strip() for c in matches[:10])
-        raise FollowupError(
-            _("{count} customers match {key!r}: {listing} - use the id to choose one").format(
-                count=len(matches), key=key, listing=listing
-            )
-        )
-    return matches[0]
-
-
-def _one(customers: list[Customer]) -> Customer | None:
-    return customers[0] if len(customers) == 1 else None
-
-
-# --- today --------------------------------------------------------------------------------------
-
-
-@dataclass
-class DueItem:
-    customer_id: str
-    name: str
-    phone: str | None
-    tier: str
-    owner: str | None
-    due_date: str
-    days_overdue: int
-    status: str  # due (today), overdue (within the grace window), late (past it)
-    late_after: str
-    kind: str
-    reason: str
-    anchor: str | None
-    rule: str
-    win_back: bool
-    attempts: int
-    last_contact: str | None
-    last_outcome: str | None
-    last_note: str | None
-    last_purchase: str | None = None  # for the words to say (message templates)
-    branch: str | None = None  # the branch of a chain the customer falls under
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def due_list(
-    conn: sqlite3.Connection,
-    on: date,
-    owner: str | None = None,
-    limit: int | None = None,
-    branches: Sequence[str] | None = None,
-) -> list[DueItem]:
-    """Open follow-ups showing on or before `on`, most important first (of the customers of
-    `branches`, the stored spellings of one branch, when given).
-
-    Check-backs after a complaint lead; then overdue before due-today; then by tier rank
-    (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
-    """
-    from followup_cli.planner.winback import WinBackQueue
-
-    rules = storage.load_rules(conn)
-    queue = WinBackQueue.load(conn, rules, on)
-    fetch = limit
-    while True:
-        rows = storage.due_rows(conn, on, owner, fetch, branches)
-        queue.prepare(conn, rows)
-        items = _due_items(rows, on, rules, queue)
-        kept = queue.cap(items)
-        if limit is None or len(kept) >= limit or len(rows) < (fetch or 0):
-            break
-        fetch = 2 * (fetch or 0)  # the cap held some back: read further down the list
-    if owner is not None and not kept:
-        check_owner(conn, owner)
-    return kept[:limit] if limit else kept
-
-
-def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) -> list[DueItem]:
-    described = {tier: rule.describe() for tier, rule in rules.items()}
-    items = []
-    for row in rows:
-        due = date.fromisoformat(row["due_date"])
-        rule = rules.get(row["tier"])
-        late_after = (rule.grace if rule else Duration(1, "w")).after(due)
-        status = "due" if due >= on else ("late" if on > late_after else "overdue")
-        # ISO dates sort as text: the latest of them, read once
-        activity = date.fromisoformat(
-            max(
-                v
-                for v in (
-                    row["added"],
-                    row["first_purchase"],
-                    row["last_purchase"],
-                    row["last_success"],
-                )
-                if v
-            )
-        )
-        win_back = row["kind"] == "cadence" and queue.at_risk(row["ref"], row["tier"], activity)
-        reason = row["reason"]
-        if win_back:
-            reason = f"win-back: silent since {activity.isoformat()} ({reason})"
-        if row["attempts"]:
-            reason += f" (attempt {row['attempts'] + 1})"
-        items.append(
-            DueItem(
-                customer_id=row["ref"],
-                name=row["name"],
-                phone=row["phone"],
-                tier=row["tier"],
-                owner=row["owner"],
-                due_date=row["due_date"],
-                days_overdue=max(0, (on - due).days),
-                status=status,
-                late_after=late_after.isoformat(),
-                kind=row["kind"],
-                reason=reason,
-                anchor=row["anchor"],
-                rule=described.get(row["tier"], ""),
-                win_back=win_back,
-                attempts=row["attempts"],
-                last_contact=row["last_contact"],
-                last_outcome=row["last_outcome"],
-                last_note=row["last_note"],
-                last_purchase=row["last_purchase"],
-                branch=row["branch"],
-            )
-        )
-    return items
-
-
-def due_count(
-    conn: sqlite3.Connection,
-    on: date,
-    owner: str | None = None,
-    branches: Sequence[str] | None = None,
-) -> int:
-    """The whole list's length, for "5 of 23" when --limit shows only the first."""
-    return storage.due_count(conn, on, owner, branches)
-
-
-def check_owner(conn: sqlite3.Connection, owner: str) -> None:
-    """An empty list for a mistyped owner would look like a quiet day: say so instead."""
-    from followup_cli.i18n import _
-
-    known = storage.owner_names(conn)
-    if owner.strip().casefold() not in {name.casefold() for name in known}:
-        raise FollowupError(
-            _("no customer is followed up by {owner!r} (owners: {known})").format(
-                owner=owner, known=", ".join(known) or "none yet"
-            )
-        )
-
-
-# --- log ----------------------------------------------------------------------------------------
+from followup_cli.planner.replan import Scheduler, replan
 
 
 @dataclass
@@ -366,7 +93,7 @@ def log_outcome(
             contact["win_back"] = 1  # counted by the report's win-back rate
         contact_id = storage.insert_contact(conn, contact)
         storage.update_customer(
-            conn, customer.id, _contact_changes(customer, outcome, on, note), _now()
+            conn, customer.id, _contact_changes(customer, outcome, on, note), storage.write_stamp()
         )
         status = _settle_followup(conn, followup, outcome, on, scheduler, channel)
         if status != "retry" and outcome not in ("lost", "opt-out", "no-answer"):
@@ -400,11 +127,7 @@ def log_outcome(
 def _check_outcome(customer: Customer, outcome: str) -> None:
     """`converted` is a prospect's first purchase; a lost customer comes back by buying
     (converted, for a prospect; an imported purchase) or with `followup reactivate`."""
-    from followup_cli.i18n import _
-
     if outcome == "converted" and customer.tier != "prospect":
-        from followup_cli import wording
-
         raise FollowupError(
             _(
                 "{ref} is a {tier} customer, not a prospect: '{converted}' is a prospect's first "
@@ -428,8 +151,6 @@ class AlreadyLogged(FollowupError):
     """The same outcome is logged for this customer on that day already (a double entry?)."""
 
     def __init__(self, who: str, outcome: str, on: date) -> None:
-        from followup_cli import wording
-
         self.who = who
         super().__init__(
             _(
@@ -446,7 +167,16 @@ def same_outcome_logged(conn: sqlite3.Connection, key: str, outcome: str, on: da
     return None
 
 
-def _contact_row(customer, followup, outcome, on, note, channel, score, nps) -> dict[str, Any]:
+def _contact_row(
+    customer: Customer,
+    followup: Any,
+    outcome: str,
+    on: date,
+    note: str | None,
+    channel: str | None,
+    score: int | None,
+    nps: int | None,
+) -> dict[str, Any]:
     return {
         "customer_id": customer.id,
         "followup_id": followup["id"] if followup else None,
@@ -457,7 +187,7 @@ def _contact_row(customer, followup, outcome, on, note, channel, score, nps) -> 
         "nps": nps,
         "note": note,
         "owner": customer.owner,
-        "logged_at": _now(),
+        "logged_at": storage.write_stamp(),
     }
 
 
@@ -472,8 +202,6 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
     ):
         changes["last_success"] = on.isoformat()
     if outcome == "converted":
-        from followup_cli.planner.returning import came_back
-
         changes.update(_conversion_changes(customer, on))
         changes.update(came_back(customer.status, customer.churned_on, [on]))
     elif outcome == "lost":
@@ -484,7 +212,12 @@ def _contact_changes(customer: Customer, outcome: str, on: date, note: str | Non
 
 
 def _settle_followup(
-    conn, followup, outcome: str, on: date, scheduler: Scheduler, channel: str | None
+    conn: sqlite3.Connection,
+    followup: Any,
+    outcome: str,
+    on: date,
+    scheduler: Scheduler,
+    channel: str | None,
 ) -> str:
     """What the outcome does to the due follow-up: done, closed, retry later, or missed."""
     if followup is None:
@@ -515,204 +248,6 @@ def _conversion_changes(customer: Customer, on: date) -> dict[str, Any]:
     return changes
 
 
-# --- show and export ------------------------------------------------------------------------
-
-
-def customer_record(customer: Customer) -> dict[str, Any]:
-    """One customer as export and `show` give it: stable keys, ISO dates."""
-    return {
-        "customer_id": customer.ref,
-        "name": customer.name,
-        "phone": customer.phone,
-        "email": customer.email,
-        "tier": customer.tier,
-        "owner": customer.owner,
-        "branch": customer.in_branch if customer.in_branch is not None else customer.branch,
-        "first_purchase": _iso(customer.first_purchase),
-        "last_purchase": _iso(customer.last_purchase),
-        "added": _iso(customer.added),
-        "contract_end": _iso(customer.contract_end),
-        "status": customer.status,
-        "churned_on": _iso(customer.churned_on),
-        "returned_on": _iso(customer.returned_on),
-        "converted_on": _iso(customer.converted_on),
-        "do_not_contact": customer.do_not_contact,
-        "last_contact": _iso(customer.last_contact),
-        "last_outcome": customer.last_outcome,
-        "spend": customer.spend,
-        "notes": customer.notes,
-        "extra": customer.extra,
-    }
-
-
-def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
-    customer = resolve_customer(conn, key)
-    followup = storage.open_followup(conn, customer.id)
-    record = customer_record(customer)
-    from followup_cli.planner.purchases import value_of
-
-    record.update(value_of(conn, customer.id))
-    record["next_due"] = followup["show_date"] if followup else None
-    record["next_reason"] = followup["reason"] if followup else None
-    record["history"] = [dict(row) for row in storage.history(conn, customer.id)]
-    return record
-
-
-def export_customers(
-    conn: sqlite3.Connection, branches: Sequence[str] | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every customer (of one branch, with `branches`: its stored spellings), a customer at a
-    time (memory stays flat however many customers and columns); those with purchases carry
-    their value segment and R, F, M scores."""
-    from followup_cli.planner.purchases import customer_segments
-
-    values = customer_segments(conn)
-    none = {"segment": None, "rfm": None, "purchase_days": None}
-    wanted = None if branches is None else set(branches)
-    return (
-        {**customer_record(c), **values.get(c.id, none)}
-        for c in storage.all_customers(conn)
-        if wanted is None or c.in_branch in wanted
-    )
-
-
-# --- report -------------------------------------------------------------------------------------
-
-
-def build_report(
-    conn: sqlite3.Connection, start: date, end: date, as_of: date, by: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Every metric for the period, overall and broken down `by` dimensions."""
-    from followup_cli.core import metrics
-    from followup_cli.core.schedule import effective_interval
-
-    if start > end:
-        raise FollowupError(_("--from {start} is after --to {end}").format(start=start, end=end))
-    unknown = [d for d in by if d not in metrics.DIMENSIONS]
-    if unknown:
-        raise FollowupError(
-            _("cannot break down by {dimension!r} (use {choices})").format(
-                dimension=unknown[0], choices=", ".join(metrics.DIMENSIONS)
-            )
-        )
-    by = list(dict.fromkeys(by))
-    if "segment" in by:
-        from followup_cli.planner.purchases import use_segments
-
-        use_segments(conn)
-    period = {"from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat()}
-    if start > as_of:  # nothing in it has happened yet: no rate can be worked out
-        period.update(counted_to=None, cut_short=True)
-        return {"period": period, "overall": metrics.no_data().as_dict(), "by": by, "breakdown": []}
-    # Days after the report date have not happened: a call due then is not a failure yet.
-    period.update(counted_to=min(end, as_of).isoformat(), cut_short=end > as_of)
-    end = min(end, as_of)
-    settings = storage.load_settings(conn)
-    rules = storage.load_rules(conn)
-    intervals = {t: i for t in rules if (i := effective_interval(t, rules)) is not None}
-    iso = date.fromisoformat
-    dims = sorted({d for d in by if d != "month"}) + (["month"] if "month" in by else [])
-
-    def day_of(row: Any) -> date:
-        """A tally's date: the period's first day, or its month's (within the period)."""
-        if "month" not in dims:
-            return start
-        return max(start, iso(row["month"] + "-01"))
-
-    def keys(row: Any) -> dict[str, str]:
-        return {d: row[d] for d in dims if d != "month"}
-
-    facts = metrics.Facts(
-        followups=[
-            metrics.FollowupFact(day_of(r), r["planned"], r["completed"], **keys(r))
-            for r in storage.report_followups(conn, start, end, dims)
-        ],
-        customers=[],
-        scores=[
-            metrics.ScoreFact(
-                day_of(r),
-                r["scores"],
-                r["score_total"],
-                r["satisfied"],
-                r["answers"],
-                r["promoters"],
-                r["detractors"],
-                **keys(r),
-            )
-            for r in storage.report_scores(conn, start, end, dims)
-        ],
-        open_items=[
-            metrics.OpenFact(
-                iso(r["due_date"]) if "month" in dims else as_of - timedelta(days=1),
-                r["count"],
-                **{d: r[d] for d in dims if d in ("tier", "owner", "segment", "branch")},
-            )
-            for r in storage.report_open_items(conn, as_of, dims)
-            if r["count"]
-        ],
-    )
-    window = settings.churn_window
-    risk_before = metrics.risk_thresholds(intervals, as_of)
-
-    def count_source(group: Sequence[str], first: date, last: date):
-        thresholds = metrics.churn_thresholds(first, last, as_of, window)
-        own = _own_churn(settings, intervals, first, last, as_of)
-        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before, own)
-        return {
-            tuple(row[f"group_{d}"] for d in group): metrics.CustomerCounts(
-                *(
-                    row[k] or 0
-                    for k in ("active_at_start", "churned", "prospects", "converted", "churn_risk")
-                )
-            )
-            for row in rows
-        }
-
-    facts.count_source = count_source
-    counts = metrics.customer_counts(facts, (), start, end).get((), metrics.CustomerCounts())
-    overall = metrics.compute(facts, start, end, as_of, counts)
-    rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
-    from followup_cli.core.rhythm import churn_definition_text
-    from followup_cli.planner.purchases import win_back_figures
-
-    return {
-        "period": period,
-        "overall": overall.as_dict(),
-        "by": by,
-        "breakdown": rows,
-        "churn_definition": settings.churn_definition,
-        "churn_definition_text": churn_definition_text(settings),
-        "win_back": win_back_figures(conn, start, end, settings),
-    }
-
-
-def _own_churn(
-    settings: Settings, intervals: dict[str, Duration], first: date, last: date, as_of: date
-) -> dict[str, Any] | None:
-    """The per-customer churn definition's parameters for the SQL count, when in force."""
-    if settings.churn_definition != "rhythm":
-        return None
-    from followup_cli.core.rhythm import interval_days
-
-    one = timedelta(days=1)
-    factor = settings.churn_factor
-    return {
-        "factor": (factor.numerator, factor.denominator),
-        "intervals": {tier: interval_days(i) for tier, i in intervals.items()},
-        "counts_from": min(first, as_of + one),
-        "counts_until": min(last, as_of) + one,
-        "as_of": as_of,
-    }
-
-
-def export_history(
-    conn: sqlite3.Connection, branches: Sequence[str] | None = None
-) -> Iterator[dict[str, Any]]:
-    """A contact at a time: a million contacts export in the memory of one (of one branch's
-    customers, with `branches`)."""
-    return (dict(row) for row in storage.history_export(conn, branches))
-
-
 # --- undo a logged contact --------------------------------------------------------------------
 # `log` keeps, per contact, the rows it changed as before/after pairs (customer columns,
 # follow-ups, purchases). Undo checks that each row is still as the log left it, then puts the
@@ -726,8 +261,6 @@ def remember_log(
     conn: sqlite3.Connection, contact_id: int, customer_id: int, before: dict[str, Any]
 ) -> None:
     """Store what this log changed, for `undo`; `before` is the customer's footprint before it."""
-    import json
-
     after = storage.customer_footprint(conn, customer_id)
     changes = []
     for table, rows_before in before.items():
@@ -766,11 +299,6 @@ def undo_log(
     conversion, churned, do-not-contact) are as they were. Refused once something later depends
     on it: a later contact or snooze for that customer, or a change to what it wrote.
     """
-    import json
-
-    from followup_cli import wording
-    from followup_cli.i18n import _
-
     with storage.transaction(conn):
         if expected is not None:
             contact_id = expected.contact_id
@@ -864,7 +392,7 @@ def undo_log(
                 storage.delete_row(conn, table, change["id"])
             elif table == "customers":
                 fields = {k: v for k, v in before.items() if k != "id"}
-                storage.update_customer(conn, customer.id, fields, _now())
+                storage.update_customer(conn, customer.id, fields, storage.write_stamp())
             else:
                 storage.put_row(conn, table, before)
         storage.refresh_ranks(conn, [customer.id])
@@ -888,8 +416,6 @@ def undo_log(
 def _refuse_anyones_last(conn: sqlite3.Connection, contact: Any) -> None:
     """On a chain the last log may be a colleague's at another branch: say whose it is and
     take nothing back until the caller says it is theirs."""
-    from followup_cli import wording
-
     customer = storage.get_customer(conn, contact["customer_id"])
     raise FollowupError(
         _(
@@ -924,8 +450,6 @@ def _check_unchanged_since(
     conn: sqlite3.Connection, changes: list[dict[str, Any]], customer: Customer, contact_id: int
 ) -> None:
     """Refuse when a row the log wrote is no longer as the log left it."""
-    from followup_cli.i18n import _
-
     for change in changes:
         table, after = change["table"], change["after"]
         current = storage.row_by_id(conn, table, change["id"])
