@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+import dbtools
 import pytest
 
 from followup_cli import i18n
@@ -358,3 +359,46 @@ def test_the_shops_first_purchases_spread_what_falls_due_and_date_nothing_in_the
     (tmp_path / "more.csv").write_text(more, encoding="utf-8")
     out = cli("import", "purchases", str(tmp_path / "more.csv"), "--date", "2025-03-20").stdout
     assert "first purchases" not in out
+
+
+# --- the outlook kept with each customer ------------------------------------------------------
+
+
+def test_the_nightly_import_stores_each_customers_outlook_for_export(cli, tmp_path):
+    _shop(cli, tmp_path)  # the purchases import ran on 2026-07-31
+    forecast = {
+        row["customer_id"]: row
+        for row in cli.json("forecast", "--date", "2026-07-31", "--horizon", "90d")
+    }
+    exported = {row["customer_id"]: row for row in cli.json("export", "customers")}
+    assert len(exported) == 40
+    for ref, row in exported.items():
+        # read back from the stored outlook, not fitted again: the same model, the same day
+        assert row["outlook_on"] == "2026-07-31"
+        assert {k: row[k] for k in ("p_alive", "expected_purchases", "next_purchase")} == {
+            k: forecast[ref][k] for k in ("p_alive", "expected_purchases", "next_purchase")
+        }, ref
+        assert row["expected_spend"] == forecast[ref]["expected_spend"], ref
+    # undoing the purchases import leaves nothing to learn from: no outlook is kept
+    cli("imports", "undo", "2", "--date", "2026-07-31")
+    after = cli.json("export", "customers")
+    assert {row["p_alive"] for row in after} == {None}
+    assert {row["outlook_on"] for row in after} == {None}
+
+
+def test_a_shop_with_too_little_history_keeps_no_outlook(cli, tmp_path):
+    (tmp_path / "members.csv").write_text("id,name,phone\nA1,王芳,13800138001\n", "utf-8")
+    (tmp_path / "sales.csv").write_text("customer id,date,amount\nA1,2026-01-05,10\n", "utf-8")
+    cli("import", "customers", str(tmp_path / "members.csv"), "--date", "2026-01-01")
+    cli("import", "purchases", str(tmp_path / "sales.csv"), "--date", "2026-02-01")  # exit 0
+    (row,) = cli.json("export", "customers")
+    assert (row["p_alive"], row["next_purchase"], row["outlook_on"]) == (None, None, None)
+
+
+def test_a_forgotten_customer_leaves_no_outlook_behind(cli, tmp_path, isolated_db):
+    _shop(cli, tmp_path)
+    cli("forget", "F01", "--yes")
+    conn = dbtools.connect(isolated_db)
+    left = conn.execute("SELECT COUNT(*) FROM purchase_scores").fetchone()[0]
+    conn.close()
+    assert left == 39

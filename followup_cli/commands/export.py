@@ -24,12 +24,31 @@ def export_customers(
 
     values = customer_segments(conn)
     none = {"segment": None, "rfm": None, "purchase_days": None}
+    outlooks = storage.all_purchase_scores(conn)
+    model = storage.purchase_model_row(conn)
+    scored_on = model["scored_on"] if model else None
+    no_outlook = dict.fromkeys(OUTLOOK_COLUMNS)
     wanted = None if branches is None else set(branches)
     return (
-        {**customer_record(c), **values.get(c.id, none)}
+        {
+            **customer_record(c),
+            **values.get(c.id, none),
+            **_outlook(outlooks.get(c.id), scored_on, no_outlook),
+        }
         for c in storage.all_customers(conn)
         if wanted is None or c.in_branch in wanted
     )
+
+
+# What the shop's purchase model expected of the customer at the last purchases import, over
+# the next 90 days (README: "What the shop's own history predicts").
+OUTLOOK_COLUMNS = ("p_alive", "expected_purchases", "next_purchase", "expected_spend", "outlook_on")
+
+
+def _outlook(
+    scores: dict[str, Any] | None, scored_on: str | None, none: dict[str, Any]
+) -> dict[str, Any]:
+    return none if scores is None else {**scores, "outlook_on": scored_on}
 
 
 def export_history(

@@ -17,6 +17,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
+from followup_cli.planner.purchase_outlook import fitted_model, histories_until
 
 MAX_HORIZON_DAYS = 3 * 366  # beyond three years the model's steady rates say little
 
@@ -63,17 +64,8 @@ class Forecast:
         return sum(c.expected_purchases for c in self.customers)
 
 
-def _histories(conn: sqlite3.Connection, cut: date) -> list[tuple[tuple[str, str, str], Any]]:
-    from followup_cli.core.purchase_model import history_of
-
-    return [
-        ((ref, name, tier), (history_of(days, spend, cut), days))
-        for ref, name, tier, days, spend in storage.purchase_days_until(conn, cut)
-    ]
-
-
 def _fit(histories: list[Any], cut: date) -> Any:
-    from followup_cli.core.purchase_model import TooLittleHistory, fit, fit_spend
+    from followup_cli.core.purchase_model import TooLittleHistory
 
     if not histories:
         raise FollowupError(
@@ -83,7 +75,7 @@ def _fit(histories: list[Any], cut: date) -> Any:
             ).format(day=cut.isoformat())
         )
     try:
-        model = fit(histories)
+        return fitted_model(histories)
     except TooLittleHistory as exc:
         raise FollowupError(
             _(
@@ -92,7 +84,6 @@ def _fit(histories: list[Any], cut: date) -> Any:
                 "plan follows each tier's cadence"
             ).format(customers=exc.customers, returning=exc.returning)
         ) from None
-    return fit_spend(model, histories)
 
 
 def horizon_days(on: date, horizon: str, holdout: bool = False) -> int:
@@ -114,7 +105,7 @@ def forecast(conn: sqlite3.Connection, on: date, horizon: int) -> Forecast:
     """Every customer with purchases on or before `on`, most expected purchases first."""
     from followup_cli.core.purchase_model import next_purchase, score_all
 
-    rows = _histories(conn, on)
+    rows = histories_until(conn, on)
     histories = [h for _who, (h, _days) in rows]
     model = _fit(histories, on)
     outlooks = score_all(model, histories, horizon)
@@ -184,7 +175,7 @@ def backtest(conn: sqlite3.Connection, on: date, holdout: int) -> Backtest:
     from followup_cli.core.purchase_model import next_purchase, score_all
 
     cut = on - timedelta(days=holdout)
-    rows = _histories(conn, cut)
+    rows = histories_until(conn, cut)
     histories = [h for _who, (h, _days) in rows]
     model = _fit(histories, cut)
     outlooks = score_all(model, histories, holdout)

@@ -16,6 +16,7 @@ from followup_cli import storage, wording
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports.write import PARTIAL, SCHEDULE_FIELDS
+from followup_cli.planner.purchase_outlook import refresh_outlook
 from followup_cli.planner.purchases import refresh_after_purchases
 from followup_cli.planner.replan import replan
 from followup_cli.storage import write_stamp as _now
@@ -91,4 +92,6 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})
+    if bought:  # the purchases the outlook learnt from are gone: learn again without them
+        refresh_outlook(conn, today)
     return {"import_id": import_id, "removed": removed, "restored": restored}

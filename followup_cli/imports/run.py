@@ -36,6 +36,7 @@ from followup_cli.imports.read import read_table, shown_path
 from followup_cli.imports.read_ahead import can_fork, in_background
 from followup_cli.imports.result import ImportResult, Progress, Rollback, Stale
 from followup_cli.imports.write import batches, write_customers, write_purchases
+from followup_cli.planner.purchase_outlook import refresh_outlook
 from followup_cli.storage import write_stamp as _now
 
 
@@ -343,6 +344,9 @@ def import_purchases(
         break
     if strict and result.rejected and not dry_run:
         result.refused = True
+    if result.import_id is not None and (result.added or result.updated or result.buyers_added):
+        # after the commit, outside the lock: the outlook follows the purchases it learns from
+        refresh_outlook(conn, today)
     return result
 
 

@@ -200,6 +200,13 @@ from followup_cli.storage.purchase_days import (  # noqa: F401
     purchase_days_between,
     purchase_days_until,
 )
+from followup_cli.storage.purchase_scores import (  # noqa: F401
+    all_purchase_scores,
+    clear_purchase_scores,
+    purchase_model_row,
+    purchase_scores_of,
+    replace_purchase_scores,
+)
 from followup_cli.storage.purchases import (  # noqa: F401
     all_purchase_stats,
     delete_purchases_of_import,

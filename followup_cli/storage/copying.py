@@ -22,6 +22,8 @@ TABLE_ORDER = (
     "import_changes",
     "purchases",
     "purchase_stats",
+    "purchase_model",
+    "purchase_scores",
     "log_undo",
     "customer_changes",
     "customer_aliases",

@@ -221,6 +221,7 @@ CUSTOMER_TABLES = (
     "purchases",
     "followups",
     "purchase_stats",
+    "purchase_scores",
     "customer_aliases",
 )
 

@@ -51,6 +51,8 @@ _PRIMARY_KEYS = {
     "import_profiles": "name",
     "backups": "path",
     "purchase_stats": "customer_id",
+    "purchase_scores": "customer_id",
+    "purchase_model": "id",
     "staff": "name",
     "customer_aliases": "ref",
 }

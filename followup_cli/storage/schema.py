@@ -332,6 +332,21 @@ def _m16_contact_numbers_never_reused(conn: Any) -> None:
     )
 
 
+def _m17_purchase_outlook(conn: Any) -> None:
+    """The purchase model fitted at the last purchases import, and each customer's outlook
+    under it, so that show and export read them without fitting."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS purchase_model (id INTEGER PRIMARY KEY, "
+        "scored_on TEXT NOT NULL, horizon_days INTEGER NOT NULL, customers INTEGER NOT NULL, "
+        "params TEXT NOT NULL, fitted_at TEXT NOT NULL)"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS purchase_scores (customer_id INTEGER PRIMARY KEY, "
+        "p_alive REAL NOT NULL, expected_purchases REAL NOT NULL, next_purchase TEXT NOT NULL, "
+        "expected_spend REAL)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -349,6 +364,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m14_views_for_power_users,
     _m15_customer_aliases,
     _m16_contact_numbers_never_reused,
+    _m17_purchase_outlook,
 )
 
 

@@ -1,0 +1,72 @@
+"""What the purchase model fitted at the last purchases import expects of each customer.
+
+Stored so that `show` and `export customers` read a customer's outlook without fitting; the
+fit (planner/purchase_outlook.py) replaces the whole table in the import's own commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+SCORE_COLUMNS = ("p_alive", "expected_purchases", "next_purchase", "expected_spend")
+
+
+def replace_purchase_scores(
+    conn: sqlite3.Connection,
+    scored_on: date,
+    horizon_days: int,
+    model: dict[str, Any],
+    scores: Iterable[tuple[str, float, float, str, float | None]],
+    fitted_at: str,
+) -> int:
+    """The model and every customer's (customer id, p_alive, expected purchases, next
+    purchase, expected spend), in place of the last ones; the number of customers scored."""
+    clear_purchase_scores(conn)
+    rows = [(p, e, n, s, ref) for ref, p, e, n, s in scores]
+    conn.executemany(
+        "INSERT INTO purchase_scores (customer_id, p_alive, expected_purchases, next_purchase, "
+        "expected_spend) SELECT id, ?, ?, ?, ? FROM customers WHERE ref = ?",
+        rows,
+    )
+    conn.execute(
+        "INSERT INTO purchase_model (id, scored_on, horizon_days, customers, params, fitted_at) "
+        "VALUES (1, ?, ?, ?, ?, ?)",
+        (scored_on.isoformat(), horizon_days, len(rows), json.dumps(model), fitted_at),
+    )
+    return len(rows)
+
+
+def clear_purchase_scores(conn: sqlite3.Connection) -> None:
+    """No outlook at all (the history became too short to learn from)."""
+    conn.execute("DELETE FROM purchase_scores")
+    conn.execute("DELETE FROM purchase_model")
+
+
+def purchase_model_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT scored_on, horizon_days, customers, params, fitted_at FROM purchase_model"
+    ).fetchone()
+
+
+def all_purchase_scores(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
+    """Every scored customer's outlook, by internal customer id."""
+    return {
+        row[0]: dict(zip(SCORE_COLUMNS, row[1:], strict=True))
+        for row in conn.execute(
+            "SELECT customer_id, p_alive, expected_purchases, next_purchase, expected_spend "
+            "FROM purchase_scores"
+        )
+    }
+
+
+def purchase_scores_of(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT p_alive, expected_purchases, next_purchase, expected_spend FROM purchase_scores "
+        "WHERE customer_id = ?",
+        (customer_id,),
+    ).fetchone()
+    return None if row is None else dict(zip(SCORE_COLUMNS, tuple(row), strict=True))
