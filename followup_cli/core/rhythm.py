@@ -165,15 +165,15 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 
 
 @lru_cache(maxsize=4096)  # a handful of column names, asked for every customer
-def _key(name: str) -> str:
+def field_key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).casefold()
 
 
 def birthday_field(extra: dict[str, str]) -> str | None:
     """The customer's birthday text, from a column named 生日, birthday, 出生日期, ..."""
-    wanted = {_key(n) for n in BIRTHDAY_FIELDS}
+    wanted = {field_key(n) for n in BIRTHDAY_FIELDS}
     for name, value in extra.items():
-        if _key(name) in wanted and str(value).strip():
+        if field_key(name) in wanted and str(value).strip():
             return str(value)
     return None
 
@@ -245,9 +245,9 @@ def next_occasion(state: CustomerState, settings: Settings, today: date) -> Occa
             found = _yearly("birthday", month, day, settings.birthday_before, state, today)
             if found is not None:
                 candidates.append(found)
-    by_key = {_key(name): text for name, text in extra.items()}
+    by_key = {field_key(name): text for name, text in extra.items()}
     for trigger, before in settings.date_fields:
-        text = by_key.get(_key(trigger))
+        text = by_key.get(field_key(trigger))
         parsed = parse_month_day(text) if text else None
         if parsed is None:
             continue

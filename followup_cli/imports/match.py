@@ -86,14 +86,20 @@ def first_plan_of(
     first, last = dates["first_purchase"], dates["last_purchase"]
     tier = record.tier or "regular"
     planned = plans.stored_for_dates(
-        tier, dates["added"] or first or last or today, first, last, dates["contract_end"], half
+        tier,
+        dates["added"] or first or last or today,
+        first,
+        last,
+        dates["contract_end"],
+        half,
+        plans.occasions_of(record.extra),
     )
     return None if planned is None else ranked(planned, rules, tier)
 
 
 def ranked(planned: tuple[str | None, ...], rules: dict[str, Any], tier: str) -> tuple[Any, ...]:
-    """(kind, reason, anchor, due, rank) of a new customer's first follow-up; all None when
-    they are not to be called."""
+    """(kind, reason, anchor, due, occasion, covers, rank) of a new customer's first
+    follow-up; all None when they are not to be called."""
     if planned[3] is None:
         return (*planned, None)
     rule = rules.get(tier)
@@ -296,7 +302,7 @@ class Merger:
         )
         values["extra"] = json.dumps(record.extra, ensure_ascii=False) if record.extra else None
         values["id"] = self.next_id
-        self._plan_first(values, record.first_plan)
+        self._plan_first(values, record.first_plan, record.extra)
         self.next_id += 1
         self.pending.append(values)
         if not record.ref:  # the row's own ref, phone and e-mail were marked by _match
@@ -324,7 +330,8 @@ class Merger:
             merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
             values["extra"] = json.dumps(merged, ensure_ascii=False)
         whole = {**stored, **values}
-        self._plan_first(whole)  # planned again from what they are now
+        extra = json.loads(whole["extra"]) if whole.get("extra") else None
+        self._plan_first(whole, None, extra)  # planned again from what they are now
         values.update((name, whole[name]) for name in storage.SPOOL_PLAN_COLUMNS)
         storage.spool_new_update(self.conn, stored["id"], values)
         self._index_new(whole)
@@ -415,10 +422,15 @@ class Merger:
 
     # --- planning the new customers' first follow-ups ---
 
-    def _plan_first(self, values: dict[str, Any], planned: tuple[Any, ...] | None = None) -> None:
+    def _plan_first(
+        self,
+        values: dict[str, Any],
+        planned: tuple[Any, ...] | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         """A new customer has no history: their first follow-up is planned from the row
-        (unless that was done beside the reading), and kept with it (a later row for them
-        plans it again)."""
+        (unless that was done beside the reading), birthday and the shop's date columns
+        included, and kept with it (a later row for them plans it again)."""
         if planned is None:
             tier = values["tier"]
             stored = self.first_plans.stored(
@@ -427,6 +439,7 @@ class Merger:
                 values["first_purchase"],
                 values["last_purchase"],
                 values["contract_end"],
+                self.first_plans.occasions_of(extra),
             )
             planned = ranked(stored, self.rules, tier)
         (
@@ -434,6 +447,8 @@ class Merger:
             values["plan_reason"],
             values["plan_anchor"],
             values["plan_due"],
+            values["plan_occasion"],
+            values["plan_covers"],
             values["plan_rank"],
         ) = planned
 

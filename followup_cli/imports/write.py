@@ -25,7 +25,6 @@ from followup_cli.imports.read import shown_path
 from followup_cli.imports.result import ImportResult, Rollback, Stale
 from followup_cli.planner.first_plans import spread_first_import, spread_first_purchases
 from followup_cli.planner.purchases import (
-    has_occasion_columns,
     plan_occasions_after_import,
     refresh_after_purchases,
 )
@@ -83,9 +82,9 @@ def _write_plan(
     conn: sqlite3.Connection, plan: Merger, path: Path, today: date, result: ImportResult
 ) -> None:
     """The whole plan inside the caller's one write transaction."""
-    import_id, stamp, early = _write_new(conn, plan, path, today, result, "running")
+    import_id, stamp = _write_new(conn, plan, path, today, result, "running")
     _write_updates(conn, storage.spooled_updates(conn), import_id, stamp, today, result, False)
-    _finish(conn, import_id, stamp, today, result, early)
+    _finish(conn, import_id, stamp, today, result)
 
 
 def _write_new(
@@ -95,21 +94,19 @@ def _write_new(
     today: date,
     result: ImportResult,
     status: str,
-) -> tuple[int, str, bool]:
+) -> tuple[int, str]:
     """The import's record, its new customers and their first follow-ups, the ids merged
     into others as their aliases."""
     record = {**_import_row("customers", path, today), "status": status}
     stamp = record["started_at"]  # every row this import writes carries it (see undo)
     result.import_id = import_id = storage.record_import(conn, record)
-    # A first import's backlog is spread before it is written, unless birthdays or dated
-    # columns will plan the new customers again (then it is spread once they are).
-    early = not has_occasion_columns(conn, result.header)
-    if early:
-        result.spread = spread_first_import(conn, today, result.added, spooled=True)
+    # A first import's backlog is spread before it is written: the new customers' first
+    # plans already hold their birthdays and dated columns (planner/first_plans.py).
+    result.spread = spread_first_import(conn, today, result.added, spooled=True)
     storage.spool_apply_new(conn, import_id, stamp)
     storage.record_also_added(conn, plan.also_added, stamp)
     storage.add_aliases(conn, plan.aliases, "import", stamp)
-    return import_id, stamp, early
+    return import_id, stamp
 
 
 def _write_updates(
@@ -183,11 +180,8 @@ def _finish(
     stamp: str,
     today: date,
     result: ImportResult,
-    early: bool,
 ) -> None:
     plan_occasions_after_import(conn, result.header, stamp, today)
-    if not early:
-        result.spread = spread_first_import(conn, today, result.added)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
 
@@ -200,7 +194,7 @@ def _write_in_batches(
     undone, like a whole import, by `imports undo N`."""
     with storage.transaction(conn):
         plan.check_unchanged(rows=False)
-        import_id, stamp, early = _write_new(conn, plan, path, today, result, PARTIAL)
+        import_id, stamp = _write_new(conn, plan, path, today, result, PARTIAL)
     written = 0
     try:
         for batch in batches(storage.spooled_updates(conn), SERVER_WRITE_BATCH):
@@ -215,7 +209,7 @@ def _write_in_batches(
                 _write_updates(conn, batch, import_id, stamp, today, result, True)
             written += len(batch)
         with storage.transaction(conn):
-            _finish(conn, import_id, stamp, today, result, early)
+            _finish(conn, import_id, stamp, today, result)
     except (KeyboardInterrupt, sqlite3.Error) as exc:
         raise _stopped_part_way(exc, import_id, written) from None
 

@@ -16,8 +16,13 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.core.dates import optional_date
 from followup_cli.core.models import CustomerState, Plan, Settings
+from followup_cli.core.rhythm import BIRTHDAY_FIELDS, field_key
 from followup_cli.core.schedule import chain_anchors, closed_day_checker, fill_days, first_plan_key
 from followup_cli.planner.replan import Scheduler
+
+Occasions = tuple[tuple[str, str], ...]  # (field name, its text): what a date trigger reads
+# A first follow-up as stored: kind, reason, anchor, due date, occasion, the day it covers.
+PlanText = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
 
 
 class FirstPlans:
@@ -33,8 +38,24 @@ class FirstPlans:
         self.anniversary = scheduler.settings.anniversary_before is not None
         self.anchors: dict[str, tuple[str, ...]] = {}
         self.plans: dict[tuple, Plan | None] = {}
-        self.texts: dict[tuple, tuple[str | None, str | None, str | None, str | None]] = {}
-        self.date_texts: dict[tuple, tuple[str | None, str | None, str | None, str | None]] = {}
+        self.texts: dict[tuple, PlanText] = {}
+        self.date_texts: dict[tuple, PlanText] = {}
+        # the columns a call can be planned for (生日, the shop's own date columns), by key
+        settings = scheduler.settings
+        self.occasion_keys = frozenset(
+            ({field_key(n) for n in BIRTHDAY_FIELDS} if settings.birthday_before else set())
+            | {field_key(n) for n, _before in settings.date_fields}
+        )
+
+    def occasions_of(self, extra: dict[str, str] | None) -> Occasions:
+        """The cells of a new customer's other fields that a first plan reads: a birthday,
+        the shop's date columns. Planned here, in the import's one pass, not afterwards."""
+        if not extra or not self.occasion_keys:
+            return ()
+        keys = self.occasion_keys
+        return tuple(
+            (name, str(text)) for name, text in extra.items() if text and field_key(name) in keys
+        )
 
     def plan(
         self,
@@ -43,14 +64,15 @@ class FirstPlans:
         first_purchase: str | None,
         last_purchase: str | None,
         contract_end: str | None,
+        occasions: Occasions = (),
     ) -> Plan | None:
         """The plan for a new customer, from their stored (ISO text) fields."""
-        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end, occasions)
         try:
             return self.plans[key]
         except KeyError:
             pass
-        plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
+        plan = self._make(tier, added, first_purchase, last_purchase, contract_end, occasions)
         return self._remember(self.plans, key, plan)
 
     def stored(
@@ -60,23 +82,26 @@ class FirstPlans:
         first_purchase: str | None,
         last_purchase: str | None,
         contract_end: str | None,
-    ) -> tuple[str | None, str | None, str | None, str | None]:
-        """`plan` as the follow-up's stored text: (kind, reason, anchor, due date), all None
+        occasions: Occasions = (),
+    ) -> PlanText:
+        """`plan` as the follow-up's stored text (see PlanText), all None
         when the customer is not to be called."""
-        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end, occasions)
         try:
             return self.texts[key]
         except KeyError:
             pass
-        plan = self._make(tier, added, first_purchase, last_purchase, contract_end)
+        plan = self._make(tier, added, first_purchase, last_purchase, contract_end, occasions)
         text = (
-            (None, None, None, None)
+            (None, None, None, None, None, None)
             if plan is None
             else (
                 plan.kind,
                 plan.reason,
                 plan.anchor and plan.anchor.isoformat(),
                 plan.due_date.isoformat(),
+                plan.occasion,
+                plan.covers_due and plan.covers_due.isoformat(),
             )
         )
         return self._remember(self.texts, key, text)
@@ -89,12 +114,13 @@ class FirstPlans:
         last_purchase: date | None,
         contract_end: date | None,
         half: bool = False,
-    ) -> tuple[str | None, str | None, str | None, str | None] | None:
+        occasions: Occasions = (),
+    ) -> PlanText | None:
         """`stored`, from dates as a row's reading gives them: a row whose plan is known
         costs no date-to-text work. With `half`, a plan not made yet is made only if its
         key falls in this process's half (None: left to the other process, which plans
         the other half: each makes about half of the distinct plans)."""
-        key = self._key(tier, added, first_purchase, last_purchase, contract_end)
+        key = self._key(tier, added, first_purchase, last_purchase, contract_end, occasions)
         try:
             return self.date_texts[key]
         except KeyError:
@@ -106,6 +132,7 @@ class FirstPlans:
             first_purchase and first_purchase.isoformat(),
             last_purchase and last_purchase.isoformat(),
             contract_end and contract_end.isoformat(),
+            occasions,
         )
         return self._remember(self.date_texts, key, text)
 
@@ -123,13 +150,15 @@ class FirstPlans:
         first_purchase: str | None,
         last_purchase: str | None,
         contract_end: str | None,
+        occasions: Occasions = (),
     ) -> tuple:
         anchors = self.anchors.get(tier)
         if anchors is None:
             anchors = self.anchors[tier] = chain_anchors(tier, self.scheduler.rules)
-        return first_plan_key(
+        key = first_plan_key(
             tier, added, first_purchase, last_purchase, contract_end, anchors, self.anniversary
         )
+        return (*key, occasions) if occasions else key
 
     def _make(
         self,
@@ -138,6 +167,7 @@ class FirstPlans:
         first_purchase: str | None,
         last_purchase: str | None,
         contract_end: str | None,
+        occasions: Occasions = (),
     ) -> Plan | None:
         state = CustomerState(
             tier=tier,
@@ -145,6 +175,7 @@ class FirstPlans:
             first_purchase=optional_date(first_purchase),
             last_purchase=optional_date(last_purchase),
             contract_end=optional_date(contract_end),
+            dated_fields=occasions,
         )
         return self.scheduler.next_for(state, self.today)
 

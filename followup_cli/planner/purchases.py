@@ -28,20 +28,22 @@ def refresh_after_purchases(conn: sqlite3.Connection, customer_ids: list[int]) -
 
 def has_occasion_columns(conn: sqlite3.Connection, header: list[str]) -> bool:
     """Does an imported file carry a birthday or a date column the shop plans calls for?"""
-    from followup_cli.core.rhythm import BIRTHDAY_FIELDS, _key
+    from followup_cli.core.rhythm import BIRTHDAY_FIELDS, field_key
 
     settings = storage.load_settings(conn)
-    wanted = {_key(n) for n in BIRTHDAY_FIELDS} | {_key(n) for n, _b in settings.date_fields}
-    return any(_key(column) in wanted for column in header)
+    wanted = {field_key(n) for n in BIRTHDAY_FIELDS}
+    wanted |= {field_key(n) for n, _b in settings.date_fields}
+    return any(field_key(column) in wanted for column in header)
 
 
 def plan_occasions_after_import(
     conn: sqlite3.Connection, header: list[str], stamp: str, today: date
 ) -> None:
-    """Customers imported with a birthday or a named date column are planned again with it."""
+    """Stored customers an import updated, with a birthday or a named date column, are
+    planned again with it (the customers it added had theirs in their first plan)."""
     if not has_occasion_columns(conn, header):
         return
-    written = [row["id"] for row in storage.customers_written_at(conn, stamp)]
+    written = [row["id"] for row in storage.customers_updated_at(conn, stamp)]
     dropped = set(storage.take_back_unstarted(conn, written))
     replan(conn, [customer_id for customer_id in written if customer_id in dropped], today)
 

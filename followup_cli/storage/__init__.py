@@ -157,7 +157,7 @@ from followup_cli.storage.imports import (  # noqa: F401
     SPOOL_PLAN_COLUMNS,
     contacts_logged_since,
     customers_of_import_purchases,
-    customers_written_at,
+    customers_updated_at,
     delete_customers_added_by,
     finish_import,
     first_changed_since,

@@ -103,10 +103,12 @@ def delete_customers_added_by(conn: sqlite3.Connection, import_id: int) -> int:
         conn.execute("DROP TABLE temp.undo_added")
 
 
-def customers_written_at(conn: sqlite3.Connection, stamp: str) -> list[sqlite3.Row]:
-    """Customers an import wrote (every row it writes carries its start time) with extras."""
+def customers_updated_at(conn: sqlite3.Connection, stamp: str) -> list[sqlite3.Row]:
+    """Stored customers an import changed (not those it added), with extras."""
     return conn.execute(
-        "SELECT id, extra FROM customers WHERE updated_at = ? AND extra IS NOT NULL", (stamp,)
+        "SELECT id, extra FROM customers WHERE updated_at = ? AND extra IS NOT NULL "
+        "AND (created_at IS NULL OR created_at <> ?)",
+        (stamp, stamp),
     ).fetchall()
 
 
@@ -139,7 +141,15 @@ def forget_import_changes(conn: sqlite3.Connection, stamp: str) -> None:
 
 
 # A new customer's first follow-up travels with them (plan_due NULL: none planned).
-SPOOL_PLAN_COLUMNS = ("plan_kind", "plan_reason", "plan_anchor", "plan_due", "plan_rank")
+SPOOL_PLAN_COLUMNS = (
+    "plan_kind",
+    "plan_reason",
+    "plan_anchor",
+    "plan_due",
+    "plan_occasion",  # the birthday or date a first call covers (birthday:2026-05-20)
+    "plan_covers",  # the cadence day a nearer merged call stands in for
+    "plan_rank",
+)
 SPOOL_NEW_COLUMNS = (*_INSERTED_COLUMNS, *SPOOL_PLAN_COLUMNS)
 _spooled_values = itemgetter(*SPOOL_NEW_COLUMNS)
 
@@ -243,8 +253,9 @@ def spool_apply_new(conn: sqlite3.Connection, import_id: int, now: str) -> None:
         )
         conn.execute(
             "INSERT INTO followups (customer_id, kind, reason, anchor, due_date, show_date, "
-            "status, attempts, rank) SELECT n.id, n.plan_kind, n.plan_reason, n.plan_anchor, "
-            "n.plan_due, COALESCE(s.show_date, n.plan_due), 'open', 0, n.plan_rank "
+            "status, attempts, rank, occasion, covers_due) SELECT n.id, n.plan_kind, "
+            "n.plan_reason, n.plan_anchor, n.plan_due, COALESCE(s.show_date, n.plan_due), "
+            "'open', 0, n.plan_rank, n.plan_occasion, n.plan_covers "
             "FROM temp.import_new n LEFT JOIN temp.import_shown s ON s.id = n.id "
             "WHERE n.plan_due IS NOT NULL ORDER BY n.id"
         )
