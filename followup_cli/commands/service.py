@@ -672,7 +672,6 @@ def build_report(
     counts = metrics.customer_counts(facts, (), start, end).get((), metrics.CustomerCounts())
     overall = metrics.compute(facts, start, end, as_of, counts)
     rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
-    from followup_cli.core.rhythm import churn_definition_text
     from followup_cli.planner.purchases import win_back_figures
 
     return {
@@ -680,8 +679,10 @@ def build_report(
         "overall": overall.as_dict(),
         "by": by,
         "breakdown": rows,
+        # the churn definition in force, as stored: the views put it into words
         "churn_definition": settings.churn_definition,
-        "churn_definition_text": churn_definition_text(settings),
+        "churn_factor": Settings.format_value(settings.churn_factor),
+        "churn_window": Settings.format_value(settings.churn_window),
         "win_back": win_back_figures(conn, start, end, settings),
     }
 

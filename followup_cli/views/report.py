@@ -49,6 +49,21 @@ def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bo
     emit(shown, fmt, output, excel=bom and fmt is Format.csv)
 
 
+# The stored options a churn definition is made of (the report's JSON carries them).
+CHURN_OPTIONS = ("churn_definition", "churn_factor", "churn_window")
+
+
+def churn_definition_words(report: dict[str, Any]) -> str:
+    """The churn definition in force, said in every report, from the options it carries."""
+    from followup_cli.core.models import Settings
+    from followup_cli.core.rhythm import churn_definition_text
+
+    options = {
+        name: Settings.parse_value(name, report[name], stored=True) for name in CHURN_OPTIONS
+    }
+    return churn_definition_text(Settings(**options))
+
+
 def _csat(value: float | None) -> str:
     return _("no data") if value is None else f"{value:.2f}"
 
@@ -140,9 +155,8 @@ def _report_said(report: dict[str, Any]) -> list[Said]:
         Col("basis", N_("Counts"), free=True),
     )
     said: list[Said] = [Table(rows, columns, _report_title(period))]
-    if report.get("churn_definition_text"):
-        line = _("Churn definition: {text}").format(text=report["churn_definition_text"])
-        said.append("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
+    line = _("Churn definition: {text}").format(text=churn_definition_words(report))
+    said.append("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return said
