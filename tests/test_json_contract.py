@@ -572,6 +572,11 @@ EXPECTED = {
         "until",
     },
 }
+# A period that has not begun counts nothing: no churn definition, no win-back.
+EXPECTED["report, not begun"] = {
+    path for path in EXPECTED["report"] if path.startswith(("period", "overall"))
+} | {"by", "breakdown"}
+
 TRANSFER = {
     "report_from",
     "report_identical",
@@ -603,6 +608,7 @@ def test_every_json_command_keeps_its_keys(cli, tmp_path, engine, isolated_db):
         "edit": js("edit", "C002", "--tier", "vip", *ON),
         "merge": js("merge", "C003", "N1", "--yes", *ON),
         "report": js("report", "--by", "tier", *ON),
+        "report, not begun": js("report", "--from", "2026-12-01", "--to", "2026-12-31", *ON),
         "imports": js("imports"),
         "export customers": js("export", "customers"),
         "export history": js("export", "history"),

@@ -155,8 +155,9 @@ def _report_said(report: dict[str, Any]) -> list[Said]:
         Col("basis", N_("Counts"), free=True),
     )
     said: list[Said] = [Table(rows, columns, _report_title(period))]
-    line = _("Churn definition: {text}").format(text=churn_definition_words(report))
-    said.append("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
+    if "churn_definition" in report:  # a period not begun yet counts nothing, says none
+        line = _("Churn definition: {text}").format(text=churn_definition_words(report))
+        said.append("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return said

@@ -155,8 +155,9 @@ def render(report: dict[str, Any]) -> str:
             f"<td>{escape(basis)}</td></tr>"
         )
     out.append("</tbody></table>")
-    line = _("Churn definition: {text}").format(text=churn_definition_words(report))
-    out.append(f'<p class="period">{escape(line)}</p>')
+    if "churn_definition" in report:  # a period not begun yet counts nothing, says none
+        line = _("Churn definition: {text}").format(text=churn_definition_words(report))
+        out.append(f'<p class="period">{escape(line)}</p>')
     out.append(f"<h2>{escape(_('Rates'))}</h2>")
     out.append(
         bar_chart(_("Rates for the period"), [(_(lbl), overall[k]) for k, lbl, *_x in _METRICS])
