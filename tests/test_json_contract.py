@@ -45,6 +45,11 @@ def key_paths(value: Any, prefix: str = "") -> set[str]:
     return found
 
 
+def keys(listed: str) -> set[str]:
+    """The key paths written out, separated by spaces and line breaks."""
+    return set(listed.split())
+
+
 def _sales(tmp_path: Path) -> str:
     """Purchases for the example's 36 customers: C001-C020 come back every 10 + i days
     (C001-C010 until the end of June, C011-C020 until mid-March), C021-C036 bought once;
@@ -65,527 +70,211 @@ def _sales(tmp_path: Path) -> str:
 
 
 EXPECTED = {
-    "import customers": {
-        "added",
-        "buyers_added",
-        "columns",
-        "dry_run",
-        "encoding",
-        "file",
-        "header_line",
-        "import_id",
-        "kept_columns",
-        "layout",
-        "merged",
-        "named_from_contact",
-        "phones_left_out",
-        "read",
-        "rejected",
-        "shared_phones",
-        "skipped_placeholders",
-        "skipped_totals",
-        "skipped_unpaid",
-        "skipped_walk_ins",
-        "spread",
-        "unchanged",
-        "unknown_levels",
-        "updated",
-        "warnings",
-        "written",
-    },
-    "import purchases": {
-        "added",
-        "buyers_added",
-        "columns",
-        "dry_run",
-        "encoding",
-        "file",
-        "header_line",
-        "import_id",
-        "kept_columns",
-        "layout",
-        "merged",
-        "named_from_contact",
-        "phones_left_out",
-        "read",
-        "rejected",
-        "shared_phones",
-        "skipped_placeholders",
-        "skipped_totals",
-        "skipped_unpaid",
-        "skipped_walk_ins",
-        "spread",
-        "spread.after",
-        "spread.backlog",
-        "spread.capacity",
-        "spread.kept_today",
-        "spread.last_day",
-        "spread.moved",
-        "spread.open_days",
-        "unchanged",
-        "unknown_levels",
-        "updated",
-        "warnings",
-        "written",
-    },
-    "today": {
-        "[].anchor",
-        "[].attempts",
-        "[].branch",
-        "[].customer_id",
-        "[].days_overdue",
-        "[].due_date",
-        "[].kind",
-        "[].last_contact",
-        "[].last_note",
-        "[].last_outcome",
-        "[].last_purchase",
-        "[].late_after",
-        "[].name",
-        "[].owner",
-        "[].phone",
-        "[].reason",
-        "[].rule",
-        "[].status",
-        "[].tier",
-        "[].win_back",
-    },
-    "today --with-message": {
-        "[].customer_id",
-        "[].message",
-        "[].name",
-        "[].owner",
-        "[].phone",
-        "[].template",
-    },
-    "log": {
-        "closed_due",
-        "contact_id",
-        "customer_id",
-        "date",
-        "name",
-        "next_due",
-        "next_reason",
-        "outcome",
-        "status",
-    },
-    "undo": {
-        "branch",
-        "contact_id",
-        "customer_id",
-        "date",
-        "due_now",
-        "name",
-        "next_due",
-        "next_reason",
-        "outcome",
-        "owner",
-        "removed",
-        "reopened",
-    },
-    "show": {
-        "added",
-        "branch",
-        "churned_on",
-        "contract_end",
-        "converted_on",
-        "customer_id",
-        "do_not_contact",
-        "email",
-        "extra",
-        "first_purchase",
-        "history",
-        "history[].channel",
-        "history[].date",
-        "history[].note",
-        "history[].nps",
-        "history[].outcome",
-        "history[].owner",
-        "history[].score",
-        "last_contact",
-        "last_outcome",
-        "last_purchase",
-        "name",
-        "next_due",
-        "next_reason",
-        "notes",
-        "owner",
-        "phone",
-        "purchase_days",
-        "returned_on",
-        "rfm",
-        "segment",
-        "spend",
-        "status",
-        "tier",
-        "timeline",
-        "timeline[].amount",
-        "timeline[].channel",
-        "timeline[].contact_id",
-        "timeline[].date",
-        "timeline[].kind",
-        "timeline[].note",
-        "timeline[].nps",
-        "timeline[].order",
-        "timeline[].outcome",
-        "timeline[].owner",
-        "timeline[].reason",
-        "timeline[].score",
-    },
-    "find": {
-        "[].branch",
-        "[].customer_id",
-        "[].email",
-        "[].matched",
-        "[].name",
-        "[].next_due",
-        "[].owner",
-        "[].phone",
-        "[].status",
-        "[].tier",
-    },
-    "add": {
-        "added",
-        "branch",
-        "churned_on",
-        "contract_end",
-        "converted_on",
-        "customer_id",
-        "do_not_contact",
-        "email",
-        "extra",
-        "first_purchase",
-        "history",
-        "last_contact",
-        "last_outcome",
-        "last_purchase",
-        "name",
-        "next_due",
-        "next_reason",
-        "notes",
-        "owner",
-        "phone",
-        "purchase_days",
-        "returned_on",
-        "rfm",
-        "same_name",
-        "segment",
-        "spend",
-        "status",
-        "tier",
-    },
-    "edit": {"changed", "customer_id", "name", "next_due", "next_reason"},
-    "merge": {
-        "changed",
-        "customer_id",
-        "merged",
-        "name",
-        "next_due",
-        "next_reason",
-        "record",
-        "record.added",
-        "record.branch",
-        "record.churned_on",
-        "record.contract_end",
-        "record.converted_on",
-        "record.customer_id",
-        "record.do_not_contact",
-        "record.email",
-        "record.extra",
-        "record.first_purchase",
-        "record.last_contact",
-        "record.last_outcome",
-        "record.last_purchase",
-        "record.name",
-        "record.notes",
-        "record.owner",
-        "record.phone",
-        "record.returned_on",
-        "record.spend",
-        "record.status",
-        "record.tier",
-    },
-    "report": {
-        "breakdown",
-        "breakdown[].active_at_start",
-        "breakdown[].churn_rate",
-        "breakdown[].churn_risk",
-        "breakdown[].churned",
-        "breakdown[].completed",
-        "breakdown[].conversion_rate",
-        "breakdown[].converted",
-        "breakdown[].csat_mean",
-        "breakdown[].csat_responses",
-        "breakdown[].csat_satisfied_share",
-        "breakdown[].nps",
-        "breakdown[].nps_responses",
-        "breakdown[].overdue",
-        "breakdown[].planned",
-        "breakdown[].prospects",
-        "breakdown[].success_rate",
-        "breakdown[].tier",
-        "by",
-        "churn_definition",
-        "churn_factor",
-        "churn_window",
-        "overall",
-        "overall.active_at_start",
-        "overall.churn_rate",
-        "overall.churn_risk",
-        "overall.churned",
-        "overall.completed",
-        "overall.conversion_rate",
-        "overall.converted",
-        "overall.csat_mean",
-        "overall.csat_responses",
-        "overall.csat_satisfied_share",
-        "overall.nps",
-        "overall.nps_responses",
-        "overall.overdue",
-        "overall.planned",
-        "overall.prospects",
-        "overall.success_rate",
-        "period",
-        "period.as_of",
-        "period.counted_to",
-        "period.cut_short",
-        "period.from",
-        "period.to",
-        "win_back",
-        "win_back.bought",
-        "win_back.contacted",
-        "win_back.days",
-        "win_back.rate",
-    },
-    "imports": {
-        "[].added",
-        "[].as_of",
-        "[].encoding",
-        "[].file",
-        "[].id",
-        "[].kind",
-        "[].message",
-        "[].read",
-        "[].rejected",
-        "[].started_at",
-        "[].status",
-        "[].unchanged",
-        "[].updated",
-    },
-    "export customers": {
-        "[].added",
-        "[].branch",
-        "[].churned_on",
-        "[].contract_end",
-        "[].converted_on",
-        "[].customer_id",
-        "[].do_not_contact",
-        "[].email",
-        "[].extra",
-        "[].first_purchase",
-        "[].last_contact",
-        "[].last_outcome",
-        "[].last_purchase",
-        "[].name",
-        "[].notes",
-        "[].owner",
-        "[].phone",
-        "[].purchase_days",
-        "[].returned_on",
-        "[].rfm",
-        "[].segment",
-        "[].spend",
-        "[].status",
-        "[].tier",
-    },
-    "export history": {
-        "[].branch",
-        "[].channel",
-        "[].customer_id",
-        "[].date",
-        "[].followup_due",
-        "[].followup_kind",
-        "[].logged_at",
-        "[].name",
-        "[].note",
-        "[].nps",
-        "[].outcome",
-        "[].owner",
-        "[].score",
-    },
-    "export due": {
-        "[].branch",
-        "[].customer_id",
-        "[].due_date",
-        "[].followup_id",
-        "[].kind",
-        "[].last_note",
-        "[].name",
-        "[].owner",
-        "[].phone",
-        "[].reason",
-        "[].show_date",
-        "[].tier",
-    },
-    "doctor": {
-        "counts",
-        "counts.contacts",
-        "counts.customers",
-        "counts.followups",
-        "counts.imports",
-        "counts.open_followups",
-        "counts.purchases",
-        "file",
-        "file_mode",
-        "integrity",
-        "journal_mode",
-        "problems",
-        "schema_version",
-    },
-    "rules": {
-        "options",
-        "options.anniversary_before",
-        "options.birthday_before",
-        "options.check_back",
-        "options.churn_definition",
-        "options.churn_factor",
-        "options.churn_window",
-        "options.closed_weekdays",
-        "options.daily_capacity",
-        "options.date_fields",
-        "options.holidays",
-        "options.language",
-        "options.max_attempts",
-        "options.min_gap",
-        "options.phone_region",
-        "options.renewal_before",
-        "options.repurchase",
-        "options.repurchase_margin",
-        "options.retry_after",
-        "options.shop",
-        "options.winback_daily",
-        "options.winback_within",
-        "rules",
-        "rules[].anchor",
-        "rules[].describe",
-        "rules[].every",
-        "rules[].grace",
-        "rules[].rank",
-        "rules[].steps",
-        "rules[].then",
-        "rules[].tier",
-    },
-    "rules levels": {"[].level", "[].tier"},
-    "templates": {"[].custom", "[].key", "[].text"},
-    "staff": {"[].branch", "[].customers", "[].due", "[].name", "[].open"},
-    "upcoming": {
-        "[].count",
-        "[].date",
-        "[].items",
-        "[].items[].branch",
-        "[].items[].customer_id",
-        "[].items[].due_date",
-        "[].items[].followup_id",
-        "[].items[].kind",
-        "[].items[].last_note",
-        "[].items[].name",
-        "[].items[].owner",
-        "[].items[].phone",
-        "[].items[].reason",
-        "[].items[].show_date",
-        "[].items[].tier",
-    },
-    "at-risk": {
-        "[].branch",
-        "[].customer_id",
-        "[].interval",
-        "[].last_activity",
-        "[].name",
-        "[].owner",
-        "[].phone",
-        "[].silent_days",
-        "[].tier",
-    },
-    "segments": {
-        "customers",
-        "cut_points",
-        "cut_points.frequency",
-        "cut_points.monetary",
-        "cut_points.recency",
-        "segments",
-        "segments[].customer_share",
-        "segments[].customers",
-        "segments[].f",
-        "segments[].label",
-        "segments[].m",
-        "segments[].name",
-        "segments[].r",
-        "segments[].segment",
-        "segments[].spend",
-        "segments[].spend_share",
-        "spend",
-    },
-    "tiers suggest": {
-        "[].applied",
-        "[].customer_id",
-        "[].last_purchase",
-        "[].name",
-        "[].purchase_days",
-        "[].rfm",
-        "[].segment",
-        "[].spend",
-        "[].suggested",
-        "[].tier",
-    },
-    "forecast": {
-        "[].customer_id",
-        "[].expected_purchases",
-        "[].expected_spend",
-        "[].last_purchase",
-        "[].name",
-        "[].next_purchase",
-        "[].p_alive",
-        "[].p_buy",
-        "[].purchase_days",
-        "[].tier",
-    },
-    "forecast --backtest": {
-        "bought_again",
-        "customers",
-        "cut",
-        "expected_purchases",
-        "expected_purchases.model",
-        "expected_purchases.naive",
-        "median_date_error_days",
-        "median_date_error_days.model",
-        "median_date_error_days.naive",
-        "purchases",
-        "ranking_auc",
-        "ranking_auc.model",
-        "ranking_auc.naive",
-        "share_buying",
-        "share_buying.model",
-        "share_buying.naive",
-        "top_decile_lift",
-        "top_decile_lift.model",
-        "top_decile_lift.naive",
-        "until",
-    },
+    "import customers": keys(
+        """
+        added buyers_added columns dry_run encoding file header_line import_id kept_columns
+        layout merged named_from_contact phones_left_out read rejected shared_phones
+        skipped_placeholders skipped_totals skipped_unpaid skipped_walk_ins spread unchanged
+        unknown_levels updated warnings written
+        """
+    ),
+    "import purchases": keys(
+        """
+        added buyers_added columns dry_run encoding file header_line import_id kept_columns
+        layout merged named_from_contact phones_left_out read rejected shared_phones
+        skipped_placeholders skipped_totals skipped_unpaid skipped_walk_ins spread spread.after
+        spread.backlog spread.capacity spread.kept_today spread.last_day spread.moved
+        spread.open_days unchanged unknown_levels updated warnings written
+        """
+    ),
+    "today": keys(
+        """
+        [].anchor [].attempts [].branch [].customer_id [].days_overdue [].due_date [].kind
+        [].last_contact [].last_note [].last_outcome [].last_purchase [].late_after [].name
+        [].owner [].phone [].reason [].rule [].status [].tier [].win_back
+        """
+    ),
+    "today --with-message": keys(
+        """
+        [].customer_id [].message [].name [].owner [].phone [].template
+        """
+    ),
+    "log": keys(
+        """
+        closed_due contact_id customer_id date name next_due next_reason outcome status
+        """
+    ),
+    "undo": keys(
+        """
+        branch contact_id customer_id date due_now name next_due next_reason outcome owner
+        removed reopened
+        """
+    ),
+    "show": keys(
+        """
+        added branch churned_on contract_end converted_on customer_id do_not_contact email extra
+        first_purchase history history[].channel history[].date history[].note history[].nps
+        history[].outcome history[].owner history[].score last_contact last_outcome
+        last_purchase name next_due next_reason notes owner phone purchase_days returned_on rfm
+        segment spend status tier timeline timeline[].amount timeline[].channel
+        timeline[].contact_id timeline[].date timeline[].kind timeline[].note timeline[].nps
+        timeline[].order timeline[].outcome timeline[].owner timeline[].reason timeline[].score
+        """
+    ),
+    "find": keys(
+        """
+        [].branch [].customer_id [].email [].matched [].name [].next_due [].owner [].phone
+        [].status [].tier
+        """
+    ),
+    "add": keys(
+        """
+        added branch churned_on contract_end converted_on customer_id do_not_contact email extra
+        first_purchase history last_contact last_outcome last_purchase name next_due next_reason
+        notes owner phone purchase_days returned_on rfm same_name segment spend status tier
+        """
+    ),
+    "edit": keys(
+        """
+        changed customer_id name next_due next_reason
+        """
+    ),
+    "merge": keys(
+        """
+        changed customer_id merged name next_due next_reason record record.added record.branch
+        record.churned_on record.contract_end record.converted_on record.customer_id
+        record.do_not_contact record.email record.extra record.first_purchase
+        record.last_contact record.last_outcome record.last_purchase record.name record.notes
+        record.owner record.phone record.returned_on record.spend record.status record.tier
+        """
+    ),
+    "report": keys(
+        """
+        breakdown breakdown[].active_at_start breakdown[].churn_rate breakdown[].churn_risk
+        breakdown[].churned breakdown[].completed breakdown[].conversion_rate
+        breakdown[].converted breakdown[].csat_mean breakdown[].csat_responses
+        breakdown[].csat_satisfied_share breakdown[].nps breakdown[].nps_responses
+        breakdown[].overdue breakdown[].planned breakdown[].prospects breakdown[].success_rate
+        breakdown[].tier by churn_definition churn_factor churn_window overall
+        overall.active_at_start overall.churn_rate overall.churn_risk overall.churned
+        overall.completed overall.conversion_rate overall.converted overall.csat_mean
+        overall.csat_responses overall.csat_satisfied_share overall.nps overall.nps_responses
+        overall.overdue overall.planned overall.prospects overall.success_rate period
+        period.as_of period.counted_to period.cut_short period.from period.to win_back
+        win_back.bought win_back.contacted win_back.days win_back.rate
+        """
+    ),
+    "imports": keys(
+        """
+        [].added [].as_of [].encoding [].file [].id [].kind [].message [].read [].rejected
+        [].started_at [].status [].unchanged [].updated
+        """
+    ),
+    "export customers": keys(
+        """
+        [].added [].branch [].churned_on [].contract_end [].converted_on [].customer_id
+        [].do_not_contact [].email [].extra [].first_purchase [].last_contact [].last_outcome
+        [].last_purchase [].name [].notes [].owner [].phone [].purchase_days [].returned_on
+        [].rfm [].segment [].spend [].status [].tier
+        """
+    ),
+    "export history": keys(
+        """
+        [].branch [].channel [].customer_id [].date [].followup_due [].followup_kind
+        [].logged_at [].name [].note [].nps [].outcome [].owner [].score
+        """
+    ),
+    "export due": keys(
+        """
+        [].branch [].customer_id [].due_date [].followup_id [].kind [].last_note [].name
+        [].owner [].phone [].reason [].show_date [].tier
+        """
+    ),
+    "doctor": keys(
+        """
+        counts counts.contacts counts.customers counts.followups counts.imports
+        counts.open_followups counts.purchases file file_mode integrity journal_mode problems
+        schema_version
+        """
+    ),
+    "rules": keys(
+        """
+        options options.anniversary_before options.birthday_before options.check_back
+        options.churn_definition options.churn_factor options.churn_window
+        options.closed_weekdays options.daily_capacity options.date_fields options.holidays
+        options.language options.max_attempts options.min_gap options.phone_region
+        options.renewal_before options.repurchase options.repurchase_margin options.retry_after
+        options.shop options.winback_daily options.winback_within rules rules[].anchor
+        rules[].describe rules[].every rules[].grace rules[].rank rules[].steps rules[].then
+        rules[].tier
+        """
+    ),
+    "rules levels": keys(
+        """
+        [].level [].tier
+        """
+    ),
+    "templates": keys(
+        """
+        [].custom [].key [].text
+        """
+    ),
+    "staff": keys(
+        """
+        [].branch [].customers [].due [].name [].open
+        """
+    ),
+    "upcoming": keys(
+        """
+        [].count [].date [].items [].items[].branch [].items[].customer_id [].items[].due_date
+        [].items[].followup_id [].items[].kind [].items[].last_note [].items[].name
+        [].items[].owner [].items[].phone [].items[].reason [].items[].show_date [].items[].tier
+        """
+    ),
+    "at-risk": keys(
+        """
+        [].branch [].customer_id [].interval [].last_activity [].name [].owner [].phone
+        [].silent_days [].tier
+        """
+    ),
+    "segments": keys(
+        """
+        customers cut_points cut_points.frequency cut_points.monetary cut_points.recency
+        segments segments[].customer_share segments[].customers segments[].f segments[].label
+        segments[].m segments[].name segments[].r segments[].segment segments[].spend
+        segments[].spend_share spend
+        """
+    ),
+    "tiers suggest": keys(
+        """
+        [].applied [].customer_id [].last_purchase [].name [].purchase_days [].rfm [].segment
+        [].spend [].suggested [].tier
+        """
+    ),
+    "forecast": keys(
+        """
+        [].customer_id [].expected_purchases [].expected_spend [].last_purchase [].name
+        [].next_purchase [].p_alive [].p_buy [].purchase_days [].tier
+        """
+    ),
+    "forecast --backtest": keys(
+        """
+        bought_again customers cut expected_purchases expected_purchases.model
+        expected_purchases.naive median_date_error_days median_date_error_days.model
+        median_date_error_days.naive purchases ranking_auc ranking_auc.model ranking_auc.naive
+        share_buying share_buying.model share_buying.naive top_decile_lift top_decile_lift.model
+        top_decile_lift.naive until
+        """
+    ),
 }
 # A period that has not begun counts nothing: no churn definition, no win-back.
 EXPECTED["report, not begun"] = {
     path for path in EXPECTED["report"] if path.startswith(("period", "overall"))
 } | {"by", "breakdown"}
 
-TRANSFER = {
-    "report_from",
-    "report_identical",
-    "report_to",
-    "tables",
-    "tables[].source",
-    "tables[].table",
-    "tables[].target",
-}
+TRANSFER = keys(
+    "report_from report_identical report_to tables tables[].source tables[].table tables[].target"
+)
 
 
 def test_every_json_command_keeps_its_keys(cli, tmp_path, engine, isolated_db):
