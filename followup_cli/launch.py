@@ -81,7 +81,7 @@ def main() -> None:
     try:
         options = global_options(sys.argv[1:])
         set_language(choose_language(options.get("--lang"), shop_language(options.get("--db"))))
-        from followup_cli.commands.morning import run_plain_today
+        from followup_cli.views.morning import run_plain_today
 
         if run_plain_today(sys.argv[1:]):  # the morning list, without the whole command tree
             return

@@ -168,7 +168,7 @@ def nearest_outcome_words(text: str, most: int = 3) -> list[str]:
 def outcome_words_help(width: int = 76) -> str:
     """The table of outcome words for `log --help`, in the reader's language, each outcome's
     words wrapped to `width` columns between words (`\b`: click keeps the lines)."""
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
     from followup_cli.wording import outcome as outcome_name
 
     separator = _(", ")

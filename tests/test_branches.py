@@ -296,7 +296,7 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
 
 def test_a_chains_help_shows_the_branch_options_in_chinese_too(chain, monkeypatch):
     from followup_cli import i18n
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
 
     assert "--branch" in chain("today", "--help").stdout
     assert "followup today --branch 浦东店 --owner 小李" in chain("today", "--help").stdout
@@ -518,7 +518,7 @@ def test_every_help_page_of_a_chain_is_in_chinese_and_fits_a_narrow_window(chain
 
     from followup_cli import i18n
     from followup_cli.cli.app import app
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
 
     def commands(group, prefix=()):
         yield prefix

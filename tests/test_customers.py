@@ -449,7 +449,7 @@ def test_find_and_timeline_fit_a_60_column_window(cli, example, monkeypatch):
     cli("log", "C001", "complaint", "--note", "茶具有裂纹，要求换货并且希望下次提前通知",
         "--channel", "wechat", "--date", "2026-11-23")  # fmt: skip
     monkeypatch.setenv("COLUMNS", "60")
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
 
     for args in (("find", "li"), ("show", "C001"), ("find", "王")):
         out = cli(*args).stdout

@@ -527,7 +527,7 @@ def test_every_help_page_is_in_chinese_and_fits_a_narrow_window():
     from typer.testing import CliRunner
 
     from followup_cli.cli.app import app
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
 
     def commands(group, prefix=()):
         yield prefix

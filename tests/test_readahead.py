@@ -325,10 +325,10 @@ def test_the_progress_bar_is_only_for_a_person_watching(monkeypatch, stdout_term
     """Output to a file or a pipe, or --quiet: no bar (README: never in cron or a file)."""
     import sys
 
-    from followup_cli.views import render
+    from followup_cli.output import terminal
 
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setattr(sys, "stderr", _Terminal(sys.stderr, True))
     monkeypatch.setattr(sys, "stdout", _Terminal(sys.stdout, stdout_terminal))
-    with render.progress("Importing a.csv", "Writing a.csv", quiet=quiet) as start:
+    with terminal.progress("Importing a.csv", "Writing a.csv", quiet=quiet) as start:
         assert (start is not None) == shown

@@ -347,12 +347,12 @@ def test_outputs_that_are_not_regular_files(cli, isolated_db, tmp_path):
 def test_a_rejects_file_that_cannot_be_written_does_not_hide_a_finished_import(
     cli, tmp_path, monkeypatch
 ):
-    from followup_cli.views import render
+    from followup_cli.output import files
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render, "to_text_file", full_disk)
+    monkeypatch.setattr(files, "to_text_file", full_disk)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,name,phone\nX1,Xu,13800000001\n,Nobody,\n", encoding="utf-8")
     result = cli("import", "customers", str(bad), "--rejects", str(tmp_path / "r.csv"), code=1)

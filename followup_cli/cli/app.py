@@ -1,4 +1,4 @@
-"""The command line: parse arguments, call one service function, hand the result to render.
+"""The command line: parse arguments, call one service function, hand the result to a view.
 
 No SQL and no Rich here. Every error reaches the user as one line on stderr (see errors.py).
 """
@@ -29,8 +29,17 @@ from followup_cli.errors import (
     FollowupError,
 )
 from followup_cli.i18n import N_, _, language, set_language
-from followup_cli.views import render
-from followup_cli.views.render import Format
+from followup_cli.output import files, terminal
+from followup_cli.output.formats import Format, write_csv, write_json
+from followup_cli.views.customers import at_risk_view, customer_view, find_view, staff_view
+from followup_cli.views.exports import DUE_KEYS, HISTORY_KEYS, export_rows, export_view
+from followup_cli.views.imports import import_summary, imports_view
+from followup_cli.views.maintenance import doctor_view, transfer_view
+from followup_cli.views.morning import show as show_today
+from followup_cli.views.plans import upcoming_view
+from followup_cli.views.report import report_definitions, report_view
+from followup_cli.views.segments import tier_suggestions_view
+from followup_cli.views.templates import send_list_view, templates_view
 
 
 class FollowupGroup(TyperGroup):
@@ -204,7 +213,7 @@ def _localise_help(command: Any) -> None:
         return
     from typer._click import formatting
 
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
 
     formatting.term_len = text_width  # help columns line up with Chinese words in them
     typer.core._ = _  # typer's own words on help pages (default, required, Options) through ours
@@ -458,7 +467,7 @@ def _conn(ctx: typer.Context) -> sqlite3.Connection:
         # A new shop from --db (a mistyped database name, maybe) is announced, as a new file
         # is; one named by $FOLLOWUP_DB was set up on purpose (cron) and stays quiet.
         if server.created and ctx.find_root().obj["db"] is not None:
-            render.warn(
+            terminal.warn(
                 _("followup: made {database} a new, empty followup shop").format(
                     database=storage.shown_name(url)
                 )
@@ -470,7 +479,7 @@ def _conn(ctx: typer.Context) -> sqlite3.Connection:
     announce = not path.exists() and (is_default or ctx.find_root().obj["db"] is not None)
     conn = storage.open_db(path, create_folder=is_default)
     if announce:
-        render.warn(_("followup: created a new, empty database at {path}").format(path=path))
+        terminal.warn(_("followup: created a new, empty database at {path}").format(path=path))
     return conn
 
 
@@ -665,16 +674,16 @@ def today(
 
         items = morning.due_items(conn, day, owner, limit, segment, explain, optional(conn, branch))
         rows, left_out = send_list(conn, items, day, signature, opt_out_line)
-        render.send_list_view(rows, fmt, output, excel)
+        send_list_view(rows, fmt, output, excel)
         if left_out:
-            render.warn(
+            terminal.warn(
                 _("Not in the send list, no phone: {ids}").format(
                     ids=", ".join(i.customer_id for i in left_out)
                 )
             )
         return
     listed, total = morning.gather(conn, day, owner, limit, segment, explain, branch)
-    morning.show(listed, total, fmt.value, day, explain, branch)
+    show_today(listed, total, fmt.value, day, explain, branch)
 
 
 @app.command(
@@ -714,8 +723,8 @@ def review(
         conn, day, owner, limit, channel.value if channel else None, optional(conn, branch)
     )
     for text in printed:
-        render.message(text)
-    render.message(summary)
+        terminal.message(text)
+    terminal.message(summary)
 
 
 @app.command()
@@ -786,7 +795,7 @@ def log(
             ).format(who=exc.who, outcome=said, day=day.isoformat())
         ) from None
     if fmt is TextOrJson.json:
-        render.write_json(result.as_dict())
+        write_json(result.as_dict())
         return
     from followup_cli import wording
 
@@ -808,7 +817,7 @@ def log(
         date=result.date,
         contact_id=result.contact_id,
     )
-    render.message(
+    terminal.message(
         _("{logged}; {done}; {next}").format(logged=logged, done=done, next=nxt)
         if done
         else _("{logged}; {next}").format(logged=logged, next=nxt)
@@ -850,7 +859,7 @@ def undo(
         raise FollowupError(_("--contact names one contact: leave out --owner and --branch"))
     done = undo_log(conn, contact, _day(on), owner=owner, branches=optional(conn, branch))
     if fmt is TextOrJson.json:
-        render.write_json(done)
+        write_json(done)
         return
     from followup_cli.undo_words import undid_line
 
@@ -865,7 +874,7 @@ def undo(
         )
     else:
         lines.append(_("Nothing is planned."))
-    render.message(" ".join(lines))
+    terminal.message(" ".join(lines))
 
 
 @app.command()
@@ -878,7 +887,7 @@ def show(
     and owner changes, and the next follow-up."""
     from followup_cli.commands.customers import timeline
 
-    render.customer_view(timeline(_conn(ctx), customer), fmt)
+    customer_view(timeline(_conn(ctx), customer), fmt)
 
 
 @app.command()
@@ -893,7 +902,7 @@ def find(
     """Find customers by part of a name, an id, an e-mail or the last digits of a phone."""
     from followup_cli.commands.customers import find as run_find
 
-    render.find_view(run_find(_conn(ctx), text, limit), fmt)
+    find_view(run_find(_conn(ctx), text, limit), fmt)
 
 
 NameOpt = Annotated[str | None, typer.Option("--name", help="Full name.")]
@@ -974,16 +983,16 @@ def add(
     today_ = _day(on)
     done = run_add(_conn(ctx), _typed_dates(fields, today_), today_)
     if fmt is TextOrJson.json:
-        render.write_json(done)
+        write_json(done)
         return
     from followup_cli import wording
 
     text = _("Added {ref} {name} ({tier}).").format(
         ref=done["customer_id"], name=done["name"], tier=wording.tier(done["tier"])
     )
-    render.message(f"{text} {_next_sentence(done)}")
+    terminal.message(f"{text} {_next_sentence(done)}")
     if done["same_name"]:
-        render.warn(
+        terminal.warn(
             _(
                 "Note: {refs} has the same name; if they are one person, "
                 "'followup merge {first} {ref}' joins them."
@@ -1047,10 +1056,10 @@ def edit(
     today_ = _day(on)
     done = run_edit(_conn(ctx), customer, _typed_dates(fields, today_), today_)
     if fmt is TextOrJson.json:
-        render.write_json(done)
+        write_json(done)
         return
     if not done["changed"]:
-        render.message(
+        terminal.message(
             _("{ref} {name}: nothing changed.").format(ref=done["customer_id"], name=done["name"])
         )
         return
@@ -1068,7 +1077,7 @@ def edit(
     text = _("Changed {ref} {name}: {changes}.").format(
         ref=done["customer_id"], name=done["name"], changes=changed
     )
-    render.message(f"{text} {_next_sentence(done)}")
+    terminal.message(f"{text} {_next_sentence(done)}")
 
 
 @app.command()
@@ -1101,12 +1110,12 @@ def merge(
     )
     done = run_merge(conn, keep, other, _day(on))
     if fmt is TextOrJson.json:
-        render.write_json(done)
+        write_json(done)
         return
     text = _("Merged {other} into {ref} {name}.").format(
         other=done["merged"], ref=done["customer_id"], name=done["name"]
     )
-    render.message(f"{text} {_next_sentence(done)}")
+    terminal.message(f"{text} {_next_sentence(done)}")
 
 
 @app.command()
@@ -1151,13 +1160,13 @@ def report(
     if html:
         from followup_cli.views.report_html import render as render_html
 
-        render.to_text_file(html, lambda page, out: out.write(page), render_html(data))
+        files.to_text_file(html, lambda page, out: out.write(page), render_html(data))
         if fmt is Format.table and not explain:
-            render.message(_("Report written to {file}").format(file=html))
+            terminal.message(_("Report written to {file}").format(file=html))
             return
-    render.report_view(data, fmt, output, excel)
+    report_view(data, fmt, output, excel)
     if explain and fmt is Format.table:
-        render.report_definitions()
+        report_definitions()
 
 
 FileArg = Annotated[
@@ -1284,7 +1293,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     shown = shown_path(file)
     check_importable(file)  # before a new database is made for an import that cannot start
     if opts["rejects"] is not None:
-        render.check_output(str(opts["rejects"]))  # before the import, not after it
+        files.check_output(str(opts["rejects"]))  # before the import, not after it
     given = imports.ImportOptions(
         encoding=opts["encoding"],
         delimiter=_delimiter(opts["delimiter"]),
@@ -1297,7 +1306,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     conn = _conn(ctx)
     options = imports.resolve_options(conn, given, opts["profile"], opts["save_profile"])
     run = imports.import_customers if kind == "customers" else imports.import_purchases
-    with render.progress(
+    with terminal.progress(
         _("Importing {file}").format(file=Path(shown).name),
         _("Writing {file}").format(file=Path(shown).name),
         quiet=opts["quiet"],
@@ -1315,8 +1324,8 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
     if not opts["quiet"]:
         reported += result.warnings  # values left out; the row itself was used
     for line, text in sorted(reported, key=lambda item: item[0]):
-        render.warn(_("{file}: line {line}: {reason}").format(file=shown, line=line, reason=text))
-    render.import_summary(
+        terminal.warn(_("{file}: line {line}: {reason}").format(file=shown, line=line, reason=text))
+    import_summary(
         result.summary(),
         opts["fmt"] is TextOrJson.json,
         opts["quiet"] and not result.rejected,
@@ -1329,7 +1338,7 @@ def _run_import(kind: str, ctx: typer.Context, file: Path, on: str | None, **opt
         ]
         columns = [*result.header, "reason"]
         try:
-            render.to_text_file(str(opts["rejects"]), render.write_csv, rows, columns, bom=True)
+            files.to_text_file(str(opts["rejects"]), write_csv, rows, columns, bom=True)
         except (OSError, FollowupError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else exc.format_message()
             raise FollowupError(
@@ -1390,7 +1399,7 @@ def imports_list(
         return
     from followup_cli.imports.history import list_imports
 
-    render.imports_view(list_imports(_conn(ctx), limit, every), fmt)
+    imports_view(list_imports(_conn(ctx), limit, every), fmt)
 
 
 @imports_app.command("undo")
@@ -1408,7 +1417,7 @@ def imports_undo(
     from followup_cli.imports.history import undo_import
 
     done = undo_import(_conn(ctx), import_id, _day(on))
-    render.message(
+    terminal.message(
         _("Import {import_id} undone: {removed} customers removed, {restored} restored.").format(
             **done
         )
@@ -1439,7 +1448,7 @@ def export_customers(
     _excel_is_csv(fmt, excel)
     _check_output_folder(output)
     conn = _conn(ctx)
-    render.export_view(rows(conn, optional(conn, branch)), fmt, output, excel)
+    export_view(rows(conn, optional(conn, branch)), fmt, output, excel)
 
 
 @export_app.command("history")
@@ -1466,7 +1475,7 @@ def export_history(
     _excel_is_csv(fmt, excel)
     _check_output_folder(output)
     conn = _conn(ctx)
-    render.export_rows(rows(conn, optional(conn, branch)), render.HISTORY_KEYS, fmt, output, excel)
+    export_rows(rows(conn, optional(conn, branch)), HISTORY_KEYS, fmt, output, excel)
 
 
 @export_app.command("customer")
@@ -1479,7 +1488,7 @@ def export_customer(
     from followup_cli.commands.maintenance import customer_export
 
     _check_output_folder(output)
-    render.write_to(output, render.write_json, customer_export(_conn(ctx), customer))
+    files.write_to(output, write_json, customer_export(_conn(ctx), customer))
 
 
 def _format_of_file(output: str) -> Format:
@@ -1515,7 +1524,7 @@ def _no_table(fmt: Format) -> None:
 
 
 def _check_output_folder(output: str | None) -> None:
-    render.check_output(output)
+    files.check_output(output)
 
 
 @app.command()
@@ -1535,7 +1544,7 @@ def forget(
     from followup_cli import storage
 
     if storage.on_server(conn):
-        render.message(
+        terminal.message(
             _(
                 "Rewriting the server's tables that held them, so their details are gone from "
                 "its data files too; other commands at every branch wait until this is done."
@@ -1549,17 +1558,17 @@ def forget(
         else forget_in_copies(conn, _db_path(ctx)[0], gone["customer_id"])
     )
     if gone["scrubbed"]:
-        render.message(
+        terminal.message(
             _("Erased {customer_id} {name} and all their history.").format(
                 customer_id=gone["customer_id"], name=gone["name"]
             )
         )
     for copy in copies["erased_in"]:
-        render.message(_("Also erased from the copy kept by restore: {file}").format(file=copy))
+        terminal.message(_("Also erased from the copy kept by restore: {file}").format(file=copy))
     for copy in copies["unreachable"]:
-        render.warn(_("Could not erase them from the copy {file}: delete it").format(file=copy))
+        terminal.warn(_("Could not erase them from the copy {file}: delete it").format(file=copy))
     for copy in copies["backups"]:
-        render.warn(
+        terminal.warn(
             _(
                 "The backup {file} may still hold them: erase there with "
                 "'followup --db {file} forget {customer_id} --yes', or delete it"
@@ -1592,7 +1601,7 @@ def backup(
             _("{file} is the database itself: back up to another file").format(file=file)
         )
     target = run_backup(_conn(ctx), file, force)
-    render.message(_("Backed up to {file}").format(file=target))
+    terminal.message(_("Backed up to {file}").format(file=target))
 
 
 @app.command()
@@ -1621,7 +1630,7 @@ def restore(
         done = run_restore(conn, path, file, staged, version)
     finally:
         discard(staged)
-    render.message(
+    terminal.message(
         _("Restored from {restored_from}; the previous database is kept at {kept}").format(
             restored_from=done["restored_from"], kept=done["previous_kept_at"]
         )
@@ -1642,7 +1651,7 @@ def doctor(
 
     url = storage.chosen_server(ctx.find_root().obj["db"])
     report = run_doctor(_conn(ctx), None if url else _db_path(ctx)[0], url)
-    render.doctor_view(report, fmt is TextOrJson.json)
+    doctor_view(report, fmt is TextOrJson.json)
     if report["problems"]:
         raise typer.Exit(EXIT_FAILURE)
 
@@ -1700,7 +1709,7 @@ def transfer(
         here = _conn(ctx)
         origin, copy = (here, there) if to is not None else (there, here)
         name = other if to is not None else here_name
-        with render.progress(_("copying")) as bar:
+        with terminal.progress(_("copying")) as bar:
             tick = bar(10**9) if bar else None
             result = run_transfer(
                 origin,
@@ -1715,7 +1724,7 @@ def transfer(
             storage.remove_with_sidecars(path)
         raise
     there.close()
-    render.transfer_view(result, fmt is TextOrJson.json)
+    transfer_view(result, fmt is TextOrJson.json)
 
 
 def _open_other(target: str) -> Any:
@@ -1769,9 +1778,10 @@ def rules_show(
     """Show each tier's rule and the shop-wide options."""
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.planner.rules import rules_view
+    from followup_cli.planner.rules import rules_view as rules_data
+    from followup_cli.views.rules import rules_view
 
-    render.rules_view(rules_view(_conn(ctx)), fmt)
+    rules_view(rules_data(_conn(ctx)), fmt)
 
 
 @rules_app.command("set")
@@ -1812,7 +1822,7 @@ def rules_set(
     )
     from followup_cli import wording
 
-    render.message(
+    terminal.message(
         _("{tier}: {rule} (late after {grace}); {replanned} follow-ups re-planned").format(
             tier=wording.tier(done["rule"]["tier"]),
             rule=done["rule"]["describe"],
@@ -1843,7 +1853,7 @@ def rules_reset(
         text = _(
             "Default rules restored, and the shop options too; {replanned} follow-ups re-planned"
         )
-    render.message(text.format(changes=changes, replanned=done["replanned"]))
+    terminal.message(text.format(changes=changes, replanned=done["replanned"]))
 
 
 levels_app = typer.Typer(
@@ -1865,9 +1875,10 @@ def levels_show(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from followup_cli.imports.levels import levels_view
+    from followup_cli.imports.levels import levels_view as levels_data
+    from followup_cli.views.rules import levels_view
 
-    render.levels_view(levels_view(_conn(ctx)), fmt)
+    levels_view(levels_data(_conn(ctx)), fmt)
 
 
 @levels_app.command("set")
@@ -1885,7 +1896,7 @@ def levels_set(
     from followup_cli.imports.levels import set_level
 
     done = set_level(_conn(ctx), level, tier)
-    render.message(_("{level} -> {tier}").format(**done))
+    terminal.message(_("{level} -> {tier}").format(**done))
 
 
 @levels_app.command("remove")
@@ -1897,7 +1908,7 @@ def levels_remove(
     from followup_cli.imports.levels import remove_level
 
     remove_level(_conn(ctx), level)
-    render.message(_("{level} removed from the level table").format(level=level))
+    terminal.message(_("{level} removed from the level table").format(level=level))
 
 
 @rules_app.command("option", context_settings={"ignore_unknown_options": True})
@@ -1911,7 +1922,7 @@ def rules_option(
     from followup_cli.planner.rules import set_option
 
     done = set_option(_conn(ctx), name, value, _day(on))
-    render.message(
+    terminal.message(
         _("{option} = {value}; {replanned} follow-ups re-planned").format(
             option=done["option"], value=done["value"], replanned=done["replanned"]
         )
@@ -1942,10 +1953,10 @@ def templates_show(
     from followup_cli.commands.templates import list_templates, shop_name
 
     conn = _conn(ctx)
-    render.templates_view(list_templates(conn), fmt)
+    templates_view(list_templates(conn), fmt)
     if fmt is Format.table and not shop_name(conn):
-        render.message(_("The shop's name is not set: messages use a neutral word instead."))
-        render.message(_("Set it with: followup rules option shop NAME"))
+        terminal.message(_("The shop's name is not set: messages use a neutral word instead."))
+        terminal.message(_("Set it with: followup rules option shop NAME"))
 
 
 @templates_app.command("set", help=_("Write your own wording of one message."))
@@ -1959,7 +1970,7 @@ def templates_set(
     from followup_cli.commands.templates import set_template
 
     done = set_template(_conn(ctx), key, text)
-    render.message(_("Template {key} saved: {text}").format(key=done["key"], text=done["text"]))
+    terminal.message(_("Template {key} saved: {text}").format(key=done["key"], text=done["text"]))
 
 
 @templates_app.command("reset", help=_("Go back to the default wording (one message, or all)."))
@@ -1971,9 +1982,11 @@ def templates_reset(
 
     done = reset_templates(_conn(ctx), key)
     if done["key"] is None:
-        render.message(_("All templates are back to the default wording."))
+        terminal.message(_("All templates are back to the default wording."))
     else:
-        render.message(_("Template {key} is back to the default wording.").format(key=done["key"]))
+        terminal.message(
+            _("Template {key} is back to the default wording.").format(key=done["key"])
+        )
 
 
 staff_app = typer.Typer(
@@ -1995,7 +2008,7 @@ def staff_show(
         return
     from followup_cli.commands.branches import staff
 
-    render.staff_view(staff(_conn(ctx), _day(on)), fmt)
+    staff_view(staff(_conn(ctx), _day(on)), fmt)
 
 
 @staff_app.command(
@@ -2021,7 +2034,7 @@ def staff_set(
         text = _("{name} is in no branch.").format(name=done["name"])
     if not done["owns_customers"]:
         text += " " + _("(No customer names {name} as owner yet.)").format(name=done["name"])
-    render.message(text)
+    terminal.message(text)
 
 
 @app.command()
@@ -2045,7 +2058,7 @@ def snooze(
     today_ = _day(on)
     note = strip_controls(note) if note else note
     done = run_snooze(_conn(ctx), customer, parse_until(until, today_), today_, note)
-    render.message(
+    terminal.message(
         _("Snoozed {customer_id} {name} until {until}").format(
             customer_id=done["customer_id"], name=done["name"], until=done["until"]
         )
@@ -2063,7 +2076,7 @@ def assign(
     from followup_cli.commands.customers import assign as run_assign
 
     done = run_assign(_conn(ctx), customer, owner, _day(on))
-    render.message(
+    terminal.message(
         _("{customer_id} {name} is now followed up by {owner}").format(
             customer_id=done["customer_id"], name=done["name"], owner=done["owner"]
         )
@@ -2087,7 +2100,7 @@ def optout(
         sentence = _("{customer_id} {name} may be contacted again; next: {next_due}")
     else:
         sentence = _("{customer_id} {name} may be contacted again")
-    render.message(
+    terminal.message(
         sentence.format(
             customer_id=done["customer_id"], name=done["name"], next_due=done["next_due"]
         )
@@ -2114,7 +2127,7 @@ def reactivate(
         text = _("{ref} {name} is active again from {day}; next: {due} ({reason})")
     else:
         text = _("{ref} {name} is active again from {day}; nothing planned")
-    render.message(
+    terminal.message(
         text.format(
             ref=done["customer_id"],
             name=done["name"],
@@ -2145,7 +2158,7 @@ def plan(
     today_ = _day(on)
     days = (Duration.parse(spread_over).after(today_) - today_).days
     done = spread(_conn(ctx), today_, days, capacity)
-    render.message(
+    terminal.message(
         _(
             "Backlog of {backlog}: {kept_today} stay today, {moved} moved "
             "(at most {capacity} a day), {not_placed} did not fit"
@@ -2178,7 +2191,7 @@ def upcoming(
     from followup_cli.planner.upcoming import upcoming as run_upcoming
 
     conn = _conn(ctx)
-    render.upcoming_view(run_upcoming(conn, _day(on), days, optional(conn, branch)), fmt)
+    upcoming_view(run_upcoming(conn, _day(on), days, optional(conn, branch)), fmt)
 
 
 @app.command("at-risk")
@@ -2190,7 +2203,7 @@ def at_risk(
     """Customers silent for longer than twice their tier's interval (churn risk)."""
     from followup_cli.planner.upcoming import at_risk as run_at_risk
 
-    render.at_risk_view(run_at_risk(_conn(ctx), _day(on)), fmt)
+    at_risk_view(run_at_risk(_conn(ctx), _day(on)), fmt)
 
 
 class DueFormat(StrEnum):
@@ -2230,9 +2243,9 @@ def export_due(
     conn = _conn(ctx)
     rows = due_export(conn, today_, days, optional(conn, branch))
     if fmt is DueFormat.ics:
-        render.write_bytes(to_ics(rows, today_), output)
+        files.write_bytes(to_ics(rows, today_), output)
     else:
-        render.export_rows(rows, render.DUE_KEYS, Format(fmt.value), output, excel)
+        export_rows(rows, DUE_KEYS, Format(fmt.value), output, excel)
 
 
 @app.command()
@@ -2245,9 +2258,10 @@ def segments(
     Recency, frequency and spend are scored 1-5 by quintiles over every customer with
     imported purchases; 4-5 is high. The eight segments are the usual RFM ones.
     """
-    from followup_cli.planner.purchases import segments_view
+    from followup_cli.planner.purchases import segments_view as segments_data
+    from followup_cli.views.segments import segments_view
 
-    render.segments_view(segments_view(_conn(ctx)), fmt)
+    segments_view(segments_data(_conn(ctx)), fmt)
 
 
 tiers_app = typer.Typer(help="Tier changes that purchases suggest.", no_args_is_help=True)
@@ -2264,7 +2278,7 @@ def tiers_suggest(
     """Regulars among the most valuable (suggest vip) and VIPs who fell away (suggest regular)."""
     from followup_cli.planner.purchases import tier_suggestions
 
-    render.tier_suggestions_view(tier_suggestions(_conn(ctx), _day(on), apply), fmt, apply)
+    tier_suggestions_view(tier_suggestions(_conn(ctx), _day(on), apply), fmt, apply)
 
 
 @app.command()
@@ -2303,7 +2317,7 @@ def forecast(
     if output or excel:
         if output and fmt is Format.table and not excel:
             fmt = _format_of_file(output)
-        render.export_rows([c.as_dict() for c in result.customers], FORECAST_KEYS, fmt, output,
+        export_rows([c.as_dict() for c in result.customers], FORECAST_KEYS, fmt, output,
                            excel)  # fmt: skip
         return
     forecast_view(result, fmt, None if show_all else 20)

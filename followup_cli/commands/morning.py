@@ -4,15 +4,15 @@ A plain `today` (only the options below) is read here and drawn without building
 command tree (Typer's parameters for every command); anything else - help, `--with-message`,
 a value that does not parse, a database file that does not exist yet - goes through the full
 command line, which says what is wrong exactly as for any other command. Both paths list the
-same way: `gather` and `show` are the one definition of what `today` prints.
+same way: `gather` here and `show` in views/morning.py are the one definition of what `today`
+prints. This module returns values; views/morning.py draws them.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -72,20 +72,6 @@ def gather(
     return [item.as_dict() for item in items], total
 
 
-def show(
-    items: list[dict[str, Any]],
-    total: int | None,
-    fmt: str,
-    day: date,
-    explain: bool,
-    branch: str | None = None,
-) -> None:
-    from followup_cli.views import render
-
-    shown = " ".join(branch.split()) if branch is not None else None
-    render.today_view(items, render.Format(fmt), day.isoformat(), explain, total, shown)
-
-
 def plain_today(argv: Sequence[str]) -> dict[str, Any] | None:
     """The options of a plain `[--db PATH] today [...]`, or None for anything else."""
     words = list(argv)
@@ -132,11 +118,24 @@ def plain_today(argv: Sequence[str]) -> dict[str, Any] | None:
     return found
 
 
-def run_plain_today(argv: Sequence[str]) -> bool:
-    """Draw the morning list for a plain `today`; False when the full command line should."""
+@dataclass(frozen=True)
+class PlainToday:
+    """A plain `today`'s list, read and ready to draw (views/morning.py draws it)."""
+
+    items: list[dict[str, Any]]
+    total: int | None
+    fmt: str
+    day: date
+    explain: bool
+    branch: str | None
+
+
+def read_plain_today(argv: Sequence[str]) -> PlainToday | None:
+    """The list a plain `today` prints; None when the full command line should answer (not a
+    plain `today`, a new database file, or anything that went wrong: nothing is printed yet)."""
     found = plain_today(argv)
     if found is None:
-        return False
+        return None
     try:
         from followup_cli import storage
         from followup_cli.core.dates import parse_day
@@ -148,7 +147,7 @@ def run_plain_today(argv: Sequence[str]) -> bool:
         else:
             path, is_default = storage.resolve_db_path(found.get("--db"))
             if not path.is_file():
-                return False  # a new file is announced by the full command line
+                return None  # a new file is announced by the full command line
             conn = storage.open_db(path, create_folder=is_default)
         limit = int(found["--limit"]) if "--limit" in found else None
         explain = bool(found.get("--explain"))
@@ -157,10 +156,5 @@ def run_plain_today(argv: Sequence[str]) -> bool:
             conn, day, found.get("--owner"), limit, explain=explain, branch=branch
         )
     except Exception:
-        return False  # nothing printed yet: the full command line reports it as usual
-    try:
-        show(items, total, found.get("--format", "table"), day, explain, branch)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return True
+        return None  # the full command line reports it as usual
+    return PlainToday(items, total, found.get("--format", "table"), day, explain, branch)

@@ -15,9 +15,9 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.core.dates import Duration
 from followup_cli.core.models import Settings
+from followup_cli.core.options import format_value
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.wording import churn_definition_text
 
 
 def build_report(
@@ -121,7 +121,9 @@ def build_report(
         "by": by,
         "breakdown": rows,
         "churn_definition": settings.churn_definition,
-        "churn_definition_text": churn_definition_text(settings),
+        # the churn definition in force, as stored: the views put it into words
+        "churn_factor": format_value(settings.churn_factor),
+        "churn_window": format_value(settings.churn_window),
         "win_back": win_back_figures(conn, start, end, settings),
     }
 

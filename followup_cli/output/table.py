@@ -15,8 +15,12 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
+
+from followup_cli.i18n import N_, _
+from followup_cli.output.formats import cell_value
+from followup_cli.output.shown import shown
+from followup_cli.text import strip_controls, text_width
 
 FREE_MIN = 12  # free text is not squeezed narrower than this while other columns can go
 DEFAULT_WIDTH = 80  # when not on a terminal and COLUMNS is not set (`today | less`)
@@ -70,6 +74,9 @@ def as_col(column: Col | tuple[str, str], position: int) -> Col:
     return Col(key, heading, keep=position, whole=key in WHOLE_KEYS, free=key in FREE_KEYS)
 
 
+Column = tuple[str, str]  # (key in the row dict, heading on a terminal); or a Col
+
+
 # --- text width ------------------------------------------------------------------------------
 
 
@@ -78,19 +85,6 @@ def _char_width(char: str) -> int:
     from rich.cells import cell_len
 
     return cell_len(char)
-
-
-def text_width(text: str) -> int:
-    """Columns the text takes on a terminal, measured by Rich's maintained width tables: CJK
-    characters take two, `❤️` two, a joined family emoji two (not one and six)."""
-    return len(text) if text.isascii() else _wide_width(text)
-
-
-@lru_cache(maxsize=65536)
-def _wide_width(text: str) -> int:
-    from rich.cells import cell_len
-
-    return cell_len(text)
 
 
 def _graphemes(text: str) -> list[str]:
@@ -457,3 +451,53 @@ def table_lines(
     placed = fit(cols, cells, width)
     style = (lambda index: row_style(rows[index])) if row_style else None
     return draw(placed, len(rows), title, width, style, colour)
+
+
+# --- printing ------------------------------------------------------------------------------------
+
+
+def write_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column | Col],
+    title: str | None = None,
+    empty: str = N_("nothing to show"),
+    row_style: Callable[[dict[str, Any]], str | None] | None = None,
+) -> None:
+    """A table laid out for the terminal's width; cells are never markup."""
+    from followup_cli.output.terminal import colour_on
+
+    if not rows:
+        print(_(empty))
+        return
+    shown_rows, headings, style = for_reader(rows, columns, row_style)
+    title = strip_controls(title) if title else title
+    lines = table_lines(shown_rows, headings, cell_text, title, style, colour_on())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as the text a table draws."""
+    return strip_controls(str(cell_value(value)))
+
+
+def for_reader(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column | Col],
+    row_style: Callable[[dict[str, Any]], str | None] | None,
+) -> tuple[list[dict[str, Any]], list[Column | Col], Any]:
+    """Rows, headings and row styles as a person reads them: stored English values (tiers,
+    statuses, outcomes, reasons) and headings in the chosen language; styles from the
+    stored values."""
+    from followup_cli.i18n import language
+
+    if language() == "en":
+        return list(rows), list(columns), row_style
+    headings = [
+        replace(c, heading=_(c.heading)) if not isinstance(c, tuple) else (c[0], _(c[1]))
+        for c in columns
+    ]
+    in_words = [{key: shown(key, value) for key, value in row.items()} for row in rows]
+    if row_style is None:
+        return in_words, headings, None
+    stored = {id(s): row for s, row in zip(in_words, rows, strict=True)}
+    return in_words, headings, lambda row: row_style(stored[id(row)])

@@ -17,6 +17,9 @@ from typing import Any, TextIO
 
 from followup_cli import wording
 from followup_cli.i18n import N_, _, language
+from followup_cli.output.files import open_output
+from followup_cli.output.formats import cell_value, neutralise
+from followup_cli.output.shown import shown
 from followup_cli.text import strip_controls
 
 RATE_KEYS = frozenset(
@@ -110,17 +113,13 @@ def _as_number(value: Any) -> float | None:
 
 def _words(key: str, value: Any) -> Any:
     """A stored value in the reader's words (tiers, outcomes, channels, yes/no, segments)."""
-    from followup_cli.views.render import _cell, _shown
-
     if key in MONEY_KEYS:
-        return _cell(value)
-    return _cell(_shown(key, value))
+        return cell_value(value)
+    return cell_value(shown(key, value))
 
 
 def person_text(key: str, value: Any) -> str:
     """One CSV cell for a person: 91.7%, 1280.00, 2026-03-05, 老客户."""
-    from followup_cli.views.render import neutralise
-
     number = _as_number(value) if key in RATE_KEYS | MONEY_KEYS else None
     if number is not None and key in RATE_KEYS:
         return f"{100 * number:.1f}%"
@@ -144,8 +143,6 @@ def write_xlsx(rows: Iterable[dict[str, Any]], keys: Sequence[str], path: str) -
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-
-    from followup_cli.views.render import open_output
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("followup"))

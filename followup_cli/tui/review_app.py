@@ -134,7 +134,7 @@ def _cells(item: DueItem) -> tuple[str, str, str, str]:
 def _list_widths(items: list[DueItem]) -> tuple[int, int]:
     """The id column as wide as the longest id, the status as wide as the longest status
     word in the reader's language (严重逾期: 8), so neither is ever cut."""
-    from followup_cli.output.table import text_width
+    from followup_cli.text import text_width
 
     id_width = max([text_width(_("ID")), *(text_width(i.customer_id) for i in items)])
     statuses = ("due", "overdue", "late")

@@ -6,7 +6,9 @@ from __future__ import annotations
 from followup_cli import wording
 from followup_cli.commands.forecast import Backtest, Forecast
 from followup_cli.i18n import N_, _
-from followup_cli.views.render import Format, emit, message, write_json
+from followup_cli.output.formats import Format
+from followup_cli.output.table import Col
+from followup_cli.views.emit import Said, Shown, Table, emit
 
 FORECAST_KEYS = (
     "customer_id",
@@ -28,11 +30,10 @@ def _percent(value: float) -> str:
 
 def forecast_view(result: Forecast, fmt: Format, limit: int | None) -> None:
     rows = [c.as_dict() for c in result.customers]
-    if fmt is not Format.table:
-        emit(rows, [(k, k) for k in FORECAST_KEYS], fmt)
-        return
-    from followup_cli.output.table import Col
+    emit(Shown(rows, FORECAST_KEYS, said=lambda: _forecast_said(result, rows, limit)), fmt)
 
+
+def _forecast_said(result: Forecast, rows: list[dict], limit: int | None) -> list[Said]:
     shown = rows if limit is None else rows[:limit]
     people = [
         {
@@ -64,35 +65,33 @@ def forecast_view(result: Forecast, fmt: Format, limit: int | None) -> None:
         count=len(rows),
         expected=f"{result.expected_purchases:.0f}",
     )
-    emit(people, columns, fmt, title)
+    said: list[Said] = [Table(people, columns, title)]
     if limit is not None and len(rows) > limit:
-        message(
+        said.append(
             _(
                 "{shown} of {total} shown; --all shows every customer, --format csv writes them"
             ).format(shown=limit, total=len(rows))
         )
+    return said
 
 
 def backtest_view(result: Backtest, fmt: Format) -> None:
-    if fmt is Format.json:
-        write_json(result.as_dict())
-        return
-    if fmt is Format.csv:
-        rows = [
-            {"measure": key, "model": pair["model"], "naive": pair["naive"]}
-            for key, pair in result.as_dict().items()
-            if isinstance(pair, dict)
-        ]
-        emit(rows, [("measure", "measure"), ("model", "model"), ("naive", "naive")], fmt)
-        return
-    print(_backtest_sentences(result))
+    """JSON: the figures; CSV: a row a measure (model and plain guess); a person: sentences."""
+    data = result.as_dict()
+    rows = [
+        {"measure": key, "model": pair["model"], "naive": pair["naive"]}
+        for key, pair in data.items()
+        if isinstance(pair, dict)
+    ]
+    shown = Shown(data, ("measure", "model", "naive"), rows=rows, said=lambda: [_sentences(result)])
+    emit(shown, fmt)
 
 
 def _number(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _backtest_sentences(result: Backtest) -> str:
+def _sentences(result: Backtest) -> str:
     """The backtest as an owner reads it: what happened, what the model said, what a plain
     guess said."""
     days = (result.until - result.cut).days

@@ -8,6 +8,7 @@ from typing import Any
 from followup_cli import wording
 from followup_cli.core.metrics import DEFINITIONS
 from followup_cli.i18n import N_, _, language
+from followup_cli.views.report import churn_definition_words
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
@@ -154,8 +155,8 @@ def render(report: dict[str, Any]) -> str:
             f"<td>{escape(basis)}</td></tr>"
         )
     out.append("</tbody></table>")
-    if report.get("churn_definition_text"):
-        line = _("Churn definition: {text}").format(text=report["churn_definition_text"])
+    if "churn_definition" in report:  # a period not begun yet counts nothing, says none
+        line = _("Churn definition: {text}").format(text=churn_definition_words(report))
         out.append(f'<p class="period">{escape(line)}</p>')
     out.append(f"<h2>{escape(_('Rates'))}</h2>")
     out.append(

@@ -1,0 +1,89 @@
+"""The terminal a person watches: sentences on stdout and stderr, a Rich console, colour only
+where it shows, and the progress bar of a big import."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from followup_cli.text import strip_controls
+
+
+def console(stderr: bool = False):
+    """A Rich console that never colours or animates when not on a terminal."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    columns = os.environ.get("COLUMNS", "")
+    width = None if stream.isatty() else int(columns) if columns.isdigit() else 80
+    return Console(
+        file=stream,
+        width=width,
+        no_color="NO_COLOR" in os.environ or not stream.isatty(),
+        highlight=False,
+        emoji=False,
+    )
+
+
+def colour_on(stream: TextIO | None = None) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR or TERM=dumb."""
+    stream = stream or sys.stdout
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def message(text: str) -> None:
+    print(strip_controls(text))
+
+
+def warn(text: str) -> None:
+    print(strip_controls(text), file=sys.stderr)
+
+
+PROGRESS_MIN_ROWS = 20_000  # smaller files import in well under a second
+
+
+@contextmanager
+def progress(
+    label: str, done_label: str | None = None, quiet: bool = False
+) -> Iterator[Callable[[int], Callable[[int], None]] | None]:
+    """A factory (total rows -> tick) for a progress bar: only for a person watching (both
+    outputs on a terminal, no --quiet) and a big file. The bar is drawn by the ticks, with no
+    thread of its own, so an import may fork its reading process at any time; once every row
+    is counted it says `done_label` (the writing that follows takes a while on a big file)."""
+    if (
+        quiet
+        or not (sys.stderr.isatty() and sys.stdout.isatty())
+        or os.environ.get("TERM") == "dumb"
+    ):
+        yield None
+        return
+    import time
+
+    from rich.markup import escape
+    from rich.progress import Progress
+
+    with Progress(console=console(stderr=True), transient=True, auto_refresh=False) as bar:
+
+        def start(total: int) -> Callable[[int], None]:
+            if total < PROGRESS_MIN_ROWS:
+                return lambda _: None
+            task = bar.add_task(escape(label), total=total)  # a file name is not markup
+            counted, drawn = [0], [0.0]
+
+            def tick(rows: int) -> None:
+                bar.advance(task, rows)
+                counted[0] += rows
+                finished = counted[0] >= total
+                if finished and done_label:
+                    bar.update(task, description=escape(done_label))
+                now = time.monotonic()
+                if finished or now - drawn[0] >= 0.1:
+                    bar.refresh()
+                    drawn[0] = now
+
+            return tick
+
+        yield start
