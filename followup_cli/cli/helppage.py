@@ -67,6 +67,7 @@ _HELP_PAGE_WORDS = (
     ("COMMAND [ARGS]...", N_("COMMAND [ARGS]...")),
     ("[required]", N_("[required]")),
     ("[default: ", N_("[default: ")),
+    ("<list[str]>", N_("<text>")),  # typer 0.29 names a repeatable option's type so
     ("<str>", N_("<text>")),
     ("<int>", N_("<number>")),
     ("<int range>", N_("<number>")),

@@ -263,9 +263,9 @@ BranchFilterOpt = Annotated[
     ),
 ]
 ExcelOpt = Annotated[
-    bool, typer.Option("--excel", help=N_("A file for a person: CSV with a BOM, for Excel and WPS."))
+    bool,
+    typer.Option("--excel", help=N_("A file for a person: CSV with a BOM, for Excel and WPS.")),
 ]
-OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="File (default stdout).")]
 
 
 def format_of_file(output: str) -> Format:
