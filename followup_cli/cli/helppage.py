@@ -184,7 +184,8 @@ def _marks_in_language(text: str) -> str:
     (wrapped first, `[default:` and its value may end up on two lines)."""
     for english in ("[default: ", "[required]"):
         text = text.replace(english, _(dict(_HELP_PAGE_WORDS)[english]))
-    return text
+    # typer 0.29 joins a range and required: [1<=x<=9; required]
+    return text.replace("; required]", "; " + _("required") + "]")
 
 
 def _wrapped(text: str, width: int) -> str:
