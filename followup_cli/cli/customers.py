@@ -15,6 +15,7 @@ from followup_cli.cli.options import (
     TableFormatOpt,
     TextFormatOpt,
     TextOrJson,
+    YesOpt,
     complete_branches,
     complete_customers,
     complete_tiers,
@@ -268,7 +269,7 @@ def merge(
             autocompletion=complete_customers,
         ),
     ],
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: YesOpt = False,
     on: DayOpt = None,
     fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
@@ -299,7 +300,7 @@ def merge(
 def forget(
     ctx: typer.Context,
     customer: CustomerArg,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: YesOpt = False,
     late_db: LateDbOpt = None,
 ) -> None:
     """Erase a customer and all their history from the file (right to erasure)."""

@@ -15,6 +15,8 @@ from followup_cli.cli.options import (
     ReplanDayOpt,
     TableFormatOpt,
     TextOrJson,
+    YesOpt,
+    confirm,
     connect,
     option_day,
 )
@@ -306,6 +308,7 @@ def imports_undo(
         ..., min=1, max=ID_MOST, help="The import's ID from 'followup imports'."
     ),
     on: ReplanDayOpt = None,
+    yes: YesOpt = False,
     late_db: LateDbOpt = None,
 ) -> None:
     """Revert an import: customers it added removed, fields it changed restored.
@@ -314,7 +317,16 @@ def imports_undo(
     """
     from followup_cli.imports.run import undo_import
 
-    done = undo_import(connect(ctx), import_id, option_day(on))
+    day = option_day(on)
+    conn = connect(ctx)
+    confirm(
+        _(
+            "Undo import {import_id}: remove the customers it added and restore the fields it "
+            "changed?"
+        ).format(import_id=import_id),
+        yes,
+    )
+    done = undo_import(conn, import_id, day)
     render.message(
         _("Import {import_id} undone: {removed} customers removed, {restored} restored.").format(
             **done

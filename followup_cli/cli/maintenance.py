@@ -14,6 +14,7 @@ from followup_cli.cli.options import (
     TextFormatOpt,
     TextOrJson,
     UsageProblem,
+    YesOpt,
     confirm,
     connect,
     db_path,
@@ -50,7 +51,7 @@ def backup(
 def restore(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A backup made by 'followup backup'."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: YesOpt = False,
     late_db: LateDbOpt = None,
 ) -> None:
     """Replace the database with a backup; the current one is kept aside."""

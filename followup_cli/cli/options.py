@@ -262,6 +262,7 @@ BranchFilterOpt = Annotated[
         autocompletion=complete_branches,
     ),
 ]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 ExcelOpt = Annotated[
     bool,
     typer.Option("--excel", help=N_("A file for a person: CSV with a BOM, for Excel and WPS.")),

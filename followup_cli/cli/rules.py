@@ -10,6 +10,8 @@ from followup_cli.cli.options import (
     LateDbOpt,
     ReplanDayOpt,
     TableFormatOpt,
+    YesOpt,
+    confirm,
     connect,
     option_day,
     typed_tier,
@@ -90,12 +92,16 @@ def rules_set(
 def rules_reset(
     ctx: typer.Context,
     on: str | None = typer.Option(None, "--date", help="Re-plan as of."),
+    yes: YesOpt = False,
     late_db: LateDbOpt = None,
 ) -> None:
     """Go back to the default rules and shop options; open follow-ups are re-planned."""
     from followup_cli.planner.plans import reset_rules
 
-    done = reset_rules(connect(ctx), option_day(on))
+    day = option_day(on)
+    conn = connect(ctx)
+    confirm(_("Go back to the default rules and shop options, and re-plan follow-ups?"), yes)
+    done = reset_rules(conn, day)
     changes = ", ".join(
         f"{name} {change['was'] or '(none)'} -> {change['now'] or '(none)'}"
         for name, change in done["options"].items()
