@@ -137,6 +137,8 @@ class FollowupGroup(TyperGroup):
             from followup_cli.text import strip_controls
             from followup_cli.wording import usage_error
 
+            _number_error_as_documented(exc)
+
             # One line, always: click lists choices one per line.
             message = " ".join(
                 strip_controls(
@@ -193,6 +195,29 @@ class FollowupGroup(TyperGroup):
                     kind=type(exc).__name__, detail=exc
                 )
             ) from None
+
+
+def _number_error_as_documented(exc: typer.TyperException) -> None:
+    """Typer 0.29 checks numbers with pydantic and words a bad one its way ("Input should be
+    less than or equal to 5"); the README and the Chinese catalogue word it as click does
+    under Typer 0.28 ("9 is not in the range 1<=x<=5."). No public seam sets that wording:
+    the value typed and the bounds are read back from the validation error and the option."""
+    errors = getattr(exc.__cause__, "errors", None)
+    param = getattr(exc, "param", None)
+    found = errors() if callable(errors) else []
+    if not found or param is None:
+        return
+    kind, typed = str(found[0].get("type", "")), found[0].get("input")
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if kind.startswith(("greater_than", "less_than")) and (low, high) != (None, None):
+        if low is not None and high is not None:
+            bounds = f"{low}<=x<={high}"
+        else:
+            bounds = f"x>={low}" if low is not None else f"x<={high}"
+        exc.message = f"{typed} is not in the range {bounds}."  # type: ignore[attr-defined]
+    elif kind == "int_parsing":
+        ranged = "int range" if (low, high) != (None, None) else "integer"
+        exc.message = f"{typed!r} is not a valid {ranged}."  # type: ignore[attr-defined]
 
 
 def _reader_went_away() -> None:
