@@ -254,7 +254,7 @@ def test_a_reimport_that_moves_a_member_is_on_their_timeline(chain, tmp_path):
         ("M03", "Riverside")
     ]
     second = chain.json("imports")[0]["id"]
-    chain("imports", "undo", str(second), "--date", "2026-01-06")
+    chain("imports", "undo", "--yes", str(second), "--date", "2026-01-06")
     assert chain.json("show", "M05")["branch"] == "Riverside"
 
 

@@ -429,7 +429,7 @@ def test_tier_and_owner_changed_by_an_import_are_on_the_timeline_until_it_is_und
         ("2025-01-05", "owner", None, "Sam", "import"),
     ]
     second = cli.json("imports")[0]["id"]
-    cli("imports", "undo", str(second), "--date", "2025-01-05")
+    cli("imports", "undo", "--yes", str(second), "--date", "2025-01-05")
     shown = cli.json("show", "R1")
     assert (shown["tier"], shown["owner"]) == ("regular", None)
     assert [e for e in shown["timeline"] if e["kind"] == "change"] == []

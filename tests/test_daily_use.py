@@ -237,7 +237,7 @@ def test_undoing_the_purchases_import_makes_them_lost_again(cli, csv_file, tmp_p
     sales = tmp_path / "sales.csv"
     sales.write_text("id,date,amount,order\nR1,2025-03-10,50,S-9\n", encoding="utf-8")
     done = cli.json("import", "purchases", str(sales), "--date", "2025-03-10")
-    cli("imports", "undo", str(done["import_id"]), "--date", "2025-03-10")
+    cli("imports", "undo", "--yes", str(done["import_id"]), "--date", "2025-03-10")
     rui = cli.json("show", "R1")
     assert (rui["status"], rui["returned_on"], rui["next_due"]) == ("churned", None, None)
 
@@ -312,7 +312,7 @@ def test_converted_is_only_for_prospects(cli, csv_file):
 def test_rules_reset_puts_the_shop_options_back_too(cli, csv_file):
     cli("rules", "option", "phone_region", "GB")
     cli("rules", "option", "max_attempts", "4")
-    out = cli("rules", "reset", "--date", "2025-01-02").stdout
+    out = cli("rules", "reset", "--yes", "--date", "2025-01-02").stdout
     assert out == (
         "Default rules restored, and the shop options too (max_attempts 4 -> 3, phone_region "
         "GB -> CN); 0 follow-ups re-planned\n"
@@ -322,7 +322,7 @@ def test_rules_reset_puts_the_shop_options_back_too(cli, csv_file):
     # the next import reads phones without +code as Chinese again
     cli("import", "customers", str(csv_file("A1,An,138 0013 8001,,vip,,,2024-12-01,,\n")))
     assert cli.json("show", "A1")["phone"] == "+8613800138001"
-    again = cli("rules", "reset", "--date", "2025-01-02").stdout
+    again = cli("rules", "reset", "--yes", "--date", "2025-01-02").stdout
     assert again == "Default rules restored, and the shop options too; 1 follow-ups re-planned\n"
 
 

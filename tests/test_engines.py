@@ -217,7 +217,7 @@ def test_a_server_stopped_mid_import_says_what_was_kept_and_it_can_be_undone(
             "new 200",
             "old 201",
         ]
-        out = cli("imports", "undo", "2").stdout
+        out = cli("imports", "undo", "--yes", "2").stdout
         assert out == "Import 2 undone: 0 customers removed, 200 restored.\n"
         assert cli.json("show", "K0200")["notes"] == "old 200"
     finally:

@@ -85,7 +85,7 @@ def test_changing_a_rule_after_a_snooze_keeps_the_snooze_on_the_example_shop(cli
 @pytest.mark.parametrize(
     "replan",
     [
-        ["rules", "reset", "--date", "2025-01-03"],
+        ["rules", "reset", "--yes", "--date", "2025-01-03"],
         ["rules", "option", "closed_weekdays", "sat", "--date", "2025-01-03"],
         ["rules", "set", "vip", "--every", "2m", "--date", "2025-01-03"],
     ],
@@ -108,7 +108,7 @@ def test_re_import_and_its_undo_keep_a_snoozed_follow_up(cli, csv_file, isolated
     assert out.stdout.strip().endswith("read 2, added 0, updated 1, unchanged 1, rejected 0")
     assert snooze_state(isolated_db) == snoozed
     import_id = cli.json("imports")[0]["id"]
-    cli("imports", "undo", str(import_id), "--date", "2025-01-03")
+    cli("imports", "undo", "--yes", str(import_id), "--date", "2025-01-03")
     assert snooze_state(isolated_db) == snoozed
 
 

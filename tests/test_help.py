@@ -92,7 +92,11 @@ def test_completion_without_a_database_offers_default_tiers_and_creates_nothing(
     assert not isolated_db.exists()
 
 
-def test_show_completion_prints_a_script_for_the_shell(cli):
+def test_show_completion_prints_a_script_for_the_shell(cli, monkeypatch):
+    # Typer's --show-completion is a flag (the "bash" after it is not read): the shell is found
+    # by walking up to 10 parent processes, which depends on how pytest was started (an xdist
+    # worker sits one level deeper). Name the shell, so the test does not depend on that.
+    monkeypatch.setattr("shellingham.detect_shell", lambda *args, **kwargs: ("bash", "/bin/bash"))
     out = cli("--show-completion", "bash").stdout
     assert "_FOLLOWUP_COMPLETE=complete_bash" in out
     assert "complete -o default -F _followup_completion followup" in out

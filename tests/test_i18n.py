@@ -322,7 +322,7 @@ def chinese_day(cli, tmp_path: Path):
         (("rules",), 0),
         (("rules", "set", "老客户", "--every", "2m", *DAY), 0),
         (("rules", "option", "min_gap", "5d", *DAY), 0),
-        (("rules", "reset", *DAY), 0),
+        (("rules", "reset", "--yes", *DAY), 0),
         (("snooze", "K007", "--until", "2026-03-20", *DAY), 0),
         (("assign", "K007", "--owner", "小王"), 0),
         (("optout", "K006", "--undo", *DAY), 0),
@@ -354,7 +354,7 @@ def chinese_day(cli, tmp_path: Path):
         (("rules", "option", "营业时间", "1"), 1),
         (("import", "customers", str(tmp_path / "没有.csv")), 4),
         (("restore", str(tmp_path / "没有.db"), "--yes"), 1),
-        (("imports", "undo", "1", *DAY), 1),
+        (("imports", "undo", "--yes", "1", *DAY), 1),
     ]
     for args, code in steps:
         if cli is None:  # the real program, in a Chinese locale

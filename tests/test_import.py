@@ -341,16 +341,16 @@ def test_imports_are_listed_and_one_can_be_undone(cli, csv_file):
         (second["import_id"], 1, 1, "done"),
         (first["import_id"], 1, 0, "done"),
     ]
-    err = cli("imports", "undo", str(first["import_id"]), code=1).stderr
+    err = cli("imports", "undo", "--yes", str(first["import_id"]), code=1).stderr
     assert "customer U1 was changed again later" in err
-    out = cli("imports", "undo", str(second["import_id"])).stdout
+    out = cli("imports", "undo", "--yes", str(second["import_id"])).stdout
     assert out == f"Import {second['import_id']} undone: 1 customers removed, 1 restored.\n"
     assert {k: v["name"] for k, v in customers(cli).items()} == {"U1": "Una"}
     assert cli.json("imports")[0]["status"] == "undone"
     cli("log", "U1", "reached", "--date", "2025-01-03")
-    err = cli("imports", "undo", str(first["import_id"]), code=1).stderr
+    err = cli("imports", "undo", "--yes", str(first["import_id"]), code=1).stderr
     assert "1 contact(s) were logged on its customers since" in err
-    assert "no import with id 99" in cli("imports", "undo", "99", code=1).stderr
+    assert "no import with id 99" in cli("imports", "undo", "--yes", "99", code=1).stderr
 
 
 def test_undo_refuses_once_someone_has_worked_on_the_customers(cli, csv_file):
@@ -362,7 +362,7 @@ def test_undo_refuses_once_someone_has_worked_on_the_customers(cli, csv_file):
         "2025-01-01",
     )
     cli("assign", "A1", "--owner", "Mei")
-    err = cli("imports", "undo", str(done["import_id"]), code=1).stderr
+    err = cli("imports", "undo", "--yes", str(done["import_id"]), code=1).stderr
     assert "customer A1 was changed again later" in err
     assert customers(cli)["A1"]["owner"] == "Mei"
 
@@ -594,7 +594,7 @@ def test_a_customers_rows_in_one_file_count_and_undo_by_what_they_come_to(cli, c
     assert (out["updated"], out["unchanged"], out["merged"]) == (1, 0, 1)
     stored = customers(cli)["A1"]
     assert (stored["last_purchase"], stored["email"]) == ("2025-10-01", "new@x.org")
-    cli("imports", "undo", str(out["import_id"]))
+    cli("imports", "undo", "--yes", str(out["import_id"]))
     stored = customers(cli)["A1"]
     assert (stored["last_purchase"], stored["email"]) == ("2025-09-01", "a@x.org")
 

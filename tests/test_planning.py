@@ -82,7 +82,7 @@ def test_bad_rules_are_refused_and_change_nothing(cli, isolated_db):
 def test_reset_refuses_while_customers_use_a_custom_tier(cli, csv_file):
     cli("rules", "set", "wholesale", "--every", "6w")
     one(cli, csv_file, "W1,Wu,13800000001,,wholesale,,2024-12-20,,,")
-    assert "wholesale (1)" in cli("rules", "reset", code=1).stderr
+    assert "wholesale (1)" in cli("rules", "reset", "--yes", code=1).stderr
     cli("rules", "set", "vip", "--every", "2w")
     cli(
         "import",
@@ -91,7 +91,7 @@ def test_reset_refuses_while_customers_use_a_custom_tier(cli, csv_file):
         "--date",
         "2025-01-02",
     )
-    assert "Default rules restored" in cli("rules", "reset").stdout
+    assert "Default rules restored" in cli("rules", "reset", "--yes").stdout
     assert cli.json("rules")["rules"][0]["every"] == "1m"
 
 

@@ -94,7 +94,7 @@ def test_margin_and_switch_are_shop_options(cli, csv_file, tmp_path):
 def test_undoing_the_purchases_import_takes_the_rhythm_back(cli, csv_file, tmp_path):
     _rhythm_shop(cli, csv_file, tmp_path)
     import_id = cli.json("imports")[0]["id"]
-    cli("imports", "undo", str(import_id), "--date", "2026-04-10")
+    cli("imports", "undo", "--yes", str(import_id), "--date", "2026-04-10")
     # No purchases left: no segment, and the cadence from the date added (2025-01-01),
     # nearest to 2026-04-10: 2026-04-01 (5 x 3 months).
     assert cli.json("segments")["customers"] == 0

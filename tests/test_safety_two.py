@@ -515,7 +515,7 @@ def test_imports_undo_is_linear_and_finds_customers_by_index(cli, isolated_db, t
     for number, source in ((2, small), (4, large)):
         cli("import", "customers", str(source), "--date", "2026-11-23", "-q")
         started = time.perf_counter()
-        done = cli("imports", "undo", str(number), "--date", "2026-11-23").stdout
+        done = cli("imports", "undo", "--yes", str(number), "--date", "2026-11-23").stdout
         timings.append(time.perf_counter() - started)
         assert done.startswith(f"Import {number} undone: ")
         cli("import", "customers", str(source), "--date", "2026-11-23", "-q")  # back, for next

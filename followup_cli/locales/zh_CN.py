@@ -208,6 +208,8 @@ MESSAGES: dict[str, str] = {
     "--map {pair!r} must be 'Column=field' with field one of {fields}": "--map {pair!r} 应为 '列名=字段'，字段为以下之一：{fields}",
     "Import {import_id} undone: {removed} customers removed, {restored} restored.": "已撤销第 {import_id} 次导入：删除 {removed} 位客户，恢复 {restored} 位。",
     "Erase {customer} and all their history?": "确定删除 {customer} 及其全部记录吗？",
+    "Undo import {import_id}: remove the customers it added and restore the fields it changed?": "确定撤销导入 {import_id} 吗？它新增的客户将被删除，修改过的字段将被恢复。",
+    "Go back to the default rules and shop options, and re-plan follow-ups?": "确定恢复默认规则和店铺选项，并重新安排回访吗？",
     "Erased {customer_id} {name} and all their history.": "已删除 {customer_id} {name} 及其全部记录。",
     "Backed up to {file}": "已备份到 {file}",
     "Replace {database} with {backup}?": "确定用 {backup} 替换 {database} 吗？",

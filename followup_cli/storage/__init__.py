@@ -250,4 +250,5 @@ from followup_cli.storage.settings import (  # noqa: F401
     save_rules,
     save_setting,
     save_template,
+    tier_names,
 )

@@ -22,6 +22,11 @@ def _rule_to_row(rule: Rule) -> dict[str, Any]:
     }
 
 
+def tier_names(conn: sqlite3.Connection) -> list[str]:
+    """The shop's tiers, most important first (shell completion)."""
+    return [row[0] for row in conn.execute("SELECT tier FROM rules ORDER BY rank")]
+
+
 def load_rules(conn: sqlite3.Connection) -> dict[str, Rule]:
     rules = {}
     for row in conn.execute("SELECT * FROM rules"):
