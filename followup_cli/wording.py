@@ -426,6 +426,7 @@ def usage_error(message: str) -> str:
 
 ARGUMENT_NAMES = {
     "customer": N_("customer"),
+    "when": N_("until"),
     "outcome": N_("outcome"),
     "file": N_("file"),
     "tier": N_("tier"),

@@ -165,6 +165,18 @@ def test_a_snooze_takes_a_time_in_chinese_or_english(shop, typed, until):
     assert out == f"Snoozed R1 Rita until {until}\n"
 
 
+def test_a_snooze_says_until_when_as_a_person_would_without_the_option(shop):
+    # `snooze R1 3天` as an owner types it: the same as --until 3天
+    assert shop("snooze", "R1", "3天", *ON).stdout == "Snoozed R1 Rita until 2026-11-26\n"
+    neither = zh(shop, "snooze", "R1", *ON, code=2)
+    assert neither.stderr == (
+        "followup：错误：请说明推迟到什么时候（只说一次）：'snooze C001 3天' 或 --until 3天"
+        "（参见 'followup snooze --help'）\n"
+    )
+    both = en(shop, "snooze", "R1", "3天", "--until", "2周", *ON, code=2)
+    assert both.stderr.startswith("followup: error: say until when, once:")
+
+
 def test_rules_take_chinese_durations_and_show_them_in_chinese(shop):
     shop("rules", "set", "VIP客户", "--every", "2周", "--grace", "3天", *ON)
     shop("rules", "set", "新客户", "--steps", "7天，1个月，3个月", *ON)

@@ -15,6 +15,7 @@ from followup_cli.cli.options import (
     LateDbOpt,
     TextFormatOpt,
     TextOrJson,
+    UsageProblem,
     complete_branches,
     connect,
     not_after_today,
@@ -185,8 +186,13 @@ def undo(
 def snooze(
     ctx: typer.Context,
     customer: CustomerArg,
-    until: str = typer.Option(
-        ...,
+    when: str | None = typer.Argument(
+        None,
+        help="The same as --until: `followup snooze C001 3天`.",
+        show_default=False,
+    ),
+    until: str | None = typer.Option(
+        None,
         "--until",
         help="A day (2026-11-05, 11月5日 = the next 5 Nov, 明天) or a time from --date: 3d, 2w, "
         "1m, 3天, 2周, 1个月, 半年.",
@@ -200,6 +206,9 @@ def snooze(
     from followup_cli.commands.snooze import snooze as run_snooze
     from followup_cli.text import strip_controls
 
+    if (when is None) == (until is None):
+        raise UsageProblem(_("say until when, once: 'snooze C001 3天' or --until 3天"), ctx)
+    until = when if until is None else until
     today_ = option_day(on)
     note = strip_controls(note) if note else note
     done = run_snooze(connect(ctx), customer, parse_until(until, today_), today_, note)
