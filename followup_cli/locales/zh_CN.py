@@ -521,6 +521,7 @@ MESSAGES: dict[str, str] = {
     "{completed} completed of {planned} planned": "计划 {planned} 个，完成 {completed} 个",
     "{churned} churned of {active_at_start} active at start": "期初活跃 {active_at_start} 位，流失 {churned} 位",
     "{converted} converted of {prospects} prospects": "潜在客户 {prospects} 位，成交 {converted} 位",
+    "no scores logged in the period (log ... --score 1-5)": "这段时间没有登记评分（log ... --score 1-5）",
     "{responses} scores, {share} gave 4-5": "{responses} 个评分，{share} 为 4-5 分",
     "{nps_responses} answers": "{nps_responses} 个回答",
     "open follow-ups past due on {day}": "截至 {day} 已过期未完成的回访",

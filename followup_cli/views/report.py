@@ -115,11 +115,16 @@ def _report_said(report: dict[str, Any]) -> list[Said]:
         },
         {
             "metric": _("CSAT"),
-            "value": _csat(overall["csat_mean"]) + " / 5",
+            # no score yet: say so once, not "no data / 5" beside "no data gave 4-5"
+            "value": _csat(overall["csat_mean"]) + " / 5"
+            if overall["csat_responses"]
+            else _csat(None),
             "basis": _("{responses} scores, {share} gave 4-5").format(
                 responses=overall["csat_responses"],
                 share=percent(overall["csat_satisfied_share"]),
-            ),
+            )
+            if overall["csat_responses"]
+            else _("no scores logged in the period (log ... --score 1-5)"),
         },
         {
             "metric": _("NPS"),
