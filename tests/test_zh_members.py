@@ -504,3 +504,27 @@ def test_a_row_with_a_name_only_is_still_a_rejection_in_any_other_file(cli, tmp_
     path = write_csv(tmp_path / "members.csv", [["姓名", "手机号"], ["周婷婷", ""]])
     result = cli("import", "customers", path, "--date", "2025-06-01", code=4)
     assert "needs an id, a phone or an e-mail" in result.stderr
+
+
+def test_a_dry_run_names_the_fields_in_chinese_under_a_chinese_language(cli, tmp_path):
+    from followup_cli import i18n
+
+    path = write_csv(
+        tmp_path / "pos.csv",
+        [
+            ["单据号", "销售时间", "会员手机号", "会员卡号", "实收金额", "单据状态", "门店"],
+            ["XS1", "2025-05-01 10:00", "13800138001", "V1", "10", "已完成", "人民路店"],
+        ],
+    )
+    i18n.set_language("zh_CN")
+    try:
+        # no customer V1 yet: the row is refused (exit 4), the columns are said all the same
+        out = cli("import", "purchases", path, "--date", "2025-06-01", "--dry-run", code=4).stdout
+    finally:
+        i18n.set_language("en")
+    assert out.splitlines()[1] == (
+        "读取的列：单据号 -> 订单号、销售时间 -> 消费日期、会员手机号 -> 电话、"
+        "会员卡号 -> 客户编号、实收金额 -> 金额、单据状态 -> 状态；作为其他字段保留：门店"
+    )
+    english = cli("import", "purchases", path, "--date", "2025-06-01", "--dry-run", code=4).stdout
+    assert english.splitlines()[1].startswith("Columns read: 单据号 -> order, 销售时间 -> date,")

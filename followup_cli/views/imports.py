@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from followup_cli import wording
-from followup_cli.i18n import N_, _
+from followup_cli.i18n import N_, _, language
 from followup_cli.output.formats import Format
 from followup_cli.output.table import Col, Column
 from followup_cli.views.emit import Said, Shown, Table, emit
@@ -80,6 +80,17 @@ def _summary_said(summary: dict[str, Any], strict: bool) -> list[Said]:
 
 
 # The fields an import fills besides a customer's own (see importer.HELPER_ALIASES).
+# Fields only an import reads: named by their key in English (`单据号 -> order`), in words
+# in other languages (`单据号 -> 订单号`).
+_IMPORT_FIELD_NAMES = {
+    "id": N_("customer id"),
+    "order": N_("order number"),
+    "amount": N_("amount"),
+    "date": N_("purchase date"),
+    "date2": N_("order date"),
+    "cancelled": N_("cancelled"),
+    "added2": N_("date added"),
+}
 _HELPER_FIELD_NAMES = {
     "first_name": N_("first name"),
     "last_name": N_("last name"),
@@ -95,11 +106,15 @@ _HELPER_FIELD_NAMES = {
 
 def columns_read(columns: dict[str, str]) -> str:
     """`备注名 -> name, 备注手机号 -> phone`: which column of the file went to which field."""
-    return _(", ").join(
-        f"{column} -> "
-        + (_(_HELPER_FIELD_NAMES[name]) if name in _HELPER_FIELD_NAMES else wording.field(name))
-        for column, name in columns.items()
-    )
+
+    def said(name: str) -> str:
+        if name in _HELPER_FIELD_NAMES:
+            return _(_HELPER_FIELD_NAMES[name])
+        if name in _IMPORT_FIELD_NAMES and language() != "en":
+            return _(_IMPORT_FIELD_NAMES[name])
+        return wording.field(name)
+
+    return _(", ").join(f"{column} -> {said(name)}" for column, name in columns.items())
 
 
 def _read_as(summary: dict[str, Any]) -> str:
