@@ -207,6 +207,37 @@ _OPTION_VALUE_WORDS = {
 }
 
 
+# What each shop option means, beside its name in `rules` (the names are what is typed).
+OPTION_MEANINGS = {
+    "min_gap": N_("least time between two calls to one customer"),
+    "retry_after": N_("after no answer, try again after"),
+    "max_attempts": N_("no answers before a call counts as missed"),
+    "check_back": N_("after a complaint, call back after"),
+    "renewal_before": N_("renewal call before a contract ends"),
+    "churn_window": N_("no purchase and no call reached this long: churned"),
+    "daily_capacity": N_("calls a day when a backlog is spread"),
+    "closed_weekdays": N_("weekdays the shop is closed"),
+    "holidays": N_("public holidays of a country, closed"),
+    "phone_region": N_("country of phone numbers written without one"),
+    "language": N_("language of the screens and files"),
+    "shop": N_("the shop's name in messages ({shop})"),
+    "repurchase": N_("call customers late on their own buying rhythm"),
+    "repurchase_margin": N_("late when past their usual gap times this"),
+    "churn_definition": N_("churn by a fixed window or each customer's rhythm"),
+    "churn_factor": N_("by rhythm: churned after this many usual gaps"),
+    "birthday_before": N_("birthday call this long before"),
+    "anniversary_before": N_("first-purchase anniversary call this long before"),
+    "date_fields": N_("the shop's own date columns, called this long before"),
+    "winback_daily": N_("win-back calls a day at most"),
+    "winback_within": N_("a win-back counts when they buy within"),
+}
+
+
+def option_meaning(name: str) -> str:
+    found = OPTION_MEANINGS.get(name)
+    return _(found) if found else ""
+
+
 def option_value(text: object) -> str:
     """A shop option's value as `rules` shows it: 3d as 3 天, auto as 自动, off as 关."""
     value = "" if text is None else str(text)

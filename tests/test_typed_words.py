@@ -191,8 +191,14 @@ def test_rules_take_chinese_durations_and_show_them_in_chinese(shop):
     cells = {
         parts[1].strip(): parts[2].strip()
         for line in table.splitlines()
-        if (parts := line.split("│")) and len(parts) == 4
+        if (parts := line.split("│")) and len(parts) == 5  # option, value, what it means
     }
+    meanings = {
+        parts[1].strip(): parts[3].strip()
+        for line in table.splitlines()
+        if (parts := line.split("│")) and len(parts) == 5
+    }
+    assert meanings["min_gap"] == "两次联系同一位客户的最短间隔"
     assert (cells["min_gap"], cells["churn_window"], cells["renewal_before"]) == (
         "5 天",
         "1 年",

@@ -26,13 +26,22 @@ def rules_view(data: dict[str, Any], fmt: Format) -> None:
     """Rules and options as JSON; the rules as CSV; for a person, a table of each."""
 
     def said() -> list[Said]:
-        from followup_cli.wording import option_value
+        from followup_cli.output.table import Col
+        from followup_cli.wording import option_meaning, option_value
 
         columns = [(k, RULE_HEADINGS[k]) for k in (*RULE_KEYS, "describe")]
-        options = [{"option": k, "value": option_value(v)} for k, v in data["options"].items()]
+        options = [
+            {"option": k, "value": option_value(v), "meaning": option_meaning(k)}
+            for k, v in data["options"].items()
+        ]
+        option_columns = (
+            Col("option", N_("Option"), whole=True),
+            Col("value", N_("Value"), keep=1),
+            Col("meaning", N_("Meaning"), keep=2, free=True),
+        )
         return [
             Table(data["rules"], columns, _("Rules")),
-            Table(options, (("option", N_("Option")), ("value", N_("Value"))), _("Options")),
+            Table(options, option_columns, _("Options")),
         ]
 
     emit(Shown(data, RULE_KEYS, rows=data["rules"], said=said), fmt)
