@@ -380,7 +380,7 @@ def test_the_nightly_import_stores_each_customers_outlook_for_export(cli, tmp_pa
         }, ref
         assert row["expected_spend"] == forecast[ref]["expected_spend"], ref
     # undoing the purchases import leaves nothing to learn from: no outlook is kept
-    cli("imports", "undo", "2", "--date", "2026-07-31")
+    cli("imports", "undo", "2", "--date", "2026-07-31", "--yes")
     after = cli.json("export", "customers")
     assert {row["p_alive"] for row in after} == {None}
     assert {row["outlook_on"] for row in after} == {None}

@@ -264,7 +264,8 @@ def test_chinese_templates_keep_their_text_at_80_and_60_columns(cli, monkeypatch
             monkeypatch.setenv("COLUMNS", columns)
             lines = cli("--lang", "zh", "templates").stdout.splitlines()
             assert "内容" in lines[2]  # the heading row: 模板 | 措辞 | 内容
-            assert "│ first-week │ 默认 │ {name}您好，我是{shop}的{owner}。" in lines[4]
+            # the template by the name an owner types (首周回访 is first-week)
+            assert lines[4].startswith("│ 首周回访     │ 默认 │ {name}您好，我是{shop}的{owner}。")
             assert max(
                 sum(2 if "\u4e00" <= ch <= "\u9fff" or ch in "，。？！（）" else 1 for ch in line)
                 for line in lines[1:]
