@@ -318,6 +318,14 @@ def test_a_limit_only_unicode_calls_a_digit_is_the_same_usage_error_on_both_path
     )
 
 
+def test_a_full_width_number_from_a_chinese_input_method_is_the_number(shop):
+    # ３ (U+FF13) as a Chinese IME types it, also after `=`, as int() reads it
+    assert shop("today", "--limit", "３", *ON).stdout == shop("today", "--limit", "3", *ON).stdout
+    assert shop.json("today", "--limit=１", *ON) == shop.json("today", "--limit", "1", *ON)
+    shop("log", "R1", "reached", "--score", "５", *ON)
+    assert [row["score"] for row in shop.json("export", "history")] == [5]
+
+
 # --- outcomes -------------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ from followup_cli.cli import (
     templates,
 )
 from followup_cli.cli.helppage import localise_help, show_chain_options
+from followup_cli.cli.options import ascii_numbers
 from followup_cli.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -104,6 +105,9 @@ class FollowupGroup(TyperGroup):
 
             add_outcome_words(self.commands["log"], kwargs.get("terminal_width"))
         localise_help(self)
+        numbers = ascii_numbers([str(word) for word in words])
+        if numbers != words:
+            args, kwargs = (numbers, *args[1:]), {k: v for k, v in kwargs.items() if k != "args"}
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

@@ -34,6 +34,27 @@ class UsageProblem(typer.TyperException):
         self.ctx = ctx
 
 
+# Options that take a whole number: a number typed in other digits is read as int() reads it.
+NUMBER_OPTIONS = ("--limit", "--score", "--nps", "--days", "--header-row", "--rank", "--capacity")
+
+
+def ascii_numbers(words: list[str]) -> list[str]:
+    """A number typed in another script's digits (١, a full-width ３ from a Chinese input
+    method) as the ASCII digits the parser reads: Python's int() takes them, typer 0.29's
+    number check does not, and both paths of `today` must take the same input."""
+    out: list[str] = []
+    after_option = False
+    for word in words:
+        name, equals, value = word.partition("=")
+        if after_option and word.isdecimal() and not word.isascii():
+            word = str(int(word))
+        elif equals and name in NUMBER_OPTIONS and value.isdecimal() and not value.isascii():
+            word = f"{name}={int(value)}"
+        after_option = word in NUMBER_OPTIONS
+        out.append(word)
+    return out
+
+
 def db_option(ctx: typer.Context, param: Any, value: str | None) -> str | None:
     """--db, before the command or after it; an empty name is refused, not the default."""
     if value is None:
