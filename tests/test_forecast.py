@@ -402,3 +402,32 @@ def test_a_forgotten_customer_leaves_no_outlook_behind(cli, tmp_path, isolated_d
     left = conn.execute("SELECT COUNT(*) FROM purchase_scores").fetchone()[0]
     conn.close()
     assert left == 39
+
+
+def test_show_says_what_the_model_expects_of_the_customer(cli, tmp_path):
+    _shop(cli, tmp_path)
+    row = {r["customer_id"]: r for r in cli.json("export", "customers")}["F01"]
+    shown = cli.json("show", "F01")
+    assert shown["outlook"] == {
+        "p_alive": row["p_alive"],
+        "expected_purchases": row["expected_purchases"],
+        "next_purchase": row["next_purchase"],
+        "expected_spend": row["expected_spend"],
+        "outlook_on": "2026-07-31",
+        "horizon_days": 90,
+    }
+    lines = {
+        parts[1].strip(): parts[2].strip()
+        for line in cli("show", "F01").stdout.splitlines()
+        if len(parts := line.split("│")) == 4
+    }
+    assert lines["still a customer (model)"] == f"{row['p_alive']:.0%}"
+    assert lines["purchase days expected in 90 days"] == f"{row['expected_purchases']:.1f}"
+    assert lines["next purchase expected"] == row["next_purchase"]
+    assert lines["spend expected in 90 days"] == f"{row['expected_spend']:,.2f}"
+    assert lines["worked out on"] == "2026-07-31"
+    # a customer who never bought has no outlook, and says nothing of one
+    cli("add", "Nobody Yet", "--phone", "13800009999", "--date", "2026-07-31")
+    added = next(r for r in cli.json("export", "customers") if r["name"] == "Nobody Yet")
+    assert cli.json("show", added["customer_id"])["outlook"] is None
+    assert "still a customer" not in cli("show", added["customer_id"]).stdout

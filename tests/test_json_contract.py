@@ -117,7 +117,9 @@ EXPECTED = {
         added branch churned_on contract_end converted_on customer_id do_not_contact email extra
         first_purchase history history[].channel history[].date history[].note history[].nps
         history[].outcome history[].owner history[].score last_contact last_outcome
-        last_purchase name next_due next_reason notes owner phone purchase_days returned_on rfm
+        last_purchase name next_due next_reason notes outlook outlook.expected_purchases
+        outlook.expected_spend outlook.horizon_days outlook.next_purchase outlook.outlook_on
+        outlook.p_alive owner phone purchase_days returned_on rfm
         segment spend status tier timeline timeline[].amount timeline[].channel
         timeline[].contact_id timeline[].date timeline[].kind timeline[].note timeline[].nps
         timeline[].order timeline[].outcome timeline[].owner timeline[].reason timeline[].score
@@ -133,7 +135,7 @@ EXPECTED = {
         """
         added branch churned_on contract_end converted_on customer_id do_not_contact email extra
         first_purchase history last_contact last_outcome last_purchase name next_due next_reason
-        notes owner phone purchase_days returned_on rfm same_name segment spend status tier
+        notes outlook owner phone purchase_days returned_on rfm same_name segment spend status tier
         """
     ),
     "edit": keys(

@@ -102,4 +102,15 @@ def show_customer(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
     record["next_due"] = followup["show_date"] if followup else None
     record["next_reason"] = followup["reason"] if followup else None
     record["history"] = [dict(row) for row in storage.history(conn, customer.id)]
+    record["outlook"] = _outlook(conn, customer.id)
     return record
+
+
+def _outlook(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any] | None:
+    """What the shop's purchase model expected of them at the last purchases import (over the
+    next 90 days, see planner/purchase_outlook.py), or None."""
+    scores = storage.purchase_scores_of(conn, customer_id)
+    model = storage.purchase_model_row(conn) if scores else None
+    if scores is None or model is None:
+        return None
+    return {**scores, "outlook_on": model["scored_on"], "horizon_days": model["horizon_days"]}

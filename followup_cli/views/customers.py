@@ -63,6 +63,7 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
             if record.get(k) not in (None, "", {}) and k != "extra"
         ]
         pairs += _other_fields(record.get("extra"))
+        pairs += _outlook_lines(record.get("outlook"))
         if record.get("aliases"):  # their other ids (a second account, a merged customer)
             pairs.insert(1, {"field": _("other ids"), "value": ", ".join(record["aliases"])})
         fields = Table(pairs, (("field", N_("Field")), ("value", N_("Value"))), f"{record['name']}")
@@ -75,6 +76,30 @@ def customer_view(record: dict[str, Any], fmt: Format) -> None:
 
     keys = [key for key, _heading in HISTORY_COLUMNS]
     emit(Shown(record, keys, rows=record["history"], said=said), fmt)
+
+
+def _outlook_lines(outlook: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The purchase model's figures for them, as of the last purchases import."""
+    if not outlook:
+        return []
+    days = outlook["horizon_days"]
+    lines = [
+        (_("still a customer (model)"), f"{outlook['p_alive']:.0%}"),
+        (
+            _("purchase days expected in {days} days").format(days=days),
+            f"{outlook['expected_purchases']:.1f}",
+        ),
+        (_("next purchase expected"), outlook["next_purchase"]),
+    ]
+    if outlook.get("expected_spend") is not None:
+        lines.append(
+            (
+                _("spend expected in {days} days").format(days=days),
+                wording.money(outlook["expected_spend"]),
+            )
+        )
+    lines.append((_("worked out on"), outlook["outlook_on"]))
+    return [{"field": field, "value": value} for field, value in lines]
 
 
 def _other_fields(extra: Any) -> list[dict[str, Any]]:
