@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from followup_cli.core.models import CHANNELS, OUTCOMES
-from followup_cli.i18n import _
+from followup_cli.i18n import _, language
 
 # What a shop assistant says happened, per outcome (DOMAIN.md): the first word is the one
 # `followup` shows in Chinese. A call not answered for any reason (switched off, busy, the
@@ -124,7 +124,19 @@ DIMENSION_WORDS: dict[str, str] = {
     "branch": "branch",
     "门店": "branch",
     "分店": "branch",
+    "分层": "segment",
+    "价值分层": "segment",
 }
+
+
+def dimension_names() -> list[str]:
+    """The breakdowns `report --by` takes, as the reader would type them (等级, 负责人 ...)."""
+    from followup_cli.core.metrics import DIMENSIONS
+
+    if language() == "en":
+        return list(DIMENSIONS)
+    typed = {key: word for word, key in reversed(DIMENSION_WORDS.items()) if word != key}
+    return [typed.get(key, key) for key in DIMENSIONS]
 
 
 def _key(text: str) -> str:

@@ -459,3 +459,20 @@ def test_sql_customer_counts_match_the_reference_definitions(tmp_path):
         assert actual == expected
 
     check()
+
+
+def test_an_unknown_breakdown_lists_the_ones_there_are_in_the_readers_words(cli):
+    from followup_cli import i18n
+
+    i18n.set_language("zh_CN")
+    try:
+        result = cli("report", "--by", "性别", code=1)
+    finally:
+        i18n.set_language("en")
+    assert result.stderr == (
+        "followup：错误：不能按 '性别' 细分（可用：等级、负责人、渠道、月份、分层、门店）\n"
+    )
+    assert cli("report", "--by", "sex", code=1).stderr == (
+        "followup: error: cannot break down by 'sex' (use tier, owner, channel, month, segment, "
+        "branch)\n"
+    )

@@ -31,9 +31,11 @@ def build_report(
         raise FollowupError(_("--from {start} is after --to {end}").format(start=start, end=end))
     unknown = [d for d in by if d not in metrics.DIMENSIONS]
     if unknown:
+        from followup_cli.vocabulary import dimension_names
+
         raise FollowupError(
             _("cannot break down by {dimension!r} (use {choices})").format(
-                dimension=unknown[0], choices=", ".join(metrics.DIMENSIONS)
+                dimension=unknown[0], choices=_(", ").join(dimension_names())
             )
         )
     by = list(dict.fromkeys(by))

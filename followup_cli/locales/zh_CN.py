@@ -290,7 +290,7 @@ MESSAGES: dict[str, str] = {
     "{count} customers match {key!r}: {listing} - use the id to choose one": "有 {count} 位客户与 {key!r} 匹配：{listing}——请用客户编号指定",
     "customer {ref} is marked lost (churned)": "客户 {ref} 已标记为流失",
     "customer {ref} asked not to be contacted": "客户 {ref} 要求勿扰",
-    "cannot break down by {dimension!r} (use {choices})": "不能按 {dimension!r} 细分（可用：等级、负责人、渠道、月份，即 {choices}）",
+    "cannot break down by {dimension!r} (use {choices})": "不能按 {dimension!r} 细分（可用：{choices}）",
     "--until {until} is not after {today}: snooze to a later day": "--until {until} 不晚于 {today}：请推迟到更晚的日期",
     "customer {ref} has no open follow-up to snooze": "客户 {ref} 没有可推迟的回访",
     "{ref}'s follow-up is not due until {due_date}: snooze to a later day": "{ref} 的回访 {due_date} 才到期：请推迟到更晚的日期",
