@@ -352,3 +352,67 @@ def test_the_keys_do_not_follow_the_language(cli, lang):
     cli("import", "customers", EXAMPLE, *ON, "-q")
     report = cli.json("--lang", lang, "report", "--by", "tier", *ON)
     assert key_paths(report) == EXPECTED["report"]
+
+
+# What each command that changes something answers with --format json, on the example shop
+# (`plan`'s per_day and `rules reset`'s options name the days and options it touched).
+WRITE_KEYS = {
+    "snooze": sorted(keys("contact_id customer_id name until")),
+    "assign": sorted(keys("customer_id name owner")),
+    "optout": sorted(keys("customer_id do_not_contact name next_due")),
+    "reactivate": sorted(keys("customer_id name next_due next_reason returned_on")),
+    "plan": sorted(
+        keys(
+            """
+            backlog capacity kept_today moved not_placed per_day per_day.2026-11-23
+            per_day.2026-11-24
+            """
+        )
+    ),
+    "rules set": sorted(
+        keys(
+            """
+            replanned rule rule.anchor rule.describe rule.every rule.grace rule.rank
+            rule.steps rule.then rule.tier
+            """
+        )
+    ),
+    "rules option": sorted(keys("option replanned value")),
+    "rules levels set": sorted(keys("level tier")),
+    "templates set": sorted(keys("custom key text")),
+    "templates reset": sorted(keys("key reset")),
+    "staff set": sorted(keys("before branch name owns_customers")),
+    "rules reset": sorted(
+        keys("options options.min_gap options.min_gap.now options.min_gap.was replanned")
+    ),
+    "imports undo": sorted(keys("import_id removed restored")),
+}
+
+
+def _writes(cli, tmp_path: Path) -> dict[str, Any]:
+    """The commands that change something, each with --format json, on the example shop."""
+    cli("import", "customers", EXAMPLE, *ON, "-q")
+    cli("log", "C005", "lost", *ON)
+    late = tmp_path / "late.csv"
+    late.write_text("id,name,phone\nL1,Late Comer,13800007777\n", encoding="utf-8")
+    cli("import", "customers", str(late), *ON, "-q")  # import 2, undone below
+    return {
+        "snooze": cli.json("snooze", "C002", "3m", *ON),
+        "assign": cli.json("assign", "C002", "--owner", "Mei", *ON),
+        "optout": cli.json("optout", "C004", *ON),
+        "reactivate": cli.json("reactivate", "C005", *ON),
+        "plan": cli.json("plan", "--spread", "2w", *ON),
+        "rules set": cli.json("rules", "set", "vip", "--every", "2m", *ON),
+        "rules option": cli.json("rules", "option", "min_gap", "4d", *ON),
+        "rules levels set": cli.json("rules", "levels", "set", "黑钻", "vip"),
+        "templates set": cli.json("templates", "set", "vip", "Hi {name}"),
+        "templates reset": cli.json("templates", "reset", "vip"),
+        "staff set": cli.json("staff", "set", "Mei", "--branch", "North"),
+        "rules reset": cli.json("rules", "reset", "--yes", *ON),
+        "imports undo": cli.json("imports", "undo", "2", "--yes", *ON),
+    }
+
+
+def test_every_command_that_changes_something_answers_in_json_with_its_keys(cli, tmp_path):
+    got = {command: sorted(key_paths(value)) for command, value in _writes(cli, tmp_path).items()}
+    assert got == WRITE_KEYS

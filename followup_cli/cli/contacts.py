@@ -199,6 +199,7 @@ def snooze(
     ),
     note: str | None = typer.Option(None, "--note", help="Why."),
     on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Postpone a customer's follow-up (not a miss)."""
@@ -212,6 +213,9 @@ def snooze(
     today_ = option_day(on)
     note = strip_controls(note) if note else note
     done = run_snooze(connect(ctx), customer, parse_until(until, today_), today_, note)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(
         _("Snoozed {customer_id} {name} until {until}").format(
             customer_id=done["customer_id"], name=done["name"], until=done["until"]
@@ -225,12 +229,16 @@ def assign(
     customer: CustomerArg,
     owner: str = typer.Option(..., "--owner", help="The staff member who follows them up."),
     on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Give a customer to a staff member."""
     from followup_cli.commands.customers import assign as run_assign
 
     done = run_assign(connect(ctx), customer, owner, option_day(on))
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(
         _("{customer_id} {name} is now followed up by {owner}").format(
             customer_id=done["customer_id"], name=done["name"], owner=done["owner"]
@@ -244,12 +252,16 @@ def optout(
     customer: CustomerArg,
     undo: bool = typer.Option(False, "--undo", help="They agreed to be contacted again."),
     on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Mark a customer do-not-contact (kept across re-imports), or undo it."""
     from followup_cli.commands.customers import set_opt_out
 
     done = set_opt_out(connect(ctx), customer, not undo, option_day(on))
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     if done["do_not_contact"]:
         sentence = _("{customer_id} {name} will not be contacted")
     elif done["next_due"]:
@@ -270,6 +282,7 @@ def reactivate(
     on: str | None = typer.Option(
         None, "--date", help=_("The day they came back (default today).")
     ),
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Bring back a customer marked lost: active again, with their next follow-up planned.
@@ -280,6 +293,9 @@ def reactivate(
 
     day = not_after_today(option_day(on))
     done = run_reactivate(connect(ctx), customer, day)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     if done["next_due"]:
         text = _("{ref} {name} is active again from {day}; next: {due} ({reason})")
     else:

@@ -14,6 +14,7 @@ from followup_cli.cli.options import (
     LateDbOpt,
     ReplanDayOpt,
     TableFormatOpt,
+    TextFormatOpt,
     TextOrJson,
     YesOpt,
     confirm,
@@ -310,6 +311,7 @@ def imports_undo(
     ),
     on: ReplanDayOpt = None,
     yes: YesOpt = False,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Revert an import: customers it added removed, fields it changed restored.
@@ -328,6 +330,9 @@ def imports_undo(
         yes,
     )
     done = undo_import(conn, import_id, day)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(
         _("Import {import_id} undone: {removed} customers removed, {restored} restored.").format(
             **done

@@ -17,6 +17,8 @@ from followup_cli.cli.options import (
     ExcelOpt,
     LateDbOpt,
     TableFormatOpt,
+    TextFormatOpt,
+    TextOrJson,
     check_output_folder,
     connect,
     option_day,
@@ -24,7 +26,7 @@ from followup_cli.cli.options import (
 from followup_cli.commands.morning import LIMIT_MOST
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
-from followup_cli.output import terminal
+from followup_cli.output import formats, terminal
 from followup_cli.output.formats import Format
 from followup_cli.views import customers as customers_views
 from followup_cli.views import plans as plans_views
@@ -159,6 +161,7 @@ def plan(
         help="Calls per day (default: option daily_capacity).",
     ),
     on: DayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Re-plan an overdue backlog across the next open days, most important first."""
@@ -168,6 +171,9 @@ def plan(
     today_ = option_day(on)
     days = (Duration.parse(spread_over).after(today_) - today_).days
     done = spread(connect(ctx), today_, days, capacity)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(
         _(
             "Backlog of {backlog}: {kept_today} stay today, {moved} moved "

@@ -10,6 +10,8 @@ from followup_cli.cli.options import (
     LateDbOpt,
     ReplanDayOpt,
     TableFormatOpt,
+    TextFormatOpt,
+    TextOrJson,
     YesOpt,
     confirm,
     connect,
@@ -17,7 +19,7 @@ from followup_cli.cli.options import (
     typed_tier,
 )
 from followup_cli.i18n import _
-from followup_cli.output import terminal
+from followup_cli.output import formats, terminal
 from followup_cli.output.formats import Format
 from followup_cli.views import rules as rules_views
 
@@ -60,6 +62,7 @@ def rules_set(
         None, "--rank", min=0, max=1000, help="Order on today's list (low first)."
     ),
     on: ReplanDayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Change a tier's rule, or add a tier; open follow-ups are re-planned."""
@@ -77,6 +80,9 @@ def rules_set(
         grace=grace,
         rank=rank,
     )
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     from followup_cli import wording
 
     terminal.message(
@@ -94,6 +100,7 @@ def rules_reset(
     ctx: typer.Context,
     on: str | None = typer.Option(None, "--date", help="Re-plan as of."),
     yes: YesOpt = False,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Go back to the default rules and shop options; open follow-ups are re-planned."""
@@ -103,6 +110,9 @@ def rules_reset(
     conn = connect(ctx)
     confirm(_("Go back to the default rules and shop options, and re-plan follow-ups?"), yes)
     done = reset_rules(conn, day)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     changes = ", ".join(
         f"{name} {change['was'] or '(none)'} -> {change['now'] or '(none)'}"
         for name, change in done["options"].items()
@@ -153,6 +163,7 @@ def levels_set(
         callback=lambda value: typed_tier(value),
         help="The tier it gives: vip, new, regular, prospect, ... (or VIP客户, 新客户 ...).",
     ),
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Map a level to a tier (applies from the next import)."""
@@ -160,6 +171,9 @@ def levels_set(
     from followup_cli.imports.levels import set_level
 
     done = set_level(connect(ctx), level, tier)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(_("{level} -> {tier}").format(**done))
 
 
@@ -183,12 +197,16 @@ def rules_option(
     name: str = typer.Argument(..., help="An option shown by 'followup rules'."),
     value: str = typer.Argument(..., help="Its new value, e.g. 3d, 5, sun, CN, none."),
     on: ReplanDayOpt = None,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Change a shop-wide option (gaps, retries, capacity, closed weekdays, holidays)."""
     from followup_cli.planner.rules import set_option
 
     done = set_option(connect(ctx), name, value, option_day(on))
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(
         _("{option} = {value}; {replanned} follow-ups re-planned").format(
             option=done["option"], value=done["value"], replanned=done["replanned"]

@@ -8,12 +8,14 @@ from followup_cli.cli.options import (
     DayOpt,
     LateDbOpt,
     TableFormatOpt,
+    TextFormatOpt,
+    TextOrJson,
     complete_branches,
     connect,
     option_day,
 )
 from followup_cli.i18n import _
-from followup_cli.output import terminal
+from followup_cli.output import formats, terminal
 from followup_cli.output.formats import Format
 from followup_cli.views import customers as customers_views
 
@@ -52,11 +54,15 @@ def staff_set(
     branch: str = typer.Option(
         ..., "--branch", help=_("The branch ('' for none)."), autocompletion=complete_branches
     ),
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     from followup_cli.commands.branches import set_staff
 
     done = set_staff(connect(ctx), name, branch)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     if done["branch"]:
         text = _("{name} works at {branch}.").format(name=done["name"], branch=done["branch"])
     else:

@@ -7,10 +7,12 @@ import typer
 from followup_cli.cli.options import (
     LateDbOpt,
     TableFormatOpt,
+    TextFormatOpt,
+    TextOrJson,
     connect,
 )
 from followup_cli.i18n import _
-from followup_cli.output import terminal
+from followup_cli.output import formats, terminal
 from followup_cli.output.formats import Format
 from followup_cli.views import templates as templates_views
 
@@ -51,11 +53,15 @@ def templates_set(
         ..., help=_("Which message, e.g. vip, first-week, win-back (or 满月回访, 投诉回访, 唤回).")
     ),
     text: str = typer.Argument(..., help=_("The text, with fields such as {name} and {shop}.")),
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     from followup_cli.commands.templates import set_template
 
     done = set_template(connect(ctx), key, text)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     terminal.message(_("Template {key} saved: {text}").format(key=done["key"], text=done["text"]))
 
 
@@ -63,11 +69,15 @@ def templates_set(
 def templates_reset(
     ctx: typer.Context,
     key: str | None = typer.Argument(None, help=_("Which message (default: all of them).")),
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     from followup_cli.commands.templates import reset_templates
 
     done = reset_templates(connect(ctx), key)
+    if fmt is TextOrJson.json:
+        formats.write_json(done)
+        return
     if done["key"] is None:
         terminal.message(_("All templates are back to the default wording."))
     else:
