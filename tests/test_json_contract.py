@@ -386,6 +386,7 @@ WRITE_KEYS = {
         keys("options options.min_gap options.min_gap.now options.min_gap.was replanned")
     ),
     "imports undo": sorted(keys("import_id removed restored")),
+    "forget": sorted(keys("backups customer_id erased_in name scrubbed unreachable")),
 }
 
 
@@ -410,6 +411,7 @@ def _writes(cli, tmp_path: Path) -> dict[str, Any]:
         "staff set": cli.json("staff", "set", "Mei", "--branch", "North"),
         "rules reset": cli.json("rules", "reset", "--yes", *ON),
         "imports undo": cli.json("imports", "undo", "2", "--yes", *ON),
+        "forget": cli.json("forget", "C006", "--yes"),
     }
 
 

@@ -302,6 +302,7 @@ def forget(
     ctx: typer.Context,
     customer: CustomerArg,
     yes: YesOpt = False,
+    fmt: TextFormatOpt = TextOrJson.text,
     late_db: LateDbOpt = None,
 ) -> None:
     """Erase a customer and all their history from the file (right to erasure)."""
@@ -314,7 +315,8 @@ def forget(
     from followup_cli import storage
 
     if storage.on_server(conn):
-        terminal.message(
+        say = terminal.warn if fmt is TextOrJson.json else terminal.message  # stdout: the JSON
+        say(
             _(
                 "Rewriting the server's tables that held them, so their details are gone from "
                 "its data files too; other commands at every branch wait until this is done."
@@ -327,6 +329,9 @@ def forget(
         if storage.chosen_server(ctx.find_root().obj["db"])
         else forget_in_copies(conn, db_path(ctx)[0], gone["customer_id"])
     )
+    if fmt is TextOrJson.json and gone["scrubbed"]:  # else the one line below says why not
+        formats.write_json({**gone, **copies})
+        return
     if gone["scrubbed"]:
         terminal.message(
             _("Erased {customer_id} {name} and all their history.").format(
