@@ -152,3 +152,40 @@ def test_libreoffice_reads_the_workbook(cli, tmp_path):
     rows = list(csv.reader(io.StringIO((tmp_path / "people.csv").read_text(encoding="utf-8"))))
     assert rows[0][:5] == ["客户编号", "姓名", "电话", "邮件", "等级"]
     assert rows[1][:7] == ["K1", "王芳🌸", "+8613800138001", "", "老客户", "", "2025-01-03"]
+
+
+def _on_a_terminal(db, *args: str) -> tuple[int, str, str]:
+    """`followup ARGS` with its standard error on a terminal (a pty): (exit, stdout, stderr)."""
+    import os
+    import sys
+
+    leader, follower = os.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "followup_cli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            env={**os.environ, "FOLLOWUP_DB": str(db), "NO_COLOR": "1", "LANG": "zh_CN.UTF-8"},
+            timeout=120,
+        )
+        said = os.read(leader, 65536).decode()
+    finally:
+        os.close(follower)
+        os.close(leader)
+    return proc.returncode, proc.stdout, said
+
+
+def test_a_file_written_for_a_person_says_where_it_went_and_a_script_hears_nothing(
+    cli, tmp_path, isolated_db
+):
+    _shop(cli, tmp_path)
+    target = tmp_path / "客户.xlsx"
+    code, out, said = _on_a_terminal(isolated_db, "export", "customers", "-o", str(target))
+    assert (code, out) == (0, "")
+    assert said.replace("\r\n", "\n") == f"已写入：{target}\n"
+    assert [cell.value for cell in _sheet(target)[1][:2]] == ["K1", "王芳🌸"]
+    # off a terminal (cron, a pipe): the file, and not a word
+    again = cli("export", "customers", "-o", str(target))
+    assert (again.stdout, again.stderr) == ("", "")

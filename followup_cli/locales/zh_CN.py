@@ -638,6 +638,7 @@ MESSAGES: dict[str, str] = {
     "next purchase expected": "预计下次消费",
     "spend expected in {days} days": "{days} 天内预计消费额",
     "worked out on": "测算日期",
+    "Written: {file}": "已写入：{file}",
     "order number": "订单号",
     "amount": "金额",
     "purchase date": "消费日期",

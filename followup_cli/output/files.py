@@ -90,6 +90,16 @@ def open_output(path: str, bom: bool = False, binary: bool = False) -> Iterator[
         os.replace(partial, target)  # replaces a link itself, never the file it points at
     finally:
         Path(partial).unlink(missing_ok=True)
+    _say_written(target)
+
+
+def _say_written(target: Path) -> None:
+    """A person at a terminal sees where the file went (`-o 客户.xlsx` said nothing); a script
+    or cron job, whose stderr is no terminal, hears nothing."""
+    if sys.stderr.isatty():
+        from followup_cli.i18n import _
+
+        print(_("Written: {file}").format(file=target), file=sys.stderr)
 
 
 def _fd_handle(fd: int, binary: bool, encoding: str) -> Any:
