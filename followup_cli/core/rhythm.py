@@ -169,6 +169,14 @@ def field_key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).casefold()
 
 
+def occasion_keys(settings: Settings) -> frozenset[str]:
+    """The keys (see field_key) of the columns a call can be planned for: a birthday column,
+    the shop's own date columns."""
+    return frozenset(
+        {field_key(n) for n in BIRTHDAY_FIELDS} | {field_key(n) for n, _b in settings.date_fields}
+    )
+
+
 def birthday_field(extra: dict[str, str]) -> str | None:
     """The customer's birthday text, from a column named 生日, birthday, 出生日期, ..."""
     wanted = {field_key(n) for n in BIRTHDAY_FIELDS}

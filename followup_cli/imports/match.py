@@ -326,11 +326,11 @@ class Merger:
         self._first_adder_owns(stored, values)
         if values.get("added") and stored.get("added") and values["added"] > stored["added"]:
             del values["added"]  # they were a customer since the earlier row says
+        extra = json.loads(stored["extra"]) if stored.get("extra") else None
         if record.extra:
-            merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
-            values["extra"] = json.dumps(merged, ensure_ascii=False)
+            extra = {**(extra or {}), **record.extra}
+            values["extra"] = json.dumps(extra, ensure_ascii=False)
         whole = {**stored, **values}
-        extra = json.loads(whole["extra"]) if whole.get("extra") else None
         self._plan_first(whole, None, extra)  # planned again from what they are now
         values.update((name, whole[name]) for name in storage.SPOOL_PLAN_COLUMNS)
         storage.spool_new_update(self.conn, stored["id"], values)

@@ -25,6 +25,9 @@ from followup_cli.i18n import _
 Row = tuple[int, list[str]]  # (line number of the row's first line, its cells)
 
 CHUNK = 1 << 20
+# What a workbook is recognised by: its first bytes, else its name.
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods); OLE2 (old .xls)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SEARCH = 30  # rows looked at for the header: title and export-time lines come first
 STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, read as a lone surrogate
 

@@ -28,6 +28,8 @@ from followup_cli.imports.opened import (
     CHUNK,
     HEADER_SEARCH,
     STRAY,
+    WORKBOOK_MAGIC,
+    WORKBOOK_SUFFIXES,
     BrokenRow,
     OpenFile,
     Row,
@@ -37,8 +39,6 @@ from followup_cli.imports.opened import (
 from followup_cli.imports.workbook import read_workbook
 
 LINE_LIMIT = 1_000_000  # characters; a longer line is rejected without being held in memory
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old Excel (.xls, BIFF8 in an OLE2 container)
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def read_table(
     if not data.strip() and not source.read_at(len(data), 1):
         raise FollowupError(_("file {path} is empty").format(path=path), EXIT_NOTHING_IMPORTED)
     suffix = path.suffix.lower()
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)) or suffix in WORKBOOK_SUFFIXES:
+    if data.startswith(WORKBOOK_MAGIC) or suffix in WORKBOOK_SUFFIXES:
         table = read_workbook(source, sheet, header_row, is_header)
     else:
         if sheet is not None:
@@ -125,9 +125,6 @@ def read_table(
         table = _read_text(source, encoding, delimiter, header_row, is_header)
     table.size = source.size
     return table
-
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 def _read_text(

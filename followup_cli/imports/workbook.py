@@ -139,10 +139,10 @@ def _load_sheet(source: OpenFile, sheet: str | None) -> Any:
         raise
     except Exception as exc:  # an untrusted file can break the reader in many ways
         reason = _reason(exc)
-        if source.path.suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".ods"):
+        if source.path.suffix.lower() not in opened.WORKBOOK_SUFFIXES:
             # a zip or an old Office file under another name: no table an owner meant
             raise FollowupError(_(ARCHIVE), EXIT_NOTHING_IMPORTED) from None
-        if not source.read_at(0, 4).startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        if not source.read_at(0, 4).startswith(opened.WORKBOOK_MAGIC):
             # the reader's own words for "this is no workbook at all": said in the shop's
             raise FollowupError(
                 _(

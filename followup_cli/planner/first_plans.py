@@ -16,7 +16,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.core.dates import optional_date
 from followup_cli.core.models import CustomerState, Plan, Settings
-from followup_cli.core.rhythm import BIRTHDAY_FIELDS, field_key
+from followup_cli.core.rhythm import field_key, occasion_keys
 from followup_cli.core.schedule import chain_anchors, closed_day_checker, fill_days, first_plan_key
 from followup_cli.planner.replan import Scheduler
 
@@ -37,15 +37,9 @@ class FirstPlans:
         self.today = today
         self.anniversary = scheduler.settings.anniversary_before is not None
         self.anchors: dict[str, tuple[str, ...]] = {}
-        self.plans: dict[tuple, Plan | None] = {}
         self.texts: dict[tuple, PlanText] = {}
         self.date_texts: dict[tuple, PlanText] = {}
-        # the columns a call can be planned for (生日, the shop's own date columns), by key
-        settings = scheduler.settings
-        self.occasion_keys = frozenset(
-            ({field_key(n) for n in BIRTHDAY_FIELDS} if settings.birthday_before else set())
-            | {field_key(n) for n, _before in settings.date_fields}
-        )
+        self.occasion_keys = occasion_keys(scheduler.settings)  # 生日, the shop's date columns
 
     def occasions_of(self, extra: dict[str, str] | None) -> Occasions:
         """The cells of a new customer's other fields that a first plan reads: a birthday,
@@ -57,24 +51,6 @@ class FirstPlans:
             (name, str(text)) for name, text in extra.items() if text and field_key(name) in keys
         )
 
-    def plan(
-        self,
-        tier: str,
-        added: str,
-        first_purchase: str | None,
-        last_purchase: str | None,
-        contract_end: str | None,
-        occasions: Occasions = (),
-    ) -> Plan | None:
-        """The plan for a new customer, from their stored (ISO text) fields."""
-        key = self._key(tier, added, first_purchase, last_purchase, contract_end, occasions)
-        try:
-            return self.plans[key]
-        except KeyError:
-            pass
-        plan = self._make(tier, added, first_purchase, last_purchase, contract_end, occasions)
-        return self._remember(self.plans, key, plan)
-
     def stored(
         self,
         tier: str,
@@ -84,8 +60,8 @@ class FirstPlans:
         contract_end: str | None,
         occasions: Occasions = (),
     ) -> PlanText:
-        """`plan` as the follow-up's stored text (see PlanText), all None
-        when the customer is not to be called."""
+        """A new customer's first plan, from their stored (ISO text) fields, as the
+        follow-up's stored text (see PlanText); all None when they are not to be called."""
         key = self._key(tier, added, first_purchase, last_purchase, contract_end, occasions)
         try:
             return self.texts[key]

@@ -28,11 +28,9 @@ def refresh_after_purchases(conn: sqlite3.Connection, customer_ids: list[int]) -
 
 def has_occasion_columns(conn: sqlite3.Connection, header: list[str]) -> bool:
     """Does an imported file carry a birthday or a date column the shop plans calls for?"""
-    from followup_cli.core.rhythm import BIRTHDAY_FIELDS, field_key
+    from followup_cli.core.rhythm import field_key, occasion_keys
 
-    settings = storage.load_settings(conn)
-    wanted = {field_key(n) for n in BIRTHDAY_FIELDS}
-    wanted |= {field_key(n) for n, _b in settings.date_fields}
+    wanted = occasion_keys(storage.load_settings(conn))
     return any(field_key(column) in wanted for column in header)
 
 
