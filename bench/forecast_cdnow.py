@@ -4,6 +4,9 @@
     python bench/forecast_cdnow.py --cut 1997-12-31 --holdout 181
     python bench/forecast_cdnow.py --no-reference     # followup only
 
+It also scores the report's churn over the holdout and the first 20 on the morning list at
+the cut (the shop as it stood then) against what those customers then did.
+
 CDNOW is 23 570 customers of an online music shop who first bought in early 1997, with every
 purchase to June 1998 (public and anonymous; it ships inside the `lifetimes` wheel on PyPI,
 which this script downloads into bench/out/; the repository does not carry it). The standard
@@ -209,6 +212,87 @@ def measures(expected: list[float], actual: list[int]) -> dict:
     }
 
 
+def morning_list(spend: dict[str, dict[date, float]], cut: date, end: date) -> dict:
+    """The shop as it stood at the cut (only the purchases up to it, imported that day):
+    of the first 20 on `today`'s list, on the cut day and a week later, how many bought
+    again by the end of the holdout."""
+    known = {i: {d: a for d, a in days.items() if d <= cut} for i, days in spend.items()}
+    db = WORK / "at_cut.db"
+    import_into_followup({i: d for i, d in known.items() if d}, db, cut)
+    result = {}
+    for day in (cut, cut + timedelta(days=7)):
+        out = subprocess.run(
+            [
+                *FOLLOWUP,
+                "--db",
+                str(db),
+                "today",
+                "--date",
+                day.isoformat(),
+                "--limit",
+                "20",
+                "--format",
+                "json",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        listed = [row["customer_id"][2:] for row in json.loads(out)]
+        bought = sum(1 for i in listed if any(day < d <= end for d in spend[i]))
+        result[f"first20_on_{day.isoformat()}_bought"] = f"{bought} of {len(listed)}"
+    return result
+
+
+def report_churn(db: Path, spend: dict[str, dict[date, float]], cut: date, end: date) -> dict:
+    """`report` over the holdout (the whole history imported), beside the share of the same
+    customers (active at its start, by the model's stored days) who really never came back."""
+    import sqlite3
+
+    first = cut + timedelta(days=1)
+    out = subprocess.run(
+        [
+            *FOLLOWUP,
+            "--db",
+            str(db),
+            "report",
+            "--from",
+            first.isoformat(),
+            "--to",
+            end.isoformat(),
+            "--date",
+            end.isoformat(),
+            "--format",
+            "json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    report = json.loads(out)
+    conn = sqlite3.connect(db)
+    active = [
+        ref[2:]
+        for (ref,) in conn.execute(
+            "SELECT c.ref FROM customers c LEFT JOIN purchase_scores ps ON ps.customer_id = c.id "
+            "WHERE c.first_purchase < ? AND (ps.gone_on IS NULL OR ps.gone_on >= ?)",
+            (first.isoformat(), first.isoformat()),
+        )
+    ]
+    conn.close()
+    never = sum(1 for i in active if not any(cut < d <= end for d in spend[i]))
+    return {
+        "churn_by": report["churn_by"],
+        "report_churn_rate": report["overall"]["churn_rate"],
+        "report_active_at_start": report["overall"]["active_at_start"],
+        "active_never_came_back": round(never / len(active), 4) if active else None,
+        "all_never_came_back": round(
+            sum(1 for days in spend.values() if not any(cut < d <= end for d in days)) / len(spend),
+            4,
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cut", default="1997-09-30", help="the last day the model sees")
@@ -252,6 +336,8 @@ def main() -> None:
     )
     result["followup"]["share_buying"] = round(sum(ours[i]["p_buy"] for i in ids) / len(ids), 4)
     result["real_share_buying"] = round(result["bought_again"] / len(ids), 4)
+    result["report"] = report_churn(db, spend, cut, end)
+    result["morning_list"] = morning_list(spend, cut, end)
     if not args.no_reference:
         reference = reference_forecast(master, cut, end, args.holdout)
         order = {ident: k for k, ident in enumerate(reference["ids"])}

@@ -176,8 +176,19 @@ def describe_rule(rule: Rule) -> str:
     return _("; ").join(parts)
 
 
-def churn_definition_text(settings: Settings) -> str:
-    """The churn definition in force, said in every report."""
+def churn_definition_text(settings: Settings, by_model: bool = False) -> str:
+    """The churn definition in force, said in every report (`by_model`: the purchase model
+    is in force; under the model definition without one, the window, and why)."""
+    if settings.churn_definition == "model":
+        if by_model:
+            return _(
+                "purchase model: churned once the shop's purchase model gives less than an even "
+                "chance they still buy here, or silent for {window}; at risk below 3 in 4"
+            ).format(window=_label(settings.churn_window))
+        return _(
+            "window (too few purchases for a model yet): silent for "
+            "{window}; at risk over 2 x the tier's interval"
+        ).format(window=_label(settings.churn_window))
     if settings.churn_definition == "rhythm":
         return _(
             "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else "
@@ -203,7 +214,8 @@ def month_day(text: str) -> str:
 
 # Option values that are words, in the reader's language (the stored text stays English).
 _OPTION_VALUE_WORDS = {
-    word: word for word in (N_("auto"), N_("on"), N_("off"), N_("window"), N_("rhythm"))
+    word: word
+    for word in (N_("auto"), N_("on"), N_("off"), N_("window"), N_("rhythm"), N_("model"))
 }
 
 

@@ -91,8 +91,9 @@ EXPECTED = {
     ),
     "today": keys(
         """
-        [].anchor [].attempts [].branch [].customer_id [].days_overdue [].due_date [].kind
-        [].last_contact [].last_note [].last_outcome [].last_purchase [].late_after [].name
+        [].anchor [].attempts [].branch [].customer_id [].days_overdue [].due_date
+        [].expected_purchases [].expected_spend [].kind [].last_contact [].last_note
+        [].last_outcome [].last_purchase [].late_after [].name
         [].owner [].phone [].reason [].rule [].status [].tier [].win_back
         """
     ),
@@ -159,7 +160,7 @@ EXPECTED = {
         breakdown[].converted breakdown[].csat_mean breakdown[].csat_responses
         breakdown[].csat_satisfied_share breakdown[].nps breakdown[].nps_responses
         breakdown[].overdue breakdown[].planned breakdown[].prospects breakdown[].success_rate
-        breakdown[].tier by churn_definition churn_factor churn_window overall
+        breakdown[].tier by churn_by churn_definition churn_factor churn_window overall
         overall.active_at_start overall.churn_rate overall.churn_risk overall.churned
         overall.completed overall.conversion_rate overall.converted overall.csat_mean
         overall.csat_responses overall.csat_satisfied_share overall.nps overall.nps_responses

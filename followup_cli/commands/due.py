@@ -44,6 +44,8 @@ class DueItem:
     last_note: str | None
     last_purchase: str | None = None  # for the words to say (message templates)
     branch: str | None = None  # the branch of a chain the customer falls under
+    expected_spend: float | None = None  # the purchase model's spend at stake, next 90 days
+    expected_purchases: float | None = None  # ... and purchase days expected in them
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -60,12 +62,18 @@ def due_list(
     `branches`, the stored spellings of one branch, when given).
 
     Check-backs after a complaint lead; then overdue before due-today; then by tier rank
-    (VIP first), longest overdue first, and name. Read-only: listing changes nothing.
+    (VIP first), longest overdue first, and name. Under the purchase model (the default
+    churn definition, once the shop's history is long enough) the check-backs and overdue
+    first calls keep their place and the rest go by the spend at stake, and customers the
+    model sees slipping join the list as win-back calls whatever their next call's date.
+    Read-only: listing changes nothing.
     """
     from followup_cli.planner.winback import WinBackQueue
 
     rules = storage.load_rules(conn)
     queue = WinBackQueue.load(conn, rules, on)
+    if queue.by_model:
+        return _by_value(conn, on, owner, limit, branches, rules, queue)
     fetch = limit
     while True:
         rows = storage.due_rows(conn, on, owner, fetch, branches)
@@ -80,7 +88,40 @@ def due_list(
     return kept[:limit] if limit else kept
 
 
-def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) -> list[DueItem]:
+def _by_value(
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None,
+    limit: int | None,
+    branches: Sequence[str] | None,
+    rules: dict[str, Rule],
+    queue: Any,
+) -> list[DueItem]:
+    """Today's list ordered by the purchase model: see due_list."""
+    rows = storage.due_rows(conn, on, owner, None, branches)
+    slipping = storage.slipping_rows(conn, on, owner, queue.settings.winback_daily, branches)
+    items = _due_items(rows, on, rules, queue) + _due_items(slipping, on, rules, queue, True)
+    kept = queue.cap(sorted(items, key=_value_order))
+    if owner is not None and not kept:
+        check_owner(conn, owner)
+    return kept[:limit] if limit else kept
+
+
+def _value_order(item: DueItem) -> tuple:
+    """Complaints, then overdue first calls, in their own order; then the spend at stake."""
+    if item.kind == "check-back":
+        return (0,)
+    if item.kind == "step" and item.days_overdue > 0:
+        return (1,)
+    if item.expected_spend is not None or item.expected_purchases is not None:
+        return (2, -(item.expected_spend or 0.0), -(item.expected_purchases or 0.0))
+    return (3,)  # no purchase yet: the model has nothing to say; the list's own order
+
+
+def _due_items(
+    rows: list[Any], on: date, rules: dict[str, Rule], queue: Any, pulled: bool = False
+) -> list[DueItem]:
+    """`pulled`: the win-back queue's customers, listed before their next call's date."""
     described = {tier: describe_rule(rule) for tier, rule in rules.items()}
     items = []
     for row in rows:
@@ -101,7 +142,9 @@ def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) ->
                 if v
             )
         )
-        win_back = row["kind"] == "cadence" and queue.at_risk(row["ref"], row["tier"], activity)
+        win_back = pulled or (
+            row["kind"] in queue.win_back_kinds and queue.listed_at_risk(row, activity)
+        )
         reason = row["reason"]
         if win_back:
             reason = f"win-back: silent since {activity.isoformat()} ({reason})"
@@ -129,6 +172,8 @@ def _due_items(rows: list[Any], on: date, rules: dict[str, Rule], queue: Any) ->
                 last_note=row["last_note"],
                 last_purchase=row["last_purchase"],
                 branch=row["branch"],
+                expected_spend=row["expected_spend"],
+                expected_purchases=row["expected_purchases"],
             )
         )
     return items

@@ -97,10 +97,17 @@ def build_report(
     window = settings.churn_window
     risk_before = metrics.risk_thresholds(intervals, as_of)
 
+    churn_by = settings.churn_definition
+    if churn_by == "model" and not storage.has_purchase_model(conn):
+        churn_by = "window"  # too little purchase history: the view says so
+    model_as_of = as_of if churn_by == "model" else None
+
     def count_source(group: Sequence[str], first: date, last: date):
         thresholds = metrics.churn_thresholds(first, last, as_of, window)
         own = _own_churn(settings, intervals, first, last, as_of)
-        rows = storage.customer_counts(conn, group, first, last, thresholds, risk_before, own)
+        rows = storage.customer_counts(
+            conn, group, first, last, thresholds, risk_before, own, model_as_of
+        )
         return {
             tuple(row[f"group_{d}"] for d in group): metrics.CustomerCounts(
                 *(
@@ -123,6 +130,7 @@ def build_report(
         "by": by,
         "breakdown": rows,
         "churn_definition": settings.churn_definition,
+        "churn_by": churn_by,  # the definition in force: model, window or rhythm
         # the churn definition in force, as stored: the views put it into words
         "churn_factor": format_value(settings.churn_factor),
         "churn_window": format_value(settings.churn_window),

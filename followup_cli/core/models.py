@@ -104,7 +104,7 @@ class Settings:
     # Purchases drive the plan (see rhythm.py): own repurchase rhythm, churn, date triggers.
     repurchase: bool = True
     repurchase_margin: Fraction = Fraction(3, 2)
-    churn_definition: str = "window"  # window | rhythm
+    churn_definition: str = "model"  # model | window | rhythm (model: window until fitted)
     churn_factor: Fraction = Fraction(3)
     birthday_before: Duration | None = Duration(3, "d")
     anniversary_before: Duration | None = None

@@ -37,7 +37,7 @@ NUMBER_BOUNDS = {"max_attempts": (1, 20), "daily_capacity": (1, 10_000)}
 
 _OFF = ("off", "none", "no", "0", "")
 _ON = ("on", "yes", "1")
-CHURN_DEFINITIONS = ("window", "rhythm")
+CHURN_DEFINITIONS = ("model", "window", "rhythm")
 WINBACK_DAILY_MOST = 10_000
 
 
@@ -151,7 +151,7 @@ def parse_option(name: str, text: str) -> object:
         return value
     if name == "churn_definition":
         if word not in CHURN_DEFINITIONS:
-            raise ValueError(_("churn_definition must be window or rhythm"))
+            raise ValueError(_("churn_definition must be model, window or rhythm"))
         return word
     if name in ("birthday_before", "anniversary_before"):
         return None if word in ("off", "none", "no") else _days_before(text)

@@ -30,6 +30,9 @@ from typing import Any
 MIN_CUSTOMERS = 30  # fewer buyers than this and the shop falls back to the tier cadence
 MIN_RETURNING = 10  # ... or fewer of them than this ever came back
 NEXT_WITHIN = 180  # the next purchase date is the median among those who buy within this
+SILENCE_MOST = 3650  # silent longer than this after the last purchase: no day is worked out
+SLIPPING_BELOW = 0.75  # at churn risk once the chance of still being a customer falls below
+GONE_BELOW = 0.5  # churned once it falls below an even chance
 
 
 @dataclass(frozen=True)
@@ -225,15 +228,7 @@ def score_all(model: ShopModel, histories: Sequence[History], horizon_days: int)
     x, t_x, age = arr[:, 0], arr[:, 1], arr[:, 2]
     r, alpha, s, beta = model.r, model.alpha, model.s, model.beta
     horizon = float(horizon_days)
-    with np.errstate(all="ignore"):
-        log_a0 = _log_a0(np, hyp2f1, r, alpha, s, beta, x, t_x, age)
-        ratio = np.exp(
-            np.log(s / (r + s + x))
-            + (r + x) * np.log(alpha + age)
-            + s * np.log(beta + age)
-            + log_a0
-        )
-    p_alive = 1.0 / (1.0 + ratio)
+    p_alive = _p_alive(np, hyp2f1, model, x, t_x, age)
     rate = (r + x) / (alpha + age)  # an alive customer's expected rate, per day
     if abs(s - 1.0) < 1e-9:
         stays = (beta + age) * np.log1p(horizon / (beta + age))
@@ -275,6 +270,48 @@ def score_all(model: ShopModel, histories: Sequence[History], horizon_days: int)
             )
         )
     return result
+
+
+def _p_alive(np: Any, hyp2f1: Any, model: ShopModel, x: Any, t_x: Any, age: Any) -> Any:
+    """The chance each history's customer is still a customer at its age (arrays)."""
+    r, alpha, s, beta = model.r, model.alpha, model.s, model.beta
+    with np.errstate(all="ignore"):
+        log_a0 = _log_a0(np, hyp2f1, r, alpha, s, beta, x, t_x, age)
+        ratio = np.exp(
+            np.log(s / (r + s + x))
+            + (r + x) * np.log(alpha + age)
+            + s * np.log(beta + age)
+            + log_a0
+        )
+    return 1.0 / (1.0 + ratio)
+
+
+def days_until_below(
+    model: ShopModel, histories: Sequence[History], chance: float
+) -> list[int | None]:
+    """For each history: how many days after their first purchase day the customer's chance
+    of still being a customer falls below `chance` if they buy nothing more (the chance only
+    falls with silence), or None when it stays above it for SILENCE_MOST days after the last.
+
+    Worked out once per distinct (repeat days, last age) by bisection on whole days."""
+    import numpy as np
+    from scipy.special import hyp2f1
+
+    pairs = sorted({(h.repeat_days, h.last_age) for h in histories})
+    if not pairs:
+        return []
+    arr = np.array(pairs, dtype=float)
+    x, t_x = arr[:, 0], arr[:, 1]
+    low = t_x.copy()  # at the last purchase day itself the chance is highest
+    high = t_x + SILENCE_MOST
+    never = _p_alive(np, hyp2f1, model, x, t_x, high) >= chance
+    while np.any(high - low > 1):  # the first whole day below: in (low, high]
+        middle = np.floor((low + high) / 2)
+        below = _p_alive(np, hyp2f1, model, x, t_x, middle) < chance
+        high = np.where(below, middle, high)
+        low = np.where(below, low, middle)
+    days = {pair: None if never[i] else int(high[i]) for i, pair in enumerate(pairs)}
+    return [days[(h.repeat_days, h.last_age)] for h in histories]
 
 
 def _spend(model: ShopModel, history: History) -> float | None:

@@ -10,7 +10,7 @@ short replacement of the stored table takes the lock.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from followup_cli import storage
@@ -40,7 +40,14 @@ def fitted_model(histories: list[Any]) -> Any:
 def refresh_outlook(conn: sqlite3.Connection, on: date) -> int | None:
     """Fit the model to the purchases up to `on` and store every customer's outlook; the
     number of customers scored, or None when the history is too short (nothing stored)."""
-    from followup_cli.core.purchase_model import TooLittleHistory, next_purchase, score_all
+    from followup_cli.core.purchase_model import (
+        GONE_BELOW,
+        SLIPPING_BELOW,
+        TooLittleHistory,
+        days_until_below,
+        next_purchase,
+        score_all,
+    )
 
     rows = histories_until(conn, on)
     histories = [history for _who, (history, _days) in rows]
@@ -53,6 +60,8 @@ def refresh_outlook(conn: sqlite3.Connection, on: date) -> int | None:
             storage.clear_purchase_scores(conn)
         return None
     outlooks = score_all(model, histories, OUTLOOK_DAYS)
+    slipping = _days_from_first(on, histories, days_until_below(model, histories, SLIPPING_BELOW))
+    gone = _days_from_first(on, histories, days_until_below(model, histories, GONE_BELOW))
     scores = [
         (
             ref,
@@ -60,11 +69,23 @@ def refresh_outlook(conn: sqlite3.Connection, on: date) -> int | None:
             round(o.expected_purchases, 3),
             next_purchase(on, o).isoformat(),
             None if o.expected_spend is None else round(o.expected_spend, 2),
+            slipping_on,
+            gone_on,
         )
-        for ((ref, _name, _tier), _history), o in zip(rows, outlooks, strict=True)
+        for ((ref, _name, _tier), _history), o, slipping_on, gone_on in zip(
+            rows, outlooks, slipping, gone, strict=True
+        )
     ]
     params = model.as_dict()
     with storage.transaction(conn):
         return storage.replace_purchase_scores(
             conn, on, OUTLOOK_DAYS, params, scores, storage.write_stamp()
         )
+
+
+def _days_from_first(on: date, histories: list[Any], days: list[int | None]) -> list[str | None]:
+    """Days counted from each customer's first purchase day, as ISO dates."""
+    return [
+        None if n is None else (on - timedelta(days=h.age) + timedelta(days=n)).isoformat()
+        for h, n in zip(histories, days, strict=True)
+    ]

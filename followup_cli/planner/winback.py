@@ -1,5 +1,9 @@
 """Today's win-back queue: who on the list is dormant (at churn risk by the definition in
-force), and at most `winback_daily` of them a day. Kept small: `today` imports it."""
+force), and at most `winback_daily` of them a day. Kept small: `today` imports it.
+
+Under the purchase model (churn_definition model, once a model is stored) a scored customer
+is at risk from the day the model's chance that they still buy here fell below 3 in 4 until
+it fell below an even chance (purchase_scores.slipping_on, gone_on), whatever the call."""
 
 from __future__ import annotations
 
@@ -14,12 +18,33 @@ class WinBackQueue:
     """Which listed customers are dormant (at churn risk by the definition in force), and at
     most `winback_daily` of them on one day's list; the rest wait for the next days."""
 
-    def __init__(self, rules: dict[str, Any], settings: Any, on: date, own_risk: dict[str, int]):
+    def __init__(
+        self,
+        rules: dict[str, Any],
+        settings: Any,
+        on: date,
+        own_risk: dict[str, int],
+        by_model: bool = False,
+    ):
         self.rules, self.settings, self.on, self.own_risk = rules, settings, on, own_risk
+        self.by_model = by_model
+        # which calls may be marked win-back: any regular call under the model
+        self.win_back_kinds = ("cadence", "repurchase") if by_model else ("cadence",)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, rules: dict[str, Any], on: date) -> WinBackQueue:
-        return cls(rules, storage.load_settings(conn), on, {})
+        settings = storage.load_settings(conn)
+        by_model = settings.churn_definition == "model" and storage.has_purchase_model(conn)
+        return cls(rules, settings, on, {}, by_model)
+
+    def listed_at_risk(self, row: Any, last_activity: date) -> bool:
+        """A listed customer (a row of today's list) at risk: by the model when it scored
+        them, else by the definition in force."""
+        if self.by_model and (row["gone_on"] is not None or row["slipping_on"] is not None):
+            day = self.on.isoformat()
+            slipping = row["slipping_on"] is not None and row["slipping_on"] <= day
+            return slipping and not (row["gone_on"] is not None and row["gone_on"] <= day)
+        return self.at_risk(row["ref"], row["tier"], last_activity)
 
     def prepare(self, conn: sqlite3.Connection, rows: list[Any]) -> None:
         """Under the per-customer definition, the listed customers' own risk thresholds."""

@@ -150,6 +150,7 @@ from followup_cli.storage.followups import (  # noqa: F401
     row_by_id,
     save_log_undo,
     set_followup_status,
+    slipping_rows,
     take_back_unstarted,
 )
 from followup_cli.storage.imports import (  # noqa: F401
@@ -203,6 +204,7 @@ from followup_cli.storage.purchase_days import (  # noqa: F401
 from followup_cli.storage.purchase_scores import (  # noqa: F401
     all_purchase_scores,
     clear_purchase_scores,
+    has_purchase_model,
     purchase_model_row,
     purchase_scores_of,
     replace_purchase_scores,

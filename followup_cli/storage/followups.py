@@ -245,9 +245,11 @@ SELECT f.id AS followup_id, c.ref, c.name, c.phone, c.tier, c.owner, c.last_outc
        c.last_note, c.last_contact,
        c.added, c.first_purchase, c.last_purchase, c.last_success,
        f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor,
-       {branch_of("c")} AS branch
+       {branch_of("c")} AS branch,
+       ps.expected_spend, ps.expected_purchases, ps.slipping_on, ps.gone_on
 FROM followups f
 JOIN customers c ON c.id = f.customer_id
+LEFT JOIN purchase_scores ps ON ps.customer_id = c.id
 WHERE f.status = 'open' AND f.show_date <= :on
   AND c.do_not_contact = 0 AND c.status = 'active'
   AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)
@@ -295,6 +297,29 @@ def due_rows(
         params = {"on": on.isoformat(), "owner": owner, "limit": left, **names}
         rows += conn.execute(query, params).fetchall()
     return rows
+
+
+def slipping_rows(
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None,
+    limit: int,
+    branches: Sequence[str] | None = None,
+) -> list[sqlite3.Row]:
+    """Customers the purchase model sees slipping on `on` (below 3 in 4, not yet below an
+    even chance) whose next cadence or repurchase call is still to come: the win-back queue,
+    most spend at stake first, at most `limit`."""
+    clause, names = _branch_params(branches)
+    query = (
+        _DUE_SELECT.replace("f.show_date <= :on", "f.show_date > :on", 1)
+        + clause
+        + "AND f.kind IN ('cadence', 'repurchase') AND ps.slipping_on <= :on "
+        "AND (ps.gone_on IS NULL OR ps.gone_on > :on) "
+        "ORDER BY COALESCE(ps.expected_spend, -1) DESC, ps.expected_purchases DESC, c.ref "
+        "LIMIT :limit"
+    )
+    params = {"on": on.isoformat(), "owner": owner, "limit": limit, **names}
+    return conn.execute(query, params).fetchall()
 
 
 def due_count(

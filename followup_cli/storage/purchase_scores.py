@@ -20,16 +20,18 @@ def replace_purchase_scores(
     scored_on: date,
     horizon_days: int,
     model: dict[str, Any],
-    scores: Iterable[tuple[str, float, float, str, float | None]],
+    scores: Iterable[tuple[str, float, float, str, float | None, str | None, str | None]],
     fitted_at: str,
 ) -> int:
     """The model and every customer's (customer id, p_alive, expected purchases, next
-    purchase, expected spend), in place of the last ones; the number of customers scored."""
+    purchase, expected spend, slipping on, gone on), in place of the last ones; the number
+    of customers scored."""
     clear_purchase_scores(conn)
-    rows = [(p, e, n, s, ref) for ref, p, e, n, s in scores]
+    rows = [(*values, ref) for ref, *values in scores]
     conn.executemany(
         "INSERT INTO purchase_scores (customer_id, p_alive, expected_purchases, next_purchase, "
-        "expected_spend) SELECT id, ?, ?, ?, ? FROM customers WHERE ref = ?",
+        "expected_spend, slipping_on, gone_on) SELECT id, ?, ?, ?, ?, ?, ? FROM customers "
+        "WHERE ref = ?",
         rows,
     )
     conn.execute(
@@ -44,6 +46,11 @@ def clear_purchase_scores(conn: sqlite3.Connection) -> None:
     """No outlook at all (the history became too short to learn from)."""
     conn.execute("DELETE FROM purchase_scores")
     conn.execute("DELETE FROM purchase_model")
+
+
+def has_purchase_model(conn: sqlite3.Connection) -> bool:
+    """Whether a purchase model is stored (the history was long enough at the last import)."""
+    return conn.execute("SELECT COUNT(*) FROM purchase_model").fetchone()[0] > 0
 
 
 def purchase_model_row(conn: sqlite3.Connection) -> sqlite3.Row | None:

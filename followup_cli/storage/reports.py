@@ -185,6 +185,7 @@ def customer_counts(
     churn_before: tuple[date, date],
     risk_before: dict[str, date],
     own: dict[str, Any] | None = None,
+    model_as_of: date | None = None,
 ) -> list[sqlite3.Row]:
     """Active, churned, prospect, converted and at-risk customers per group of `dims`
     (tier, owner) for a period, counted by SQLite in one pass over the customers.
@@ -194,7 +195,11 @@ def customer_counts(
     `own` (the per-customer churn definition: factor p/q, tier interval days, the days the
     churn counts from and until, as_of), customers with 3+ purchase days churn after
     ceil(factor x typical gap) silent days and are at risk after ceil(2 x typical gap),
-    in whole-number arithmetic (rhythm.py gives the same days).
+    in whole-number arithmetic (rhythm.py gives the same days). With `model_as_of` (the
+    purchase-model definition, on that report date), a scored customer has also churned
+    from the day the model's chance that they still buy here fell below one half
+    (purchase_scores.gone_on), and is at risk from the day it fell below three quarters
+    until then; the churn window still holds.
     """
     keys = {
         "tier": "CASE WHEN converted_on IS NOT NULL THEN 'prospect' ELSE tier END",
@@ -256,6 +261,17 @@ def customer_counts(
             f"CASE WHEN rd IS NOT NULL THEN {silent.format('rd')} < :e1 ELSE {window_gone} END"
         )
         risk = f"CASE WHEN rk IS NOT NULL THEN {silent.format('rk')} < :as_of ELSE {risk} END"
+    if model_as_of is not None:
+        own_columns = ", ps.slipping_on, ps.gone_on"
+        own_join = " LEFT JOIN purchase_scores ps ON ps.customer_id = customers.id"
+        params["model_as_of"] = model_as_of.isoformat()
+        window_active = f"({window_active}) AND NOT COALESCE(gone_on < :start, FALSE)"
+        window_gone = f"(({window_gone}) OR COALESCE(gone_on <= :end, FALSE))"
+        risk = (
+            "CASE WHEN gone_on IS NOT NULL OR slipping_on IS NOT NULL THEN "
+            "COALESCE(slipping_on <= :model_as_of, FALSE) AND NOT COALESCE(gone_on <= "
+            f":model_as_of, FALSE) ELSE {risk} END"
+        )
     # A loss counts until the customer came back (returned_on); from then on the churn window
     # runs from their last activity, the purchase that brought them back included.
     lost_at_start = "churned_on IS NOT NULL AND COALESCE(returned_on >= :start, TRUE)"

@@ -347,6 +347,14 @@ def _m17_purchase_outlook(conn: Any) -> None:
     )
 
 
+def _m18_slipping_and_gone_days(conn: Any) -> None:
+    """The day each scored customer's chance of still buying here falls below 3/4 (at churn
+    risk) and below 1/2 (churned) if they buy nothing more: the report and the morning list
+    read churn from these under the purchase-model definition."""
+    _add_column(conn, "purchase_scores", "slipping_on", "TEXT")
+    _add_column(conn, "purchase_scores", "gone_on", "TEXT")
+
+
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m1_initial,
     _m2_imports_and_purchases,
@@ -365,6 +373,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _m15_customer_aliases,
     _m16_contact_numbers_never_reused,
     _m17_purchase_outlook,
+    _m18_slipping_and_gone_days,
 )
 
 

@@ -60,7 +60,7 @@ def churn_definition_words(report: dict[str, Any]) -> str:
     from followup_cli.wording import churn_definition_text
 
     options = {name: parse_value(name, report[name], stored=True) for name in CHURN_OPTIONS}
-    return churn_definition_text(Settings(**options))
+    return churn_definition_text(Settings(**options), report.get("churn_by") == "model")
 
 
 def _csat(value: float | None) -> str:
@@ -139,7 +139,9 @@ def _report_said(report: dict[str, Any]) -> list[Said]:
         {
             "metric": _("Churn risk"),
             "value": _count(overall["churn_risk"]),
-            "basis": _("customers silent for more than twice their interval"),
+            "basis": _("customers the purchase model sees slipping (below 3 in 4), not yet lost")
+            if report.get("churn_by") == "model"
+            else _("customers silent for more than twice their interval"),
         },
     ]
     win_back = report.get("win_back")

@@ -136,7 +136,9 @@ def render(report: dict[str, Any]) -> str:
         (
             _("Churn risk"),
             _num(overall["churn_risk"]),
-            _("silent for more than twice their interval"),
+            _("slipping by the purchase model (below 3 in 4), not yet lost")
+            if report.get("churn_by") == "model"
+            else _("silent for more than twice their interval"),
         ),
     )
     out.append(

@@ -1,0 +1,120 @@
+"""Churn, churn risk and the morning list under the shop's own purchase model.
+
+The model's days are checked against the hand-worked Pareto/NBD of test_forecast.py; the
+report and the morning list are driven through the CLI on both engines, on the invented
+40-customer shop of test_forecast.py, and their counts are worked out from the days the
+purchases import stored for each customer (printed in the table below).
+"""
+
+from __future__ import annotations
+
+import dbtools
+import pytest
+from test_forecast import HAND, HAND_HISTORY, _shop
+
+from followup_cli import i18n
+from followup_cli.core.purchase_model import History, days_until_below
+
+
+@pytest.fixture(autouse=True)
+def english_again():
+    yield
+    i18n.set_language("en")
+
+
+# With HAND (r = 1, alpha = beta = 10, s = 2) and x = 2, t_x = 20, the chance of still being a
+# customer at age T is 1 / (1 + 2/5 * (((10 + T) / 30)^5 - 1)) (see test_forecast.py).
+# Below 1/2 once ((10 + T) / 30)^5 > 7/2: T > 30 * 3.5^(1/5) - 10 = 28.54, so day 29.
+# Below 3/4 once ((10 + T) / 30)^5 > 11/6: T > 30 * (11/6)^(1/5) - 10 = 23.87, so day 24.
+def test_the_days_the_chance_falls_below_a_half_and_three_quarters_by_hand():
+    assert days_until_below(HAND, [HAND_HISTORY], 0.5) == [29]
+    assert days_until_below(HAND, [HAND_HISTORY], 0.75) == [24]
+
+
+def test_histories_with_the_same_purchases_share_their_day_whatever_their_age():
+    older = History(repeat_days=2, last_age=20, age=90, mean_spend=None)
+    assert days_until_below(HAND, [older, HAND_HISTORY], 0.5) == [29, 29]
+    assert days_until_below(HAND, [], 0.5) == []
+
+
+def _stored_days(isolated_db) -> dict[str, tuple[str, str]]:
+    conn = dbtools.connect(isolated_db)
+    rows = conn.execute(
+        "SELECT c.ref, ps.slipping_on, ps.gone_on FROM purchase_scores ps "
+        "JOIN customers c ON c.id = ps.customer_id"
+    ).fetchall()
+    conn.close()
+    return {ref: (slipping, gone) for ref, slipping, gone in rows}
+
+
+# The shop (test_forecast._shop, purchases imported on 2026-07-31) as the model stores it:
+#   F01-F05 buying in July: slipping from 08-11..08-14, gone from 08-23..08-30
+#   F06, F08, F10 (last bought mid-June): gone on 07-29, 07-29, 07-31
+#   F07, F09: slipping since 07-16, 07-21; gone on 08-03, 08-09
+#   F11-F20 (stopped in March): gone from 04-24 to 05-12
+#   F21-F40 (bought once in January): gone from 04-01 to 04-07
+def test_the_model_days_are_stored_at_the_purchases_import(cli, tmp_path, isolated_db):
+    _shop(cli, tmp_path)
+    days = _stored_days(isolated_db)
+    assert len(days) == 40
+    assert [days[ref][1] for ref in ("F06", "F08", "F10")] == [
+        "2026-07-29",
+        "2026-07-29",
+        "2026-07-31",
+    ]
+    assert days["F07"] == ("2026-07-16", "2026-08-03")
+    assert days["F09"] == ("2026-07-21", "2026-08-09")
+    assert all(days[f"F{i:02d}"][1] > "2026-07-31" for i in range(1, 6))
+    assert all("2026-04-01" <= days[f"F{i:02d}"][1] <= "2026-05-12" for i in range(11, 41))
+
+
+def test_churn_in_the_report_follows_the_model(cli, tmp_path):
+    _shop(cli, tmp_path)
+    july = cli.json("report", "--from", "2026-07-01", "--to", "2026-07-31", "--date", "2026-07-31")
+    assert (july["churn_definition"], july["churn_by"]) == ("model", "model")
+    # Active on 07-01: F01-F10 (everyone else the model already counted gone by then).
+    # Churned in July: F06, F08, F10. At risk on 07-31: F07 and F09, slipping, not yet gone.
+    overall = july["overall"]
+    assert (overall["active_at_start"], overall["churned"], overall["churn_rate"]) == (10, 3, 0.3)
+    assert overall["churn_risk"] == 2
+    # April: all 40 active on 04-01 (the first gone day); F21-F40 and, of F11-F20, F13, F15 and
+    # F16 (gone 04-24, 04-25, 04-28) churn in it.
+    april = cli.json("report", "--month", "2026-04", "--date", "2026-07-31")["overall"]
+    assert (april["active_at_start"], april["churned"]) == (40, 23)
+    text = cli("report", "--month", "2026-07", "--date", "2026-07-31").stdout
+    assert "Churn definition: purchase model: churned once the shop's purchase model gives" in text
+    # The window still holds when asked for: nobody has been silent for a year.
+    cli("rules", "option", "churn_definition", "window")
+    window = cli.json("report", "--month", "2026-07", "--date", "2026-07-31")
+    assert (window["churn_by"], window["overall"]["churned"]) == ("window", 0)
+
+
+def test_the_morning_list_leads_with_the_spend_at_stake_and_slipping_customers(cli, tmp_path):
+    _shop(cli, tmp_path)
+    today = cli.json("today", "--date", "2026-07-31")
+    ids = [item["customer_id"] for item in today]
+    # F07 and F09 are slipping: listed as win-back calls before their calls' dates, first
+    # because the most is at stake; F06, F08 and F10 are gone: not pulled onto the list.
+    assert ids[:2] == ["F09", "F07"]
+    assert [item["win_back"] for item in today[:2]] == [True, True]
+    assert [item["due_date"] for item in today[:2]] == ["2026-08-02", "2026-08-01"]
+    assert not {"F06", "F08", "F10"} & set(ids)
+    spends = [item["expected_spend"] for item in today if item["expected_spend"] is not None]
+    assert spends == sorted(spends, reverse=True)
+    # Customers the model has no spend for (bought once) come after those it has.
+    first_without = next(i for i, item in enumerate(today) if item["expected_spend"] is None)
+    assert all(item["expected_spend"] is None for item in today[first_without:])
+
+
+def test_a_shop_too_small_for_a_model_keeps_the_tier_order(cli, tmp_path):
+    (tmp_path / "members.csv").write_text(
+        "id,name,phone,tier\nA1,王芳,13800138001,regular\nA2,李娜,13900139002,vip\n", "utf-8"
+    )
+    cli("import", "customers", str(tmp_path / "members.csv"), "--date", "2026-01-01")
+    report = cli.json("report", "--month", "2026-01", "--date", "2026-01-31")
+    assert (report["churn_definition"], report["churn_by"]) == ("model", "window")
+    assert "window (too few purchases for a model yet)" in cli(
+        "report", "--month", "2026-01", "--date", "2026-01-31"
+    ).stdout
+    listed = [i["customer_id"] for i in cli.json("today", "--date", "2026-04-30")]
+    assert listed == ["A2", "A1"]  # VIP first, as always
