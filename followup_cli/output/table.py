@@ -425,15 +425,18 @@ def table_lines(
 # The footer under a table cut at a screenful, (one row, more rows): its advice must be true
 # for the command it is under, so a command whose `--all` shows every row says so.
 MORE_WITH_ALL = (
-    N_("1 more row is not shown: add --all to see it, or page through the whole list with | less."),
+    N_(
+        "1 more row is not shown: add --all to see it, or page through the whole list "
+        "with '| less'."
+    ),
     N_(
         "{count} more rows are not shown: add --all to see them all, or page through the "
-        "whole list with | less."
+        "whole list with '| less'."
     ),
 )
 MORE_WITH_PAGER = (
-    N_("1 more row is not shown: page through the whole list with | less."),
-    N_("{count} more rows are not shown: page through the whole list with | less."),
+    N_("1 more row is not shown: page through the whole list with '| less'."),
+    N_("{count} more rows are not shown: page through the whole list with '| less'."),
 )
 FOOTERS = {"all": MORE_WITH_ALL, "pager": MORE_WITH_PAGER}
 RICH_MOST = 100  # rows Rich draws; a longer table (a pipe, --all) is written by `draw`
