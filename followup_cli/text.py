@@ -112,7 +112,7 @@ def for_stream(text: str, stream: object) -> str:
             lines.append(line)
             continue
         indent = line[: len(line) - len(line.lstrip(" "))]
-        lines += [indent + part for part in break_lines(line, max(width - len(indent), 10))]
+        lines += [indent + part for part in break_lines(line, max(width - len(indent), 4))]
     return "\n".join(lines)
 
 
