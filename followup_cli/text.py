@@ -122,6 +122,7 @@ def stream_width(stream: object) -> int:
     if value.isdigit() and int(value) > 0:
         return int(value)
     try:
-        return os.get_terminal_size(stream.fileno()).columns  # type: ignore[attr-defined]
+        columns = os.get_terminal_size(stream.fileno()).columns  # type: ignore[attr-defined]
     except (AttributeError, OSError, ValueError):
         return 80
+    return columns if columns > 0 else 80  # a terminal that does not say its size

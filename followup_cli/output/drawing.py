@@ -74,7 +74,14 @@ def rich_table(
     for cells in body:
         style = next(row_styles, None) if row_styles is not None else None
         table.add_row(*(_Lines([f" {line} " for line in cell]) for cell in cells), style=style)
-    console = Console(
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # the reader has gone (`| head`): the program's own handling ends quietly, exit 0
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = _Console(
         file=sys.stdout,
         width=max(width, table_width, *map(text_width, above)),
         color_system="auto" if colour else None,
