@@ -4,8 +4,10 @@ When a table does not fit, the least important columns go first (or fold under a
 column, as the reason goes under the name on the morning list), and free text wraps; a name,
 an id, a phone, a date or a status word is never broken. Chinese characters take two columns.
 
-Plain text with box-drawing borders, drawn here rather than by Rich: the morning list must
-appear at once however long it is, and nothing in a cell is ever read as markup.
+The layout is decided here; Rich draws it (output/drawing.py) for a table of up to
+RICH_MOST rows, and `draw` here writes the same lines for a longer one, so the morning list
+appears at once however long it is (docs/decisions/rich.md). On a terminal a table stops at a
+screenful, with a footer saying how to see the rest. Nothing in a cell is read as markup.
 """
 
 from __future__ import annotations
