@@ -48,7 +48,8 @@ class FollowupError(Exception):
     def show(self, file: object | None = None) -> None:
         from followup_cli.i18n import _
         from followup_cli.redact import scrub
-        from followup_cli.text import strip_controls
+        from followup_cli.text import for_stream, strip_controls
 
         one_line = " ".join(scrub(strip_controls(self.format_message())).split())
-        print(_("followup: error: {message}").format(message=one_line), file=sys.stderr)
+        said = _("followup: error: {message}").format(message=one_line)
+        print(for_stream(said, sys.stderr), file=sys.stderr)

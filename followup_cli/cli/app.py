@@ -138,7 +138,7 @@ class FollowupGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 print(exc.format_message())
                 return EXIT_USAGE
-            from followup_cli.text import strip_controls
+            from followup_cli.text import for_stream, strip_controls
             from followup_cli.wording import usage_error
 
             _number_error_as_documented(exc)
@@ -153,7 +153,8 @@ class FollowupGroup(TyperGroup):
             hint = (
                 _(" (see '{command} --help')").format(command=where.command_path) if where else ""
             )
-            print(_("followup: error: {message}").format(message=message + hint), file=sys.stderr)
+            said = _("followup: error: {message}").format(message=message + hint)
+            print(for_stream(said, sys.stderr), file=sys.stderr)
             return EXIT_USAGE
         except FollowupError as exc:
             exc.show()

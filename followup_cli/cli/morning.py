@@ -48,6 +48,11 @@ def today(
     explain: bool = typer.Option(
         False, "--explain", help="Show each line's rule, anchor date, due date and window."
     ),
+    every: bool = typer.Option(
+        False,
+        "--all",
+        help=_("On a terminal too, every row: a longer list otherwise stops at a screenful."),
+    ),
     segment: str | None = typer.Option(
         None, "--segment", help=_("Only one value segment, e.g. important-value or 重要价值.")
     ),
@@ -110,7 +115,7 @@ def today(
             )
         return
     listed, total = morning.gather(conn, day, owner, limit, segment, explain, branch)
-    show_today(listed, total, fmt.value, day, explain, branch)
+    show_today(listed, total, fmt.value, day, explain, branch, every)
 
 
 @app.command(
@@ -210,9 +215,14 @@ def at_risk(
     ctx: typer.Context,
     on: DayOpt = None,
     fmt: TableFormatOpt = Format.table,
+    every: bool = typer.Option(
+        False,
+        "--all",
+        help=_("On a terminal too, every row: a longer list otherwise stops at a screenful."),
+    ),
     late_db: LateDbOpt = None,
 ) -> None:
     """Customers silent for longer than twice their tier's interval (churn risk)."""
     from followup_cli.planner.upcoming import at_risk as run_at_risk
 
-    customers_views.at_risk_view(run_at_risk(connect(ctx), option_day(on)), fmt)
+    customers_views.at_risk_view(run_at_risk(connect(ctx), option_day(on)), fmt, every)

@@ -125,7 +125,9 @@ def forecast(
         False, "--backtest", help="Refit without the last --holdout days and judge it on them."
     ),
     holdout: str = typer.Option("90d", "--holdout", help="Days held out for --backtest."),
-    show_all: bool = typer.Option(False, "--all", help="Every customer (table: 20 by default)."),
+    show_all: bool = typer.Option(
+        False, "--all", help="Every customer (table: 20 by default, and a screenful on a terminal)."
+    ),
     fmt: TableFormatOpt = Format.table,
     output: str | None = typer.Option(
         None, "--output", "-o", help=_("Write every customer to this file (.csv, .json, .xlsx).")

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 _VALUED = ("--date", "--owner", "--limit", "--format", "--db", "--branch")
-_FLAGS = ("--explain",)
+_FLAGS = ("--explain", "--all")
 _FORMATS = ("table", "csv", "json")
 LIMIT_MOST = 1_000_000  # `--limit` of today, review, find, imports (the full path says so)
 
@@ -128,6 +128,7 @@ class PlainToday:
     day: date
     explain: bool
     branch: str | None
+    every: bool = False  # --all: on a terminal too, every row (no cut at a screenful)
 
 
 def read_plain_today(argv: Sequence[str]) -> PlainToday | None:
@@ -157,4 +158,5 @@ def read_plain_today(argv: Sequence[str]) -> PlainToday | None:
         )
     except Exception:
         return None  # the full command line reports it as usual
-    return PlainToday(items, total, found.get("--format", "table"), day, explain, branch)
+    fmt = found.get("--format", "table")
+    return PlainToday(items, total, fmt, day, explain, branch, bool(found.get("--all")))

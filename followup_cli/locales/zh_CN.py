@@ -405,7 +405,9 @@ MESSAGES: dict[str, str] = {
         "去掉最近 --holdout 天的记录重新拟合，再用这些天的真实消费检验预测。"
     ),
     "Days held out for --backtest.": "--backtest 留作检验的天数。",
-    "Every customer (table: 20 by default).": "列出全部客户（表格默认只列 20 位）。",
+    "Every customer (table: 20 by default, and a screenful on a terminal).": (
+        "列出全部客户（表格默认只列 20 位，在终端上最多一屏）。"
+    ),
     "Write every customer to this file (.csv, .json, .xlsx).": (
         "把全部客户写入这个文件（.csv、.json 或 .xlsx）。"
     ),
@@ -1233,4 +1235,21 @@ MESSAGES: dict[str, str] = {
     "Undid contact {contact_id} ({owner}'s): {outcome} for {ref} {name} on {date}.": "已撤销 {owner} 的回访 {contact_id}：{ref} {name} 于 {date} 的 {outcome}。",
     "Undid contact {contact_id} (at {branch}): {outcome} for {ref} {name} on {date}.": "已撤销 {branch} 的回访 {contact_id}：{ref} {name} 于 {date} 的 {outcome}。",
     "{name} ({id}) is no longer in the shop (forgotten or merged): left out.": "{name}（{id}）已不在店里（已删除或已合并）：已从列表中去掉。",
+    # --- A screenful on a terminal, and the rest on request ---
+    "1 more row is not shown: add --all to see it, or page through the whole list with '| less'.": (
+        "还有 1 行未显示：加上 --all 即可看到，或用 '| less' 翻页查看整个列表。"
+    ),
+    "{count} more rows are not shown: add --all to see them all, or page through the "
+    "whole list with '| less'.": (
+        "还有 {count} 行未显示：加上 --all 全部显示，或用 '| less' 翻页查看整个列表。"
+    ),
+    "1 more row is not shown: page through the whole list with '| less'.": (
+        "还有 1 行未显示：用 '| less' 翻页查看整个列表。"
+    ),
+    "{count} more rows are not shown: page through the whole list with '| less'.": (
+        "还有 {count} 行未显示：用 '| less' 翻页查看整个列表。"
+    ),
+    "On a terminal too, every row: a longer list otherwise stops at a screenful.": (
+        "在终端上也列出每一行：否则较长的列表只显示一屏。"
+    ),
 }

@@ -4,8 +4,10 @@ When a table does not fit, the least important columns go first (or fold under a
 column, as the reason goes under the name on the morning list), and free text wraps; a name,
 an id, a phone, a date or a status word is never broken. Chinese characters take two columns.
 
-Plain text with box-drawing borders, drawn here rather than by Rich: the morning list must
-appear at once however long it is, and nothing in a cell is ever read as markup.
+The layout is decided here; Rich draws it (output/drawing.py) for a table of up to
+RICH_MOST rows, and `draw` here writes the same lines for a longer one, so the morning list
+appears at once however long it is (docs/decisions/rich.md). On a terminal a table stops at a
+screenful, with a footer saying how to see the rest. Nothing in a cell is read as markup.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from typing import Any
 from followup_cli.i18n import N_, _
 from followup_cli.output.formats import cell_value
 from followup_cli.output.shown import shown
-from followup_cli.text import strip_controls, text_width
+from followup_cli.text import (
+    break_before,
+    break_lines,  # help and the tests find it here too
+    strip_controls,
+    text_width,
+)
 
 FREE_MIN = 12  # free text is not squeezed narrower than this while other columns can go
 DEFAULT_WIDTH = 80  # when not on a terminal and COLUMNS is not set (`today | less`)
@@ -113,27 +120,6 @@ def pad(text: str, width: int) -> str:
     return text + " " * (width - text_width(text))
 
 
-# Chinese line-breaking rules (GB/T 15834, JIS X 4051 kinsoku): a line never starts with
-# closing punctuation and never ends with opening punctuation.
-NO_LINE_START = frozenset("，。？！）」』、：；〉》】〕…,.?!:;)]}%")
-NO_LINE_END = frozenset("（「『〈《【〔([{")
-
-
-def break_before(current: str, char: str) -> int:
-    """Where to end a full line `current` so the next starts with `char`: how many of its last
-    characters go down to the next line (0 when the break is allowed where it is)."""
-    back = 0
-    # Pull characters down while the next line would start with closing punctuation or this
-    # one ends with an opening one; a line is never emptied (then the rule gives way).
-    while back < len(current) - 1:
-        follows = current[len(current) - back] if back else char
-        if follows in NO_LINE_START or current[len(current) - back - 1] in NO_LINE_END:
-            back += 1
-            continue
-        break
-    return back
-
-
 def _cut(word: str, width: int) -> list[str]:
     """A word too long for the column, in pieces that fit, broken where Chinese allows."""
     pieces, current, used = [], "", 0
@@ -193,38 +179,6 @@ def wrap(text: str, width: int, cut_long_words: bool) -> list[str]:
         used += size + (1 if used else 0)
     if current:
         lines.append(current)
-    return lines or [""]
-
-
-def break_lines(text: str, width: int) -> list[str]:
-    """Prose (help, messages) in lines of at most `width` columns: a line may break after any
-    Chinese character and at spaces, never inside an ASCII word (an option, a value), and
-    never so that a line starts with closing punctuation or ends with an opening one."""
-    import re
-
-    lines: list[str] = []
-    tokens: list[str] = []  # the current line's tokens
-    used = 0
-    for token in re.findall(r"\s+|[!-~]+|.", text):
-        if token.isspace():
-            if tokens and used < width:
-                tokens.append(" ")
-                used += 1
-            continue
-        size = text_width(token)
-        if used + size > width and "".join(tokens).strip():
-            carried: list[str] = []
-            while len(tokens) > 1 and (
-                (carried or [token])[0][0] in NO_LINE_START or tokens[-1][-1] in NO_LINE_END
-            ):
-                carried.insert(0, tokens.pop())
-            lines.append("".join(tokens).rstrip())
-            tokens = [t for t in carried if not t.isspace()] if carried else []
-            used = text_width("".join(tokens))
-        tokens.append(token)
-        used += size
-    if "".join(tokens).strip():
-        lines.append("".join(tokens).rstrip())
     return lines or [""]
 
 
@@ -344,7 +298,7 @@ def sgr(style: str | None) -> str:
     return f"\x1b[{';'.join(codes)}m" if codes else ""
 
 
-def _lines(spot: _Placed, index: int) -> list[str]:
+def cell_lines(spot: _Placed, index: int) -> list[str]:
     """A cell as lines padded to the column's width (the folded columns' text under it)."""
     width, squeezed = spot.width, spot.width < spot.least  # squeezed: words must be cut
     size = spot.sizes[index]
@@ -367,6 +321,16 @@ def _lines(spot: _Placed, index: int) -> list[str]:
     return lines
 
 
+def heading_lines(placed: list[_Placed]) -> list[list[str]]:
+    """Each column's heading as lines padded to its width, every column as many lines."""
+    heads = [wrap(p.col.heading, p.width, True) for p in placed]
+    height = max(map(len, heads))
+    return [
+        [pad(h[line] if line < len(h) else "", p.width) for line in range(height)]
+        for h, p in zip(heads, placed, strict=True)
+    ]
+
+
 def draw(
     placed: list[_Placed],
     rows: int,
@@ -387,19 +351,15 @@ def draw(
         if colour:
             out[-1] = f"{sgr('italic')}{out[-1]}\x1b[0m"
     out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
-    heads = [wrap(p.col.heading, p.width, True) for p in placed]
     bold = sgr("bold") if colour else ""
-    for line in range(max(map(len, heads))):
-        texts = [
-            pad(h[line] if line < len(h) else "", w) for h, w in zip(heads, widths, strict=True)
-        ]
+    for texts in zip(*heading_lines(placed), strict=True):
         if bold:
             texts = [f"{bold}{t}\x1b[0m" for t in texts]
         out.append("┃ " + " ┃ ".join(texts) + " ┃")
     out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
     blanks = [" " * w for w in widths]
     for index in range(rows):
-        cells = [_lines(spot, index) for spot in placed]
+        cells = [cell_lines(spot, index) for spot in placed]
         start = sgr(row_style(index)) if colour and row_style else ""
         height = max(map(len, cells))
         for line in range(height):
@@ -434,6 +394,19 @@ def fits_in_full(
     return used <= width
 
 
+def layout(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Col | tuple[str, str]],
+    text: Callable[[Any], str],
+    width: int,
+) -> list[_Placed]:
+    """Lay out `rows` (dicts) under `columns`; a column with nothing in it is left out."""
+    cols = [as_col(column, position) for position, column in enumerate(columns)]
+    cells = {col.key: [clean(text(row.get(col.key))) for row in rows] for col in cols}
+    cols = [col for col in cols if any(cells[col.key])]
+    return fit(cols, cells, width)
+
+
 def table_lines(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[Col | tuple[str, str]],
@@ -443,17 +416,69 @@ def table_lines(
     colour: bool = False,
     width: int | None = None,
 ) -> list[str]:
-    """Lay out and draw `rows` (dicts) under `columns`; a column with nothing in it is left out."""
+    """Lay out and draw `rows` as lines of text (our own line writer)."""
     width = width or terminal_width()
-    cols = [as_col(column, position) for position, column in enumerate(columns)]
-    cells = {col.key: [clean(text(row.get(col.key))) for row in rows] for col in cols}
-    cols = [col for col in cols if any(cells[col.key])]
-    placed = fit(cols, cells, width)
     style = (lambda index: row_style(rows[index])) if row_style else None
-    return draw(placed, len(rows), title, width, style, colour)
+    return draw(layout(rows, columns, text, width), len(rows), title, width, style, colour)
 
 
 # --- printing ------------------------------------------------------------------------------------
+
+# The footer under a table cut at a screenful, (one row, more rows): its advice must be true
+# for the command it is under, so a command whose `--all` shows every row says so.
+MORE_WITH_ALL = (
+    N_(
+        "1 more row is not shown: add --all to see it, or page through the whole list "
+        "with '| less'."
+    ),
+    N_(
+        "{count} more rows are not shown: add --all to see them all, or page through the "
+        "whole list with '| less'."
+    ),
+)
+MORE_WITH_PAGER = (
+    N_("1 more row is not shown: page through the whole list with '| less'."),
+    N_("{count} more rows are not shown: page through the whole list with '| less'."),
+)
+FOOTERS = {"all": MORE_WITH_ALL, "pager": MORE_WITH_PAGER}
+RICH_MOST = 100  # rows Rich draws; a longer table (a pipe, --all) is written by `draw`
+
+
+def more_rows(count: int, more: tuple[str, str]) -> str:
+    """The footer's sentence for `count` rows left off."""
+    return _(more[0] if count == 1 else more[1]).format(count=count)
+
+
+def screen_height() -> int | None:
+    """The terminal's height in lines (LINES when set), or None when stdout is no terminal."""
+    if not sys.stdout.isatty():
+        return None
+    value = os.environ.get("LINES", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).lines
+
+
+def _screenful(
+    placed: list[_Placed], total: int, title: str | None, width: int, height: int, footer: str
+) -> int:
+    """How many of the rows laid out fit the screen under the title and headings, with the
+    footer (when some are left off) and the shell's prompt below."""
+    table_width = sum(p.width for p in placed) + 3 * len(placed) + 1
+    fixed = 3 + 1 + len(heading_lines(placed)[0])  # three borders, the prompt, the headings
+    if title:
+        fixed += 1 if text_width(title) <= table_width else len(wrap(title, width, False))
+    laid_out = len(placed[0].cells)
+    heights = [max(len(cell_lines(spot, index)) for spot in placed) for index in range(laid_out)]
+    if laid_out == total and sum(heights) <= height - fixed:
+        return total
+    room, shown = height - fixed - len(break_lines(footer, width)), 0
+    for size in heights:
+        if size > room:
+            break
+        room -= size
+        shown += 1
+    return max(shown, 1)
 
 
 def write_table(
@@ -462,17 +487,44 @@ def write_table(
     title: str | None = None,
     empty: str = N_("nothing to show"),
     row_style: Callable[[dict[str, Any]], str | None] | None = None,
+    more: str | None = "pager",
 ) -> None:
-    """A table laid out for the terminal's width; cells are never markup."""
-    from followup_cli.output.terminal import colour_on
+    """A table laid out for the terminal's width; cells are never markup. On a terminal, a
+    table longer than the screen is cut at a screenful with `more`'s footer saying how many
+    rows are left and how to see them: "all" (the command's --all shows every row) or
+    "pager"; `more=None` (--all given) cuts nothing. Off a terminal every row is written."""
+    from followup_cli.output.terminal import colour_on, message
 
     if not rows:
         print(_(empty))
         return
     shown_rows, headings, style = for_reader(rows, columns, row_style)
     title = strip_controls(title) if title else title
-    lines = table_lines(shown_rows, headings, cell_text, title, style, colour_on())
-    sys.stdout.write("\n".join(lines) + "\n")
+    width = terminal_width()
+    height = screen_height() if more is not None else None
+    laid_out = shown_rows if height is None else shown_rows[:height]
+    placed = layout(laid_out, headings, cell_text, width)
+    count = len(laid_out)
+    footer = FOOTERS[more] if more is not None else MORE_WITH_PAGER
+    if height is not None:
+        longest = more_rows(len(shown_rows), footer)
+        count = _screenful(placed, len(shown_rows), title, width, height, longest)
+    by_index = (lambda index: style(shown_rows[index])) if style else None
+    if count <= RICH_MOST:
+        from followup_cli.output.drawing import rich_table
+
+        widths = [spot.width for spot in placed]
+        above: list[str] = []
+        if title and text_width(title) > sum(widths) + 3 * len(widths) + 1:
+            above, title = wrap(title, max(width, 1), cut_long_words=False), None
+        body = ([cell_lines(spot, index) for spot in placed] for index in range(count))
+        styles = (by_index(index) for index in range(count)) if by_index else ()
+        rich_table(widths, heading_lines(placed), body, title, above, width, styles, colour_on())
+    else:
+        lines = draw(placed, count, title, width, by_index, colour_on())
+        sys.stdout.write("\n".join(lines) + "\n")
+    if count < len(shown_rows):
+        message(more_rows(len(shown_rows) - count, footer))
 
 
 def cell_text(value: Any) -> str:

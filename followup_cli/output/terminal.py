@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from followup_cli.text import strip_controls
+from followup_cli.text import for_stream, strip_controls
 
 
 def console(stderr: bool = False):
@@ -35,11 +35,13 @@ def colour_on(stream: TextIO | None = None) -> bool:
 
 
 def message(text: str) -> None:
-    print(strip_controls(text))
+    """A sentence on stdout: broken to the terminal's width on a terminal, else one line."""
+    print(for_stream(strip_controls(text), sys.stdout))
 
 
 def warn(text: str) -> None:
-    print(strip_controls(text), file=sys.stderr)
+    """A sentence on stderr: broken to the terminal's width on a terminal, else one line."""
+    print(for_stream(strip_controls(text), sys.stderr), file=sys.stderr)
 
 
 PROGRESS_MIN_ROWS = 20_000  # smaller files import in well under a second

@@ -247,8 +247,9 @@ AT_RISK_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
-    """For a person the Branch column beside the owner, in a chain; for a script always, last."""
+def at_risk_view(rows: list[dict[str, Any]], fmt: Format, every: bool = False) -> None:
+    """For a person the Branch column beside the owner, in a chain; for a script always, last.
+    On a terminal a longer list stops at a screenful, unless `every` (--all)."""
     keys = (*(key for key, _heading in AT_RISK_COLUMNS), "branch")
 
     def said() -> list[Said]:
@@ -257,6 +258,7 @@ def at_risk_view(rows: list[dict[str, Any]], fmt: Format) -> None:
             at = [key for key, _heading in columns].index("owner") + 1
             columns = (*columns[:at], ("branch", N_("Branch")), *columns[at:])
         title = _("At risk of churning: {count}").format(count=len(rows))
-        return [Table(rows, columns, title, empty=N_("Nobody is at risk."))]
+        more = None if every else "all"
+        return [Table(rows, columns, title, empty=N_("Nobody is at risk."), more=more)]
 
     emit(Shown(rows, keys, said=said), fmt)

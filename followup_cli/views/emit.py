@@ -29,6 +29,9 @@ class Table:
     title: str | None = None
     empty: str = N_("nothing to show")
     row_style: Callable[[dict[str, Any]], str | None] | None = None
+    # On a terminal, a table longer than the screen is cut there; its footer advises "all"
+    # (the command's --all shows every row) or "pager" (`| less`); None: not cut (--all).
+    more: str | None = "pager"
 
 
 Said = str | Table  # a sentence (a line of its own) or a table
@@ -82,7 +85,7 @@ def _say(parts: Iterable[Said]) -> None:
 
     for part in parts:
         if isinstance(part, Table):
-            write_table(part.rows, part.columns, part.title, part.empty, part.row_style)
+            write_table(part.rows, part.columns, part.title, part.empty, part.row_style, part.more)
         else:
             message(part)
 

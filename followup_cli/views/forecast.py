@@ -65,7 +65,8 @@ def _forecast_said(result: Forecast, rows: list[dict], limit: int | None) -> lis
         count=len(rows),
         expected=f"{result.expected_purchases:.0f}",
     )
-    said: list[Said] = [Table(people, columns, title)]
+    # --all shows every customer, none cut at a screenful either
+    said: list[Said] = [Table(people, columns, title, more=None if limit is None else "all")]
     if limit is not None and len(rows) > limit:
         said.append(
             _(

@@ -90,8 +90,10 @@ def today_view(
     explain: bool = False,
     total: int | None = None,
     branch: str | None = None,
+    every: bool = False,
 ) -> None:
     """The morning list; `total` is the whole list's length when only the first are shown.
+    On a terminal a list longer than the screen stops at a screenful, unless `every` (--all).
     A Branch column when customers on it have one; one branch's list names it in the title
     instead."""
 
@@ -125,7 +127,8 @@ def today_view(
         rows = items if explain else _reasons_that_fit(items, columns)
         if named is None and any(item.get("branch") for item in rows):
             columns = with_branch(columns, after="name" if explain else "phone", keep=3)
-        return [Table(rows, columns, title, row_style=lambda row: _STATUS_STYLE.get(row["status"]))]
+        style = lambda row: _STATUS_STYLE.get(row["status"])  # noqa: E731
+        return [Table(rows, columns, title, row_style=style, more=None if every else "all")]
 
     emit(Shown(items, TODAY_CSV_KEYS, said=said), fmt)
 
@@ -149,10 +152,11 @@ def show(
     day: date,
     explain: bool,
     branch: str | None = None,
+    every: bool = False,
 ) -> None:
     """What `today` prints, on both paths (the plain one and the full command line)."""
     shown = " ".join(branch.split()) if branch is not None else None
-    today_view(items, Format(fmt), day.isoformat(), explain, total, shown)
+    today_view(items, Format(fmt), day.isoformat(), explain, total, shown, every)
 
 
 def run_plain_today(argv: Sequence[str]) -> bool:
@@ -163,7 +167,15 @@ def run_plain_today(argv: Sequence[str]) -> bool:
     if found is None:
         return False
     try:
-        show(found.items, found.total, found.fmt, found.day, found.explain, found.branch)
+        show(
+            found.items,
+            found.total,
+            found.fmt,
+            found.day,
+            found.explain,
+            found.branch,
+            found.every,
+        )
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
