@@ -95,20 +95,37 @@ def _log_a0(
     np: Any, hyp2f1: Any, r: float, alpha: float, s: float, beta: float, x: Any, t_x: Any, age: Any
 ) -> Any:
     """log of the Pareto/NBD likelihood's integral term A0 (Fader & Hardie's note, 2005),
-    computed on the side of alpha and beta that keeps the hypergeometric argument in [0, 1)."""
+    computed on the side of alpha and beta that keeps the hypergeometric argument in [0, 1).
+
+    The hypergeometric function reads only (x, t_x) at the last purchase and (x, age) at the
+    cut, and far fewer of those pairs are distinct than customers' histories (1 226 and 1 435
+    of 22 229 for 100 000 purchases): it runs once per distinct pair, each value the same."""
     if alpha >= beta:
-        upper, shift, second = alpha, alpha - beta, s + 1
+        upper, shift = alpha, alpha - beta
+
+        def second(repeat: Any) -> Any:
+            return s + 1
     else:
-        upper, shift, second = beta, beta - alpha, r + x
-    total = r + s + x
-    at_last = np.log(hyp2f1(total, second, total + 1, shift / (upper + t_x))) - total * np.log(
-        upper + t_x
-    )
-    at_cut = np.log(hyp2f1(total, second, total + 1, shift / (upper + age))) - total * np.log(
-        upper + age
-    )
+        upper, shift = beta, beta - alpha
+
+        def second(repeat: Any) -> Any:
+            return r + repeat
+
+    def log_term(days: Any) -> Any:
+        (repeat, at), back = _distinct(np, x, days)
+        total = r + s + repeat
+        value = np.log(hyp2f1(total, second(repeat), total + 1, shift / (upper + at)))
+        return (value - total * np.log(upper + at))[back]
+
+    at_last, at_cut = log_term(t_x), log_term(age)
     with np.errstate(divide="ignore"):  # bought on the cut day: A0 is 0, its log -inf
         return at_last + np.log(-np.expm1(np.minimum(at_cut - at_last, 0.0)))
+
+
+def _distinct(np: Any, first: Any, second: Any) -> tuple[tuple[Any, Any], Any]:
+    """The distinct (first, second) pairs as two arrays, and where each element's pair is."""
+    pairs, back = np.unique(np.stack([first, second], axis=1), axis=0, return_inverse=True)
+    return (pairs[:, 0], pairs[:, 1]), back.reshape(-1)
 
 
 def fit(histories: Sequence[History]) -> ShopModel:
