@@ -95,23 +95,58 @@ class TooLittleHistory(ValueError):
 
 
 def _log_a0(
-    np: Any, hyp2f1: Any, r: float, alpha: float, s: float, beta: float, x: Any, t_x: Any, age: Any
+    np: Any,
+    hyp2f1: Any,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: Any,
+    t_x: Any,
+    age: Any,
+    pairs: tuple[Any, Any] | None = None,
 ) -> Any:
     """log of the Pareto/NBD likelihood's integral term A0 (Fader & Hardie's note, 2005),
-    computed on the side of alpha and beta that keeps the hypergeometric argument in [0, 1)."""
+    computed on the side of alpha and beta that keeps the hypergeometric argument in [0, 1).
+
+    The hypergeometric function reads only (x, t_x) at the last purchase and (x, age) at the
+    cut, and far fewer of those pairs are distinct than customers' histories (1 226 and 1 435
+    of 22 229 for 100 000 purchases): it runs once per distinct pair (`pairs`, found once
+    per fit by `distinct_pairs`), each value the same."""
     if alpha >= beta:
-        upper, shift, second = alpha, alpha - beta, s + 1
+        upper, shift = alpha, alpha - beta
+
+        def second(repeat: Any) -> Any:
+            return s + 1
     else:
-        upper, shift, second = beta, beta - alpha, r + x
-    total = r + s + x
-    at_last = np.log(hyp2f1(total, second, total + 1, shift / (upper + t_x))) - total * np.log(
-        upper + t_x
-    )
-    at_cut = np.log(hyp2f1(total, second, total + 1, shift / (upper + age))) - total * np.log(
-        upper + age
-    )
+        upper, shift = beta, beta - alpha
+
+        def second(repeat: Any) -> Any:
+            return r + repeat
+
+    def log_term(distinct: Any) -> Any:
+        repeat, at, back = distinct
+        total = r + s + repeat
+        value = np.log(hyp2f1(total, second(repeat), total + 1, shift / (upper + at)))
+        return (value - total * np.log(upper + at))[back]
+
+    last, cut = pairs if pairs is not None else distinct_pairs(np, x, t_x, age)
+    at_last, at_cut = log_term(last), log_term(cut)
     with np.errstate(divide="ignore"):  # bought on the cut day: A0 is 0, its log -inf
         return at_last + np.log(-np.expm1(np.minimum(at_cut - at_last, 0.0)))
+
+
+def distinct_pairs(np: Any, x: Any, t_x: Any, age: Any) -> tuple[Any, Any]:
+    """The distinct (x, t_x) and (x, age) pairs, each as (x, days, where each history's
+    pair is). Day counts are whole numbers, so a pair is one number: x * span + days."""
+    span = float(max(t_x.max(initial=0), age.max(initial=0))) + 1
+
+    def of(days: Any) -> tuple[Any, Any, Any]:
+        keys, back = np.unique(x * span + days, return_inverse=True)
+        repeat = np.floor(keys / span)
+        return repeat, keys - repeat * span, back.reshape(-1)
+
+    return of(t_x), of(age)
 
 
 def fit(histories: Sequence[History]) -> ShopModel:
@@ -129,6 +164,7 @@ def fit(histories: Sequence[History]) -> ShopModel:
     weight = np.array(list(groups.values()), dtype=float) / total
     x, t_x, age = keys[:, 0], keys[:, 1], keys[:, 2]
     scale = float(age.mean())  # alpha and beta in units of the mean age: better conditioned
+    pairs = distinct_pairs(np, x, t_x, age)
 
     def negative_log_likelihood(log_params: Any) -> float:
         r, alpha, s, beta = np.exp(log_params)
@@ -136,7 +172,8 @@ def fit(histories: Sequence[History]) -> ShopModel:
         with np.errstate(all="ignore"):
             common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
             stayed = -(r + x) * np.log(alpha + age) - s * np.log(beta + age)
-            left = np.log(s / (r + s + x)) + _log_a0(np, hyp2f1, r, alpha, s, beta, x, t_x, age)
+            a0 = _log_a0(np, hyp2f1, r, alpha, s, beta, x, t_x, age, pairs)
+            left = np.log(s / (r + s + x)) + a0
             value = -float((weight * (common + np.logaddexp(stayed, left))).sum())
         return value if math.isfinite(value) else 1e12
 

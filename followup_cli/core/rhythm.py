@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from followup_cli.core.dates import Duration, add_months
 from followup_cli.core.models import CustomerState, Plan, Settings
@@ -165,6 +165,7 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 
 
 @lru_cache(maxsize=4096)  # a handful of column names, asked for every customer
+@lru_cache(maxsize=4096)  # a file's few column names, asked for every customer planned
 def field_key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).casefold()
 
@@ -208,6 +209,7 @@ def parse_month_day(text: str) -> tuple[int | None, int, int] | None:
     return year, month, day
 
 
+@cache  # twelve months of the few years a plan looks at
 def _days_in(month: int, year: int) -> int:
     return (add_months(date(year, month, 1), 1) - timedelta(days=1)).day
 

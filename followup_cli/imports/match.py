@@ -546,9 +546,11 @@ class CustomerKeys:
             if not wanted:
                 continue
             found = storage.customers_by_values(self.conn, kind, wanted)
+            if kind == "ref":  # an unknown id may name a customer it was merged into
+                unknown = [key for key in wanted if key not in found]
+                found.update(storage.customers_by_aliases(self.conn, unknown) if unknown else {})
             for key in wanted:
-                if key in found or kind != "ref":  # an unknown ref may be an alias: asked later
-                    self.cache[(kind, key)] = found.get(key, [])
+                self.cache[(kind, key)] = found.get(key, [])
 
     def find(
         self, ref: str | None, phone: str | None, email: str | None, name: str | None = None

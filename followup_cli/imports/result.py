@@ -19,6 +19,14 @@ from followup_cli.imports.clean import Rejection
 Progress = Callable[[int], None]
 
 
+def phase(tick: Progress | None, label: str, steps: int | None = None) -> None:
+    """Tell the person watching what the import does now: `steps` ticks of it to come, or
+    None for one step of unknown length. Nothing when no bar is shown (no terminal)."""
+    switch = getattr(tick, "phase", None)
+    if switch is not None:
+        switch(label, steps)
+
+
 @dataclass
 class ImportResult:
     """One import's counts and findings, as `import` prints them and the history keeps them."""

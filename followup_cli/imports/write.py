@@ -22,7 +22,7 @@ from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports.match import BATCH, FINGERPRINT, Merger
 from followup_cli.imports.read import shown_path
-from followup_cli.imports.result import ImportResult, Rollback, Stale
+from followup_cli.imports.result import ImportResult, Progress, Rollback, Stale, phase
 from followup_cli.planner.first_plans import spread_first_import, spread_first_purchases
 from followup_cli.planner.purchases import (
     plan_occasions_after_import,
@@ -62,6 +62,7 @@ def write_customers(
     dry_run: bool,
     strict: bool,
     check: bool,
+    tick: Progress | None = None,
 ) -> None:
     """Write the plan in the current (or a new, short) write transaction, unless it is a dry
     run, --strict found a rejected row, or nothing in the file was usable. On a server the
@@ -69,22 +70,35 @@ def write_customers(
     if dry_run or (result.rejected and (strict or not result.used)):
         return
     if not check:
-        _write_plan(conn, plan, path, today, result)
+        _write_plan(conn, plan, path, today, result, tick)
     elif storage.on_server(conn):
-        _write_in_batches(conn, plan, path, today, result)
+        _write_in_batches(conn, plan, path, today, result, tick)
     else:
         with storage.transaction(conn):
+            phase(tick, _("Checking the plan still fits the shop"))
             plan.check_unchanged()
-            _write_plan(conn, plan, path, today, result)
+            _write_plan(conn, plan, path, today, result, tick)
 
 
 def _write_plan(
-    conn: sqlite3.Connection, plan: Merger, path: Path, today: date, result: ImportResult
+    conn: sqlite3.Connection,
+    plan: Merger,
+    path: Path,
+    today: date,
+    result: ImportResult,
+    tick: Progress | None = None,
 ) -> None:
     """The whole plan inside the caller's one write transaction."""
-    import_id, stamp = _write_new(conn, plan, path, today, result, "running")
-    _write_updates(conn, storage.spooled_updates(conn), import_id, stamp, today, result, False)
-    _finish(conn, import_id, stamp, today, result)
+    import_id, stamp = _write_new(conn, plan, path, today, result, "running", tick)
+    _announce_updates(tick, result)
+    updates = storage.spooled_updates(conn)
+    _write_updates(conn, updates, import_id, stamp, today, result, False, tick)
+    _finish(conn, import_id, stamp, today, result, tick)
+
+
+def _announce_updates(tick: Progress | None, result: ImportResult) -> None:
+    if result.updated:
+        phase(tick, _("Updating {count} customers").format(count=result.updated), result.updated)
 
 
 def _write_new(
@@ -94,12 +108,15 @@ def _write_new(
     today: date,
     result: ImportResult,
     status: str,
+    tick: Progress | None = None,
 ) -> tuple[int, str]:
     """The import's record, its new customers and their first follow-ups, the ids merged
     into others as their aliases."""
     record = {**_import_row("customers", path, today), "status": status}
     stamp = record["started_at"]  # every row this import writes carries it (see undo)
     result.import_id = import_id = storage.record_import(conn, record)
+    if result.added:
+        phase(tick, _("Writing {count} new customers").format(count=result.added))
     # A first import's backlog is spread before it is written: the new customers' first
     # plans already hold their birthdays and dated columns (planner/first_plans.py).
     result.spread = spread_first_import(conn, today, result.added, spooled=True)
@@ -117,6 +134,7 @@ def _write_updates(
     today: date,
     result: ImportResult,
     recheck: bool,
+    tick: Progress | None = None,
 ) -> None:
     """Update stored customers as planned. With `recheck` (a batch written while others may
     have written since the plan), a field someone changed since the file was read keeps
@@ -136,6 +154,8 @@ def _write_updates(
                 result.unchanged += 1
                 continue
         storage.update_customer(conn, customer_id, changes, stamp)
+        if tick is not None:
+            tick(1)
         changed.append((import_id, customer_id, "updated", json.dumps(before, ensure_ascii=False)))
         timeline.extend(
             (customer_id, name, before.get(name), changes[name])
@@ -150,6 +170,8 @@ def _write_updates(
             re_ranked.append(customer_id)
     storage.record_changes(conn, changed)
     storage.record_import_changes(conn, timeline, today, stamp)
+    if to_plan:
+        phase(tick, _("Planning the follow-ups of {count} customers").format(count=len(to_plan)))
     replan(conn, to_plan, today)
     storage.refresh_ranks(conn, re_ranked)
 
@@ -180,13 +202,21 @@ def _finish(
     stamp: str,
     today: date,
     result: ImportResult,
+    tick: Progress | None = None,
 ) -> None:
+    if result.updated:
+        phase(tick, _("Planning birthdays and dated calls"))
     plan_occasions_after_import(conn, result.header, stamp, today)
     storage.finish_import(conn, import_id, _counts(result, result.encoding, "done"))
 
 
 def _write_in_batches(
-    conn: sqlite3.Connection, plan: Merger, path: Path, today: date, result: ImportResult
+    conn: sqlite3.Connection,
+    plan: Merger,
+    path: Path,
+    today: date,
+    result: ImportResult,
+    tick: Progress | None = None,
 ) -> None:
     """A server's import in short transactions: first the new customers (with the checks
     that the plan still fits the shop), then the updates SERVER_WRITE_BATCH at a time, then
@@ -194,7 +224,8 @@ def _write_in_batches(
     undone, like a whole import, by `imports undo N`."""
     with storage.transaction(conn):
         plan.check_unchanged(rows=False)
-        import_id, stamp = _write_new(conn, plan, path, today, result, PARTIAL)
+        import_id, stamp = _write_new(conn, plan, path, today, result, PARTIAL, tick)
+    _announce_updates(tick, result)
     written = 0
     try:
         for batch in batches(storage.spooled_updates(conn), SERVER_WRITE_BATCH):
@@ -206,10 +237,10 @@ def _write_in_batches(
                             "stopped there"
                         ).format(import_id=import_id)
                     )
-                _write_updates(conn, batch, import_id, stamp, today, result, True)
+                _write_updates(conn, batch, import_id, stamp, today, result, True, tick)
             written += len(batch)
         with storage.transaction(conn):
-            _finish(conn, import_id, stamp, today, result)
+            _finish(conn, import_id, stamp, today, result, tick)
     except (KeyboardInterrupt, sqlite3.Error) as exc:
         raise _stopped_part_way(exc, import_id, written) from None
 
@@ -293,6 +324,7 @@ def write_purchases(
     dry_run: bool,
     strict: bool,
     snapshot: int | None,
+    tick: Progress | None = None,
 ) -> None:
     """Inside a write transaction (the caller's when holding, else a short one of its own):
     what the write finds is only known there; a dry run, --strict with a rejected row, or a
@@ -308,9 +340,11 @@ def write_purchases(
         first_purchases = not storage.has_purchases(conn)
         buyers = _add_buyers(conn, result.new_buyers, import_id, record["started_at"])
         result.buyers_added = len(buyers)
+        phase(tick, _("Writing the purchases"))
         result.added, result.unchanged = storage.spool_apply_purchases(conn, import_id)
         spans = storage.spooled_purchase_spans(conn)
         # Facts first, and unworked follow-ups taken back, so the re-plan sees the new rhythm.
+        phase(tick, _("Planning the follow-ups of {count} customers").format(count=len(spans)))
         taken_back = refresh_after_purchases(conn, [span[0] for span in spans])
         result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
         replan(conn, [*taken_back, *buyers], today)

@@ -1131,6 +1131,15 @@ MESSAGES: dict[str, str] = {
     "reading the file failed: the process reading it stopped unexpectedly (out of memory?); "
     "nothing was written": "读取文件失败：读取文件的进程意外停止（内存不足？）；没有写入任何数据",
     "Writing {file}": "正在写入 {file}",
+    # --- the phases of an import on a terminal's progress bar ---
+    "Checking the plan still fits the shop": "正在核对导入计划与店里现有数据是否仍然一致",
+    "Writing {count} new customers": "正在写入 {count} 位新客户",
+    "Updating {count} customers": "正在更新 {count} 位客户",
+    "Planning the follow-ups of {count} customers": "正在为 {count} 位客户安排回访",
+    "Planning birthdays and dated calls": "正在安排生日和纪念日回访",
+    "Writing the purchases": "正在写入消费记录",
+    "Learning how the customers buy": "正在学习客户的购买规律",
+    "Matching the file again: the shop changed meanwhile": "店里的数据刚有变动，正在重新匹配文件",
     "followup: interrupted (what was saved before stays; a change under way was rolled back)": (
         "followup：已中断（之前已保存的内容保留；进行中的更改已撤回）"
     ),

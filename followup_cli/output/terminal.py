@@ -54,7 +54,8 @@ def progress(
     """A factory (total rows -> tick) for a progress bar: only for a person watching (both
     outputs on a terminal, no --quiet) and a big file. The bar is drawn by the ticks, with no
     thread of its own, so an import may fork its reading process at any time; once every row
-    is counted it says `done_label` (the writing that follows takes a while on a big file)."""
+    is counted it says `done_label` with no percentage, and each later phase of the import
+    (writing, planning) says what it does, counted when it can be (see _PhasedBar)."""
     if (
         quiet
         or not (sys.stderr.isatty() and sys.stdout.isatty())
@@ -72,20 +73,38 @@ def progress(
         def start(total: int) -> Callable[[int], None]:
             if total < PROGRESS_MIN_ROWS:
                 return lambda _: None
-            task = bar.add_task(escape(label), total=total)  # a file name is not markup
-            counted, drawn = [0], [0.0]
-
-            def tick(rows: int) -> None:
-                bar.advance(task, rows)
-                counted[0] += rows
-                finished = counted[0] >= total
-                if finished and done_label:
-                    bar.update(task, description=escape(done_label))
-                now = time.monotonic()
-                if finished or now - drawn[0] >= 0.1:
-                    bar.refresh()
-                    drawn[0] = now
-
-            return tick
+            return _PhasedBar(bar, escape, time.monotonic, label, total, done_label)
 
         yield start
+
+
+class _PhasedBar:
+    """The bar of one import: its rows as they are read and matched, then each phase that
+    follows (`phase`), counted in steps when it has them, else shown with no percentage
+    (one long statement): never a bar parked at 100% while the work goes on."""
+
+    def __init__(self, bar, escape, clock, label: str, rows: int, done_label: str | None):
+        self.bar, self.escape, self.clock = bar, escape, clock
+        self.task = bar.add_task(escape(label), total=rows)  # a file name is not markup
+        self.steps: int | None = rows
+        self.counted, self.drawn = 0, 0.0
+        self.done_label = done_label  # what the bar says once every row is read
+
+    def phase(self, description: str, steps: int | None = None) -> None:
+        self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(self.escape(description), total=steps)
+        self.steps, self.counted, self.done_label = steps, 0, None
+        self.bar.refresh()
+        self.drawn = self.clock()
+
+    def __call__(self, rows: int) -> None:
+        self.bar.advance(self.task, rows)
+        self.counted += rows
+        finished = self.steps is not None and self.counted >= self.steps
+        if finished and self.done_label:
+            self.phase(self.done_label)  # every row read: what follows has no percentage
+            return
+        now = self.clock()
+        if finished or now - self.drawn >= 0.1:
+            self.bar.refresh()
+            self.drawn = now

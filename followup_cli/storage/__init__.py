@@ -55,6 +55,7 @@ from followup_cli.storage.customers import (  # noqa: F401
     customer_rows_by_ids,
     customers_by,
     customers_by_alias,
+    customers_by_aliases,
     customers_by_ids,
     customers_by_ref_any_case,
     customers_by_refs,

@@ -449,6 +449,23 @@ def customers_by_alias(conn: sqlite3.Connection, ref: str) -> list[sqlite3.Row]:
     ).fetchall()
 
 
+def customers_by_aliases(
+    conn: sqlite3.Connection, refs: Sequence[str]
+) -> dict[str, list[tuple[int, str]]]:
+    """`customers_by_alias` for many ids in a few statements: (id, name) of the customer each
+    other id names, for the ids that name one."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for chunk in _chunks(list(refs)):
+        marks = ", ".join("?" * len(chunk))
+        for ref, customer_id, name in conn.execute(
+            "SELECT a.ref, c.id, c.name FROM customers c JOIN customer_aliases a "
+            f"ON a.customer_id = c.id WHERE a.ref IN ({marks})",
+            chunk,
+        ):
+            found.setdefault(ref, []).append((customer_id, name))
+    return found
+
+
 def alias_refs(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in conn.execute("SELECT ref FROM customer_aliases")]
 
