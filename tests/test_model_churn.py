@@ -113,8 +113,9 @@ def test_a_shop_too_small_for_a_model_keeps_the_tier_order(cli, tmp_path):
     cli("import", "customers", str(tmp_path / "members.csv"), "--date", "2026-01-01")
     report = cli.json("report", "--month", "2026-01", "--date", "2026-01-31")
     assert (report["churn_definition"], report["churn_by"]) == ("model", "window")
-    assert "window (too few purchases for a model yet)" in cli(
-        "report", "--month", "2026-01", "--date", "2026-01-31"
-    ).stdout
+    assert (
+        "window (too few purchases for a model yet)"
+        in cli("report", "--month", "2026-01", "--date", "2026-01-31").stdout
+    )
     listed = [i["customer_id"] for i in cli.json("today", "--date", "2026-04-30")]
     assert listed == ["A2", "A1"]  # VIP first, as always
