@@ -160,7 +160,8 @@ EXPECTED = {
         breakdown[].converted breakdown[].csat_mean breakdown[].csat_responses
         breakdown[].csat_satisfied_share breakdown[].nps breakdown[].nps_responses
         breakdown[].overdue breakdown[].planned breakdown[].prospects breakdown[].success_rate
-        breakdown[].tier by churn_by churn_definition churn_factor churn_window overall
+        breakdown[].tier by churn_by churn_definition churn_factor churn_window
+        follow_up_effect overall
         overall.active_at_start overall.churn_rate overall.churn_risk overall.churned
         overall.completed overall.conversion_rate overall.converted overall.csat_mean
         overall.csat_responses overall.csat_satisfied_share overall.nps overall.nps_responses

@@ -119,3 +119,29 @@ def test_a_shop_too_small_for_a_model_keeps_the_tier_order(cli, tmp_path):
     )
     listed = [i["customer_id"] for i in cli.json("today", "--date", "2026-04-30")]
     assert listed == ["A2", "A1"]  # VIP first, as always
+
+
+def test_the_report_says_whether_following_up_helped(cli, tmp_path, monkeypatch):
+    _shop(cli, tmp_path)
+    cli("log", "F01", "reached", "--date", "2026-07-05")
+    cli("log", "F02", "no-answer", "--date", "2026-07-05")  # not reached: counted with the rest
+    july = ("report", "--month", "2026-07", "--date", "2026-07-31")
+    effect = cli.json(*july)["follow_up_effect"]
+    # Everyone bought before July. F01 (reached) bought on 07-10 and 07-20; of the 39 others
+    # F02-F05 did too, 2 days each.
+    assert (effect["reached"]["customers"], effect["reached"]["purchase_days"]) == (1, 2)
+    assert (effect["not_reached"]["customers"], effect["not_reached"]["purchase_days"]) == (39, 8)
+    assert 0 < effect["reached"]["expected"] < effect["not_reached"]["expected"]
+    said = cli(*july).stdout
+    assert "Did following up help? The 1 customers reached in the period bought on 2 days" in said
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    zh = cli("--lang", "zh", *july).stdout
+    assert "回访有没有用？期内联系上的 1 位客户共有 2 个消费日" in zh
+
+
+def test_no_model_no_verdict_on_following_up(cli, tmp_path):
+    (tmp_path / "members.csv").write_text("id,name,phone\nA1,王芳,13800138001\n", "utf-8")
+    cli("import", "customers", str(tmp_path / "members.csv"), "--date", "2026-01-01")
+    report = cli.json("report", "--month", "2026-01", "--date", "2026-01-31")
+    assert report["follow_up_effect"] is None
+    assert "Did following up help" not in cli("report", "--month", "2026-01").stdout

@@ -122,6 +122,7 @@ def build_report(
     counts = metrics.customer_counts(facts, (), start, end).get((), metrics.CustomerCounts())
     overall = metrics.compute(facts, start, end, as_of, counts)
     rows = metrics.breakdown(facts, by, start, end, as_of) if by else []
+    from followup_cli.planner.purchase_outlook import follow_up_effect
     from followup_cli.planner.purchases import win_back_figures
 
     return {
@@ -135,6 +136,8 @@ def build_report(
         "churn_factor": format_value(settings.churn_factor),
         "churn_window": format_value(settings.churn_window),
         "win_back": win_back_figures(conn, start, end, settings),
+        # reached or not: purchase days in the period beside the model's expectation
+        "follow_up_effect": follow_up_effect(conn, start, end),
     }
 
 

@@ -991,6 +991,7 @@ MESSAGES: dict[str, str] = {
     "window (too few purchases for a model yet): silent for {window}; at risk over 2 x the tier's interval": "固定窗口（消费记录尚不足以建模）：{window}无消费且无成功回访即流失；超过客户类型周期的 2 倍即有流失风险",
     "customers the purchase model sees slipping (below 3 in 4), not yet lost": "消费模型认为正在流失（回来的可能低于四分之三）但尚未流失的客户",
     "slipping by the purchase model (below 3 in 4), not yet lost": "按消费模型正在流失（低于四分之三），尚未流失",
+    "Did following up help? The {reached} customers reached in the period bought on {reached_days} days, where the purchase model expected {reached_expected} from their history alone; the {others} not reached bought on {others_days} days, where it expected {others_expected}.": "回访有没有用？期内联系上的 {reached} 位客户共有 {reached_days} 个消费日，消费模型仅凭其以往记录预计 {reached_expected} 个；未联系上的 {others} 位有 {others_days} 个消费日，模型预计 {others_expected} 个。",
     "window: silent for {window}; at risk over 2 x the tier's interval": "固定窗口：{window}无消费且无成功回访即流失；超过客户类型周期的 2 倍即有流失风险",
     "own rhythm: silent over {factor} x own typical gap (3+ purchase days, else {window}); at risk over 2 x that gap": "按个人节奏：沉默超过本人典型间隔的 {factor} 倍即流失（至少 3 个消费日，否则按{window}）；超过该间隔 2 倍即有流失风险",
     "{name} must be a number from 1 to 100, e.g. 1.5": "{name} 必须是 1 到 100 之间的数，例如 1.5",

@@ -89,3 +89,43 @@ def _days_from_first(on: date, histories: list[Any], days: list[int | None]) -> 
         None if n is None else (on - timedelta(days=h.age) + timedelta(days=n)).isoformat()
         for h, n in zip(histories, days, strict=True)
     ]
+
+
+def follow_up_effect(conn: sqlite3.Connection, start: date, end: date) -> dict[str, Any] | None:
+    """Did following up help? For the customers a contact reached in [start, end] and for
+    those it did not: the purchase days they really had in the period, beside the purchase
+    days the stored model expected of them from their history before it (a call or not).
+    None when no model is stored or nobody had bought before the period."""
+    row = storage.purchase_model_row(conn)
+    if row is None:
+        return None
+    import json
+
+    from followup_cli.core.purchase_model import ShopModel, history_of, score_all
+
+    model = ShopModel(**json.loads(row["params"]))
+    before = start - timedelta(days=1)
+    refs, histories, actual = [], [], []
+    for ref, _name, _tier, days, spend in storage.purchase_days_until(conn, end):
+        known = [i for i, day in enumerate(days) if day <= before]
+        if not known:
+            continue
+        refs.append(ref)
+        histories.append(history_of([days[i] for i in known], [spend[i] for i in known], before))
+        actual.append(len(days) - len(known))
+    if not histories:
+        return None
+    outlooks = score_all(model, histories, (end - start).days + 1)
+    reached = storage.reached_refs(conn, start, end)
+    groups: dict[str, dict[str, Any]] = {
+        "reached": {"customers": 0, "purchase_days": 0, "expected": 0.0},
+        "not_reached": {"customers": 0, "purchase_days": 0, "expected": 0.0},
+    }
+    for ref, bought, outlook in zip(refs, actual, outlooks, strict=True):
+        group = groups["reached" if ref in reached else "not_reached"]
+        group["customers"] += 1
+        group["purchase_days"] += bought
+        group["expected"] += outlook.expected_purchases
+    for group in groups.values():
+        group["expected"] = round(group["expected"], 1)
+    return groups

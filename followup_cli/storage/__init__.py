@@ -201,6 +201,7 @@ from followup_cli.storage.purchase_days import (  # noqa: F401
     has_purchases,
     purchase_days_between,
     purchase_days_until,
+    reached_refs,
 )
 from followup_cli.storage.purchase_scores import (  # noqa: F401
     all_purchase_scores,

@@ -46,3 +46,16 @@ def purchase_days_between(
 
 def has_purchases(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM purchases LIMIT 1").fetchone() is not None
+
+
+def reached_refs(conn: sqlite3.Connection, start: date, end: date) -> set[str]:
+    """The customers a contact reached in [start, end] (reached, complaint or converted)."""
+    return {
+        ref
+        for (ref,) in conn.execute(
+            "SELECT DISTINCT c.ref FROM contacts t JOIN customers c ON c.id = t.customer_id "
+            "WHERE t.date >= ? AND t.date <= ? "
+            "AND t.outcome IN ('reached', 'complaint', 'converted')",
+            (start.isoformat(), end.isoformat()),
+        )
+    }
