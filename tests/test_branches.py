@@ -291,7 +291,8 @@ def test_a_single_shop_never_sees_the_word(cli, monkeypatch):
     # JSON and CSV carry the field always (null / empty), so scripts see one shape
     assert {row["branch"] for row in cli.json("today", "--date", "2026-11-23")} == {None}
     header = cli("today", "--date", "2026-11-23", "--format", "csv").stdout.splitlines()[0]
-    assert header.endswith(",last_purchase,branch")
+    # after the columns scripts knew before it; the purchase model's columns came later
+    assert ",last_purchase,branch,expected_purchases,expected_spend" in header
 
 
 def test_a_chains_help_shows_the_branch_options_in_chinese_too(chain, monkeypatch):
@@ -364,9 +365,9 @@ def test_at_risk_names_each_customers_branch(chain):
     # days, 2025-10-22 -> 333, 2025-10-25 -> 330; VIPs 2025-12-10 -> 284, 2025-12-12 -> 282),
     # all over twice their interval (6 months, 2 months).
     lines = chain("at-risk", "--date", "2026-09-20", "--format", "csv").stdout.splitlines()
-    assert lines[0].endswith(",silent_days,interval,branch")
+    assert lines[0].endswith(",silent_days,interval,branch,slipping_on")
     assert [
-        (line.split(",")[0], line.split(",")[6], line.split(",")[-1]) for line in lines[1:]
+        (line.split(",")[0], line.split(",")[6], line.split(",")[-2]) for line in lines[1:]
     ] == [
         ("M02", "335", "浦东店"),
         ("M04", "335", "徐汇店"),

@@ -161,7 +161,10 @@ EXPECTED = {
         breakdown[].csat_satisfied_share breakdown[].nps breakdown[].nps_responses
         breakdown[].overdue breakdown[].planned breakdown[].prospects breakdown[].success_rate
         breakdown[].tier by churn_by churn_definition churn_factor churn_window
-        follow_up_effect overall
+        follow_up_effect follow_up_effect.not_reached follow_up_effect.not_reached.customers
+        follow_up_effect.not_reached.expected follow_up_effect.not_reached.purchase_days
+        follow_up_effect.reached follow_up_effect.reached.customers
+        follow_up_effect.reached.expected follow_up_effect.reached.purchase_days overall
         overall.active_at_start overall.churn_rate overall.churn_risk overall.churned
         overall.completed overall.conversion_rate overall.converted overall.csat_mean
         overall.csat_responses overall.csat_satisfied_share overall.nps overall.nps_responses
@@ -241,7 +244,7 @@ EXPECTED = {
     "at-risk": keys(
         """
         [].branch [].customer_id [].interval [].last_activity [].name [].owner [].phone
-        [].silent_days [].tier
+        [].silent_days [].slipping_on [].tier
         """
     ),
     "segments": keys(
@@ -315,7 +318,7 @@ def test_every_json_command_keeps_its_keys(cli, tmp_path, engine, isolated_db):
         "templates": js("templates"),
         "staff": js("staff", *ON),
         "upcoming": js("upcoming", *ON),
-        "at-risk": js("at-risk", *ON),
+        "at-risk": js("at-risk", "--date", "2026-08-10"),  # C001-C005 slipping, not gone
         "segments": js("segments"),
         "tiers suggest": js("tiers", "suggest", *ON),
         "forecast": js("forecast", "--date", "2026-07-31"),
@@ -353,7 +356,11 @@ def test_the_report_carries_stored_values_not_sentences(cli):
 def test_the_keys_do_not_follow_the_language(cli, lang):
     cli("import", "customers", EXAMPLE, *ON, "-q")
     report = cli.json("--lang", lang, "report", "--by", "tier", *ON)
-    assert key_paths(report) == EXPECTED["report"]
+    # No purchases, no model: the effect of following up is null, not a sentence.
+    assert report["follow_up_effect"] is None
+    assert key_paths(report) == {
+        path for path in EXPECTED["report"] if not path.startswith("follow_up_effect.")
+    }
 
 
 # What each command that changes something answers with --format json, on the example shop

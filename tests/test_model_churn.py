@@ -101,9 +101,9 @@ def test_the_morning_list_leads_with_the_spend_at_stake_and_slipping_customers(c
     assert not {"F06", "F08", "F10"} & set(ids)
     spends = [item["expected_spend"] for item in today if item["expected_spend"] is not None]
     assert spends == sorted(spends, reverse=True)
-    # Customers the model has no spend for (bought once) come after those it has.
-    first_without = next(i for i, item in enumerate(today) if item["expected_spend"] is None)
-    assert all(item["expected_spend"] is None for item in today[first_without:])
+    # Customers the model has no spend for (no purchase yet) would come after those it has.
+    known = [item["expected_spend"] is not None for item in today]
+    assert known == sorted(known, reverse=True)
 
 
 def test_a_shop_too_small_for_a_model_keeps_the_tier_order(cli, tmp_path):
@@ -145,3 +145,14 @@ def test_no_model_no_verdict_on_following_up(cli, tmp_path):
     report = cli.json("report", "--month", "2026-01", "--date", "2026-01-31")
     assert report["follow_up_effect"] is None
     assert "Did following up help" not in cli("report", "--month", "2026-01").stdout
+
+
+def test_at_risk_lists_the_customers_the_model_sees_slipping(cli, tmp_path):
+    _shop(cli, tmp_path)
+    rows = cli.json("at-risk", "--date", "2026-07-31")
+    # The same two the morning list pulls in as win-back: slipping, not yet gone.
+    assert sorted(row["customer_id"] for row in rows) == ["F07", "F09"]
+    assert {row["interval"] for row in rows} == {"model"}
+    assert all(row["slipping_on"] <= "2026-07-31" for row in rows)
+    said = cli("at-risk", "--date", "2026-07-31").stdout
+    assert "model: slipping since" in said

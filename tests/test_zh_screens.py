@@ -21,6 +21,7 @@ ROOT = Path(__file__).parent.parent
 PRODUCT_NAMES = {"Excel", "WPS", "VIP", "CSAT", "NPS", "SQLite", "PostgreSQL", "HubSpot"}
 TYPED = {  # values typed at the prompt or in an option, beside the commands' own names
     *("json", "csv", "table", "text", "ics", "auto", "on", "off", "window", "rhythm", "none"),
+    "model",
     *("mon", "tue", "wed", "thu", "fri", "sat", "sun", "language", "holidays", "plan"),
     *("first", "win", "opt", "added", "customers", "pip", "install", "psycopg", "chmod"),
 }

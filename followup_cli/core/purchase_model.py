@@ -253,6 +253,19 @@ class Outlook:
         return self.expected_purchases * self.spend_per_purchase
 
 
+def _gamma_nodes(np: Any, roots_genlaguerre: Any, shape: float) -> tuple[Any, Any]:
+    """Points and weights that average a function over a unit-scale gamma(shape) variable.
+    Gauss-Laguerre is exact for the shapes shops give; past about 170 its weights overflow a
+    float, and the gamma is then narrow enough that its 24 equal-chance quantiles do."""
+    nodes, weights = roots_genlaguerre(24, shape - 1)
+    total = weights.sum()
+    if np.isfinite(total) and total > 0:
+        return nodes, weights / total
+    from scipy.stats import gamma
+
+    return gamma.ppf((np.arange(24) + 0.5) / 24, shape), np.full(24, 1 / 24)
+
+
 def score_all(model: ShopModel, histories: Sequence[History], horizon_days: int) -> list[Outlook]:
     """Every customer's outlook over the next `horizon_days`, once per distinct history."""
     import numpy as np
@@ -276,13 +289,11 @@ def score_all(model: ShopModel, histories: Sequence[History], horizon_days: int)
     expected = p_alive * rate * stays
     # The chance of no purchase in the horizon, given alive, averaged over the customer's
     # rate (gamma r + x, alpha + T) and stopping rate (gamma s, beta + T) by quadrature.
-    stop_nodes, stop_weights = roots_genlaguerre(24, s - 1)
-    stop_weights = stop_weights / stop_weights.sum()
+    stop_nodes, stop_weights = _gamma_nodes(np, roots_genlaguerre, s)
     none_if_alive = np.empty(len(keys))
     for shape in np.unique(r + x):
         rows = np.nonzero(r + x == shape)[0]
-        buy_nodes, buy_weights = roots_genlaguerre(24, shape - 1)
-        buy_weights = buy_weights / buy_weights.sum()
+        buy_nodes, buy_weights = _gamma_nodes(np, roots_genlaguerre, shape)
         lam = buy_nodes[None, :, None] / (alpha + age[rows])[:, None, None]
         mu = stop_nodes[None, None, :] / (beta + age[rows])[:, None, None]
         both = lam + mu

@@ -982,6 +982,7 @@ MESSAGES: dict[str, str] = {
     "birthday {monthday}": "生日 {monthday}",
     "first purchase anniversary {monthday}": "首购周年 {monthday}",
     "{first}; also {second}": "{first}；同时：{second}",
+    "model: slipping since {day}": "模型：{day} 起有流失风险",
     "churn_definition must be model, window or rhythm": "churn_definition 只能是 model、window 或 rhythm",
     "date_fields takes 'column=days before' pairs, e.g. 会员到期=7d,warranty=30d": "date_fields 的格式是“列名=提前天数”，例如 会员到期=7d,保修到期=30d",
     "repurchase must be on or off": "repurchase 只能是 on 或 off",

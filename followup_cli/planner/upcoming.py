@@ -31,18 +31,28 @@ def upcoming(
 
 def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
     """Active customers at churn risk by the definition in force: silent for longer than twice
-    their tier's interval (or twice their own typical gap, under the rhythm definition)."""
+    their tier's interval (or twice their own typical gap, under the rhythm definition); under
+    the purchase model, a scored customer while the model sees them slipping (below 3 in 4,
+    not yet below one half)."""
     from followup_cli.planner.winback import WinBackQueue
 
     rules = storage.load_rules(conn)
     queue = WinBackQueue.load(conn, rules, today)
     rows = list(storage.activity_of_active_customers(conn))
     queue.prepare(conn, rows)
+    scored = storage.model_days(conn) if queue.by_model else {}
     found = []
     for row in rows:
         interval = effective_interval(row["tier"], rules)
         last = date.fromisoformat(row["last_activity"])
-        if queue.at_risk(row["ref"], row["tier"], last):
+        days = scored.get(row["ref"])
+        if days is not None:
+            slipping, gone = days
+            day = today.isoformat()
+            risky = slipping is not None and slipping <= day and not (gone and gone <= day)
+        else:
+            risky = queue.at_risk(row["ref"], row["tier"], last)
+        if risky:
             own = queue.own_risk.get(row["ref"])
             found.append(
                 {
@@ -53,7 +63,10 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
                     "owner": row["owner"],
                     "last_activity": row["last_activity"],
                     "silent_days": (today - last).days,
-                    "interval": str(interval) if own is None else f"{own}d (own rhythm x 2)",
+                    "interval": "model"
+                    if days is not None
+                    else (str(interval) if own is None else f"{own}d (own rhythm x 2)"),
+                    "slipping_on": days[0] if days is not None else None,
                     "branch": row["branch"],
                 }
             )

@@ -53,6 +53,17 @@ def has_purchase_model(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT COUNT(*) FROM purchase_model").fetchone()[0] > 0
 
 
+def model_days(conn: sqlite3.Connection) -> dict[str, tuple[str | None, str | None]]:
+    """Every scored customer's (slipping on, gone on), by the shop's customer id."""
+    return {
+        ref: (slipping, gone)
+        for ref, slipping, gone in conn.execute(
+            "SELECT c.ref, ps.slipping_on, ps.gone_on FROM purchase_scores ps "
+            "JOIN customers c ON c.id = ps.customer_id"
+        )
+    }
+
+
 def purchase_model_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
     return conn.execute(
         "SELECT scored_on, horizon_days, customers, params, fitted_at FROM purchase_model"

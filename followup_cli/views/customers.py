@@ -250,15 +250,21 @@ AT_RISK_COLUMNS: tuple[Column, ...] = (
 def at_risk_view(rows: list[dict[str, Any]], fmt: Format, every: bool = False) -> None:
     """For a person the Branch column beside the owner, in a chain; for a script always, last.
     On a terminal a longer list stops at a screenful, unless `every` (--all)."""
-    keys = (*(key for key, _heading in AT_RISK_COLUMNS), "branch")
+    keys = (*(key for key, _heading in AT_RISK_COLUMNS), "branch", "slipping_on")
 
     def said() -> list[Said]:
+        shown = [
+            {**row, "interval": _("model: slipping since {day}").format(day=row["slipping_on"])}
+            if row.get("slipping_on")
+            else row
+            for row in rows
+        ]
         columns = AT_RISK_COLUMNS
         if any(row["branch"] for row in rows):
             at = [key for key, _heading in columns].index("owner") + 1
             columns = (*columns[:at], ("branch", N_("Branch")), *columns[at:])
         title = _("At risk of churning: {count}").format(count=len(rows))
         more = None if every else "all"
-        return [Table(rows, columns, title, empty=N_("Nobody is at risk."), more=more)]
+        return [Table(shown, columns, title, empty=N_("Nobody is at risk."), more=more)]
 
     emit(Shown(rows, keys, said=said), fmt)

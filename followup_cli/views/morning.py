@@ -79,7 +79,9 @@ TODAY_CSV_KEYS = (  # the same fields as --format json, in the table's order
     "last_outcome",
     "last_note",
     "last_purchase",
-    "branch",  # last: a chain's column, after the columns scripts already know
+    "branch",  # a chain's column, after the columns scripts already know
+    "expected_purchases",  # the purchase model's: blank where the shop has none
+    "expected_spend",
 )
 
 
