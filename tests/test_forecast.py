@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 import dbtools
 import pytest
@@ -154,6 +155,13 @@ CUT = date(2026, 6, 30)
 
 
 def _shop(cli, tmp_path, late_days: bool = True) -> None:
+    """The shop of `shop_files`: customers imported on 1 January, purchases on 31 July."""
+    members, sales = shop_files(tmp_path, late_days)
+    cli("import", "customers", str(members), "--date", "2026-01-01")
+    cli("import", "purchases", str(sales), "--date", "2026-07-31")
+
+
+def shop_files(tmp_path, late_days: bool = True) -> tuple[Path, Path]:
     """40 invented customers. F01-F20 buy every 10 + i days from January, F01-F10 until the
     end of June, F11-F20 stopping in March; F21-F40 bought once, in January. With late_days,
     F01-F05 also buy in July (the backtest's holdout)."""
@@ -180,8 +188,7 @@ def _shop(cli, tmp_path, late_days: bool = True) -> None:
                 sales.append(f"{ref},{extra.isoformat()},60,S{order}")
     (tmp_path / "members.csv").write_text("\n".join(customers) + "\n", encoding="utf-8")
     (tmp_path / "sales.csv").write_text("\n".join(sales) + "\n", encoding="utf-8")
-    cli("import", "customers", str(tmp_path / "members.csv"), "--date", "2026-01-01")
-    cli("import", "purchases", str(tmp_path / "sales.csv"), "--date", "2026-07-31")
+    return tmp_path / "members.csv", tmp_path / "sales.csv"
 
 
 FORECAST_KEYS = [

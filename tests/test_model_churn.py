@@ -8,9 +8,11 @@ purchases import stored for each customer (printed in the table below).
 
 from __future__ import annotations
 
+from collections import Counter
+
 import dbtools
 import pytest
-from test_forecast import HAND, HAND_HISTORY, _shop
+from test_forecast import HAND, HAND_HISTORY, _shop, shop_files
 
 from followup_cli import i18n
 from followup_cli.core.purchase_model import History, days_until_below
@@ -93,12 +95,15 @@ def test_the_morning_list_leads_with_the_spend_at_stake_and_slipping_customers(c
     _shop(cli, tmp_path)
     today = cli.json("today", "--date", "2026-07-31")
     ids = [item["customer_id"] for item in today]
-    # F07 and F09 are slipping: listed as win-back calls before their calls' dates, first
-    # because the most is at stake; F06, F08 and F10 are gone: not pulled onto the list.
+    # F07 and F09 are slipping: win-back calls, first because the most is at stake; F09 is
+    # pulled before its call's date, F07's call was already placed today (the first
+    # purchases' spread puts the most at stake first). F06, F08 and F10 are gone: their own
+    # calls are here, by their spend, but not as win-back.
     assert ids[:2] == ["F09", "F07"]
     assert [item["win_back"] for item in today[:2]] == [True, True]
-    assert [item["due_date"] for item in today[:2]] == ["2026-08-02", "2026-08-01"]
-    assert not {"F06", "F08", "F10"} & set(ids)
+    assert [item["due_date"] for item in today[:2]] == ["2026-08-02", "2026-07-31"]
+    gone = [item for item in today if item["customer_id"] in {"F06", "F08", "F10"}]
+    assert [item["win_back"] for item in gone] == [False, False, False]
     spends = [item["expected_spend"] for item in today if item["expected_spend"] is not None]
     assert spends == sorted(spends, reverse=True)
     # Customers the model has no spend for (no purchase yet) would come after those it has.
@@ -156,3 +161,31 @@ def test_at_risk_lists_the_customers_the_model_sees_slipping(cli, tmp_path):
     assert all(row["slipping_on"] <= "2026-07-31" for row in rows)
     said = cli("at-risk", "--date", "2026-07-31").stdout
     assert "model: slipping since" in said
+
+
+def test_the_first_purchases_spread_puts_the_most_at_stake_on_the_first_day(cli, tmp_path):
+    """A shop's first purchases put 39 calls due before the import day; at 5 a day they are
+    spread over 8 days, and once the model has scored the customers the first days hold
+    those with the most spend at stake (not the longest-silent one-time buyers)."""
+    members, sales = shop_files(tmp_path, late_days=False)
+    cli("import", "customers", str(members), "--date", "2026-01-01")
+    cli("rules", "option", "daily_capacity", "5")
+    spread = cli.json("import", "purchases", str(sales), "--date", "2026-07-31")
+    assert spread["spread"] == {
+        "after": "purchases",
+        "backlog": 39,
+        "capacity": 5,
+        "kept_today": 5,
+        "last_day": "2026-08-07",
+        "moved": 34,
+        "open_days": 8,
+    }
+    outlook = cli.json("forecast", "--date", "2026-07-31")
+    by_spend = sorted(outlook, key=lambda row: -(row["expected_spend"] or 0))
+    day_one = cli.json("today", "--date", "2026-07-31", "--limit", "5")
+    assert {row["customer_id"] for row in day_one} == {row["customer_id"] for row in by_spend[:5]}
+    assert {row["due_date"] for row in day_one} == {"2026-07-31"}
+    # each day still holds the capacity, nothing before the import day
+    exported = cli.json("export", "due", "--date", "2026-07-31", "--days", "7")
+    per_day = Counter(row["due_date"] for row in exported)
+    assert min(per_day) == "2026-07-31" and set(per_day.values()) == {5}

@@ -17,6 +17,7 @@ from followup_cli import storage
 from followup_cli.commands.lookup import check_owner
 from followup_cli.core.dates import Duration
 from followup_cli.core.models import Rule
+from followup_cli.core.purchase_model import value_order
 from followup_cli.core.schedule import spread_backlog
 from followup_cli.planner.replan import Scheduler
 from followup_cli.wording import describe_rule
@@ -113,9 +114,7 @@ def _value_order(item: DueItem) -> tuple:
         return (0,)
     if item.kind == "step" and item.days_overdue > 0:
         return (1,)
-    if item.expected_spend is not None or item.expected_purchases is not None:
-        return (2, -(item.expected_spend or 0.0), -(item.expected_purchases or 0.0))
-    return (3,)  # no purchase yet: the model has nothing to say; the list's own order
+    return (2, *value_order(item.expected_spend, item.expected_purchases))
 
 
 def _due_items(

@@ -374,6 +374,14 @@ def _spend(model: ShopModel, history: History) -> float | None:
     return own * shop_mean + (1 - own) * history.mean_spend
 
 
+def value_order(spend: float | None, purchases: float | None) -> tuple[int, float, float]:
+    """Most at stake first: expected spend, then expected purchase days; a customer the model
+    has nothing on (no purchase yet) after every one it has."""
+    if spend is None and purchases is None:
+        return (1, 0.0, 0.0)
+    return (0, -(spend or 0.0), -(purchases or 0.0))
+
+
 def next_purchase(cut: date, result: Outlook) -> date:
     """The day the customer is expected to buy next: always after the cut day."""
     return cut + timedelta(days=result.next_in_days)

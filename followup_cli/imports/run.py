@@ -36,6 +36,7 @@ from followup_cli.imports.read import read_table, shown_path
 from followup_cli.imports.read_ahead import can_fork, in_background
 from followup_cli.imports.result import ImportResult, Progress, Rollback, Stale, phase
 from followup_cli.imports.write import batches, write_customers, write_purchases
+from followup_cli.planner.first_plans import order_spread_by_value
 from followup_cli.planner.purchase_outlook import refresh_outlook
 from followup_cli.storage import write_stamp as _now
 
@@ -358,8 +359,16 @@ def import_purchases(
     if result.import_id is not None and (result.added or result.updated or result.buyers_added):
         # after the commit, outside the lock: the outlook follows the purchases it learns from
         phase(tick, _("Learning how the customers buy"))
-        refresh_outlook(conn, today)
+        scored = refresh_outlook(conn, today)
+        spread = result.spread
+        if scored and spread and spread.get("after") == "purchases" and _by_model(conn):
+            with storage.transaction(conn):  # the first days' calls: most at stake first
+                order_spread_by_value(conn, today, spread)
     return result
+
+
+def _by_model(conn: sqlite3.Connection) -> bool:
+    return storage.load_settings(conn).churn_definition == "model"
 
 
 def _plan_purchases(

@@ -16,6 +16,7 @@ from typing import Any
 from followup_cli import storage
 from followup_cli.core.dates import optional_date
 from followup_cli.core.models import CustomerState, Plan, Settings
+from followup_cli.core.purchase_model import value_order
 from followup_cli.core.rhythm import field_key, occasion_keys
 from followup_cli.core.schedule import chain_anchors, closed_day_checker, fill_days, first_plan_key
 from followup_cli.planner.replan import Scheduler
@@ -255,6 +256,23 @@ def spread_first_purchases(conn: sqlite3.Connection, today: date) -> dict[str, A
         "capacity": settings.daily_capacity,
         "after": "purchases",
     }
+
+
+def order_spread_by_value(conn: sqlite3.Connection, today: date, spread: dict[str, Any]) -> int:
+    """After the purchase model has scored a shop's first purchases: over the days their
+    backlog was spread on, the cadence and repurchase calls change places so that the most
+    spend at stake comes first, each day holding as many calls as before (steps, check-backs
+    and dated occasions stay on their days). Returns how many calls moved."""
+    rows = storage.spread_calls_by_value(conn, today, date.fromisoformat(spread["last_day"]))
+    days = [show for _id, show, _spend, _purchases in rows]  # in order, as the spread filled
+    ranked = sorted(rows, key=lambda row: (*value_order(row[2], row[3]), row[1], row[0]))
+    placed = {
+        followup_id: date.fromisoformat(day)
+        for (followup_id, show, _s, _p), day in zip(ranked, days, strict=True)
+        if show != day
+    }
+    storage.redate_followups(conn, placed)
+    return len(placed)
 
 
 def _spread_spooled(

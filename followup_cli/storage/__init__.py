@@ -211,6 +211,7 @@ from followup_cli.storage.purchase_scores import (  # noqa: F401
     purchase_model_row,
     purchase_scores_of,
     replace_purchase_scores,
+    spread_calls_by_value,
 )
 from followup_cli.storage.purchases import (  # noqa: F401
     all_purchase_stats,

@@ -64,6 +64,23 @@ def model_days(conn: sqlite3.Connection) -> dict[str, tuple[str | None, str | No
     }
 
 
+def spread_calls_by_value(
+    conn: sqlite3.Connection, first: date, last: date
+) -> list[tuple[int, str, float | None, float | None]]:
+    """The unstarted cadence and repurchase calls showing from `first` to `last`, as (id,
+    show date, expected spend, expected purchases), the stored model's figures or None."""
+    return [
+        (row[0], row[1], row[2], row[3])
+        for row in conn.execute(
+            "SELECT f.id, f.show_date, ps.expected_spend, ps.expected_purchases "
+            "FROM followups f LEFT JOIN purchase_scores ps ON ps.customer_id = f.customer_id "
+            "WHERE f.status = 'open' AND f.attempts = 0 AND f.kind IN ('cadence', 'repurchase') "
+            "AND f.show_date >= :first AND f.show_date <= :last ORDER BY f.show_date, f.id",
+            {"first": first.isoformat(), "last": last.isoformat()},
+        )
+    ]
+
+
 def purchase_model_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
     return conn.execute(
         "SELECT scored_on, horizon_days, customers, params, fitted_at FROM purchase_model"
