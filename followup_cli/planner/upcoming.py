@@ -40,19 +40,12 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
     queue = WinBackQueue.load(conn, rules, today)
     rows = list(storage.activity_of_active_customers(conn))
     queue.prepare(conn, rows)
-    scored = storage.model_days(conn) if queue.by_model else {}
     found = []
     for row in rows:
         interval = effective_interval(row["tier"], rules)
         last = date.fromisoformat(row["last_activity"])
-        days = scored.get(row["ref"])
-        if days is not None:
-            slipping, gone = days
-            day = today.isoformat()
-            risky = slipping is not None and slipping <= day and not (gone and gone <= day)
-        else:
-            risky = queue.at_risk(row["ref"], row["tier"], last)
-        if risky:
+        if queue.listed_at_risk(row, last):
+            by_model = queue.scored(row)
             own = queue.own_risk.get(row["ref"])
             found.append(
                 {
@@ -64,9 +57,9 @@ def at_risk(conn: sqlite3.Connection, today: date) -> list[dict[str, Any]]:
                     "last_activity": row["last_activity"],
                     "silent_days": (today - last).days,
                     "interval": "model"
-                    if days is not None
+                    if by_model
                     else (str(interval) if own is None else f"{own}d (own rhythm x 2)"),
-                    "slipping_on": days[0] if days is not None else None,
+                    "slipping_on": row["slipping_on"] if by_model else None,
                     "branch": row["branch"],
                 }
             )

@@ -37,10 +37,15 @@ class WinBackQueue:
         by_model = settings.churn_definition == "model" and storage.has_purchase_model(conn)
         return cls(rules, settings, on, {}, by_model)
 
+    def scored(self, row: Any) -> bool:
+        """Whether the model's days decide this customer's risk (a row with slipping_on and
+        gone_on)."""
+        return self.by_model and (row["gone_on"] is not None or row["slipping_on"] is not None)
+
     def listed_at_risk(self, row: Any, last_activity: date) -> bool:
         """A listed customer (a row of today's list) at risk: by the model when it scored
         them, else by the definition in force."""
-        if self.by_model and (row["gone_on"] is not None or row["slipping_on"] is not None):
+        if self.scored(row):
             day = self.on.isoformat()
             slipping = row["slipping_on"] is not None and row["slipping_on"] <= day
             return slipping and not (row["gone_on"] is not None and row["gone_on"] <= day)

@@ -207,7 +207,6 @@ from followup_cli.storage.purchase_scores import (  # noqa: F401
     all_purchase_scores,
     clear_purchase_scores,
     has_purchase_model,
-    model_days,
     purchase_model_row,
     purchase_scores_of,
     replace_purchase_scores,

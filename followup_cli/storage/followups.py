@@ -191,7 +191,8 @@ def planned_between(conn: sqlite3.Connection, start: date | None, end: date) -> 
 
 
 def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    """Each contactable customer's last purchase or successful contact (or when they joined)."""
+    """Each contactable customer's last purchase or successful contact (or when they joined),
+    with the purchase model's slipping and gone days where it scored them."""
     last = greatest(
         conn,
         "COALESCE(last_purchase, '')",
@@ -201,8 +202,9 @@ def activity_of_active_customers(conn: sqlite3.Connection) -> Iterator[sqlite3.R
     )
     yield from conn.execute(
         f"SELECT ref, name, phone, tier, owner, {last} AS last_activity, "
-        f"{branch_of('c')} AS branch "
-        "FROM customers c WHERE status = 'active' AND do_not_contact = 0"
+        f"{branch_of('c')} AS branch, ps.slipping_on, ps.gone_on "
+        "FROM customers c LEFT JOIN purchase_scores ps ON ps.customer_id = c.id "
+        "WHERE status = 'active' AND do_not_contact = 0"
     )
 
 

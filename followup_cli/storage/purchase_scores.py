@@ -53,17 +53,6 @@ def has_purchase_model(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT COUNT(*) FROM purchase_model").fetchone()[0] > 0
 
 
-def model_days(conn: sqlite3.Connection) -> dict[str, tuple[str | None, str | None]]:
-    """Every scored customer's (slipping on, gone on), by the shop's customer id."""
-    return {
-        ref: (slipping, gone)
-        for ref, slipping, gone in conn.execute(
-            "SELECT c.ref, ps.slipping_on, ps.gone_on FROM purchase_scores ps "
-            "JOIN customers c ON c.id = ps.customer_id"
-        )
-    }
-
-
 def spread_calls_by_value(
     conn: sqlite3.Connection, first: date, last: date
 ) -> list[tuple[int, str, float | None, float | None]]:
