@@ -13,6 +13,8 @@ from typing import Any
 
 import pg_server
 import pytest
+import typer.main
+import typer.testing
 from typer.testing import CliRunner
 
 from followup_cli.cli.app import app
@@ -74,6 +76,32 @@ def isolated_db(
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("FOLLOWUP_DEBUG", raising=False)
     return db
+
+
+# Building the command line from `app` takes about 65 ms, several times what most commands
+# then do; a shell builds it once per process, and so does the suite, keeping the built one
+# for as long as it stays as built. A help page (which attaches the outcome words to `log`)
+# or a language other than English (which gives the group its own context class) rewrites
+# the texts in place (cli/helppage.py), so after such a run the next one builds afresh.
+_built: dict[str, Any] = {}
+
+
+def _as_built(group: Any) -> bool:
+    return group.context_class is _built["context_class"] and not hasattr(
+        group.commands["log"], "_examples_epilog"
+    )
+
+
+def _built_once(typer_app: Any) -> Any:
+    if typer_app is not app:
+        return typer.main.get_command(typer_app)
+    if "app" not in _built or not _as_built(_built["app"]):
+        _built["app"] = typer.main.get_command(app)
+        _built["context_class"] = _built["app"].context_class
+    return _built["app"]
+
+
+typer.testing._get_command = _built_once  # type: ignore[attr-defined]
 
 
 class Cli:
