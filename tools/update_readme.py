@@ -4,7 +4,7 @@ on the same shop, and the speed table
 (from bench/results.json, written by bench/run.py).
 
 Run after a change that alters the morning list or after a benchmark run:
-python tools/update_readme.py (tests/test_docs.py fails until README and real output agree).
+python tools/update_readme.py (tests/cli/test_docs.py fails until README and real output agree).
 """
 
 from __future__ import annotations

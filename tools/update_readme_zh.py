@@ -1,7 +1,7 @@
 """Rewrite the example session in README.zh-CN.md with what the real tool prints in Chinese.
 
 Run after a change to any Chinese output: python tools/update_readme_zh.py
-(tests/test_i18n.py fails until the README and the real output agree).
+(tests/locales/test_i18n.py fails until the README and the real output agree).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Simplified Chinese (简体中文): the English message -> its translation.
 
 Keys are the exact English sentences passed to `_()`/`N_()` (help texts: the command's docstring
-or `help=` text); `{fields}` keep their names. tests/test_i18n.py fails when one is missing.
+or `help=` text); `{fields}` keep their names. tests/locales/test_i18n.py fails when one is missing.
 Each capability appends its entries at the end under a comment naming it.
 """
 

@@ -1,7 +1,7 @@
 """The Chinese interface: every sentence has a translation, none escapes `_()`, the language is
 chosen as documented, and a Chinese owner's whole day reads without an English word.
 
-What "user-facing literal" means for the static check (tests/test_i18n.py::_escaped_literals):
+What "user-facing literal" means for the static check (tests/locales/test_i18n.py::_escaped_literals):
 text in a `raise ...Error(...)`, in `render.message/warn`, `print`, a console's `print`, or a
 list of problems, written as a literal or an f-string with an English word in it. Such text must
 be `_("...")` (or `N_()` where it is defined, `_()` where shown). `_()` of an f-string is refused
@@ -27,8 +27,8 @@ from followup_cli import i18n
 from followup_cli.launch import global_options, shop_language
 from followup_cli.locales.zh_CN import MESSAGES
 
-PACKAGE = Path(__file__).parent.parent / "followup_cli"
-GOLDEN = Path(__file__).parent / "golden"
+PACKAGE = Path(__file__).parents[2] / "followup_cli"
+GOLDEN = Path(__file__).parents[1] / "golden"
 SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if "locales" not in p.parts)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from followup_cli.commands.morning import plain_today
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 ON = ("--date", "2026-11-23")
 
 

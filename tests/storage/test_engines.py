@@ -68,7 +68,7 @@ def test_no_message_shows_a_secret_of_the_server_url(cli, monkeypatch, url, secr
 
 # --- forget: gone from the bytes on disk, on both engines ----------------------------------------
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 ERASED = ("王芳", "13800138001", "wangfang@example.com", "SECRET-NOTE-778", "Buys tea sets")
 
 
@@ -108,6 +108,31 @@ def test_forget_leaves_nothing_of_the_customer_in_the_data_files(cli, isolated_d
         assert secret.encode() not in raw, secret
     assert "李娜".encode() in raw  # the others are still there
     assert cli.json("find", "李娜")[0]["customer_id"] == "C002"
+
+
+def test_forget_leaves_nothing_in_the_planners_statistics_either(cli, isolated_db):
+    """A server samples column values for its planner (autovacuum does, `transfer` does): after
+    `forget`, neither the statistics a query sees nor the data files hold the customer."""
+    if isinstance(isolated_db, Path) or "folder" not in pg_server._state:
+        pytest.skip("the server's own statistics, in the files of a server started here")
+    import psycopg
+
+    cli("import", "customers", EXAMPLE, "--date", "2026-11-23")
+
+    def name_samples() -> str:
+        with psycopg.connect(isolated_db, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT histogram_bounds::text, most_common_vals::text FROM pg_stats "
+                "WHERE tablename = 'customers' AND attname = 'name'"
+            ).fetchone()
+        return " ".join(text or "" for text in row or ())
+
+    with psycopg.connect(isolated_db, autocommit=True) as conn:
+        conn.execute("ANALYZE customers")
+    assert "王芳" in name_samples()  # 36 names, each one a bound of the name histogram
+    cli("forget", "C001", "--yes")
+    assert "王芳" not in name_samples() and "李娜" in name_samples()
+    assert "王芳".encode() not in _bytes_on_disk(isolated_db)
 
 
 # --- a big import on a chain's server: short transactions; the server going away -----------------

@@ -366,7 +366,7 @@ def test_an_export_as_a_table_is_refused(cli):
 def test_a_limited_list_says_how_many_there_are_in_all(cli):
     from pathlib import Path
 
-    example = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+    example = str(Path(__file__).parents[2] / "examples" / "customers.csv")
     cli("import", "customers", example, "--date", "2026-11-23")
     on = ("--date", "2026-11-23")
 
@@ -438,7 +438,7 @@ def test_a_first_import_of_a_neglected_list_is_spread_over_the_coming_days(cli, 
 def test_a_first_import_that_fits_in_a_day_stays_as_planned(cli):
     from pathlib import Path
 
-    example = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+    example = str(Path(__file__).parents[2] / "examples" / "customers.csv")
     # 23 due, 14 of them overdue: a normal day's work for a capacity of 20, not a backlog
     out = cli("import", "customers", example, "--date", "2026-11-23").stdout
     assert len(out.splitlines()) == 1
@@ -452,7 +452,7 @@ def test_the_readme_log_example_matches_a_customer(cli):
     import re
     from pathlib import Path
 
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     readme = (root / "README.md").read_text(encoding="utf-8")
     (phone,) = re.findall(r"followup log (\d{3}-\d{4}-\d{4}) no-answer", readme)
     cli("import", "customers", str(root / "examples" / "customers.csv"), "--date", "2026-11-23")

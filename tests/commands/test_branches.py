@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_layouts import write_csv
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from test_known_layouts import write_csv
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 
 MEMBERS = [
     ["会员号", "会员姓名", "手机号码", "会员等级", "积分", "开卡日期", "所属门店", "负责人"],
@@ -380,7 +380,7 @@ def test_at_risk_names_each_customers_branch(chain):
 
 
 def test_the_readme_chain_is_what_the_tool_prints(chain, monkeypatch):
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     monkeypatch.setenv("COLUMNS", "80")
     for name, branch in (("小李", "浦东店"), ("Sam", "Riverside"), ("阿芳", "徐汇店")):
         chain("staff", "set", name, "--branch", branch)

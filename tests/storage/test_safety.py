@@ -20,7 +20,7 @@ from test_loop import EXAMPLE, dump
 
 from followup_cli.storage import SCHEMA_VERSION
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def followup(*args: str, db: Path, **kwargs) -> subprocess.Popen:

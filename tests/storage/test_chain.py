@@ -19,7 +19,7 @@ import dbtools
 import pg_server
 import pytest
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 DAY = "2026-11-23"
 
 
@@ -186,7 +186,7 @@ def test_eight_staff_logging_and_two_imports_at_once_lose_nothing(cli, isolated_
     cli("import", "customers", str(shop), "--date", DAY, "-q")
 
     until = str(time.time() + 12)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
 
     def start(script: str, *args: str) -> subprocess.Popen:
         return subprocess.Popen(

@@ -11,7 +11,7 @@ from typer.main import get_command
 from followup_cli.cli.app import app
 from followup_cli.help_examples import EXAMPLES, add_examples
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 
 
 def _every_command(group, prefix=""):

@@ -17,7 +17,7 @@ import pytest
 
 from followup_cli import i18n
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 ON = ("--date", "2026-11-23")
 # Keyed by what the shop (or its file) calls things: not the product's keys.
 SHOP_WORDS = frozenset({"columns", "extra", "unknown_levels"})

@@ -12,8 +12,8 @@ import json
 
 import pytest
 from test_import import customers
-from test_layouts import SHOPIFY_2023, imported, write_csv, write_xlsx
-from test_layouts import reading as reading  # every file read here and in a second process
+from test_known_layouts import SHOPIFY_2023, imported, write_csv, write_xlsx
+from test_known_layouts import reading as reading  # every file read here and in a second process
 
 WECOM_HEADER = ["客户名称", "备注名", "备注手机号", "添加人", "添加时间", "标签", "来源"]
 WECOM_ROWS = [

@@ -186,7 +186,7 @@ def test_sms_text_spaces_only_after_latin_text():
 
 
 def test_readme_send_list_is_the_real_output(cli):
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     readme = (root / "README.md").read_text(encoding="utf-8")
     shown = re.search(r"<!-- send-list -->\n```text\n(.*?)\n```", readme, re.S).group(1)
     cli("import", "customers", str(root / "examples" / "customers.csv"), "--date", "2026-11-23")
@@ -247,7 +247,7 @@ def test_send_list_to_a_file_is_private_and_whole(shop, tmp_path):
 
 
 def test_readme_templates_table_is_the_real_output_at_80_columns(cli, monkeypatch):
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     readme = (root / "README.md").read_text(encoding="utf-8")
     shown = re.search(r"<!-- templates-output -->\n```text\n(.*?)\n```", readme, re.S).group(1)
     monkeypatch.setenv("COLUMNS", "80")

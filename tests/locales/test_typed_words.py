@@ -18,7 +18,7 @@ import pytest
 from followup_cli import i18n
 from followup_cli.commands.morning import plain_today
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 ON = ("--date", "2026-11-23")
 # A regular customer and a prospect, both due on 2026-11-23.
 SHOP = (
@@ -456,7 +456,7 @@ def test_report_breaks_down_by_chinese_words(shop):
     )
 
 
-# --- review (headless at 80x24, as tests/test_review.py drives it) ---------------------------
+# --- review (headless at 80x24, as tests/tui/test_review.py drives it) ---------------------------
 
 
 def _review(db, keys: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 
 from followup_cli.storage import SCHEMA_VERSION
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 
 
 def dump(db, skip: tuple[str, ...] = ()) -> list:

@@ -15,7 +15,7 @@ import pytest
 from followup_cli.output.table import Col, table_lines, write_table
 from followup_cli.text import for_stream
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 ON = ("--date", "2026-11-23")
 
 

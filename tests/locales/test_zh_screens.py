@@ -17,7 +17,7 @@ from followup_cli import i18n, wording
 from followup_cli.cli.app import app
 from followup_cli.locales.zh_CN import MESSAGES
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 PRODUCT_NAMES = {"Excel", "WPS", "VIP", "CSAT", "NPS", "SQLite", "PostgreSQL", "HubSpot"}
 TYPED = {  # values typed at the prompt or in an option, beside the commands' own names
     *("json", "csv", "table", "text", "ics", "auto", "on", "off", "window", "rhythm", "none"),

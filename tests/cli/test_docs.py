@@ -9,7 +9,7 @@ from typer.main import get_command
 
 from followup_cli.cli.app import app
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

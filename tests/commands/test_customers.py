@@ -7,7 +7,7 @@ from pathlib import Path
 import dbtools
 import pytest
 
-EXAMPLE = str(Path(__file__).parent.parent / "examples" / "customers.csv")
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "customers.csv")
 
 
 def dump(db) -> list:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 BODY = (
     "C1,王芳,13800138001,wang@example.com,vip,2023-05-12,2026-10-20,2023-05-12,Li,\n"
     "C2,Annabel Bigelow-Smith,+447700900123,ann@example.com,regular,2024-02-01,2025-11-01,"

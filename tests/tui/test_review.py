@@ -23,7 +23,7 @@ from followup_cli.commands.review_session import ReviewSession
 from followup_cli.errors import FollowupError
 from followup_cli.tui.review_app import ReviewApp, screen_lines
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 DAY = date(2025, 3, 8)
 # Imported on 2025-03-08, everyone due that day. Today's order: the VIP first, then the new
 # customers by name (Latin letters sort before Chinese ones), then the prospect.

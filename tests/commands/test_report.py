@@ -294,7 +294,7 @@ def test_csv_and_json_round_trip_to_the_same_numbers(cli, csv_file, tmp_path):
                 assert row[key] == ("" if value is None else str(value)), key
 
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 
 def check_golden(name: str, actual: str) -> None:
