@@ -1,7 +1,7 @@
 """The Chinese interface: every sentence has a translation, none escapes `_()`, the language is
 chosen as documented, and a Chinese owner's whole day reads without an English word.
 
-What "user-facing literal" means for the static check (tests/locales/test_i18n.py::_escaped_literals):
+What "user-facing literal" means for the static check (`_escaped_literals` below):
 text in a `raise ...Error(...)`, in `render.message/warn`, `print`, a console's `print`, or a
 list of problems, written as a literal or an f-string with an English word in it. Such text must
 be `_("...")` (or `N_()` where it is defined, `_()` where shown). `_()` of an f-string is refused
