@@ -299,6 +299,13 @@ _REASON_FORMS: tuple[tuple[_Pattern, str], ...] = (
         ),
         N_("repurchase: usually every {typical} days, last bought {last}"),
     ),
+    (
+        _Pattern(
+            r"^repurchase: expected back about (?P<expected>\d{4}-\d\d-\d\d), "
+            r"last bought (?P<last>\d{4}-\d\d-\d\d)$"
+        ),
+        N_("repurchase: expected back about {expected}, last bought {last}"),
+    ),
     (_Pattern(r"^birthday (?P<monthday>\d+ [A-Z][a-z]{2})$"), N_("birthday {monthday}")),
     (
         _Pattern(r"^first purchase anniversary (?P<monthday>\d+ [A-Z][a-z]{2})$"),

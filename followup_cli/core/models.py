@@ -132,6 +132,9 @@ class CustomerState:
     repurchase_done_for: date | None = None  # last purchase whose repurchase call is closed
     dated_fields: tuple[tuple[str, str], ...] = ()  # (field name, stored text): birthday, ...
     occasions_done: frozenset[str] = frozenset()  # date triggers already called for
+    # The shop's purchase model, where it decides (the churn definition `model`): the day it
+    # expects this customer's next purchase, known from every purchase they have made.
+    model_next: date | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from followup_cli.i18n import N_, _
 
 # Reasons as stored (English); wording.py has their translations, matched back at display time.
 REPURCHASE_REASON = N_("repurchase: usually every {typical} days, last bought {last}")
+MODEL_REPURCHASE_REASON = N_("repurchase: expected back about {expected}, last bought {last}")
 BIRTHDAY_REASON = N_("birthday {monthday}")
 ANNIVERSARY_REASON = N_("first purchase anniversary {monthday}")
 BOTH_REASONS = N_("{first}; also {second}")
@@ -101,12 +102,18 @@ def rhythm_of(gaps: tuple[int, ...], tier_interval: Duration | None) -> Rhythm |
 
 
 def repurchase_plan(
-    state: CustomerState, tier_interval: Duration | None, settings: Settings
+    state: CustomerState,
+    tier_interval: Duration | None,
+    settings: Settings,
+    today: date | None = None,
 ) -> Plan | None:
-    """The repurchase call (复购提醒) when the customer is late by the margin, else None.
+    """The repurchase call (复购提醒): on the day the shop's purchase model expects the next
+    purchase (never before today), or, without a model, when the customer is late on their
+    own rhythm by the margin; else None.
 
-    Not planned when the option is off, with fewer than 3 purchase days, when someone spoke to
-    the customer after their last purchase, or when this purchase's call is already closed.
+    Not planned when the option is off, when someone spoke to the customer after their last
+    purchase, or when this purchase's call is already closed; by the rhythm, not with fewer
+    than 3 purchase days either.
     """
     if not settings.repurchase or state.last_purchase is None:
         return None
@@ -114,6 +121,14 @@ def repurchase_plan(
         return None
     if state.repurchase_done_for == state.last_purchase:
         return None
+    if state.model_next is not None:
+        due = max(
+            state.model_next, today or state.model_next, state.last_purchase + timedelta(days=1)
+        )
+        reason = MODEL_REPURCHASE_REASON.format(
+            expected=state.model_next.isoformat(), last=state.last_purchase.isoformat()
+        )
+        return Plan(due, "repurchase", reason, state.last_purchase)
     if len(state.purchase_gaps) < MIN_GAPS or tier_interval is None:
         return None
     # Whole numbers (the engine plans every customer on import): typical = top / bottom.

@@ -127,7 +127,7 @@ def plan_next(
         return None
     plan = _cadence_plan(state, rules, today)
     plan = _renewal_first(state, settings, today, plan)
-    plan = _repurchase_first(state, rules, settings, plan)
+    plan = _repurchase_first(state, rules, settings, today, plan)
     plan = _occasion_in(state, settings, today, plan)
     plan = _respect_min_gap(plan, state, settings)
     return _on_open_day(plan, is_closed)
@@ -257,14 +257,15 @@ def _renewal_first(state: CustomerState, settings: Settings, today: date, plan: 
 
 
 def _repurchase_first(
-    state: CustomerState, rules: dict[str, Rule], settings: Settings, plan: Plan
+    state: CustomerState, rules: dict[str, Rule], settings: Settings, today: date, plan: Plan
 ) -> Plan:
-    """A customer late on their own rhythm is called before the cadence would call them."""
+    """A customer due to buy again (by the shop's purchase model, else late on their own
+    rhythm) is called before the cadence would call them."""
     from followup_cli.core.rhythm import repurchase_plan
 
-    if not state.purchase_gaps:
+    if not state.purchase_gaps and state.model_next is None:
         return plan
-    late = repurchase_plan(state, effective_interval(state.tier, rules), settings)
+    late = repurchase_plan(state, effective_interval(state.tier, rules), settings, today)
     return late if late is not None and late.due_date < plan.due_date else plan
 
 

@@ -16,7 +16,7 @@ from followup_cli import storage, wording
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports.write import PARTIAL, SCHEDULE_FIELDS
-from followup_cli.planner.purchase_outlook import refresh_outlook
+from followup_cli.planner.purchase_outlook import refresh_outlook, replan_by_model
 from followup_cli.planner.purchases import refresh_after_purchases
 from followup_cli.planner.replan import replan
 from followup_cli.storage import write_stamp as _now
@@ -94,4 +94,5 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
         storage.finish_import(conn, import_id, {"status": "undone"})
     if bought:  # the purchases the outlook learnt from are gone: learn again without them
         refresh_outlook(conn, today)
+        replan_by_model(conn, [c for c in bought if storage.customer_row(conn, c)], today)
     return {"import_id": import_id, "removed": removed, "restored": restored}

@@ -57,6 +57,7 @@ class ImportResult:
     skipped_keyless: int = 0  # contacts with no phone or e-mail (企业微信 keeps its own key)
     buyers_added: int = 0  # customers a purchases file named and the shop did not know
     new_buyers: dict[int, dict[str, Any]] = field(default_factory=dict)  # placeholder -> buyer
+    bought: list[int] = field(default_factory=list)  # whose purchases changed (internal ids)
     unknown_levels: dict[str, int] = field(default_factory=dict)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # the file's column -> our field

@@ -37,7 +37,8 @@ from followup_cli.imports.read_ahead import can_fork, in_background
 from followup_cli.imports.result import ImportResult, Progress, Rollback, Stale, phase
 from followup_cli.imports.write import batches, write_customers, write_purchases
 from followup_cli.planner.first_plans import order_spread_by_value
-from followup_cli.planner.purchase_outlook import refresh_outlook
+from followup_cli.planner.purchase_outlook import refresh_outlook, replan_by_model
+from followup_cli.planner.replan import Scheduler
 from followup_cli.storage import write_stamp as _now
 
 
@@ -361,14 +362,14 @@ def import_purchases(
         phase(tick, _("Learning how the customers buy"))
         scored = refresh_outlook(conn, today)
         spread = result.spread
-        if scored and spread and spread.get("after") == "purchases" and _by_model(conn):
+        if not scored or not Scheduler.load(conn).by_model:
+            return result
+        if spread and spread.get("after") == "purchases":
             with storage.transaction(conn):  # the first days' calls: most at stake first
                 order_spread_by_value(conn, today, spread)
+        elif not spread:  # the buyers' next calls, on the days the model now expects
+            replan_by_model(conn, result.bought, today)
     return result
-
-
-def _by_model(conn: sqlite3.Connection) -> bool:
-    return storage.load_settings(conn).churn_definition == "model"
 
 
 def _plan_purchases(

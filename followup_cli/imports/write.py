@@ -348,6 +348,7 @@ def write_purchases(
         taken_back = refresh_after_purchases(conn, [span[0] for span in spans])
         result.updated = _apply_purchases(conn, spans, today, import_id, record["started_at"])
         replan(conn, [*taken_back, *buyers], today)
+        result.bought = [*(span[0] for span in spans), *buyers]
         if first_purchases:  # a new shop's first day: no backlog, nothing due in the past
             result.spread = spread_first_purchases(conn, today)
         if dry_run or (result.rejected and (strict or not result.used)):

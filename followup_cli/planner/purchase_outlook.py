@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from followup_cli import storage
+from followup_cli.planner.replan import Scheduler, replan
 
 OUTLOOK_DAYS = 90  # what "expected purchases" and "expected spend" are counted over
 
@@ -81,6 +82,18 @@ def refresh_outlook(conn: sqlite3.Connection, on: date) -> int | None:
         return storage.replace_purchase_scores(
             conn, on, OUTLOOK_DAYS, params, scores, storage.write_stamp()
         )
+
+
+def replan_by_model(conn: sqlite3.Connection, customer_ids: list[int], today: date) -> int:
+    """After a fit: the calls nobody has worked on of these customers (whose purchases
+    changed) planned again, so their repurchase call falls on the day the model now expects
+    them back; nothing when the model does not decide. How many were planned."""
+    scheduler = Scheduler.load(conn)
+    if not customer_ids or not scheduler.by_model or not storage.has_purchase_model(conn):
+        return 0
+    with storage.transaction(conn):
+        taken = storage.take_back_unstarted(conn, customer_ids)
+        return replan(conn, taken, today, scheduler)
 
 
 def _days_from_first(on: date, histories: list[Any], days: list[int | None]) -> list[str | None]:

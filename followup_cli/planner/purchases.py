@@ -16,13 +16,17 @@ from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 from followup_cli.planner.replan import replan
 
+MODEL_DATED = "repurchase: expected back"  # the stored reason of a call the model dated
+
 # --- upkeep at import time ----------------------------------------------------------------------
 
 
 def refresh_after_purchases(conn: sqlite3.Connection, customer_ids: list[int]) -> list[int]:
     """New purchases: recompute these customers' facts, and take back their follow-ups nobody
-    has worked on yet so that they are planned again with the new rhythm (returns those)."""
+    has worked on yet so that they are planned again with the new rhythm (returns those).
+    What the purchase model said of them is dropped until it is fitted again."""
     storage.refresh_purchase_stats(conn, customer_ids)
+    storage.forget_scores_of(conn, customer_ids)
     return storage.take_back_unstarted(conn, customer_ids)
 
 
@@ -50,9 +54,23 @@ def plan_occasions_after_import(
 
 
 def explain_rhythm(conn: sqlite3.Connection, items: list[Any]) -> None:
-    """Repurchase lines: the rule shows the gaps, median, expected day and margin (for
-    `--explain`, in every format; the plain list skips the extra read)."""
+    """Repurchase lines: the rule shows the gaps, median, expected day and margin, or what
+    the purchase model expects (for `--explain`, in every format; the plain list skips the
+    extra read)."""
     late = [item for item in items if item.kind == "repurchase" and item.anchor]
+    by_model = [item for item in late if item.reason.startswith(MODEL_DATED)]
+    for item in by_model:
+        scores = storage.purchase_scores_of_ref(conn, item.customer_id)
+        if scores is not None:
+            item.rule = _(
+                "purchase model: a {chance}% chance they still buy here; expected back about "
+                "{expected}, {purchases} purchase days in the next 90"
+            ).format(
+                chance=round(100 * scores["p_alive"]),
+                expected=scores["next_purchase"],
+                purchases=f"{scores['expected_purchases']:.2f}",
+            )
+    late = [item for item in late if item not in by_model]
     if not late:
         return
     from followup_cli.core.rhythm import rhythm_of

@@ -24,7 +24,11 @@ from followup_cli.core.schedule import (
 from followup_cli.errors import FollowupError
 
 
-def customer_state(customer: Customer, facts: storage.PlanFacts) -> CustomerState:
+def customer_state(
+    customer: Customer, facts: storage.PlanFacts, by_model: bool = False
+) -> CustomerState:
+    """What the engine is told of a customer; the purchase model's day only where the shop's
+    churn definition lets the model decide."""
     return CustomerState(
         tier=customer.tier,
         added=customer.added,
@@ -41,6 +45,7 @@ def customer_state(customer: Customer, facts: storage.PlanFacts) -> CustomerStat
         repurchase_done_for=facts.repurchase_done_for,
         dated_fields=tuple((k, str(v)) for k, v in customer.extra.items()),
         occasions_done=facts.occasions_done,
+        model_next=facts.model_next if by_model else None,
     )
 
 
@@ -59,6 +64,11 @@ class Scheduler:
             return cls(storage.load_rules(conn), settings, closed_day_checker(settings))
         except RuleError as exc:
             raise FollowupError(str(exc)) from None
+
+    @property
+    def by_model(self) -> bool:
+        """Whether the shop's purchase model dates repurchase calls (once it is fitted)."""
+        return self.settings.churn_definition == "model"
 
     def next_for(self, state: CustomerState, today: date) -> Plan | None:
         try:
@@ -95,7 +105,8 @@ def replan(
         customers = {cid: storage.row_to_customer(row) for cid, row in rows.items()}
         for customer_id in waiting:
             customer = customers.get(customer_id) or storage.get_customer(conn, customer_id)
-            plan = scheduler.next_for(customer_state(customer, facts[customer_id]), today)
+            state = customer_state(customer, facts[customer_id], scheduler.by_model)
+            plan = scheduler.next_for(state, today)
             if plan is not None:
                 planned.append((customer_id, plan))
     storage.insert_followups(conn, planned)

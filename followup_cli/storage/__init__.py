@@ -206,9 +206,11 @@ from followup_cli.storage.purchase_days import (  # noqa: F401
 from followup_cli.storage.purchase_scores import (  # noqa: F401
     all_purchase_scores,
     clear_purchase_scores,
+    forget_scores_of,
     has_purchase_model,
     purchase_model_row,
     purchase_scores_of,
+    purchase_scores_of_ref,
     replace_purchase_scores,
     spread_calls_by_value,
 )

@@ -23,6 +23,7 @@ class PlanFacts:
     repurchase_done_for: date | None = None  # the last purchase last called about
     occasions_done: frozenset[str] = frozenset()
     purchase_gaps: tuple[int, ...] = ()
+    model_next: date | None = None  # the purchase model's expected next purchase day
 
 
 def plan_facts(conn: sqlite3.Connection, customer_ids: Sequence[int]) -> dict[int, PlanFacts]:
@@ -60,4 +61,10 @@ def plan_facts(conn: sqlite3.Connection, customer_ids: Sequence[int]) -> dict[in
             f"SELECT customer_id, gaps FROM purchase_stats WHERE customer_id IN ({marks})", chunk
         ):
             found.setdefault(customer_id, {})["purchase_gaps"] = parse_gaps(gaps)
+        for customer_id, expected in conn.execute(
+            "SELECT customer_id, next_purchase FROM purchase_scores "
+            f"WHERE customer_id IN ({marks})",
+            chunk,
+        ):
+            found.setdefault(customer_id, {})["model_next"] = optional_date(expected)
     return {cid: PlanFacts(**found.get(cid, {})) for cid in customer_ids}  # type: ignore[arg-type]

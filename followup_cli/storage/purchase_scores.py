@@ -48,6 +48,15 @@ def clear_purchase_scores(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM purchase_model")
 
 
+def forget_scores_of(conn: sqlite3.Connection, customer_ids: list[int]) -> None:
+    """These customers' purchases changed: what the model said of them is out of date until
+    the next fit scores them again."""
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM purchase_scores WHERE customer_id IN ({marks})", chunk)
+
+
 def has_purchase_model(conn: sqlite3.Connection) -> bool:
     """Whether a purchase model is stored (the history was long enough at the last import)."""
     return conn.execute("SELECT COUNT(*) FROM purchase_model").fetchone()[0] > 0
@@ -92,5 +101,15 @@ def purchase_scores_of(conn: sqlite3.Connection, customer_id: int) -> dict[str, 
         "SELECT p_alive, expected_purchases, next_purchase, expected_spend FROM purchase_scores "
         "WHERE customer_id = ?",
         (customer_id,),
+    ).fetchone()
+    return None if row is None else dict(zip(SCORE_COLUMNS, tuple(row), strict=True))
+
+
+def purchase_scores_of_ref(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
+    """The outlook of the customer the shop knows by `ref` (its own customer id)."""
+    row = conn.execute(
+        "SELECT s.p_alive, s.expected_purchases, s.next_purchase, s.expected_spend "
+        "FROM purchase_scores s JOIN customers c ON c.id = s.customer_id WHERE c.ref = ?",
+        (ref,),
     ).fetchone()
     return None if row is None else dict(zip(SCORE_COLUMNS, tuple(row), strict=True))

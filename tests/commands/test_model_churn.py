@@ -189,3 +189,69 @@ def test_the_first_purchases_spread_puts_the_most_at_stake_on_the_first_day(cli,
     exported = cli.json("export", "due", "--date", "2026-07-31", "--days", "7")
     per_day = Counter(row["due_date"] for row in exported)
     assert min(per_day) == "2026-07-31" and set(per_day.values()) == {5}
+
+
+def _open_calls(cli, day: str) -> dict[str, dict]:
+    return {
+        row["customer_id"]: row for row in cli.json("export", "due", "--date", day, "--days", "366")
+    }
+
+
+def test_a_buyers_next_call_falls_on_the_day_the_model_expects_them_back(cli, tmp_path):
+    """The nightly import after the first: F01 and F12 bought on 08-04. Once the model has
+    learnt it, each one's repurchase call is on the day it now expects them back; F02, who
+    bought nothing, keeps the call its rhythm dated on the first day."""
+    _shop(cli, tmp_path)
+    night = tmp_path / "night.csv"
+    night.write_text("customer id,date,amount,order\nF01,2026-08-04,70,N1\nF12,2026-08-04,70,N2\n")
+    cli("import", "purchases", str(night), "--date", "2026-08-05")
+    expected = {row["customer_id"]: row for row in cli.json("forecast", "--date", "2026-08-05")}
+    calls = _open_calls(cli, "2026-08-05")
+    for ref in ("F01", "F12"):
+        back = expected[ref]["next_purchase"]
+        assert back > "2026-08-05"
+        assert (calls[ref]["kind"], calls[ref]["due_date"]) == ("repurchase", back)
+        assert calls[ref]["reason"] == (
+            f"repurchase: expected back about {back}, last bought 2026-08-04"
+        )
+    # F12 bought every 39 days until March: its rhythm would have waited 1.5 x 39 days (to
+    # 10-02); the model, which saw it stop for months, expects it back sooner
+    assert expected["F12"]["next_purchase"] < "2026-10-02"
+    # F02 bought every 12 days, then on 07-10 and 07-20: its typical gap, with the tier's, is
+    # 16.59 days, late after ceil(1.5 x 16.59) = 25 days from 07-20: 08-14, as on day one
+    assert (calls["F02"]["due_date"], calls["F02"]["reason"]) == (
+        "2026-08-14",
+        "repurchase: usually every 16.59 days, last bought 2026-07-20",
+    )
+    # --explain says what the model expects, in the shop's words too
+    due = cli.json("today", "--date", expected["F12"]["next_purchase"], "--explain")
+    f12 = next(row for row in due if row["customer_id"] == "F12")
+    chance = round(100 * expected["F12"]["p_alive"])
+    assert f12["rule"].startswith(f"purchase model: a {chance}% chance they still buy here")
+    zh = cli("--lang", "zh", "today", "--date", expected["F12"]["next_purchase"]).stdout
+    assert f"复购提醒：预计 {expected['F12']['next_purchase']} 前后再来" in zh
+
+
+def test_undoing_the_nightly_import_dates_the_call_by_the_history_left(cli, tmp_path):
+    _shop(cli, tmp_path)
+    night = tmp_path / "night.csv"
+    night.write_text("customer id,date,amount,order\nF01,2026-08-04,70,N1\n")
+    done = cli.json("import", "purchases", str(night), "--date", "2026-08-05")
+    cli("imports", "undo", str(done["import_id"]), "--yes", "--date", "2026-08-05")
+    back = {row["customer_id"]: row for row in cli.json("forecast", "--date", "2026-08-05")}
+    call = _open_calls(cli, "2026-08-05")["F01"]
+    assert call["reason"] == (
+        f"repurchase: expected back about {back['F01']['next_purchase']}, last bought 2026-07-20"
+    )
+    assert call["due_date"] == max(back["F01"]["next_purchase"], "2026-08-05")
+
+
+def test_under_the_window_definition_the_rhythm_dates_repurchase_calls(cli, tmp_path):
+    _shop(cli, tmp_path)
+    cli("rules", "option", "churn_definition", "window")
+    night = tmp_path / "night.csv"
+    night.write_text("customer id,date,amount,order\nF01,2026-08-04,70,N1\n")
+    cli("import", "purchases", str(night), "--date", "2026-08-05")
+    call = _open_calls(cli, "2026-08-05")["F01"]
+    assert call["reason"].startswith("repurchase: usually every ")
+    assert call["reason"].endswith("last bought 2026-08-04")
