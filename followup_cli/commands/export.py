@@ -48,7 +48,9 @@ OUTLOOK_COLUMNS = ("p_alive", "expected_purchases", "next_purchase", "expected_s
 def _outlook(
     scores: dict[str, Any] | None, scored_on: str | None, none: dict[str, Any]
 ) -> dict[str, Any]:
-    return none if scores is None else {**scores, "outlook_on": scored_on}
+    if scores is None:
+        return none
+    return {**{key: scores[key] for key in OUTLOOK_COLUMNS[:-1]}, "outlook_on": scored_on}
 
 
 def export_history(

@@ -438,6 +438,9 @@ MESSAGES: dict[str, str] = {
     "Buys in horizon": "预测期内会消费",
     "Expected purchases": "预计消费次数",
     "Next purchase": "下次消费",
+    "Suggested tier": "建议等级",
+    "Still buying here": "仍在本店购买",
+    "Purchase days": "消费日数",
     "Spend at stake": "可能消费金额",
     "Last purchase": "最近消费",
     "Forecast for the {days} days after {on}: {count} customers with purchases, {expected} "

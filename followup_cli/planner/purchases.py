@@ -201,9 +201,11 @@ PROMOTE_FROM, PROMOTE_TO = "regular", "vip"
 
 
 def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list[dict[str, Any]]:
-    """Regulars among the most valuable (important-value: recent, frequent, big spenders)
-    suggested as VIP; VIPs who fell away (low on all three and last bought in the older two
-    fifths, R 1-2) suggested back to regular. --apply changes them all in one transaction."""
+    """Under the shop's purchase model: regulars with the most spend at stake (the top fifth
+    of the next 90 days' expected spend) and not slipping suggested as VIP, VIPs the model
+    counts gone suggested back to regular. Without one, by value segment: regulars among
+    the most valuable (important-value: recent, frequent, big spenders) as VIP, VIPs who
+    fell away (low on all three, R 1-2) as regular. --apply changes them in one transaction."""
     from contextlib import nullcontext
 
     # Only --apply writes (and takes the write lock); a listing leaves a cron import alone.
@@ -212,20 +214,19 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
         if not model.count:
             return []
         stats = storage.all_purchase_stats(conn)
-        high = model.high_above()
-        promote = storage.segment_members(conn, high, (True, True, True))
-        demote = storage.segment_members(conn, high, (False, False, False))
+        standing = _model_standing(conn)
+        targets = (
+            _targets_by_model(conn, standing, today)
+            if standing
+            else _targets_by_segment(conn, model, stats)
+        )
         suggestions = []
-        for customer in storage.customers_by_ids(conn, promote + demote):
-            if customer.status != "active":
+        for customer in storage.customers_by_ids(conn, list(targets)):
+            if customer.status != "active" or customer.tier != targets[customer.id][0]:
                 continue
+            target = targets[customer.id][1]
             r, f, m = model.scores(stats[customer.id])
-            if customer.tier == PROMOTE_FROM and min(r, f, m) >= 4:
-                target = PROMOTE_TO
-            elif customer.tier == PROMOTE_TO and max(r, f, m) <= 3 and r <= 2:
-                target = PROMOTE_FROM
-            else:
-                continue
+            outlook = standing.get(customer.id, {})
             suggestions.append(
                 {
                     "customer_id": customer.ref,
@@ -238,6 +239,9 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
                     "purchase_days": stats[customer.id]["days"],
                     "spend": stats[customer.id]["spend"],
                     "applied": apply,
+                    "by": "model" if standing else "segment",
+                    "p_alive": outlook.get("p_alive"),
+                    "expected_spend": outlook.get("expected_spend"),
                     "_id": customer.id,
                 }
             )
@@ -261,6 +265,50 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
     for item in suggestions:
         del item["_id"]
     return sorted(suggestions, key=lambda s: (s["suggested"] != PROMOTE_TO, s["customer_id"]))
+
+
+def _model_standing(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
+    """Every scored customer's outlook where the purchase model decides, else nothing."""
+    if storage.load_settings(conn).churn_definition != "model":
+        return {}
+    return storage.all_purchase_scores(conn)
+
+
+def _targets_by_model(
+    conn: sqlite3.Connection, standing: dict[int, dict[str, Any]], today: date
+) -> dict[int, tuple[str, str]]:
+    """customer id -> (tier they must have, tier suggested), by the model's outlook."""
+    at_stake = {
+        cid: s["expected_spend"] if s["expected_spend"] is not None else s["expected_purchases"]
+        for cid, s in standing.items()
+    }
+    ordered = sorted(at_stake.values())
+    top_fifth = ordered[(4 * len(ordered)) // 5]
+    day = today.isoformat()
+    targets: dict[int, tuple[str, str]] = {}
+    for cid, s in standing.items():
+        slipping = s["slipping_on"] is not None and s["slipping_on"] <= day
+        if s["gone_on"] is not None and s["gone_on"] <= day:
+            targets[cid] = (PROMOTE_TO, PROMOTE_FROM)
+        elif not slipping and at_stake[cid] >= top_fifth and at_stake[cid] > 0:
+            targets[cid] = (PROMOTE_FROM, PROMOTE_TO)
+    return targets
+
+
+def _targets_by_segment(
+    conn: sqlite3.Connection, model: ValueModel, stats: dict[int, Any]
+) -> dict[int, tuple[str, str]]:
+    """customer id -> (tier they must have, tier suggested), by value segment."""
+    high = model.high_above()
+    targets: dict[int, tuple[str, str]] = {}
+    for cid in storage.segment_members(conn, high, (True, True, True)):
+        if min(model.scores(stats[cid])) >= 4:
+            targets[cid] = (PROMOTE_FROM, PROMOTE_TO)
+    for cid in storage.segment_members(conn, high, (False, False, False)):
+        r, f, m = model.scores(stats[cid])
+        if max(r, f, m) <= 3 and r <= 2:
+            targets[cid] = (PROMOTE_TO, PROMOTE_FROM)
+    return targets
 
 
 # --- win-back: who is dormant, and whether calling them brought them back ------------------

@@ -86,12 +86,14 @@ def purchase_model_row(conn: sqlite3.Connection) -> sqlite3.Row | None:
 
 
 def all_purchase_scores(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
-    """Every scored customer's outlook, by internal customer id."""
+    """Every scored customer's outlook, by internal customer id, with the days the model
+    sees them slipping and gone."""
+    columns = (*SCORE_COLUMNS, "slipping_on", "gone_on")
     return {
-        row[0]: dict(zip(SCORE_COLUMNS, row[1:], strict=True))
+        row[0]: dict(zip(columns, row[1:], strict=True))
         for row in conn.execute(
-            "SELECT customer_id, p_alive, expected_purchases, next_purchase, expected_spend "
-            "FROM purchase_scores"
+            "SELECT customer_id, p_alive, expected_purchases, next_purchase, expected_spend, "
+            "slipping_on, gone_on FROM purchase_scores"
         )
     }
 

@@ -76,15 +76,50 @@ TIER_SUGGESTION_KEYS = (
     "purchase_days",
     "spend",
     "applied",
+    "by",
+    "p_alive",
+    "expected_spend",
 )
 
 
 def tier_suggestions_view(rows: list[dict[str, Any]], fmt: Format, applied: bool) -> None:
+    """JSON and CSV: the stored values; a person: the tiers and segments in their words, and
+    under the purchase model its chance and spend at stake in place of R F M."""
+
     def said() -> list[Said]:
+        from followup_cli.wording import tier
+
         title = (
             _("Tier changes made: {count}") if applied else _("Tier changes suggested: {count}")
         ).format(count=len(rows))
-        columns = [(k, k.replace("_", " ").capitalize()) for k in TIER_SUGGESTION_KEYS[:-1]]
-        return [Table(rows, columns, title, empty=_("No tier changes to suggest."))]
+        shown = [
+            {
+                **row,
+                "tier": tier(row["tier"]),
+                "suggested": tier(row["suggested"]),
+                "segment": segment_name(row["segment"]),
+                "chance": percent(row["p_alive"]),
+            }
+            for row in rows
+        ]
+        by_model = any(row["by"] == "model" for row in rows)
+        columns: tuple[Col, ...] = (
+            Col("customer_id", _("ID"), keep=0, whole=True),
+            Col("name", _("Name"), keep=1, shorten="end"),
+            Col("tier", _("Tier"), keep=0),
+            Col("suggested", _("Suggested tier"), keep=0),
+            *(
+                (
+                    Col("chance", _("Still buying here"), keep=2),
+                    Col("expected_spend", _("Spend at stake"), keep=3),
+                )
+                if by_model
+                else (Col("segment", _("Segment"), keep=4), Col("rfm", "R F M", keep=2))
+            ),
+            Col("last_purchase", _("Last purchase"), keep=5),
+            Col("purchase_days", _("Purchase days"), keep=6),
+            Col("spend", _("Spend"), keep=7),
+        )
+        return [Table(shown, columns, title, empty=_("No tier changes to suggest."))]
 
     emit(Shown(rows, TIER_SUGGESTION_KEYS, said=said), fmt)

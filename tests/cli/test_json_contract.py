@@ -257,8 +257,8 @@ EXPECTED = {
     ),
     "tiers suggest": keys(
         """
-        [].applied [].customer_id [].last_purchase [].name [].purchase_days [].rfm [].segment
-        [].spend [].suggested [].tier
+        [].applied [].by [].customer_id [].expected_spend [].last_purchase [].name [].p_alive
+        [].purchase_days [].rfm [].segment [].spend [].suggested [].tier
         """
     ),
     "forecast": keys(

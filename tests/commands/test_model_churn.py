@@ -255,3 +255,31 @@ def test_under_the_window_definition_the_rhythm_dates_repurchase_calls(cli, tmp_
     call = _open_calls(cli, "2026-08-05")["F01"]
     assert call["reason"].startswith("repurchase: usually every ")
     assert call["reason"].endswith("last bought 2026-08-04")
+
+
+def test_tier_suggestions_follow_the_model(cli, tmp_path, monkeypatch):
+    """On 07-31 only F01-F05 are neither slipping nor gone (the table above), and their
+    spend at stake is the shop's top fifth; F06 and F11, made VIPs, are gone; F07, a VIP
+    slipping but not gone, stays."""
+    _shop(cli, tmp_path)
+    for ref in ("F06", "F07", "F11"):
+        cli("edit", ref, "--tier", "vip", "--date", "2026-07-31")
+    outlook = cli.json("forecast", "--date", "2026-07-31")
+    top_fifth = sorted(outlook, key=lambda row: -row["expected_spend"])[:8]
+    assert {f"F{i:02d}" for i in range(1, 6)} <= {row["customer_id"] for row in top_fifth}
+    rows = cli.json("tiers", "suggest", "--date", "2026-07-31")
+    assert [(r["customer_id"], r["tier"], r["suggested"], r["by"]) for r in rows] == [
+        *((f"F{i:02d}", "regular", "vip", "model") for i in range(1, 6)),
+        ("F06", "vip", "regular", "model"),
+        ("F11", "vip", "regular", "model"),
+    ]
+    chance = {row["customer_id"]: row["p_alive"] for row in outlook}
+    assert all(row["p_alive"] == chance[row["customer_id"]] for row in rows)
+    text = cli("tiers", "suggest", "--date", "2026-07-31").stdout
+    assert "Still buying here" in text and "Spend at stake" in text
+    monkeypatch.setenv("COLUMNS", "80")
+    zh = cli("--lang", "zh", "tiers", "suggest", "--date", "2026-07-31").stdout
+    assert "建议等级" in zh and "仍在本店购买" in zh and "Suggested" not in zh
+    cli("tiers", "suggest", "--apply", "--date", "2026-07-31")
+    assert cli.json("show", "F01")["tier"] == "vip"
+    assert cli.json("show", "F11")["tier"] == "regular"
