@@ -53,6 +53,26 @@ def report_view(report: dict[str, Any], fmt: Format, output: str | None, bom: bo
 CHURN_OPTIONS = ("churn_definition", "churn_factor", "churn_window")
 
 
+def follow_up_effect_words(report: dict[str, Any]) -> str | None:
+    """Did following up help, in a sentence (None without a purchase model)."""
+    effect = report.get("follow_up_effect")
+    if not effect:
+        return None
+    return _(
+        "Did following up help? The {reached} customers reached in the period bought on "
+        "{reached_days} days, where the purchase model expected {reached_expected} from "
+        "their history alone; the {others} not reached bought on {others_days} days, "
+        "where it expected {others_expected}."
+    ).format(
+        reached=effect["reached"]["customers"],
+        reached_days=effect["reached"]["purchase_days"],
+        reached_expected=f"{effect['reached']['expected']:.1f}",
+        others=effect["not_reached"]["customers"],
+        others_days=effect["not_reached"]["purchase_days"],
+        others_expected=f"{effect['not_reached']['expected']:.1f}",
+    )
+
+
 def churn_definition_words(report: dict[str, Any]) -> str:
     """The churn definition in force, said in every report, from the options it carries."""
     from followup_cli.core.models import Settings
@@ -164,22 +184,9 @@ def _report_said(report: dict[str, Any]) -> list[Said]:
     if "churn_definition" in report:  # a period not begun yet counts nothing, says none
         line = _("Churn definition: {text}").format(text=churn_definition_words(report))
         said.append("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
-    effect = report.get("follow_up_effect")
+    effect = follow_up_effect_words(report)
     if effect:
-        line = _(
-            "Did following up help? The {reached} customers reached in the period bought on "
-            "{reached_days} days, where the purchase model expected {reached_expected} from "
-            "their history alone; the {others} not reached bought on {others_days} days, "
-            "where it expected {others_expected}."
-        ).format(
-            reached=effect["reached"]["customers"],
-            reached_days=effect["reached"]["purchase_days"],
-            reached_expected=f"{effect['reached']['expected']:.1f}",
-            others=effect["not_reached"]["customers"],
-            others_days=effect["not_reached"]["purchase_days"],
-            others_expected=f"{effect['not_reached']['expected']:.1f}",
-        )
-        said.append("\n".join(wrap(line, terminal_width(), cut_long_words=True)))
+        said.append("\n".join(wrap(effect, terminal_width(), cut_long_words=True)))
     by, breakdown = report["by"], report["breakdown"]
     if not by:
         return said

@@ -8,7 +8,7 @@ from typing import Any
 from followup_cli import wording
 from followup_cli.core.metrics import DEFINITIONS
 from followup_cli.i18n import N_, _, language
-from followup_cli.views.report import churn_definition_words
+from followup_cli.views.report import churn_definition_words, follow_up_effect_words
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
@@ -160,6 +160,9 @@ def render(report: dict[str, Any]) -> str:
     if "churn_definition" in report:  # a period not begun yet counts nothing, says none
         line = _("Churn definition: {text}").format(text=churn_definition_words(report))
         out.append(f'<p class="period">{escape(line)}</p>')
+    effect = follow_up_effect_words(report)
+    if effect:
+        out.append(f'<p class="effect">{escape(effect)}</p>')
     out.append(f"<h2>{escape(_('Rates'))}</h2>")
     out.append(
         bar_chart(_("Rates for the period"), [(_(lbl), overall[k]) for k, lbl, *_x in _METRICS])

@@ -139,6 +139,10 @@ def test_the_report_says_whether_following_up_helped(cli, tmp_path, monkeypatch)
     assert 0 < effect["reached"]["expected"] < effect["not_reached"]["expected"]
     said = cli(*july).stdout
     assert "Did following up help? The 1 customers reached in the period bought on 2 days" in said
+    page = tmp_path / "july.html"
+    cli(*july, "--html", str(page))
+    html = page.read_text(encoding="utf-8")
+    assert '<p class="effect">Did following up help? The 1 customers reached in the period' in html
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     zh = cli("--lang", "zh", *july).stdout
     assert "回访有没有用？期内联系上的 1 位客户共有 2 个消费日" in zh
