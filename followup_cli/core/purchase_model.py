@@ -193,10 +193,15 @@ def fit(histories: Sequence[History]) -> ShopModel:
 
 
 def fit_spend(model: ShopModel, histories: Sequence[History]) -> ShopModel:
-    """Add the Gamma-Gamma spend model, fitted to customers who came back with a spend."""
+    """Add the Gamma-Gamma spend model, fitted to customers who came back with a spend.
+
+    Fitted by BFGS on the likelihood's exact gradient: about 30 steps for 25 000 spenders
+    (Nelder-Mead took 4 000 and could still stop short). When customers' averages differ no
+    more than single purchases do, q and v grow together without end and every customer's
+    expected spend comes out as the shop's mean, which is what the data says."""
     import numpy as np
     from scipy.optimize import minimize
-    from scipy.special import gammaln
+    from scipy.special import digamma, gammaln
 
     pairs = [
         (h.repeat_days, h.mean_spend)
@@ -208,30 +213,47 @@ def fit_spend(model: ShopModel, histories: Sequence[History]) -> ShopModel:
     x = np.array([p[0] for p in pairs], dtype=float)
     scale = float(np.mean([p[1] for p in pairs]))
     m = np.array([p[1] for p in pairs], dtype=float) / scale
+    log_x, log_m = np.log(x), np.log(m)
 
-    def negative_log_likelihood(log_params: Any) -> float:
+    def negative_log_likelihood(log_params: Any) -> tuple[float, Any]:
         p, q, v = np.exp(log_params)
+        px, spent = p * x, x * m + v
         with np.errstate(all="ignore"):
             log_l = (
-                gammaln(p * x + q)
-                - gammaln(p * x)
+                gammaln(px + q)
+                - gammaln(px)
                 - gammaln(q)
                 + q * np.log(v)
-                + (p * x - 1) * np.log(m)
-                + p * x * np.log(x)
-                - (p * x + q) * np.log(x * m + v)
+                + (px - 1) * log_m
+                + px * log_x
+                - (px + q) * np.log(spent)
+            )
+            both = digamma(px + q)
+            # d log L / d log p, d log q, d log v (the parameters are fitted in logs)
+            gradient = np.array(
+                [
+                    p * (x * (both - digamma(px) + log_m + log_x - np.log(spent))).mean(),
+                    q * (both - digamma(q) + np.log(v) - np.log(spent)).mean(),
+                    v * (q / v - (px + q) / spent).mean(),
+                ]
             )
             value = -float(log_l.mean())
-        return value if math.isfinite(value) else 1e12
+        if not (math.isfinite(value) and np.all(np.isfinite(gradient))):
+            return 1e12, np.zeros(3)
+        return value, -gradient
 
-    found = minimize(
-        negative_log_likelihood,
-        np.log([1.0, 2.0, 1.0]),
-        method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-11, "maxiter": 4000},
-    )
+    start = np.log([1.0, 2.0, 1.0])
+    found = minimize(negative_log_likelihood, start, jac=True, method="BFGS")
+    if not found.success:  # a flat likelihood (a small shop): on from there without gradient
+        found = minimize(
+            lambda log_params: negative_log_likelihood(log_params)[0],
+            found.x if np.all(np.isfinite(found.x)) else start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-7, "fatol": 1e-11, "maxiter": 4000},
+        )
     p, q, v = (float(val) for val in np.exp(found.x))
-    if not found.success or q <= 1:  # no finite mean spend: keep each customer's own average
+    if not found.success or not math.isfinite(q * v) or q <= 1:
+        # no finite mean spend (or no fit): keep each customer's own average
         return model
     return ShopModel(model.r, model.alpha, model.s, model.beta, p, q, v * scale, model.customers)
 

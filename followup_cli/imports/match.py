@@ -367,10 +367,10 @@ class Merger:
             )
         )
         if record.extra:
-            merged = {**json.loads(stored.get("extra") or "{}"), **record.extra}
-            encoded = json.dumps(merged, ensure_ascii=False)
-            if encoded != stored.get("extra"):
-                changes["extra"] = encoded
+            kept = json.loads(stored.get("extra") or "{}")
+            merged = {**kept, **record.extra}
+            if merged != kept:  # the same fields and values: nothing to write (most nights)
+                changes["extra"] = json.dumps(merged, ensure_ascii=False)
         if not merging:
             self.result.unchanged += 1  # until a change of theirs is spooled
         if not changes:

@@ -28,7 +28,7 @@ from followup_cli.errors import EXIT_NOTHING_IMPORTED, FollowupError
 from followup_cli.i18n import _
 from followup_cli.imports import match
 from followup_cli.imports.clean import Record, Rejection, RowError, Skipped, clean_rows
-from followup_cli.imports.clean_purchases import OrderLine, clean_purchase_rows
+from followup_cli.imports.clean_purchases import OrderLine, PurchaseRecord, clean_purchase_rows
 from followup_cli.imports.headers import HeaderMap
 from followup_cli.imports.known_layouts import LevelTable, recognise
 from followup_cli.imports.opened import Table
@@ -182,9 +182,11 @@ def _plan(
         )
 
     def planned_rows() -> Iterator[Record | Rejection | Skipped]:
-        plans = merger.first_plans
+        # A row naming a customer the shop may already have (its id in the stored keys)
+        # is most likely an update: its plan is left for the matching to make if it is new.
+        plans, stored = merger.first_plans, merger.stored_keys
         for item in rows():
-            if type(item) is Record:
+            if type(item) is Record and not (item.ref and "r:" + item.ref in stored):
                 item.first_plan = match.first_plan_of(item, plans, rules, today, half=True)
             yield item
 
@@ -231,6 +233,19 @@ def _tuple_as_record(item: Any) -> Any:
     if type(item) is not tuple:
         return item
     return Record(*item[:_CELLS_AT], [], *item[_CELLS_AT:])
+
+
+# A purchase read ahead travels as a plain tuple, its cells too (a purchase whose buyer is not
+# found is rejected here, showing them).
+_purchase_fields = attrgetter(*(f.name for f in fields(PurchaseRecord)))
+
+
+def _purchase_as_tuple(item: Any) -> Any:
+    return _purchase_fields(item) if type(item) is PurchaseRecord else item
+
+
+def _tuple_as_purchase(item: Any) -> Any:
+    return PurchaseRecord(*item) if type(item) is tuple else item
 
 
 def _counted(items: Iterable[Any], result: ImportResult, tick: Progress | None) -> Iterator[Any]:
@@ -387,7 +402,15 @@ def _plan_purchases(
     storage.spool_purchases_create(conn)
     keys = match.CustomerKeys(conn)
     batch: list[tuple[int, str, float, str]] = []
-    rows = clean_purchase_rows(table, headers, today, normalise_phone, options.dayfirst)
+
+    def read() -> Iterator[Any]:
+        return clean_purchase_rows(table, headers, today, normalise_phone, options.dayfirst)
+
+    rows = (
+        in_background(read, _purchase_as_tuple, _tuple_as_purchase)
+        if _reads_ahead(table)
+        else read()
+    )
     for item in keys.prefetched(_counted(rows, result, tick)):
         try:
             customer_id = keys.find(item.ref, item.phone, item.email, item.name)
