@@ -110,6 +110,12 @@ def tier(value: object) -> str:
     return _named(TIER_NAMES, value)
 
 
+def tier_choices(tiers: object) -> str:
+    """The shop's tiers as a list a person can type from: the stored names in English, the
+    reader's words otherwise (新客户, 老客户, ...: each is taken where a tier is)."""
+    return _(", ").join(tier(name) for name in sorted(tiers))  # type: ignore[call-overload]
+
+
 def status(value: object) -> str:
     return _named(STATUS_NAMES, value)
 

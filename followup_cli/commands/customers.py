@@ -13,7 +13,7 @@ import sqlite3
 from datetime import date
 from typing import Any
 
-from followup_cli import storage
+from followup_cli import storage, wording
 from followup_cli.commands import branches
 from followup_cli.commands.lookup import customer_record, resolve_customer, show_customer
 from followup_cli.core.models import CUSTOMER_FIELDS
@@ -104,7 +104,7 @@ def _clean(conn: sqlite3.Connection, cells: dict[str, str], today: date):
     if result.unknown_level:
         raise FollowupError(
             _("unknown tier {tier!r} (known: {known})").format(
-                tier=result.unknown_level, known=", ".join(sorted(rules))
+                tier=result.unknown_level, known=wording.tier_choices(rules)
             )
         )
     return result

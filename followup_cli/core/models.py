@@ -135,6 +135,7 @@ class CustomerState:
     # The shop's purchase model, where it decides (the churn definition `model`): the day it
     # expects this customer's next purchase, known from every purchase they have made.
     model_next: date | None = None
+    model_gone: date | None = None  # ... and the day it counts them gone if they buy nothing
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ def repurchase_plan(
     if state.repurchase_done_for == state.last_purchase:
         return None
     if state.model_next is not None:
+        if state.model_gone is not None and state.model_gone <= (today or state.model_next):
+            return None  # gone, by the model: nobody is "expected back" (the cadence stands)
         due = max(
             state.model_next, today or state.model_next, state.last_purchase + timedelta(days=1)
         )

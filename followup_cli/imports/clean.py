@@ -151,7 +151,7 @@ def normalise_tier(text: str, known_tiers: set[str]) -> str | None:
     if tier is None:
         raise RowError(
             _("unknown tier {tier!r} (known: {known})").format(
-                tier=text.strip(), known=", ".join(sorted(known_tiers))
+                tier=text.strip(), known=wording.tier_choices(known_tiers)
             )
         )
     return tier

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from followup_cli import storage, vocabulary
+from followup_cli import storage, vocabulary, wording
 from followup_cli.errors import FollowupError
 from followup_cli.i18n import _
 
@@ -29,7 +29,7 @@ def set_level(conn: sqlite3.Connection, word: str, tier: str) -> dict[str, str]:
         if tier not in tiers:
             raise FollowupError(
                 _("unknown tier {tier!r} (tiers: {tiers})").format(
-                    tier=tier, tiers=", ".join(sorted(tiers))
+                    tier=tier, tiers=wording.tier_choices(tiers)
                 )
             )
         storage.save_level(conn, word.casefold(), tier)

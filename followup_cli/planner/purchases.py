@@ -58,7 +58,7 @@ def explain_rhythm(conn: sqlite3.Connection, items: list[Any]) -> None:
     the purchase model expects (for `--explain`, in every format; the plain list skips the
     extra read)."""
     late = [item for item in items if item.kind == "repurchase" and item.anchor]
-    by_model = [item for item in late if item.reason.startswith(MODEL_DATED)]
+    by_model = [item for item in late if MODEL_DATED in item.reason]  # win-back wraps it
     for item in by_model:
         scores = storage.purchase_scores_of_ref(conn, item.customer_id)
         if scores is not None:

@@ -46,6 +46,7 @@ def customer_state(
         dated_fields=tuple((k, str(v)) for k, v in customer.extra.items()),
         occasions_done=facts.occasions_done,
         model_next=facts.model_next if by_model else None,
+        model_gone=facts.model_gone if by_model else None,
     )
 
 

@@ -24,6 +24,7 @@ class PlanFacts:
     occasions_done: frozenset[str] = frozenset()
     purchase_gaps: tuple[int, ...] = ()
     model_next: date | None = None  # the purchase model's expected next purchase day
+    model_gone: date | None = None  # ... and the day it counts them gone
 
 
 def plan_facts(conn: sqlite3.Connection, customer_ids: Sequence[int]) -> dict[int, PlanFacts]:
@@ -61,10 +62,11 @@ def plan_facts(conn: sqlite3.Connection, customer_ids: Sequence[int]) -> dict[in
             f"SELECT customer_id, gaps FROM purchase_stats WHERE customer_id IN ({marks})", chunk
         ):
             found.setdefault(customer_id, {})["purchase_gaps"] = parse_gaps(gaps)
-        for customer_id, expected in conn.execute(
-            "SELECT customer_id, next_purchase FROM purchase_scores "
+        for customer_id, expected, gone in conn.execute(
+            "SELECT customer_id, next_purchase, gone_on FROM purchase_scores "
             f"WHERE customer_id IN ({marks})",
             chunk,
         ):
-            found.setdefault(customer_id, {})["model_next"] = optional_date(expected)
+            facts = found.setdefault(customer_id, {})
+            facts["model_next"], facts["model_gone"] = optional_date(expected), optional_date(gone)
     return {cid: PlanFacts(**found.get(cid, {})) for cid in customer_ids}  # type: ignore[arg-type]

@@ -236,6 +236,31 @@ def test_a_buyers_next_call_falls_on_the_day_the_model_expects_them_back(cli, tm
     assert f"复购提醒：预计 {expected['F12']['next_purchase']} 前后再来" in zh
 
 
+def test_the_models_repurchase_day_only_for_a_customer_it_does_not_count_gone():
+    """Bought 2026-03-14, the model expecting them back on 08-16 if still a customer: called
+    then while it does not count them gone; once it does (gone since 05-01), no repurchase
+    call at all (their cadence call stands); never before today or the day after the last
+    purchase."""
+    from datetime import date
+
+    from followup_cli.core.models import CustomerState, Settings
+    from followup_cli.core.rhythm import repurchase_plan
+
+    base = dict(tier="regular", added=date(2026, 1, 1), last_purchase=date(2026, 3, 14))
+    alive = CustomerState(**base, model_next=date(2026, 8, 16), model_gone=date(2026, 9, 1))
+    plan = repurchase_plan(alive, None, Settings(), date(2026, 8, 5))
+    assert (plan.due_date, plan.kind, plan.anchor) == (
+        date(2026, 8, 16),
+        "repurchase",
+        base["last_purchase"],
+    )
+    assert plan.reason == "repurchase: expected back about 2026-08-16, last bought 2026-03-14"
+    later = repurchase_plan(alive, None, Settings(), date(2026, 8, 20))
+    assert later.due_date == date(2026, 8, 20)  # the model's day has passed: today
+    gone = CustomerState(**base, model_next=date(2026, 8, 16), model_gone=date(2026, 5, 1))
+    assert repurchase_plan(gone, None, Settings(), date(2026, 8, 5)) is None
+
+
 def test_undoing_the_nightly_import_dates_the_call_by_the_history_left(cli, tmp_path):
     _shop(cli, tmp_path)
     night = tmp_path / "night.csv"
