@@ -98,23 +98,44 @@ def _by_value(
     rules: dict[str, Rule],
     queue: Any,
 ) -> list[DueItem]:
-    """Today's list ordered by the purchase model: see due_list."""
-    rows = storage.due_rows(conn, on, owner, None, branches)
+    """Today's list ordered by the purchase model: see due_list. The whole list is ordered
+    from a few columns; only as many rows as the day's list shows are read whole (more when
+    the win-back cap holds some back)."""
+    keys = storage.due_keys(conn, on, owner, branches)
     slipping = storage.slipping_rows(conn, on, owner, queue.settings.winback_daily, branches)
-    items = _due_items(rows, on, rules, queue) + _due_items(slipping, on, rules, queue, True)
-    kept = queue.cap(sorted(items, key=_value_order))
+    ranked = sorted(
+        [
+            *((_key_order(key, on), key["followup_id"]) for key in keys),
+            *((_key_order(row, on), row) for row in slipping),
+        ],
+        key=lambda pair: pair[0],
+    )
+    kept: list[DueItem] = []
+    read = 0
+    step = len(ranked) if limit is None else max(2 * limit, 50)
+    while read < len(ranked) and (limit is None or len(kept) < limit):
+        part = [entry for _order, entry in ranked[read : read + step]]
+        whole = storage.due_rows_by_ids(conn, [e for e in part if isinstance(e, int)])
+        for entry in part:
+            pulled = not isinstance(entry, int)
+            row = entry if pulled else whole.get(entry)  # None: closed meanwhile by a log
+            if row is not None:
+                kept.append(_due_items([row], on, rules, queue, pulled)[0])
+        kept = queue.cap(kept)
+        read += step
     if owner is not None and not kept:
         check_owner(conn, owner)
     return kept[:limit] if limit else kept
 
 
-def _value_order(item: DueItem) -> tuple:
-    """Complaints, then overdue first calls, in their own order; then the spend at stake."""
-    if item.kind == "check-back":
+def _key_order(row: Any, on: date) -> tuple:
+    """Complaints, then overdue first calls, in their own order; then the spend at stake
+    (a row of today's list, before its item is made)."""
+    if row["kind"] == "check-back":
         return (0,)
-    if item.kind == "step" and item.days_overdue > 0:
+    if row["kind"] == "step" and row["due_date"] < on.isoformat():
         return (1,)
-    return (2, *value_order(item.expected_spend, item.expected_purchases))
+    return (2, *value_order(row["expected_spend"], row["expected_purchases"]))
 
 
 def _due_items(

@@ -301,6 +301,45 @@ def due_rows(
     return rows
 
 
+# The few columns the purchase model orders today's list by, for the whole list at once.
+_DUE_KEYS = (
+    "SELECT f.id AS followup_id, f.kind, f.due_date, ps.expected_spend, ps.expected_purchases"
+)
+_DUE_FROM = "\nFROM followups f"  # where _DUE_SELECT's columns end (a branch is a subquery)
+_DUE_WHERE = "\nWHERE f.status"
+
+
+def due_keys(
+    conn: sqlite3.Connection,
+    on: date,
+    owner: str | None,
+    branches: Sequence[str] | None = None,
+) -> list[sqlite3.Row]:
+    """Today's whole list in `due_rows`' order, only what ordering it by value needs (a
+    hundred thousand rows read this way cost a fraction of reading them whole)."""
+    narrow_select = _DUE_KEYS + _DUE_FROM + _DUE_SELECT.split(_DUE_FROM, 1)[1]
+    narrow = [query.replace(_DUE_SELECT, narrow_select, 1) for query in DUE_QUERIES]
+    clause, names = _branch_params(branches)
+    rows: list[sqlite3.Row] = []
+    for query in narrow:
+        if clause:
+            query = query.replace(narrow_select, narrow_select + clause, 1)
+        params = {"on": on.isoformat(), "owner": owner, "limit": -1, **names}
+        rows += conn.execute(query, params).fetchall()
+    return rows
+
+
+def due_rows_by_ids(conn: sqlite3.Connection, followup_ids: Sequence[int]) -> dict[int, Any]:
+    """The rows of today's list (as `due_rows` reads them) of these follow-ups, by id."""
+    found: dict[int, Any] = {}
+    for start in range(0, len(followup_ids), 500):
+        chunk = list(followup_ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        query = _DUE_SELECT.split(_DUE_WHERE, 1)[0] + f"\nWHERE f.id IN ({marks})"
+        found.update((row["followup_id"], row) for row in conn.execute(query, chunk))
+    return found
+
+
 def slipping_rows(
     conn: sqlite3.Connection,
     on: date,
