@@ -333,8 +333,12 @@ def imports_undo(
     if fmt is TextOrJson.json:
         formats.write_json(done)
         return
-    terminal.message(
-        _("Import {import_id} undone: {removed} customers removed, {restored} restored.").format(
-            **done
+    said = (
+        _(
+            "Import {import_id} undone: {purchases_removed} purchases removed, {removed} "
+            "customers removed, {restored} restored."
         )
+        if done["purchases_removed"]
+        else _("Import {import_id} undone: {removed} customers removed, {restored} restored.")
     )
+    terminal.message(said.format(**done))

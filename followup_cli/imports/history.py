@@ -68,6 +68,7 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
                     import_id=import_id, ref=changed
                 )
             )
+        purchases_removed = storage.count_purchases_of_import(conn, import_id)
         removed = storage.delete_customers_added_by(conn, import_id)  # in bulk: linear
         restored = 0
         to_plan = []
@@ -95,4 +96,9 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
     if bought:  # the purchases the outlook learnt from are gone: learn again without them
         refresh_outlook(conn, today)
         replan_by_model(conn, [c for c in bought if storage.customer_row(conn, c)], today)
-    return {"import_id": import_id, "removed": removed, "restored": restored}
+    return {
+        "import_id": import_id,
+        "removed": removed,
+        "restored": restored,
+        "purchases_removed": purchases_removed,
+    }

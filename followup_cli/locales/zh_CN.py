@@ -207,6 +207,7 @@ MESSAGES: dict[str, str] = {
     "--delimiter takes one character (or 'tab')": "--delimiter 只能是一个字符（或 'tab'）",
     "--map {pair!r} must be 'Column=field' with field one of {fields}": "--map {pair!r} 应为 '列名=字段'，字段为以下之一：{fields}",
     "Import {import_id} undone: {removed} customers removed, {restored} restored.": "已撤销第 {import_id} 次导入：删除 {removed} 位客户，恢复 {restored} 位。",
+    "Import {import_id} undone: {purchases_removed} purchases removed, {removed} customers removed, {restored} restored.": "已撤销第 {import_id} 次导入：删除 {purchases_removed} 条消费记录、{removed} 位客户，恢复 {restored} 位。",
     "Erase {customer} and all their history?": "确定删除 {customer} 及其全部记录吗？",
     "Undo import {import_id}: remove the customers it added and restore the fields it changed?": "确定撤销导入 {import_id} 吗？它新增的客户将被删除，修改过的字段将被恢复。",
     "Go back to the default rules and shop options, and re-plan follow-ups?": "确定恢复默认规则和店铺选项，并重新安排回访吗？",

@@ -218,6 +218,7 @@ from followup_cli.storage.purchase_scores import (  # noqa: F401
 )
 from followup_cli.storage.purchases import (  # noqa: F401
     all_purchase_stats,
+    count_purchases_of_import,
     delete_purchases_of_import,
     insert_purchase,
     parse_gaps,

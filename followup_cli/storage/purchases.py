@@ -31,6 +31,12 @@ def delete_purchases_of_import(conn: sqlite3.Connection, import_id: int) -> None
     conn.execute("DELETE FROM purchases WHERE import_id = ?", (import_id,))
 
 
+def count_purchases_of_import(conn: sqlite3.Connection, import_id: int) -> int:
+    """How many purchases this import added (its undo takes them back)."""
+    query = "SELECT COUNT(*) FROM purchases WHERE import_id = ?"
+    return int(conn.execute(query, (import_id,)).fetchone()[0])
+
+
 def refresh_purchase_stats(conn: sqlite3.Connection, customer_ids: Iterable[int] | None) -> None:
     """Recompute the purchase facts of these customers (None: everyone) from their purchases:
     distinct purchase days, total spend, first and last day, and the gaps between days."""

@@ -394,7 +394,7 @@ WRITE_KEYS = {
     "rules reset": sorted(
         keys("options options.min_gap options.min_gap.now options.min_gap.was replanned")
     ),
-    "imports undo": sorted(keys("import_id removed restored")),
+    "imports undo": sorted(keys("import_id purchases_removed removed restored")),
     "forget": sorted(keys("backups customer_id erased_in name scrubbed unreachable")),
 }
 

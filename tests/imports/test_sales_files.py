@@ -142,7 +142,7 @@ def test_taobao_orders_are_a_sellers_customer_list(cli, tmp_path):
     assert "added 0, updated 0, unchanged 3" in again and "new customers" not in again
     # undoing the first import takes the new customers back with their purchases
     undone = cli("imports", "undo", "--yes", "1", "--date", "2025-11-06").stdout
-    assert undone.startswith("Import 1 undone: 2 customers removed")
+    assert undone == "Import 1 undone: 3 purchases removed, 2 customers removed, 0 restored.\n"
     assert cli.json("export", "customers") == []
 
 
