@@ -101,8 +101,17 @@ def _by_value(
     """Today's list ordered by the purchase model: see due_list. The whole list is ordered
     from a few columns; only as many rows as the day's list shows are read whole (more when
     the win-back cap holds some back)."""
-    keys = storage.due_keys(conn, on, owner, branches)
     slipping = storage.slipping_rows(conn, on, owner, queue.settings.winback_daily, branches)
+    if not limit:  # the whole list: read whole at once
+        rows = storage.due_rows(conn, on, owner, None, branches)
+        items = _due_items(rows, on, rules, queue) + _due_items(slipping, on, rules, queue, True)
+        pairs = zip(items, [*rows, *slipping], strict=True)
+        ordered = sorted(pairs, key=lambda pair: _key_order(pair[1], on))
+        kept = queue.cap([item for item, _row in ordered])
+        if owner is not None and not kept:
+            check_owner(conn, owner)
+        return kept
+    keys = storage.due_keys(conn, on, owner, branches)
     ranked = sorted(
         [
             *((_key_order(key, on), key["followup_id"]) for key in keys),
@@ -112,8 +121,8 @@ def _by_value(
     )
     kept: list[DueItem] = []
     read = 0
-    step = len(ranked) if limit is None else max(2 * limit, 50)
-    while read < len(ranked) and (limit is None or len(kept) < limit):
+    step = max(2 * limit, 50)
+    while read < len(ranked) and len(kept) < limit:
         part = [entry for _order, entry in ranked[read : read + step]]
         whole = storage.due_rows_by_ids(conn, [e for e in part if isinstance(e, int)])
         for entry in part:
@@ -125,7 +134,7 @@ def _by_value(
         read += step
     if owner is not None and not kept:
         check_owner(conn, owner)
-    return kept[:limit] if limit else kept
+    return kept[:limit]
 
 
 def _key_order(row: Any, on: date) -> tuple:

@@ -216,7 +216,7 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
         stats = storage.all_purchase_stats(conn)
         standing = _model_standing(conn)
         targets = (
-            _targets_by_model(conn, standing, today)
+            _targets_by_model(standing, today)
             if standing
             else _targets_by_segment(conn, model, stats)
         )
@@ -275,7 +275,7 @@ def _model_standing(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
 
 
 def _targets_by_model(
-    conn: sqlite3.Connection, standing: dict[int, dict[str, Any]], today: date
+    standing: dict[int, dict[str, Any]], today: date
 ) -> dict[int, tuple[str, str]]:
     """customer id -> (tier they must have, tier suggested), by the model's outlook."""
     at_stake = {

@@ -268,7 +268,9 @@ def test_undoing_the_nightly_import_dates_the_call_by_the_history_left(cli, tmp_
     done = cli.json("import", "purchases", str(night), "--date", "2026-08-05")
     undo = ("imports", "undo", str(done["import_id"]), "--yes", "--date", "2026-08-05")
     said = cli("--lang", "zh", *undo).stdout
-    assert said == f"已撤销第 {done['import_id']} 次导入：删除 1 条消费记录、0 位客户，恢复 1 位。\n"
+    assert (
+        said == f"已撤销第 {done['import_id']} 次导入：删除 1 条消费记录、0 位客户，恢复 1 位。\n"
+    )
     back = {row["customer_id"]: row for row in cli.json("forecast", "--date", "2026-08-05")}
     call = _open_calls(cli, "2026-08-05")["F01"]
     assert call["reason"] == (
