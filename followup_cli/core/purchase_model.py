@@ -33,6 +33,16 @@ NEXT_WITHIN = 180  # the next purchase date is the median among those who buy wi
 SILENCE_MOST = 3650  # silent longer than this after the last purchase: no day is worked out
 SLIPPING_BELOW = 0.75  # at churn risk once the chance of still being a customer falls below
 GONE_BELOW = 0.5  # churned once it falls below an even chance
+# Past this r the fitted buying rates are all within 3% of the shop's (the coefficient of
+# variation of a gamma is 1 / sqrt(r)): the model then expects every live customer back on
+# the same day (a small shop's first fit, or a file of steady buyers), which dates no call.
+RATES_ALIKE_ABOVE = 1000.0
+
+
+def tells_customers_apart(params: dict[str, Any]) -> bool:
+    """Whether a fitted model's buying rates differ enough between customers for its
+    expected next purchase to say something of each one."""
+    return float(params.get("r", 0.0)) <= RATES_ALIKE_ABOVE
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def replan_by_model(conn: sqlite3.Connection, customer_ids: list[int], today: da
     changed) planned again, so their repurchase call falls on the day the model now expects
     them back; nothing when the model does not decide. How many were planned."""
     scheduler = Scheduler.load(conn)
-    if not customer_ids or not scheduler.by_model or not storage.has_purchase_model(conn):
+    if not customer_ids or not scheduler.model_dates:
         return 0
     with storage.transaction(conn):
         taken = storage.take_back_unstarted(conn, customer_ids)

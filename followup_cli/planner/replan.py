@@ -27,8 +27,8 @@ from followup_cli.errors import FollowupError
 def customer_state(
     customer: Customer, facts: storage.PlanFacts, by_model: bool = False
 ) -> CustomerState:
-    """What the engine is told of a customer; the purchase model's day only where the shop's
-    churn definition lets the model decide."""
+    """What the engine is told of a customer; the purchase model's days only where the shop's
+    churn definition lets the model decide and its fit tells customers apart."""
     return CustomerState(
         tier=customer.tier,
         added=customer.added,
@@ -57,14 +57,25 @@ class Scheduler:
     rules: dict[str, Rule]
     settings: Settings
     is_closed: ClosedDay
+    model_dates: bool = False  # the stored purchase model tells customers' next days apart
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Scheduler:
         settings = storage.load_settings(conn)
         try:
-            return cls(storage.load_rules(conn), settings, closed_day_checker(settings))
+            scheduler = cls(storage.load_rules(conn), settings, closed_day_checker(settings))
         except RuleError as exc:
             raise FollowupError(str(exc)) from None
+        if settings.churn_definition == "model":
+            import json
+
+            from followup_cli.core.purchase_model import tells_customers_apart
+
+            row = storage.purchase_model_row(conn)
+            scheduler.model_dates = row is not None and tells_customers_apart(
+                json.loads(row["params"])
+            )
+        return scheduler
 
     @property
     def by_model(self) -> bool:
@@ -106,7 +117,7 @@ def replan(
         customers = {cid: storage.row_to_customer(row) for cid, row in rows.items()}
         for customer_id in waiting:
             customer = customers.get(customer_id) or storage.get_customer(conn, customer_id)
-            state = customer_state(customer, facts[customer_id], scheduler.by_model)
+            state = customer_state(customer, facts[customer_id], scheduler.model_dates)
             plan = scheduler.next_for(state, today)
             if plan is not None:
                 planned.append((customer_id, plan))

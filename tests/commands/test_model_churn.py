@@ -261,6 +261,26 @@ def test_the_models_repurchase_day_only_for_a_customer_it_does_not_count_gone():
     assert repurchase_plan(gone, None, Settings(), date(2026, 8, 5)) is None
 
 
+def test_a_model_that_sees_every_customer_alike_dates_no_call(cli, tmp_path, isolated_db):
+    """A fit whose buying rates are all alike (r past 1 000: within 3% of each other, as a
+    small shop's first fit can be) expects every live customer back on the same day: the
+    calls keep the rhythm and the tier cadence. The shop's own fit (r 0.57) dates them."""
+    import json
+
+    _shop(cli, tmp_path)
+    cli("edit", "F01", "--tier", "vip", "--date", "2026-08-05")
+    assert _open_calls(cli, "2026-08-05")["F01"]["reason"].startswith("repurchase: expected back")
+    conn = dbtools.connect(isolated_db)
+    params = json.loads(conn.execute("SELECT params FROM purchase_model").fetchone()[0])
+    assert params["r"] < 1
+    conn.execute("UPDATE purchase_model SET params = ?", (json.dumps({**params, "r": 31088.2}),))
+    conn.commit()
+    conn.close()
+    cli("edit", "F01", "--tier", "regular", "--date", "2026-08-05")
+    reason = _open_calls(cli, "2026-08-05")["F01"]["reason"]
+    assert not reason.startswith("repurchase: expected back"), reason
+
+
 def test_undoing_the_nightly_import_dates_the_call_by_the_history_left(cli, tmp_path):
     _shop(cli, tmp_path)
     night = tmp_path / "night.csv"
