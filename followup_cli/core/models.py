@@ -112,6 +112,12 @@ class Settings:
     winback_daily: int = 10
     winback_within: Duration = Duration(30, "d")
 
+    @property
+    def by_model(self) -> bool:
+        """Whether the churn definition lets the shop's purchase model decide, once one is
+        fitted (churn, risk, the morning list's order, repurchase days, tier suggestions)."""
+        return self.churn_definition == "model"
+
 
 @dataclass(frozen=True)
 class CustomerState:

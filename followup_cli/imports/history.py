@@ -87,15 +87,14 @@ def undo_import(conn: sqlite3.Connection, import_id: int, today: date) -> dict[s
         storage.delete_purchases_of_import(conn, import_id)
         storage.forget_import_changes(conn, record["started_at"])
         storage.forget_import_aliases(conn, record["started_at"])
-        to_plan += refresh_after_purchases(
-            conn, [c for c in bought if storage.customer_row(conn, c)]
-        )
+        kept_buyers = [c for c in bought if storage.customer_row(conn, c)]
+        to_plan += refresh_after_purchases(conn, kept_buyers)
         replan(conn, to_plan, today)
         storage.refresh_ranks(conn, [c["customer_id"] for c in changes])
         storage.finish_import(conn, import_id, {"status": "undone"})
     if bought:  # the purchases the outlook learnt from are gone: learn again without them
         refresh_outlook(conn, today)
-        replan_by_model(conn, [c for c in bought if storage.customer_row(conn, c)], today)
+        replan_by_model(conn, kept_buyers, today)
     return {
         "import_id": import_id,
         "removed": removed,

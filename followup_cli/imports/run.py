@@ -377,13 +377,14 @@ def import_purchases(
         phase(tick, _("Learning how the customers buy"))
         scored = refresh_outlook(conn, today)
         spread = result.spread
-        if not scored or not Scheduler.load(conn).by_model:
+        scheduler = Scheduler.load(conn)  # after the fit: whether its days date calls
+        if not scored or not scheduler.settings.by_model:
             return result
         if spread and spread.get("after") == "purchases":
             with storage.transaction(conn):  # the first days' calls: most at stake first
                 order_spread_by_value(conn, today, spread)
         elif not spread:  # the buyers' next calls, on the days the model now expects
-            replan_by_model(conn, result.bought, today)
+            replan_by_model(conn, result.bought, today, scheduler)
     return result
 
 

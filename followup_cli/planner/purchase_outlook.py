@@ -84,11 +84,16 @@ def refresh_outlook(conn: sqlite3.Connection, on: date) -> int | None:
         )
 
 
-def replan_by_model(conn: sqlite3.Connection, customer_ids: list[int], today: date) -> int:
+def replan_by_model(
+    conn: sqlite3.Connection,
+    customer_ids: list[int],
+    today: date,
+    scheduler: Scheduler | None = None,
+) -> int:
     """After a fit: the calls nobody has worked on of these customers (whose purchases
     changed) planned again, so their repurchase call falls on the day the model now expects
-    them back; nothing when the model does not decide. How many were planned."""
-    scheduler = Scheduler.load(conn)
+    them back; nothing when the model does not date calls. How many were planned."""
+    scheduler = scheduler or Scheduler.load(conn)
     if not customer_ids or not scheduler.model_dates:
         return 0
     with storage.transaction(conn):

@@ -269,7 +269,7 @@ def tier_suggestions(conn: sqlite3.Connection, today: date, apply: bool) -> list
 
 def _model_standing(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
     """Every scored customer's outlook where the purchase model decides, else nothing."""
-    if storage.load_settings(conn).churn_definition != "model":
+    if not storage.load_settings(conn).by_model:
         return {}
     return storage.all_purchase_scores(conn)
 

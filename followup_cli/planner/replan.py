@@ -66,7 +66,7 @@ class Scheduler:
             scheduler = cls(storage.load_rules(conn), settings, closed_day_checker(settings))
         except RuleError as exc:
             raise FollowupError(str(exc)) from None
-        if settings.churn_definition == "model":
+        if settings.by_model:
             import json
 
             from followup_cli.core.purchase_model import tells_customers_apart
@@ -76,11 +76,6 @@ class Scheduler:
                 json.loads(row["params"])
             )
         return scheduler
-
-    @property
-    def by_model(self) -> bool:
-        """Whether the shop's purchase model dates repurchase calls (once it is fitted)."""
-        return self.settings.churn_definition == "model"
 
     def next_for(self, state: CustomerState, today: date) -> Plan | None:
         try:

@@ -34,7 +34,7 @@ class WinBackQueue:
     @classmethod
     def load(cls, conn: sqlite3.Connection, rules: dict[str, Any], on: date) -> WinBackQueue:
         settings = storage.load_settings(conn)
-        by_model = settings.churn_definition == "model" and storage.has_purchase_model(conn)
+        by_model = settings.by_model and storage.has_purchase_model(conn)
         return cls(rules, settings, on, {}, by_model)
 
     def scored(self, row: Any) -> bool:

@@ -242,20 +242,24 @@ def insert_contact(conn: sqlite3.Connection, values: dict[str, Any]) -> int:
     return int(values["id"])
 
 
-_DUE_SELECT = f"""
+# A row of today's list: its columns, the tables they come from, and which rows are on it.
+_DUE_COLUMNS = f"""
 SELECT f.id AS followup_id, c.ref, c.name, c.phone, c.tier, c.owner, c.last_outcome,
        c.last_note, c.last_contact,
        c.added, c.first_purchase, c.last_purchase, c.last_success,
        f.due_date, f.show_date, f.kind, f.reason, f.attempts, f.anchor,
        {branch_of("c")} AS branch,
-       ps.expected_spend, ps.expected_purchases, ps.slipping_on, ps.gone_on
+       ps.expected_spend, ps.expected_purchases, ps.slipping_on, ps.gone_on"""
+_DUE_TABLES = """
 FROM followups f
 JOIN customers c ON c.id = f.customer_id
 LEFT JOIN purchase_scores ps ON ps.customer_id = c.id
-WHERE f.status = 'open' AND f.show_date <= :on
+"""
+_DUE_ON_LIST = """WHERE f.status = 'open' AND f.show_date <= :on
   AND c.do_not_contact = 0 AND c.status = 'active'
   AND (:owner IS NULL OR c.owner = :owner COLLATE NOCASE)
 """
+_DUE_SELECT = _DUE_COLUMNS + _DUE_TABLES + _DUE_ON_LIST
 
 
 # Today's list in three slices, each read in order from an index and cut by LIMIT:
@@ -305,8 +309,6 @@ def due_rows(
 _DUE_KEYS = (
     "SELECT f.id AS followup_id, f.kind, f.due_date, ps.expected_spend, ps.expected_purchases"
 )
-_DUE_FROM = "\nFROM followups f"  # where _DUE_SELECT's columns end (a branch is a subquery)
-_DUE_WHERE = "\nWHERE f.status"
 
 
 def due_keys(
@@ -317,7 +319,7 @@ def due_keys(
 ) -> list[sqlite3.Row]:
     """Today's whole list in `due_rows`' order, only what ordering it by value needs (a
     hundred thousand rows read this way cost a fraction of reading them whole)."""
-    narrow_select = _DUE_KEYS + _DUE_FROM + _DUE_SELECT.split(_DUE_FROM, 1)[1]
+    narrow_select = _DUE_KEYS + _DUE_TABLES + _DUE_ON_LIST
     narrow = [query.replace(_DUE_SELECT, narrow_select, 1) for query in DUE_QUERIES]
     clause, names = _branch_params(branches)
     rows: list[sqlite3.Row] = []
@@ -332,10 +334,9 @@ def due_keys(
 def due_rows_by_ids(conn: sqlite3.Connection, followup_ids: Sequence[int]) -> dict[int, Any]:
     """The rows of today's list (as `due_rows` reads them) of these follow-ups, by id."""
     found: dict[int, Any] = {}
-    for start in range(0, len(followup_ids), 500):
-        chunk = list(followup_ids[start : start + 500])
+    for chunk in _chunks(list(followup_ids)):
         marks = ", ".join("?" * len(chunk))
-        query = _DUE_SELECT.split(_DUE_WHERE, 1)[0] + f"\nWHERE f.id IN ({marks})"
+        query = _DUE_COLUMNS + _DUE_TABLES + f"WHERE f.id IN ({marks})"
         found.update((row["followup_id"], row) for row in conn.execute(query, chunk))
     return found
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from followup_cli.storage.connection import _chunks
+
 SCORE_COLUMNS = ("p_alive", "expected_purchases", "next_purchase", "expected_spend")
 
 
@@ -51,8 +53,7 @@ def clear_purchase_scores(conn: sqlite3.Connection) -> None:
 def forget_scores_of(conn: sqlite3.Connection, customer_ids: list[int]) -> None:
     """These customers' purchases changed: what the model said of them is out of date until
     the next fit scores them again."""
-    for start in range(0, len(customer_ids), 500):
-        chunk = customer_ids[start : start + 500]
+    for chunk in _chunks(customer_ids):
         marks = ", ".join("?" * len(chunk))
         conn.execute(f"DELETE FROM purchase_scores WHERE customer_id IN ({marks})", chunk)
 
@@ -98,20 +99,21 @@ def all_purchase_scores(conn: sqlite3.Connection) -> dict[int, dict[str, Any]]:
     }
 
 
+_ONE_OUTLOOK = (
+    "SELECT s.p_alive, s.expected_purchases, s.next_purchase, s.expected_spend "
+    "FROM purchase_scores s JOIN customers c ON c.id = s.customer_id WHERE "
+)
+
+
 def purchase_scores_of(conn: sqlite3.Connection, customer_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT p_alive, expected_purchases, next_purchase, expected_spend FROM purchase_scores "
-        "WHERE customer_id = ?",
-        (customer_id,),
-    ).fetchone()
-    return None if row is None else dict(zip(SCORE_COLUMNS, tuple(row), strict=True))
+    return _one_outlook(conn, "c.id = ?", customer_id)
 
 
 def purchase_scores_of_ref(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
     """The outlook of the customer the shop knows by `ref` (its own customer id)."""
-    row = conn.execute(
-        "SELECT s.p_alive, s.expected_purchases, s.next_purchase, s.expected_spend "
-        "FROM purchase_scores s JOIN customers c ON c.id = s.customer_id WHERE c.ref = ?",
-        (ref,),
-    ).fetchone()
+    return _one_outlook(conn, "c.ref = ?", ref)
+
+
+def _one_outlook(conn: sqlite3.Connection, which: str, key: Any) -> dict[str, Any] | None:
+    row = conn.execute(_ONE_OUTLOOK + which, (key,)).fetchone()
     return None if row is None else dict(zip(SCORE_COLUMNS, tuple(row), strict=True))
